@@ -1,0 +1,121 @@
+package agonessdk
+
+import (
+	"context"
+	"time"
+)
+
+// SDK is the Agones SDK as a game server uses it. *Client talks to the real
+// sidecar; *Memory is the in-process stand-in. State changes are applied
+// asynchronously by Agones: confirm them through WatchGameServer.
+type SDK interface {
+	Ready(ctx context.Context) error
+	Health(ctx context.Context) error
+	Allocate(ctx context.Context) error
+	Shutdown(ctx context.Context) error
+	Reserve(ctx context.Context, d time.Duration) error
+	GameServer(ctx context.Context) (*GameServer, error)
+	// WatchGameServer calls fn with the current GameServer and then with every
+	// change, until ctx is done. It reconnects on its own; it returns ctx.Err().
+	WatchGameServer(ctx context.Context, fn func(*GameServer)) error
+	SetLabel(ctx context.Context, key, value string) error
+	SetAnnotation(ctx context.Context, key, value string) error
+	GetList(ctx context.Context, name string) (*List, error)
+	AddListValue(ctx context.Context, name, value string) error
+	RemoveListValue(ctx context.Context, name, value string) error
+	SetListCapacity(ctx context.Context, name string, capacity int64) error
+	GetCounter(ctx context.Context, name string) (*Counter, error)
+	SetCounterCount(ctx context.Context, name string, count int64) error
+	SetCounterCapacity(ctx context.Context, name string, capacity int64) error
+	IncrementCounter(ctx context.Context, name string, diff int64) error
+}
+
+// GameServer states, as Agones names them.
+const (
+	StateScheduled    = "Scheduled"
+	StateRequestReady = "RequestReady"
+	StateReady        = "Ready"
+	StateAllocated    = "Allocated"
+	StateReserved     = "Reserved"
+	StateShutdown     = "Shutdown"
+	StateUnhealthy    = "Unhealthy"
+)
+
+// GameServer is the SDK's view of the GameServer resource.
+type GameServer struct {
+	ObjectMeta ObjectMeta `json:"object_meta"`
+	Spec       Spec       `json:"spec"`
+	Status     Status     `json:"status"`
+}
+
+// ObjectMeta is the subset of Kubernetes object metadata the SDK reports.
+type ObjectMeta struct {
+	Name              string            `json:"name,omitempty"`
+	Namespace         string            `json:"namespace,omitempty"`
+	UID               string            `json:"uid,omitempty"`
+	ResourceVersion   string            `json:"resource_version,omitempty"`
+	Generation        Int64             `json:"generation,omitempty"`
+	CreationTimestamp Int64             `json:"creation_timestamp,omitempty"`
+	Labels            map[string]string `json:"labels,omitempty"`
+	Annotations       map[string]string `json:"annotations,omitempty"`
+}
+
+// Spec is the subset of the GameServer spec the SDK reports.
+type Spec struct {
+	Health Health `json:"health"`
+}
+
+// Health is the GameServer's health checking configuration.
+type Health struct {
+	Disabled            bool  `json:"disabled,omitempty"`
+	PeriodSeconds       int32 `json:"period_seconds,omitempty"`
+	FailureThreshold    int32 `json:"failure_threshold,omitempty"`
+	InitialDelaySeconds int32 `json:"initial_delay_seconds,omitempty"`
+}
+
+// Status is the GameServer's status.
+type Status struct {
+	State    string             `json:"state,omitempty"`
+	Address  string             `json:"address,omitempty"`
+	Ports    []Port             `json:"ports,omitempty"`
+	Counters map[string]Counter `json:"counters,omitempty"`
+	Lists    map[string]List    `json:"lists,omitempty"`
+}
+
+// Port is one named host port of the GameServer.
+type Port struct {
+	Name string `json:"name"`
+	Port int32  `json:"port"`
+}
+
+// Counter is an Agones counter.
+type Counter struct {
+	Count    Int64 `json:"count"`
+	Capacity Int64 `json:"capacity"`
+}
+
+// List is an Agones list.
+type List struct {
+	Capacity Int64    `json:"capacity"`
+	Values   []string `json:"values"`
+}
+
+// Contains reports whether v is in the list.
+func (l List) Contains(v string) bool {
+	for _, x := range l.Values {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// PortByName returns the host port named name, or false.
+func (s Status) PortByName(name string) (int32, bool) {
+	for _, p := range s.Ports {
+		if p.Name == name {
+			return p.Port, true
+		}
+	}
+	return 0, false
+}

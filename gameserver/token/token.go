@@ -1,0 +1,174 @@
+package token
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Sentinel errors a caller acts on. Every verification failure wraps exactly
+// one of them.
+var (
+	// ErrInvalid: malformed, forged, signed with an unknown key, or with the
+	// wrong audience or claims.
+	ErrInvalid = errors.New("invalid token")
+	// ErrExpired: the token was valid but its expiry has passed.
+	ErrExpired = errors.New("token expired")
+	// ErrWrongServer: a player session token minted for another game server.
+	ErrWrongServer = errors.New("token is for another game server")
+)
+
+const (
+	issuer          = "leapfrog"
+	audienceGuest   = "leapfrog/guest"
+	audiencePlayer  = "leapfrog/player-session"
+	clockSkewLeeway = 5 * time.Second
+	maxTokenBytes   = 4096
+	headerKeyID     = "kid"
+	claimGameServer = "gs"
+)
+
+// PlayerSession is the content of a player session token: which player may
+// join which game server until when.
+type PlayerSession struct {
+	ID         string // token id (jti), unique per mint
+	PlayerID   string
+	GameServer string
+	ExpiresAt  time.Time
+}
+
+// Guest is the content of a guest identity token.
+type Guest struct {
+	PlayerID  string
+	ExpiresAt time.Time
+}
+
+type claims struct {
+	GameServer string `json:"gs,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Issuer mints and verifies tokens with a keyset.
+type Issuer struct {
+	keys *Keyset
+	now  func() time.Time
+}
+
+// NewIssuer returns an Issuer; now may be nil for the wall clock.
+func NewIssuer(keys *Keyset, now func() time.Time) *Issuer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Issuer{keys: keys, now: now}
+}
+
+// NewID returns a random 128-bit hex id, for token ids and guest player ids.
+func NewID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// MintPlayerSession signs a player session token for playerID on gameServer.
+func (is *Issuer) MintPlayerSession(playerID, gameServer string, ttl time.Duration) (string, PlayerSession, error) {
+	if playerID == "" || gameServer == "" {
+		return "", PlayerSession{}, errors.New("mint player session: player id and game server are required")
+	}
+	now := is.now()
+	ps := PlayerSession{ID: NewID(), PlayerID: playerID, GameServer: gameServer, ExpiresAt: now.Add(ttl).Truncate(time.Second)}
+	c := claims{GameServer: gameServer, RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: issuer, Subject: playerID, Audience: jwt.ClaimStrings{audiencePlayer},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(ps.ExpiresAt), ID: ps.ID,
+	}}
+	s, err := is.sign(c)
+	return s, ps, err
+}
+
+// MintGuest signs a guest identity for a new random player id.
+func (is *Issuer) MintGuest(ttl time.Duration) (string, Guest, error) {
+	now := is.now()
+	g := Guest{PlayerID: "guest-" + NewID()[:20], ExpiresAt: now.Add(ttl).Truncate(time.Second)}
+	c := claims{RegisteredClaims: jwt.RegisteredClaims{
+		Issuer: issuer, Subject: g.PlayerID, Audience: jwt.ClaimStrings{audienceGuest},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(g.ExpiresAt), ID: NewID(),
+	}}
+	s, err := is.sign(c)
+	return s, g, err
+}
+
+func (is *Issuer) sign(c claims) (string, error) {
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	t.Header[headerKeyID] = is.keys.active
+	s, err := t.SignedString(is.keys.keys[is.keys.active])
+	if err != nil {
+		return "", fmt.Errorf("sign token: %w", err)
+	}
+	return s, nil
+}
+
+// VerifyPlayerSession checks a player session token's signature, audience and
+// expiry, and that it was minted for gameServer.
+func (is *Issuer) VerifyPlayerSession(raw, gameServer string) (PlayerSession, error) {
+	c, err := is.verify(raw, audiencePlayer)
+	if err != nil {
+		return PlayerSession{}, err
+	}
+	if c.GameServer == "" {
+		return PlayerSession{}, fmt.Errorf("%w: no game server claim", ErrInvalid)
+	}
+	ps := PlayerSession{ID: c.ID, PlayerID: c.Subject, GameServer: c.GameServer, ExpiresAt: c.ExpiresAt.Time}
+	if c.GameServer != gameServer {
+		return ps, fmt.Errorf("%w: minted for %q, this is %q", ErrWrongServer, c.GameServer, gameServer)
+	}
+	return ps, nil
+}
+
+// VerifyGuest checks a guest identity token.
+func (is *Issuer) VerifyGuest(raw string) (Guest, error) {
+	c, err := is.verify(raw, audienceGuest)
+	if err != nil {
+		return Guest{}, err
+	}
+	return Guest{PlayerID: c.Subject, ExpiresAt: c.ExpiresAt.Time}, nil
+}
+
+func (is *Issuer) verify(raw, audience string) (*claims, error) {
+	if raw == "" {
+		return nil, fmt.Errorf("%w: empty", ErrInvalid)
+	}
+	if len(raw) > maxTokenBytes {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, maxTokenBytes)
+	}
+	var c claims
+	_, err := jwt.ParseWithClaims(raw, &c, is.keyFor,
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithAudience(audience), jwt.WithIssuer(issuer),
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(),
+		jwt.WithLeeway(clockSkewLeeway), jwt.WithTimeFunc(is.now))
+	switch {
+	case err == nil:
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return nil, fmt.Errorf("%w: %v", ErrExpired, err)
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if c.Subject == "" {
+		return nil, fmt.Errorf("%w: no subject", ErrInvalid)
+	}
+	return &c, nil
+}
+
+func (is *Issuer) keyFor(t *jwt.Token) (any, error) {
+	kid, _ := t.Header[headerKeyID].(string)
+	secret, ok := is.keys.keys[kid]
+	if !ok {
+		return nil, fmt.Errorf("unknown key id %q", kid)
+	}
+	return secret, nil
+}
