@@ -1,0 +1,139 @@
+package realtime
+
+import (
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+)
+
+// conn is one player's WebSocket. The HTTP handler's goroutine is its only
+// reader; writeLoop is its only writer. Everyone else enqueues frames with
+// send, which never blocks: a full queue closes the connection, because a
+// silently dropped frame would corrupt the client's view of the game.
+type conn struct {
+	ws     *websocket.Conn
+	out    chan []byte
+	done   chan struct{}
+	closed chan struct{} // closed when writeLoop has finished
+	cfg    *Config
+
+	once       sync.Once
+	closeCode  int
+	closeText  string
+	finalFrame []byte
+
+	player *Player // owned by the session goroutine
+}
+
+func newConn(ws *websocket.Conn, cfg *Config) *conn {
+	return &conn{
+		ws:     ws,
+		out:    make(chan []byte, cfg.SendQueue),
+		done:   make(chan struct{}),
+		closed: make(chan struct{}),
+		cfg:    cfg,
+	}
+}
+
+// send queues a frame; it reports false when the connection is closing or its
+// queue was full (and it is now closing).
+func (c *conn) send(b []byte) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.out <- b:
+		return true
+	default:
+		c.fail(realtimev1.Error_CODE_SLOW_CONSUMER, "outbound queue full: the client reads too slowly")
+		return false
+	}
+}
+
+// fail closes the connection with an error frame and its close code.
+func (c *conn) fail(code realtimev1.Error_Code, msg string) {
+	c.closeWith(CloseCode(code), msg, errorFrame(code, msg, 0))
+}
+
+// closeWith makes the writer flush what is queued, write final (if any) and a
+// close frame with code and text, then close the socket. Only the first call counts.
+func (c *conn) closeWith(code int, text string, final []byte) {
+	c.once.Do(func() {
+		c.closeCode, c.closeText, c.finalFrame = code, text, final
+		close(c.done)
+	})
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.closed)
+	defer c.ws.Close()
+	ping := time.NewTicker(c.cfg.PingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case b := <-c.out:
+			if !c.write(websocket.BinaryMessage, b) {
+				c.closeWith(websocket.CloseAbnormalClosure, "write failed", nil)
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
+				c.closeWith(websocket.CloseAbnormalClosure, "ping failed", nil)
+				return
+			}
+		case <-c.done:
+			c.flushAndClose()
+			return
+		}
+	}
+}
+
+func (c *conn) flushAndClose() {
+	// A slow consumer's queue is full of frames it would not read in time.
+	if c.closeCode != CloseSlowConsumer {
+		for drained := false; !drained; {
+			select {
+			case b := <-c.out:
+				if !c.write(websocket.BinaryMessage, b) {
+					return
+				}
+			default:
+				drained = true
+			}
+		}
+	}
+	if c.finalFrame != nil && !c.write(websocket.BinaryMessage, c.finalFrame) {
+		return
+	}
+	if c.closeCode == websocket.CloseAbnormalClosure {
+		return // the peer is gone; 1006 is never sent on the wire
+	}
+	msg := websocket.FormatCloseMessage(c.closeCode, truncateCloseText(c.closeText))
+	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout))
+}
+
+func (c *conn) write(kind int, b []byte) bool {
+	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
+	return c.ws.WriteMessage(kind, b) == nil
+}
+
+// truncateCloseText keeps a close reason within the 123 bytes a control frame allows.
+func truncateCloseText(s string) string {
+	const max = 120
+	if len(s) <= max {
+		return s
+	}
+	s = s[:max]
+	for len(s) > 0 && s[len(s)-1]&0xC0 == 0x80 { // don't cut a UTF-8 sequence
+		s = s[:len(s)-1]
+	}
+	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}

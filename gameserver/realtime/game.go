@@ -1,0 +1,54 @@
+package realtime
+
+import (
+	"errors"
+	"time"
+)
+
+// Reserved identifiers (see realtime.proto).
+const (
+	// ServerPeerID is the sender of messages that come from the server.
+	ServerPeerID int32 = -1
+	// NoGroup is the zero group id; game groups are 1 and up.
+	NoGroup int32 = 0
+)
+
+// Game is the game logic a session runs. Every method is called on the
+// session's own goroutine, one at a time, so a game needs no locks; none may
+// block. The *Session passed in is valid only for the session's life.
+type Game interface {
+	// OnStart is called once, before any player connects.
+	OnStart(s *Session)
+	// OnPlayerConnect may reject a new player with an error, whose text is
+	// sent to the client. Reconnections of a known player skip it.
+	OnPlayerConnect(s *Session, p *Player) error
+	// OnPlayerAccepted is called when a player joined, and again each time it
+	// reconnects (p.Reconnects() > 0).
+	OnPlayerAccepted(s *Session, p *Player)
+	// OnPlayerDisconnect is called when a player's connection is gone. The
+	// player keeps its place (and may reconnect) until the game calls
+	// s.RemovePlayer.
+	OnPlayerDisconnect(s *Session, p *Player)
+	// OnMessage handles a game message from a player. Returning
+	// ErrUnknownOpCode (or an error wrapping it) answers the sender with a
+	// typed error frame; the connection stays open.
+	OnMessage(s *Session, p *Player, m Message) error
+	// OnTick is called at the session's tick rate.
+	OnTick(s *Session, now time.Time)
+	// OnEnd is called once when the session ends, before connections close.
+	OnEnd(s *Session)
+}
+
+// Message is a game message received from a player.
+type Message struct {
+	OpCode      int32
+	Sender      int32
+	TargetPeer  int32
+	TargetGroup int32
+	Payload     []byte
+	// Received is when the server read the frame.
+	Received time.Time
+}
+
+// ErrUnknownOpCode is returned by Game.OnMessage for op codes it does not handle.
+var ErrUnknownOpCode = errors.New("unknown op code")

@@ -1,0 +1,136 @@
+package realtime
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the framework's Prometheus metrics. One Metrics serves every
+// session of a process; a nil *Metrics records nothing.
+type Metrics struct {
+	playersConnected prometheus.Gauge
+	sessionsActive   prometheus.Gauge
+	sessionsStarted  prometheus.Counter
+	sessionsEnded    *prometheus.CounterVec
+	tickDuration     prometheus.Histogram
+	messages         *prometheus.CounterVec
+	rejections       *prometheus.CounterVec
+	noShows          prometheus.Counter
+
+	mu    sync.Mutex
+	in    map[int32]prometheus.Counter
+	out   map[int32]prometheus.Counter
+	inBad prometheus.Counter
+}
+
+// NewMetrics creates the metrics and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		playersConnected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leapfrog_realtime_players_connected", Help: "Players with a live connection.",
+		}),
+		sessionsActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leapfrog_realtime_sessions_active", Help: "Game sessions running.",
+		}),
+		sessionsStarted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_sessions_started_total", Help: "Game sessions started.",
+		}),
+		sessionsEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_sessions_ended_total", Help: "Game sessions ended, by outcome.",
+		}, []string{"outcome"}),
+		tickDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "leapfrog_realtime_tick_duration_seconds", Help: "Time one session tick took.",
+			Buckets: []float64{1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 5e-2},
+		}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_messages_total", Help: "Game messages by direction (in, out) and op code; unhandled op codes count as op_code=\"unknown\".",
+		}, []string{"direction", "op_code"}),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, rejected, malformed_frame, oversized_frame, handshake_timeout, shutting_down).",
+		}, []string{"reason"}),
+		noShows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_no_shows_total", Help: "Reserved places freed because the player never connected.",
+		}),
+		in:  make(map[int32]prometheus.Counter),
+		out: make(map[int32]prometheus.Counter),
+	}
+	m.inBad = m.messages.WithLabelValues("in", "unknown")
+	reg.MustRegister(m.playersConnected, m.sessionsActive, m.sessionsStarted, m.sessionsEnded,
+		m.tickDuration, m.messages, m.rejections, m.noShows)
+	return m
+}
+
+func (m *Metrics) counter(cache map[int32]prometheus.Counter, dir string, op int32) prometheus.Counter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := cache[op]
+	if !ok {
+		c = m.messages.WithLabelValues(dir, strconv.Itoa(int(op)))
+		cache[op] = c
+	}
+	return c
+}
+
+func (m *Metrics) messageIn(op int32, handled bool) {
+	if m == nil {
+		return
+	}
+	if !handled {
+		m.inBad.Inc()
+		return
+	}
+	m.counter(m.in, "in", op).Inc()
+}
+
+func (m *Metrics) messageOut(op int32) {
+	if m != nil {
+		m.counter(m.out, "out", op).Inc()
+	}
+}
+
+func (m *Metrics) playerConnected() {
+	if m != nil {
+		m.playersConnected.Inc()
+	}
+}
+
+func (m *Metrics) playerDisconnected() {
+	if m != nil {
+		m.playersConnected.Dec()
+	}
+}
+
+func (m *Metrics) sessionStarted() {
+	if m != nil {
+		m.sessionsStarted.Inc()
+		m.sessionsActive.Inc()
+	}
+}
+
+func (m *Metrics) sessionEnded(outcome string) {
+	if m != nil {
+		m.sessionsActive.Dec()
+		m.sessionsEnded.WithLabelValues(outcome).Inc()
+	}
+}
+
+func (m *Metrics) observeTick(d time.Duration) {
+	if m != nil {
+		m.tickDuration.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) rejected(reason string) {
+	if m != nil {
+		m.rejections.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) noShow() {
+	if m != nil {
+		m.noShows.Inc()
+	}
+}

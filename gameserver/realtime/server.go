@@ -1,0 +1,302 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// Authenticator checks a player session token and returns its player id.
+// Its errors wrap token.ErrInvalid, token.ErrExpired, token.ErrWrongServer
+// or ErrNotReserved, which decide the error code the client gets.
+type Authenticator interface {
+	Authenticate(ctx context.Context, playerSessionToken string) (playerID string, err error)
+}
+
+// ErrNotReserved: the token is valid but the player holds no place on this
+// server (its reservation expired or was never made).
+var ErrNotReserved = errors.New("player holds no reservation on this game server")
+
+// hardReadLimit bounds what the transport reads of one frame; frames between
+// the payload cap and this limit get a typed error, larger ones only close 1009.
+const hardReadLimit = 1 << 20
+
+// Server accepts player connections on a WebSocket endpoint and hands them,
+// once authenticated, to the current session.
+type Server struct {
+	cfg      Config
+	auth     Authenticator
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	session  atomic.Pointer[Session]
+	changed  chan struct{} // closed and replaced when the session changes
+	mu       sync.Mutex
+	draining bool
+	conns    map[*conn]struct{}
+	wg       sync.WaitGroup
+}
+
+// NewServer returns a Server; cfg supplies the transport settings (payload
+// cap, handshake timeout, ping period, queue length) and metrics.
+func NewServer(cfg Config, auth Authenticator) (*Server, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		cfg:  c,
+		auth: auth,
+		log:  c.Logger,
+		upgrader: websocket.Upgrader{
+			HandshakeTimeout: c.HandshakeTimeout,
+			ReadBufferSize:   1024,
+			WriteBufferSize:  1024,
+			WriteBufferPool:  &sync.Pool{},
+			// Player session tokens authenticate; no cookies are used, so any
+			// origin (the allocator's page, a native client) may connect.
+			CheckOrigin: func(*http.Request) bool { return true },
+		},
+		changed: make(chan struct{}),
+		conns:   make(map[*conn]struct{}),
+	}, nil
+}
+
+// SetSession makes s (nil for none) the session new players join.
+func (srv *Server) SetSession(s *Session) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.session.Store(s)
+	close(srv.changed)
+	srv.changed = make(chan struct{})
+}
+
+// Drain refuses new connections and closes the ones still in their handshake
+// with CODE_SHUTTING_DOWN. Sessions close their own players (Session.Shutdown).
+func (srv *Server) Drain() {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.draining = true
+	for c := range srv.conns {
+		if c.player == nil {
+			c.fail(realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down")
+		}
+	}
+}
+
+// Wait blocks until every connection has closed or ctx is done.
+func (srv *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { srv.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// ServeHTTP upgrades to WebSocket and serves one player connection.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ws, err := srv.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader already answered with an HTTP error
+	}
+	c := newConn(ws, &srv.cfg)
+	if !srv.track(c) {
+		go c.writeLoop()
+		srv.refuse(c, realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down", "shutting_down")
+		<-c.closed
+		return
+	}
+	defer srv.untrack(c)
+	go c.writeLoop()
+	srv.serve(r.Context(), c)
+	<-c.closed
+}
+
+func (srv *Server) track(c *conn) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if srv.draining {
+		return false
+	}
+	srv.conns[c] = struct{}{}
+	srv.wg.Add(1)
+	return true
+}
+
+func (srv *Server) untrack(c *conn) {
+	srv.mu.Lock()
+	delete(srv.conns, c)
+	srv.mu.Unlock()
+	srv.wg.Done()
+}
+
+func (srv *Server) refuse(c *conn, code realtimev1.Error_Code, msg, reason string) {
+	srv.cfg.Metrics.rejected(reason)
+	srv.log.Info("connection refused", "reason", reason, "detail", msg, "remote", c.ws.RemoteAddr().String())
+	c.fail(code, msg)
+}
+
+func (srv *Server) serve(ctx context.Context, c *conn) {
+	ws := c.ws
+	ws.SetReadLimit(hardReadLimit)
+	deadline := time.Now().Add(srv.cfg.HandshakeTimeout)
+	_ = ws.SetReadDeadline(deadline)
+	f, err := srv.readFrame(ws)
+	if err != nil {
+		srv.refuseFrame(c, err)
+		return
+	}
+	hello := f.GetHello()
+	if hello == nil {
+		srv.refuse(c, realtimev1.Error_CODE_MALFORMED_FRAME, "the first frame must be hello", "malformed_frame")
+		return
+	}
+	hctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	playerID, err := srv.auth.Authenticate(hctx, hello.PlayerSessionToken)
+	if err != nil {
+		srv.refuseAuth(c, err)
+		return
+	}
+	s := srv.waitSession(hctx)
+	if s == nil {
+		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no game session is running on this server", "rejected")
+		return
+	}
+	if err := s.join(hctx, c, playerID); err != nil {
+		switch {
+		case errors.Is(err, errSessionFull):
+			srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, fmt.Sprintf("the session already has %d players", s.cfg.MaxPlayers), "session_full")
+		default:
+			srv.refuse(c, realtimev1.Error_CODE_REJECTED, err.Error(), "rejected")
+		}
+		return
+	}
+	srv.readLoop(s, c)
+}
+
+func (srv *Server) waitSession(ctx context.Context) *Session {
+	for {
+		srv.mu.Lock()
+		s, changed := srv.session.Load(), srv.changed
+		srv.mu.Unlock()
+		if s != nil {
+			select {
+			case <-s.Done():
+			default:
+				return s
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+func (srv *Server) readLoop(s *Session, c *conn) {
+	ws := c.ws
+	_ = ws.SetReadDeadline(time.Now().Add(srv.cfg.PongWait))
+	ws.SetPongHandler(func(string) error {
+		return ws.SetReadDeadline(time.Now().Add(srv.cfg.PongWait))
+	})
+	defer s.post(context.Background(), event{kind: evLeave, conn: c})
+	for {
+		f, err := srv.readFrame(ws)
+		if err != nil {
+			if errors.Is(err, errMalformed) || errors.Is(err, errOversized) {
+				srv.refuseFrame(c, err)
+			} else {
+				c.closeWith(websocket.CloseAbnormalClosure, "read failed", nil)
+			}
+			return
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(srv.cfg.PongWait))
+		if p := f.GetPing(); p != nil {
+			c.send(EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Pong{Pong: &realtimev1.Pong{
+				ClientTimeMs: p.ClientTimeMs, ServerTimeMs: srv.cfg.Clock.Now().UnixMilli(),
+			}}}))
+			continue
+		}
+		select {
+		case s.events <- event{kind: evFrame, conn: c, frame: f, at: srv.cfg.Clock.Now()}:
+		case <-c.done:
+			return
+		case <-s.done:
+			return
+		}
+	}
+}
+
+func (srv *Server) readFrame(ws *websocket.Conn) (*realtimev1.ClientFrame, error) {
+	kind, r, err := ws.NextReader()
+	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, errHandshakeTimeout
+		}
+		if errors.Is(err, websocket.ErrReadLimit) {
+			return nil, fmt.Errorf("%w: over %d bytes", errOversized, hardReadLimit)
+		}
+		return nil, err
+	}
+	if kind != websocket.BinaryMessage {
+		return nil, fmt.Errorf("%w: text frames are not part of the protocol; send binary protobuf frames", errMalformed)
+	}
+	limit := int64(srv.cfg.MaxPayload + frameOverhead)
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		if errors.Is(err, websocket.ErrReadLimit) {
+			return nil, fmt.Errorf("%w: over %d bytes", errOversized, hardReadLimit)
+		}
+		return nil, err
+	}
+	return DecodeClientFrame(b, srv.cfg.MaxPayload)
+}
+
+var errHandshakeTimeout = errors.New("no frame before the deadline")
+
+func (srv *Server) refuseFrame(c *conn, err error) {
+	switch {
+	case errors.Is(err, errOversized):
+		srv.refuse(c, realtimev1.Error_CODE_OVERSIZED_FRAME, err.Error(), "oversized_frame")
+	case errors.Is(err, errMalformed):
+		srv.refuse(c, realtimev1.Error_CODE_MALFORMED_FRAME, err.Error(), "malformed_frame")
+	case errors.Is(err, errHandshakeTimeout):
+		srv.refuse(c, realtimev1.Error_CODE_HANDSHAKE_TIMEOUT, fmt.Sprintf("no hello within %s", srv.cfg.HandshakeTimeout), "handshake_timeout")
+	default:
+		c.closeWith(websocket.CloseAbnormalClosure, "read failed", nil)
+	}
+}
+
+func (srv *Server) refuseAuth(c *conn, err error) {
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		srv.refuse(c, realtimev1.Error_CODE_EXPIRED_TOKEN, "player session token expired: ask the allocator for a new one", "expired_token")
+	case errors.Is(err, token.ErrWrongServer):
+		srv.refuse(c, realtimev1.Error_CODE_WRONG_SERVER, "player session token is for another game server", "wrong_server")
+	case errors.Is(err, ErrNotReserved):
+		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no reservation for this player: ask the allocator for a new match", "not_reserved")
+	case errors.Is(err, token.ErrInvalid):
+		srv.refuse(c, realtimev1.Error_CODE_BAD_TOKEN, "player session token is invalid", "bad_token")
+	default:
+		srv.log.Error("authenticate player", "err", err)
+		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "could not check the player session", "rejected")
+	}
+}

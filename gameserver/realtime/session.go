@@ -1,0 +1,683 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+)
+
+// Outcomes a session ends with; the game may use its own as well.
+const (
+	OutcomeCompleted = "completed"
+	OutcomeEmpty     = "empty"
+	OutcomeShutdown  = "shutdown"
+)
+
+// Session is one game session: its players, groups, timers and the game,
+// all owned by the goroutine running Run. Methods documented as "loop only"
+// must be called from Game callbacks or timers; the others are safe anywhere.
+type Session struct {
+	id   string
+	cfg  Config
+	game Game
+	log  *slog.Logger
+
+	events chan event
+	done   chan struct{}
+
+	// Owned by the loop.
+	players      []*Player
+	nextPeer     int32
+	timers       []timer
+	nextTimer    int
+	reservations map[string]*reservation
+	lastActive   time.Time
+	ended        bool
+	outcome      string
+	now          time.Time
+
+	mu       sync.Mutex // guards the fields below, read outside the loop
+	result   string
+	reserved map[string]bool
+	onNoShow func(playerID string)
+}
+
+type reservation struct {
+	since     time.Time
+	connected bool
+	released  bool
+}
+
+type timer struct {
+	id int
+	at time.Time
+	fn func()
+}
+
+type eventKind uint8
+
+const (
+	evJoin eventKind = iota + 1
+	evLeave
+	evFrame
+	evReservations
+	evShutdown
+	evCall
+)
+
+type event struct {
+	kind     eventKind
+	conn     *conn
+	playerID string
+	frame    *realtimev1.ClientFrame
+	at       time.Time
+	values   []string
+	text     string
+	reply    chan error
+	fn       func()
+}
+
+// NewSession builds a session for game; Run starts it.
+func NewSession(id string, cfg Config, game Game) (*Session, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", id, err)
+	}
+	return &Session{
+		id:           id,
+		cfg:          c,
+		game:         game,
+		log:          c.Logger.With("session", id, "game_server", c.GameServer),
+		events:       make(chan event, 256),
+		done:         make(chan struct{}),
+		reservations: make(map[string]*reservation),
+		reserved:     make(map[string]bool),
+		nextPeer:     1,
+	}, nil
+}
+
+// ID is the session id.
+func (s *Session) ID() string { return s.id }
+
+// Config is the session's effective configuration.
+func (s *Session) Config() Config { return s.cfg }
+
+// Logger is the session's logger, with its id attached.
+func (s *Session) Logger() *slog.Logger { return s.log }
+
+// Done is closed when the session has ended and every connection is closing.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Outcome is how the session ended; empty while it runs.
+func (s *Session) Outcome() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.result
+}
+
+// OnNoShow sets a function called (on its own goroutine) when a reserved
+// player did not connect within the no-show timeout, so that the platform can
+// free the place (Agones: remove the player from the GameServer's list).
+func (s *Session) OnNoShow(fn func(playerID string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onNoShow = fn
+}
+
+// Reserved reports whether playerID holds a place in the session, as last
+// told by SetReservations.
+func (s *Session) Reserved(playerID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reserved[playerID]
+}
+
+// Run runs the session until it ends or ctx is done, then closes every
+// connection. It returns the session's outcome.
+func (s *Session) Run(ctx context.Context) string {
+	m := s.cfg.Metrics
+	m.sessionStarted()
+	s.now = s.cfg.Clock.Now()
+	s.lastActive = s.now
+	s.log.Info("session started", "max_players", s.cfg.MaxPlayers, "tick_rate", s.cfg.TickRate)
+	s.game.OnStart(s)
+	ticker := time.NewTicker(time.Second / time.Duration(s.cfg.TickRate))
+	defer ticker.Stop()
+	for !s.ended {
+		select {
+		case <-ctx.Done():
+			s.shutdown("server stopping")
+		case ev := <-s.events:
+			s.now = s.cfg.Clock.Now()
+			s.handle(ev)
+		case <-ticker.C:
+			s.Tick()
+		}
+	}
+	s.finish()
+	return s.outcome
+}
+
+// Tick runs one tick: the game's OnTick, due timers and reservation
+// deadlines. Run calls it at the tick rate; tests with a fake clock call it
+// directly (from the loop, e.g. inside Do).
+func (s *Session) Tick() {
+	start := time.Now()
+	s.now = s.cfg.Clock.Now()
+	s.game.OnTick(s, s.now)
+	s.runTimers()
+	s.checkReservations()
+	if s.connectedCount() > 0 {
+		s.lastActive = s.now
+	} else if !s.ended && s.now.Sub(s.lastActive) >= s.cfg.EmptyTimeout {
+		s.log.Info("session empty for too long", "timeout", s.cfg.EmptyTimeout)
+		s.End(OutcomeEmpty)
+	}
+	s.cfg.Metrics.observeTick(time.Since(start))
+}
+
+// Do runs fn on the session's goroutine and waits for it; it returns false if
+// the session ended first.
+func (s *Session) Do(ctx context.Context, fn func()) bool {
+	reply := make(chan error, 1)
+	if !s.post(ctx, event{kind: evCall, fn: fn, reply: reply}) {
+		return false
+	}
+	select {
+	case <-reply:
+		return true
+	case <-s.done:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// SetReservations tells the session which player ids hold a place (Agones:
+// the GameServer's players list). New ids start their no-show timer.
+func (s *Session) SetReservations(ctx context.Context, playerIDs []string) {
+	s.mu.Lock()
+	s.reserved = make(map[string]bool, len(playerIDs))
+	for _, id := range playerIDs {
+		s.reserved[id] = true
+	}
+	s.mu.Unlock()
+	s.post(ctx, event{kind: evReservations, values: slices.Clone(playerIDs)})
+}
+
+// Shutdown ends the session because the server is stopping: every player is
+// told (close 1001).
+func (s *Session) Shutdown(ctx context.Context, reason string) {
+	s.post(ctx, event{kind: evShutdown, text: reason})
+}
+
+func (s *Session) post(ctx context.Context, ev event) bool {
+	select {
+	case s.events <- ev:
+		return true
+	case <-s.done:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// join asks the loop to admit an authenticated connection.
+func (s *Session) join(ctx context.Context, c *conn, playerID string) error {
+	reply := make(chan error, 1)
+	if !s.post(ctx, event{kind: evJoin, conn: c, playerID: playerID, reply: reply}) {
+		return errSessionOver
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-s.done:
+		return errSessionOver
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var errSessionOver = errors.New("session is over")
+
+func (s *Session) handle(ev event) {
+	switch ev.kind {
+	case evJoin:
+		ev.reply <- s.admit(ev.conn, ev.playerID)
+	case evLeave:
+		s.disconnect(ev.conn)
+	case evFrame:
+		s.dispatch(ev.conn, ev.frame, ev.at)
+	case evReservations:
+		s.updateReservations(ev.values)
+	case evShutdown:
+		s.shutdown(ev.text)
+	case evCall:
+		ev.fn()
+		ev.reply <- nil
+	}
+}
+
+func (s *Session) admit(c *conn, playerID string) error {
+	if s.ended {
+		return errSessionOver
+	}
+	p := s.playerByID(playerID)
+	rejoin := p != nil
+	if rejoin && p.removed {
+		return &rejectError{reason: "the player has left this session"}
+	}
+	if !rejoin {
+		if len(s.players) >= s.cfg.MaxPlayers {
+			return errSessionFull
+		}
+		p = &Player{peerID: s.nextPeer, playerID: playerID, joinedAt: s.now}
+		if err := s.game.OnPlayerConnect(s, p); err != nil {
+			return &rejectError{reason: err.Error()}
+		}
+		s.nextPeer++
+		s.players = append(s.players, p)
+	} else if p.conn != nil {
+		old := p.conn
+		old.player = nil
+		old.fail(realtimev1.Error_CODE_REPLACED, "replaced by a newer connection of the same player")
+		s.cfg.Metrics.playerDisconnected()
+	}
+	if rejoin {
+		p.reconnects++
+	}
+	p.conn = c
+	c.player = p
+	if r := s.reservations[playerID]; r != nil {
+		r.connected = true
+	}
+	s.cfg.Metrics.playerConnected()
+	c.send(EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Welcome{Welcome: &realtimev1.Welcome{
+		PeerId: p.peerID, PlayerId: playerID, GameServer: s.cfg.GameServer, SessionId: s.id,
+		ServerTimeMs: s.now.UnixMilli(), MaxPayloadBytes: int32(s.cfg.MaxPayload), Reconnected: rejoin,
+	}}}))
+	kind := realtimev1.PeerEvent_KIND_JOINED
+	if rejoin {
+		kind = realtimev1.PeerEvent_KIND_RECONNECTED
+	}
+	s.peerEvent(p, kind)
+	s.log.Info("player accepted", "player", playerID, "peer", p.peerID, "reconnects", p.reconnects)
+	s.game.OnPlayerAccepted(s, p)
+	return nil
+}
+
+var errSessionFull = errors.New("session full")
+
+type rejectError struct{ reason string }
+
+func (e *rejectError) Error() string { return "rejected: " + e.reason }
+
+func (s *Session) disconnect(c *conn) {
+	p := c.player
+	if p == nil || p.conn != c {
+		return // replaced, or never admitted
+	}
+	p.conn = nil
+	c.player = nil
+	s.cfg.Metrics.playerDisconnected()
+	s.log.Info("player disconnected", "player", p.playerID, "peer", p.peerID)
+	s.peerEvent(p, realtimev1.PeerEvent_KIND_DISCONNECTED)
+	s.game.OnPlayerDisconnect(s, p)
+}
+
+func (s *Session) dispatch(c *conn, f *realtimev1.ClientFrame, at time.Time) {
+	p := c.player
+	if p == nil || p.conn != c {
+		return
+	}
+	switch pl := f.Payload.(type) {
+	case *realtimev1.ClientFrame_Message:
+		s.onMessage(p, pl.Message, at)
+	case *realtimev1.ClientFrame_JoinGroup:
+		if !s.validGroup(c, pl.JoinGroup.GroupId) {
+			return
+		}
+		s.JoinGroup(p, pl.JoinGroup.GroupId)
+	case *realtimev1.ClientFrame_LeaveGroup:
+		if !s.validGroup(c, pl.LeaveGroup.GroupId) {
+			return
+		}
+		s.LeaveGroup(p, pl.LeaveGroup.GroupId)
+	case *realtimev1.ClientFrame_GroupMembershipRequest:
+		if !s.validGroup(c, pl.GroupMembershipRequest.GroupId) {
+			return
+		}
+		c.send(s.membershipFrame(pl.GroupMembershipRequest.GroupId))
+	case *realtimev1.ClientFrame_Hello:
+		c.fail(realtimev1.Error_CODE_MALFORMED_FRAME, "hello sent twice")
+	}
+}
+
+func (s *Session) validGroup(c *conn, g int32) bool {
+	if g > NoGroup {
+		return true
+	}
+	c.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, fmt.Sprintf("group %d is not a game group (1 and up)", g), 0))
+	return false
+}
+
+func (s *Session) onMessage(p *Player, gm *realtimev1.GameMessage, at time.Time) {
+	m := s.cfg.Metrics
+	if gm.OpCode <= 0 {
+		m.messageIn(gm.OpCode, false)
+		p.conn.send(errorFrame(realtimev1.Error_CODE_UNKNOWN_OP_CODE, fmt.Sprintf("op code %d is reserved", gm.OpCode), gm.OpCode))
+		return
+	}
+	msg := Message{OpCode: gm.OpCode, Sender: p.peerID, TargetPeer: gm.TargetPeer, TargetGroup: gm.TargetGroup, Payload: gm.Payload, Received: at}
+	if gm.TargetPeer > 0 || gm.TargetGroup > 0 {
+		m.messageIn(gm.OpCode, s.cfg.Relay)
+		s.relay(p, msg)
+		return
+	}
+	err := s.game.OnMessage(s, p, msg)
+	m.messageIn(gm.OpCode, !errors.Is(err, ErrUnknownOpCode))
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrUnknownOpCode):
+		if p.conn != nil {
+			p.conn.send(errorFrame(realtimev1.Error_CODE_UNKNOWN_OP_CODE, err.Error(), gm.OpCode))
+		}
+	default:
+		s.log.Warn("game message refused", "player", p.playerID, "op_code", gm.OpCode, "err", err)
+		if p.conn != nil {
+			p.conn.send(errorFrame(realtimev1.Error_CODE_REJECTED, err.Error(), gm.OpCode))
+		}
+	}
+}
+
+func (s *Session) relay(from *Player, m Message) {
+	if !s.cfg.Relay {
+		from.conn.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, "this game does not relay messages between players", m.OpCode))
+		return
+	}
+	frame := s.gameFrame(from.peerID, m.OpCode, m.Payload)
+	if m.TargetPeer > 0 {
+		to := s.PlayerByPeer(m.TargetPeer)
+		if to == nil {
+			from.conn.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, fmt.Sprintf("no peer %d", m.TargetPeer), m.OpCode))
+			return
+		}
+		s.sendFrame(to, frame, m.OpCode)
+		return
+	}
+	for _, p := range s.players {
+		if p != from && p.inGroup(m.TargetGroup) {
+			s.sendFrame(p, frame, m.OpCode)
+		}
+	}
+}
+
+// Players lists the session's players, connected or not, in joining order.
+// Loop only; the slice must not be kept.
+func (s *Session) Players() []*Player { return s.players }
+
+// PlayerByPeer finds a player by peer id. Loop only.
+func (s *Session) PlayerByPeer(peer int32) *Player {
+	for _, p := range s.players {
+		if p.peerID == peer {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *Session) playerByID(id string) *Player {
+	for _, p := range s.players {
+		if p.playerID == id {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *Session) connectedCount() int {
+	n := 0
+	for _, p := range s.players {
+		if p.conn != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Now is the session clock's time at the current event or tick. Loop only.
+func (s *Session) Now() time.Time { return s.now }
+
+// Send sends an op-coded message from the server to one player; a
+// disconnected player's messages are dropped. Loop only.
+func (s *Session) Send(p *Player, opCode int32, payload []byte) {
+	s.sendFrame(p, s.gameFrame(ServerPeerID, opCode, payload), opCode)
+}
+
+// Broadcast sends an op-coded message from the server to every connected
+// player. The frame is encoded once. Loop only.
+func (s *Session) Broadcast(opCode int32, payload []byte) {
+	frame := s.gameFrame(ServerPeerID, opCode, payload)
+	for _, p := range s.players {
+		s.sendFrame(p, frame, opCode)
+	}
+}
+
+// SendGroup sends an op-coded message from the server to a group's members. Loop only.
+func (s *Session) SendGroup(group, opCode int32, payload []byte) {
+	frame := s.gameFrame(ServerPeerID, opCode, payload)
+	for _, p := range s.players {
+		if p.inGroup(group) {
+			s.sendFrame(p, frame, opCode)
+		}
+	}
+}
+
+// SendProto marshals m and sends it to p (nil p: everyone). Loop only.
+func (s *Session) SendProto(p *Player, opCode int32, m proto.Message) {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		s.log.Error("marshal game message", "op_code", opCode, "err", err)
+		return
+	}
+	if p == nil {
+		s.Broadcast(opCode, b)
+		return
+	}
+	s.Send(p, opCode, b)
+}
+
+func (s *Session) gameFrame(sender, opCode int32, payload []byte) []byte {
+	return EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{
+		OpCode: opCode, Sender: sender, Payload: payload, ServerTimeMs: s.now.UnixMilli(),
+	}}})
+}
+
+func (s *Session) sendFrame(p *Player, frame []byte, opCode int32) {
+	if p.conn != nil && p.conn.send(frame) {
+		s.cfg.Metrics.messageOut(opCode)
+	}
+}
+
+// JoinGroup adds p to a group and tells the group's members. Loop only.
+func (s *Session) JoinGroup(p *Player, group int32) {
+	if group <= NoGroup || p.inGroup(group) {
+		return
+	}
+	p.groups = append(p.groups, group)
+	s.membershipChanged(group)
+}
+
+// LeaveGroup removes p from a group and tells the group's members. Loop only.
+func (s *Session) LeaveGroup(p *Player, group int32) {
+	i := slices.Index(p.groups, group)
+	if i < 0 {
+		return
+	}
+	p.groups = slices.Delete(p.groups, i, i+1)
+	s.membershipChanged(group)
+	if p.conn != nil {
+		p.conn.send(s.membershipFrame(group))
+	}
+}
+
+// GroupMembers lists the peer ids in a group. Loop only.
+func (s *Session) GroupMembers(group int32) []int32 {
+	var peers []int32
+	for _, p := range s.players {
+		if p.inGroup(group) {
+			peers = append(peers, p.peerID)
+		}
+	}
+	return peers
+}
+
+func (s *Session) membershipFrame(group int32) []byte {
+	return EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_GroupMembership{
+		GroupMembership: &realtimev1.GroupMembership{GroupId: group, PeerIds: s.GroupMembers(group)},
+	}})
+}
+
+func (s *Session) membershipChanged(group int32) {
+	frame := s.membershipFrame(group)
+	for _, p := range s.players {
+		if p.inGroup(group) && p.conn != nil {
+			p.conn.send(frame)
+		}
+	}
+}
+
+func (s *Session) peerEvent(about *Player, kind realtimev1.PeerEvent_Kind) {
+	frame := EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_PeerEvent{PeerEvent: &realtimev1.PeerEvent{
+		Kind: kind, PeerId: about.peerID, PlayerId: about.playerID,
+	}}})
+	for _, p := range s.players {
+		if p != about && p.conn != nil {
+			p.conn.send(frame)
+		}
+	}
+}
+
+// RemovePlayer takes p out of the session for good, closing its connection
+// with reason; its place does not come back. Loop only.
+func (s *Session) RemovePlayer(p *Player, reason string) {
+	if p.removed || !slices.Contains(s.players, p) {
+		return
+	}
+	p.removed = true
+	if c := p.conn; c != nil {
+		p.conn, c.player = nil, nil
+		c.closeWith(CloseNormal, reason, nil)
+		s.cfg.Metrics.playerDisconnected()
+	}
+	s.peerEvent(p, realtimev1.PeerEvent_KIND_LEFT)
+	for _, g := range p.groups {
+		defer s.membershipChanged(g)
+	}
+	p.groups = nil
+}
+
+// After runs fn on the loop once d has passed, checked each tick (so with
+// the tick's resolution). It returns an id for CancelTimer. Loop only.
+func (s *Session) After(d time.Duration, fn func()) int {
+	s.nextTimer++
+	s.timers = append(s.timers, timer{id: s.nextTimer, at: s.now.Add(d), fn: fn})
+	return s.nextTimer
+}
+
+// CancelTimer cancels a timer set with After. Loop only.
+func (s *Session) CancelTimer(id int) {
+	s.timers = slices.DeleteFunc(s.timers, func(t timer) bool { return t.id == id })
+}
+
+func (s *Session) runTimers() {
+	for i := 0; i < len(s.timers); {
+		t := s.timers[i]
+		if s.now.Before(t.at) {
+			i++
+			continue
+		}
+		s.timers = slices.Delete(s.timers, i, i+1)
+		t.fn()
+	}
+}
+
+func (s *Session) updateReservations(ids []string) {
+	for _, id := range ids {
+		if _, ok := s.reservations[id]; !ok {
+			s.reservations[id] = &reservation{since: s.now, connected: s.playerByID(id) != nil}
+		}
+	}
+	for id := range s.reservations {
+		if !slices.Contains(ids, id) {
+			delete(s.reservations, id)
+		}
+	}
+}
+
+func (s *Session) checkReservations() {
+	for id, r := range s.reservations {
+		if r.connected || r.released || s.now.Sub(r.since) < s.cfg.NoShowTimeout {
+			continue
+		}
+		r.released = true
+		s.log.Info("player did not show; freeing the place", "player", id, "timeout", s.cfg.NoShowTimeout)
+		s.cfg.Metrics.noShow()
+		s.mu.Lock()
+		fn := s.onNoShow
+		delete(s.reserved, id)
+		s.mu.Unlock()
+		if fn != nil {
+			go fn(id)
+		}
+	}
+}
+
+// End ends the session with an outcome once the current callback returns:
+// the game's OnEnd runs, then every connection is closed (close 1000) after
+// its queued frames. Loop only.
+func (s *Session) End(outcome string) {
+	if s.ended {
+		return
+	}
+	s.ended = true
+	s.outcome = outcome
+}
+
+func (s *Session) shutdown(reason string) {
+	if s.ended {
+		return
+	}
+	s.log.Info("session shutting down", "reason", reason)
+	for _, p := range s.players {
+		if p.conn != nil {
+			p.conn.fail(realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down: "+reason)
+		}
+	}
+	s.End(OutcomeShutdown)
+}
+
+func (s *Session) finish() {
+	s.game.OnEnd(s)
+	for _, p := range s.players {
+		if c := p.conn; c != nil {
+			p.conn, c.player = nil, nil
+			c.closeWith(CloseNormal, "session ended", errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "session ended: "+s.outcome, 0))
+			s.cfg.Metrics.playerDisconnected()
+		}
+	}
+	s.mu.Lock()
+	s.result = s.outcome
+	s.mu.Unlock()
+	s.cfg.Metrics.sessionEnded(s.outcome)
+	s.log.Info("session ended", "outcome", s.outcome)
+	close(s.done)
+}
