@@ -1,0 +1,34 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// decodeBody decodes a small JSON object strictly: unknown fields, trailing
+// data and bodies over maxBodyBytes are errors. An empty body is taken as {}.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return fmt.Errorf("%w: body larger than %d bytes", errBadRequest, maxBodyBytes)
+		}
+		return fmt.Errorf("%w: read body: %v", errBadRequest, err)
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%w: body: %v", errBadRequest, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: body: data after the JSON object", errBadRequest)
+	}
+	return nil
+}

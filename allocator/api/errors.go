@@ -1,0 +1,122 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// Sentinel errors of the HTTP layer. Handlers return them (wrapped with
+// detail); writeError is the one place that maps errors to status codes.
+var (
+	errBadRequest       = errors.New("bad request")
+	errUnauthenticated  = errors.New("unauthenticated")
+	errRateLimited      = errors.New("rate limited")
+	errNotFound         = errors.New("not found")
+	errMethodNotAllowed = errors.New("method not allowed")
+)
+
+// retryAfterError carries the wait a client should observe before retrying.
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error { return e.err }
+
+func withRetryAfter(err error, after time.Duration) error {
+	return &retryAfterError{err: err, after: after}
+}
+
+// Error codes of the API, as documented in docs/contracts.md.
+const (
+	codeBadRequest       = "bad_request"
+	codeUnauthenticated  = "unauthenticated"
+	codeRateLimited      = "rate_limited"
+	codeNoCapacity       = "no_capacity"
+	codeNotFound         = "not_found"
+	codeMethodNotAllowed = "method_not_allowed"
+	codeInternal         = "internal"
+)
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// classify maps an error to its HTTP status and API code.
+func classify(err error) (int, string) {
+	switch {
+	case errors.Is(err, errBadRequest):
+		return http.StatusBadRequest, codeBadRequest
+	case errors.Is(err, errUnauthenticated), errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrExpired):
+		return http.StatusUnauthorized, codeUnauthenticated
+	case errors.Is(err, errRateLimited):
+		return http.StatusTooManyRequests, codeRateLimited
+	case errors.Is(err, backend.ErrNoCapacity):
+		return http.StatusServiceUnavailable, codeNoCapacity
+	case errors.Is(err, errNotFound):
+		return http.StatusNotFound, codeNotFound
+	case errors.Is(err, errMethodNotAllowed):
+		return http.StatusMethodNotAllowed, codeMethodNotAllowed
+	default:
+		return http.StatusInternalServerError, codeInternal
+	}
+}
+
+// writeError answers with the status and JSON error body for err. Messages of
+// unexpected errors stay in the logs, not in the response.
+func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := classify(err)
+	msg := err.Error()
+	switch status {
+	case http.StatusInternalServerError:
+		s.logger.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
+		msg = "internal error"
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leapfrog"`)
+	case http.StatusServiceUnavailable:
+		// The backend's detail (namespaces, fleets) is for the logs.
+		msg = "no game server has room right now; retry later"
+		fallthrough
+	case http.StatusTooManyRequests:
+		after := s.retryAfter
+		if ra, ok := errors.AsType[*retryAfterError](err); ok {
+			after = ra.after
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(after)))
+	}
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+// retryAfterSeconds rounds up to whole seconds, at least one: Retry-After has
+// no finer unit and zero would invite an immediate retry.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only our own response types get here; they always marshal.
+		panic(fmt.Sprintf("marshal response: %v", err))
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

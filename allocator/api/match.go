@@ -1,0 +1,144 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+type matchRequest struct {
+	// Seats is the number of players on this device (living-room play).
+	Seats *int `json:"seats"`
+}
+
+type matchResponse struct {
+	GameServer         string    `json:"game_server"`
+	Address            string    `json:"address"`
+	Port               int32     `json:"port"`
+	WSURL              string    `json:"ws_url"`
+	PlayerID           string    `json:"player_id"`
+	PlayerSessionToken string    `json:"player_session_token"`
+	ExpiresAt          time.Time `json:"expires_at"`
+	Seats              []seat    `json:"seats,omitempty"`
+}
+
+type seat struct {
+	PlayerID           string `json:"player_id"`
+	PlayerSessionToken string `json:"player_session_token"`
+}
+
+// match handles POST /v1/match: a slot on a game server and a player session
+// token for each seat.
+func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
+	guest, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	var req matchRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		return err
+	}
+	seats := 1
+	if req.Seats != nil {
+		seats = *req.Seats
+	}
+	if seats < 1 || seats > MaxSeats {
+		return fmt.Errorf("%w: seats must be between 1 and %d, not %d", errBadRequest, MaxSeats, seats)
+	}
+	if ok, after := s.matchLimit.Allow(guest.PlayerID, s.now()); !ok {
+		return withRetryAfter(fmt.Errorf("%w: too many match requests for this player", errRateLimited), after)
+	}
+
+	playerIDs := seatPlayerIDs(guest.PlayerID, seats)
+	a, err := s.allocate(r.Context(), playerIDs)
+	if err != nil {
+		return err
+	}
+
+	resp := matchResponse{
+		GameServer: a.GameServer,
+		Address:    a.Address,
+		Port:       a.Port,
+		WSURL:      "ws://" + net.JoinHostPort(a.Address, strconv.Itoa(int(a.Port))) + "/ws",
+		PlayerID:   guest.PlayerID,
+	}
+	for _, id := range playerIDs {
+		raw, ps, err := s.issuer.MintPlayerSession(id, a.GameServer, s.sessionTTL)
+		if err != nil {
+			return fmt.Errorf("mint player session for %s on %s: %w", id, a.GameServer, err)
+		}
+		if id == guest.PlayerID {
+			resp.PlayerSessionToken, resp.ExpiresAt = raw, ps.ExpiresAt.UTC()
+		}
+		if seats > 1 {
+			resp.Seats = append(resp.Seats, seat{PlayerID: id, PlayerSessionToken: raw})
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// allocate asks the backend for slots and records the outcome.
+func (s *Service) allocate(ctx context.Context, playerIDs []string) (backend.Assignment, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.allocateTimeout)
+	defer cancel()
+	start := time.Now()
+	a, err := s.backend.Allocate(ctx, backend.AllocationRequest{PlayerIDs: playerIDs})
+	elapsed := time.Since(start)
+	if err == nil && (a.GameServer == "" || a.Address == "" || a.Port <= 0) {
+		err = fmt.Errorf("backend returned an incomplete assignment %+v", a)
+	}
+	switch {
+	case err == nil && a.Joined:
+		s.metrics.observeAllocation(resultJoined, elapsed)
+	case err == nil:
+		s.metrics.observeAllocation(resultCreated, elapsed)
+	case errors.Is(err, backend.ErrNoCapacity):
+		s.metrics.observeAllocation(resultNoCapacity, elapsed)
+		s.logger.InfoContext(ctx, "no capacity", "player", playerIDs[0], "err", err)
+	default:
+		s.metrics.observeAllocation(resultError, elapsed)
+	}
+	if err != nil {
+		return a, fmt.Errorf("allocate for %s: %w", playerIDs[0], err)
+	}
+	s.logger.DebugContext(ctx, "allocated", "player", playerIDs[0], "seats", len(playerIDs),
+		"game_server", a.GameServer, "joined", a.Joined, "duration", elapsed)
+	return a, nil
+}
+
+// authenticate verifies the guest identity in the Authorization header.
+func (s *Service) authenticate(r *http.Request) (token.Guest, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return token.Guest{}, fmt.Errorf("%w: missing Authorization: Bearer <guest_token>", errUnauthenticated)
+	}
+	scheme, raw, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
+		return token.Guest{}, fmt.Errorf("%w: Authorization must be Bearer <guest_token>", errUnauthenticated)
+	}
+	g, err := s.issuer.VerifyGuest(strings.TrimSpace(raw))
+	if err != nil {
+		return token.Guest{}, fmt.Errorf("guest token: %w", err)
+	}
+	return g, nil
+}
+
+// seatPlayerIDs names the players of a device: the guest itself, then
+// <player_id>.2 and so on.
+func seatPlayerIDs(playerID string, seats int) []string {
+	ids := make([]string, seats)
+	ids[0] = playerID
+	for i := 2; i <= seats; i++ {
+		ids[i-1] = playerID + "." + strconv.Itoa(i)
+	}
+	return ids
+}

@@ -1,0 +1,43 @@
+package backend
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNoCapacity means that no game server can take the players right now. It
+// is an expected outcome, not a failure: the caller should retry after a
+// while (the HTTP API answers 503 with Retry-After).
+var ErrNoCapacity = errors.New("no game server has room")
+
+// Backend places players on game servers.
+//
+// Allocate reserves one slot per entry of req.PlayerIDs on a single game
+// server, preferring a server that already has players waiting over starting
+// a new one. It is idempotent per player: while the reservation of
+// req.PlayerIDs[0] is live, asking again returns the same game server and
+// takes no second slot. It returns an error wrapping ErrNoCapacity when no
+// server has room; any other error is unexpected. Allocate must be safe for
+// concurrent use.
+type Backend interface {
+	Allocate(ctx context.Context, req AllocationRequest) (Assignment, error)
+}
+
+// AllocationRequest asks for one slot per player on the same game server.
+type AllocationRequest struct {
+	// PlayerIDs holds one id per seat; the first is the requesting player.
+	PlayerIDs []string
+}
+
+// Assignment says where the players go.
+type Assignment struct {
+	// GameServer names the game server; player session tokens are bound to it.
+	GameServer string
+	// Address and Port are where clients connect (ws://Address:Port/ws).
+	Address string
+	Port    int32
+	// Joined is true when the players were placed on a game server that was
+	// already allocated (a race waiting for players, or the player's own
+	// earlier reservation), false when a fresh game server was allocated.
+	Joined bool
+}
