@@ -9,9 +9,9 @@ import (
 // WebSocket close codes the server uses. Each fatal error frame is followed by
 // a close frame with the code CloseCode returns for it.
 const (
-	CloseNormal           = websocket.CloseNormalClosure   // 1000: session ended
-	CloseGoingAway        = websocket.CloseGoingAway       // 1001: server shutting down
-	CloseMessageTooBig    = websocket.CloseMessageTooBig   // 1009: oversized frame or payload
+	CloseNormal           = websocket.CloseNormalClosure // 1000: session ended
+	CloseGoingAway        = websocket.CloseGoingAway     // 1001: server shutting down
+	CloseMessageTooBig    = websocket.CloseMessageTooBig // 1009: oversized frame or payload
 	CloseBadToken         = 4001
 	CloseExpiredToken     = 4002
 	CloseWrongServer      = 4003

@@ -1,0 +1,304 @@
+package race
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
+
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// Op codes, as in race.proto.
+const (
+	OpAssignPlayer = int32(racev1.OpCode_OP_CODE_ASSIGN_PLAYER)
+	OpCountdown    = int32(racev1.OpCode_OP_CODE_COUNTDOWN)
+	OpFrogMoved    = int32(racev1.OpCode_OP_CODE_FROG_MOVED)
+	OpRaceResult   = int32(racev1.OpCode_OP_CODE_RACE_RESULT)
+	OpRaceSnapshot = int32(racev1.OpCode_OP_CODE_RACE_SNAPSHOT)
+	OpPlayerStatus = int32(racev1.OpCode_OP_CODE_PLAYER_STATUS)
+	OpSceneReady   = int32(racev1.OpCode_OP_CODE_SCENE_READY)
+	OpHop          = int32(racev1.OpCode_OP_CODE_HOP)
+)
+
+// Outcomes a race session ends with (the realtime session outcome).
+const (
+	OutcomeFinished  = "finished"
+	OutcomeForfeit   = "forfeit"
+	OutcomeAbandoned = "abandoned"
+)
+
+// Game plays one Mega Frog Race on a realtime session.
+type Game struct {
+	model   *Model
+	metrics *Metrics
+	graces  []int // reconnect grace timer per lane; 0 when none
+	// scratch messages reused on the hot path
+	moved racev1.FrogMoved
+	frog  racev1.Frog
+	buf   []byte
+}
+
+var _ realtime.Game = (*Game)(nil)
+
+// NewGame returns a race with rules; metrics may be nil.
+func NewGame(rules Rules, metrics *Metrics) (*Game, error) {
+	if err := rules.Validate(); err != nil {
+		return nil, fmt.Errorf("race rules: %w", err)
+	}
+	return &Game{model: NewModel(rules), metrics: metrics, graces: make([]int, rules.Players)}, nil
+}
+
+// Model exposes the race state (for tests and snapshots). Loop only.
+func (g *Game) Model() *Model { return g.model }
+
+// OnStart implements realtime.Game.
+func (g *Game) OnStart(*realtime.Session) {}
+
+// OnPlayerConnect gives the player a lane, or refuses once the race is on.
+func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
+	if _, ok := g.model.Join(p.PlayerID()); !ok {
+		return fmt.Errorf("the race has already started")
+	}
+	return nil
+}
+
+// OnPlayerAccepted tells the player its lane and the whole race.
+func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
+	lane := g.model.Lane(p.PlayerID())
+	if lane < 0 {
+		return
+	}
+	if id := g.graces[lane]; id != 0 {
+		s.CancelTimer(id)
+		g.graces[lane] = 0
+	}
+	r := g.model.Rules()
+	s.SendProto(p, OpAssignPlayer, &racev1.AssignPlayer{
+		Lane: int32(lane), PlayerId: p.PlayerID(), PeerId: p.PeerID(),
+		Rules: &racev1.Rules{
+			HopDistance: r.HopDistance, HopDurationMs: r.HopDuration.Milliseconds(), HopPenaltyMs: r.HopPenalty.Milliseconds(),
+			FinishLine: r.FinishLine, Players: int32(r.Players), CountdownMs: r.Countdown.Milliseconds(),
+			ReconnectGraceMs: r.ReconnectGrace.Milliseconds(),
+		},
+	})
+	s.SendProto(p, OpRaceSnapshot, g.snapshot(s))
+	if p.Reconnects() > 0 {
+		g.status(s, lane, racev1.PlayerStatus_STATUS_CONNECTED, time.Time{})
+	}
+}
+
+// OnPlayerDisconnect starts the reconnect grace once a race involves the player.
+func (g *Game) OnPlayerDisconnect(s *realtime.Session, p *realtime.Player) {
+	lane := g.model.Lane(p.PlayerID())
+	if lane < 0 || g.model.Phase() == Finished {
+		return
+	}
+	if g.model.Phase() == Waiting && !g.full() {
+		return // alone in the lobby: the session's empty timeout applies
+	}
+	grace := g.model.Rules().ReconnectGrace
+	ends := s.Now().Add(grace)
+	g.status(s, lane, racev1.PlayerStatus_STATUS_RECONNECTING, ends)
+	g.graces[lane] = s.After(grace, func() {
+		g.graces[lane] = 0
+		if p.Connected() || !g.model.Forfeit(lane, s.Now()) {
+			return
+		}
+		g.status(s, lane, racev1.PlayerStatus_STATUS_FORFEITED, time.Time{})
+		s.RemovePlayer(p, "forfeited: did not reconnect in time")
+		g.announce(s)
+	})
+}
+
+func (g *Game) full() bool {
+	for i := 0; i < g.model.Lanes(); i++ {
+		if !g.model.Frog(i).Present {
+			return false
+		}
+	}
+	return true
+}
+
+// OnMessage handles scene-ready and hop.
+func (g *Game) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Message) error {
+	lane := g.model.Lane(p.PlayerID())
+	if lane < 0 {
+		return fmt.Errorf("player has no lane")
+	}
+	now := s.Now()
+	switch m.OpCode {
+	case OpSceneReady:
+		if g.model.SceneReady(lane, now) {
+			s.SendProto(nil, OpCountdown, &racev1.Countdown{StartAtMs: g.model.StartAt().UnixMilli(), ServerTimeMs: now.UnixMilli()})
+			g.metrics.raceStarted()
+		}
+	case OpHop:
+		cause := racev1.FrogMoved_CAUSE_HOP
+		switch g.model.Hop(lane, now) {
+		case Ignored:
+			return nil
+		case Penalized:
+			cause = racev1.FrogMoved_CAUSE_PENALTY
+		}
+		g.broadcastFrog(s, lane, cause)
+		g.metrics.observeHop(time.Since(m.Received))
+	default:
+		return fmt.Errorf("%w: %d", realtime.ErrUnknownOpCode, m.OpCode)
+	}
+	return nil
+}
+
+// OnTick lands frogs and decides the race.
+func (g *Game) OnTick(s *realtime.Session, now time.Time) {
+	landed, finished := g.model.Tick(now)
+	for lane := 0; landed != 0; lane++ {
+		if landed&1 != 0 {
+			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_LANDED)
+		}
+		landed >>= 1
+	}
+	if finished {
+		g.announce(s)
+	}
+}
+
+// OnEnd counts a race cut short (server shutdown, everybody gone) as abandoned.
+func (g *Game) OnEnd(*realtime.Session) {
+	if p := g.model.Phase(); p == CountingDown || p == Racing {
+		g.metrics.raceEnded(OutcomeAbandoned)
+	}
+}
+
+// announce sends the result and ends the session.
+func (g *Game) announce(s *realtime.Session) {
+	r := g.model.Result()
+	res := &racev1.RaceResult{
+		WinnerLane: int32(r.Winner), TieBreak: r.TieBreak, ServerTimeMs: s.Now().UnixMilli(),
+		FinishTimesMs: make([]int64, g.model.Lanes()),
+	}
+	outcome := OutcomeFinished
+	switch r.Reason {
+	case ByFinish:
+		res.Reason = racev1.RaceResult_REASON_FINISH
+	case ByForfeit:
+		res.Reason = racev1.RaceResult_REASON_FORFEIT
+		outcome = OutcomeForfeit
+	default:
+		res.Reason = racev1.RaceResult_REASON_ABANDONED
+		outcome = OutcomeAbandoned
+	}
+	if r.Winner >= 0 {
+		res.WinnerPlayerId = g.model.Frog(r.Winner).PlayerID
+	}
+	for i := range res.FinishTimesMs {
+		if f := g.model.Frog(i); !f.FinishedAt.IsZero() {
+			res.FinishTimesMs[i] = f.FinishedAt.Sub(g.model.StartAt()).Milliseconds()
+		}
+	}
+	s.SendProto(nil, OpRaceResult, res)
+	g.metrics.raceEnded(outcome)
+	s.Logger().Info("race decided", "winner_lane", r.Winner, "winner", res.WinnerPlayerId, "reason", res.Reason.String(), "tie_break", r.TieBreak)
+	s.End(outcome)
+}
+
+func (g *Game) status(s *realtime.Session, lane int, st racev1.PlayerStatus_Status, graceEnds time.Time) {
+	ps := &racev1.PlayerStatus{Lane: int32(lane), PlayerId: g.model.Frog(lane).PlayerID, Status: st, ServerTimeMs: s.Now().UnixMilli()}
+	if !graceEnds.IsZero() {
+		ps.GraceEndsMs = graceEnds.UnixMilli()
+	}
+	s.SendProto(nil, OpPlayerStatus, ps)
+}
+
+// fillFrog writes lane's state into dst.
+func (g *Game) fillFrog(s *realtime.Session, lane int, dst *racev1.Frog) {
+	f := g.model.Frog(lane)
+	*dst = racev1.Frog{
+		Lane: int32(lane), PlayerId: f.PlayerID, From: g.model.HopFrom(lane), To: g.model.HopTo(lane),
+		PenaltyMs: f.Penalty.Milliseconds(), Hops: int32(f.Hops), Penalties: int32(f.Penalties), Hopping: f.Hopping,
+	}
+	if !f.HopStart.IsZero() {
+		dst.HopStartMs, dst.HopEndMs = f.HopStart.UnixMilli(), f.HopEnd.UnixMilli()
+	}
+	if !f.FinishedAt.IsZero() {
+		dst.FinishedAtMs = f.FinishedAt.UnixMilli()
+	}
+	for _, p := range s.Players() {
+		if p.PlayerID() == f.PlayerID {
+			dst.Connected = p.Connected()
+		}
+	}
+}
+
+// broadcastFrog sends lane's state to everyone, reusing its scratch messages
+// and buffer: this runs on every hop and landing.
+func (g *Game) broadcastFrog(s *realtime.Session, lane int, cause racev1.FrogMoved_Cause) {
+	g.fillFrog(s, lane, &g.frog)
+	g.moved.Frog, g.moved.ServerTimeMs, g.moved.Cause = &g.frog, s.Now().UnixMilli(), cause
+	b, err := proto.MarshalOptions{}.MarshalAppend(g.buf[:0], &g.moved)
+	if err != nil {
+		s.Logger().Error("marshal frog", "err", err)
+		return
+	}
+	g.buf = b
+	s.Broadcast(OpFrogMoved, b)
+}
+
+func (g *Game) snapshot(s *realtime.Session) *racev1.RaceSnapshot {
+	snap := &racev1.RaceSnapshot{Phase: racev1.Phase(g.model.Phase()), ServerTimeMs: s.Now().UnixMilli()}
+	if !g.model.StartAt().IsZero() {
+		snap.StartAtMs = g.model.StartAt().UnixMilli()
+	}
+	for i := 0; i < g.model.Lanes(); i++ {
+		f := &racev1.Frog{}
+		g.fillFrog(s, i, f)
+		snap.Frogs = append(snap.Frogs, f)
+	}
+	return snap
+}
+
+// Metrics are the race's own Prometheus metrics.
+type Metrics struct {
+	hopLatency prometheus.Histogram
+	started    prometheus.Counter
+	ended      *prometheus.CounterVec
+}
+
+// NewMetrics creates the race metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		hopLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "leapfrog_race_hop_broadcast_latency_seconds",
+			Help:    "Time from reading a hop frame to queueing the move to both players.",
+			Buckets: []float64{1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 2e-2, 1e-1},
+		}),
+		started: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_race_races_started_total", Help: "Races whose countdown started.",
+		}),
+		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_race_races_ended_total", Help: "Races decided, by outcome (finished, forfeit, abandoned).",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.hopLatency, m.started, m.ended)
+	return m
+}
+
+func (m *Metrics) observeHop(d time.Duration) {
+	if m != nil {
+		m.hopLatency.Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) raceStarted() {
+	if m != nil {
+		m.started.Inc()
+	}
+}
+
+func (m *Metrics) raceEnded(outcome string) {
+	if m != nil {
+		m.ended.WithLabelValues(outcome).Inc()
+	}
+}

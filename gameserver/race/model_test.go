@@ -1,0 +1,211 @@
+package race
+
+import (
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// started returns a model in the Racing phase at t0 with both players ready.
+func started(t *testing.T, r Rules) *Model {
+	t.Helper()
+	m := NewModel(r)
+	for i, id := range []string{"p0", "p1"} {
+		if lane, ok := m.Join(id); !ok || lane != i {
+			t.Fatalf("Join(%s) = %d, %v", id, lane, ok)
+		}
+	}
+	start := t0.Add(-r.Countdown)
+	m.SceneReady(0, start)
+	if !m.SceneReady(1, start) {
+		t.Fatal("countdown did not start once both players were ready")
+	}
+	m.Tick(t0)
+	if m.Phase() != Racing {
+		t.Fatalf("phase = %v, want racing", m.Phase())
+	}
+	return m
+}
+
+func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+
+func TestHopMovesAFifthInFourSeconds(t *testing.T) {
+	m := started(t, DefaultRules())
+	if got := m.Hop(0, at(0)); got != Started {
+		t.Fatalf("Hop = %v, want Started", got)
+	}
+	if landed, _ := m.Tick(at(3999)); landed != 0 {
+		t.Fatalf("landed early: %b", landed)
+	}
+	if p := m.Position(0, at(2000)); p < 0.0999 || p > 0.1001 {
+		t.Errorf("position mid-hop = %v, want 0.1", p)
+	}
+	landed, finished := m.Tick(at(4000))
+	if landed != 1 || finished {
+		t.Fatalf("Tick = %b, %v; want lane 0 landed, not finished", landed, finished)
+	}
+	if p := m.Position(0, at(5000)); p != 0.2 {
+		t.Errorf("position = %v, want 0.2", p)
+	}
+}
+
+func TestPenaltiesAccumulate(t *testing.T) {
+	tests := []struct {
+		name    string
+		presses int
+		wantEnd time.Duration
+	}{
+		{"no extra press", 0, 4 * time.Second},
+		{"one press", 1, 4100 * time.Millisecond},
+		{"three presses", 3, 4300 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := started(t, DefaultRules())
+			m.Hop(0, at(0))
+			for i := 0; i < tt.presses; i++ {
+				if got := m.Hop(0, at(100*(i+1))); got != Penalized {
+					t.Fatalf("press %d = %v, want Penalized", i, got)
+				}
+			}
+			f := m.Frog(0)
+			if got := f.HopEnd.Sub(t0); got != tt.wantEnd {
+				t.Errorf("hop ends after %v, want %v", got, tt.wantEnd)
+			}
+			if f.Penalty != time.Duration(tt.presses)*100*time.Millisecond || f.Penalties != tt.presses {
+				t.Errorf("penalty %v (%d presses), want %d presses", f.Penalty, f.Penalties, tt.presses)
+			}
+			if landed, _ := m.Tick(t0.Add(tt.wantEnd - time.Millisecond)); landed != 0 {
+				t.Error("landed before the penalised end")
+			}
+			if landed, _ := m.Tick(t0.Add(tt.wantEnd)); landed != 1 {
+				t.Error("did not land at the penalised end")
+			}
+		})
+	}
+}
+
+// race5 makes lane hop five times starting at the given offsets (ms), ticking
+// every 100 ms, and returns the model when the race ends.
+func TestFinishAndWinner(t *testing.T) {
+	r := DefaultRules()
+	m := started(t, r)
+	now := 0
+	hop := func(lane int) {
+		if m.Frog(lane).Hopping {
+			return
+		}
+		m.Hop(lane, at(now))
+	}
+	var finished bool
+	for ; now <= 30000 && !finished; now += 100 {
+		hop(0)
+		if now >= 50 { // lane 1 is always a little later
+			hop(1)
+		}
+		_, finished = m.Tick(at(now))
+	}
+	if !finished {
+		t.Fatal("race did not finish")
+	}
+	res := m.Result()
+	if res.Winner != 0 || res.Reason != ByFinish || res.TieBreak {
+		t.Fatalf("result = %+v, want lane 0 by finish", res)
+	}
+	if f := m.Frog(0); f.Hops != 5 || m.Position(0, at(now)) != r.FinishLine {
+		t.Errorf("winner hops = %d at %v, want 5 at the line", f.Hops, m.Position(0, at(now)))
+	}
+	if got := m.Hop(1, at(now)); got != Ignored {
+		t.Errorf("hop after the finish = %v, want Ignored", got)
+	}
+}
+
+func TestTieBreak(t *testing.T) {
+	tests := []struct {
+		name       string
+		extra      [2]int // penalty presses on the last hop per lane
+		offset     [2]int // ms each lane starts its last hop
+		wantWinner int
+		wantTie    bool
+	}{
+		{"exact tie goes to the lower lane", [2]int{0, 0}, [2]int{0, 0}, 0, true},
+		{"earlier landing in the same tick wins", [2]int{0, 0}, [2]int{30, 10}, 1, false},
+		{"same landing, fewer penalties wins", [2]int{1, 0}, [2]int{0, 100}, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := started(t, DefaultRules())
+			for lane := range 2 {
+				f := &m.frogs[lane]
+				f.Hops = 4 // four hops done: the next one finishes
+			}
+			for lane := range 2 {
+				m.Hop(lane, at(tt.offset[lane]))
+				for i := 0; i < tt.extra[lane]; i++ {
+					m.Hop(lane, at(tt.offset[lane]+1))
+				}
+			}
+			_, finished := m.Tick(at(5000))
+			if !finished {
+				t.Fatal("race did not finish")
+			}
+			if r := m.Result(); r.Winner != tt.wantWinner || r.TieBreak != tt.wantTie {
+				t.Errorf("result = %+v, want winner %d tie %v", r, tt.wantWinner, tt.wantTie)
+			}
+		})
+	}
+}
+
+func TestForfeit(t *testing.T) {
+	m := started(t, DefaultRules())
+	m.Hop(0, at(0))
+	if !m.Forfeit(0, at(1000)) {
+		t.Fatal("Forfeit refused")
+	}
+	if r := m.Result(); r.Winner != 1 || r.Reason != ByForfeit {
+		t.Errorf("result = %+v, want lane 1 by forfeit", r)
+	}
+	if m.Forfeit(1, at(2000)) {
+		t.Error("a second forfeit changed a finished race")
+	}
+}
+
+func TestHopsBeforeTheStartAreIgnored(t *testing.T) {
+	m := NewModel(DefaultRules())
+	m.Join("a")
+	m.Join("b")
+	if got := m.Hop(0, t0); got != Ignored {
+		t.Errorf("hop while waiting = %v", got)
+	}
+	m.SceneReady(0, t0)
+	m.SceneReady(1, t0)
+	if m.Phase() != CountingDown {
+		t.Fatalf("phase = %v", m.Phase())
+	}
+	if got := m.Hop(0, t0.Add(time.Second)); got != Ignored {
+		t.Errorf("hop during countdown = %v", got)
+	}
+	if _, ok := m.Join("c"); ok {
+		t.Error("a third player joined a full race")
+	}
+	if lane, ok := m.Join("a"); !ok || lane != 0 {
+		t.Errorf("rejoin = %d %v, want lane 0", lane, ok)
+	}
+}
+
+func TestRulesValidate(t *testing.T) {
+	bad := DefaultRules()
+	bad.HopDistance = 2
+	if bad.Validate() == nil {
+		t.Error("a hop longer than the track was accepted")
+	}
+	if err := DefaultRules().Validate(); err != nil {
+		t.Error(err)
+	}
+	odd := DefaultRules()
+	odd.HopDistance = 0.3
+	if n := odd.hopsToFinish(); n != 4 {
+		t.Errorf("hops to finish with 0.3 = %d, want 4", n)
+	}
+}
