@@ -1,0 +1,166 @@
+{{/*
+Chart name, limited to the 63 characters of a DNS label.
+*/}}
+{{- define "leapfrog.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name: "<release>-<chart>", or the release name alone when it already holds the chart
+name. Kept to 58 characters so that suffixes such as "-race" still fit in 63.
+*/}}
+{{- define "leapfrog.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 58 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 58 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 58 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Chart name and version for the helm.sh/chart label.
+*/}}
+{{- define "leapfrog.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels that select the pods of one component; pass a dict with "ctx" (the root context) and "component".
+*/}}
+{{- define "leapfrog.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "leapfrog.name" .ctx }}
+app.kubernetes.io/instance: {{ .ctx.Release.Name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels of every object; pass a dict with "ctx" and, optionally, "component".
+*/}}
+{{- define "leapfrog.labels" -}}
+helm.sh/chart: {{ include "leapfrog.chart" .ctx }}
+{{ include "leapfrog.selectorLabels" . }}
+app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: leapfrog
+app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+{{- with .ctx.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference; an empty tag means the chart's appVersion.
+*/}}
+{{- define "leapfrog.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/*
+Name of the Fleet of race servers; the allocator's --fleet.
+*/}}
+{{- define "leapfrog.fleetName" -}}
+{{- printf "%s-race" (include "leapfrog.fullname" .) }}
+{{- end }}
+
+{{/*
+Name of the allocator's Deployment and Service.
+*/}}
+{{- define "leapfrog.allocatorName" -}}
+{{- printf "%s-allocator" (include "leapfrog.fullname" .) }}
+{{- end }}
+
+{{/*
+Name of the allocator's ServiceAccount.
+*/}}
+{{- define "leapfrog.serviceAccountName" -}}
+{{- if .Values.allocator.serviceAccount.create }}
+{{- default (include "leapfrog.allocatorName" .) .Values.allocator.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.allocator.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the Secret holding keys.json.
+*/}}
+{{- define "leapfrog.keysSecretName" -}}
+{{- default (printf "%s-keys" (include "leapfrog.fullname" .)) .Values.keys.existingSecret }}
+{{- end }}
+
+{{/*
+Where both binaries find the key file (docs/contracts.md: /etc/leapfrog/keys/keys.json).
+*/}}
+{{- define "leapfrog.keysDir" -}}
+/etc/leapfrog/keys
+{{- end }}
+
+{{/*
+The key volume of a pod spec.
+*/}}
+{{- define "leapfrog.keysVolume" -}}
+- name: keys
+  secret:
+    secretName: {{ include "leapfrog.keysSecretName" . }}
+    defaultMode: 0440
+    items:
+      - key: keys.json
+        path: keys.json
+{{- end }}
+
+{{/*
+The key volume mount of a container.
+*/}}
+{{- define "leapfrog.keysVolumeMount" -}}
+- name: keys
+  mountPath: {{ include "leapfrog.keysDir" . }}
+  readOnly: true
+{{- end }}
+
+{{/*
+Pod termination grace: the race server's drain plus a margin, so the drain always finishes before SIGKILL.
+*/}}
+{{- define "leapfrog.terminationGracePeriodSeconds" -}}
+{{- add .Values.race.drainGraceSeconds .Values.race.terminationGraceMarginSeconds }}
+{{- end }}
+
+{{/*
+Combinations the schema cannot express; each fails with one clear message.
+*/}}
+{{- define "leapfrog.validate" -}}
+{{- $b := .Values.autoscaler.buffer }}
+{{- if and .Values.autoscaler.enabled (eq .Values.autoscaler.policy "Buffer") (gt (int $b.minReplicas) (int $b.maxReplicas)) }}
+{{- fail (printf "autoscaler.buffer.minReplicas (%v) must not exceed autoscaler.buffer.maxReplicas (%v)" $b.minReplicas $b.maxReplicas) }}
+{{- end }}
+{{- $l := .Values.autoscaler.list }}
+{{- if and .Values.autoscaler.enabled (eq .Values.autoscaler.policy "List") (gt (int $l.minCapacity) (int $l.maxCapacity)) }}
+{{- fail (printf "autoscaler.list.minCapacity (%v) must not exceed autoscaler.list.maxCapacity (%v)" $l.minCapacity $l.maxCapacity) }}
+{{- end }}
+{{- if and (eq .Values.fleet.port.policy "Static") (not .Values.fleet.port.hostPort) }}
+{{- fail "fleet.port.hostPort is required when fleet.port.policy is Static" }}
+{{- end }}
+{{- if and .Values.allocator.service.nodePort (eq .Values.allocator.service.type "ClusterIP") }}
+{{- fail "allocator.service.nodePort needs allocator.service.type NodePort or LoadBalancer" }}
+{{- end }}
+{{- if and .Values.allocator.pdb.enabled (ge (int .Values.allocator.pdb.minAvailable) (int .Values.allocator.replicas)) (gt (int .Values.allocator.replicas) 0) }}
+{{- fail (printf "allocator.pdb.minAvailable (%v) must be below allocator.replicas (%v), or no node could ever be drained" .Values.allocator.pdb.minAvailable .Values.allocator.replicas) }}
+{{- end }}
+{{- if and (not .Values.allocator.serviceAccount.create) (not .Values.allocator.serviceAccount.name) }}
+{{- fail "allocator.serviceAccount.name is required when allocator.serviceAccount.create is false" }}
+{{- end }}
+{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" }}
+{{- if hasKey $.Values.race.rules $flag }}
+{{- fail (printf "race.rules.%s: the chart sets --%s itself; use the race.* or fleet.* value instead" $flag $flag) }}
+{{- end }}
+{{- end }}
+{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "public-address" }}
+{{- if hasKey $.Values.allocator.extraArgs $flag }}
+{{- fail (printf "allocator.extraArgs.%s: the chart sets --%s itself; use the allocator.* value instead" $flag $flag) }}
+{{- end }}
+{{- end }}
+{{- end }}
