@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -25,7 +26,8 @@ type conn struct {
 	closeText  string
 	finalFrame []byte
 
-	player *Player // owned by the session goroutine
+	player   *Player     // owned by the session goroutine
+	admitted atomic.Bool // set once a session took the connection
 }
 
 func newConn(ws *websocket.Conn, cfg *Config) *conn {

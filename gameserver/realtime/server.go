@@ -90,7 +90,7 @@ func (srv *Server) Drain() {
 	defer srv.mu.Unlock()
 	srv.draining = true
 	for c := range srv.conns {
-		if c.player == nil {
+		if !c.admitted.Load() {
 			c.fail(realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down")
 		}
 	}

@@ -296,6 +296,7 @@ func (s *Session) admit(c *conn, playerID string) error {
 	}
 	p.conn = c
 	c.player = p
+	c.admitted.Store(true)
 	if r := s.reservations[playerID]; r != nil {
 		r.connected = true
 	}
