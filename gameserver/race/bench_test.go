@@ -1,0 +1,51 @@
+package race
+
+import (
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// BenchmarkTick is one tick of a running race with two players and nothing
+// to land: the steady state, which should not allocate.
+func BenchmarkTick(b *testing.B) {
+	g, _ := NewGame(DefaultRules(), nil)
+	h, _ := realtime.NewHarness(realtime.Config{}, g, t0)
+	x, _ := h.Connect("a")
+	y, _ := h.Connect("b")
+	x.Send(OpSceneReady, nil)
+	y.Send(OpSceneReady, nil)
+	h.Advance(3 * time.Second)
+	x.Send(OpHop, nil)
+	y.Send(OpHop, nil)
+	x.Discard()
+	y.Discard()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		h.Session.Tick()
+	}
+}
+
+// BenchmarkHopBroadcast is a hop press turned into a FrogMoved to both
+// players (a penalty, so that the race never ends).
+func BenchmarkHopBroadcast(b *testing.B) {
+	g, _ := NewGame(DefaultRules(), nil)
+	h, _ := realtime.NewHarness(realtime.Config{SendQueue: 1 << 20}, g, t0)
+	x, _ := h.Connect("a")
+	y, _ := h.Connect("b")
+	x.Send(OpSceneReady, nil)
+	y.Send(OpSceneReady, nil)
+	h.Advance(3 * time.Second)
+	x.Send(OpHop, nil)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		x.Send(OpHop, nil)
+		if i%1024 == 0 {
+			x.Discard()
+			y.Discard()
+		}
+	}
+}
