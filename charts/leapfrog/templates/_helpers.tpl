@@ -7,17 +7,17 @@ Chart name, limited to the 63 characters of a DNS label.
 
 {{/*
 Fully qualified app name: "<release>-<chart>", or the release name alone when it already holds the chart
-name. Kept to 58 characters so that suffixes such as "-race" still fit in 63.
+name. Kept to 53 characters so that the longest suffix ("-allocator") still fits in 63.
 */}}
 {{- define "leapfrog.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 58 | trimSuffix "-" }}
+{{- .Values.fullnameOverride | trunc 53 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 58 | trimSuffix "-" }}
+{{- .Release.Name | trunc 53 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 58 | trimSuffix "-" }}
+{{- printf "%s-%s" .Release.Name $name | trunc 53 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
 {{- end }}

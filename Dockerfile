@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# Leapfrog: one image with the three static binaries, on distroless (no shell, no package manager).
+#
+#   docker build -t leapfrog:dev .
+#   /race-server  one game server of the Fleet (Agones adds the SDK sidecar)
+#   /allocator    the client service (default entrypoint)
+#   /bot          plays races against an allocator (helm test, load tests)
+#
+# The build lines produce exactly what `make build` produces (bin/<name>, CGO_ENABLED=0);
+# test/deploy checks that they stay in step.
+
+ARG GO_VERSION=1.26
+ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot
+
+FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+WORKDIR /src
+ENV CGO_ENABLED=0 GOFLAGS=-trimpath
+# Modules first, so that a source change does not download them again.
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+ARG TARGETOS TARGETARCH
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -buildvcs=false -ldflags="-s -w" -o bin/race-server ./gameserver/cmd/race-server && \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -buildvcs=false -ldflags="-s -w" -o bin/allocator ./allocator/cmd/allocator && \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -buildvcs=false -ldflags="-s -w" -o bin/bot ./test/bot
+
+FROM ${BASE_IMAGE}
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="leapfrog" \
+      org.opencontainers.image.description="Mega Frog Race servers and the Leapfrog allocator, on Agones" \
+      org.opencontainers.image.source="https://github.com/leapfrog-games/leapfrog" \
+      org.opencontainers.image.url="https://github.com/leapfrog-games/leapfrog" \
+      org.opencontainers.image.vendor="leapfrog-games" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}"
+COPY --from=build /src/bin/race-server /race-server
+COPY --from=build /src/bin/allocator /allocator
+COPY --from=build /src/bin/bot /bot
+# distroless "nonroot": uid/gid 65532, the same ids the chart's securityContext asks for.
+USER 65532:65532
+# Race server game port, race server admin port, allocator HTTP port.
+EXPOSE 7654 8081 8080
+ENTRYPOINT ["/allocator"]

@@ -1,0 +1,624 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+const keysDir = "/etc/leapfrog/keys"
+
+// keyFile is the token key file of docs/contracts.md.
+type keyFile struct {
+	Active string `json:"active"`
+	Keys   []struct {
+		ID     string `json:"id"`
+		Secret string `json:"secret"`
+	} `json:"keys"`
+}
+
+// decodeKeyFile strictly decodes keys.json and checks it against the contract: the active key exists and
+// every secret is base64 of at least 32 bytes.
+func decodeKeyFile(t testing.TB, raw []byte) keyFile {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var kf keyFile
+	if err := dec.Decode(&kf); err != nil {
+		t.Fatalf("keys.json %q: %v", raw, err)
+	}
+	if len(kf.Keys) == 0 {
+		t.Fatalf("keys.json has no keys: %s", raw)
+	}
+	active := false
+	for _, k := range kf.Keys {
+		secret, err := base64.StdEncoding.DecodeString(k.Secret)
+		if err != nil {
+			t.Errorf("key %q: secret is not base64: %v", k.ID, err)
+		}
+		if len(secret) < 32 {
+			t.Errorf("key %q: secret has %d bytes, the contract asks for at least 32", k.ID, len(secret))
+		}
+		active = active || k.ID == kf.Active
+	}
+	if !active {
+		t.Errorf("active key %q is not among the keys", kf.Active)
+	}
+	return kf
+}
+
+// TestChartInvariants renders every value set and checks what must hold whatever the values.
+func TestChartInvariants(t *testing.T) {
+	for _, vs := range valueSets(t) {
+		t.Run(vs.name, func(t *testing.T) {
+			const ns = "racing"
+			objs := render(t, ns, vs)
+			fleet := find(t, objs, "Fleet")
+			deploy := find(t, objs, "Deployment")
+			svc := find(t, objs, "Service")
+
+			for _, o := range objs {
+				labels := o.GetLabels()
+				for key, want := range map[string]string{
+					"app.kubernetes.io/name":       "leapfrog",
+					"app.kubernetes.io/instance":   releaseName,
+					"app.kubernetes.io/managed-by": "Helm",
+					"app.kubernetes.io/part-of":    "leapfrog",
+				} {
+					if labels[key] != want {
+						t.Errorf("%s %s: label %s=%q, want %q", o.GetKind(), o.GetName(), key, labels[key], want)
+					}
+				}
+				if !strings.HasPrefix(labels["helm.sh/chart"], "leapfrog-") {
+					t.Errorf("%s %s: no helm.sh/chart label", o.GetKind(), o.GetName())
+				}
+				if len(o.GetName()) > 63 {
+					t.Errorf("%s %s: name longer than 63 characters", o.GetKind(), o.GetName())
+				}
+			}
+
+			// The allocator drives the Fleet the chart creates, in the release namespace.
+			alloc := containerOf(t, nested(t, deploy.Object, "spec", "template", "spec").(map[string]any), "allocator")
+			args := flagValues(stringList(t, alloc["args"]))
+			port := toInt(t, nested(t, alloc, "ports").([]any)[0].(map[string]any)["containerPort"])
+			for flag, want := range map[string]string{
+				"backend":   "agones",
+				"listen":    fmt.Sprintf(":%d", port),
+				"namespace": ns,
+				"fleet":     fleet.GetName(),
+				"port-name": "default",
+				"key-file":  keysDir + "/keys.json",
+			} {
+				if args[flag] != want {
+					t.Errorf("allocator --%s=%q, want %q", flag, args[flag], want)
+				}
+			}
+			if got := stringList(t, alloc["command"]); !slices.Equal(got, []string{"/allocator"}) {
+				t.Errorf("allocator command %v", got)
+			}
+			for probe, path := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz"} {
+				if got := nested(t, alloc, probe, "httpGet", "path"); got != path {
+					t.Errorf("allocator %s path %v, want %s", probe, got, path)
+				}
+				if got := nested(t, alloc, probe, "httpGet", "port"); got != "http" {
+					t.Errorf("allocator %s port %v, want the named port http", probe, got)
+				}
+			}
+
+			// The race server listens where the Fleet's port "default" points.
+			gsSpec := nested(t, fleet.Object, "spec", "template", "spec").(map[string]any)
+			ports := nested(t, gsSpec, "ports").([]any)
+			if len(ports) != 1 {
+				t.Fatalf("Fleet ports %v, want one", ports)
+			}
+			gamePort := ports[0].(map[string]any)
+			if gamePort["name"] != "default" || gamePort["protocol"] != "TCP" {
+				t.Errorf("Fleet port %v, want name default, TCP", gamePort)
+			}
+			podSpec := nested(t, gsSpec, "template", "spec").(map[string]any)
+			race := containerOf(t, podSpec, "race-server")
+			raceArgs := flagValues(stringList(t, race["args"]))
+			if want := fmt.Sprintf(":%d", toInt(t, gamePort["containerPort"])); raceArgs["listen"] != want {
+				t.Errorf("race server --listen=%q, want %q", raceArgs["listen"], want)
+			}
+			if got := stringList(t, race["command"]); !slices.Equal(got, []string{"/race-server"}) {
+				t.Errorf("race server command %v", got)
+			}
+			players := toInt(t, nested(t, gsSpec, "lists", "players", "capacity"))
+			if raceArgs["players"] != strconv.FormatInt(players, 10) {
+				t.Errorf("race server --players=%q but lists.players.capacity is %d", raceArgs["players"], players)
+			}
+			if raceArgs["key-file"] != keysDir+"/keys.json" {
+				t.Errorf("race server --key-file=%q", raceArgs["key-file"])
+			}
+			// Kubernetes must not kill a race server while it drains.
+			drain, err := time.ParseDuration(raceArgs["drain-grace"])
+			if err != nil {
+				t.Fatalf("race server --drain-grace=%q: %v", raceArgs["drain-grace"], err)
+			}
+			grace := time.Duration(toInt(t, podSpec["terminationGracePeriodSeconds"])) * time.Second
+			if grace <= drain {
+				t.Errorf("terminationGracePeriodSeconds %v does not outlast --drain-grace %v", grace, drain)
+			}
+
+			if fas := objsOfKind(objs, "FleetAutoscaler"); len(fas) == 1 {
+				if got := nested(t, fas[0].Object, "spec", "fleetName"); got != fleet.GetName() {
+					t.Errorf("FleetAutoscaler fleetName %v, want %s", got, fleet.GetName())
+				}
+			}
+
+			// Both pods mount the same key Secret at the contract path, read-only.
+			secretName := ""
+			for _, spec := range []map[string]any{podSpec, nested(t, deploy.Object, "spec", "template", "spec").(map[string]any)} {
+				name := keysSecretOf(t, spec)
+				if secretName != "" && name != secretName {
+					t.Errorf("race servers and allocator mount different key Secrets: %s, %s", secretName, name)
+				}
+				secretName = name
+			}
+			for _, c := range []map[string]any{race, alloc} {
+				if !mountsKeys(c) {
+					t.Errorf("container %v does not mount the keys read-only at %s", c["name"], keysDir)
+				}
+			}
+			if secrets := objsOfKind(objs, "Secret"); len(secrets) == 1 {
+				if secrets[0].GetName() != secretName {
+					t.Errorf("Secret %s rendered, pods mount %s", secrets[0].GetName(), secretName)
+				}
+				raw, err := base64.StdEncoding.DecodeString(nested(t, secrets[0].Object, "data", "keys.json").(string))
+				if err != nil {
+					t.Fatal(err)
+				}
+				decodeKeyFile(t, raw)
+			}
+
+			// The Service reaches the allocator pods on the named port.
+			selector := nested(t, svc.Object, "spec", "selector").(map[string]any)
+			podLabels := nested(t, deploy.Object, "spec", "template", "metadata", "labels").(map[string]any)
+			for k, v := range selector {
+				if podLabels[k] != v {
+					t.Errorf("Service selector %s=%v does not match the allocator pods (%v)", k, v, podLabels[k])
+				}
+			}
+			svcPort := nested(t, svc.Object, "spec", "ports").([]any)[0].(map[string]any)
+			if svcPort["targetPort"] != "http" {
+				t.Errorf("Service targetPort %v, want http", svcPort["targetPort"])
+			}
+
+			// helm test: the bot plays through that Service.
+			testPod := findTestPod(t, objs)
+			bot := containerOf(t, nested(t, testPod.Object, "spec").(map[string]any), "bot")
+			if got := stringList(t, bot["command"]); !slices.Equal(got, []string{"/bot"}) {
+				t.Errorf("test pod command %v, want [/bot]", got)
+			}
+			botArgs := flagValues(stringList(t, bot["args"]))
+			wantURL := fmt.Sprintf("http://%s:%d", svc.GetName(), toInt(t, svcPort["port"]))
+			if botArgs["allocator"] != wantURL || botArgs["races"] != "1" || botArgs["concurrency"] != "1" {
+				t.Errorf("bot args %v, want --allocator=%s --races=1 --concurrency=1", bot["args"], wantURL)
+			}
+
+			// Every pod runs as non-root with a read-only root filesystem and no capabilities.
+			for _, spec := range []map[string]any{podSpec, nested(t, deploy.Object, "spec", "template", "spec").(map[string]any),
+				nested(t, testPod.Object, "spec").(map[string]any)} {
+				if nested(t, spec, "securityContext", "runAsNonRoot") != true {
+					t.Errorf("a pod does not set runAsNonRoot")
+				}
+				for _, c := range spec["containers"].([]any) {
+					c := c.(map[string]any)
+					if nested(t, c, "securityContext", "readOnlyRootFilesystem") != true ||
+						nested(t, c, "securityContext", "allowPrivilegeEscalation") != false ||
+						!slices.Equal(stringList(t, nested(t, c, "securityContext", "capabilities", "drop")), []string{"ALL"}) {
+						t.Errorf("container %v is not locked down: %v", c["name"], c["securityContext"])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestChartDefaults pins the defaults the issue and docs/contracts.md ask for.
+func TestChartDefaults(t *testing.T) {
+	objs := render(t, "leapfrog", valueSet{name: "default"})
+
+	want := map[string]int{"Fleet": 1, "FleetAutoscaler": 1, "Deployment": 1, "Service": 1, "ServiceAccount": 1,
+		"Role": 1, "RoleBinding": 1, "Secret": 1, "PodDisruptionBudget": 1, "Pod": 1}
+	if got := kinds(objs); !maps.Equal(got, want) {
+		t.Errorf("rendered kinds %v, want %v", got, want)
+	}
+
+	fleet := find(t, objs, "Fleet")
+	if fleet.GetName() != "leapfrog-race" {
+		t.Errorf("Fleet name %s, want the allocator's default leapfrog-race", fleet.GetName())
+	}
+	port := nested(t, fleet.Object, "spec", "template", "spec", "ports").([]any)[0].(map[string]any)
+	if port["portPolicy"] != "Dynamic" || toInt(t, port["containerPort"]) != 7654 || port["protocol"] != "TCP" {
+		t.Errorf("Fleet port %v, want Dynamic TCP 7654", port)
+	}
+	if got := toInt(t, nested(t, fleet.Object, "spec", "template", "spec", "lists", "players", "capacity")); got != 2 {
+		t.Errorf("lists.players.capacity %d, want 2", got)
+	}
+	if got := nested(t, fleet.Object, "spec", "template", "spec", "sdkServer", "logLevel"); got != "Info" {
+		t.Errorf("sdkServer.logLevel %v", got)
+	}
+	health := nested(t, fleet.Object, "spec", "template", "spec", "health").(map[string]any)
+	if health["disabled"] != false || toInt(t, health["periodSeconds"]) != 5 || toInt(t, health["failureThreshold"]) != 3 {
+		t.Errorf("health %v, want enabled, period 5 s, threshold 3", health)
+	}
+	podSpec := nested(t, fleet.Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+	raceArgs := flagValues(stringList(t, containerOf(t, podSpec, "race-server")["args"]))
+	if raceArgs["drain-grace"] != "10s" || toInt(t, podSpec["terminationGracePeriodSeconds"]) != 15 {
+		t.Errorf("--drain-grace=%s with terminationGracePeriodSeconds %v, want 10s and 15",
+			raceArgs["drain-grace"], podSpec["terminationGracePeriodSeconds"])
+	}
+
+	policy := nested(t, find(t, objs, "FleetAutoscaler").Object, "spec", "policy").(map[string]any)
+	if policy["type"] != "Buffer" || policy["buffer"] == nil {
+		t.Errorf("autoscaler policy %v, want Buffer", policy)
+	}
+	if got := nested(t, find(t, objs, "FleetAutoscaler").Object, "spec", "sync", "fixedInterval", "seconds"); toInt(t, got) != 30 {
+		t.Errorf("sync interval %v, want 30", got)
+	}
+
+	deploy := find(t, objs, "Deployment")
+	if got := toInt(t, nested(t, deploy.Object, "spec", "replicas")); got != 2 {
+		t.Errorf("allocator replicas %d, want 2", got)
+	}
+	args := flagValues(stringList(t, containerOf(t, nested(t, deploy.Object, "spec", "template", "spec").(map[string]any), "allocator")["args"]))
+	if args["listen"] != ":8080" || args["backend"] != "agones" {
+		t.Errorf("allocator --listen=%s --backend=%s, want :8080 and agones", args["listen"], args["backend"])
+	}
+	if _, ok := args["public-address"]; ok {
+		t.Errorf("--public-address set by default")
+	}
+	if got := nested(t, deploy.Object, "spec", "template", "spec", "serviceAccountName"); got != find(t, objs, "ServiceAccount").GetName() {
+		t.Errorf("allocator runs as %v, not the chart's ServiceAccount", got)
+	}
+
+	if got := nested(t, find(t, objs, "Service").Object, "spec", "type"); got != "ClusterIP" {
+		t.Errorf("Service type %v, want ClusterIP", got)
+	}
+	if got := toInt(t, nested(t, find(t, objs, "PodDisruptionBudget").Object, "spec", "minAvailable")); got != 1 {
+		t.Errorf("PDB minAvailable %d, want 1", got)
+	}
+
+	// The Role grants exactly: create gameserverallocations; get, list, watch gameservers.
+	rules, err := json.Marshal(nested(t, find(t, objs, "Role").Object, "rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wantRules = `[{"apiGroups":["allocation.agones.dev"],"resources":["gameserverallocations"],"verbs":["create"]},` +
+		`{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch"]}]`
+	if string(rules) != wantRules {
+		t.Errorf("Role rules\n%s\nwant\n%s", rules, wantRules)
+	}
+	binding := find(t, objs, "RoleBinding")
+	subject := nested(t, binding.Object, "subjects").([]any)[0].(map[string]any)
+	if subject["name"] != find(t, objs, "ServiceAccount").GetName() || subject["namespace"] != "leapfrog" ||
+		nested(t, binding.Object, "roleRef", "name") != find(t, objs, "Role").GetName() {
+		t.Errorf("RoleBinding %v does not bind the allocator's ServiceAccount to its Role", binding.Object)
+	}
+
+	testPod := findTestPod(t, objs)
+	if got := testPod.GetAnnotations()["helm.sh/hook"]; got != "test" {
+		t.Errorf("test pod hook %q", got)
+	}
+}
+
+// TestChartOptions renders one option at a time and checks its effect.
+func TestChartOptions(t *testing.T) {
+	tests := []struct {
+		name  string
+		set   []string
+		check func(t *testing.T, objs []*unstructured.Unstructured)
+	}{
+		{
+			name: "list autoscaler on players",
+			set:  []string{"autoscaler.policy=List", "autoscaler.list.bufferSize=3", "autoscaler.syncIntervalSeconds=7"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				fas := find(t, objs, "FleetAutoscaler")
+				policy := nested(t, fas.Object, "spec", "policy").(map[string]any)
+				if policy["type"] != "List" || nested(t, policy, "list", "key") != "players" ||
+					toInt(t, nested(t, policy, "list", "bufferSize")) != 3 || policy["buffer"] != nil {
+					t.Errorf("policy %v, want List on players with buffer 3", policy)
+				}
+				if got := toInt(t, nested(t, fas.Object, "spec", "sync", "fixedInterval", "seconds")); got != 7 {
+					t.Errorf("sync %d", got)
+				}
+			},
+		},
+		{
+			name: "autoscaler off",
+			set:  []string{"autoscaler.enabled=false"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				if n := kinds(objs)["FleetAutoscaler"]; n != 0 {
+					t.Errorf("%d FleetAutoscalers rendered", n)
+				}
+			},
+		},
+		{
+			name: "NodePort service",
+			set:  []string{"allocator.service.type=NodePort", "allocator.service.nodePort=30080"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				spec := nested(t, find(t, objs, "Service").Object, "spec").(map[string]any)
+				port := spec["ports"].([]any)[0].(map[string]any)
+				if spec["type"] != "NodePort" || toInt(t, port["nodePort"]) != 30080 {
+					t.Errorf("Service %v", spec)
+				}
+			},
+		},
+		{
+			name: "LoadBalancer service",
+			set:  []string{"allocator.service.type=LoadBalancer", "allocator.service.externalTrafficPolicy=Local", "allocator.service.loadBalancerSourceRanges={10.0.0.0/8}"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				spec := nested(t, find(t, objs, "Service").Object, "spec").(map[string]any)
+				if spec["type"] != "LoadBalancer" || spec["externalTrafficPolicy"] != "Local" ||
+					!slices.Equal(stringList(t, spec["loadBalancerSourceRanges"]), []string{"10.0.0.0/8"}) {
+					t.Errorf("Service %v", spec)
+				}
+			},
+		},
+		{
+			name: "existing key Secret",
+			set:  []string{"keys.existingSecret=prod-keys"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				if n := kinds(objs)["Secret"]; n != 0 {
+					t.Errorf("%d Secrets rendered next to an existing one", n)
+				}
+				if got := keysSecretOf(t, nested(t, find(t, objs, "Deployment").Object, "spec", "template", "spec").(map[string]any)); got != "prod-keys" {
+					t.Errorf("allocator mounts %s", got)
+				}
+				if got := keysSecretOf(t, nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any)); got != "prod-keys" {
+					t.Errorf("race servers mount %s", got)
+				}
+			},
+		},
+		{
+			name: "longer drain",
+			set:  []string{"race.drainGraceSeconds=45", "race.terminationGraceMarginSeconds=10"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				podSpec := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+				args := flagValues(stringList(t, containerOf(t, podSpec, "race-server")["args"]))
+				if args["drain-grace"] != "45s" || toInt(t, podSpec["terminationGracePeriodSeconds"]) != 55 {
+					t.Errorf("--drain-grace=%s, grace %v", args["drain-grace"], podSpec["terminationGracePeriodSeconds"])
+				}
+			},
+		},
+		{
+			name: "public address and extra flags",
+			set:  []string{"allocator.publicAddress=127.0.0.1", "allocator.extraArgs.match-rate=5", "race.rules.hop-duration=2s"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				alloc := flagValues(stringList(t, containerOf(t, nested(t, find(t, objs, "Deployment").Object, "spec", "template", "spec").(map[string]any), "allocator")["args"]))
+				if alloc["public-address"] != "127.0.0.1" || alloc["match-rate"] != "5" {
+					t.Errorf("allocator flags %v", alloc)
+				}
+				race := flagValues(stringList(t, containerOf(t, nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any), "race-server")["args"]))
+				if race["hop-duration"] != "2s" {
+					t.Errorf("race flags %v", race)
+				}
+			},
+		},
+		{
+			name: "monitoring",
+			set:  []string{"metrics.serviceMonitor.enabled=true", "metrics.podMonitor.enabled=true", "metrics.dashboard.enabled=true"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				sm := find(t, objs, "ServiceMonitor")
+				if got := nested(t, sm.Object, "spec", "endpoints").([]any)[0].(map[string]any); got["port"] != "http" || got["path"] != "/metrics" {
+					t.Errorf("ServiceMonitor endpoint %v", got)
+				}
+				pm := find(t, objs, "PodMonitor")
+				ep := nested(t, pm.Object, "spec", "podMetricsEndpoints").([]any)[0].(map[string]any)
+				podSpec := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+				adminPort := containerOf(t, podSpec, "race-server")["ports"].([]any)[0].(map[string]any)
+				if ep["port"] != adminPort["name"] || ep["path"] != "/metrics" {
+					t.Errorf("PodMonitor endpoint %v does not scrape the race server's port %v", ep, adminPort)
+				}
+				podLabels := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "metadata", "labels").(map[string]any)
+				for k, v := range nested(t, pm.Object, "spec", "selector", "matchLabels").(map[string]any) {
+					if podLabels[k] != v {
+						t.Errorf("PodMonitor selects %s=%v, race server pods have %v", k, v, podLabels[k])
+					}
+				}
+				cm := find(t, objs, "ConfigMap")
+				if cm.GetLabels()["grafana_dashboard"] != "1" {
+					t.Errorf("dashboard ConfigMap labels %v", cm.GetLabels())
+				}
+				if !json.Valid([]byte(nested(t, cm.Object, "data", "leapfrog.json").(string))) {
+					t.Errorf("dashboard ConfigMap holds invalid JSON")
+				}
+			},
+		},
+		{
+			name: "network policies",
+			set:  []string{"networkPolicy.enabled=true"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				if n := kinds(objs)["NetworkPolicy"]; n != 2 {
+					t.Fatalf("%d NetworkPolicies, want 2 (allocator, race servers)", n)
+				}
+				for _, np := range objsOfKind(objs, "NetworkPolicy") {
+					if got := stringList(t, nested(t, np.Object, "spec", "policyTypes")); !slices.Equal(got, []string{"Ingress"}) {
+						t.Errorf("%s policyTypes %v: egress must stay open for the Agones sidecar", np.GetName(), got)
+					}
+				}
+			},
+		},
+		{
+			name: "static port",
+			set:  []string{"fleet.port.policy=Static", "fleet.port.hostPort=7777"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				port := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "ports").([]any)[0].(map[string]any)
+				if port["portPolicy"] != "Static" || toInt(t, port["hostPort"]) != 7777 {
+					t.Errorf("port %v", port)
+				}
+			},
+		},
+		{
+			name: "longest name override fits",
+			set:  []string{"nameOverride=" + strings.Repeat("x", 50)},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				for _, o := range objs {
+					if len(o.GetName()) > 63 {
+						t.Errorf("%s name %q longer than 63", o.GetKind(), o.GetName())
+					}
+				}
+			},
+		},
+		{
+			name: "longest fullname override fits",
+			set:  []string{"fullnameOverride=" + strings.Repeat("x", 53)},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				for _, o := range objs {
+					if len(o.GetName()) > 63 {
+						t.Errorf("%s name %q longer than 63", o.GetKind(), o.GetName())
+					}
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var extra []string
+			for _, s := range tc.set {
+				extra = append(extra, "--set", s)
+			}
+			tc.check(t, render(t, "leapfrog", valueSet{name: "default"}, extra...))
+		})
+	}
+}
+
+// TestChartRejectsInvalidValues checks that the schema and the chart's own checks refuse bad values with a
+// message that names the value.
+func TestChartRejectsInvalidValues(t *testing.T) {
+	tests := []struct {
+		name string
+		set  []string
+		want string
+	}{
+		{"unknown key", []string{"fleet.replicaz=3"}, "replicaz"},
+		{"fullname too long", []string{"fullnameOverride=" + strings.Repeat("x", 54)}, "/fullnameOverride"},
+		{"UDP game port", []string{"fleet.port.protocol=UDP"}, "/fleet/port/protocol"},
+		{"unknown port policy", []string{"fleet.port.policy=Random"}, "/fleet/port/policy"},
+		{"webhook autoscaler", []string{"autoscaler.policy=Webhook"}, "/autoscaler/policy"},
+		{"zero players", []string{"race.players=0"}, "/race/players"},
+		{"bad duration", []string{"allocator.sessionTTL=soon"}, "/allocator/sessionTTL"},
+		{"bad after-race", []string{"race.afterRace=restart"}, "/race/afterRace"},
+		{"bad service type", []string{"allocator.service.type=ExternalName"}, "/allocator/service/type"},
+		{"bad flag name", []string{"race.rules.Hop_Duration=2s"}, "Hop_Duration"},
+		{"min over max replicas", []string{"autoscaler.buffer.minReplicas=30"}, "autoscaler.buffer.minReplicas (30) must not exceed"},
+		{"min over max capacity", []string{"autoscaler.policy=List", "autoscaler.list.minCapacity=100"}, "autoscaler.list.minCapacity (100) must not exceed"},
+		{"static without host port", []string{"fleet.port.policy=Static"}, "fleet.port.hostPort is required"},
+		{"node port on ClusterIP", []string{"allocator.service.nodePort=30080"}, "allocator.service.nodePort needs"},
+		{"PDB blocks drains", []string{"allocator.pdb.minAvailable=2"}, "allocator.pdb.minAvailable (2) must be below"},
+		{"no service account", []string{"allocator.serviceAccount.create=false"}, "allocator.serviceAccount.name is required"},
+		{"rule overrides a managed flag", []string{"race.rules.players=3"}, "race.rules.players: the chart sets --players"},
+		{"extra arg overrides a managed flag", []string{"allocator.extraArgs.backend=local"}, "allocator.extraArgs.backend: the chart sets --backend"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var extra []string
+			for _, s := range tc.set {
+				extra = append(extra, "--set", s)
+			}
+			_, err := helm(t, templateArgs("leapfrog", valueSet{name: "default"}, extra...)...)
+			if err == nil {
+				t.Fatalf("helm template accepted %v", tc.set)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestGeneratedKeysAreRandom checks that two installs never share a signing key.
+func TestGeneratedKeysAreRandom(t *testing.T) {
+	secretOf := func() string {
+		secret := find(t, render(t, "leapfrog", valueSet{name: "default"}), "Secret")
+		raw, err := base64.StdEncoding.DecodeString(nested(t, secret.Object, "data", "keys.json").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		kf := decodeKeyFile(t, raw)
+		if kf.Active != "k1" || kf.Keys[0].ID != "k1" {
+			t.Errorf("keys.json %s, want active key k1", raw)
+		}
+		return kf.Keys[0].Secret
+	}
+	if a, b := secretOf(), secretOf(); a == b {
+		t.Errorf("two renders generated the same key %q", a)
+	}
+}
+
+// TestChartLint runs helm lint --strict for every value set, as CI does.
+func TestChartLint(t *testing.T) {
+	for _, vs := range valueSets(t) {
+		t.Run(vs.name, func(t *testing.T) {
+			args := []string{"lint", "--strict", chartDir, "--kube-version", kubeVersion}
+			if vs.file != "" {
+				args = append(args, "-f", vs.file)
+			}
+			if out, err := helm(t, args...); err != nil {
+				t.Errorf("helm lint: %v\n%s", err, out)
+			}
+		})
+	}
+}
+
+func objsOfKind(objs []*unstructured.Unstructured, kind string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		if o.GetKind() == kind {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// findTestPod returns the pod annotated as a helm test hook.
+func findTestPod(t testing.TB, objs []*unstructured.Unstructured) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range objsOfKind(objs, "Pod") {
+		if o.GetAnnotations()["helm.sh/hook"] == "test" {
+			return o
+		}
+	}
+	t.Fatal("no helm test pod rendered")
+	return nil
+}
+
+// keysSecretOf returns the Secret behind the pod's "keys" volume.
+func keysSecretOf(t testing.TB, podSpec map[string]any) string {
+	t.Helper()
+	for _, v := range podSpec["volumes"].([]any) {
+		v := v.(map[string]any)
+		if v["name"] == "keys" {
+			items := nested(t, v, "secret", "items").([]any)
+			if len(items) != 1 || items[0].(map[string]any)["key"] != "keys.json" {
+				t.Errorf("keys volume items %v, want keys.json only", items)
+			}
+			return nested(t, v, "secret", "secretName").(string)
+		}
+	}
+	t.Fatal("pod has no keys volume")
+	return ""
+}
+
+// mountsKeys reports whether a container mounts the keys volume read-only at the contract path.
+func mountsKeys(c map[string]any) bool {
+	mounts, _ := c["volumeMounts"].([]any)
+	for _, m := range mounts {
+		m := m.(map[string]any)
+		if m["name"] == "keys" && m["mountPath"] == keysDir && m["readOnly"] == true {
+			return true
+		}
+	}
+	return false
+}
