@@ -121,10 +121,21 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		<-c.closed
 		return
 	}
-	defer srv.untrack(c)
 	go c.writeLoop()
-	srv.serve(r.Context(), c)
-	<-c.closed
+	s := srv.handshake(r.Context(), c)
+	if s == nil {
+		<-c.closed
+		srv.untrack(c)
+		return
+	}
+	// The player's reads go on in a fresh goroutine: returning frees
+	// net/http's per-request state and the stack the handshake grew, which
+	// matters with thousands of idle players.
+	go func() {
+		defer srv.untrack(c)
+		srv.readLoop(s, c)
+		<-c.closed
+	}()
 }
 
 func (srv *Server) track(c *conn) bool {
@@ -151,7 +162,9 @@ func (srv *Server) refuse(c *conn, code realtimev1.Error_Code, msg, reason strin
 	c.fail(code, msg)
 }
 
-func (srv *Server) serve(ctx context.Context, c *conn) {
+// handshake reads Hello, authenticates and joins the session; nil means the
+// connection was refused and is closing.
+func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 	ws := c.ws
 	ws.SetReadLimit(hardReadLimit)
 	deadline := time.Now().Add(srv.cfg.HandshakeTimeout)
@@ -159,24 +172,24 @@ func (srv *Server) serve(ctx context.Context, c *conn) {
 	f, err := srv.readFrame(ws)
 	if err != nil {
 		srv.refuseFrame(c, err)
-		return
+		return nil
 	}
 	hello := f.GetHello()
 	if hello == nil {
 		srv.refuse(c, realtimev1.Error_CODE_MALFORMED_FRAME, "the first frame must be hello", "malformed_frame")
-		return
+		return nil
 	}
 	hctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	playerID, err := srv.auth.Authenticate(hctx, hello.PlayerSessionToken)
 	if err != nil {
 		srv.refuseAuth(c, err)
-		return
+		return nil
 	}
 	s := srv.waitSession(hctx)
 	if s == nil {
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no game session is running on this server", "rejected")
-		return
+		return nil
 	}
 	if err := s.join(hctx, c, playerID); err != nil {
 		switch {
@@ -185,9 +198,9 @@ func (srv *Server) serve(ctx context.Context, c *conn) {
 		default:
 			srv.refuse(c, realtimev1.Error_CODE_REJECTED, err.Error(), "rejected")
 		}
-		return
+		return nil
 	}
-	srv.readLoop(s, c)
+	return s
 }
 
 func (srv *Server) waitSession(ctx context.Context) *Session {

@@ -63,7 +63,7 @@ type rig struct {
 	session *realtime.Session
 }
 
-func newRig(t *testing.T, cfg realtime.Config) *rig {
+func newRig(t testing.TB, cfg realtime.Config) *rig {
 	t.Helper()
 	keys, err := token.GenerateKeyset("test")
 	if err != nil {
@@ -92,7 +92,7 @@ func newRig(t *testing.T, cfg realtime.Config) *rig {
 	return &rig{url: "ws" + strings.TrimPrefix(hs.URL, "http"), keys: keys, issuer: issuer, srv: srv, session: s}
 }
 
-func (r *rig) token(t *testing.T, player string) string {
+func (r *rig) token(t testing.TB, player string) string {
 	t.Helper()
 	raw, _, err := r.issuer.MintPlayerSession(player, "gs-1", time.Minute)
 	if err != nil {
