@@ -1,0 +1,97 @@
+package agones
+
+import (
+	"maps"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// Hand-written deep copies, as runtime.Object requires. Each copies every map
+// and slice so that a copy shares no memory with its original.
+
+var _ runtime.Object = (*GameServerAllocation)(nil)
+
+// DeepCopyObject implements runtime.Object.
+func (in *GameServerAllocation) DeepCopyObject() runtime.Object {
+	if in == nil {
+		return nil
+	}
+	return in.DeepCopy()
+}
+
+// DeepCopy returns a deep copy of in.
+func (in *GameServerAllocation) DeepCopy() *GameServerAllocation {
+	if in == nil {
+		return nil
+	}
+	out := new(GameServerAllocation)
+	in.DeepCopyInto(out)
+	return out
+}
+
+// DeepCopyInto copies in into out.
+func (in *GameServerAllocation) DeepCopyInto(out *GameServerAllocation) {
+	*out = *in
+	out.TypeMeta = in.TypeMeta
+	in.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	in.Spec.DeepCopyInto(&out.Spec)
+	in.Status.DeepCopyInto(&out.Status)
+}
+
+// DeepCopyInto copies in into out.
+func (in *GameServerAllocationSpec) DeepCopyInto(out *GameServerAllocationSpec) {
+	*out = *in
+	if in.Selectors != nil {
+		out.Selectors = make([]GameServerSelector, len(in.Selectors))
+		for i := range in.Selectors {
+			in.Selectors[i].DeepCopyInto(&out.Selectors[i])
+		}
+	}
+	out.Priorities = slices.Clone(in.Priorities)
+	if in.Lists != nil {
+		out.Lists = make(map[string]ListAction, len(in.Lists))
+		for k, v := range in.Lists {
+			var c ListAction
+			v.DeepCopyInto(&c)
+			out.Lists[k] = c
+		}
+	}
+}
+
+// DeepCopyInto copies in into out.
+func (in *GameServerSelector) DeepCopyInto(out *GameServerSelector) {
+	*out = *in
+	out.MatchLabels = maps.Clone(in.MatchLabels)
+	out.Lists = maps.Clone(in.Lists) // ListSelector holds no references
+}
+
+// DeepCopyInto copies in into out.
+func (in *ListAction) DeepCopyInto(out *ListAction) {
+	*out = *in
+	out.AddValues = slices.Clone(in.AddValues)
+	out.DeleteValues = slices.Clone(in.DeleteValues)
+	if in.Capacity != nil {
+		c := *in.Capacity
+		out.Capacity = &c
+	}
+}
+
+// DeepCopyInto copies in into out.
+func (in *GameServerAllocationStatus) DeepCopyInto(out *GameServerAllocationStatus) {
+	*out = *in
+	out.Ports = slices.Clone(in.Ports)
+	out.Addresses = slices.Clone(in.Addresses)
+	if in.Metadata != nil {
+		out.Metadata = &GameServerMetadata{
+			Labels:      maps.Clone(in.Metadata.Labels),
+			Annotations: maps.Clone(in.Metadata.Annotations),
+		}
+	}
+	if in.Lists != nil {
+		out.Lists = make(map[string]ListStatus, len(in.Lists))
+		for k, v := range in.Lists {
+			out.Lists[k] = ListStatus{Capacity: v.Capacity, Values: slices.Clone(v.Values)}
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package agones
+
+import (
+	"reflect"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func fullAllocation() *GameServerAllocation {
+	capacity := int64(2)
+	return &GameServerAllocation{
+		TypeMeta:   metav1.TypeMeta{APIVersion: GroupVersion.String(), Kind: "GameServerAllocation"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "games", Labels: map[string]string{"a": "b"}},
+		Spec: GameServerAllocationSpec{
+			Selectors: []GameServerSelector{{
+				MatchLabels:     map[string]string{FleetLabel: "race"},
+				GameServerState: GameServerStateReady,
+				Lists:           map[string]ListSelector{PlayersList: {MinAvailable: 1}},
+			}},
+			Priorities: []Priority{{Type: "List", Key: PlayersList, Order: "Ascending"}},
+			Lists:      map[string]ListAction{PlayersList: {AddValues: []string{"p1"}, DeleteValues: []string{"p0"}, Capacity: &capacity}},
+		},
+		Status: GameServerAllocationStatus{
+			State:     StateAllocated,
+			Ports:     []GameServerPort{{Name: "default", Port: 7000}},
+			Addresses: []NodeAddress{{Type: "InternalIP", Address: "10.0.0.1"}},
+			Metadata:  &GameServerMetadata{Labels: map[string]string{"l": "v"}, Annotations: map[string]string{"a": "v"}},
+			Lists:     map[string]ListStatus{PlayersList: {Capacity: 2, Values: []string{"p1"}}},
+		},
+	}
+}
+
+func TestDeepCopySharesNothing(t *testing.T) {
+	mutations := map[string]func(*GameServerAllocation){
+		"labels":            func(g *GameServerAllocation) { g.Labels["a"] = "x" },
+		"selector labels":   func(g *GameServerAllocation) { g.Spec.Selectors[0].MatchLabels[FleetLabel] = "x" },
+		"selector lists":    func(g *GameServerAllocation) { g.Spec.Selectors[0].Lists[PlayersList] = ListSelector{} },
+		"priorities":        func(g *GameServerAllocation) { g.Spec.Priorities[0].Order = "Descending" },
+		"add values":        func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].AddValues[0] = "x" },
+		"delete values":     func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].DeleteValues[0] = "x" },
+		"list capacity":     func(g *GameServerAllocation) { *g.Spec.Lists[PlayersList].Capacity = 9 },
+		"ports":             func(g *GameServerAllocation) { g.Status.Ports[0].Port = 1 },
+		"addresses":         func(g *GameServerAllocation) { g.Status.Addresses[0].Address = "x" },
+		"status labels":     func(g *GameServerAllocation) { g.Status.Metadata.Labels["l"] = "x" },
+		"status annotation": func(g *GameServerAllocation) { g.Status.Metadata.Annotations["a"] = "x" },
+		"status values":     func(g *GameServerAllocation) { g.Status.Lists[PlayersList].Values[0] = "x" },
+	}
+	for name, mutate := range mutations {
+		t.Run(name, func(t *testing.T) {
+			orig := fullAllocation()
+			cp, ok := orig.DeepCopyObject().(*GameServerAllocation)
+			if !ok || !reflect.DeepEqual(cp, orig) {
+				t.Fatalf("copy differs from the original: %+v", cp)
+			}
+			mutate(cp)
+			if !reflect.DeepEqual(orig, fullAllocation()) {
+				t.Errorf("changing the copy's %s changed the original", name)
+			}
+		})
+	}
+}

@@ -1,0 +1,142 @@
+package agones
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// fakeAgones plays the Agones allocation API for a fake client's Create: it
+// keeps a Fleet's game servers and applies each GameServerAllocation as
+// Agones documents it (ordered selectors, List priority, list additions that
+// skip duplicates and values beyond capacity).
+type fakeAgones struct {
+	mu      sync.Mutex
+	servers []*fakeGameServer
+	// contention answers this many allocations with Contention first.
+	contention int
+	// err fails every create.
+	err error
+	// sent records each request as decoded from the JSON sent.
+	sent []GameServerAllocation
+}
+
+type fakeGameServer struct {
+	name     string
+	fleet    string
+	state    string
+	address  string
+	ports    []GameServerPort
+	capacity int
+	players  []string
+}
+
+func newFakeAgones(fleet string, n int) *fakeAgones {
+	f := &fakeAgones{}
+	for i := range n {
+		f.servers = append(f.servers, &fakeGameServer{
+			name:     fmt.Sprintf("%s-%d", fleet, i),
+			fleet:    fleet,
+			state:    GameServerStateReady,
+			address:  fmt.Sprintf("10.0.0.%d", i+1),
+			ports:    []GameServerPort{{Name: "metrics", Port: 9000}, {Name: "default", Port: int32(7000 + i)}},
+			capacity: 2,
+		})
+	}
+	return f
+}
+
+func (f *fakeAgones) create(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
+	gsa, ok := obj.(*GameServerAllocation)
+	if !ok {
+		return fmt.Errorf("fake Agones: unexpected %T", obj)
+	}
+	// Read the request as the API server would: from its JSON.
+	raw, err := json.Marshal(gsa)
+	if err != nil {
+		return err
+	}
+	var req GameServerAllocation
+	if err := json.Unmarshal(raw, &req); err != nil {
+		return err
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, req)
+	if f.err != nil {
+		return f.err
+	}
+	if f.contention > 0 {
+		f.contention--
+		gsa.Status = GameServerAllocationStatus{State: StateContention}
+		return nil
+	}
+	for _, sel := range req.Spec.Selectors {
+		var candidates []*fakeGameServer
+		for _, gs := range f.servers {
+			if gs.matches(sel) {
+				candidates = append(candidates, gs)
+			}
+		}
+		if len(candidates) == 0 {
+			continue
+		}
+		// List players Ascending: least room first, so waiting races fill up.
+		slices.SortStableFunc(candidates, func(a, b *fakeGameServer) int {
+			return (a.capacity - len(a.players)) - (b.capacity - len(b.players))
+		})
+		gs := candidates[0]
+		gs.state = GameServerStateAllocated
+		for _, v := range req.Spec.Lists[PlayersList].AddValues {
+			if !slices.Contains(gs.players, v) && len(gs.players) < gs.capacity {
+				gs.players = append(gs.players, v)
+			}
+		}
+		gsa.Status = GameServerAllocationStatus{
+			State:          StateAllocated,
+			GameServerName: gs.name,
+			Ports:          slices.Clone(gs.ports),
+			Address:        gs.address,
+			Source:         "local",
+			Lists:          map[string]ListStatus{PlayersList: {Capacity: int64(gs.capacity), Values: slices.Clone(gs.players)}},
+		}
+		return nil
+	}
+	gsa.Status = GameServerAllocationStatus{State: StateUnAllocated}
+	return nil
+}
+
+func (gs *fakeGameServer) matches(sel GameServerSelector) bool {
+	for k, v := range sel.MatchLabels {
+		if k != FleetLabel || v != gs.fleet {
+			return false
+		}
+	}
+	if sel.GameServerState != "" && sel.GameServerState != gs.state {
+		return false
+	}
+	for name, ls := range sel.Lists {
+		if name != PlayersList {
+			return false
+		}
+		if ls.ContainsValue != "" && !slices.Contains(gs.players, ls.ContainsValue) {
+			return false
+		}
+		available := int64(gs.capacity - len(gs.players))
+		if available < ls.MinAvailable || (ls.MaxAvailable > 0 && available > ls.MaxAvailable) {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *fakeAgones) requests() []GameServerAllocation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sent)
+}
