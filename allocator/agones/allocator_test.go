@@ -55,11 +55,11 @@ func TestAllocateFillsRacesInOrder(t *testing.T) {
 		wantJoined  bool
 		wantPlayers []string
 	}{
-		{"p1", "race-0", false, []string{"p1"}},       // a Ready server
-		{"p2", "race-0", true, []string{"p1", "p2"}},  // joins the waiting race
-		{"p1", "race-0", true, []string{"p1", "p2"}},  // asks again: same slot, none taken
-		{"p3", "race-1", false, []string{"p3"}},       // race-0 is full
-		{"p3", "race-1", false, []string{"p3"}},       // asks again, alone: reads as new
+		{"p1", "race-0", false, []string{"p1"}},      // a Ready server
+		{"p2", "race-0", true, []string{"p1", "p2"}}, // joins the waiting race
+		{"p1", "race-0", true, []string{"p1", "p2"}}, // asks again: same slot, none taken
+		{"p3", "race-1", false, []string{"p3"}},      // race-0 is full
+		{"p3", "race-1", false, []string{"p3"}},      // asks again, alone: reads as new
 		{"p4", "race-1", true, []string{"p3", "p4"}},
 	}
 	for _, s := range steps {
