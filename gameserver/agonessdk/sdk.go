@@ -49,15 +49,18 @@ type GameServer struct {
 }
 
 // ObjectMeta is the subset of Kubernetes object metadata the SDK reports.
+// Like the sidecar (protojson with unpopulated fields emitted), it marshals
+// every field, so what a fake sidecar writes has the real one's shape.
 type ObjectMeta struct {
-	Name              string            `json:"name,omitempty"`
-	Namespace         string            `json:"namespace,omitempty"`
-	UID               string            `json:"uid,omitempty"`
-	ResourceVersion   string            `json:"resource_version,omitempty"`
-	Generation        Int64             `json:"generation,omitempty"`
-	CreationTimestamp Int64             `json:"creation_timestamp,omitempty"`
-	Labels            map[string]string `json:"labels,omitempty"`
-	Annotations       map[string]string `json:"annotations,omitempty"`
+	Name              string            `json:"name"`
+	Namespace         string            `json:"namespace"`
+	UID               string            `json:"uid"`
+	ResourceVersion   string            `json:"resource_version"`
+	Generation        Int64             `json:"generation"`
+	CreationTimestamp Int64             `json:"creation_timestamp"`
+	DeletionTimestamp Int64             `json:"deletion_timestamp"`
+	Annotations       map[string]string `json:"annotations"`
+	Labels            map[string]string `json:"labels"`
 }
 
 // Spec is the subset of the GameServer spec the SDK reports.
@@ -67,19 +70,28 @@ type Spec struct {
 
 // Health is the GameServer's health checking configuration.
 type Health struct {
-	Disabled            bool  `json:"disabled,omitempty"`
-	PeriodSeconds       int32 `json:"period_seconds,omitempty"`
-	FailureThreshold    int32 `json:"failure_threshold,omitempty"`
-	InitialDelaySeconds int32 `json:"initial_delay_seconds,omitempty"`
+	Disabled            bool  `json:"disabled"`
+	PeriodSeconds       int32 `json:"period_seconds"`
+	FailureThreshold    int32 `json:"failure_threshold"`
+	InitialDelaySeconds int32 `json:"initial_delay_seconds"`
 }
 
 // Status is the GameServer's status.
 type Status struct {
-	State    string             `json:"state,omitempty"`
-	Address  string             `json:"address,omitempty"`
-	Ports    []Port             `json:"ports,omitempty"`
-	Counters map[string]Counter `json:"counters,omitempty"`
-	Lists    map[string]List    `json:"lists,omitempty"`
+	State     string             `json:"state"`
+	Address   string             `json:"address"`
+	Addresses []Address          `json:"addresses"`
+	Ports     []Port             `json:"ports"`
+	Players   *PlayerStatus      `json:"players"`
+	Counters  map[string]Counter `json:"counters"`
+	Lists     map[string]List    `json:"lists"`
+}
+
+// Address is one of the node's addresses, as Kubernetes reports them
+// (type InternalIP, ExternalIP, Hostname, PodIP...).
+type Address struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
 }
 
 // Port is one named host port of the GameServer.
@@ -88,16 +100,28 @@ type Port struct {
 	Port int32  `json:"port"`
 }
 
-// Counter is an Agones counter.
-type Counter struct {
-	Count    Int64 `json:"count"`
-	Capacity Int64 `json:"capacity"`
+// PlayerStatus is the alpha player tracking status; the sidecar reports it as
+// null unless the PlayerTracking feature gate is on. Use lists instead.
+type PlayerStatus struct {
+	Count    Int64    `json:"count"`
+	Capacity Int64    `json:"capacity"`
+	IDs      []string `json:"ids"`
 }
 
-// List is an Agones list.
+// Counter is an Agones counter. Name is set in the answers of the counter
+// endpoints and empty in Status.Counters, where the map key names it.
+type Counter struct {
+	Count    Int64  `json:"count"`
+	Capacity Int64  `json:"capacity"`
+	Name     string `json:"name,omitempty"`
+}
+
+// List is an Agones list. Name is set in the answers of the list endpoints
+// and empty in Status.Lists, where the map key names it.
 type List struct {
 	Capacity Int64    `json:"capacity"`
 	Values   []string `json:"values"`
+	Name     string   `json:"name,omitempty"`
 }
 
 // Contains reports whether v is in the list.

@@ -71,21 +71,24 @@ func (c *conn) closeWith(code int, text string, final []byte) {
 	})
 }
 
+// closeWait bounds how long a closing connection waits for the peer's close
+// frame, so that what the server said last is read before the socket goes.
+const closeWait = 2 * time.Second
+
 func (c *conn) writeLoop() {
 	defer close(c.closed)
-	defer c.ws.Close()
 	ping := time.NewTicker(c.cfg.PingPeriod)
 	defer ping.Stop()
 	for {
 		select {
 		case b := <-c.out:
 			if !c.write(websocket.BinaryMessage, b) {
-				c.closeWith(websocket.CloseAbnormalClosure, "write failed", nil)
+				c.abort("write failed")
 				return
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.cfg.WriteTimeout)); err != nil {
-				c.closeWith(websocket.CloseAbnormalClosure, "ping failed", nil)
+				c.abort("ping failed")
 				return
 			}
 		case <-c.done:
@@ -95,13 +98,23 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// flushAndClose writes what is queued, the final frame and the close frame,
+// then gives the reader closeWait to see the peer's close frame. The socket
+// itself is closed by the reader (finish), so that nothing unread is left
+// on it: closing with unread data would reset the connection and lose the
+// frames just written.
 func (c *conn) flushAndClose() {
+	if c.closeCode == websocket.CloseAbnormalClosure {
+		c.ws.Close() // the peer is gone; 1006 is never sent on the wire
+		return
+	}
 	// A slow consumer's queue is full of frames it would not read in time.
 	if c.closeCode != CloseSlowConsumer {
 		for drained := false; !drained; {
 			select {
 			case b := <-c.out:
 				if !c.write(websocket.BinaryMessage, b) {
+					c.ws.Close()
 					return
 				}
 			default:
@@ -110,13 +123,35 @@ func (c *conn) flushAndClose() {
 		}
 	}
 	if c.finalFrame != nil && !c.write(websocket.BinaryMessage, c.finalFrame) {
+		c.ws.Close()
 		return
 	}
-	if c.closeCode == websocket.CloseAbnormalClosure {
-		return // the peer is gone; 1006 is never sent on the wire
-	}
 	msg := websocket.FormatCloseMessage(c.closeCode, truncateCloseText(c.closeText))
-	_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout))
+	if c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout)) != nil {
+		c.ws.Close()
+		return
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(closeWait))
+}
+
+// abort closes a connection whose peer is unreachable.
+func (c *conn) abort(reason string) {
+	c.closeWith(websocket.CloseAbnormalClosure, reason, nil)
+	c.ws.Close()
+}
+
+// finish is the reader's last step: once the connection is closing and the
+// writer is done, read (and drop) until the peer's close frame or the
+// deadline, then close the socket.
+func (c *conn) finish() {
+	c.closeWith(CloseNormal, "", nil)
+	<-c.closed
+	for {
+		if _, _, err := c.ws.NextReader(); err != nil {
+			break
+		}
+	}
+	c.ws.Close()
 }
 
 func (c *conn) write(kind int, b []byte) bool {

@@ -118,13 +118,13 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !srv.track(c) {
 		go c.writeLoop()
 		srv.refuse(c, realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down", "shutting_down")
-		<-c.closed
+		c.finish()
 		return
 	}
 	go c.writeLoop()
 	s := srv.handshake(r.Context(), c)
 	if s == nil {
-		<-c.closed
+		c.finish()
 		srv.untrack(c)
 		return
 	}
@@ -134,7 +134,7 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer srv.untrack(c)
 		srv.readLoop(s, c)
-		<-c.closed
+		c.finish()
 	}()
 }
 
@@ -236,7 +236,7 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 			if errors.Is(err, errMalformed) || errors.Is(err, errOversized) {
 				srv.refuseFrame(c, err)
 			} else {
-				c.closeWith(websocket.CloseAbnormalClosure, "read failed", nil)
+				c.abort("read failed")
 			}
 			return
 		}
@@ -274,6 +274,11 @@ func (srv *Server) readFrame(ws *websocket.Conn) (*realtimev1.ClientFrame, error
 	}
 	limit := int64(srv.cfg.MaxPayload + frameOverhead)
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err == nil && int64(len(b)) > limit {
+		// Read the rest (the transport stops at hardReadLimit) so the error
+		// frame is not lost to a reset from closing with unread data.
+		_, err = io.Copy(io.Discard, r)
+	}
 	if err != nil {
 		if errors.Is(err, websocket.ErrReadLimit) {
 			return nil, fmt.Errorf("%w: over %d bytes", errOversized, hardReadLimit)
@@ -294,7 +299,7 @@ func (srv *Server) refuseFrame(c *conn, err error) {
 	case errors.Is(err, errHandshakeTimeout):
 		srv.refuse(c, realtimev1.Error_CODE_HANDSHAKE_TIMEOUT, fmt.Sprintf("no hello within %s", srv.cfg.HandshakeTimeout), "handshake_timeout")
 	default:
-		c.closeWith(websocket.CloseAbnormalClosure, "read failed", nil)
+		c.abort("read failed")
 	}
 }
 

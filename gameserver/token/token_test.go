@@ -19,7 +19,9 @@ func fixedIssuer(t *testing.T, active string, keys ...Key) *Issuer {
 	return NewIssuer(ks, func() time.Time { return now })
 }
 
-func key(id string, b byte) Key { return Key{ID: id, Secret: []byte(strings.Repeat(string(rune('a'+b)), 32))} }
+func key(id string, b byte) Key {
+	return Key{ID: id, Secret: []byte(strings.Repeat(string(rune('a'+b)), 32))}
+}
 
 func TestPlayerSession(t *testing.T) {
 	is := fixedIssuer(t, "k1", key("k1", 1))

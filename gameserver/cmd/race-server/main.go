@@ -1,0 +1,41 @@
+// Command race-server is one Mega Frog Race game server, run as an Agones
+// GameServer next to the SDK sidecar.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/envflag"
+)
+
+func main() {
+	opts := raceserver.DefaultOptions()
+	fs := flag.NewFlagSet("race-server", flag.ContinueOnError)
+	opts.RegisterFlags(fs)
+	if err := envflag.Parse(fs, "LEAPFROG", os.Args[1:], nil); err != nil {
+		if err == flag.ErrHelp {
+			os.Exit(0)
+		}
+		os.Exit(2)
+	}
+	if err := opts.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "race-server:", err)
+		os.Exit(2)
+	}
+	level, _ := raceserver.ParseLevel(opts.LogLevel)
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := raceserver.Run(ctx, opts, logger); err != nil {
+		logger.Error("race server stopped", "err", err)
+		os.Exit(1)
+	}
+	logger.Info("race server stopped cleanly")
+}

@@ -1,0 +1,61 @@
+package raceserver
+
+import (
+	"flag"
+	"log/slog"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	"github.com/leapfrog-games/leapfrog/gameserver/race"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// GameOptions are the race rules and session settings, shared by the race
+// server and the allocator's embedded local fleet.
+type GameOptions struct {
+	Rules          race.Rules
+	WaitForPlayers time.Duration
+	NoShowTimeout  time.Duration
+	TickRate       int
+	MaxPayload     int
+}
+
+// DefaultGameOptions are the original game's settings.
+func DefaultGameOptions() GameOptions {
+	return GameOptions{Rules: race.DefaultRules(), WaitForPlayers: 60 * time.Second, NoShowTimeout: 60 * time.Second, TickRate: 10, MaxPayload: 4096}
+}
+
+// RegisterFlags adds the game flags to fs, defaulting to the values in g.
+func (g *GameOptions) RegisterFlags(fs *flag.FlagSet) {
+	r := &g.Rules
+	fs.Float64Var(&r.HopDistance, "hop-distance", r.HopDistance, "fraction of the track one hop covers")
+	fs.DurationVar(&r.HopDuration, "hop-duration", r.HopDuration, "time one hop takes")
+	fs.DurationVar(&r.HopPenalty, "hop-penalty", r.HopPenalty, "time added to a hop by each press during it")
+	fs.Float64Var(&r.FinishLine, "finish-line", r.FinishLine, "track position that wins")
+	fs.IntVar(&r.Players, "players", r.Players, "players per race")
+	fs.DurationVar(&r.Countdown, "countdown", r.Countdown, "countdown before the start")
+	fs.DurationVar(&r.ReconnectGrace, "reconnect-grace", r.ReconnectGrace, "time a player who dropped mid-race has to come back before forfeiting")
+	fs.DurationVar(&g.WaitForPlayers, "wait-for-players", g.WaitForPlayers, "end a session that has had no connected player for this long")
+	fs.DurationVar(&g.NoShowTimeout, "no-show-timeout", g.NoShowTimeout, "free a reserved place whose player has not connected within this time")
+	fs.IntVar(&g.TickRate, "tick-rate", g.TickRate, "game loop ticks per second")
+	fs.IntVar(&g.MaxPayload, "max-payload", g.MaxPayload, "largest game message payload in bytes")
+}
+
+// HostConfig builds the host configuration for race games. Metrics may be nil.
+func (g GameOptions) HostConfig(tokens *token.Issuer, rm *realtime.Metrics, gm *race.Metrics, logger *slog.Logger) host.Config {
+	rules := g.Rules
+	return host.Config{
+		Realtime: realtime.Config{
+			MaxPlayers:    rules.Players,
+			TickRate:      g.TickRate,
+			MaxPayload:    g.MaxPayload,
+			NoShowTimeout: g.NoShowTimeout,
+			EmptyTimeout:  g.WaitForPlayers,
+			Metrics:       rm,
+		},
+		NewGame: func() (realtime.Game, error) { return race.NewGame(rules, gm) },
+		Tokens:  tokens,
+		Logger:  logger,
+	}
+}

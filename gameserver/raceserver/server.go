@@ -1,0 +1,143 @@
+package raceserver
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	"github.com/leapfrog-games/leapfrog/gameserver/race"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// Options configure the race server process.
+type Options struct {
+	Listen       string
+	AdminListen  string
+	KeyFile      string
+	SDKHTTPPort  int
+	AfterSession string
+	DrainGrace   time.Duration
+	LogLevel     string
+	Game         GameOptions
+}
+
+// DefaultOptions are the flag defaults.
+func DefaultOptions() Options {
+	port := 9358
+	if p, err := strconv.Atoi(os.Getenv("AGONES_SDK_HTTP_PORT")); err == nil && p > 0 {
+		port = p
+	}
+	return Options{
+		Listen: ":7654", AdminListen: ":8081", KeyFile: "/etc/leapfrog/keys/keys.json",
+		SDKHTTPPort: port, AfterSession: host.AfterShutdown, DrainGrace: 10 * time.Second,
+		LogLevel: "info", Game: DefaultGameOptions(),
+	}
+}
+
+// RegisterFlags adds every option to fs.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.Listen, "listen", o.Listen, "player WebSocket listen address (path /ws)")
+	fs.StringVar(&o.AdminListen, "admin-listen", o.AdminListen, "admin listen address: /metrics, /healthz, /readyz")
+	fs.StringVar(&o.KeyFile, "key-file", o.KeyFile, "token key file (JSON, shared with the allocator)")
+	fs.IntVar(&o.SDKHTTPPort, "sdk-http-port", o.SDKHTTPPort, "Agones SDK sidecar REST port on localhost (default from AGONES_SDK_HTTP_PORT)")
+	fs.StringVar(&o.AfterSession, "after-race", o.AfterSession, "after a race: shutdown, or ready to return to the Ready pool")
+	fs.DurationVar(&o.DrainGrace, "drain-grace", o.DrainGrace, "on SIGTERM, time to let players go before exiting")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn, error")
+	o.Game.RegisterFlags(fs)
+}
+
+// Validate reports bad option values.
+func (o Options) Validate() error {
+	var errs []error
+	if o.SDKHTTPPort <= 0 || o.SDKHTTPPort > 65535 {
+		errs = append(errs, fmt.Errorf("sdk-http-port %d is not a port", o.SDKHTTPPort))
+	}
+	if o.AfterSession != host.AfterShutdown && o.AfterSession != host.AfterReady {
+		errs = append(errs, fmt.Errorf("after-race %q: want shutdown or ready", o.AfterSession))
+	}
+	if o.DrainGrace <= 0 {
+		errs = append(errs, errors.New("drain-grace must be positive"))
+	}
+	if _, err := ParseLevel(o.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if err := o.Game.Rules.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseLevel parses a log level name.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// Run runs the race server until ctx is done (SIGTERM), then drains.
+func Run(ctx context.Context, o Options, logger *slog.Logger) error {
+	keys, err := token.LoadKeyset(o.KeyFile)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hc := o.Game.HostConfig(token.NewIssuer(keys, nil), realtime.NewMetrics(reg), race.NewMetrics(reg), logger)
+	hc.AfterSession = o.AfterSession
+	hc.DrainGrace = o.DrainGrace
+	sdk := agonessdk.NewClient(fmt.Sprintf("http://localhost:%d", o.SDKHTTPPort))
+	h, err := host.New(hc, sdk)
+	if err != nil {
+		return err
+	}
+
+	admin, err := net.Listen("tcp", o.AdminListen)
+	if err != nil {
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	adminSrv := &http.Server{Handler: AdminHandler(reg, h.Ready), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := adminSrv.Serve(admin); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("admin server", "err", err)
+		}
+	}()
+	defer adminSrv.Close()
+
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("player listener: %w", err)
+	}
+	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession)
+	return h.Run(ctx, ln)
+}
+
+// AdminHandler serves /metrics from reg, /healthz, and /readyz from ready.
+func AdminHandler(reg *prometheus.Registry, ready func() bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
+}
