@@ -66,6 +66,8 @@ export interface Result {
   reason: ResultReason;
   finishTimesMs: number[];
   tieBreak: boolean;
+  /** Server time the race ended; frogs still in the air stop there. */
+  endedAtMs: number;
 }
 
 export type LaneStatus = "connected" | "reconnecting" | "forfeited";
@@ -232,8 +234,15 @@ export class RaceModel {
     }
   }
 
+  /** Time stops at the end of the race: a frog in mid-air when the winner landed did not get further. */
+  private frozen(t: number): number {
+    const end = this.result?.endedAtMs ?? 0;
+    return end > 0 && t > end ? end : t;
+  }
+
   /** Hop progress of a lane at server time t: 0 before the hop, 1 once landed. */
   hopProgress(lane: number, t: number): number {
+    t = this.frozen(t);
     const f = this.frogs[lane];
     if (!f || !f.hopping) return 1;
     if (t <= f.hopStartMs) return 0;
@@ -309,5 +318,6 @@ function toResult(r: WireResult): Result {
     reason,
     finishTimesMs: r.finishTimesMs.map(Number),
     tieBreak: r.tieBreak,
+    endedAtMs: Number(r.serverTimeMs),
   };
 }

@@ -66,8 +66,9 @@ export class Scene {
       this.canvas.height = Math.round(h * dpr);
     }
     this.dpr = dpr;
-    const top = Math.max(56, h * 0.1);
-    const bottom = h - Math.max(112, h * 0.17);
+    // Room above for the race clock; below for the lane labels, the hop buttons and the status line.
+    const top = Math.max(64, h * 0.11);
+    const bottom = h - Math.max(150, h * 0.2);
     const trackW = Math.min(w - 24, Math.max(280, (bottom - top) * 1.25), 760);
     const laneW = trackW / 2;
     const r = Math.max(10, Math.min(laneW * 0.19, (bottom - top) * 0.065));
@@ -228,11 +229,11 @@ export class Scene {
       badge(ctx, x + L.r * 1.5, y - L.r * 0.2, text, "#fff1f0", angry, L.r * 0.38);
     }
     if (anger > 0) {
-      drawAngerMark(ctx, x - L.r * 0.95, y - L.r * (1.05 + 0.3 * (1 - anger)), L.r * 0.3, anger);
-      ctx.globalAlpha = anger;
-      ctx.fillStyle = "#ffe9e7";
-      ctx.font = `700 ${Math.round(Math.max(12, L.r * 0.4))}px system-ui, sans-serif`;
-      ctx.fillText("grr!", x - L.r * 1.5, y - L.r * (0.4 + 0.9 * (1 - anger)));
+      // A cross little speech bubble, rising and fading.
+      ctx.globalAlpha = Math.min(1, anger * 1.5);
+      const by = y - L.r * (0.9 + 0.5 * (1 - anger));
+      badge(ctx, x - L.r * 1.55, by, "grr!", angry, "#fff7f5", L.r * 0.42);
+      drawAngerMark(ctx, x - L.r * 0.55, by - L.r * 0.55, L.r * 0.28, Math.min(1, anger * 1.5));
       ctx.globalAlpha = 1;
     }
     if (v.badges[lane]) badge(ctx, x, y - L.r * 1.55, v.badges[lane], "#1a1a1a", "#ffe45c", L.r * 0.36);

@@ -299,7 +299,7 @@ export class View {
         return `Hop with Space or the Hop button. Pressing mid-hop annoys your frog: +${penalty} ms.`;
       }
       case "result":
-        return app.ending ? app.ending.title : "Race over.";
+        return app.ending ? app.ending.title : "Race over. Race again, or go back to the title screen.";
     }
   }
 
