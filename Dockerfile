@@ -14,16 +14,16 @@ ARG BASE_IMAGE=gcr.io/distroless/static-debian12:nonroot
 
 FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
 WORKDIR /src
-ENV CGO_ENABLED=0 GOFLAGS=-trimpath
+ENV CGO_ENABLED=0
 # Modules first, so that a source change does not download them again.
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 ARG TARGETOS TARGETARCH
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -buildvcs=false -ldflags="-s -w" -o bin/race-server ./gameserver/cmd/race-server && \
-    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -buildvcs=false -ldflags="-s -w" -o bin/allocator ./allocator/cmd/allocator && \
-    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -buildvcs=false -ldflags="-s -w" -o bin/bot ./test/bot
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/race-server ./gameserver/cmd/race-server && \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/allocator ./allocator/cmd/allocator && \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/bot ./test/bot
 
 FROM ${BASE_IMAGE}
 ARG VERSION=dev
