@@ -132,11 +132,17 @@ func TestEventsDecodeEveryFrame(t *testing.T) {
 			m, ok := e.(FrogMoved)
 			return ok && m.Frog.Lane == 1 && m.Frog.To == 0.2 && m.Cause == racev1.FrogMoved_CAUSE_HOP
 		},
-		func(e Event) bool { s, ok := e.(PlayerStatus); return ok && s.Status == racev1.PlayerStatus_STATUS_RECONNECTING },
+		func(e Event) bool {
+			s, ok := e.(PlayerStatus)
+			return ok && s.Status == racev1.PlayerStatus_STATUS_RECONNECTING
+		},
 		func(e Event) bool { r, ok := e.(RaceResult); return ok && r.WinnerLane == 1 },
 		func(e Event) bool { m, ok := e.(GameMessage); return ok && m.OpCode == 7 && string(m.Payload) == "x" },
 		func(e Event) bool { p, ok := e.(PeerEvent); return ok && p.PeerId == 2 },
-		func(e Event) bool { s, ok := e.(ServerError); return ok && s.Code == realtimev1.Error_CODE_SESSION_ENDED },
+		func(e Event) bool {
+			s, ok := e.(ServerError)
+			return ok && s.Code == realtimev1.Error_CODE_SESSION_ENDED
+		},
 		func(e Event) bool {
 			c, ok := e.(Closed)
 			return ok && c.Code == websocket.CloseNormalClosure && c.Text == "session ended" && !c.Local && c.Err == nil
