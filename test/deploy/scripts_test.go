@@ -289,7 +289,7 @@ func TestShellcheck(t *testing.T) {
 	for _, s := range scripts {
 		t.Run(filepath.Base(s), func(t *testing.T) {
 			cmd := exec.Command(sc, "-x", s)
-			cmd.Dir = filepath.Dir(s)
+			cmd.Dir = repoRoot(t)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Errorf("shellcheck: %v\n%s", err, out)
 			}
