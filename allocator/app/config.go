@@ -1,0 +1,110 @@
+package app
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Backends.
+const (
+	BackendLocal  = "local"
+	BackendAgones = "agones"
+)
+
+// Config is the allocator's configuration; its flags are in docs/contracts.md.
+type Config struct {
+	Listen        string
+	Backend       string
+	Namespace     string
+	Fleet         string
+	PortName      string
+	KeyFile       string
+	GuestTTL      time.Duration
+	SessionTTL    time.Duration
+	PublicAddress string
+	GuestRate     float64
+	GuestBurst    int
+	MatchRate     float64
+	MatchBurst    int
+	LogLevel      string
+}
+
+// DefaultConfig returns the flag defaults.
+func DefaultConfig() Config {
+	return Config{
+		Listen:     "127.0.0.1:8080",
+		Backend:    BackendLocal,
+		Namespace:  "default",
+		Fleet:      "leapfrog-race",
+		PortName:   "default",
+		GuestTTL:   24 * time.Hour,
+		SessionTTL: 60 * time.Second,
+		GuestRate:  5,
+		GuestBurst: 20,
+		MatchRate:  2,
+		MatchBurst: 10,
+		LogLevel:   "info",
+	}
+}
+
+// RegisterFlags adds the allocator's flags to fs, defaulting to c's values.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address: API, browser client, /metrics, /healthz, /readyz")
+	fs.StringVar(&c.Backend, "backend", c.Backend, "where game servers come from: local (embedded fleet) or agones")
+	fs.StringVar(&c.Namespace, "namespace", c.Namespace, "agones: namespace of the Fleet and the allocations")
+	fs.StringVar(&c.Fleet, "fleet", c.Fleet, "agones: Fleet name (selector label agones.dev/fleet)")
+	fs.StringVar(&c.PortName, "port-name", c.PortName, "agones: the GameServer port to hand out")
+	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "token key file (JSON); empty with --backend=local means an ephemeral key")
+	fs.DurationVar(&c.GuestTTL, "guest-ttl", c.GuestTTL, "guest identity lifetime")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "player session token lifetime")
+	fs.StringVar(&c.PublicAddress, "public-address", c.PublicAddress, "address to hand out instead of the game server's (e.g. for kind)")
+	fs.Float64Var(&c.GuestRate, "guest-rate", c.GuestRate, "guest identities per second per client IP")
+	fs.IntVar(&c.GuestBurst, "guest-burst", c.GuestBurst, "burst of guest identities per client IP")
+	fs.Float64Var(&c.MatchRate, "match-rate", c.MatchRate, "match requests per second per player")
+	fs.IntVar(&c.MatchBurst, "match-burst", c.MatchBurst, "burst of match requests per player")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+}
+
+// Validate reports every bad value at once.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: %w", c.Listen, err))
+	}
+	switch c.Backend {
+	case BackendLocal:
+	case BackendAgones:
+		if c.Namespace == "" || c.Fleet == "" || c.PortName == "" {
+			errs = append(errs, errors.New("backend agones needs --namespace, --fleet and --port-name"))
+		}
+		if c.KeyFile == "" {
+			errs = append(errs, errors.New("backend agones needs --key-file: the race servers verify tokens with the same keys"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("backend %q: want local or agones", c.Backend))
+	}
+	if c.GuestTTL <= 0 || c.SessionTTL <= 0 {
+		errs = append(errs, fmt.Errorf("guest-ttl %v and session-ttl %v must be positive", c.GuestTTL, c.SessionTTL))
+	}
+	if !(c.GuestRate > 0) || !(c.MatchRate > 0) || c.GuestBurst < 1 || c.MatchBurst < 1 {
+		errs = append(errs, fmt.Errorf("rates (guest %v, match %v) must be positive and bursts (guest %d, match %d) at least 1",
+			c.GuestRate, c.MatchRate, c.GuestBurst, c.MatchBurst))
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// ParseLevel parses a log level name.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}

@@ -1,0 +1,197 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/leapfrog-games/leapfrog/allocator/agones"
+	"github.com/leapfrog-games/leapfrog/allocator/api"
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// ErrNoLocalFleet: --backend=local in a build without the embedded fleet.
+var ErrNoLocalFleet = errors.New("backend local: this build has no embedded fleet; use --backend=agones")
+
+// shutdownTimeout bounds the wait for in-flight requests on exit.
+const shutdownTimeout = 10 * time.Second
+
+// LocalFleet starts the embedded fleet of --backend=local. Its race servers
+// verify player session tokens with tokens (the allocator's own keys); it
+// registers its metrics on reg and runs until stop is called.
+type LocalFleet func(ctx context.Context, tokens *token.Issuer, reg prometheus.Registerer, logger *slog.Logger) (b backend.Backend, stop func(), err error)
+
+// Deps are what main provides besides the configuration.
+type Deps struct {
+	Logger *slog.Logger
+	// LocalFleet starts the local backend; required for --backend=local.
+	LocalFleet LocalFleet
+	// Web serves the browser client at /; nil answers 404 there.
+	Web http.Handler
+	// Listener, if set, is served instead of listening on Config.Listen.
+	Listener net.Listener
+	// RESTConfig reaches the Kubernetes API for --backend=agones; nil means
+	// the usual lookup (--kubeconfig, KUBECONFIG, in-cluster).
+	RESTConfig *rest.Config
+	// Ready is called once the API is being served (tests wait on it).
+	Ready func(addr net.Addr)
+}
+
+// Run serves the allocator until ctx ends.
+func Run(ctx context.Context, cfg Config, deps Deps) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Backend == BackendLocal && deps.LocalFleet == nil {
+		return ErrNoLocalFleet
+	}
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	keys, err := loadKeys(cfg, logger)
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	ln := deps.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+	}
+	defer ln.Close()
+
+	issuer := token.NewIssuer(keys, nil)
+	newServer := func(b backend.Backend) (*manager.Server, error) {
+		svc, err := api.New(api.Config{
+			Backend: b, Issuer: issuer,
+			GuestTTL: cfg.GuestTTL, SessionTTL: cfg.SessionTTL,
+			GuestRate: cfg.GuestRate, GuestBurst: cfg.GuestBurst,
+			MatchRate: cfg.MatchRate, MatchBurst: cfg.MatchBurst,
+			Registry: reg, Logger: logger, Web: deps.Web,
+		})
+		if err != nil {
+			return nil, err
+		}
+		timeout := shutdownTimeout
+		return &manager.Server{
+			Name:     "allocator",
+			Listener: notifyingListener{Listener: ln, ready: deps.Ready},
+			Server: &http.Server{
+				Handler:           svc,
+				ReadHeaderTimeout: 5 * time.Second,
+				ReadTimeout:       15 * time.Second,
+				WriteTimeout:      30 * time.Second,
+				IdleTimeout:       2 * time.Minute,
+				MaxHeaderBytes:    16 << 10,
+				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			},
+			ShutdownTimeout: &timeout,
+		}, nil
+	}
+
+	logger.Info("allocator starting", "listen", ln.Addr().String(), "backend", cfg.Backend)
+	switch cfg.Backend {
+	case BackendAgones:
+		return runAgones(ctx, cfg, deps, reg, logger, newServer)
+	default:
+		return runLocal(ctx, deps, issuer, reg, logger, newServer)
+	}
+}
+
+func loadKeys(cfg Config, logger *slog.Logger) (*token.Keyset, error) {
+	if cfg.KeyFile != "" {
+		return token.LoadKeyset(cfg.KeyFile)
+	}
+	keys, err := token.GenerateKeyset("ephemeral")
+	if err != nil {
+		return nil, err
+	}
+	logger.Warn("no --key-file: signing with an ephemeral key; tokens die with this process and only the embedded fleet can verify them")
+	return keys, nil
+}
+
+func runLocal(ctx context.Context, deps Deps, issuer *token.Issuer, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend) (*manager.Server, error)) error {
+	b, stop, err := deps.LocalFleet(ctx, issuer, reg, logger)
+	if err != nil {
+		return fmt.Errorf("start local fleet: %w", err)
+	}
+	defer stop()
+	srv, err := newServer(b)
+	if err != nil {
+		return err
+	}
+	// manager.Server logs through controller-runtime's context logger.
+	return srv.Start(crlog.IntoContext(ctx, logr.FromSlogHandler(logger.Handler())))
+}
+
+func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend) (*manager.Server, error)) error {
+	restCfg := deps.RESTConfig
+	if restCfg == nil {
+		var err error
+		if restCfg, err = config.GetConfig(); err != nil {
+			return fmt.Errorf("kubernetes client config: %w", err)
+		}
+	}
+	scheme := runtime.NewScheme()
+	if err := agones.AddToScheme(scheme); err != nil {
+		return err
+	}
+	mgr, err := manager.New(restCfg, manager.Options{
+		Scheme: scheme,
+		Logger: logr.FromSlogHandler(logger.Handler()),
+		// The allocator serves its own /metrics, /healthz and /readyz.
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		// Every replica serves the API: nothing here needs a leader.
+		LeaderElection: false,
+	})
+	if err != nil {
+		return fmt.Errorf("controller manager: %w", err)
+	}
+	alloc, err := agones.New(mgr.GetClient(), agones.Config{
+		Namespace: cfg.Namespace, Fleet: cfg.Fleet, PortName: cfg.PortName, PublicAddress: cfg.PublicAddress,
+	}, logger.With("backend", "agones", "namespace", cfg.Namespace, "fleet", cfg.Fleet))
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(alloc)
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(srv); err != nil {
+		return fmt.Errorf("add API server to the manager: %w", err)
+	}
+	return mgr.Start(ctx)
+}
+
+// notifyingListener calls ready when the server starts accepting.
+type notifyingListener struct {
+	net.Listener
+	ready func(net.Addr)
+}
+
+func (l notifyingListener) Accept() (net.Conn, error) {
+	if l.ready != nil {
+		l.ready(l.Addr())
+	}
+	return l.Listener.Accept()
+}

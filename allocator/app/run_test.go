@@ -1,0 +1,269 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/leapfrog-games/leapfrog/allocator/agones"
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+type fixedBackend struct{ a backend.Assignment }
+
+func (f fixedBackend) Allocate(context.Context, backend.AllocationRequest) (backend.Assignment, error) {
+	return f.a, nil
+}
+
+// started runs Run on a 127.0.0.1 port and returns its base URL once it
+// serves, and a function that stops it and returns Run's error.
+func started(t *testing.T, cfg Config, deps Deps) (string, func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Listener = ln
+	ready := make(chan struct{})
+	var once sync.Once
+	deps.Ready = func(net.Addr) { once.Do(func() { close(ready) }) }
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, deps) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("Run returned before serving: %v", err)
+	}
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
+	return "http://" + ln.Addr().String(), stop
+}
+
+func post(t *testing.T, url, bearer, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("POST %s: %d, body: %v", url, resp.StatusCode, err)
+	}
+	return resp.StatusCode, out
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func guestAndMatch(t *testing.T, base string) map[string]any {
+	t.Helper()
+	code, g := post(t, base+"/v1/guest", "", "")
+	if code != http.StatusCreated {
+		t.Fatalf("guest: %d %v", code, g)
+	}
+	code, m := post(t, base+"/v1/match", g["guest_token"].(string), "{}")
+	if code != http.StatusOK {
+		t.Fatalf("match: %d %v", code, m)
+	}
+	return m
+}
+
+func TestRunLocal(t *testing.T) {
+	var stopped atomic.Bool
+	var gotTokens *token.Issuer
+	deps := Deps{
+		LocalFleet: func(_ context.Context, tokens *token.Issuer, reg prometheus.Registerer, _ *slog.Logger) (backend.Backend, func(), error) {
+			gotTokens = tokens
+			return fixedBackend{backend.Assignment{GameServer: "local-1", Address: "127.0.0.1", Port: 7001}}, func() { stopped.Store(true) }, nil
+		},
+		Web: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "frogs") }),
+	}
+	base, stop := started(t, DefaultConfig(), deps)
+
+	m := guestAndMatch(t, base)
+	if m["ws_url"] != "ws://127.0.0.1:7001/ws" || m["game_server"] != "local-1" {
+		t.Errorf("match %v", m)
+	}
+	// The fleet verifies with the allocator's own keys.
+	if _, err := gotTokens.VerifyPlayerSession(m["player_session_token"].(string), "local-1"); err != nil {
+		t.Errorf("the fleet cannot verify the allocator's tokens: %v", err)
+	}
+	for path, want := range map[string]string{"/": "frogs", "/healthz": "ok\n", "/readyz": "ok\n"} {
+		if code, body := get(t, base+path); code != http.StatusOK || body != want {
+			t.Errorf("GET %s: %d %q", path, code, body)
+		}
+	}
+	_, metrics := get(t, base+"/metrics")
+	for _, name := range []string{"leapfrog_allocator_allocations_total", "go_goroutines", "process_cpu_seconds_total"} {
+		if !strings.Contains(metrics, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if !stopped.Load() {
+		t.Error("local fleet not stopped")
+	}
+}
+
+func TestRunLocalWithoutFleet(t *testing.T) {
+	if err := Run(t.Context(), DefaultConfig(), Deps{}); !errors.Is(err, ErrNoLocalFleet) {
+		t.Errorf("err %v, want ErrNoLocalFleet", err)
+	}
+}
+
+// fakeKubernetes is an API server on 127.0.0.1 that serves discovery for
+// allocation.agones.dev/v1 and allocates every GameServerAllocation.
+func fakeKubernetes(t *testing.T, namespace string) (*rest.Config, *atomic.Int32) {
+	t.Helper()
+	var creates atomic.Int32
+	gv := agones.GroupVersion.String()
+	mux := http.NewServeMux()
+	writeJSON := func(w http.ResponseWriter, status int, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(v)
+	}
+	mux.HandleFunc("GET /api", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, 200, metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"}})
+	})
+	mux.HandleFunc("GET /api/v1", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList"}, GroupVersion: "v1"})
+	})
+	mux.HandleFunc("GET /apis", func(w http.ResponseWriter, _ *http.Request) {
+		v := metav1.GroupVersionForDiscovery{GroupVersion: gv, Version: "v1"}
+		writeJSON(w, 200, metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"},
+			Groups: []metav1.APIGroup{{Name: agones.GroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v}}})
+	})
+	mux.HandleFunc("GET /apis/"+gv, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gv,
+			APIResources: []metav1.APIResource{{Name: "gameserverallocations", Namespaced: true, Kind: "GameServerAllocation", Verbs: []string{"create"}}}})
+	})
+	mux.HandleFunc("POST /apis/"+gv+"/namespaces/"+namespace+"/gameserverallocations", func(w http.ResponseWriter, r *http.Request) {
+		creates.Add(1)
+		var gsa agones.GameServerAllocation
+		if err := json.NewDecoder(r.Body).Decode(&gsa); err != nil {
+			writeJSON(w, 400, map[string]string{"error": err.Error()})
+			return
+		}
+		gsa.Status = agones.GameServerAllocationStatus{
+			State: agones.StateAllocated, GameServerName: "leapfrog-race-abc", Address: "10.1.2.3",
+			Ports: []agones.GameServerPort{{Name: "default", Port: 7042}},
+		}
+		writeJSON(w, 201, &gsa)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Logf("fake Kubernetes: unexpected %s %s", r.Method, r.URL.Path)
+		http.NotFound(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &rest.Config{Host: srv.URL}, &creates
+}
+
+func TestRunAgones(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "keys.json")
+	data, err := token.MarshalKeyFile("k1", token.Key{ID: "k1", Secret: []byte(strings.Repeat("s", token.MinSecretBytes))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	restCfg, creates := fakeKubernetes(t, "games")
+	cfg := DefaultConfig()
+	cfg.Backend, cfg.Namespace, cfg.KeyFile, cfg.PublicAddress = BackendAgones, "games", keyFile, "192.0.2.1"
+	base, stop := started(t, cfg, Deps{RESTConfig: restCfg})
+
+	m := guestAndMatch(t, base)
+	if m["ws_url"] != "ws://192.0.2.1:7042/ws" || m["game_server"] != "leapfrog-race-abc" {
+		t.Errorf("match %v", m)
+	}
+	if n := creates.Load(); n != 1 {
+		t.Errorf("%d GameServerAllocations created", n)
+	}
+	keys, err := token.LoadKeyset(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := token.NewIssuer(keys, nil).VerifyPlayerSession(m["player_session_token"].(string), "leapfrog-race-abc"); err != nil {
+		t.Errorf("token not signed with the key file: %v", err)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(*Config)
+		ok   bool
+	}{
+		{"defaults", func(*Config) {}, true},
+		{"agones with a key file", func(c *Config) { c.Backend, c.KeyFile = BackendAgones, "/k.json" }, true},
+		{"agones without a key file", func(c *Config) { c.Backend = BackendAgones }, false},
+		{"agones without a fleet", func(c *Config) { c.Backend, c.KeyFile, c.Fleet = BackendAgones, "/k.json", "" }, false},
+		{"unknown backend", func(c *Config) { c.Backend = "gamelift" }, false},
+		{"listen without a port", func(c *Config) { c.Listen = "127.0.0.1" }, false},
+		{"zero session ttl", func(c *Config) { c.SessionTTL = 0 }, false},
+		{"zero match rate", func(c *Config) { c.MatchRate = 0 }, false},
+		{"zero guest burst", func(c *Config) { c.GuestBurst = 0 }, false},
+		{"bad log level", func(c *Config) { c.LogLevel = "chatty" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tt.edit(&c)
+			if err := c.Validate(); (err == nil) != tt.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}

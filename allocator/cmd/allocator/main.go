@@ -1,0 +1,79 @@
+// Command allocator is Leapfrog's client service: guest identities, matches
+// into race servers with player session tokens, and the browser client.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/leapfrog-games/leapfrog/allocator/app"
+	"github.com/leapfrog-games/leapfrog/allocator/webui"
+	"github.com/leapfrog-games/leapfrog/internal/envflag"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	cfg := app.DefaultConfig()
+	local := defaultLocalFlags()
+	fs := flag.NewFlagSet("allocator", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	local.register(fs)
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintln(out, "Usage: allocator [flags]")
+		fmt.Fprintln(out, "\nLeapfrog's client service: POST /v1/guest, POST /v1/match, the browser client at /,")
+		fmt.Fprintln(out, "/metrics, /healthz and /readyz. Every flag can also be set from the environment")
+		fmt.Fprintln(out, "(a flag on the command line wins).")
+		fmt.Fprintln(out, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := envflag.Parse(fs, "LEAPFROG", os.Args[1:], nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "allocator:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "allocator: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if err := errors.Join(cfg.Validate(), local.validate(cfg.Backend)); err != nil {
+		fmt.Fprintln(os.Stderr, "allocator:", err)
+		return 2
+	}
+
+	level, _ := app.ParseLevel(cfg.LogLevel)
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	// Kubernetes libraries log through klog and controller-runtime's logger:
+	// send both to the same JSON log.
+	klog.SetLogger(logr.FromSlogHandler(logger.Handler()))
+	ctrllog.SetLogger(logr.FromSlogHandler(logger.Handler()))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := app.Run(ctx, cfg, app.Deps{
+		Logger:     logger,
+		LocalFleet: local.fleet(),
+		Web:        webui.Handler(),
+	})
+	if err != nil {
+		logger.Error("allocator stopped", "err", err)
+		return 1
+	}
+	logger.Info("allocator stopped cleanly")
+	return 0
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"flag"
+	"testing"
+
+	"github.com/leapfrog-games/leapfrog/allocator/app"
+)
+
+// The allocator's flags as docs/contracts.md lists them.
+var contractFlags = []string{
+	"listen", "backend", "namespace", "fleet", "port-name", "key-file", "guest-ttl", "session-ttl",
+	"public-address", "guest-rate", "guest-burst", "match-rate", "match-burst",
+	"local-buffer", "local-min", "local-max", "local-host",
+	"hop-distance", "hop-duration", "hop-penalty", "finish-line", "players", "countdown",
+	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
+}
+
+func TestFlagsMatchTheContract(t *testing.T) {
+	cfg, local := app.DefaultConfig(), defaultLocalFlags()
+	fs := flag.NewFlagSet("allocator", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	local.register(fs)
+	for _, name := range contractFlags {
+		f := fs.Lookup(name)
+		if f == nil {
+			t.Errorf("flag --%s missing", name)
+			continue
+		}
+		if f.Usage == "" {
+			t.Errorf("flag --%s has no help", name)
+		}
+	}
+	defaults := map[string]string{
+		"listen": "127.0.0.1:8080", "backend": "local", "namespace": "default", "fleet": "leapfrog-race",
+		"port-name": "default", "key-file": "", "guest-ttl": "24h0m0s", "session-ttl": "1m0s", "public-address": "",
+		"guest-rate": "5", "guest-burst": "20", "match-rate": "2", "match-burst": "10",
+		"local-buffer": "2", "local-min": "2", "local-max": "8", "local-host": "127.0.0.1",
+		"hop-distance": "0.2", "hop-duration": "4s", "hop-penalty": "100ms", "finish-line": "1", "players": "2",
+		"countdown": "3s", "wait-for-players": "1m0s", "reconnect-grace": "10s", "no-show-timeout": "1m0s",
+		"tick-rate": "10", "max-payload": "4096",
+	}
+	for name, want := range defaults {
+		if f := fs.Lookup(name); f != nil && f.DefValue != want {
+			t.Errorf("--%s defaults to %q, want %q", name, f.DefValue, want)
+		}
+	}
+}
+
+func TestLocalValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		backend string
+		edit    func(*localFlags)
+		ok      bool
+	}{
+		{"defaults", app.BackendLocal, func(*localFlags) {}, true},
+		{"buffer above max", app.BackendLocal, func(l *localFlags) { l.Buffer = 9 }, false},
+		{"min above max", app.BackendLocal, func(l *localFlags) { l.Min, l.Max = 3, 2 }, false},
+		{"no host", app.BackendLocal, func(l *localFlags) { l.Host = "" }, false},
+		{"bad rules", app.BackendLocal, func(l *localFlags) { l.Rules.HopDuration = 0 }, false},
+		{"zero tick rate", app.BackendLocal, func(l *localFlags) { l.TickRate = 0 }, false},
+		{"ignored for agones", app.BackendAgones, func(l *localFlags) { l.Max = 0 }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := defaultLocalFlags()
+			tt.edit(&l)
+			if err := l.validate(tt.backend); (err == nil) != tt.ok {
+				t.Errorf("validate = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
