@@ -1,0 +1,380 @@
+package agonessdk
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultHTTPPort is the sidecar's REST port when AGONES_SDK_HTTP_PORT is unset.
+const DefaultHTTPPort = 9358
+
+// maxLineBytes bounds one line of the watch stream (one GameServer).
+const maxLineBytes = 4 << 20
+
+// maxErrorBytes bounds how much of an error body is read.
+const maxErrorBytes = 64 << 10
+
+// Client talks to the Agones SDK sidecar over its REST API. Every call
+// retries, with capped exponential backoff until its context is done, while
+// the sidecar cannot be reached (it may start after the game server) or
+// answers 503; other failures are returned at once.
+type Client struct {
+	base    string
+	hc      *http.Client
+	backoff Backoff
+	log     *slog.Logger
+}
+
+var _ SDK = (*Client)(nil)
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client. It must not set a Timeout, which would
+// cut the watch stream: calls are bounded by their contexts.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithBackoff sets the backoff between retries and watch reconnections.
+func WithBackoff(b Backoff) Option { return func(c *Client) { c.backoff = b } }
+
+// WithLogger sets the logger for retries and reconnections (debug level).
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// NewClient returns a Client for the sidecar at baseURL, such as
+// "http://localhost:9358".
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("agones sdk url %q: %w", baseURL, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("agones sdk url %q: want http://host:port", baseURL)
+	}
+	c := &Client{
+		base:    strings.TrimRight(u.String(), "/"),
+		hc:      &http.Client{},
+		backoff: DefaultBackoff,
+		log:     slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// NewClientFromEnv returns a Client for the sidecar on localhost at the port
+// in AGONES_SDK_HTTP_PORT, or DefaultHTTPPort.
+func NewClientFromEnv(opts ...Option) (*Client, error) {
+	port := DefaultHTTPPort
+	if s := os.Getenv("AGONES_SDK_HTTP_PORT"); s != "" {
+		p, err := strconv.Atoi(s)
+		if err != nil || p <= 0 || p > 65535 {
+			return nil, fmt.Errorf("AGONES_SDK_HTTP_PORT %q: not a port number", s)
+		}
+		port = p
+	}
+	return NewClient("http://"+net.JoinHostPort("localhost", strconv.Itoa(port)), opts...)
+}
+
+// Ready tells Agones the game server can take players.
+func (c *Client) Ready(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/ready", struct{}{}, nil)
+}
+
+// Health sends one health ping.
+func (c *Client) Health(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/health", struct{}{}, nil)
+}
+
+// Allocate marks the game server Allocated.
+func (c *Client) Allocate(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/allocate", struct{}{}, nil)
+}
+
+// Shutdown asks Agones to shut the game server down.
+func (c *Client) Shutdown(ctx context.Context) error {
+	return c.do(ctx, http.MethodPost, "/shutdown", struct{}{}, nil)
+}
+
+// Reserve marks the game server Reserved for d, rounded up to whole seconds;
+// Agones moves it back to Ready afterwards. d == 0 reserves it until
+// something else changes its state.
+func (c *Client) Reserve(ctx context.Context, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("reserve for %v: %w", d, ErrInvalidArgument)
+	}
+	secs := (d + time.Second - 1) / time.Second
+	body := struct {
+		Seconds Int64 `json:"seconds"`
+	}{Int64(secs)}
+	return c.do(ctx, http.MethodPost, "/reserve", body, nil)
+}
+
+// GameServer returns the GameServer as the sidecar knows it.
+func (c *Client) GameServer(ctx context.Context) (*GameServer, error) {
+	var gs GameServer
+	if err := c.do(ctx, http.MethodGet, "/gameserver", nil, &gs); err != nil {
+		return nil, err
+	}
+	return &gs, nil
+}
+
+type keyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// SetLabel sets the label agones.dev/sdk-<key> on the GameServer.
+func (c *Client) SetLabel(ctx context.Context, key, value string) error {
+	return c.do(ctx, http.MethodPut, "/metadata/label", keyValue{key, value}, nil)
+}
+
+// SetAnnotation sets the annotation agones.dev/sdk-<key> on the GameServer.
+func (c *Client) SetAnnotation(ctx context.Context, key, value string) error {
+	return c.do(ctx, http.MethodPut, "/metadata/annotation", keyValue{key, value}, nil)
+}
+
+// GetList returns the named list.
+func (c *Client) GetList(ctx context.Context, name string) (*List, error) {
+	var l List
+	if err := c.do(ctx, http.MethodGet, "/v1beta1/lists/"+url.PathEscape(name), nil, &l); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+type listValue struct {
+	Value string `json:"value"`
+}
+
+// AddListValue adds value to the named list. The sidecar's answer (the list,
+// sometimes as it was before the change) is ignored: read the list back.
+func (c *Client) AddListValue(ctx context.Context, name, value string) error {
+	return c.do(ctx, http.MethodPost, "/v1beta1/lists/"+url.PathEscape(name)+":addValue", listValue{value}, nil)
+}
+
+// RemoveListValue removes value from the named list; the answer is ignored
+// as for AddListValue.
+func (c *Client) RemoveListValue(ctx context.Context, name, value string) error {
+	return c.do(ctx, http.MethodPost, "/v1beta1/lists/"+url.PathEscape(name)+":removeValue", listValue{value}, nil)
+}
+
+// SetListCapacity sets the capacity of the named list. The v1.60 sidecar
+// fails this in namespace default ("no gameservers for fleet").
+func (c *Client) SetListCapacity(ctx context.Context, name string, capacity int64) error {
+	body := struct {
+		Capacity Int64 `json:"capacity"`
+	}{Int64(capacity)}
+	return c.do(ctx, http.MethodPatch, "/v1beta1/lists/"+url.PathEscape(name), body, nil)
+}
+
+// GetCounter returns the named counter.
+func (c *Client) GetCounter(ctx context.Context, name string) (*Counter, error) {
+	var n Counter
+	if err := c.do(ctx, http.MethodGet, "/v1beta1/counters/"+url.PathEscape(name), nil, &n); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// SetCounterCount sets the count of the named counter.
+func (c *Client) SetCounterCount(ctx context.Context, name string, count int64) error {
+	body := struct {
+		Count Int64 `json:"count"`
+	}{Int64(count)}
+	return c.do(ctx, http.MethodPatch, "/v1beta1/counters/"+url.PathEscape(name), body, nil)
+}
+
+// SetCounterCapacity sets the capacity of the named counter.
+func (c *Client) SetCounterCapacity(ctx context.Context, name string, capacity int64) error {
+	body := struct {
+		Capacity Int64 `json:"capacity"`
+	}{Int64(capacity)}
+	return c.do(ctx, http.MethodPatch, "/v1beta1/counters/"+url.PathEscape(name), body, nil)
+}
+
+// IncrementCounter adds diff (which may be negative) to the named counter.
+func (c *Client) IncrementCounter(ctx context.Context, name string, diff int64) error {
+	body := struct {
+		CountDiff Int64 `json:"countDiff"`
+	}{Int64(diff)}
+	return c.do(ctx, http.MethodPatch, "/v1beta1/counters/"+url.PathEscape(name), body, nil)
+}
+
+// WatchGameServer calls fn with the current GameServer and then with every
+// change the sidecar reports, until ctx is done; it returns ctx.Err(). When
+// the stream ends or fails it reconnects with backoff, and fn sees the
+// current state again. fn runs on the caller's goroutine, one call at a time.
+func (c *Client) WatchGameServer(ctx context.Context, fn func(*GameServer)) error {
+	b := c.backoff.start()
+	for {
+		got, err := c.watchOnce(ctx, fn)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if got {
+			b.reset()
+		}
+		c.log.DebugContext(ctx, "agones sdk watch ended, reconnecting", "error", err)
+		if err := b.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// watchOnce reads one watch stream to its end; got tells whether fn was called.
+func (c *Client) watchOnce(ctx context.Context, fn func(*GameServer)) (got bool, err error) {
+	resp, err := c.send(ctx, http.MethodGet, "/watch/gameserver", nil)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, readAPIError(resp)
+	}
+	r := bufio.NewReaderSize(resp.Body, 64<<10)
+	for {
+		line, err := readLine(r)
+		if len(bytes.TrimSpace(line)) > 0 {
+			var msg struct {
+				Result *GameServer `json:"result"`
+				Error  *struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if derr := json.Unmarshal(line, &msg); derr != nil {
+				return got, fmt.Errorf("watch gameserver: decode: %w", derr)
+			}
+			if msg.Error != nil {
+				return got, &APIError{StatusCode: resp.StatusCode, Code: msg.Error.Code, Message: msg.Error.Message}
+			}
+			if msg.Result != nil {
+				got = true
+				fn(msg.Result)
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return got, io.ErrUnexpectedEOF
+			}
+			return got, fmt.Errorf("watch gameserver: %w", err)
+		}
+	}
+}
+
+// readLine reads up to and without '\n', refusing lines over maxLineBytes.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > maxLineBytes {
+			return nil, fmt.Errorf("line longer than %d bytes", maxLineBytes)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return bytes.TrimSuffix(line, []byte("\n")), err
+	}
+}
+
+// do sends one request and decodes a 200 answer into out (if not nil).
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("%s %s: encode: %w", method, path, err)
+		}
+	}
+	resp, err := c.send(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %w", method, path, readAPIError(resp))
+	}
+	if out == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBytes))
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode: %w", method, path, err)
+	}
+	return nil
+}
+
+// send performs a request, retrying while the sidecar is unreachable or
+// unavailable. A 503 answer is retried too: the sidecar's REST gateway
+// answers it while its gRPC server is not up yet.
+func (c *Client) send(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+	b := c.backoff.start()
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		if body == nil {
+			req.Body, req.GetBody, req.ContentLength = nil, nil, 0
+		} else {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Accept", "application/json")
+		resp, err := c.hc.Do(req)
+		var retry error
+		switch {
+		case err != nil && ctx.Err() == nil && isConnectError(err):
+			retry = err
+		case err != nil:
+			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		case resp.StatusCode == http.StatusServiceUnavailable:
+			retry = readAPIError(resp)
+			resp.Body.Close()
+		default:
+			return resp, nil
+		}
+		c.log.DebugContext(ctx, "agones sdk sidecar not reachable, retrying", "method", method, "path", path,
+			"attempt", attempt, "error", retry)
+		if werr := b.wait(ctx); werr != nil {
+			return nil, fmt.Errorf("%s %s: %w (last error: %v)", method, path, werr, retry)
+		}
+	}
+}
+
+// isConnectError reports whether err happened before the request was sent,
+// so that sending it again cannot apply it twice.
+func isConnectError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// readAPIError turns a non-200 answer into an *APIError.
+func readAPIError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
+	e := &APIError{StatusCode: resp.StatusCode}
+	var body struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(b, &body) == nil && (body.Code != 0 || body.Message != "") {
+		e.Code, e.Message = body.Code, body.Message
+	} else {
+		e.Message = strings.TrimSpace(string(b))
+	}
+	return e
+}
