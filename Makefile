@@ -1,22 +1,79 @@
-# Leapfrog: a GameLift Realtime alternative on Agones.
+# Leapfrog: an open-source GameLift Realtime alternative on Agones.
+# `make help` lists the targets. Tools the build needs are pinned and installed into ./bin.
 SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
 BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 
 PROTOC_GEN_GO_VERSION := v1.36.12
-STATICCHECK_VERSION := 2026.1
+STATICCHECK_VERSION := v0.8.2
 PROTO_DIR := gameserver/proto
-PROTO_FILES := $(shell find $(PROTO_DIR) -name '*.proto')
+PROTO_FILES := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
+GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
+FUZZTIME ?= 10s
 
 .DEFAULT_GOAL := help
 
 .PHONY: help
 help: ## Show this help.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Run the allocator with a local fleet of race servers on 127.0.0.1:8080 (no Kubernetes).
+	go run ./allocator/cmd/allocator --backend=local --listen=127.0.0.1:8080
+
+.PHONY: build
+build: ## Build static binaries into bin/: race-server, allocator, bot.
+	$(GO_BUILD) -o $(BIN)/race-server ./gameserver/cmd/race-server
+	$(GO_BUILD) -o $(BIN)/allocator ./allocator/cmd/allocator
+	$(GO_BUILD) -o $(BIN)/bot ./test/bot
+
+.PHONY: test
+test: ## Run every test: unit, integration, end-to-end, browser (installs Debian chromium if missing).
+	hack/install-test-deps.sh
+	go test -count=1 -race ./...
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
+	go test -run '^$$' -fuzz '^FuzzDecodeClientFrame$$' -fuzztime $(FUZZTIME) ./gameserver/realtime
+	go test -run '^$$' -fuzz '^FuzzVerifyPlayerSession$$' -fuzztime $(FUZZTIME) ./gameserver/token
+
+.PHONY: bench
+bench: ## Run the benchmarks (tick, broadcast, codec, idle connection memory, match).
+	go test -run '^$$' -bench . -benchmem ./...
 
 $(BIN)/protoc-gen-go:
 	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
 .PHONY: proto
-proto: $(BIN)/protoc-gen-go ## Regenerate Go code from the .proto files (needs protoc: apt-get install protobuf-compiler).
+proto: $(BIN)/protoc-gen-go ## Regenerate Go code from the .proto files.
+	command -v protoc >/dev/null || hack/apt-install.sh protobuf-compiler
 	protoc --proto_path=$(PROTO_DIR) --go_out=$(PROTO_DIR) --go_opt=paths=source_relative $(PROTO_FILES)
+
+.PHONY: proto-check
+proto-check: proto ## Fail if the committed generated protobuf code is stale.
+	git diff --exit-code -- $(PROTO_DIR) || { echo "generated protobuf code is stale: run make proto and commit"; exit 1; }
+
+.PHONY: web
+web: ## Rebuild the browser client bundle (TypeScript, esbuild) into allocator/webui/dist.
+	web/build.sh
+
+.PHONY: web-check
+web-check: ## Fail if the committed browser bundle or its generated code is stale.
+	web/check.sh
+
+.PHONY: lint
+lint: $(BIN)/staticcheck ## gofmt, go vet, staticcheck.
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	staticcheck ./...
+
+.PHONY: deploy-check
+deploy-check: ## Lint and render the Helm chart and validate it on a real kube-apiserver with the Agones CRDs.
+	hack/deploy-check.sh
+
+.PHONY: ci
+ci: lint proto-check web-check test fuzz deploy-check ## Everything CI runs.

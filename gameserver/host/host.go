@@ -279,6 +279,9 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (string, error) {
 		return "", fmt.Errorf("read players list: %w", err)
 	}
 	if !slices.Contains(list.Values, ps.PlayerID) {
+		if int64(len(list.Values)) >= int64(list.Capacity) {
+			return "", realtime.ErrSessionFull
+		}
 		return "", realtime.ErrNotReserved
 	}
 	return ps.PlayerID, nil

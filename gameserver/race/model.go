@@ -192,6 +192,9 @@ func (m *Model) SceneReady(lane int, now time.Time) bool {
 // Hop presses lane's hop key at now.
 func (m *Model) Hop(lane int, now time.Time) HopOutcome {
 	f := &m.frogs[lane]
+	if m.phase == CountingDown && !now.Before(m.startAt) {
+		m.phase = Racing // a press right at the start must not wait for the tick
+	}
 	if m.phase != Racing || !f.FinishedAt.IsZero() || now.Before(m.startAt) {
 		return Ignored
 	}

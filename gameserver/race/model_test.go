@@ -186,6 +186,9 @@ func TestHopsBeforeTheStartAreIgnored(t *testing.T) {
 	if got := m.Hop(0, t0.Add(time.Second)); got != Ignored {
 		t.Errorf("hop during countdown = %v", got)
 	}
+	if got := m.Hop(1, m.StartAt()); got != Started {
+		t.Errorf("hop at the start, before the tick = %v, want Started", got)
+	}
 	if _, ok := m.Join("c"); ok {
 		t.Error("a third player joined a full race")
 	}

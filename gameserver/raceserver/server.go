@@ -101,7 +101,10 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	hc := o.Game.HostConfig(token.NewIssuer(keys, nil), realtime.NewMetrics(reg), race.NewMetrics(reg), logger)
 	hc.AfterSession = o.AfterSession
 	hc.DrainGrace = o.DrainGrace
-	sdk := agonessdk.NewClient(fmt.Sprintf("http://localhost:%d", o.SDKHTTPPort))
+	sdk, err := agonessdk.NewClient(fmt.Sprintf("http://localhost:%d", o.SDKHTTPPort), agonessdk.WithLogger(logger))
+	if err != nil {
+		return err
+	}
 	h, err := host.New(hc, sdk)
 	if err != nil {
 		return err

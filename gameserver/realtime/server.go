@@ -19,15 +19,20 @@ import (
 )
 
 // Authenticator checks a player session token and returns its player id.
-// Its errors wrap token.ErrInvalid, token.ErrExpired, token.ErrWrongServer
-// or ErrNotReserved, which decide the error code the client gets.
+// Its errors wrap token.ErrInvalid, token.ErrExpired, token.ErrWrongServer,
+// ErrNotReserved or ErrSessionFull, which decide the error code the client gets.
 type Authenticator interface {
 	Authenticate(ctx context.Context, playerSessionToken string) (playerID string, err error)
 }
 
-// ErrNotReserved: the token is valid but the player holds no place on this
-// server (its reservation expired or was never made).
-var ErrNotReserved = errors.New("player holds no reservation on this game server")
+// Errors an Authenticator returns for valid tokens it still refuses.
+var (
+	// ErrNotReserved: the player holds no place on this server (its
+	// reservation expired or was never made).
+	ErrNotReserved = errors.New("player holds no reservation on this game server")
+	// ErrSessionFull: the player holds no place and every place is taken.
+	ErrSessionFull = errors.New("every place in the session is taken")
+)
 
 // hardReadLimit bounds what the transport reads of one frame; frames between
 // the payload cap and this limit get a typed error, larger ones only close 1009.
@@ -309,6 +314,8 @@ func (srv *Server) refuseAuth(c *conn, err error) {
 		srv.refuse(c, realtimev1.Error_CODE_EXPIRED_TOKEN, "player session token expired: ask the allocator for a new one", "expired_token")
 	case errors.Is(err, token.ErrWrongServer):
 		srv.refuse(c, realtimev1.Error_CODE_WRONG_SERVER, "player session token is for another game server", "wrong_server")
+	case errors.Is(err, ErrSessionFull):
+		srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, "the session is full", "session_full")
 	case errors.Is(err, ErrNotReserved):
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no reservation for this player: ask the allocator for a new match", "not_reserved")
 	case errors.Is(err, token.ErrInvalid):

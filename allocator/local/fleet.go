@@ -1,0 +1,408 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	"github.com/leapfrog-games/leapfrog/gameserver/race"
+	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// Config configures a local fleet.
+type Config struct {
+	// Name prefixes the game server names, like an Agones Fleet's name.
+	Name string
+	// Host is the address race servers listen on and hand out.
+	Host string
+	// BufferSize is how many Ready servers to keep warm (Agones' Buffer policy).
+	BufferSize int
+	// MinReplicas and MaxReplicas bound the fleet's size.
+	MinReplicas, MaxReplicas int
+	// Game is the race rules and session settings.
+	Game raceserver.GameOptions
+	// Tokens verifies player session tokens: the same keys the allocator signs with.
+	Tokens *token.Issuer
+	// SyncInterval is how often the fleet checks its size and health; 0 means 1 s.
+	SyncInterval time.Duration
+	// UnhealthyAfter replaces a server that has not pinged health for this
+	// long; 0 means 15 s (Agones: period 5 s, failure threshold 3).
+	UnhealthyAfter time.Duration
+	// HealthPeriod is each server's health ping period; 0 means 2 s.
+	HealthPeriod time.Duration
+}
+
+func (c *Config) validate() error {
+	if c.Name == "" {
+		c.Name = "leapfrog-race"
+	}
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	if c.SyncInterval == 0 {
+		c.SyncInterval = time.Second
+	}
+	if c.UnhealthyAfter == 0 {
+		c.UnhealthyAfter = 15 * time.Second
+	}
+	var errs []error
+	if c.Tokens == nil {
+		errs = append(errs, errors.New("local fleet: tokens are required"))
+	}
+	if c.BufferSize < 0 || c.MinReplicas < 0 || c.MaxReplicas < 1 || c.MinReplicas > c.MaxReplicas || c.BufferSize > c.MaxReplicas {
+		errs = append(errs, fmt.Errorf("local fleet: buffer %d, min %d, max %d: want 0 <= buffer <= max, 0 <= min <= max, max >= 1", c.BufferSize, c.MinReplicas, c.MaxReplicas))
+	}
+	if err := c.Game.Rules.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Fleet is the embedded fleet. It implements backend.Backend.
+type Fleet struct {
+	cfg     Config
+	log     *slog.Logger
+	rm      *realtime.Metrics
+	gm      *race.Metrics
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	changed chan struct{} // wakes the sync loop
+
+	mu      sync.Mutex
+	servers map[string]*server
+	closed  bool
+}
+
+var _ backend.Backend = (*Fleet)(nil)
+
+// server is one race server of the fleet.
+type server struct {
+	name   string
+	port   int32
+	sdk    *agonessdk.Memory
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewFleet starts a fleet with its warm buffer and returns once the first
+// servers are Ready. The race servers' metrics go to reg.
+func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Fleet, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f := &Fleet{
+		cfg: cfg, log: logger.With("fleet", cfg.Name), ctx: fctx, cancel: cancel,
+		rm: realtime.NewMetrics(reg), gm: race.NewMetrics(reg),
+		changed: make(chan struct{}, 1), servers: make(map[string]*server),
+	}
+	f.registerGauges(reg)
+	if err := f.scale(); err != nil {
+		cancel()
+		return nil, err
+	}
+	if err := f.waitReady(ctx, min(cfg.BufferSize, cfg.MaxReplicas)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.wg.Add(1)
+	go f.syncLoop()
+	f.log.Info("local fleet up", "buffer", cfg.BufferSize, "min", cfg.MinReplicas, "max", cfg.MaxReplicas, "host", cfg.Host)
+	return f, nil
+}
+
+// Allocate places the players on one server, as a GameServerAllocation with
+// the Leapfrog selectors would: the player's own reservation first, then an
+// Allocated server with room (the fullest first), then a Ready one.
+func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
+	if len(req.PlayerIDs) == 0 {
+		return backend.Assignment{}, errors.New("allocate: no players")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return backend.Assignment{}, fmt.Errorf("allocate: %w: the fleet is stopping", backend.ErrNoCapacity)
+	}
+	var joinable, ready []*server
+	for _, s := range f.sortedServers() {
+		gs := s.sdk.Snapshot()
+		players := gs.Status.Lists[host.PlayersList]
+		switch gs.Status.State {
+		case agonessdk.StateAllocated:
+			if players.Contains(req.PlayerIDs[0]) {
+				return f.assignment(s, true), nil
+			}
+			if free(players) >= len(req.PlayerIDs) {
+				joinable = append(joinable, s)
+			}
+		case agonessdk.StateReady:
+			if free(players) >= len(req.PlayerIDs) {
+				ready = append(ready, s)
+			}
+		}
+	}
+	// Packed: the fewest free places first, so waiting players meet.
+	slices.SortStableFunc(joinable, func(a, b *server) int {
+		return free(a.sdk.Snapshot().Status.Lists[host.PlayersList]) - free(b.sdk.Snapshot().Status.Lists[host.PlayersList])
+	})
+	for i, group := range [][]*server{joinable, ready} {
+		for _, s := range group {
+			if _, err := s.sdk.ClusterAllocate(req.PlayerIDs); err != nil {
+				f.log.Warn("allocate on server", "server", s.name, "err", err)
+				continue
+			}
+			f.wake()
+			return f.assignment(s, i == 0), nil
+		}
+	}
+	f.wake() // scale up if the maximum allows
+	return backend.Assignment{}, fmt.Errorf("allocate %d players: %w", len(req.PlayerIDs), backend.ErrNoCapacity)
+}
+
+func free(l agonessdk.List) int { return int(l.Capacity) - len(l.Values) }
+
+func (f *Fleet) assignment(s *server, joined bool) backend.Assignment {
+	return backend.Assignment{GameServer: s.name, Address: f.cfg.Host, Port: s.port, Joined: joined}
+}
+
+func (f *Fleet) sortedServers() []*server {
+	ss := make([]*server, 0, len(f.servers))
+	for _, s := range f.servers {
+		ss = append(ss, s)
+	}
+	slices.SortFunc(ss, func(a, b *server) int {
+		switch {
+		case a.name < b.name:
+			return -1
+		case a.name > b.name:
+			return 1
+		}
+		return 0
+	})
+	return ss
+}
+
+func (f *Fleet) wake() {
+	select {
+	case f.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (f *Fleet) syncLoop() {
+	defer f.wg.Done()
+	t := time.NewTicker(f.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-f.ctx.Done():
+			return
+		case <-t.C:
+		case <-f.changed:
+		}
+		f.replaceUnhealthy()
+		if err := f.scale(); err != nil {
+			f.log.Error("scale local fleet", "err", err)
+		}
+	}
+}
+
+// scale starts servers until the Ready buffer and the minimum are met,
+// within the maximum (Agones' Buffer policy).
+func (f *Fleet) scale() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil
+	}
+	ready, total := 0, len(f.servers)
+	for _, s := range f.servers {
+		st := s.sdk.Snapshot().Status.State
+		if st != agonessdk.StateAllocated && st != agonessdk.StateShutdown && st != agonessdk.StateUnhealthy {
+			ready++ // Scheduled and RequestReady count: they are on their way
+		}
+	}
+	want := max(f.cfg.BufferSize-ready, f.cfg.MinReplicas-total, 0)
+	want = min(want, f.cfg.MaxReplicas-total)
+	for range want {
+		if err := f.startServer(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *Fleet) startServer() error {
+	name := f.cfg.Name + "-" + suffix()
+	ln, err := net.Listen("tcp", net.JoinHostPort(f.cfg.Host, "0"))
+	if err != nil {
+		return fmt.Errorf("listen for race server %s: %w", name, err)
+	}
+	port := int32(ln.Addr().(*net.TCPAddr).Port)
+	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
+		Name: name, Namespace: "local", Address: f.cfg.Host,
+		Ports: []agonessdk.Port{{Name: "default", Port: port}},
+		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}},
+	})
+	log := f.log.With("game_server", name)
+	hc := f.cfg.Game.HostConfig(f.cfg.Tokens, f.rm, f.gm, log)
+	hc.HealthPeriod = f.cfg.HealthPeriod
+	h, err := host.New(hc, mem)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	s := &server{name: name, port: port, sdk: mem, cancel: cancel, done: make(chan struct{})}
+	f.servers[name] = s
+	f.wg.Add(2)
+	go func() {
+		defer f.wg.Done()
+		defer close(s.done)
+		if err := h.Run(ctx, ln); err != nil {
+			log.Error("race server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer f.wg.Done()
+		f.follow(ctx, s)
+	}()
+	return nil
+}
+
+// follow plays the Agones controller for one server: a server that asked to
+// shut down is stopped and removed, and the fleet refills its buffer.
+func (f *Fleet) follow(ctx context.Context, s *server) {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	shutdown := make(chan struct{})
+	var once sync.Once
+	go func() {
+		_ = s.sdk.WatchGameServer(wctx, func(gs *agonessdk.GameServer) {
+			f.wake()
+			if gs.Status.State == agonessdk.StateShutdown {
+				once.Do(func() { close(shutdown) })
+			}
+		})
+	}()
+	select {
+	case <-shutdown:
+	case <-s.done:
+	case <-ctx.Done():
+	}
+	s.cancel() // SIGTERM
+	<-s.done
+	f.mu.Lock()
+	delete(f.servers, s.name)
+	f.mu.Unlock()
+	f.wake()
+}
+
+func (f *Fleet) replaceUnhealthy() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.servers {
+		last := s.sdk.LastHealth()
+		if last.IsZero() || time.Since(last) < f.cfg.UnhealthyAfter {
+			continue
+		}
+		f.log.Warn("race server unhealthy: replacing it", "game_server", s.name, "last_health", last)
+		s.cancel()
+	}
+}
+
+func (f *Fleet) waitReady(ctx context.Context, n int) error {
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if f.count(agonessdk.StateReady) >= n {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("local fleet: %d race servers not Ready after 30 s", n)
+		case <-tick.C:
+		}
+	}
+}
+
+func (f *Fleet) count(state string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, s := range f.servers {
+		if s.sdk.Snapshot().Status.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+// Servers lists the fleet's servers by state, for tests and status pages.
+func (f *Fleet) Servers() map[string]agonessdk.GameServer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]agonessdk.GameServer, len(f.servers))
+	for name, s := range f.servers {
+		out[name] = s.sdk.Snapshot()
+	}
+	return out
+}
+
+// Close stops every race server (players are told the server is shutting
+// down) and waits for them.
+func (f *Fleet) Close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.cancel()
+	f.wg.Wait()
+}
+
+func (f *Fleet) registerGauges(reg prometheus.Registerer) {
+	gauge := func(name, help string, fn func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn)
+	}
+	reg.MustRegister(
+		gauge("leapfrog_local_fleet_ready_servers", "Local fleet race servers in the Ready state.", func() float64 { return float64(f.count(agonessdk.StateReady)) }),
+		gauge("leapfrog_local_fleet_allocated_servers", "Local fleet race servers in the Allocated state.", func() float64 { return float64(f.count(agonessdk.StateAllocated)) }),
+		gauge("leapfrog_local_fleet_players", "Places reserved on the local fleet's players lists.", func() float64 {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			n := 0
+			for _, s := range f.servers {
+				n += len(s.sdk.Snapshot().Status.Lists[host.PlayersList].Values)
+			}
+			return float64(n)
+		}),
+	)
+}
+
+// suffix is five random lower-case letters and digits, like Agones' names.
+func suffix() string {
+	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

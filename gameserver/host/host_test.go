@@ -1,0 +1,329 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
+	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/race"
+	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// stack is a race server on 127.0.0.1:0 talking to a sidecar fake over HTTP.
+type stack struct {
+	mem    *agonessdk.Memory
+	issuer *token.Issuer
+	url    string
+	stop   context.CancelFunc
+	done   chan error
+}
+
+func fastGame() raceserver.GameOptions {
+	g := raceserver.DefaultGameOptions()
+	g.Rules.HopDuration = 150 * time.Millisecond
+	g.Rules.HopPenalty = 10 * time.Millisecond
+	g.Rules.Countdown = 100 * time.Millisecond
+	g.TickRate = 50
+	return g
+}
+
+func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
+	t.Helper()
+	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{
+		Name: "race-1", Address: "127.0.0.1",
+		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: 2}},
+	})
+	sdk, err := agonessdk.NewClient(sidecar.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := token.GenerateKeyset("k")
+	issuer := token.NewIssuer(keys, nil)
+	cfg := g.HostConfig(issuer, nil, nil, slog.New(slog.DiscardHandler))
+	cfg.AfterSession = after
+	cfg.HealthPeriod = 50 * time.Millisecond
+	cfg.DrainGrace = 5 * time.Second
+	h, err := host.New(cfg, sdk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &stack{mem: mem, issuer: issuer, url: "ws://" + ln.Addr().String() + "/ws", stop: cancel, done: make(chan error, 1)}
+	go func() { st.done <- h.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-st.done; err != nil {
+			t.Errorf("host stopped with %v", err)
+		}
+	})
+	st.waitState(t, agonessdk.StateReady)
+	return st
+}
+
+// waitState waits (bounded) for the GameServer to reach state.
+func (st *stack) waitState(t *testing.T, state string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	reached := make(chan struct{})
+	go func() {
+		_ = st.mem.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
+			if gs.Status.State == state {
+				select {
+				case <-reached:
+				default:
+					close(reached)
+				}
+			}
+		})
+	}()
+	select {
+	case <-reached:
+	case <-ctx.Done():
+		t.Fatalf("game server never reached %s (now %s)", state, st.mem.Snapshot().Status.State)
+	}
+}
+
+type player struct {
+	t    *testing.T
+	id   string
+	ws   *websocket.Conn
+	lane int32
+}
+
+func (st *stack) connect(t *testing.T, id string) (*player, *realtimev1.Error, int) {
+	t.Helper()
+	raw, _, err := st.issuer.MintPlayerSession(id, "race-1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(st.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	p := &player{t: t, id: id, ws: ws}
+	p.send(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Hello{Hello: &realtimev1.Hello{PlayerSessionToken: raw}}})
+	f, closeErr := p.read()
+	if closeErr != nil {
+		var ce *websocket.CloseError
+		errors.As(closeErr, &ce)
+		return nil, nil, ce.Code
+	}
+	if e := f.GetError(); e != nil {
+		_, err := p.read()
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) {
+			t.Fatalf("error frame %v not followed by a close: %v", e, err)
+		}
+		return nil, e, ce.Code
+	}
+	if f.GetWelcome() == nil {
+		t.Fatalf("first frame %v, want welcome", f)
+	}
+	return p, nil, 0
+}
+
+func (p *player) send(f *realtimev1.ClientFrame) {
+	b, _ := proto.Marshal(f)
+	if err := p.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+		p.t.Fatalf("%s write: %v", p.id, err)
+	}
+}
+
+func (p *player) op(op int32) {
+	p.send(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Message{Message: &realtimev1.GameMessage{OpCode: op}}})
+}
+
+func (p *player) read() (*realtimev1.ServerFrame, error) {
+	_, b, err := p.ws.ReadMessage()
+	if err != nil {
+		return nil, err
+	}
+	f := &realtimev1.ServerFrame{}
+	if err := proto.Unmarshal(b, f); err != nil {
+		p.t.Fatalf("decode: %v", err)
+	}
+	return f, nil
+}
+
+// play hops whenever its frog is idle until the race result arrives.
+func (p *player) play(results chan<- *racev1.RaceResult) {
+	hopping := false
+	for {
+		f, err := p.read()
+		if err != nil {
+			results <- nil
+			return
+		}
+		m := f.GetMessage()
+		if m == nil {
+			continue
+		}
+		switch m.OpCode {
+		case race.OpAssignPlayer:
+			a := &racev1.AssignPlayer{}
+			_ = proto.Unmarshal(m.Payload, a)
+			p.lane = a.Lane
+			p.op(race.OpSceneReady)
+		case race.OpCountdown:
+			cd := &racev1.Countdown{}
+			_ = proto.Unmarshal(m.Payload, cd)
+			time.Sleep(time.Until(time.UnixMilli(cd.StartAtMs))) // same machine, same clock
+			p.op(race.OpHop)
+			hopping = true
+		case race.OpFrogMoved:
+			fm := &racev1.FrogMoved{}
+			_ = proto.Unmarshal(m.Payload, fm)
+			if fm.Frog.Lane == p.lane && fm.Cause == racev1.FrogMoved_CAUSE_LANDED {
+				hopping = false
+			}
+			if !hopping {
+				p.op(race.OpHop)
+				hopping = true
+			}
+		case race.OpRaceResult:
+			r := &racev1.RaceResult{}
+			_ = proto.Unmarshal(m.Payload, r)
+			results <- r
+			return
+		}
+	}
+}
+
+func TestTwoPlayersRaceToAWinner(t *testing.T) {
+	st := startStack(t, fastGame(), host.AfterShutdown)
+	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	st.waitState(t, agonessdk.StateAllocated)
+	a, _, _ := st.connect(t, "alice")
+	b, _, _ := st.connect(t, "bob")
+	if a == nil || b == nil {
+		t.Fatal("a reserved player was refused")
+	}
+	_, e, code := st.connect(t, "carol")
+	if e.GetCode() != realtimev1.Error_CODE_SESSION_FULL || code != 4004 {
+		t.Fatalf("third player: %v close %d, want session full 4004", e, code)
+	}
+	results := make(chan *racev1.RaceResult, 2)
+	go a.play(results)
+	go b.play(results)
+	r1, r2 := <-results, <-results
+	if r1 == nil || r2 == nil {
+		t.Fatal("a player lost the connection before the result")
+	}
+	if r1.WinnerPlayerId != r2.WinnerPlayerId || r1.Reason != racev1.RaceResult_REASON_FINISH || r1.WinnerPlayerId == "" {
+		t.Fatalf("results disagree: %v / %v", r1, r2)
+	}
+	st.waitState(t, agonessdk.StateShutdown)
+}
+
+func TestUnreservedPlayerIsRefused(t *testing.T) {
+	st := startStack(t, fastGame(), host.AfterShutdown)
+	if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	_, e, code := st.connect(t, "mallory")
+	if e.GetCode() != realtimev1.Error_CODE_REJECTED || code != 4009 {
+		t.Fatalf("got %v close %d, want rejected 4009", e, code)
+	}
+}
+
+func TestNoShowIsRemovedFromTheList(t *testing.T) {
+	g := fastGame()
+	g.NoShowTimeout = 200 * time.Millisecond
+	st := startStack(t, g, host.AfterShutdown)
+	if _, err := st.mem.ClusterAllocate([]string{"alice", "ghost"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := st.connect(t, "alice"); p == nil {
+		t.Fatal("alice refused")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	freed := make(chan []string, 1)
+	go func() {
+		_ = st.mem.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
+			if v := gs.Status.Lists[host.PlayersList].Values; len(v) == 1 {
+				select {
+				case freed <- v:
+				default:
+				}
+			}
+		})
+	}()
+	select {
+	case v := <-freed:
+		if v[0] != "alice" {
+			t.Fatalf("list = %v, want [alice]", v)
+		}
+	case <-ctx.Done():
+		t.Fatalf("the no-show's place was never freed: %v", st.mem.Snapshot().Status.Lists)
+	}
+	if _, err := st.mem.ClusterAllocate([]string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := st.connect(t, "carol"); p == nil {
+		t.Fatal("the freed place was not given to the next player")
+	}
+}
+
+func TestSigtermTellsPlayersAndExitsCleanly(t *testing.T) {
+	st := startStack(t, fastGame(), host.AfterShutdown)
+	if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	a, _, _ := st.connect(t, "alice")
+	st.stop()
+	for {
+		f, err := a.read()
+		if err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+				t.Fatalf("closed with %v, want 1001", err)
+			}
+			break
+		}
+		if e := f.GetError(); e != nil && e.Code != realtimev1.Error_CODE_SHUTTING_DOWN {
+			t.Fatalf("error %v, want shutting down", e)
+		}
+	}
+}
+
+func TestReuseReturnsToReady(t *testing.T) {
+	g := fastGame()
+	g.WaitForPlayers = 100 * time.Millisecond // nobody joins: the session ends
+	st := startStack(t, g, host.AfterReady)
+	if _, err := st.mem.ClusterAllocate([]string{"ghost"}); err != nil {
+		t.Fatal(err)
+	}
+	st.waitState(t, agonessdk.StateAllocated)
+	st.waitState(t, agonessdk.StateReady)
+	if v := st.mem.Snapshot().Status.Lists[host.PlayersList].Values; len(v) != 0 {
+		t.Fatalf("players list not cleared for reuse: %v", v)
+	}
+	if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if p, _, _ := st.connect(t, "alice"); p == nil {
+		t.Fatal("the reused server refused its next player")
+	}
+}
