@@ -140,6 +140,11 @@ export class App {
     return this.flow;
   }
 
+  /** Closes every connection, as the page goes away. */
+  leave(): void {
+    this.begin();
+  }
+
   /** Back to the title screen. */
   toTitle(): void {
     this.begin();

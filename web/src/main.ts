@@ -50,6 +50,13 @@ function boot(): void {
   };
   requestAnimationFrame(loop);
 
+  // Leaving the page (or going into the back-forward cache) leaves the race at once, rather than
+  // after the server notices a silent connection; coming back from that cache starts afresh.
+  window.addEventListener("pagehide", () => app.leave());
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted) app.toTitle();
+  });
+
   window.leapfrog = Object.freeze({
     state(): TestState {
       const t = app.clock.now();

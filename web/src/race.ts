@@ -229,8 +229,13 @@ export class RaceModel {
     if (fromSnapshot) {
       // A snapshot is the truth: restart the drawn position from it.
       this.shown[w.lane] = w.hopping ? w.from : w.to;
+      // A frog without a connection is only "reconnecting" once it has raced; before that its lane is
+      // simply not taken yet.
       const info = this.laneInfo[w.lane];
-      if (info) info.status = w.connected ? "connected" : info.status === "forfeited" ? "forfeited" : "reconnecting";
+      const raced = this.phase === "countdown" || this.phase === "racing";
+      if (info && info.status !== "forfeited") {
+        info.status = w.connected || !w.playerId || !raced ? "connected" : "reconnecting";
+      }
     }
   }
 

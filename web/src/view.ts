@@ -191,7 +191,7 @@ export class View {
     setText(this.countdown, count);
     show(this.countdown, count !== "");
     let clock = "";
-    if (phase === "racing") clock = seconds(t - app.model.startAtMs);
+    if (phase === "racing" && app.screen === "race") clock = seconds(t - app.model.startAtMs);
     if (phase === "finished" && app.model.result) {
       const best = app.model.result.finishTimesMs.filter((x) => x > 0);
       if (best.length) clock = seconds(Math.min(...best));
@@ -272,6 +272,10 @@ export class View {
     const app = this.app;
     if (app.retryUntil > now) return this.retryLine(now);
     const notice = app.currentNotice;
+    if (app.screen === "race") {
+      const trouble = this.raceTrouble(t, now, mine);
+      if (trouble) return trouble;
+    }
     if (notice) return notice;
     switch (app.screen) {
       case "title":
@@ -281,16 +285,6 @@ export class View {
         if (app.connecting) return "Connecting to the race server…";
         return app.mode === "online" ? "Waiting for an opponent to join…" : "Getting both frogs ready…";
       case "race": {
-        const rec = app.reconnecting;
-        if (rec) return `Connection lost. Reconnecting… ${Math.max(0, Math.ceil((rec.graceEndsAt - now) / 1000))} s left.`;
-        for (let l = 0; l < 2; l++) {
-          const info = app.model.laneInfo[l];
-          if (!mine[l] && info?.status === "reconnecting") {
-            const left = info.graceEndsMs > 0 ? Math.max(0, Math.ceil((info.graceEndsMs - t) / 1000)) : 0;
-            return `Your opponent lost their connection. Waiting${left ? ` up to ${left} s` : ""}…`;
-          }
-          if (!mine[l] && info?.status === "forfeited") return "Your opponent left the race.";
-        }
         const penalty = app.model.rules.hopPenaltyMs;
         if (phase === "countdown") return "Get ready…";
         if (app.mode === "living-room") {
@@ -301,6 +295,24 @@ export class View {
       case "result":
         return app.ending ? app.ending.title : "Race over. Race again, or go back to the title screen.";
     }
+  }
+
+  /** Connection trouble during a race, which outranks every other message; "" when all is well. */
+  private raceTrouble(t: number, now: number, mine: boolean[]): string {
+    const app = this.app;
+    const rec = app.reconnecting;
+    if (rec) return `Connection lost. Reconnecting… ${Math.max(0, Math.ceil((rec.graceEndsAt - now) / 1000))} s left.`;
+    for (let l = 0; l < 2; l++) {
+      const info = app.model.laneInfo[l];
+      if (mine[l] || !info) continue;
+      if (info.status === "reconnecting") {
+        const left = info.graceEndsMs > 0 ? Math.max(0, Math.ceil((info.graceEndsMs - t) / 1000)) : 0;
+        const who = app.mode === "online" ? "Your opponent" : `The ${laneNames[l].toLowerCase()} frog`;
+        return `${who} lost the connection. Waiting${left ? ` up to ${left} s` : ""}…`;
+      }
+      if (info.status === "forfeited") return app.mode === "online" ? "Your opponent left the race." : "A player left the race.";
+    }
+    return "";
   }
 
   /** The winner banner: a title (#winner) and the times or reason (#times). */
@@ -319,13 +331,15 @@ export class View {
       };
     }
     const title = online ? (mine.includes(r.winnerLane) ? "You win!" : "You lose") : `${name(r.winnerLane)} wins!`;
-    const times = [0, 1]
+    const order = online && mine.length === 1 ? [mine[0], 1 - mine[0]] : [0, 1];
+    const times = order
       .map((l) => `${name(l)}: ${r.finishTimesMs[l] ? seconds(r.finishTimesMs[l]) : "did not finish"}`)
       .join(" · ");
     let detail = times + (r.tieBreak ? " (photo finish)" : "");
     if (r.reason === "forfeit") {
       const quitter = online ? "Your opponent" : `The ${laneNames[1 - r.winnerLane].toLowerCase()} frog's player`;
-      detail = `${mine.includes(r.winnerLane) || !online ? quitter : "You"} left the race. ${times}`;
+      const who = mine.includes(r.winnerLane) || !online ? quitter : "You";
+      detail = `${who} left the race.` + (r.finishTimesMs.some((x) => x > 0) ? ` ${times}` : "");
     }
     return { title, detail };
   }
