@@ -388,7 +388,12 @@ export class App {
       if (await this.connect(flow, seat, m.ws_url)) return;
       if (flow !== this.flow) return;
       const code = seat.lastClose ? closeCode(seat.lastClose) : 0;
-      if (code === Close.replaced || code === Close.goingAway || code === Close.normal || code === Close.rejected) {
+      if (code === Close.rejected) {
+        // The server no longer counts this player in the race: the grace ran out on its clock.
+        this.end(flow, { title: "Race lost", detail: "Couldn't get back in time; the race went on without you." });
+        return;
+      }
+      if (code === Close.replaced || code === Close.goingAway || code === Close.normal) {
         seat.state = "closed";
         this.onClosed(flow, seat, { ...seat.lastClose!, welcomed: true });
         return;
