@@ -83,8 +83,13 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	msg := err.Error()
 	switch status {
 	case http.StatusInternalServerError:
-		s.logger.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 		msg = "internal error"
+		if r.Context().Err() != nil {
+			// The client hung up; nobody reads this answer.
+			s.logger.DebugContext(r.Context(), "client went away", "route", r.Pattern, "err", err)
+			break
+		}
+		s.logger.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="leapfrog"`)
 	case http.StatusServiceUnavailable:
