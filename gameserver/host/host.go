@@ -96,6 +96,9 @@ func (h *Host) Name() string {
 func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	gs, err := h.sdk.GameServer(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting for the sidecar
+		}
 		return fmt.Errorf("get game server from the SDK: %w", err)
 	}
 	name := gs.ObjectMeta.Name
@@ -121,6 +124,9 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 
 	if err := h.sdk.Ready(ctx); err != nil {
+		if ctx.Err() != nil { // stopped before Agones answered: a clean stop
+			return h.drain(httpSrv)
+		}
 		return errors.Join(fmt.Errorf("mark game server Ready: %w", err), httpSrv.Close())
 	}
 	h.ready.Store(true)
@@ -149,9 +155,14 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 	var (
 		session     *realtime.Session
 		sessionDone <-chan struct{}
-		awaitReady  bool // after Ready() for reuse, ignore stale Allocated states
-		over        bool // Shutdown requested: wait to be stopped
-		sessions    int
+		// After Ready() for reuse, a stale Allocated state may still arrive.
+		// An allocation is new when Agones' last-allocated annotation moved
+		// (watch updates are batched, so the Ready in between may never show);
+		// without the annotation, when a Ready state was seen since.
+		lastAllocation string
+		awaitReady     bool
+		over           bool // Shutdown requested: wait to be stopped
+		sessions       int
 	)
 	for {
 		select {
@@ -165,7 +176,10 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			if awaitReady && state == agonessdk.StateReady {
 				awaitReady = false
 			}
-			if session == nil && !over && !awaitReady && state == agonessdk.StateAllocated {
+			allocation := gs.ObjectMeta.Annotations[agonessdk.LastAllocatedAnnotation]
+			fresh := allocation != lastAllocation || (allocation == "" && !awaitReady)
+			if session == nil && !over && fresh && state == agonessdk.StateAllocated {
+				lastAllocation, awaitReady = allocation, false
 				sessions++
 				s, err := h.startSession(ctx, fmt.Sprintf("%s-%d", h.Name(), sessions))
 				if err != nil {

@@ -185,7 +185,8 @@ func (m *Model) SceneReady(lane int, now time.Time) bool {
 		}
 	}
 	m.phase = CountingDown
-	m.startAt = now.Add(m.rules.Countdown)
+	// Whole milliseconds: clients get the start in ms and may hop right at it.
+	m.startAt = now.Add(m.rules.Countdown).Truncate(time.Millisecond)
 	return true
 }
 
