@@ -172,8 +172,11 @@ func (c *Client) RemoveListValue(ctx context.Context, name, value string) error 
 	return c.do(ctx, http.MethodPost, "/v1beta1/lists/"+url.PathEscape(name)+":removeValue", listValue{value}, nil)
 }
 
-// SetListCapacity sets the capacity of the named list. The v1.60 sidecar
-// fails this in namespace default ("no gameservers for fleet").
+// SetListCapacity sets the capacity of the named list. Do not build on it:
+// the v1.60 sidecar caps the capacity at the players list capacity of its
+// Fleet's GameServers (answering "out of range ... [0,1000]" above it), and
+// in namespace default it looks for a fleet named fleet-example and fails
+// ("no gameservers for fleet").
 func (c *Client) SetListCapacity(ctx context.Context, name string, capacity int64) error {
 	body := struct {
 		Capacity Int64 `json:"capacity"`

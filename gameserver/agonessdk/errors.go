@@ -26,14 +26,13 @@ var (
 	ErrNotAllocatable = errors.New("game server is neither Ready nor Allocated")
 )
 
-// gRPC status codes that the sidecar's JSON error bodies carry.
+// gRPC status codes that the sidecar's JSON error bodies carry. Most SDK
+// errors come as 2 (Unknown); 14 (Unavailable, HTTP 503) is retried by send.
 const (
-	codeUnknown         = 2
 	codeInvalidArgument = 3
 	codeNotFound        = 5
 	codeAlreadyExists   = 6
 	codeOutOfRange      = 11
-	codeUnavailable     = 14
 )
 
 // APIError is an error answer of the sidecar: an HTTP status and, when the
