@@ -48,10 +48,25 @@ func toolCache() string {
 	return filepath.Join(home, ".cache", "leapfrog")
 }
 
+// helmCandidates are the places the pinned Helm is looked for: $HELM, then the tool cache.
+func helmCandidates() []string {
+	return []string{os.Getenv("HELM"), filepath.Join(toolCache(), "helm-"+helmVersion, "helm")}
+}
+
+// helmInstalled reports whether the pinned Helm is there.
+func helmInstalled() bool {
+	for _, c := range helmCandidates() {
+		if info, err := os.Stat(c); c != "" && err == nil && !info.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
 // helmBinary finds the pinned Helm: $HELM, then the tool cache. It skips the test when there is none.
 func helmBinary(t testing.TB) string {
 	t.Helper()
-	candidates := []string{os.Getenv("HELM"), filepath.Join(toolCache(), "helm-"+helmVersion, "helm")}
+	candidates := helmCandidates()
 	for _, c := range candidates {
 		if c == "" {
 			continue

@@ -273,25 +273,27 @@ func TestDockerfile(t *testing.T) {
 	})
 }
 
-// TestImageBinariesAreStatic builds each binary as the Dockerfile does and checks with debug/elf that it is
-// statically linked, which distroless/static requires. The sum of the sizes is the image's payload.
-func TestImageBinariesAreStatic(t *testing.T) {
+// TestImageBinaries builds each binary as the Dockerfile does, checks with debug/elf that it is statically
+// linked (distroless/static has no libc), and that it accepts every flag the chart passes it. The sum of the
+// sizes is the image's payload.
+func TestImageBinaries(t *testing.T) {
 	builds, _, _ := dockerfileBuilds(t, parseDockerfile(t))
 	if len(builds) == 0 {
 		t.Fatal("no go build in the Dockerfile")
 	}
 	root := repoRoot(t)
+	chartFlags := renderedFlags(t)
 	dir := t.TempDir()
 	var total int64
 	built := 0
 	for _, b := range builds {
-		t.Run(path.Base(b.out), func(t *testing.T) {
+		name := path.Base(b.out)
+		t.Run(name, func(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(root, b.pkg)); err != nil {
 				t.Skipf("skipping: package %s is not in the tree yet", b.pkg)
 			}
-			out := filepath.Join(dir, path.Base(b.out))
-			args := append([]string{"build"}, b.flags...)
-			args = append(args, "-o", out, b.pkg)
+			out := filepath.Join(dir, name)
+			args := append(append([]string{"build"}, b.flags...), "-o", out, b.pkg)
 			cmd := exec.Command("go", args...)
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -308,12 +310,53 @@ func TestImageBinariesAreStatic(t *testing.T) {
 			total += info.Size()
 			built++
 			t.Logf("%s: %.1f MiB, static", b.out, float64(info.Size())/(1<<20))
+
+			if chartFlags == nil {
+				return
+			}
+			// The flags the binary defines, read from its usage text.
+			usage, _ := exec.Command(out, "-h").CombinedOutput()
+			defined := map[string]bool{}
+			for _, m := range regexp.MustCompile(`(?m)^\s+--?([a-z0-9][a-z0-9-]*)`).FindAllStringSubmatch(string(usage), -1) {
+				defined[m[1]] = true
+			}
+			if len(defined) == 0 {
+				t.Fatalf("%s -h lists no flags:\n%s", name, usage)
+			}
+			for _, flag := range slices.Sorted(maps.Keys(chartFlags[name])) {
+				if !defined[flag] {
+					t.Errorf("the chart passes --%s to %s, which does not define it", flag, name)
+				}
+			}
 		})
 	}
 	if built > 0 {
 		t.Logf("image payload: %.1f MiB in %d of %d binaries (plus about 2 MiB of distroless/static)",
 			float64(total)/(1<<20), built, len(builds))
 	}
+}
+
+// renderedFlags collects, over every value set, the flags the chart passes to each binary. It returns nil
+// when Helm is not installed (the static checks still run).
+func renderedFlags(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	if !helmInstalled() {
+		t.Log("Helm not installed: not checking the chart's flags against the binaries")
+		return nil
+	}
+	flags := map[string]map[string]bool{"race-server": {}, "allocator": {}, "bot": {}}
+	add := func(binary string, c map[string]any) {
+		for flag := range flagValues(stringList(t, c["args"])) {
+			flags[binary][flag] = true
+		}
+	}
+	for _, vs := range valueSets(t) {
+		objs := render(t, "leapfrog", vs, "--set", "allocator.publicAddress=192.0.2.1")
+		add("race-server", containerOf(t, nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any), "race-server"))
+		add("allocator", containerOf(t, nested(t, find(t, objs, "Deployment").Object, "spec", "template", "spec").(map[string]any), "allocator"))
+		add("bot", containerOf(t, nested(t, findTestPod(t, objs).Object, "spec").(map[string]any), "bot"))
+	}
+	return flags
 }
 
 // checkStatic fails for an ELF file that asks for a dynamic loader or shared libraries.

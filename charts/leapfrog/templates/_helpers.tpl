@@ -158,7 +158,7 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- fail (printf "race.rules.%s: the chart sets --%s itself; use the race.* or fleet.* value instead" $flag $flag) }}
 {{- end }}
 {{- end }}
-{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "public-address" }}
+{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "log-level" "public-address" }}
 {{- if hasKey $.Values.allocator.extraArgs $flag }}
 {{- fail (printf "allocator.extraArgs.%s: the chart sets --%s itself; use the allocator.* value instead" $flag $flag) }}
 {{- end }}
