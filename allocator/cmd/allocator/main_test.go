@@ -58,8 +58,8 @@ func TestLocalValidate(t *testing.T) {
 		{"buffer above max", app.BackendLocal, func(l *localFlags) { l.Buffer = 9 }, false},
 		{"min above max", app.BackendLocal, func(l *localFlags) { l.Min, l.Max = 3, 2 }, false},
 		{"no host", app.BackendLocal, func(l *localFlags) { l.Host = "" }, false},
-		{"bad rules", app.BackendLocal, func(l *localFlags) { l.Rules.HopDuration = 0 }, false},
-		{"zero tick rate", app.BackendLocal, func(l *localFlags) { l.TickRate = 0 }, false},
+		{"bad rules", app.BackendLocal, func(l *localFlags) { l.Game.Rules.HopDuration = 0 }, false},
+		{"zero tick rate", app.BackendLocal, func(l *localFlags) { l.Game.TickRate = 0 }, false},
 		{"ignored for agones", app.BackendAgones, func(l *localFlags) { l.Max = 0 }, true},
 	}
 	for _, tt := range tests {
