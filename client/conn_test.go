@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/allocator/local"
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
@@ -295,13 +296,9 @@ func TestAgainstTheRaceServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	issuer := token.NewIssuer(keys, nil)
-	rules := racetest.FastRules()
-	rules.HopDuration = 2 * time.Second // long enough to press again during it
-	fleet, err := racetest.NewFleet(racetest.Config{Rules: rules, Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fleet.Close)
+	fleet := racetest.NewFleet(t, issuer, func(c *local.Config) {
+		c.Game.Rules.HopDuration = 2 * time.Second // long enough to press again during it
+	})
 
 	conns := make([]*Conn, 2)
 	for i, player := range []string{"p1", "p2"} {
@@ -377,11 +374,7 @@ func TestRaceServerRefusesBadTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	issuer := token.NewIssuer(keys, nil)
-	fleet, err := racetest.NewFleet(racetest.Config{Rules: racetest.FastRules(), Issuer: issuer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fleet.Close)
+	fleet := racetest.NewFleet(t, issuer, nil)
 	a, err := fleet.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"p1"}})
 	if err != nil {
 		t.Fatal(err)

@@ -11,27 +11,23 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/api"
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/allocator/local"
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // allocator serves the real allocator API on 127.0.0.1 in front of b; with
-// a nil b, in front of a fleet of real race servers.
-func allocator(t *testing.T, b backend.Backend) (string, *racetest.Fleet) {
+// a nil b, in front of the local fleet of real race servers.
+func allocator(t *testing.T, b backend.Backend) string {
 	t.Helper()
 	keys, err := token.GenerateKeyset("test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	issuer := token.NewIssuer(keys, nil)
-	var fleet *racetest.Fleet
 	if b == nil {
-		fleet, err = racetest.NewFleet(racetest.Config{Rules: racetest.FastRules(), Issuer: issuer, MaxServers: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(fleet.Close)
-		b = fleet
+		// Enough warm servers for the races played at once: no 503 waits.
+		b = racetest.NewFleet(t, issuer, func(c *local.Config) { c.BufferSize = 4 })
 	}
 	svc, err := api.New(api.Config{
 		Backend: b, Issuer: issuer, GuestTTL: time.Hour, SessionTTL: time.Minute,
@@ -43,11 +39,11 @@ func allocator(t *testing.T, b backend.Backend) (string, *racetest.Fleet) {
 	}
 	srv := httptest.NewServer(svc)
 	t.Cleanup(srv.Close)
-	return srv.URL, fleet
+	return srv.URL
 }
 
 func TestRunPlaysFullRaces(t *testing.T) {
-	url, fleet := allocator(t, nil)
+	url := allocator(t, nil)
 	sum, err := Run(t.Context(), Config{
 		Allocator: url, Races: 6, Concurrency: 3,
 		HopDelay: 5 * time.Millisecond, HopJitter: 5 * time.Millisecond, EarlyPress: 0.5,
@@ -56,6 +52,7 @@ func TestRunPlaysFullRaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%v; retries %d, early presses %d", sum, sum.Retries, sum.EarlyPresses)
 	if !sum.OK() || sum.Finished != 6 || sum.Failed != 0 {
 		t.Fatalf("%v\n%s", sum, sum.FailureReport())
 	}
@@ -68,9 +65,6 @@ func TestRunPlaysFullRaces(t *testing.T) {
 	}
 	if sum.EarlyPresses == 0 {
 		t.Error("no bot pressed early")
-	}
-	if n := fleet.Started(); n < 6 {
-		t.Errorf("%d race servers started for 6 races", n)
 	}
 	line := sum.String()
 	if !strings.HasPrefix(line, "races: 6 finished, 0 failed; match p50=") || !strings.Contains(line, "; hop p50=") {
@@ -85,7 +79,7 @@ func (noCapacity) Allocate(context.Context, backend.AllocationRequest) (backend.
 }
 
 func TestRunRetriesAndFailsWithoutCapacity(t *testing.T) {
-	url, _ := allocator(t, noCapacity{})
+	url := allocator(t, noCapacity{})
 	sum, err := Run(t.Context(), Config{Allocator: url, Races: 2, Concurrency: 2, RaceTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +99,7 @@ func TestRunRetriesAndFailsWithoutCapacity(t *testing.T) {
 }
 
 func TestRunStopsWithTheContext(t *testing.T) {
-	url, _ := allocator(t, noCapacity{})
+	url := allocator(t, noCapacity{})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	sum, err := Run(ctx, Config{Allocator: url, Races: 5, Concurrency: 1})

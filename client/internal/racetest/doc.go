@@ -1,3 +1,3 @@
-// Package racetest runs real Mega Frog Race servers in-process on loopback,
-// with a backend that allocates them, for tests of the client and the bot.
+// Package racetest starts the allocator's embedded local fleet of real race
+// servers with fast rules, for tests of the client and the bot.
 package racetest
