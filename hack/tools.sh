@@ -3,6 +3,7 @@
 #
 #   hack/tools.sh helm            build Helm, print its path
 #   hack/tools.sh envtest         build kube-apiserver, find or install etcd, print the assets folder
+#   hack/tools.sh kube-apiserver  only kube-apiserver;  hack/tools.sh etcd  only etcd
 #   hack/tools.sh all             both
 #   hack/tools.sh env             print shell exports (HELM, KUBEBUILDER_ASSETS) for eval
 #
@@ -128,6 +129,8 @@ main() {
 	case "${1:-all}" in
 	helm) install_helm ;;
 	envtest) install_envtest ;;
+	kube-apiserver) install_kube_apiserver ;;
+	etcd) install_etcd ;;
 	all)
 		install_helm
 		install_envtest
@@ -137,7 +140,7 @@ main() {
 		printf 'export KUBEBUILDER_ASSETS=%q\n' "$(install_envtest)"
 		;;
 	*)
-		echo "usage: $0 [helm|envtest|all|env]" >&2
+		echo "usage: $0 [helm|envtest|kube-apiserver|etcd|all|env]" >&2
 		return 2
 		;;
 	esac
