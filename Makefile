@@ -29,9 +29,9 @@ build: ## Build static binaries into bin/: race-server, allocator, bot.
 	$(GO_BUILD) -o $(BIN)/bot ./test/bot
 
 .PHONY: test
-test: ## Run every test: unit, integration, end-to-end, browser (installs Debian chromium if missing).
+test: ## Run every test: unit, integration, end-to-end, browser, chart on a real API server (installs what it needs).
 	hack/install-test-deps.sh
-	go test -count=1 -race ./...
+	eval "$$(hack/tools.sh env)" && go test -count=1 -race -timeout 15m ./...
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond Go: Debian's chromium for the
-# browser tests. Idempotent.
+# Installs what the test suite needs beyond Go, idempotently: Debian's chromium
+# (browser tests), protoc (generated-code checks), and the pinned Helm,
+# kube-apiserver and etcd in the tool cache (chart checks; hack/tools.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-if ! command -v chromium >/dev/null 2>&1; then
-  "$here/apt-install.sh" chromium fonts-liberation
+pkgs=()
+command -v chromium >/dev/null 2>&1 || pkgs+=(chromium fonts-liberation)
+command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler)
+command -v shellcheck >/dev/null 2>&1 || pkgs+=(shellcheck)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  "$here/apt-install.sh" "${pkgs[@]}"
 fi
+"$here/tools.sh" all >/dev/null

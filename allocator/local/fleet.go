@@ -258,8 +258,7 @@ func (f *Fleet) startServer() error {
 		Ports: []agonessdk.Port{{Name: "default", Port: port}},
 		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}},
 	})
-	log := f.log.With("game_server", name)
-	hc := f.cfg.Game.HostConfig(f.cfg.Tokens, f.rm, f.gm, log)
+	hc := f.cfg.Game.HostConfig(f.cfg.Tokens, f.rm, f.gm, f.log) // the host names the server in its logs
 	hc.HealthPeriod = f.cfg.HealthPeriod
 	h, err := host.New(hc, mem)
 	if err != nil {
@@ -274,7 +273,7 @@ func (f *Fleet) startServer() error {
 		defer f.wg.Done()
 		defer close(s.done)
 		if err := h.Run(ctx, ln); err != nil {
-			log.Error("race server stopped", "err", err)
+			f.log.Error("race server stopped", "game_server", name, "err", err)
 		}
 	}()
 	go func() {

@@ -1,6 +1,7 @@
 package raceserver
 
 import (
+	"errors"
 	"flag"
 	"log/slog"
 	"time"
@@ -40,6 +41,18 @@ func (g *GameOptions) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&g.NoShowTimeout, "no-show-timeout", g.NoShowTimeout, "free a reserved place whose player has not connected within this time")
 	fs.IntVar(&g.TickRate, "tick-rate", g.TickRate, "game loop ticks per second")
 	fs.IntVar(&g.MaxPayload, "max-payload", g.MaxPayload, "largest game message payload in bytes")
+}
+
+// Validate reports settings that cannot run a race.
+func (g GameOptions) Validate() error {
+	var errs []error
+	if g.WaitForPlayers <= 0 || g.NoShowTimeout <= 0 || g.TickRate < 1 || g.TickRate > 1000 || g.MaxPayload < 1 || g.MaxPayload > 1<<20 {
+		errs = append(errs, errors.New("wait-for-players and no-show-timeout must be positive, tick-rate between 1 and 1000, max-payload between 1 and 1048576"))
+	}
+	if err := g.Rules.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // HostConfig builds the host configuration for race games. Metrics may be nil.

@@ -75,7 +75,7 @@ func (o Options) Validate() error {
 	if _, err := ParseLevel(o.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
-	if err := o.Game.Rules.Validate(); err != nil {
+	if err := o.Game.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -95,7 +95,7 @@ func NewSession(id string, cfg Config, game Game) (*Session, error) {
 		id:           id,
 		cfg:          c,
 		game:         game,
-		log:          c.Logger.With("session", id, "game_server", c.GameServer),
+		log:          c.Logger.With("session", id),
 		events:       make(chan event, 256),
 		done:         make(chan struct{}),
 		reservations: make(map[string]*reservation),

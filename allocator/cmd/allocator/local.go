@@ -48,11 +48,7 @@ func (l localFlags) validate(backend string) error {
 	if l.Host == "" {
 		errs = append(errs, errors.New("local-host is required"))
 	}
-	g := l.Game
-	if g.WaitForPlayers <= 0 || g.NoShowTimeout <= 0 || g.TickRate < 1 || g.MaxPayload < 1 {
-		errs = append(errs, errors.New("wait-for-players, no-show-timeout, tick-rate and max-payload must be positive"))
-	}
-	if err := g.Rules.Validate(); err != nil {
+	if err := l.Game.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
