@@ -139,6 +139,9 @@ func runLocal(ctx context.Context, deps Deps, issuer *token.Issuer, reg promethe
 	if err != nil {
 		return err
 	}
+	if deps.Web != nil {
+		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", "http://"+srv.Listener.Addr().String()+"/")
+	}
 	// manager.Server logs through controller-runtime's context logger.
 	return srv.Start(crlog.IntoContext(ctx, logr.FromSlogHandler(logger.Handler())))
 }
