@@ -4,7 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"github.com/leapfrog-games/leapfrog/internal/logging"
 	"net"
 	"time"
 )
@@ -94,17 +94,8 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("rates (guest %v, match %v) must be positive and bursts (guest %d, match %d) at least 1",
 			c.GuestRate, c.MatchRate, c.GuestBurst, c.MatchBurst))
 	}
-	if _, err := ParseLevel(c.LogLevel); err != nil {
+	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// ParseLevel parses a log level name.
-func ParseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", s)
-	}
-	return l, nil
 }

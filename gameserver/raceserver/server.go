@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/leapfrog-games/leapfrog/internal/logging"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,22 +73,13 @@ func (o Options) Validate() error {
 	if o.DrainGrace <= 0 {
 		errs = append(errs, errors.New("drain-grace must be positive"))
 	}
-	if _, err := ParseLevel(o.LogLevel); err != nil {
+	if _, err := logging.ParseLevel(o.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
 	if err := o.Game.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// ParseLevel parses a log level name.
-func ParseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", s)
-	}
-	return l, nil
 }
 
 // Run runs the race server until ctx is done (SIGTERM), then drains.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/allocator/app"
 	"github.com/leapfrog-games/leapfrog/allocator/webui"
 	"github.com/leapfrog-games/leapfrog/internal/envflag"
+	"github.com/leapfrog-games/leapfrog/internal/logging"
 )
 
 func main() {
@@ -56,8 +56,8 @@ func run() int {
 		return 2
 	}
 
-	level, _ := app.ParseLevel(cfg.LogLevel)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	level, _ := logging.ParseLevel(cfg.LogLevel)
+	logger := logging.NewJSON(os.Stderr, level)
 	// Kubernetes libraries log through klog and controller-runtime's logger:
 	// send both to the same JSON log.
 	klog.SetLogger(logr.FromSlogHandler(logger.Handler()))

@@ -6,13 +6,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/envflag"
+	"github.com/leapfrog-games/leapfrog/internal/logging"
 )
 
 func main() {
@@ -29,8 +29,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "race-server:", err)
 		os.Exit(2)
 	}
-	level, _ := raceserver.ParseLevel(opts.LogLevel)
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	level, _ := logging.ParseLevel(opts.LogLevel)
+	logger := logging.NewJSON(os.Stderr, level)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := raceserver.Run(ctx, opts, logger); err != nil {
