@@ -1,0 +1,107 @@
+package raceserver
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*Options)
+		ok     bool
+	}{
+		{"defaults", func(*Options) {}, true},
+		{"reuse", func(o *Options) { o.AfterSession = "ready" }, true},
+		{"bad after-race", func(o *Options) { o.AfterSession = "restart" }, false},
+		{"bad port", func(o *Options) { o.SDKHTTPPort = 0 }, false},
+		{"bad level", func(o *Options) { o.LogLevel = "loud" }, false},
+		{"bad rules", func(o *Options) { o.Game.Rules.HopDistance = 0 }, false},
+		{"bad tick rate", func(o *Options) { o.Game.TickRate = 0 }, false},
+		{"no drain", func(o *Options) { o.DrainGrace = 0 }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			tt.change(&o)
+			if err := o.Validate(); (err == nil) != tt.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// TestRunServesAdminEndpointsAndStopsCleanly runs the whole process wiring
+// against the fake sidecar: Ready, probes, metrics, then a clean stop.
+func TestRunServesAdminEndpointsAndStopsCleanly(t *testing.T) {
+	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-x", Lists: map[string]agonessdk.List{"players": {Capacity: 2}}})
+	file := filepath.Join(t.TempDir(), "keys.json")
+	data, _ := token.MarshalKeyFile("k", token.Key{ID: "k", Secret: []byte(strings.Repeat("s", 32))})
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := DefaultOptions()
+	o.Listen, o.AdminListen, o.KeyFile = freeAddr(t), freeAddr(t), file
+	o.SDKHTTPPort, _ = strconv.Atoi(sidecar.URL[strings.LastIndex(sidecar.URL, ":")+1:])
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, o, slog.New(slog.DiscardHandler)) }()
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + o.AdminListen + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for code, _ := get("/readyz"); code != http.StatusOK; code, _ = get("/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never became 200 (state %s)", mem.Snapshot().Status.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if st := mem.Snapshot().Status.State; st != agonessdk.StateReady {
+		t.Errorf("state = %s, want Ready", st)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "leapfrog_realtime_sessions_active") || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics: %d, missing the expected metrics", code)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d", code)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want a clean stop", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after the stop")
+	}
+}
