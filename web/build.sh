@@ -49,6 +49,14 @@ mapfile -t protos < <(cd "${PROTO_DIR}" && find . -name '*.proto' -printf '%P\n'
 
 log "type-checking"
 node_modules/.bin/tsc --noEmit -p .
+node_modules/.bin/tsc --noEmit -p test
+
+log "unit tests"
+TEST_DIR="$(mktemp -d)"
+trap 'rm -rf "${TEST_DIR}"' EXIT
+node_modules/.bin/esbuild test/race.test.ts --bundle --platform=node --format=esm --target=node20 \
+	--log-level=warning --outfile="${TEST_DIR}/race.test.mjs"
+node --test --test-reporter=dot "${TEST_DIR}/race.test.mjs"
 
 log "bundling into ${OUT}"
 mkdir -p "${OUT}"
