@@ -199,6 +199,14 @@ func (m *Model) Hop(lane int, now time.Time) HopOutcome {
 	if m.phase != Racing || !f.FinishedAt.IsZero() || now.Before(m.startAt) {
 		return Ignored
 	}
+	if f.Hopping && !now.Before(f.HopEnd) {
+		// The hop is over though no tick has landed it yet: decide from the
+		// time, not the tick. A finishing hop is left for Tick to rank.
+		if f.Hops >= m.rules.hopsToFinish() {
+			return Ignored
+		}
+		f.Hopping = false // the new hop's FrogMoved carries the landing
+	}
 	if f.Hopping {
 		f.Penalty += m.rules.HopPenalty
 		f.HopEnd = f.HopEnd.Add(m.rules.HopPenalty)

@@ -88,6 +88,17 @@ func TestPenaltiesAccumulate(t *testing.T) {
 
 // race5 makes lane hop five times starting at the given offsets (ms), ticking
 // every 100 ms, and returns the model when the race ends.
+func TestPressAfterLandingBeforeTheTickStartsAHop(t *testing.T) {
+	m := started(t, DefaultRules())
+	m.Hop(0, at(0))
+	if got := m.Hop(0, at(4050)); got != Started { // landed at 4000, no tick since
+		t.Fatalf("press after landing = %v, want Started", got)
+	}
+	if f := m.Frog(0); f.Hops != 2 || f.Penalties != 0 || !f.HopStart.Equal(at(4050)) {
+		t.Errorf("frog = %+v, want a second hop from 4050 ms without penalty", f)
+	}
+}
+
 func TestFinishAndWinner(t *testing.T) {
 	r := DefaultRules()
 	m := started(t, r)
