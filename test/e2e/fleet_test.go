@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/client"
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+)
+
+// oneServer is a local fleet of exactly one race server: two places.
+var oneServer = []string{"--local-max", "1", "--local-buffer", "1", "--local-min", "1"}
+
+// noCapacity checks that err is the allocator's 503 with a Retry-After.
+func noCapacity(t *testing.T, m client.Match, err error) {
+	t.Helper()
+	apiErr, ok := errors.AsType[*client.APIError](err)
+	if !ok {
+		t.Fatalf("match = %+v, %v; want HTTP 503", m, err)
+	}
+	if apiErr.StatusCode != http.StatusServiceUnavailable || apiErr.Code != "no_capacity" {
+		t.Errorf("match: HTTP %d %q (%s), want 503 no_capacity", apiErr.StatusCode, apiErr.Code, apiErr.Message)
+	}
+	// Retry-After is whole seconds, at least one; absent it parses as zero.
+	if apiErr.RetryAfter < time.Second {
+		t.Errorf("Retry-After = %v, want at least 1 s", apiErr.RetryAfter)
+	}
+}
+
+func TestFullFleetAnswersNoCapacity(t *testing.T) {
+	a := startAllocator(t, oneServer...)
+	first, second := a.match(t, a.guest(t)), a.match(t, a.guest(t))
+	if first.GameServer != second.GameServer {
+		t.Fatalf("two players on %s and %s, but the fleet has one server", first.GameServer, second.GameServer)
+	}
+	m, err := a.API.Match(t.Context(), a.guest(t).GuestToken, 0)
+	noCapacity(t, m, err)
+	s, err := a.scrape(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.atLeast(1, "leapfrog_allocator_allocations_total", "result", "no_capacity"); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSamePlayerAskingTwiceGetsOneSlot(t *testing.T) {
+	// With one server of two places, a second place for the same player
+	// would leave none for the next player.
+	a := startAllocator(t, oneServer...)
+	p := a.guest(t)
+	first, again := a.match(t, p), a.match(t, p)
+	if again.GameServer != first.GameServer || again.Port != first.Port || again.WSURL != first.WSURL {
+		t.Fatalf("asked twice, got %s %s:%d then %s %s:%d", first.GameServer, first.Address, first.Port,
+			again.GameServer, again.Address, again.Port)
+	}
+	q := a.guest(t)
+	mq := a.match(t, q)
+	if mq.GameServer != first.GameServer {
+		t.Fatalf("the second player got %s, want the place left on %s", mq.GameServer, first.GameServer)
+	}
+	m, err := a.API.Match(t.Context(), a.guest(t).GuestToken, 0)
+	noCapacity(t, m, err)
+
+	players := []player{
+		join(t, again.WSURL, p.PlayerID, again.PlayerSessionToken),
+		join(t, mq.WSURL, q.PlayerID, mq.PlayerSessionToken),
+	}
+	checkOneWinner(t, players, race(t, players...))
+}
+
+func TestNoShowsPlaceGoesToTheNextPlayer(t *testing.T) {
+	// 2 s of no-show timeout leave B, who does connect, ample time to on a
+	// loaded machine.
+	a := startAllocator(t, append(oneServer, "--no-show-timeout", "2s")...)
+	ga, gb, gc := a.guest(t), a.guest(t), a.guest(t)
+	ma := a.match(t, ga) // A never connects.
+	mb := a.match(t, gb)
+	if mb.GameServer != ma.GameServer {
+		t.Fatalf("B got %s, want the place next to A on %s", mb.GameServer, ma.GameServer)
+	}
+	pb := join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken)
+
+	// C waits, as Retry-After says, until A's place is given back.
+	var mc client.Match
+	poll(t, "a place for C", func() error {
+		m, err := a.API.Match(t.Context(), gc.GuestToken, 0)
+		if err == nil {
+			mc = m
+			return nil
+		}
+		after, ok := client.RetryAfter(err)
+		if !ok {
+			t.Fatalf("match for C: %v", err)
+		}
+		select {
+		case <-time.After(after):
+		case <-t.Context().Done():
+		}
+		return err
+	})
+	if mc.GameServer != ma.GameServer {
+		t.Fatalf("C got %s, want A's place on %s", mc.GameServer, ma.GameServer)
+	}
+	pc := join(t, mc.WSURL, gc.PlayerID, mc.PlayerSessionToken)
+
+	s, err := a.scrape(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.atLeast(1, "leapfrog_realtime_no_shows_total"); err != nil {
+		t.Error(err)
+	}
+	// A comes too late: both places are taken.
+	if got, want := refuse(t, ma.WSURL, ma.PlayerSessionToken), (refusal{realtimev1.Error_CODE_SESSION_FULL, 4004}); got != want {
+		t.Errorf("A refused with %s and close %d, want %s and close %d", got.code, got.close, want.code, want.close)
+	}
+	players := []player{pb, pc}
+	checkOneWinner(t, players, race(t, players...))
+}
