@@ -61,7 +61,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.KeyFile, "key-file", c.KeyFile, "token key file (JSON); empty with --backend=local means an ephemeral key")
 	fs.DurationVar(&c.GuestTTL, "guest-ttl", c.GuestTTL, "guest identity lifetime")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "player session token lifetime")
-	fs.StringVar(&c.PublicAddress, "public-address", c.PublicAddress, "address to hand out instead of the game server's (e.g. for kind)")
+	fs.StringVar(&c.PublicAddress, "public-address", c.PublicAddress, "agones: address to hand out instead of the game server's (e.g. for kind)")
 	fs.Float64Var(&c.GuestRate, "guest-rate", c.GuestRate, "guest identities per second per client IP")
 	fs.IntVar(&c.GuestBurst, "guest-burst", c.GuestBurst, "burst of guest identities per client IP")
 	fs.Float64Var(&c.MatchRate, "match-rate", c.MatchRate, "match requests per second per player")
