@@ -270,12 +270,14 @@ export class View {
 
   private statusFor(t: number, now: number, phase: string, mine: boolean[]): string {
     const app = this.app;
-    if (app.retryUntil > now) return this.retryLine(now);
-    const notice = app.currentNotice;
+    // Mid-race trouble (reconnecting within the grace) outranks a retry
+    // countdown: the grace is what decides the race.
     if (app.screen === "race") {
       const trouble = this.raceTrouble(t, now, mine);
       if (trouble) return trouble;
     }
+    if (app.retryUntil > now) return this.retryLine(now);
+    const notice = app.currentNotice;
     if (notice) return notice;
     switch (app.screen) {
       case "title":
