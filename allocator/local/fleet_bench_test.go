@@ -1,0 +1,165 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// fleetSizes are the warm fleet sizes the allocation benchmarks run on: the
+// default local fleet (8) and up. A load run that places a few thousand
+// fresh players needs more: -args -fleet-sizes 8,64,512,2048.
+var fleetSizes = flag.String("fleet-sizes", "8,64,512", "comma-separated fleet sizes of the allocation benchmarks")
+
+func benchFleetSizes(b *testing.B) []int {
+	b.Helper()
+	var sizes []int
+	for f := range strings.SplitSeq(*fleetSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			b.Fatalf("-fleet-sizes %q: want positive integers", *fleetSizes)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
+
+// newBenchFleet starts a fleet of n real race servers, all Ready and none
+// to be added (buffer = min = max = n). A fleet that does not come up is
+// tried once more: two servers drawn with the same random name make the
+// fleet lose one and wait for it in vain (likely in fleets of thousands).
+func newBenchFleet(b *testing.B, n int) *Fleet {
+	b.Helper()
+	keys, err := token.GenerateKeyset("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for attempt := 1; ; attempt++ {
+		f, err := NewFleet(context.Background(), Config{
+			BufferSize: n, MinReplicas: n, MaxReplicas: n, Game: raceserver.DefaultGameOptions(),
+			Tokens: token.NewIssuer(keys, nil),
+		}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+		if err == nil {
+			b.Cleanup(f.Close)
+			return f
+		}
+		if attempt == 2 {
+			b.Fatal(err)
+		}
+		b.Logf("fleet of %d: %v; trying again", n, err)
+	}
+}
+
+// allocate places players, waiting (untimed) while the fleet has no room: a
+// fleet may learn of emptyFleet's reset asynchronously.
+func allocate(b *testing.B, f *Fleet, ids ...string) backend.Assignment {
+	b.Helper()
+	ctx := context.Background()
+	a, err := f.Allocate(ctx, backend.AllocationRequest{PlayerIDs: ids})
+	if errors.Is(err, backend.ErrNoCapacity) {
+		b.StopTimer()
+		for deadline := time.Now().Add(10 * time.Second); errors.Is(err, backend.ErrNoCapacity) && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+			a, err = f.Allocate(ctx, backend.AllocationRequest{PlayerIDs: ids})
+		}
+		b.StartTimer()
+	}
+	if err != nil {
+		b.Fatalf("allocate %v: %v", ids, err)
+	}
+	return a
+}
+
+// emptyFleet returns every server to Ready with an empty players list, as if
+// its race had been played and the server recycled, and waits until the
+// fleet sees them all Ready. It runs with the timer stopped.
+func emptyFleet(b *testing.B, f *Fleet, n int) {
+	b.Helper()
+	ctx := context.Background()
+	f.mu.Lock()
+	sdks := make([]*agonessdk.Memory, 0, len(f.servers))
+	for _, s := range f.servers {
+		sdks = append(sdks, s.sdk)
+	}
+	f.mu.Unlock()
+	for _, m := range sdks {
+		for _, p := range m.Snapshot().Status.Lists[host.PlayersList].Values {
+			if err := m.RemoveListValue(ctx, host.PlayersList, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := m.Ready(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); f.count(agonessdk.StateReady) < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d servers Ready after a reset", f.count(agonessdk.StateReady), n)
+		}
+	}
+}
+
+// BenchmarkFleetAllocate places fresh players, one per call, on a warm fleet
+// of real race servers: pairs fill servers, as with POST /v1/match. When the
+// fleet is full the timer stops and every server is emptied. The fleet sizes
+// show how the cost of one call grows with the fleet.
+func BenchmarkFleetAllocate(b *testing.B) {
+	for _, n := range benchFleetSizes(b) {
+		b.Run("servers="+strconv.Itoa(n), func(b *testing.B) {
+			f := newBenchFleet(b, n)
+			places, i := 2*n, 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if i > 0 && i%places == 0 {
+					b.StopTimer()
+					emptyFleet(b, f, n)
+					b.StartTimer()
+				}
+				a := allocate(b, f, "p"+strconv.Itoa(i))
+				if a.Joined != (i%2 == 1) {
+					b.Fatalf("allocation %d: joined=%v: pairs should fill servers", i, a.Joined)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkFleetAllocateRepeat asks again for players who already hold a
+// place (the idempotent path of a client retrying POST /v1/match) on a fleet
+// where every server holds a pair.
+func BenchmarkFleetAllocateRepeat(b *testing.B) {
+	for _, n := range benchFleetSizes(b) {
+		b.Run("servers="+strconv.Itoa(n), func(b *testing.B) {
+			f := newBenchFleet(b, n)
+			ctx := context.Background()
+			ids := make([]string, n)
+			for i := range ids {
+				ids[i] = "p" + strconv.Itoa(i)
+				allocate(b, f, ids[i], ids[i]+".2")
+			}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				a, err := f.Allocate(ctx, backend.AllocationRequest{PlayerIDs: []string{ids[i%n]}})
+				if err != nil || !a.Joined {
+					b.Fatalf("repeat %d: %+v, %v", i, a, err)
+				}
+				i++
+			}
+		})
+	}
+}
