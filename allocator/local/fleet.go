@@ -2,12 +2,13 @@ package local
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +85,7 @@ type Fleet struct {
 
 	mu      sync.Mutex
 	servers map[string]*server
+	order   []*server // the servers sorted by name: allocation scans in a stable order
 	closed  bool
 }
 
@@ -127,7 +129,8 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 
 // Allocate places the players on one server, as a GameServerAllocation with
 // the Leapfrog selectors would: the player's own reservation first, then an
-// Allocated server with room (the fullest first), then a Ready one.
+// Allocated server with room (the fullest first, so waiting players meet),
+// then a Ready one. It is one pass over the servers without copying them.
 func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 {
 		return backend.Assignment{}, errors.New("allocate: no players")
@@ -137,63 +140,51 @@ func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (back
 	if f.closed {
 		return backend.Assignment{}, fmt.Errorf("allocate: %w: the fleet is stopping", backend.ErrNoCapacity)
 	}
-	var joinable, ready []*server
-	for _, s := range f.sortedServers() {
-		gs := s.sdk.Snapshot()
-		players := gs.Status.Lists[host.PlayersList]
-		switch gs.Status.State {
-		case agonessdk.StateAllocated:
-			if players.Contains(req.PlayerIDs[0]) {
-				return f.assignment(s, true), nil
+	seats := len(req.PlayerIDs)
+	var own, joinable, ready *server
+	joinableFree := 0
+	for _, s := range f.order {
+		s.sdk.Peek(func(gs *agonessdk.GameServer) {
+			players := gs.Status.Lists[host.PlayersList]
+			n := free(players)
+			switch gs.Status.State {
+			case agonessdk.StateAllocated:
+				if players.Contains(req.PlayerIDs[0]) {
+					own = s
+				} else if n >= seats && (joinable == nil || n < joinableFree) {
+					joinable, joinableFree = s, n
+				}
+			case agonessdk.StateReady:
+				if n >= seats && ready == nil {
+					ready = s
+				}
 			}
-			if free(players) >= len(req.PlayerIDs) {
-				joinable = append(joinable, s)
-			}
-		case agonessdk.StateReady:
-			if free(players) >= len(req.PlayerIDs) {
-				ready = append(ready, s)
-			}
+		})
+		if own != nil {
+			return f.assignment(own, true), nil
 		}
 	}
-	// Packed: the fewest free places first, so waiting players meet.
-	slices.SortStableFunc(joinable, func(a, b *server) int {
-		return free(a.sdk.Snapshot().Status.Lists[host.PlayersList]) - free(b.sdk.Snapshot().Status.Lists[host.PlayersList])
-	})
-	for i, group := range [][]*server{joinable, ready} {
-		for _, s := range group {
-			if _, err := s.sdk.ClusterAllocate(req.PlayerIDs); err != nil {
-				f.log.Warn("allocate on server", "server", s.name, "err", err)
-				continue
-			}
-			f.wake()
-			return f.assignment(s, i == 0), nil
+	// Only this goroutine allocates, under f.mu, and a race server only ever
+	// frees places: the server chosen above still has room.
+	for i, s := range []*server{joinable, ready} {
+		if s == nil {
+			continue
 		}
+		if _, err := s.sdk.ClusterAllocate(req.PlayerIDs); err != nil {
+			f.log.Warn("allocate on server", "server", s.name, "err", err)
+			continue
+		}
+		f.wake()
+		return f.assignment(s, i == 0), nil
 	}
 	f.wake() // scale up if the maximum allows
-	return backend.Assignment{}, fmt.Errorf("allocate %d players: %w", len(req.PlayerIDs), backend.ErrNoCapacity)
+	return backend.Assignment{}, fmt.Errorf("allocate %d players: %w", seats, backend.ErrNoCapacity)
 }
 
 func free(l agonessdk.List) int { return int(l.Capacity) - len(l.Values) }
 
 func (f *Fleet) assignment(s *server, joined bool) backend.Assignment {
 	return backend.Assignment{GameServer: s.name, Address: f.cfg.Host, Port: s.port, Joined: joined}
-}
-
-func (f *Fleet) sortedServers() []*server {
-	ss := make([]*server, 0, len(f.servers))
-	for _, s := range f.servers {
-		ss = append(ss, s)
-	}
-	slices.SortFunc(ss, func(a, b *server) int {
-		switch {
-		case a.name < b.name:
-			return -1
-		case a.name > b.name:
-			return 1
-		}
-		return 0
-	})
-	return ss
 }
 
 func (f *Fleet) wake() {
@@ -212,9 +203,9 @@ func (f *Fleet) syncLoop() {
 		case <-f.ctx.Done():
 			return
 		case <-t.C:
+			f.replaceUnhealthy()
 		case <-f.changed:
 		}
-		f.replaceUnhealthy()
 		if err := f.scale(); err != nil {
 			f.log.Error("scale local fleet", "err", err)
 		}
@@ -230,9 +221,8 @@ func (f *Fleet) scale() error {
 		return nil
 	}
 	ready, total := 0, len(f.servers)
-	for _, s := range f.servers {
-		st := s.sdk.Snapshot().Status.State
-		if st != agonessdk.StateAllocated && st != agonessdk.StateShutdown && st != agonessdk.StateUnhealthy {
+	for _, s := range f.order {
+		if st := s.state(); st != agonessdk.StateAllocated && st != agonessdk.StateShutdown && st != agonessdk.StateUnhealthy {
 			ready++ // Scheduled and RequestReady count: they are on their way
 		}
 	}
@@ -248,6 +238,9 @@ func (f *Fleet) scale() error {
 
 func (f *Fleet) startServer() error {
 	name := f.cfg.Name + "-" + suffix()
+	for f.servers[name] != nil {
+		name = f.cfg.Name + "-" + suffix()
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(f.cfg.Host, "0"))
 	if err != nil {
 		return fmt.Errorf("listen for race server %s: %w", name, err)
@@ -268,6 +261,8 @@ func (f *Fleet) startServer() error {
 	ctx, cancel := context.WithCancel(f.ctx)
 	s := &server{name: name, port: port, sdk: mem, cancel: cancel, done: make(chan struct{})}
 	f.servers[name] = s
+	i, _ := slices.BinarySearchFunc(f.order, name, func(x *server, n string) int { return strings.Compare(x.name, n) })
+	f.order = slices.Insert(f.order, i, s)
 	f.wg.Add(2)
 	go func() {
 		defer f.wg.Done()
@@ -307,6 +302,7 @@ func (f *Fleet) follow(ctx context.Context, s *server) {
 	<-s.done
 	f.mu.Lock()
 	delete(f.servers, s.name)
+	f.order = slices.DeleteFunc(f.order, func(x *server) bool { return x == s })
 	f.mu.Unlock()
 	f.wake()
 }
@@ -347,8 +343,8 @@ func (f *Fleet) count(state string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
-	for _, s := range f.servers {
-		if s.sdk.Snapshot().Status.State == state {
+	for _, s := range f.order {
+		if s.state() == state {
 			n++
 		}
 	}
@@ -387,8 +383,8 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			n := 0
-			for _, s := range f.servers {
-				n += len(s.sdk.Snapshot().Status.Lists[host.PlayersList].Values)
+			for _, s := range f.order {
+				s.sdk.Peek(func(gs *agonessdk.GameServer) { n += len(gs.Status.Lists[host.PlayersList].Values) })
 			}
 			return float64(n)
 		}),
@@ -399,9 +395,15 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 func suffix() string {
 	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
 	b := make([]byte, 5)
-	_, _ = rand.Read(b)
 	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
+		b[i] = alphabet[rand.IntN(len(alphabet))]
 	}
 	return string(b)
+}
+
+// state is the server's current state.
+func (s *server) state() string {
+	var st string
+	s.sdk.Peek(func(gs *agonessdk.GameServer) { st = gs.Status.State })
+	return st
 }

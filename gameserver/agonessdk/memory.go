@@ -537,6 +537,15 @@ func (m *Memory) Snapshot() GameServer {
 	return *m.gs.DeepCopy()
 }
 
+// Peek calls fn with the live GameServer under the Memory's lock, for cheap
+// reads on hot paths (a fleet scanning its servers): fn must only read, must
+// not keep gs or anything in it, and must not call the Memory.
+func (m *Memory) Peek(fn func(gs *GameServer)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fn(&m.gs)
+}
+
 // LastHealth returns the time of the last health ping, or the zero time.
 func (m *Memory) LastHealth() time.Time {
 	m.mu.Lock()
