@@ -1,12 +1,12 @@
 package browser
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
 // chromiumPath is Debian's Chromium, which hack/install-test-deps.sh installs.
@@ -27,7 +27,7 @@ func run(m *testing.M) int {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		return m.Run() // every test skips, saying why; nothing to build for them
 	}
-	root, err := findModuleRoot()
+	root, err := buildtest.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "browser:", err)
 		return 1
@@ -38,32 +38,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./allocator/cmd/allocator", "./gameserver/cmd/race-server")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "browser: build the commands: %v\n%s", err, out)
+	if err := buildtest.Commands(root, dir, "./allocator/cmd/allocator", "./gameserver/cmd/race-server"); err != nil {
+		fmt.Fprintln(os.Stderr, "browser:", err)
 		return 1
 	}
 	allocatorBin, raceServerBin = filepath.Join(dir, "allocator"), filepath.Join(dir, "race-server")
 	return m.Run()
-}
-
-// findModuleRoot walks up from the working directory (the package's folder under go test) to go.mod.
-func findModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		} else if !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
