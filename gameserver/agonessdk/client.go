@@ -341,7 +341,11 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (*h
 		resp, err := c.hc.Do(req)
 		var retry error
 		switch {
-		case err != nil && ctx.Err() == nil && isConnectError(err):
+		case err != nil && ctx.Err() != nil:
+			// The caller gave up, maybe while a failing dial was returning:
+			// report that, so errors.Is(err, context.Canceled) holds.
+			return nil, fmt.Errorf("%s %s: %w (last error: %v)", method, path, ctx.Err(), err)
+		case err != nil && isConnectError(err):
 			retry = err
 		case err != nil:
 			return nil, fmt.Errorf("%s %s: %w", method, path, err)
