@@ -53,7 +53,6 @@ type Host struct {
 	ready atomic.Bool
 	name  atomic.Pointer[string]
 	srv   *realtime.Server
-	cur   atomic.Pointer[realtime.Session]
 }
 
 // New checks cfg and returns a Host that talks to Agones through sdk.
@@ -194,7 +193,6 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			outcome := session.Outcome()
 			h.log.Info("session over", "outcome", outcome, "after", h.cfg.AfterSession)
 			h.srv.SetSession(nil)
-			h.cur.Store(nil)
 			session, sessionDone = nil, nil
 			if h.cfg.AfterSession == AfterReady {
 				if err := h.recycle(ctx); err == nil {
@@ -228,7 +226,6 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 			h.log.Error("free a no-show's place", "player", playerID, "err", err)
 		}
 	})
-	h.cur.Store(s)
 	h.srv.SetSession(s)
 	go s.Run(ctx)
 	return s, nil
@@ -261,7 +258,7 @@ func (h *Host) drain(httpSrv *http.Server) error {
 	defer cancel()
 	h.log.Info("draining", "grace", h.cfg.DrainGrace)
 	h.srv.Drain()
-	if s := h.cur.Load(); s != nil {
+	if s := h.srv.Session(); s != nil {
 		s.Shutdown(ctx, "server stopping")
 		select {
 		case <-s.Done():
@@ -284,7 +281,7 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s := h.cur.Load(); s != nil && s.Reserved(ps.PlayerID) {
+	if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
 		return ps.PlayerID, nil
 	}
 	// The watch may not have shown the allocation yet: ask the sidecar.

@@ -88,6 +88,9 @@ func (srv *Server) SetSession(s *Session) {
 	srv.changed = make(chan struct{})
 }
 
+// Session is the session new players join, or nil.
+func (srv *Server) Session() *Session { return srv.session.Load() }
+
 // Drain refuses new connections and closes the ones still in their handshake
 // with CODE_SHUTTING_DOWN. Sessions close their own players (Session.Shutdown).
 func (srv *Server) Drain() {

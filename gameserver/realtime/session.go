@@ -580,10 +580,11 @@ func (s *Session) RemovePlayer(p *Player, reason string) {
 		s.cfg.Metrics.playerDisconnected()
 	}
 	s.peerEvent(p, realtimev1.PeerEvent_KIND_LEFT)
-	for _, g := range p.groups {
-		defer s.membershipChanged(g)
-	}
+	groups := p.groups
 	p.groups = nil
+	for _, g := range groups {
+		s.membershipChanged(g)
+	}
 }
 
 // After runs fn on the loop once d has passed, checked each tick (so with
