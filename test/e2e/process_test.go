@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,20 +23,20 @@ func TestSIGTERMMidRaceLetsPlayersGo(t *testing.T) {
 	if ma.GameServer != mb.GameServer {
 		t.Fatalf("paired on %s and %s, want one game server", ma.GameServer, mb.GameServer)
 	}
-	players := []player{
-		join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken),
-		join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
+	players := []playtest.Player{
+		playtest.Join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken),
+		playtest.Join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
 	}
-	startRacing(t, players...)
+	playtest.StartRacing(t, players...)
 
 	a.signal(t, syscall.SIGTERM)
 	for _, p := range players {
-		lastErr, closed, err := awaitClose(t.Context(), p.conn)
+		lastErr, closed, err := playtest.AwaitClose(t.Context(), p.Conn)
 		if err != nil {
-			t.Fatalf("%s: %v", p.id, err)
+			t.Fatalf("%s: %v", p.ID, err)
 		}
 		if lastErr.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || closed.Code != websocket.CloseGoingAway {
-			t.Errorf("%s: got error %v and close %d (%q), want %s and close %d", p.id, lastErr, closed.Code, closed.Text,
+			t.Errorf("%s: got error %v and close %d (%q), want %s and close %d", p.ID, lastErr, closed.Code, closed.Text,
 				realtimev1.Error_CODE_SHUTTING_DOWN, websocket.CloseGoingAway)
 		}
 	}
