@@ -125,3 +125,16 @@ func Poll(ctx context.Context, timeout time.Duration, done func() (bool, error),
 		}
 	}
 }
+
+// DeleteGameServer deletes a GameServer, as `kubectl delete gs` does.
+func DeleteGameServer(ctx context.Context, c client.Client, namespace, name string) error {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("agones.dev/v1")
+	u.SetKind("GameServer")
+	u.SetNamespace(namespace)
+	u.SetName(name)
+	if err := c.Delete(ctx, u); err != nil {
+		return fmt.Errorf("delete GameServer %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}
