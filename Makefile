@@ -79,12 +79,6 @@ deploy-check: ## Lint and render the Helm chart and validate it on a real kube-a
 ci: lint proto-check web-check test fuzz deploy-check ## Everything CI runs.
 
 .PHONY: agones-e2e
-agones-e2e: ## Bring up a real Agones v1.60 control plane here (needs AGONES_BIN), install the chart, run test/agones, tear down.
-	hack/agones-up.sh
-	LEAPFROG_REALAGONES=1 go test -count=1 -v -timeout 60m ./test/agones/ 2>&1 | tee /tmp/leapfrog-agones-e2e.log; \
-	status=$${PIPESTATUS[0]}; hack/agones-down.sh; exit $$status
-
-.PHONY: agones-e2e
 agones-e2e: ## Real Agones v1.60 control plane here (needs AGONES_BIN): install the chart, run test/agones, tear down.
 	hack/agones-up.sh
 	LEAPFROG_REALAGONES=1 go test -count=1 -v -timeout 60m ./test/agones/ 2>&1 | tee /tmp/leapfrog-agones-e2e.log; \
