@@ -11,6 +11,8 @@ PROTO_DIR := gameserver/proto
 PROTO_FILES := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
 GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 FUZZTIME ?= 10s
+# Where make run serves; another port while something else holds 8080 (the real-Agones rig does).
+LISTEN ?= 127.0.0.1:8080
 
 .DEFAULT_GOAL := help
 
@@ -19,8 +21,8 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run the allocator with a local fleet of race servers on 127.0.0.1:8080 (no Kubernetes).
-	go run ./allocator/cmd/allocator --backend=local --listen=127.0.0.1:8080
+run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes).
+	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN)
 
 .PHONY: build
 build: ## Build static binaries into bin/: race-server, allocator, bot.
