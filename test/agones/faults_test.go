@@ -40,20 +40,16 @@ func (s *suite) startRace(t *testing.T, rel *rig.Release, api *leapfrog.Client) 
 	return r
 }
 
-// expectGoingAway checks that every player was told the server is going
-// away: an Error frame SHUTTING_DOWN, then close 1001.
-func expectGoingAway(t *testing.T, players []playtest.Player) {
+// signalMidRace starts a race on the main release and sends its race server
+// process sig; it returns the race and when the signal went.
+func (s *suite) signalMidRace(t *testing.T, sig syscall.Signal) (runningRace, time.Time) {
 	t.Helper()
-	for _, p := range players {
-		lastErr, closed, err := playtest.AwaitClose(t.Context(), p.Conn)
-		if err != nil {
-			t.Fatalf("%s: %v", p.ID, err)
-		}
-		if lastErr.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || closed.Code != websocket.CloseGoingAway {
-			t.Errorf("%s: got error %v and close %d (%q), want %s and close 1001", p.ID, lastErr, closed.Code, closed.Text,
-				realtimev1.Error_CODE_SHUTTING_DOWN)
-		}
+	s.waitFleetReady(t, s.main, 2, 2*time.Minute)
+	r := s.startRace(t, s.main, s.api)
+	if err := syscall.Kill(r.pod.GamePID, sig); err != nil {
+		t.Fatal(err)
 	}
+	return r, time.Now()
 }
 
 // healthDeadline is how long Agones may take to mark a server that stopped
@@ -70,14 +66,8 @@ func gone(gs rig.GameServer) bool {
 // server, no longer pinging, goes Unhealthy and is replaced.
 func TestSIGTERMMidRace(t *testing.T) {
 	s := needRig(t)
-	s.waitFleetReady(t, s.main, 2, 2*time.Minute)
-	r := s.startRace(t, s.main, s.api)
-
-	if err := syscall.Kill(r.pod.GamePID, syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	stopped := time.Now()
-	expectGoingAway(t, r.players)
+	r, stopped := s.signalMidRace(t, syscall.SIGTERM)
+	playtest.ExpectClosed(t, r.players, realtimev1.Error_CODE_SHUTTING_DOWN, websocket.CloseGoingAway)
 	s.waitGameServer(t, s.main, r.gameServer, healthDeadline, "Unhealthy or gone", gone)
 	t.Logf("SIGTERM to GameServer Unhealthy or gone: %.1fs", time.Since(stopped).Seconds())
 	s.waitFleetReady(t, s.main, 4, 2*time.Minute)
@@ -96,7 +86,7 @@ func TestGameServerDeletedMidRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleted := time.Now()
-	expectGoingAway(t, r.players)
+	playtest.ExpectClosed(t, r.players, realtimev1.Error_CODE_SHUTTING_DOWN, websocket.CloseGoingAway)
 	t.Logf("GameServer deleted to both players let go: %.1fs", time.Since(deleted).Seconds())
 	s.waitGameServer(t, s.main, r.gameServer, time.Minute, "deleted", func(gs rig.GameServer) bool { return gs.State == "Deleted" })
 	s.waitFleetReady(t, s.main, 4, 2*time.Minute)
@@ -109,22 +99,9 @@ func TestGameServerDeletedMidRace(t *testing.T) {
 // another server when they come back.
 func TestKilledRaceServerGoesUnhealthy(t *testing.T) {
 	s := needRig(t)
-	s.waitFleetReady(t, s.main, 2, 2*time.Minute)
-	r := s.startRace(t, s.main, s.api)
-
-	if err := syscall.Kill(r.pod.GamePID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	for _, p := range r.players {
-		_, closed, err := playtest.AwaitClose(t.Context(), p.Conn)
-		if err != nil {
-			t.Fatalf("%s: %v", p.ID, err)
-		}
-		if closed.Code != websocket.CloseAbnormalClosure {
-			t.Errorf("%s: close %d (%q), want 1006: the server died without a close", p.ID, closed.Code, closed.Text)
-		}
-	}
+	r, killed := s.signalMidRace(t, syscall.SIGKILL)
+	// The server died without a close: the players see 1006.
+	playtest.ExpectClosed(t, r.players, realtimev1.Error_CODE_UNSPECIFIED, websocket.CloseAbnormalClosure)
 	gs := s.waitGameServer(t, s.main, r.gameServer, healthDeadline, "Unhealthy", gone)
 	t.Logf("SIGKILL to GameServer %s: %.1fs", gs.State, time.Since(killed).Seconds())
 	s.waitFleetReady(t, s.main, 4, 2*time.Minute)

@@ -3,6 +3,7 @@ package agones
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -114,21 +115,13 @@ func (s *suite) waitGameServer(t *testing.T, rel *rig.Release, name string, time
 	return gs
 }
 
-// waitFleetReady waits until the Fleet has every wanted replica Ready and at
-// least min of them, and returns how long that took.
+// waitFleetReady waits until the Fleet has every wanted replica Ready or
+// Allocated and at least min Ready, and returns how long that took.
 func (s *suite) waitFleetReady(t *testing.T, rel *rig.Release, min int64, timeout time.Duration) time.Duration {
 	t.Helper()
-	start := time.Now()
-	var f rig.Fleet
-	err := rig.Poll(t.Context(), timeout, func() (bool, error) {
-		var err error
-		f, err = rig.GetFleet(t.Context(), s.admin, rel.Namespace, rel.Fleet)
-		return err == nil && f.ReadyReplicas >= min && f.ReadyReplicas+f.AllocatedReplicas >= f.Replicas, err
-	}, "Fleet %s/%s to have %d Ready", rel.Namespace, rel.Fleet, min)
-	if err != nil {
-		t.Fatalf("%v; last seen %+v", err, f)
-	}
-	return time.Since(start)
+	return s.watchFleet(t, rel, timeout, fmt.Sprintf("%d Ready", min), func(f rig.Fleet) bool {
+		return f.ReadyReplicas >= min && f.ReadyReplicas+f.AllocatedReplicas >= f.Replicas
+	})
 }
 
 // install installs a further release for one test and removes it when the

@@ -30,16 +30,7 @@ func TestSIGTERMMidRaceLetsPlayersGo(t *testing.T) {
 	playtest.StartRacing(t, players...)
 
 	a.signal(t, syscall.SIGTERM)
-	for _, p := range players {
-		lastErr, closed, err := playtest.AwaitClose(t.Context(), p.Conn)
-		if err != nil {
-			t.Fatalf("%s: %v", p.ID, err)
-		}
-		if lastErr.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || closed.Code != websocket.CloseGoingAway {
-			t.Errorf("%s: got error %v and close %d (%q), want %s and close %d", p.ID, lastErr, closed.Code, closed.Text,
-				realtimev1.Error_CODE_SHUTTING_DOWN, websocket.CloseGoingAway)
-		}
-	}
+	playtest.ExpectClosed(t, players, realtimev1.Error_CODE_SHUTTING_DOWN, websocket.CloseGoingAway)
 	// The allocator's grace is 10 s for HTTP requests plus 10 s for the race
 	// servers' drain; waitFor is longer than both together.
 	if code := a.wait(t, waitFor); code != 0 {

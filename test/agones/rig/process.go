@@ -196,3 +196,38 @@ func RSS(pid int) (int64, error) {
 	}
 	return 0, errors.New("no VmRSS")
 }
+
+// ListeningPorts are the TCP ports a process listens on (IPv4 and IPv6),
+// read from /proc: its sockets' inodes matched against the kernel's tables.
+func ListeningPorts(pid int) ([]int, error) {
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		return nil, err
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(link, "socket:[") {
+			inodes[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")] = true
+		}
+	}
+	var ports []int
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(table)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			// local_address is field 1 (addr:port in hex), st field 3 (0A = LISTEN), inode field 9.
+			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] {
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			if p, err := strconv.ParseInt(hexPort, 16, 32); err == nil {
+				ports = append(ports, int(p))
+			}
+		}
+	}
+	return ports, nil
+}

@@ -300,3 +300,19 @@ func CheckOneWinner(t testing.TB, players []Player, outs []Outcome) {
 		}
 	}
 }
+
+// ExpectClosed waits for the server to close each player's connection and
+// checks the close code and, unless wantErr is CODE_UNSPECIFIED, that the
+// last Error frame before it had code wantErr.
+func ExpectClosed(t testing.TB, players []Player, wantErr realtimev1.Error_Code, wantClose int) {
+	t.Helper()
+	for _, p := range players {
+		lastErr, closed, err := AwaitClose(t.Context(), p.Conn)
+		if err != nil {
+			t.Fatalf("%s: %v", p.ID, err)
+		}
+		if closed.Code != wantClose || (wantErr != realtimev1.Error_CODE_UNSPECIFIED && lastErr.GetCode() != wantErr) {
+			t.Errorf("%s: got error %v and close %d (%q), want %s and close %d", p.ID, lastErr, closed.Code, closed.Text, wantErr, wantClose)
+		}
+	}
+}
