@@ -343,12 +343,12 @@ func (s *Session) dispatch(c *conn, f *realtimev1.ClientFrame, at time.Time) {
 	case *realtimev1.ClientFrame_Message:
 		s.onMessage(p, pl.Message, at)
 	case *realtimev1.ClientFrame_JoinGroup:
-		if !s.validGroup(c, pl.JoinGroup.GroupId) {
+		if !s.validGroup(c, pl.JoinGroup.GroupId) || !s.groupChangeAllowed(p, pl.JoinGroup.GroupId, true) {
 			return
 		}
 		s.JoinGroup(p, pl.JoinGroup.GroupId)
 	case *realtimev1.ClientFrame_LeaveGroup:
-		if !s.validGroup(c, pl.LeaveGroup.GroupId) {
+		if !s.validGroup(c, pl.LeaveGroup.GroupId) || !s.groupChangeAllowed(p, pl.LeaveGroup.GroupId, false) {
 			return
 		}
 		s.LeaveGroup(p, pl.LeaveGroup.GroupId)
@@ -402,6 +402,9 @@ func (s *Session) onMessage(p *Player, gm *realtimev1.GameMessage, at time.Time)
 func (s *Session) relay(from *Player, m Message) {
 	if !s.cfg.Relay {
 		from.conn.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, "this game does not relay messages between players", m.OpCode))
+		return
+	}
+	if !s.relayAllowed(from, m) {
 		return
 	}
 	frame := s.gameFrame(from.peerID, m.OpCode, m.Payload)
