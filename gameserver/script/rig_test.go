@@ -92,12 +92,18 @@ func newRig(t *testing.T, dir string, cfg Config) *rig {
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Clock = clock
 	prog := load(t, dir, cfg)
-	rc := prog.Realtime(realtime.Config{GameServer: "gs-1", Clock: clock, Logger: cfg.Logger})
-	srv, err := realtime.NewServer(rc, idAuth{})
+	game, err := prog.NewGame()
 	if err != nil {
 		t.Fatal(err)
 	}
-	game, err := prog.NewGame()
+	rc := prog.Realtime(realtime.Config{GameServer: "gs-1", Clock: clock, Logger: cfg.Logger})
+	return startRig(t, game, rc, clock, logs)
+}
+
+// startRig serves game's session on 127.0.0.1 with rc, whose Clock is clock.
+func startRig(t *testing.T, game realtime.Game, rc realtime.Config, clock *testClock, logs *syncBuffer) *rig {
+	t.Helper()
+	srv, err := realtime.NewServer(rc, idAuth{})
 	if err != nil {
 		t.Fatal(err)
 	}
