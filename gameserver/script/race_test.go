@@ -96,8 +96,9 @@ func moved(lane int32, cause racev1.FrogMoved_Cause) func(raceEvent) bool {
 // test moves: both players ready, alice hops with one early press and
 // wins in five hops, bob hops twice. It returns what each client saw.
 func playRace(t *testing.T, r *rig) (alice, bob []raceEvent) {
-	a, b := r.racer("alice"), r.racer("bob")
-	a.until(isOp(racev1.OpCode_OP_CODE_RACE_SNAPSHOT))
+	a := r.racer("alice")
+	a.until(isOp(racev1.OpCode_OP_CODE_RACE_SNAPSHOT)) // alice gets lane 0
+	b := r.racer("bob")
 	b.until(isOp(racev1.OpCode_OP_CODE_RACE_SNAPSHOT))
 	for _, p := range []*racer{a, b} {
 		if err := p.conn.SendSceneReady(); err != nil {

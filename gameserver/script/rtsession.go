@@ -34,12 +34,11 @@ func (g *Game) sessionObject() *goja.Object {
 	set("getPlayers", g.getPlayers)
 	set("processEnding", g.processEnding)
 	set("broadcastGroupMembershipUpdate", g.broadcastGroupMembershipUpdate)
-	set("newTextGameMessage", func(op int32, sender int32, text string) goja.Value {
-		return g.message(op, sender, []byte(text), true, 0, 0)
-	})
-	set("newBinaryGameMessage", func(call goja.FunctionCall) goja.Value {
-		return g.message(int32(call.Argument(0).ToInteger()), int32(call.Argument(1).ToInteger()), g.payload(call.Argument(2)), true, 0, 0)
-	})
+	newMessage := func(call goja.FunctionCall) goja.Value {
+		return g.messageOf(int32(call.Argument(0).ToInteger()), int32(call.Argument(1).ToInteger()), call.Argument(2), true, 0, 0)
+	}
+	set("newTextGameMessage", newMessage)
+	set("newBinaryGameMessage", newMessage)
 	send := func(group bool) func(goja.Value, int32) {
 		return func(m goja.Value, target int32) { g.send(m, target, group) }
 	}
@@ -50,10 +49,16 @@ func (g *Game) sessionObject() *goja.Object {
 	return o
 }
 
-// message makes a gameMessage object.
+// message makes a gameMessage object around payload bytes.
 func (g *Game) message(op, sender int32, payload []byte, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
+	return g.messageOf(op, sender, buffer.WrapBytes(g.rt, payload), reliable, targetPlayer, targetGroup)
+}
+
+// messageOf makes a gameMessage object around a payload value as the script
+// gave it; it is read (payload) only when the message is sent.
+func (g *Game) messageOf(op, sender int32, payload goja.Value, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
 	rt := g.rt
-	o, err := rt.New(g.newMessage, rt.ToValue(op), rt.ToValue(sender), buffer.WrapBytes(rt, payload),
+	o, err := rt.New(g.newMessage, rt.ToValue(op), rt.ToValue(sender), payload,
 		rt.ToValue(reliable), rt.ToValue(targetPlayer), rt.ToValue(targetGroup))
 	if err != nil {
 		panic(err)
@@ -62,16 +67,19 @@ func (g *Game) message(op, sender int32, payload []byte, reliable bool, targetPl
 }
 
 // payload reads a payload given as a string (UTF-8), Buffer, typed array,
-// ArrayBuffer or array of byte values.
+// ArrayBuffer or array of byte values. Buffers and Uint8Arrays are read in
+// place, without a copy: the frame is encoded before the script runs again.
 func (g *Game) payload(v goja.Value) []byte {
 	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
 		return nil
 	}
-	if goja.IsString(v) {
-		return []byte(v.String())
-	}
-	if ab, ok := v.Export().(goja.ArrayBuffer); ok {
-		return ab.Bytes()
+	switch x := v.Export().(type) {
+	case []byte:
+		return x
+	case string:
+		return []byte(x)
+	case goja.ArrayBuffer:
+		return x.Bytes()
 	}
 	var b []byte
 	if err := g.rt.ExportTo(v, &b); err != nil {

@@ -1,0 +1,185 @@
+package script
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/race"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// The figures of the README: what running Mega Frog Race as a Realtime
+// script costs next to the Go race, on the same session machinery (the
+// in-memory harness: no network, which costs both the same).
+
+var benchStart = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+
+// benchGames are the two implementations of the race; finishLine far away
+// keeps a race running for as long as a benchmark needs; sendQueue 0 is the
+// default outbound queue.
+func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func() (realtime.Game, realtime.Config) {
+	src, err := Load(megaFrogRace, "index.js")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := NewProgram(src, Config{Args: []string{fmt.Sprintf("--finish-line=%g", finishLine)}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules := race.DefaultRules()
+	rules.FinishLine = finishLine
+	return map[string]func() (realtime.Game, realtime.Config){
+		"go": func() (realtime.Game, realtime.Config) {
+			g, err := race.NewGame(rules, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return g, realtime.Config{MaxPlayers: 2, SendQueue: sendQueue, Logger: slog.New(slog.DiscardHandler)}
+		},
+		"script": func() (realtime.Game, realtime.Config) {
+			g, err := prog.NewGame()
+			if err != nil {
+				b.Fatal(err)
+			}
+			return g, prog.Realtime(realtime.Config{SendQueue: sendQueue, Logger: slog.New(slog.DiscardHandler)})
+		},
+	}
+}
+
+// startedRace is a race with two players past the countdown.
+func startedRace(b *testing.B, newGame func() (realtime.Game, realtime.Config)) (*realtime.Harness, *realtime.TestClient, *realtime.TestClient) {
+	g, cfg := newGame()
+	h, err := realtime.NewHarness(cfg, g, benchStart)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := h.Connect("a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	y, err := h.Connect("b")
+	if err != nil {
+		b.Fatal(err)
+	}
+	x.Send(race.OpSceneReady, nil)
+	y.Send(race.OpSceneReady, nil)
+	h.Advance(3 * time.Second)
+	x.Discard()
+	y.Discard()
+	return h, x, y
+}
+
+// BenchmarkHopBroadcast: a hop press (a penalty, so the hop never lands)
+// turned into a FrogMoved queued for both players.
+func BenchmarkHopBroadcast(b *testing.B) {
+	for name, newGame := range benchGames(b, 1, 1<<16) {
+		b.Run(name, func(b *testing.B) {
+			h, x, y := startedRace(b, newGame)
+			x.Send(race.OpHop, nil)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				x.Send(race.OpHop, nil)
+				if i%1024 == 0 {
+					x.Discard()
+					y.Discard()
+				}
+			}
+			if ended, outcome := h.Ended(); ended {
+				b.Fatalf("race ended: %s", outcome)
+			}
+		})
+	}
+}
+
+// BenchmarkRaceSecond is one second of a race at 1 hop press per second per
+// player: ten ticks and two presses (hops, penalties and landings as they
+// come). Sessions per core = 1 s / this.
+func BenchmarkRaceSecond(b *testing.B) {
+	for name, newGame := range benchGames(b, 1e6, 1<<16) {
+		b.Run(name, func(b *testing.B) {
+			h, x, y := startedRace(b, newGame)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				for tick := range 10 {
+					h.Advance(100 * time.Millisecond)
+					switch tick {
+					case 2:
+						x.Send(race.OpHop, nil)
+					case 7:
+						y.Send(race.OpHop, nil)
+					}
+				}
+				x.Discard()
+				y.Discard()
+			}
+			if ended, outcome := h.Ended(); ended {
+				b.Fatalf("race ended: %s", outcome)
+			}
+		})
+	}
+}
+
+// BenchmarkSessionMemory reports the heap a race session holds with both
+// players in and the race on (bytes/session), from 100 live sessions.
+func BenchmarkSessionMemory(b *testing.B) {
+	const sessions = 100
+	for name, newGame := range benchGames(b, 1e6, 0) {
+		b.Run(name, func(b *testing.B) {
+			var perSession float64
+			for b.Loop() {
+				keep := make([]*realtime.Harness, 0, sessions)
+				before := liveHeap()
+				for range sessions {
+					h, x, _ := startedRace(b, newGame)
+					x.Send(race.OpHop, nil)
+					keep = append(keep, h)
+				}
+				perSession = float64(liveHeap()-before) / sessions
+				runtime.KeepAlive(keep)
+			}
+			b.ReportMetric(perSession, "bytes/session")
+		})
+	}
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkCallback is the bare cost of one message through a script
+// callback that does nothing: building the gameMessage, the time budget,
+// the call.
+func BenchmarkCallback(b *testing.B) {
+	src, err := NewSource(map[string][]byte{"index.js": []byte(
+		"exports.ssExports = { init: function () {}, onMessage: function (m) {} };")}, "index.js")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := NewProgram(src, Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := prog.NewGame()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := realtime.NewHarness(prog.Realtime(realtime.Config{}), g, benchStart)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := h.Connect("a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := []byte("hop")
+	b.ReportAllocs()
+	for b.Loop() {
+		x.Send(7, payload)
+	}
+}
