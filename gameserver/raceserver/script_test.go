@@ -2,7 +2,6 @@ package raceserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/client/clienttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
@@ -122,53 +122,17 @@ func TestRunPlaysAScriptedRace(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		go func() { results <- hopToTheEnd(c, player) }()
+		go func() {
+			res, err := clienttest.HopToTheEnd(c, player, true, 30*time.Second)
+			if err == nil && (res.Reason != racev1.RaceResult_REASON_FINISH || res.WinnerPlayerId == "") {
+				err = fmt.Errorf("%s: result %v", player, res)
+			}
+			results <- err
+		}()
 	}
 	for range 2 {
 		if err := <-results; err != nil {
 			t.Error(err)
-		}
-	}
-}
-
-// hopToTheEnd plays one frog: ready, first hop at the start, then a hop
-// on every landing, until the result.
-func hopToTheEnd(c *client.Conn, me string) error {
-	var start <-chan time.Time
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case <-timeout:
-			return fmt.Errorf("%s: no result", me)
-		case <-start:
-			start = nil
-			if err := c.SendHop(); err != nil {
-				return err
-			}
-		case ev := <-c.Events():
-			switch e := ev.(type) {
-			case client.Welcome:
-				if err := c.SendSceneReady(); err != nil {
-					return err
-				}
-			case client.Countdown:
-				start = time.After(time.Until(c.LocalTime(e.StartAtMs)) + 10*time.Millisecond)
-			case client.FrogMoved:
-				if e.Frog.PlayerId == me && e.Cause == racev1.FrogMoved_CAUSE_LANDED && e.Frog.FinishedAtMs == 0 {
-					if err := c.SendHop(); err != nil {
-						return err
-					}
-				}
-			case client.RaceResult:
-				if e.Reason != racev1.RaceResult_REASON_FINISH || e.WinnerPlayerId == "" {
-					return fmt.Errorf("%s: result %v", me, e.RaceResult)
-				}
-				return nil
-			case client.Closed:
-				return fmt.Errorf("%s: closed (%d %s) before the result", me, e.Code, e.Text)
-			case nil:
-				return errors.New("events closed")
-			}
 		}
 	}
 }

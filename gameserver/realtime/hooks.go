@@ -5,6 +5,10 @@ package realtime
 // their onSendToPlayer, onSendToGroup, onPlayerJoinGroup and
 // onPlayerLeaveGroup callbacks may veto). Each is checked once per event.
 
+// AllPlayersGroup is GameLift Realtime's group of every player: a player's
+// message addressed to it is relayed to all the others.
+const AllPlayersGroup int32 = -1
+
 // RelayFilter decides whether a message a player addressed to another peer
 // or a group is relayed (Config.Relay must be on). false drops it silently.
 type RelayFilter interface {

@@ -378,7 +378,7 @@ func (s *Session) onMessage(p *Player, gm *realtimev1.GameMessage, at time.Time)
 		return
 	}
 	msg := Message{OpCode: gm.OpCode, Sender: p.peerID, TargetPeer: gm.TargetPeer, TargetGroup: gm.TargetGroup, Payload: gm.Payload, Received: at}
-	if gm.TargetPeer > 0 || gm.TargetGroup > 0 {
+	if gm.TargetPeer > 0 || gm.TargetGroup > 0 || gm.TargetGroup == AllPlayersGroup {
 		m.messageIn(gm.OpCode, s.cfg.Relay)
 		s.relay(p, msg)
 		return
@@ -418,7 +418,7 @@ func (s *Session) relay(from *Player, m Message) {
 		return
 	}
 	for _, p := range s.players {
-		if p != from && p.inGroup(m.TargetGroup) {
+		if p != from && (m.TargetGroup == AllPlayersGroup || p.inGroup(m.TargetGroup)) {
 			s.sendFrame(p, frame, m.OpCode)
 		}
 	}
