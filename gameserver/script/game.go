@@ -108,10 +108,22 @@ func (g *Game) installGlobals() {
 	must(g.util.Set("inspect", o.Get("inspect")))
 	must(g.util.Set("format", o.Get("format")))
 	g.logger = o.Get("logger")
-	must(rt.Set("Buffer", require.Require(rt, "buffer").ToObject(rt).Get("Buffer")))
+	g.lazyBuffer()
 	must(rt.Set("process", g.processObject()))
 	g.installTimers()
 	g.rtSession = g.sessionObject()
+}
+
+// lazyBuffer defines the global Buffer to load on first use: the buffer
+// module costs about 60 KiB per runtime, and many scripts never touch it.
+func (g *Game) lazyBuffer() {
+	rt, global := g.rt, g.rt.GlobalObject()
+	load := func(goja.FunctionCall) goja.Value {
+		b := require.Require(rt, "buffer").ToObject(rt).Get("Buffer")
+		must(global.DefineDataProperty("Buffer", b, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE))
+		return b
+	}
+	must(global.DefineAccessorProperty("Buffer", rt.ToValue(load), nil, goja.FLAG_TRUE, goja.FLAG_FALSE))
 }
 
 func must(err error) {

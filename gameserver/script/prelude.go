@@ -7,14 +7,28 @@ import "github.com/dop251/goja"
 // function, util.inspect, and the GameMessage type. It runs before the
 // script and leaves no globals behind.
 const preludeSource = `(function (log) {
-  function GameMessage(opCode, sender, payload, reliable, targetPlayer, targetGroup) {
+  // GameMessage holds a received payload as the raw ArrayBuffer and makes
+  // it a Buffer (sharing its memory) only when the script reads it: most
+  // messages of a game are read by op code alone.
+  function GameMessage(opCode, sender, payload, reliable, targetPlayer, targetGroup, raw) {
     this.opCode = opCode;
     this.sender = sender;
-    this.payload = payload;
+    this._payload = payload;
+    this._raw = raw;
     this.reliable = reliable;
     this.targetPlayer = targetPlayer;
     this.targetGroup = targetGroup;
   }
+  Object.defineProperty(GameMessage.prototype, 'payload', {
+    get: function () {
+      if (this._payload === undefined && this._raw !== undefined) {
+        this._payload = Buffer.from(this._raw);
+      }
+      return this._payload;
+    },
+    set: function (v) { this._payload = v; this._raw = undefined; },
+    enumerable: true,
+  });
   Object.defineProperty(GameMessage.prototype, 'opcode', {
     get: function () { return this.opCode; },
     set: function (v) { this.opCode = v; },

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/dop251/goja"
-	"github.com/dop251/goja_nodejs/buffer"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
@@ -49,17 +48,22 @@ func (g *Game) sessionObject() *goja.Object {
 	return o
 }
 
-// message makes a gameMessage object around payload bytes.
+// message makes a gameMessage object around received payload bytes (a
+// Buffer over them once the script reads the payload).
 func (g *Game) message(op, sender int32, payload []byte, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
-	return g.messageOf(op, sender, buffer.WrapBytes(g.rt, payload), reliable, targetPlayer, targetGroup)
+	return g.newGameMessage(op, sender, goja.Undefined(), g.rt.ToValue(g.rt.NewArrayBuffer(payload)), reliable, targetPlayer, targetGroup)
 }
 
 // messageOf makes a gameMessage object around a payload value as the script
 // gave it; it is read (payload) only when the message is sent.
 func (g *Game) messageOf(op, sender int32, payload goja.Value, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
+	return g.newGameMessage(op, sender, payload, goja.Undefined(), reliable, targetPlayer, targetGroup)
+}
+
+func (g *Game) newGameMessage(op, sender int32, payload, raw goja.Value, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
 	rt := g.rt
 	o, err := rt.New(g.newMessage, rt.ToValue(op), rt.ToValue(sender), payload,
-		rt.ToValue(reliable), rt.ToValue(targetPlayer), rt.ToValue(targetGroup))
+		rt.ToValue(reliable), rt.ToValue(targetPlayer), rt.ToValue(targetGroup), raw)
 	if err != nil {
 		panic(err)
 	}
