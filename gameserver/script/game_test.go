@@ -301,3 +301,22 @@ func readFile(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// TestAvailableModules: the built-ins the migration guide lists load.
+func TestAvailableModules(t *testing.T) {
+	src, err := NewSource(map[string][]byte{"index.js": []byte(`
+		const names = ['util', 'node:util', 'buffer', 'url', 'console', 'process', 'timers'];
+		for (const n of names) {
+			if (!require(n)) throw new Error(n + ' did not load');
+		}
+		if (require('buffer').Buffer !== Buffer) throw new Error('two Buffers');
+		if (typeof require('timers').setTimeout !== 'function') throw new Error('no timers');
+		exports.ssExports = { init: function () {} };
+	`)}, "index.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewProgram(src, Config{Logger: slog.New(slog.DiscardHandler)}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -8,30 +8,47 @@ const TWO_32 = 4294967296;
 // into the same array after room for their length, which is then filled in
 // (moving the bytes when the length needs more than one byte).
 function Writer() {
-  this.buf = new Uint8Array(128);
-  this.cap = 128; // buf.length, kept apart: reading a typed array's length is slow in some engines
+  this.buf = new Uint8Array(256);
+  this.cap = 256; // buf.length, kept apart: reading a typed array's length is slow in some engines
   this.pos = 0;
   this.marks = [];
 }
 
+// ensure makes room for n more bytes. Field writers reserve once and then
+// write into the array directly: in an interpreter, calls cost more than
+// the bytes.
+Writer.prototype.ensure = function (n) {
+  if (this.pos + n <= this.cap) return;
+  let cap = this.cap * 2;
+  while (this.pos + n > cap) cap *= 2;
+  const bigger = new Uint8Array(cap);
+  bigger.set(this.buf);
+  this.buf = bigger;
+  this.cap = cap;
+};
+
 Writer.prototype.byte = function (b) {
-  if (this.pos === this.cap) {
-    const bigger = new Uint8Array(this.cap * 2);
-    bigger.set(this.buf);
-    this.buf = bigger;
-    this.cap *= 2;
-  }
+  this.ensure(1);
   this.buf[this.pos++] = b;
 };
 
-// rawVarint writes a non-negative integer up to 2^53 using arithmetic, since
-// JavaScript's bit operators work on 32 bits.
+// rawVarint writes a non-negative integer up to 2^53: exact division while
+// it is beyond 32 bits (JavaScript's bit operators work on 32), then shifts.
 Writer.prototype.rawVarint = function (n) {
-  while (n >= 128) {
-    this.byte((n % 128) + 128);
-    n = Math.floor(n / 128);
+  this.ensure(10);
+  const buf = this.buf;
+  let pos = this.pos;
+  while (n > 0x7fffffff) {
+    const low = n % 128;
+    buf[pos++] = low + 128;
+    n = (n - low) / 128;
   }
-  this.byte(n);
+  while (n > 127) {
+    buf[pos++] = (n & 127) | 128;
+    n >>>= 7;
+  }
+  buf[pos++] = n;
+  this.pos = pos;
 };
 
 // rawInt writes an int32/int64/enum value; negatives as ten-byte two's complement.
@@ -76,7 +93,11 @@ Writer.prototype.double = function (field, x) {
   if (!x) return this;
   this.tag(field, 1);
   f64[0] = x;
-  for (let i = 0; i < 8; i++) this.byte(f64Bytes[i]);
+  this.ensure(8);
+  const buf = this.buf;
+  const pos = this.pos;
+  for (let i = 0; i < 8; i++) buf[pos + i] = f64Bytes[i];
+  this.pos = pos + 8;
   return this;
 };
 
@@ -84,7 +105,9 @@ Writer.prototype.bytesField = function (field, data) {
   const n = data.length;
   this.tag(field, 2);
   this.rawVarint(n);
-  for (let i = 0; i < n; i++) this.byte(data[i]);
+  this.ensure(n);
+  this.buf.set(data, this.pos);
+  this.pos += n;
   return this;
 };
 
@@ -97,7 +120,11 @@ Writer.prototype.string = function (field, s) {
   }
   this.tag(field, 2);
   this.rawVarint(n);
-  for (let i = 0; i < n; i++) this.byte(s.charCodeAt(i));
+  this.ensure(n);
+  const buf = this.buf;
+  const pos = this.pos;
+  for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i);
+  this.pos = pos + n;
   return this;
 };
 
@@ -119,7 +146,9 @@ Writer.prototype.end = function () {
   const body = this.buf.slice(start, this.pos);
   this.pos = start - 1;
   this.rawVarint(len);
-  for (let i = 0; i < len; i++) this.byte(body[i]);
+  this.ensure(len);
+  this.buf.set(body, this.pos);
+  this.pos += len;
   return this;
 };
 
