@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
@@ -211,4 +215,59 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRaceSecondOverWebSockets is BenchmarkRaceSecond through the real
+// transport: a session behind the WebSocket server on 127.0.0.1 and two
+// loopback clients that press hop and read every frame. Its CPU per op
+// (server and both clients) is what one race-second costs a process.
+func BenchmarkRaceSecondOverWebSockets(b *testing.B) {
+	for name, newGame := range benchGames(b, 1e6, 0) {
+		b.Run(name, func(b *testing.B) {
+			game, rc := newGame()
+			clock := &testClock{now: benchStart}
+			rc.GameServer, rc.Clock = "gs-1", clock
+			r := startRig(b, game, rc, clock, &syncBuffer{})
+			x := r.join("a")
+			y := r.join("b")
+			x.message(race.OpSceneReady, "", -1, 0)
+			y.message(race.OpSceneReady, "", -1, 0)
+			x.game(race.OpCountdown)
+			y.game(race.OpCountdown)
+			r.advance(3 * time.Second)
+			press := func(p *peer, lane int32) {
+				p.message(race.OpHop, "", -1, 0)
+				for _, q := range []*peer{x, y} {
+					q.frame(func(f *realtimev1.ServerFrame) bool { return pressed(f, lane) })
+				}
+			}
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				for tick := range 10 {
+					r.advance(100 * time.Millisecond)
+					switch tick {
+					case 2:
+						press(x, 0)
+					case 7:
+						press(y, 1)
+					}
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// pressed matches the FrogMoved a hop press causes (a hop or a penalty) for lane.
+func pressed(f *realtimev1.ServerFrame, lane int32) bool {
+	m := f.GetMessage()
+	if m.GetOpCode() != race.OpFrogMoved {
+		return false
+	}
+	var fm racev1.FrogMoved
+	if proto.Unmarshal(m.Payload, &fm) != nil {
+		return false
+	}
+	return fm.Frog.GetLane() == lane && fm.Cause != racev1.FrogMoved_CAUSE_LANDED
 }

@@ -27,7 +27,7 @@ func (e raceEvent) String() string { return fmt.Sprintf("%s %v", e.op, e.msg) }
 
 // racer is the real Go client with the race messages it has seen.
 type racer struct {
-	t      *testing.T
+	t      testing.TB
 	conn   *client.Conn
 	events []raceEvent
 }

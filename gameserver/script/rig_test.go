@@ -62,7 +62,7 @@ func (s *syncBuffer) String() string {
 
 // rig runs one scripted session behind a real WebSocket server on 127.0.0.1.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	sess  *realtime.Session
 	clock *testClock
 	url   string
@@ -85,7 +85,7 @@ func load(t testing.TB, dir string, cfg Config) *Program {
 	return p
 }
 
-func newRig(t *testing.T, dir string, cfg Config) *rig {
+func newRig(t testing.TB, dir string, cfg Config) *rig {
 	t.Helper()
 	logs := &syncBuffer{}
 	clock := &testClock{now: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
@@ -101,7 +101,7 @@ func newRig(t *testing.T, dir string, cfg Config) *rig {
 }
 
 // startRig serves game's session on 127.0.0.1 with rc, whose Clock is clock.
-func startRig(t *testing.T, game realtime.Game, rc realtime.Config, clock *testClock, logs *syncBuffer) *rig {
+func startRig(t testing.TB, game realtime.Game, rc realtime.Config, clock *testClock, logs *syncBuffer) *rig {
 	t.Helper()
 	srv, err := realtime.NewServer(rc, idAuth{})
 	if err != nil {
@@ -144,7 +144,7 @@ func (r *rig) outcome() string {
 
 // peer is a raw Leapfrog-protocol client.
 type peer struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 	id int32
 }
