@@ -320,3 +320,36 @@ func TestAvailableModules(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestScriptFailingAtSessionStartEndsOnlyThatSession: a script that passed
+// the start-up check but fails when a session starts ends that session;
+// NewGame, which the host would turn into a process exit, reports no error.
+func TestScriptFailingAtSessionStartEndsOnlyThatSession(t *testing.T) {
+	src, err := NewSource(map[string][]byte{"index.js": []byte(`
+		exports.ssExports = { init: function () {
+			if (Date.now() > 1000) throw new Error('too late to start');
+		} };
+	`)}, "index.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	clock := &testClock{now: time.UnixMilli(0)}
+	prog, err := NewProgram(src, Config{Clock: clock, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(2 * time.Second)
+	game, err := prog.NewGame()
+	if err != nil {
+		t.Fatalf("NewGame = %v, want the failure confined to the session", err)
+	}
+	r := startRig(t, game, prog.Realtime(realtime.Config{GameServer: "gs-1", Clock: clock, Logger: logger}), clock, logs)
+	if out := r.outcome(); out != OutcomeScriptError {
+		t.Errorf("outcome %q, want %q", out, OutcomeScriptError)
+	}
+	if !strings.Contains(logs.String(), "too late to start") {
+		t.Errorf("logs lack the error:\n%s", logs)
+	}
+}

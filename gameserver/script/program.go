@@ -135,10 +135,38 @@ func (p *Program) Realtime(rc realtime.Config) realtime.Config {
 
 // NewGame starts a fresh runtime for one session: the script is evaluated
 // again and init and onProcessStarted run again, so nothing of one session
-// leaks into the next.
+// leaks into the next. A script that fails now (it passed NewProgram's
+// check, so the failure depends on the moment) costs only this session: the
+// game returned ends it at once with OutcomeScriptError.
 func (p *Program) NewGame() (realtime.Game, error) {
-	return p.instantiate()
+	g, err := p.instantiate()
+	if err != nil {
+		return failedGame{err: err, log: p.cfg.Logger}, nil
+	}
+	return g, nil
 }
+
+// failedGame is a session whose script did not start: it ends at once.
+type failedGame struct {
+	err error
+	log *slog.Logger
+}
+
+func (f failedGame) OnStart(s *realtime.Session) {
+	f.log.Error("script failed to start; ending its session", "session", s.ID(), "err", f.err)
+	s.End(OutcomeScriptError)
+}
+
+func (f failedGame) OnPlayerConnect(*realtime.Session, *realtime.Player) error {
+	return fmt.Errorf("the game script failed to start: %w", f.err)
+}
+func (failedGame) OnPlayerAccepted(*realtime.Session, *realtime.Player)   {}
+func (failedGame) OnPlayerDisconnect(*realtime.Session, *realtime.Player) {}
+func (failedGame) OnMessage(*realtime.Session, *realtime.Player, realtime.Message) error {
+	return nil
+}
+func (failedGame) OnTick(*realtime.Session, time.Time) {}
+func (failedGame) OnEnd(*realtime.Session)             {}
 
 func (p *Program) load(name string) ([]byte, error) {
 	rel, ok := strings.CutPrefix(name, root+"/")
