@@ -28,6 +28,7 @@ type matchResponse struct {
 	PlayerSessionToken string    `json:"player_session_token"`
 	ExpiresAt          time.Time `json:"expires_at"`
 	Seats              []seat    `json:"seats,omitempty"`
+	gameliftPlayerSession
 }
 
 type seat struct {
@@ -82,6 +83,7 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 			resp.Seats = append(resp.Seats, seat{PlayerID: id, PlayerSessionToken: raw})
 		}
 	}
+	resp.gameliftPlayerSession = newGameliftPlayerSession(a, resp.PlayerSessionToken)
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }

@@ -17,8 +17,9 @@ import (
 )
 
 // allocator serves the real allocator API on 127.0.0.1 in front of b; with
-// a nil b, in front of the local fleet of real race servers.
-func allocator(t *testing.T, b backend.Backend) string {
+// a nil b, in front of the local fleet of real race servers, which edits
+// may change.
+func allocator(t *testing.T, b backend.Backend, edits ...func(*local.Config)) string {
 	t.Helper()
 	keys, err := token.GenerateKeyset("test")
 	if err != nil {
@@ -27,7 +28,12 @@ func allocator(t *testing.T, b backend.Backend) string {
 	issuer := token.NewIssuer(keys, nil)
 	if b == nil {
 		// Enough warm servers for the races played at once: no 503 waits.
-		b = racetest.NewFleet(t, issuer, func(c *local.Config) { c.BufferSize = 4 })
+		b = racetest.NewFleet(t, issuer, func(c *local.Config) {
+			c.BufferSize = 4
+			for _, edit := range edits {
+				edit(c)
+			}
+		})
 	}
 	svc, err := api.New(api.Config{
 		Backend: b, Issuer: issuer, GuestTTL: time.Hour, SessionTTL: time.Minute,

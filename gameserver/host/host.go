@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
@@ -118,6 +119,7 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	h.srv = srv
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
+	mux.Handle(gamelift.Path, srv.Handler(gamelift.NewCodec)) // GameLift Realtime clients
 	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()

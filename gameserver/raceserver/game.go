@@ -9,6 +9,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/script"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
@@ -20,6 +21,9 @@ type GameOptions struct {
 	NoShowTimeout  time.Duration
 	TickRate       int
 	MaxPayload     int
+	// Script, when set, is the game instead of the Go race (whose Rules
+	// then only size the players list): see ScriptOptions.
+	Script *script.Program
 }
 
 // DefaultGameOptions are the original game's settings.
@@ -55,10 +59,11 @@ func (g GameOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
-// HostConfig builds the host configuration for race games. Metrics may be nil.
+// HostConfig builds the host configuration for race games (or the script's,
+// when Script is set). Metrics may be nil.
 func (g GameOptions) HostConfig(tokens *token.Issuer, rm *realtime.Metrics, gm *race.Metrics, logger *slog.Logger) host.Config {
 	rules := g.Rules
-	return host.Config{
+	hc := host.Config{
 		Realtime: realtime.Config{
 			MaxPlayers:    rules.Players,
 			TickRate:      g.TickRate,
@@ -71,4 +76,9 @@ func (g GameOptions) HostConfig(tokens *token.Issuer, rm *realtime.Metrics, gm *
 		Tokens:  tokens,
 		Logger:  logger,
 	}
+	if g.Script != nil {
+		hc.Realtime = g.Script.Realtime(hc.Realtime)
+		hc.NewGame = g.Script.NewGame
+	}
+	return hc
 }

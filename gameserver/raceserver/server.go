@@ -34,6 +34,7 @@ type Options struct {
 	DrainGrace   time.Duration
 	LogLevel     string
 	Game         GameOptions
+	Script       ScriptOptions
 }
 
 // DefaultOptions are the flag defaults.
@@ -45,7 +46,7 @@ func DefaultOptions() Options {
 	return Options{
 		Listen: ":7654", AdminListen: ":8081", KeyFile: "/etc/leapfrog/keys/keys.json",
 		SDKHTTPPort: port, AfterSession: host.AfterShutdown, DrainGrace: 10 * time.Second,
-		LogLevel: "info", Game: DefaultGameOptions(),
+		LogLevel: "info", Game: DefaultGameOptions(), Script: DefaultScriptOptions(),
 	}
 }
 
@@ -59,6 +60,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.DrainGrace, "drain-grace", o.DrainGrace, "on SIGTERM, time to let players go before exiting")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn, error")
 	o.Game.RegisterFlags(fs)
+	o.Script.RegisterFlags(fs)
 }
 
 // Validate reports bad option values.
@@ -79,6 +81,9 @@ func (o Options) Validate() error {
 	if err := o.Game.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := o.Script.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -86,6 +91,9 @@ func (o Options) Validate() error {
 func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	keys, err := token.LoadKeyset(o.KeyFile)
 	if err != nil {
+		return err
+	}
+	if o.Game.Script, err = o.Script.Program(logger); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 func TestValidate(t *testing.T) {
@@ -58,13 +55,8 @@ func freeAddr(t *testing.T) string {
 // against the fake sidecar: Ready, probes, metrics, then a clean stop.
 func TestRunServesAdminEndpointsAndStopsCleanly(t *testing.T) {
 	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-x", Lists: map[string]agonessdk.List{"players": {Capacity: 2}}})
-	file := filepath.Join(t.TempDir(), "keys.json")
-	data, _ := token.MarshalKeyFile("k", token.Key{ID: "k", Secret: []byte(strings.Repeat("s", 32))})
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	o := DefaultOptions()
-	o.Listen, o.AdminListen, o.KeyFile = freeAddr(t), freeAddr(t), file
+	o.Listen, o.AdminListen, o.KeyFile = freeAddr(t), freeAddr(t), keyFile(t)
 	o.SDKHTTPPort, _ = strconv.Atoi(sidecar.URL[strings.LastIndex(sidecar.URL, ":")+1:])
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

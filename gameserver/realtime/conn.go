@@ -28,6 +28,7 @@ type conn struct {
 
 	player   *Player     // owned by the session goroutine
 	admitted atomic.Bool // set once a session took the connection
+	codec    Codec       // nil: the Leapfrog protocol
 }
 
 func newConn(ws *websocket.Conn, cfg *Config) *conn {
@@ -155,6 +156,9 @@ func (c *conn) finish() {
 }
 
 func (c *conn) write(kind int, b []byte) bool {
+	if b = c.encode(b); b == nil {
+		return true
+	}
 	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
 	return c.ws.WriteMessage(kind, b) == nil
 }

@@ -118,11 +118,17 @@ func (srv *Server) Wait(ctx context.Context) error {
 
 // ServeHTTP upgrades to WebSocket and serves one player connection.
 func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	srv.serve(w, r, nil)
+}
+
+// serve serves one player connection; a nil codec is the Leapfrog protocol.
+func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 	ws, err := srv.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader already answered with an HTTP error
 	}
 	c := newConn(ws, &srv.cfg)
+	c.codec = codec
 	if !srv.track(c) {
 		go c.writeLoop()
 		srv.refuse(c, realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down", "shutting_down")
@@ -177,7 +183,7 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 	ws.SetReadLimit(hardReadLimit)
 	deadline := time.Now().Add(srv.cfg.HandshakeTimeout)
 	_ = ws.SetReadDeadline(deadline)
-	f, err := srv.readFrame(ws)
+	f, err := srv.readFrame(c)
 	if err != nil {
 		srv.refuseFrame(c, err)
 		return nil
@@ -239,7 +245,7 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 	})
 	defer s.post(context.Background(), event{kind: evLeave, conn: c})
 	for {
-		f, err := srv.readFrame(ws)
+		f, err := srv.readFrame(c)
 		if err != nil {
 			if errors.Is(err, errMalformed) || errors.Is(err, errOversized) {
 				srv.refuseFrame(c, err)
@@ -265,8 +271,8 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 	}
 }
 
-func (srv *Server) readFrame(ws *websocket.Conn) (*realtimev1.ClientFrame, error) {
-	kind, r, err := ws.NextReader()
+func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
+	kind, r, err := c.ws.NextReader()
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
@@ -293,7 +299,7 @@ func (srv *Server) readFrame(ws *websocket.Conn) (*realtimev1.ClientFrame, error
 		}
 		return nil, err
 	}
-	return DecodeClientFrame(b, srv.cfg.MaxPayload)
+	return c.decode(b, srv.cfg.MaxPayload)
 }
 
 var errHandshakeTimeout = errors.New("no frame before the deadline")

@@ -343,12 +343,12 @@ func (s *Session) dispatch(c *conn, f *realtimev1.ClientFrame, at time.Time) {
 	case *realtimev1.ClientFrame_Message:
 		s.onMessage(p, pl.Message, at)
 	case *realtimev1.ClientFrame_JoinGroup:
-		if !s.validGroup(c, pl.JoinGroup.GroupId) {
+		if !s.validGroup(c, pl.JoinGroup.GroupId) || !s.groupChangeAllowed(p, pl.JoinGroup.GroupId, true) {
 			return
 		}
 		s.JoinGroup(p, pl.JoinGroup.GroupId)
 	case *realtimev1.ClientFrame_LeaveGroup:
-		if !s.validGroup(c, pl.LeaveGroup.GroupId) {
+		if !s.validGroup(c, pl.LeaveGroup.GroupId) || !s.groupChangeAllowed(p, pl.LeaveGroup.GroupId, false) {
 			return
 		}
 		s.LeaveGroup(p, pl.LeaveGroup.GroupId)
@@ -378,7 +378,7 @@ func (s *Session) onMessage(p *Player, gm *realtimev1.GameMessage, at time.Time)
 		return
 	}
 	msg := Message{OpCode: gm.OpCode, Sender: p.peerID, TargetPeer: gm.TargetPeer, TargetGroup: gm.TargetGroup, Payload: gm.Payload, Received: at}
-	if gm.TargetPeer > 0 || gm.TargetGroup > 0 {
+	if gm.TargetPeer > 0 || gm.TargetGroup > 0 || gm.TargetGroup == AllPlayersGroup {
 		m.messageIn(gm.OpCode, s.cfg.Relay)
 		s.relay(p, msg)
 		return
@@ -404,6 +404,9 @@ func (s *Session) relay(from *Player, m Message) {
 		from.conn.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, "this game does not relay messages between players", m.OpCode))
 		return
 	}
+	if !s.relayAllowed(from, m) {
+		return
+	}
 	frame := s.gameFrame(from.peerID, m.OpCode, m.Payload)
 	if m.TargetPeer > 0 {
 		to := s.PlayerByPeer(m.TargetPeer)
@@ -415,7 +418,7 @@ func (s *Session) relay(from *Player, m Message) {
 		return
 	}
 	for _, p := range s.players {
-		if p != from && p.inGroup(m.TargetGroup) {
+		if p != from && (m.TargetGroup == AllPlayersGroup || p.inGroup(m.TargetGroup)) {
 			s.sendFrame(p, frame, m.OpCode)
 		}
 	}

@@ -153,7 +153,10 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- if and (not .Values.allocator.serviceAccount.create) (not .Values.allocator.serviceAccount.name) }}
 {{- fail "allocator.serviceAccount.name is required when allocator.serviceAccount.create is false" }}
 {{- end }}
-{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" }}
+{{- if and .Values.race.script.enabled (not .Values.race.script.configMap) (not .Values.race.script.volume) }}
+{{- fail "race.script.enabled needs race.script.configMap or race.script.volume: where the script's files are" }}
+{{- end }}
+{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" }}
 {{- if hasKey $.Values.race.rules $flag }}
 {{- fail (printf "race.rules.%s: the chart sets --%s itself; use the race.* or fleet.* value instead" $flag $flag) }}
 {{- end }}

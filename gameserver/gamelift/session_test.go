@@ -1,0 +1,198 @@
+package gamelift
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/client/clienttest"
+	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// idAuth takes the player session token as the player id.
+type idAuth struct{}
+
+func (idAuth) Authenticate(_ context.Context, tok string) (string, error) {
+	if tok == "" {
+		return "", fmt.Errorf("%w: empty", token.ErrInvalid)
+	}
+	return tok, nil
+}
+
+// scriptedRace serves one session of the Mega Frog Race Realtime script
+// (fast rules) on 127.0.0.1, at /ws (Leapfrog) and /websocket (GameLift).
+func scriptedRace(t *testing.T) (base string, s *realtime.Session) {
+	t.Helper()
+	src, err := script.Load("../script/examples/megafrograce", "index.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	prog, err := script.NewProgram(src, script.Config{Args: []string{"--hop-duration-ms=40", "--hop-penalty-ms=5", "--countdown-ms=30"}, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := prog.Realtime(realtime.Config{GameServer: "gs-1", TickRate: 100, Logger: logger})
+	srv, err := realtime.NewServer(rc, idAuth{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	game, err := prog.NewGame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = realtime.NewSession("s1", rc, game)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetSession(s)
+	mux := http.NewServeMux()
+	mux.Handle("/ws", srv)
+	mux.Handle(Path, srv.Handler(NewCodec))
+	hs := httptest.NewServer(mux)
+	ctx, cancel := context.WithCancel(context.Background())
+	go s.Run(ctx)
+	t.Cleanup(func() {
+		cancel()
+		<-s.Done()
+		srv.Drain()
+		hs.Close()
+	})
+	return "ws" + strings.TrimPrefix(hs.URL, "http"), s
+}
+
+// TestMixedProtocolsPlayOneRace: a GameLift Realtime client and a Leapfrog
+// client share a session of the scripted Mega Frog Race: they see each
+// other arrive, relay messages both ways, use groups and pings, and race to
+// the end (the Realtime client's hops go as fast messages).
+func TestMixedProtocolsPlayOneRace(t *testing.T) {
+	base, s := scriptedRace(t)
+	alice := dialRealtime(t, base+Path, "alice")
+	bob, err := client.Dial(t.Context(), base+"/ws", "bob", client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bob.Close() })
+	bobPeer := nextEvent[client.Welcome](t, bob).PeerId
+
+	if p := alice.until(isOp(OpPlayerConnect)); p.Sender != bobPeer {
+		t.Errorf("player connect names peer %d, want bob's %d", p.Sender, bobPeer)
+	}
+	alice.send(&gameliftv1.Packet{OpCode: OpPing, Command: &gameliftv1.Packet_Ping{Ping: &gameliftv1.PingCommand{}}})
+	alice.until(isOp(OpPingResult))
+	alice.send(&gameliftv1.Packet{OpCode: OpJoinGroup, Command: &gameliftv1.Packet_JoinGroup{JoinGroup: &gameliftv1.JoinGroup{Group: 5}}})
+	if u := alice.until(isOp(OpGroupMembershipUpdate)).GetGroupMembershipUpdate(); u.Group != 5 || len(u.Players) != 1 || u.Players[0] != alice.peer {
+		t.Errorf("membership update %v, want group 5 with alice", u)
+	}
+
+	alice.message(50, []byte("hello everyone"), 0, AllPlayersGroup, false)
+	if m := nextEvent[client.GameMessage](t, bob); m.OpCode != 50 || m.Sender != alice.peer || string(m.Payload) != "hello everyone" {
+		t.Errorf("bob got %v", m.GameMessage)
+	}
+	if err := bob.SendGameMessage(51, []byte("hi alice")); err != nil { // to the server: the script ignores it
+		t.Fatal(err)
+	}
+
+	// The race: both ready, first hop at the start, a hop on each landing.
+	alice.message(int32(racev1.OpCode_OP_CODE_SCENE_READY), nil, ServerPeer, 0, true)
+	done := make(chan error, 1)
+	go func() {
+		_, err := clienttest.HopToTheEnd(bob, "bob", true, 20*time.Second)
+		done <- err
+	}()
+	aliceResult := aliceRaces(t, alice)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if aliceResult.Reason != racev1.RaceResult_REASON_FINISH || aliceResult.WinnerPlayerId == "" {
+		t.Errorf("result %v", aliceResult)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session did not end after the race")
+	}
+}
+
+// aliceRaces plays the race as the GameLift client.
+func aliceRaces(t *testing.T, c *rtClient) *racev1.RaceResult {
+	t.Helper()
+	hop := func() { c.message(int32(racev1.OpCode_OP_CODE_HOP), nil, ServerPeer, 0, false) }
+	for {
+		p := c.until(func(p *gameliftv1.Packet) bool { return p.OpCode >= 100 })
+		switch racev1.OpCode(p.OpCode) {
+		case racev1.OpCode_OP_CODE_ASSIGN_PLAYER:
+			var a racev1.AssignPlayer
+			if err := proto.Unmarshal(p.Payload, &a); err != nil || a.PlayerId != "alice" || a.PeerId != c.peer {
+				t.Fatalf("assign player %v (%v)", &a, err)
+			}
+		case racev1.OpCode_OP_CODE_COUNTDOWN:
+			var cd racev1.Countdown
+			if err := proto.Unmarshal(p.Payload, &cd); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Until(time.UnixMilli(cd.StartAtMs)) + 10*time.Millisecond) // a player waiting for "go"
+			hop()
+		case racev1.OpCode_OP_CODE_FROG_MOVED:
+			var m racev1.FrogMoved
+			if err := proto.Unmarshal(p.Payload, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Frog.PlayerId == "alice" && m.Cause == racev1.FrogMoved_CAUSE_LANDED && m.Frog.FinishedAtMs == 0 {
+				hop()
+			}
+		case racev1.OpCode_OP_CODE_RACE_RESULT:
+			var r racev1.RaceResult
+			if err := proto.Unmarshal(p.Payload, &r); err != nil {
+				t.Fatal(err)
+			}
+			return &r
+		}
+	}
+}
+
+func nextEvent[E client.Event](t *testing.T, c *client.Conn) E {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-c.Events():
+			if e, ok := ev.(E); ok {
+				return e
+			}
+			if cl, ok := ev.(client.Closed); ok {
+				t.Fatalf("closed: %d %s", cl.Code, cl.Text)
+			}
+		case <-timeout:
+			var zero E
+			t.Fatalf("no %T", zero)
+		}
+	}
+}
+
+// TestLoginRefused: a login the server refuses is a failed LoginResult.
+func TestLoginRefused(t *testing.T) {
+	base, _ := scriptedRace(t)
+	c := dialRealtimeRaw(t, base+Path)
+	c.send(&gameliftv1.Packet{OpCode: OpLogin, Command: &gameliftv1.Packet_Login{Login: &gameliftv1.LoginCommand{}}})
+	p := c.until(isOp(OpLoginResult))
+	if p.GetLoginResult().GetSuccess() {
+		t.Fatalf("login without a player session id succeeded: %v", p)
+	}
+	if _, err := c.read(); !errors.Is(err, errClosed) || !strings.Contains(err.Error(), "4001") {
+		t.Errorf("after the refusal: %v, want close 4001", err)
+	}
+}

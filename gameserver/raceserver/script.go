@@ -1,0 +1,84 @@
+package raceserver
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/script"
+)
+
+// Games the race server can run.
+const (
+	GameRace   = "race"   // Mega Frog Race in Go (gameserver/race)
+	GameScript = "script" // a GameLift Realtime script (gameserver/script)
+)
+
+// ScriptOptions select the game and, for GameScript, the script to run.
+type ScriptOptions struct {
+	Game           string
+	Dir            string
+	LaunchPath     string
+	Args           string
+	CallbackBudget time.Duration
+	MemoryLimitMiB int
+}
+
+// DefaultScriptOptions run the Go race.
+func DefaultScriptOptions() ScriptOptions {
+	return ScriptOptions{Game: GameRace, LaunchPath: "index.js", CallbackBudget: time.Second, MemoryLimitMiB: 256}
+}
+
+// RegisterFlags adds the game selection flags to fs.
+func (s *ScriptOptions) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&s.Game, "game", s.Game, "game to run: race (Mega Frog Race in Go) or script (a GameLift Realtime script)")
+	fs.StringVar(&s.Dir, "script-dir", s.Dir, "game=script: folder (or .zip file) holding the Realtime script's files")
+	fs.StringVar(&s.LaunchPath, "launch-path", s.LaunchPath, "game=script: the launch file, relative to script-dir, that exports ssExports")
+	fs.StringVar(&s.Args, "script-args", s.Args, "game=script: space-separated arguments passed to onProcessStarted")
+	fs.DurationVar(&s.CallbackBudget, "script-callback-budget", s.CallbackBudget, "game=script: longest a script callback may run before its session is ended")
+	fs.IntVar(&s.MemoryLimitMiB, "script-memory-limit-mib", s.MemoryLimitMiB, "game=script: live heap (MiB) past which the running session is ended; 0 for none")
+}
+
+// Validate reports bad game selection values.
+func (s ScriptOptions) Validate() error {
+	switch s.Game {
+	case GameRace:
+		return nil
+	case GameScript:
+	default:
+		return fmt.Errorf("game %q: want %s or %s", s.Game, GameRace, GameScript)
+	}
+	var errs []error
+	if s.Dir == "" || s.LaunchPath == "" {
+		errs = append(errs, errors.New("game=script needs script-dir and launch-path"))
+	}
+	if s.CallbackBudget <= 0 || s.MemoryLimitMiB < 0 {
+		errs = append(errs, errors.New("script-callback-budget must be positive and script-memory-limit-mib not negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Program loads and checks the script (nil for the Go race). A script that
+// cannot load or refuses to start stops the server before it is Ready.
+func (s ScriptOptions) Program(logger *slog.Logger) (*script.Program, error) {
+	if s.Game != GameScript {
+		return nil, nil
+	}
+	src, err := script.Load(s.Dir, s.LaunchPath)
+	if err != nil {
+		return nil, err
+	}
+	p, err := script.NewProgram(src, script.Config{
+		Args:           strings.Fields(s.Args),
+		CallbackBudget: s.CallbackBudget,
+		MemoryLimit:    uint64(s.MemoryLimitMiB) << 20,
+		Logger:         logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("script %s: %w", s.LaunchPath, err)
+	}
+	return p, nil
+}

@@ -1,0 +1,273 @@
+package script
+
+import (
+	"fmt"
+	"log/slog"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/race"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// The figures of the README: what running Mega Frog Race as a Realtime
+// script costs next to the Go race, on the same session machinery (the
+// in-memory harness: no network, which costs both the same).
+
+var benchStart = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+
+// benchGames are the two implementations of the race; finishLine far away
+// keeps a race running for as long as a benchmark needs; sendQueue 0 is the
+// default outbound queue.
+func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func() (realtime.Game, realtime.Config) {
+	src, err := Load(megaFrogRace, "index.js")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A generous budget: on a loaded machine a preempted callback must not end the benchmark's race.
+	prog, err := NewProgram(src, Config{
+		Args: []string{fmt.Sprintf("--finish-line=%g", finishLine)}, CallbackBudget: time.Minute, Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules := race.DefaultRules()
+	rules.FinishLine = finishLine
+	return map[string]func() (realtime.Game, realtime.Config){
+		"go": func() (realtime.Game, realtime.Config) {
+			g, err := race.NewGame(rules, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return g, realtime.Config{MaxPlayers: 2, SendQueue: sendQueue, Logger: slog.New(slog.DiscardHandler)}
+		},
+		"script": func() (realtime.Game, realtime.Config) {
+			g, err := prog.NewGame()
+			if err != nil {
+				b.Fatal(err)
+			}
+			return g, prog.Realtime(realtime.Config{SendQueue: sendQueue, Logger: slog.New(slog.DiscardHandler)})
+		},
+	}
+}
+
+// startedRace is a race with two players past the countdown.
+func startedRace(b *testing.B, newGame func() (realtime.Game, realtime.Config)) (*realtime.Harness, *realtime.TestClient, *realtime.TestClient) {
+	g, cfg := newGame()
+	h, err := realtime.NewHarness(cfg, g, benchStart)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := h.Connect("a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	y, err := h.Connect("b")
+	if err != nil {
+		b.Fatal(err)
+	}
+	x.Send(race.OpSceneReady, nil)
+	y.Send(race.OpSceneReady, nil)
+	h.Advance(3 * time.Second)
+	x.Discard()
+	y.Discard()
+	return h, x, y
+}
+
+// BenchmarkHopBroadcast: a hop press (a penalty, so the hop never lands)
+// turned into a FrogMoved queued for both players.
+func BenchmarkHopBroadcast(b *testing.B) {
+	for name, newGame := range benchGames(b, 1, 1<<16) {
+		b.Run(name, func(b *testing.B) {
+			h, x, y := startedRace(b, newGame)
+			x.Send(race.OpHop, nil)
+			b.ReportAllocs()
+			cpu := startCPU()
+			for i := 0; b.Loop(); i++ {
+				x.Send(race.OpHop, nil)
+				if i%1024 == 0 {
+					x.Discard()
+					y.Discard()
+				}
+			}
+			cpu.report(b)
+			if ended, outcome := h.Ended(); ended {
+				b.Fatalf("race ended: %s", outcome)
+			}
+		})
+	}
+}
+
+// BenchmarkRaceSecond is one second of a race at 1 hop press per second per
+// player: ten ticks and two presses (hops, penalties and landings as they
+// come). Sessions per core = 1 s / this.
+func BenchmarkRaceSecond(b *testing.B) {
+	for name, newGame := range benchGames(b, 1e6, 1<<16) {
+		b.Run(name, func(b *testing.B) {
+			h, x, y := startedRace(b, newGame)
+			b.ReportAllocs()
+			cpu := startCPU()
+			for i := 0; b.Loop(); i++ {
+				for tick := range 10 {
+					h.Advance(100 * time.Millisecond)
+					switch tick {
+					case 2:
+						x.Send(race.OpHop, nil)
+					case 7:
+						y.Send(race.OpHop, nil)
+					}
+				}
+				x.Discard()
+				y.Discard()
+			}
+			cpu.report(b)
+			if ended, outcome := h.Ended(); ended {
+				b.Fatalf("race ended: %s", outcome)
+			}
+		})
+	}
+}
+
+// BenchmarkSessionMemory reports the heap a race session holds with both
+// players in and the race on (bytes/session), from 100 live sessions.
+func BenchmarkSessionMemory(b *testing.B) {
+	const sessions = 100
+	for name, newGame := range benchGames(b, 1e6, 0) {
+		b.Run(name, func(b *testing.B) {
+			var perSession float64
+			for b.Loop() {
+				keep := make([]*realtime.Harness, 0, sessions)
+				before := liveHeap()
+				for range sessions {
+					h, x, _ := startedRace(b, newGame)
+					x.Send(race.OpHop, nil)
+					keep = append(keep, h)
+				}
+				perSession = float64(liveHeap()-before) / sessions
+				runtime.KeepAlive(keep)
+			}
+			b.ReportMetric(perSession, "bytes/session")
+		})
+	}
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkCallback is the bare cost of one message through a script
+// callback that does nothing: building the gameMessage, the time budget,
+// the call.
+func BenchmarkCallback(b *testing.B) {
+	src, err := NewSource(map[string][]byte{"index.js": []byte(
+		"exports.ssExports = { init: function () {}, onMessage: function (m) {} };")}, "index.js")
+	if err != nil {
+		b.Fatal(err)
+	}
+	prog, err := NewProgram(src, Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := prog.NewGame()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := realtime.NewHarness(prog.Realtime(realtime.Config{}), g, benchStart)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, err := h.Connect("a")
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := []byte("hop")
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		x.Send(7, payload)
+	}
+	cpu.report(b)
+}
+
+// cpuClock measures the process's CPU time (user and system, GC included)
+// over a benchmark: on a shared, loaded machine wall time per op says more
+// about the neighbours than about the code.
+type cpuClock time.Duration
+
+func startCPU() cpuClock { return cpuClock(processCPU()) }
+
+func (c cpuClock) report(b *testing.B) {
+	b.ReportMetric(float64(processCPU()-time.Duration(c))/float64(b.N), "cpu-ns/op")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRaceSecondOverWebSockets is BenchmarkRaceSecond through the real
+// transport: a session behind the WebSocket server on 127.0.0.1 and two
+// loopback clients that press hop and read every frame. Its CPU per op
+// (server and both clients) is what one race-second costs a process.
+func BenchmarkRaceSecondOverWebSockets(b *testing.B) {
+	for name, newGame := range benchGames(b, 1e6, 0) {
+		b.Run(name, func(b *testing.B) {
+			game, rc := newGame()
+			clock := &testClock{now: benchStart}
+			rc.GameServer, rc.Clock = "gs-1", clock
+			r := startRig(b, game, rc, clock, &syncBuffer{})
+			x := r.join("a")
+			y := r.join("b")
+			x.message(race.OpSceneReady, "", -1, 0)
+			y.message(race.OpSceneReady, "", -1, 0)
+			x.game(race.OpCountdown)
+			y.game(race.OpCountdown)
+			r.advance(3 * time.Second)
+			press := func(p *peer, lane int32) {
+				p.message(race.OpHop, "", -1, 0)
+				for _, q := range []*peer{x, y} {
+					q.frame(func(f *realtimev1.ServerFrame) bool { return pressed(f, lane) })
+				}
+			}
+			b.ReportAllocs()
+			cpu := startCPU()
+			for b.Loop() {
+				for tick := range 10 {
+					r.advance(100 * time.Millisecond)
+					switch tick {
+					case 2:
+						press(x, 0)
+					case 7:
+						press(y, 1)
+					}
+				}
+			}
+			cpu.report(b)
+		})
+	}
+}
+
+// pressed matches the FrogMoved a hop press causes (a hop or a penalty) for lane.
+func pressed(f *realtimev1.ServerFrame, lane int32) bool {
+	m := f.GetMessage()
+	if m.GetOpCode() != race.OpFrogMoved {
+		return false
+	}
+	var fm racev1.FrogMoved
+	if proto.Unmarshal(m.Payload, &fm) != nil {
+		return false
+	}
+	return fm.Frog.GetLane() == lane && fm.Cause != racev1.FrogMoved_CAUSE_LANDED
+}

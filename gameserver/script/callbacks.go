@@ -1,0 +1,146 @@
+package script
+
+import (
+	"errors"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// errRejected is the reason a player gets when onPlayerConnect returns false.
+var errRejected = errors.New("rejected by the game script")
+
+// OnStart binds the runtime to its session and calls onStartGameSession.
+func (g *Game) OnStart(s *realtime.Session) {
+	g.sess = s
+	g.log = g.log.With("session", s.ID())
+	g.lastHealth = s.Now()
+	g.startTimers()
+	gs := g.rt.NewObject()
+	cfg := s.Config()
+	must(gs.Set("gameSessionId", s.ID()))
+	must(gs.Set("name", s.ID()))
+	must(gs.Set("maximumPlayerSessionCount", cfg.MaxPlayers))
+	must(gs.Set("fleetId", cfg.GameServer))
+	must(gs.Set("gameProperties", g.rt.NewArray()))
+	must(gs.Set("gameSessionData", ""))
+	g.call("onStartGameSession", g.cb.onStartGameSession, gs)
+	g.checkMemory()
+}
+
+// OnPlayerConnect asks onPlayerConnect; false rejects the player.
+func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
+	msg := g.rt.NewObject()
+	must(msg.Set("peerId", p.PeerID()))
+	must(msg.Set("playerSessionId", p.PlayerID()))
+	must(msg.Set("playerId", p.PlayerID()))
+	must(msg.Set("payload", ""))
+	v, ok := g.call("onPlayerConnect", g.cb.onPlayerConnect, msg)
+	if !ok || isFalse(v) {
+		return errRejected
+	}
+	return nil
+}
+
+// OnPlayerAccepted calls onPlayerAccepted, on the first join and on each
+// reconnect (player.reconnects > 0).
+func (g *Game) OnPlayerAccepted(_ *realtime.Session, p *realtime.Player) {
+	obj := g.players[p.PeerID()]
+	if obj == nil {
+		obj = g.playerObject(p)
+		g.players[p.PeerID()] = obj
+	}
+	must(obj.Set("reconnects", p.Reconnects()))
+	g.call("onPlayerAccepted", g.cb.onPlayerAccepted, obj)
+}
+
+// OnPlayerDisconnect calls onPlayerDisconnect(peerId). The player keeps its
+// place and may reconnect, as in any Leapfrog game; it is out of
+// getPlayers() while away.
+func (g *Game) OnPlayerDisconnect(_ *realtime.Session, p *realtime.Player) {
+	g.call("onPlayerDisconnect", g.cb.onPlayerDisconnect, g.rt.ToValue(p.PeerID()))
+}
+
+// OnMessage hands a message for the server to onMessage. Every op code is
+// the script's: there is no unknown op code.
+func (g *Game) OnMessage(_ *realtime.Session, p *realtime.Player, m realtime.Message) error {
+	if g.cb.onMessage == nil {
+		return nil
+	}
+	g.call("onMessage", g.cb.onMessage, g.message(m.OpCode, p.PeerID(), m.Payload, true, ServerID, 0))
+	return nil
+}
+
+// OnTick runs onHealthCheck at its period and enforces the memory limit.
+// Timers fire through the session (After), not here.
+func (g *Game) OnTick(s *realtime.Session, now time.Time) {
+	if g.stopped {
+		return
+	}
+	if g.cb.onHealthCheck != nil && now.Sub(g.lastHealth) >= g.prog.cfg.HealthCheckPeriod {
+		g.lastHealth = now
+		if v, ok := g.call("onHealthCheck", g.cb.onHealthCheck); ok && isFalse(v) {
+			g.log.Warn("onHealthCheck returned false: ending the session so the server is replaced")
+			g.stopped = true
+			g.timers.clear(s)
+			s.End(OutcomeUnhealthy)
+			return
+		}
+	}
+	g.checkMemory()
+}
+
+func (g *Game) checkMemory() {
+	if g.stopped || g.prog.cfg.MemoryLimit == 0 || g.sess == nil {
+		return
+	}
+	now := g.sess.Now()
+	if now.Sub(g.lastMemoryCheck) < time.Second {
+		return
+	}
+	g.lastMemoryCheck = now
+	if live, over := overMemoryLimit(g.prog.cfg.MemoryLimit); over {
+		g.stopped = true
+		g.timers.clear(g.sess)
+		g.log.Error("script failed; ending its session", "err", ErrMemoryLimit, "live_bytes", live, "limit_bytes", g.prog.cfg.MemoryLimit)
+		g.sess.End(OutcomeScriptError)
+	}
+}
+
+// OnEnd calls onProcessTerminate unless the script already failed or exited.
+func (g *Game) OnEnd(s *realtime.Session) {
+	g.call("onProcessTerminate", g.cb.onProcessTerminate)
+	g.stopped = true
+	g.timers.clear(s)
+}
+
+// AllowRelay asks onSendToPlayer or onSendToGroup about a message a player
+// addressed to a peer or a group; false drops it.
+func (g *Game) AllowRelay(_ *realtime.Session, from *realtime.Player, m realtime.Message) bool {
+	fn, name := g.cb.onSendToGroup, "onSendToGroup"
+	if m.TargetPeer > 0 {
+		fn, name = g.cb.onSendToPlayer, "onSendToPlayer"
+	}
+	if fn == nil {
+		return !g.stopped
+	}
+	v, ok := g.call(name, fn, g.message(m.OpCode, from.PeerID(), m.Payload, true, m.TargetPeer, m.TargetGroup))
+	return ok && !isFalse(v)
+}
+
+// AllowJoinGroup asks onPlayerJoinGroup(groupId, peerId).
+func (g *Game) AllowJoinGroup(_ *realtime.Session, p *realtime.Player, group int32) bool {
+	return g.allowGroup("onPlayerJoinGroup", g.cb.onPlayerJoinGroup, p, group)
+}
+
+// AllowLeaveGroup asks onPlayerLeaveGroup(groupId, peerId).
+func (g *Game) AllowLeaveGroup(_ *realtime.Session, p *realtime.Player, group int32) bool {
+	return g.allowGroup("onPlayerLeaveGroup", g.cb.onPlayerLeaveGroup, p, group)
+}
+
+func (g *Game) allowGroup(name string, fn goja.Callable, p *realtime.Player, group int32) bool {
+	v, ok := g.call(name, fn, g.rt.ToValue(group), g.rt.ToValue(p.PeerID()))
+	return ok && !isFalse(v)
+}

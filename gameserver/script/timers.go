@@ -1,0 +1,120 @@
+package script
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// Timers run on the session's loop (realtime.Session.After), so they fire
+// at the session's tick resolution, in order, never concurrently with a
+// callback. Timers set before the session starts (in init) are scheduled
+// when it starts.
+
+type jsTimer struct {
+	id     int64
+	fn     goja.Callable
+	args   []goja.Value
+	delay  time.Duration
+	repeat bool
+	handle int // the session timer's id; 0 while not scheduled
+}
+
+type timers struct {
+	byID map[int64]*jsTimer
+	next int64
+}
+
+func (t *timers) clear(s *realtime.Session) {
+	for id, tm := range t.byID {
+		if s != nil && tm.handle != 0 {
+			s.CancelTimer(tm.handle)
+		}
+		delete(t.byID, id)
+	}
+}
+
+func (g *Game) installTimers() {
+	rt := g.rt
+	set := func(repeat, immediate bool) func(goja.FunctionCall) goja.Value {
+		return func(call goja.FunctionCall) goja.Value {
+			fn, ok := goja.AssertFunction(call.Argument(0))
+			if !ok {
+				panic(rt.NewTypeError("the callback must be a function"))
+			}
+			var delay time.Duration
+			args := call.Arguments
+			if !immediate {
+				if ms := call.Argument(1).ToFloat(); ms > 0 {
+					delay = time.Duration(ms * float64(time.Millisecond))
+				}
+				if len(args) > 2 {
+					args = args[2:]
+				} else {
+					args = nil
+				}
+			} else if len(args) > 1 {
+				args = args[1:]
+			} else {
+				args = nil
+			}
+			if len(g.timers.byID) >= g.prog.cfg.MaxTimers {
+				panic(rt.NewGoError(fmt.Errorf("%w: %d", ErrTooManyTimers, g.prog.cfg.MaxTimers)))
+			}
+			g.timers.next++
+			t := &jsTimer{id: g.timers.next, fn: fn, args: args, delay: delay, repeat: repeat}
+			g.timers.byID[t.id] = t
+			g.schedule(t)
+			return rt.ToValue(t.id)
+		}
+	}
+	clear := func(call goja.FunctionCall) goja.Value {
+		id := call.Argument(0).ToInteger()
+		if t := g.timers.byID[id]; t != nil {
+			if t.handle != 0 && g.sess != nil {
+				g.sess.CancelTimer(t.handle)
+			}
+			delete(g.timers.byID, id)
+		}
+		return goja.Undefined()
+	}
+	must(rt.Set("setTimeout", set(false, false)))
+	must(rt.Set("setInterval", set(true, false)))
+	must(rt.Set("setImmediate", set(false, true)))
+	must(rt.Set("clearTimeout", clear))
+	must(rt.Set("clearInterval", clear))
+	must(rt.Set("clearImmediate", clear))
+}
+
+// schedule puts t on the session's loop; before the session exists it
+// waits for startTimers.
+func (g *Game) schedule(t *jsTimer) {
+	if g.sess == nil {
+		return
+	}
+	t.handle = g.sess.After(t.delay, func() { g.fire(t) })
+}
+
+func (g *Game) startTimers() {
+	ids := slices.Sorted(maps.Keys(g.timers.byID))
+	for _, id := range ids {
+		g.schedule(g.timers.byID[id])
+	}
+}
+
+func (g *Game) fire(t *jsTimer) {
+	if g.timers.byID[t.id] != t {
+		return // cleared
+	}
+	if t.repeat {
+		g.schedule(t)
+	} else {
+		delete(g.timers.byID, t.id)
+	}
+	g.call("timer", t.fn, t.args...)
+}
