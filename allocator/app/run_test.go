@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -195,6 +196,7 @@ func fakeKubernetes(t *testing.T, namespace string) (*rest.Config, *atomic.Int32
 		gsa.Status = agones.GameServerAllocationStatus{
 			State: agones.StateAllocated, GameServerName: "leapfrog-race-abc", Address: "10.1.2.3",
 			Ports: []agones.GameServerPort{{Name: "default", Port: 7042}},
+			Lists: map[string]agones.ListStatus{agones.PlayersList: {Capacity: 2, Values: gsa.Spec.Lists[agones.PlayersList].AddValues}},
 		}
 		writeJSON(w, 201, &gsa)
 	})
@@ -256,6 +258,13 @@ func TestValidate(t *testing.T) {
 		{"zero match rate", func(c *Config) { c.MatchRate = 0 }, false},
 		{"zero guest burst", func(c *Config) { c.GuestBurst = 0 }, false},
 		{"bad log level", func(c *Config) { c.LogLevel = "chatty" }, false},
+		{"negative guest ttl", func(c *Config) { c.GuestTTL = -time.Hour }, false},
+		{"negative place hold", func(c *Config) { c.PlaceHold = -time.Second }, false},
+		{"zero places per IP", func(c *Config) { c.MaxPlacesPerIP = 0 }, false},
+		{"negative places per IP", func(c *Config) { c.MaxPlacesPerIP = -1 }, false},
+		{"negative conns per IP", func(c *Config) { c.MaxConnsPerIP = -5 }, false},
+		{"per-IP conns above the total", func(c *Config) { c.MaxConnsPerIP, c.MaxConns = 10, 5 }, false},
+		{"negative guest rate", func(c *Config) { c.GuestRate = -1 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
