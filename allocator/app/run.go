@@ -57,6 +57,8 @@ type Deps struct {
 	RESTConfig *rest.Config
 	// Ready is called once the API is being served (tests wait on it).
 	Ready func(addr net.Addr)
+	// Now is the clock of /readyz's cache in Agones mode (default time.Now).
+	Now func() time.Time
 }
 
 // Run serves the allocator until ctx ends.
@@ -189,7 +191,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	probe, err := apiProbe(restCfg)
+	probe, err := apiProbe(restCfg, deps.Now)
 	if err != nil {
 		return err
 	}
@@ -206,7 +208,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 // apiProbe checks that the allocation API is served, with the allocator's
 // own credentials: discovery of allocation.agones.dev/v1 goes through the
 // kube-apiserver to the Agones extensions, which serve the allocations.
-func apiProbe(restCfg *rest.Config) (*agones.APIProbe, error) {
+func apiProbe(restCfg *rest.Config, now func() time.Time) (*agones.APIProbe, error) {
 	dc, err := discovery.NewDiscoveryClientForConfig(restCfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes discovery client: %w", err)
@@ -214,7 +216,7 @@ func apiProbe(restCfg *rest.Config) (*agones.APIProbe, error) {
 	path := "/apis/" + agones.GroupVersion.String()
 	return agones.NewAPIProbe(func(ctx context.Context) error {
 		return dc.RESTClient().Get().AbsPath(path).Do(ctx).Error()
-	}, readyCacheTTL, readyTimeout, nil)
+	}, readyCacheTTL, readyTimeout, now)
 }
 
 // serverFactory builds the API server for a backend; ready, if set, is what

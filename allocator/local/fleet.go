@@ -158,6 +158,9 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		f.Close()
 		return nil, err
 	}
+	f.mu.Lock()
+	f.lastCheck, f.awake = cfg.Now(), cfg.Now() // a pause before the first tick counts as one
+	f.mu.Unlock()
 	f.wg.Add(1)
 	go f.syncLoop()
 	f.log.Info("local fleet up", "buffer", cfg.BufferSize, "min", cfg.MinReplicas, "max", cfg.MaxReplicas, "host", cfg.Host)
@@ -389,11 +392,9 @@ func (f *Fleet) follow(ctx context.Context, s *server) {
 func (f *Fleet) checkHealth(now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.lastCheck.IsZero() || now.Sub(f.lastCheck) > 2*f.cfg.SyncInterval {
-		if !f.lastCheck.IsZero() {
-			f.log.Warn("local fleet resumed after a pause: health silence during the pause is not held against race servers",
-				"paused_for", now.Sub(f.lastCheck).Round(time.Millisecond))
-		}
+	if now.Sub(f.lastCheck) > 2*f.cfg.SyncInterval {
+		f.log.Warn("local fleet resumed after a pause: health silence during the pause is not held against race servers",
+			"paused_for", now.Sub(f.lastCheck).Round(time.Millisecond))
 		f.awake = now
 	}
 	f.lastCheck = now

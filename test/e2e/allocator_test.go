@@ -35,11 +35,11 @@ const (
 )
 
 // fastRules make a race last about a second: five hops of 200 ms after a
-// 200 ms countdown, on a 50 Hz tick. The guest limit is raised because every
-// guest of the suite comes from 127.0.0.1.
+// 200 ms countdown, on a 50 Hz tick. The guest and place limits are raised
+// because every player of the suite comes from 127.0.0.1.
 var fastRules = []string{
 	"--hop-duration", "200ms", "--hop-penalty", "20ms", "--countdown", "200ms", "--tick-rate", "50",
-	"--guest-rate", "100", "--guest-burst", "100",
+	"--guest-rate", "100", "--guest-burst", "100", "--max-places-per-ip", "10000",
 }
 
 // loopback is an HTTP client that never goes through a proxy.
