@@ -230,17 +230,10 @@ func (r *racer) run(ctx context.Context, done func() bool) error {
 // until the server has closed every connection after the result.
 func race(t *testing.T, players ...player) []outcome {
 	t.Helper()
-	return raceOn(t, false, players...)
-}
-
-// raceOn is race for players whose race may have started already (then
-// started is true: the countdown went by before these racers looked).
-func raceOn(t *testing.T, started bool, players ...player) []outcome {
-	t.Helper()
 	racers := make([]*racer, len(players))
 	g, ctx := errgroup.WithContext(t.Context())
 	for i, p := range players {
-		r := &racer{player: p, started: started}
+		r := &racer{player: p}
 		racers[i] = r
 		g.Go(func() error {
 			return r.run(ctx, func() bool { return r.result != nil && r.closed != nil })
