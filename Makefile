@@ -11,16 +11,18 @@ PROTO_DIR := gameserver/proto
 PROTO_FILES := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
 GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 FUZZTIME ?= 10s
+# Where make run serves; another port while something else holds 8080 (the real-Agones rig does).
+LISTEN ?= 127.0.0.1:8080
 
 .DEFAULT_GOAL := help
 
 .PHONY: help
 help: ## Show this help.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run the allocator with a local fleet of race servers on 127.0.0.1:8080 (no Kubernetes).
-	go run ./allocator/cmd/allocator --backend=local --listen=127.0.0.1:8080
+run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes).
+	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN)
 
 .PHONY: build
 build: ## Build static binaries into bin/: race-server, allocator, bot.
@@ -85,3 +87,9 @@ deploy-check: ## Lint and render the Helm chart and validate it on a real kube-a
 
 .PHONY: ci
 ci: lint proto-check web-check test fuzz deploy-check ## Everything CI runs.
+
+.PHONY: agones-e2e
+agones-e2e: ## Real Agones v1.60 control plane here (needs AGONES_BIN): install the chart, run test/agones, tear down.
+	hack/agones-up.sh
+	LEAPFROG_REALAGONES=1 go test -count=1 -v -timeout 60m ./test/agones/ 2>&1 | tee /tmp/leapfrog-agones-e2e.log; \
+	status=$${PIPESTATUS[0]}; hack/agones-down.sh; exit $$status

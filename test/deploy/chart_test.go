@@ -130,6 +130,7 @@ func TestChartInvariants(t *testing.T) {
 			if want := fmt.Sprintf(":%d", toInt(t, gamePort["containerPort"])); raceArgs["listen"] != want {
 				t.Errorf("race server --listen=%q, want %q", raceArgs["listen"], want)
 			}
+			checkNoLivenessProbe(t, fleet)
 			if got := stringList(t, race["command"]); !slices.Equal(got, []string{"/race-server"}) {
 				t.Errorf("race server command %v", got)
 			}
@@ -621,4 +622,16 @@ func mountsKeys(c map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// checkNoLivenessProbe fails unless the Fleet's race server container has no
+// liveness probe of its own: Agones injects its /gshealthz probe, which makes
+// the sidecar count the race server's health pings, only into a container
+// without one.
+func checkNoLivenessProbe(t *testing.T, fleet *unstructured.Unstructured) {
+	t.Helper()
+	podSpec := nested(t, fleet.Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+	if probe, ok := containerOf(t, podSpec, "race-server")["livenessProbe"]; ok {
+		t.Errorf("Fleet %s: race server has liveness probe %v, which turns Agones health checking off", fleet.GetName(), probe)
+	}
 }

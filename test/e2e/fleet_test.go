@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 	"net/http"
 	"testing"
 	"time"
@@ -64,11 +65,11 @@ func TestSamePlayerAskingTwiceGetsOneSlot(t *testing.T) {
 	m, err := a.API.Match(t.Context(), a.guest(t).GuestToken, 0)
 	noCapacity(t, m, err)
 
-	players := []player{
-		join(t, again.WSURL, p.PlayerID, again.PlayerSessionToken),
-		join(t, mq.WSURL, q.PlayerID, mq.PlayerSessionToken),
+	players := []playtest.Player{
+		playtest.Join(t, again.WSURL, p.PlayerID, again.PlayerSessionToken),
+		playtest.Join(t, mq.WSURL, q.PlayerID, mq.PlayerSessionToken),
 	}
-	checkOneWinner(t, players, race(t, players...))
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 }
 
 func TestNoShowsPlaceGoesToTheNextPlayer(t *testing.T) {
@@ -81,7 +82,7 @@ func TestNoShowsPlaceGoesToTheNextPlayer(t *testing.T) {
 	if mb.GameServer != ma.GameServer {
 		t.Fatalf("B got %s, want the place next to A on %s", mb.GameServer, ma.GameServer)
 	}
-	pb := join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken)
+	pb := playtest.Join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken)
 
 	// C waits, as Retry-After says, until A's place is given back.
 	var mc client.Match
@@ -104,7 +105,7 @@ func TestNoShowsPlaceGoesToTheNextPlayer(t *testing.T) {
 	if mc.GameServer != ma.GameServer {
 		t.Fatalf("C got %s, want A's place on %s", mc.GameServer, ma.GameServer)
 	}
-	pc := join(t, mc.WSURL, gc.PlayerID, mc.PlayerSessionToken)
+	pc := playtest.Join(t, mc.WSURL, gc.PlayerID, mc.PlayerSessionToken)
 
 	s, err := a.scrape(t.Context())
 	if err != nil {
@@ -114,9 +115,9 @@ func TestNoShowsPlaceGoesToTheNextPlayer(t *testing.T) {
 		t.Error(err)
 	}
 	// A comes too late: both places are taken.
-	if got, want := refuse(t, ma.WSURL, ma.PlayerSessionToken), (refusal{realtimev1.Error_CODE_SESSION_FULL, 4004}); got != want {
-		t.Errorf("A refused with %s and close %d, want %s and close %d", got.code, got.close, want.code, want.close)
+	if got, want := playtest.Refuse(t, ma.WSURL, ma.PlayerSessionToken), (playtest.Refusal{Code: realtimev1.Error_CODE_SESSION_FULL, Close: 4004}); got != want {
+		t.Errorf("A refused with %s and close %d, want %s and close %d", got.Code, got.Close, want.Code, want.Close)
 	}
-	players := []player{pb, pc}
-	checkOneWinner(t, players, race(t, players...))
+	players := []playtest.Player{pb, pc}
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,23 +24,14 @@ func TestSIGTERMMidRaceLetsPlayersGo(t *testing.T) {
 	if ma.GameServer != mb.GameServer {
 		t.Fatalf("paired on %s and %s, want one game server", ma.GameServer, mb.GameServer)
 	}
-	players := []player{
-		join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken),
-		join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
+	players := []playtest.Player{
+		playtest.Join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken),
+		playtest.Join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
 	}
-	startRacing(t, players...)
+	playtest.StartRacing(t, players...)
 
 	a.signal(t, syscall.SIGTERM)
-	for _, p := range players {
-		lastErr, closed, err := awaitClose(t.Context(), p.conn)
-		if err != nil {
-			t.Fatalf("%s: %v", p.id, err)
-		}
-		if lastErr.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || closed.Code != websocket.CloseGoingAway {
-			t.Errorf("%s: got error %v and close %d (%q), want %s and close %d", p.id, lastErr, closed.Code, closed.Text,
-				realtimev1.Error_CODE_SHUTTING_DOWN, websocket.CloseGoingAway)
-		}
-	}
+	playtest.ExpectClosed(t, players, realtimev1.Error_CODE_SHUTTING_DOWN, websocket.CloseGoingAway)
 	// The allocator's grace is 10 s for HTTP requests plus 10 s for the race
 	// servers' drain; waitFor is longer than both together.
 	if code := a.wait(t, waitFor); code != 0 {

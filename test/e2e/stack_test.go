@@ -3,6 +3,7 @@ package e2e
 import (
 	"crypto/rand"
 	"errors"
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 	"net/http"
 	"testing"
 	"time"
@@ -25,18 +26,18 @@ func TestLocalStack(t *testing.T) {
 		if ma.GameServer != mb.GameServer || ma.WSURL != mb.WSURL {
 			t.Fatalf("paired on %s (%s) and %s (%s), want one game server", ma.GameServer, ma.WSURL, mb.GameServer, mb.WSURL)
 		}
-		players := []player{
-			join(t, ma.WSURL, ma.PlayerID, ma.PlayerSessionToken),
-			join(t, mb.WSURL, mb.PlayerID, mb.PlayerSessionToken),
+		players := []playtest.Player{
+			playtest.Join(t, ma.WSURL, ma.PlayerID, ma.PlayerSessionToken),
+			playtest.Join(t, mb.WSURL, mb.PlayerID, mb.PlayerSessionToken),
 		}
-		checkOneWinner(t, players, race(t, players...))
+		playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 	})
 
 	t.Run("bots finish their races", func(t *testing.T) {
 		sum, err := bot.Run(t.Context(), bot.Config{
 			Allocator: a.URL, Races: 2, Concurrency: 1,
 			HopDelay: 20 * time.Millisecond, HopJitter: 10 * time.Millisecond,
-			RaceTimeout: waitFor, HTTPClient: loopback, Dial: dialOptions, Seed: 1,
+			RaceTimeout: waitFor, HTTPClient: loopback, Dial: playtest.DialOptions, Seed: 1,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -119,25 +120,25 @@ func TestLocalStack(t *testing.T) {
 		tests := []struct {
 			name  string
 			token string
-			want  refusal
+			want  playtest.Refusal
 		}{
-			{"forged", forged, refusal{realtimev1.Error_CODE_BAD_TOKEN, 4001}},
-			{"expired", expired, refusal{realtimev1.Error_CODE_EXPIRED_TOKEN, 4002}},
-			{"for another game server", otherServer, refusal{realtimev1.Error_CODE_WRONG_SERVER, 4003}},
+			{"forged", forged, playtest.Refusal{Code: realtimev1.Error_CODE_BAD_TOKEN, Close: 4001}},
+			{"expired", expired, playtest.Refusal{Code: realtimev1.Error_CODE_EXPIRED_TOKEN, Close: 4002}},
+			{"for another game server", otherServer, playtest.Refusal{Code: realtimev1.Error_CODE_WRONG_SERVER, Close: 4003}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if got := refuse(t, m.WSURL, tt.token); got != tt.want {
-					t.Errorf("refused with %s and close %d, want %s and close %d", got.code, got.close, tt.want.code, tt.want.close)
+				if got := playtest.Refuse(t, m.WSURL, tt.token); got != tt.want {
+					t.Errorf("refused with %s and close %d, want %s and close %d", got.Code, got.Close, tt.want.Code, tt.want.Close)
 				}
 			})
 		}
 		// The genuine tokens still work, to the end of a race.
-		players := []player{
-			join(t, m.WSURL, m.Seats[0].PlayerID, m.Seats[0].PlayerSessionToken),
-			join(t, m.WSURL, m.Seats[1].PlayerID, m.Seats[1].PlayerSessionToken),
+		players := []playtest.Player{
+			playtest.Join(t, m.WSURL, m.Seats[0].PlayerID, m.Seats[0].PlayerSessionToken),
+			playtest.Join(t, m.WSURL, m.Seats[1].PlayerID, m.Seats[1].PlayerSessionToken),
 		}
-		checkOneWinner(t, players, race(t, players...))
+		playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 	})
 
 	t.Run("metrics show the races", func(t *testing.T) {

@@ -1,4 +1,7 @@
-package e2e
+// Package playtest plays races against a running allocator and race servers
+// for the end-to-end suites: players that join, race as fast as the rules
+// allow, and report what they saw.
+package playtest
 
 import (
 	"context"
@@ -16,6 +19,10 @@ import (
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 )
 
+// WaitFor bounds every wait: far above what any step takes on a loaded
+// machine.
+var WaitFor = 30 * time.Second
+
 const (
 	// pressEvery is how often a racer looks whether it may hop.
 	pressEvery = 20 * time.Millisecond
@@ -24,33 +31,33 @@ const (
 	repress = 150 * time.Millisecond
 )
 
-// dialOptions connect without a proxy (loopback only) and with room for
+// DialOptions connect without a proxy (loopback only) and with room for
 // every event of a race while a test is busy elsewhere.
-var dialOptions = client.DialOptions{
+var DialOptions = client.DialOptions{
 	Dialer:      &websocket.Dialer{HandshakeTimeout: 10 * time.Second},
 	EventBuffer: 256,
 }
 
-// player is a connected player.
-type player struct {
-	id   string
-	conn *client.Conn
+// Player is a connected player.
+type Player struct {
+	ID   string
+	Conn *client.Conn
 }
 
-// join connects with a player session token and waits for Welcome; the
+// Join connects with a player session token and waits for Welcome; the
 // connection is closed when the test ends.
-func join(t *testing.T, wsURL, playerID, tok string) player {
+func Join(t testing.TB, wsURL, playerID, tok string) Player {
 	t.Helper()
-	c, err := client.Dial(t.Context(), wsURL, tok, dialOptions)
+	c, err := client.Dial(t.Context(), wsURL, tok, DialOptions)
 	if err != nil {
 		t.Fatalf("%s: %v", playerID, err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+	ctx, cancel := context.WithTimeout(t.Context(), WaitFor)
 	defer cancel()
 	var lastErr *realtimev1.Error
 	for {
-		ev, err := nextEvent(ctx, c)
+		ev, err := NextEvent(ctx, c)
 		if err != nil {
 			t.Fatalf("%s: wait for welcome: %v", playerID, err)
 		}
@@ -59,7 +66,7 @@ func join(t *testing.T, wsURL, playerID, tok string) player {
 			if e.PlayerId != playerID {
 				t.Fatalf("welcomed as %q, want %q", e.PlayerId, playerID)
 			}
-			return player{id: playerID, conn: c}
+			return Player{ID: playerID, Conn: c}
 		case client.ServerError:
 			lastErr = e.Error
 		case client.Closed:
@@ -68,40 +75,40 @@ func join(t *testing.T, wsURL, playerID, tok string) player {
 	}
 }
 
-// refusal is how the server turned a connection down.
-type refusal struct {
-	code  realtimev1.Error_Code
-	close int
+// Refusal is how the server turned a connection down.
+type Refusal struct {
+	Code  realtimev1.Error_Code
+	Close int
 }
 
-// refuse connects with a player session token that the server must turn
+// Refuse connects with a player session token that the server must turn
 // down, and returns the last error frame's code and the close code.
-func refuse(t *testing.T, wsURL, tok string) refusal {
+func Refuse(t testing.TB, wsURL, tok string) Refusal {
 	t.Helper()
-	c, err := client.Dial(t.Context(), wsURL, tok, dialOptions)
+	c, err := client.Dial(t.Context(), wsURL, tok, DialOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	lastErr, closed, err := awaitClose(t.Context(), c)
+	lastErr, closed, err := AwaitClose(t.Context(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if lastErr == nil {
 		t.Fatalf("closed (%d %q) without an error frame", closed.Code, closed.Text)
 	}
-	return refusal{code: lastErr.Code, close: closed.Code}
+	return Refusal{Code: lastErr.Code, Close: closed.Code}
 }
 
-// awaitClose reads a connection until it closes; it returns the last error
+// AwaitClose reads a connection until it closes; it returns the last error
 // frame (nil if none) and the close. A Welcome is an error: the connection
 // was expected to be refused or ended by the server.
-func awaitClose(ctx context.Context, c *client.Conn) (*realtimev1.Error, client.Closed, error) {
-	ctx, cancel := context.WithTimeout(ctx, waitFor)
+func AwaitClose(ctx context.Context, c *client.Conn) (*realtimev1.Error, client.Closed, error) {
+	ctx, cancel := context.WithTimeout(ctx, WaitFor)
 	defer cancel()
 	var lastErr *realtimev1.Error
 	for {
-		ev, err := nextEvent(ctx, c)
+		ev, err := NextEvent(ctx, c)
 		if err != nil {
 			return lastErr, client.Closed{}, fmt.Errorf("wait for the server to close: %w", err)
 		}
@@ -116,7 +123,8 @@ func awaitClose(ctx context.Context, c *client.Conn) (*realtimev1.Error, client.
 	}
 }
 
-func nextEvent(ctx context.Context, c *client.Conn) (client.Event, error) {
+// NextEvent waits for the next event of c or the end of ctx.
+func NextEvent(ctx context.Context, c *client.Conn) (client.Event, error) {
 	select {
 	case ev, ok := <-c.Events():
 		if !ok {
@@ -128,18 +136,18 @@ func nextEvent(ctx context.Context, c *client.Conn) (client.Event, error) {
 	}
 }
 
-// outcome is what one player saw of a race.
-type outcome struct {
-	result  *racev1.RaceResult
-	lastErr *realtimev1.Error
-	closed  *client.Closed
+// Outcome is what one player saw of a race.
+type Outcome struct {
+	Result  *racev1.RaceResult
+	LastErr *realtimev1.Error
+	Closed  *client.Closed
 }
 
 // racer drives one frog: it hops whenever the frog stands still and the race
 // is on, as fast as the rules allow.
 type racer struct {
-	player
-	outcome
+	Player
+	Outcome
 	started  bool      // a countdown was seen: presses may count
 	hopEnd   time.Time // when the current hop lands; zero when standing
 	pressed  time.Time // the last press the server has not answered; zero when none
@@ -158,7 +166,7 @@ func (r *racer) observe(ev client.Event) {
 		}
 	case client.FrogMoved:
 		f := e.Frog
-		if f.GetPlayerId() != r.id {
+		if f.GetPlayerId() != r.ID {
 			return
 		}
 		r.pressed = time.Time{}
@@ -173,24 +181,24 @@ func (r *racer) observe(ev client.Event) {
 		}
 		r.finished = f.FinishedAtMs != 0
 	case client.RaceResult:
-		r.result = e.RaceResult
+		r.Result = e.RaceResult
 	case client.ServerError:
-		r.lastErr = e.Error
+		r.LastErr = e.Error
 	case client.Closed:
-		r.closed = &e
+		r.Closed = &e
 	}
 }
 
 // press hops if the frog may. Every process of the suite runs on this
 // machine, so the server's timestamps are on the local clock.
 func (r *racer) press(now time.Time) {
-	if !r.started || r.finished || r.result != nil || now.Before(r.hopEnd) {
+	if !r.started || r.finished || r.Result != nil || now.Before(r.hopEnd) {
 		return
 	}
 	if !r.pressed.IsZero() && now.Sub(r.pressed) < repress {
 		return
 	}
-	if r.conn.SendHop() == nil {
+	if r.Conn.SendHop() == nil {
 		r.pressed = now
 	}
 }
@@ -198,64 +206,64 @@ func (r *racer) press(now time.Time) {
 // run says the scene is ready, then hops and reads events until done
 // reports true; a close before that is an error.
 func (r *racer) run(ctx context.Context, done func() bool) error {
-	ctx, cancel := context.WithTimeout(ctx, waitFor)
+	ctx, cancel := context.WithTimeout(ctx, WaitFor)
 	defer cancel()
-	if err := r.conn.SendSceneReady(); err != nil {
-		return fmt.Errorf("%s: send scene ready: %w", r.id, err)
+	if err := r.Conn.SendSceneReady(); err != nil {
+		return fmt.Errorf("%s: send scene ready: %w", r.ID, err)
 	}
 	tick := time.NewTicker(pressEvery)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (hops %d, result %v)", r.id, ctx.Err(), r.hops, r.result)
+			return fmt.Errorf("%s: %w (hops %d, result %v)", r.ID, ctx.Err(), r.hops, r.Result)
 		case <-tick.C:
 			r.press(time.Now())
-		case ev, ok := <-r.conn.Events():
+		case ev, ok := <-r.Conn.Events():
 			if !ok {
-				return fmt.Errorf("%s: events ended without a close", r.id)
+				return fmt.Errorf("%s: events ended without a close", r.ID)
 			}
 			r.observe(ev)
 			if done() {
 				return nil
 			}
-			if c := r.closed; c != nil {
-				return fmt.Errorf("%s: closed (%d %q) too early; result %v, last error %v", r.id, c.Code, c.Text, r.result, r.lastErr)
+			if c := r.Closed; c != nil {
+				return fmt.Errorf("%s: closed (%d %q) too early; result %v, last error %v", r.ID, c.Code, c.Text, r.Result, r.LastErr)
 			}
 		}
 	}
 }
 
-// race plays a whole race between the players, each on its own goroutine,
+// Race plays a whole race between the players, each on its own goroutine,
 // until the server has closed every connection after the result.
-func race(t *testing.T, players ...player) []outcome {
+func Race(t testing.TB, players ...Player) []Outcome {
 	t.Helper()
 	racers := make([]*racer, len(players))
 	g, ctx := errgroup.WithContext(t.Context())
 	for i, p := range players {
-		r := &racer{player: p}
+		r := &racer{Player: p}
 		racers[i] = r
 		g.Go(func() error {
-			return r.run(ctx, func() bool { return r.result != nil && r.closed != nil })
+			return r.run(ctx, func() bool { return r.Result != nil && r.Closed != nil })
 		})
 	}
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	outs := make([]outcome, len(racers))
+	outs := make([]Outcome, len(racers))
 	for i, r := range racers {
-		outs[i] = r.outcome
+		outs[i] = r.Outcome
 	}
 	return outs
 }
 
-// startRacing brings the players to the race and returns once each frog has
+// StartRacing brings the players to the race and returns once each frog has
 // started its first hop: the race is on and far from decided.
-func startRacing(t *testing.T, players ...player) {
+func StartRacing(t testing.TB, players ...Player) {
 	t.Helper()
 	g, ctx := errgroup.WithContext(t.Context())
 	for _, p := range players {
-		r := &racer{player: p}
+		r := &racer{Player: p}
 		g.Go(func() error {
 			return r.run(ctx, func() bool { return r.hops > 0 })
 		})
@@ -265,30 +273,46 @@ func startRacing(t *testing.T, players ...player) {
 	}
 }
 
-// checkOneWinner checks that every player saw the same finish, won by one of
+// CheckOneWinner checks that every player saw the same finish, won by one of
 // them, and was then let go with close 1000 (the session ended).
-func checkOneWinner(t *testing.T, players []player, outs []outcome) {
+func CheckOneWinner(t testing.TB, players []Player, outs []Outcome) {
 	t.Helper()
 	ids := make([]string, len(players))
 	for i, p := range players {
-		ids[i] = p.id
+		ids[i] = p.ID
 	}
-	winner := outs[0].result.GetWinnerPlayerId()
+	winner := outs[0].Result.GetWinnerPlayerId()
 	if !slices.Contains(ids, winner) {
 		t.Errorf("winner %q is none of the players %q", winner, ids)
 	}
 	for i, out := range outs {
-		res := out.result
+		res := out.Result
 		if res.GetReason() != racev1.RaceResult_REASON_FINISH {
 			t.Errorf("%s: race ended by %s, want the finish line", ids[i], res.GetReason())
 		}
-		if res.GetWinnerPlayerId() != winner || res.GetWinnerLane() != outs[0].result.GetWinnerLane() {
+		if res.GetWinnerPlayerId() != winner || res.GetWinnerLane() != outs[0].Result.GetWinnerLane() {
 			t.Errorf("%s saw winner %q (lane %d), %s saw %q (lane %d)", ids[i], res.GetWinnerPlayerId(), res.GetWinnerLane(),
-				ids[0], winner, outs[0].result.GetWinnerLane())
+				ids[0], winner, outs[0].Result.GetWinnerLane())
 		}
-		if out.closed.Code != websocket.CloseNormalClosure || out.lastErr.GetCode() != realtimev1.Error_CODE_SESSION_ENDED {
-			t.Errorf("%s: after the result got error %v and close %d, want %s and %d", ids[i], out.lastErr, out.closed.Code,
+		if out.Closed.Code != websocket.CloseNormalClosure || out.LastErr.GetCode() != realtimev1.Error_CODE_SESSION_ENDED {
+			t.Errorf("%s: after the result got error %v and close %d, want %s and %d", ids[i], out.LastErr, out.Closed.Code,
 				realtimev1.Error_CODE_SESSION_ENDED, websocket.CloseNormalClosure)
+		}
+	}
+}
+
+// ExpectClosed waits for the server to close each player's connection and
+// checks the close code and, unless wantErr is CODE_UNSPECIFIED, that the
+// last Error frame before it had code wantErr.
+func ExpectClosed(t testing.TB, players []Player, wantErr realtimev1.Error_Code, wantClose int) {
+	t.Helper()
+	for _, p := range players {
+		lastErr, closed, err := AwaitClose(t.Context(), p.Conn)
+		if err != nil {
+			t.Fatalf("%s: %v", p.ID, err)
+		}
+		if closed.Code != wantClose || (wantErr != realtimev1.Error_CODE_UNSPECIFIED && lastErr.GetCode() != wantErr) {
+			t.Errorf("%s: got error %v and close %d (%q), want %s and close %d", p.ID, lastErr, closed.Code, closed.Text, wantErr, wantClose)
 		}
 	}
 }
