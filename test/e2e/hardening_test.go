@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )
 
 // from is an HTTP client whose connections come from the loopback address
@@ -70,7 +71,7 @@ func TestHoardingAddressLeavesPlaces(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a player from another address: %v", err)
 	}
-	join(t, m.WSURL, g.PlayerID, m.PlayerSessionToken)
+	playtest.Join(t, m.WSURL, g.PlayerID, m.PlayerSessionToken)
 }
 
 // idleKeepAlive opens a connection from ip, makes one request on it and
@@ -128,7 +129,7 @@ func TestIdleConnectionFloodLeavesTheAllocatorUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("match for another address: %v", err)
 	}
-	join(t, m2.WSURL, g.PlayerID, m2.PlayerSessionToken)
+	playtest.Join(t, m2.WSURL, g.PlayerID, m2.PlayerSessionToken)
 	s, err := a.scrape(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -149,14 +150,14 @@ func TestPausedAllocatorKeepsItsRaces(t *testing.T) {
 	a := startAllocator(t, "--local-unhealthy-after", "3s")
 	ga, gb := a.guest(t), a.guest(t)
 	ma, mb := a.match(t, ga), a.match(t, gb)
-	players := []player{
-		join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken),
-		join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
+	players := []playtest.Player{
+		playtest.Join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken),
+		playtest.Join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
 	}
 	a.signal(t, syscall.SIGSTOP)
 	time.Sleep(5 * time.Second) // the fault itself: a pause longer than the health window
 	a.signal(t, syscall.SIGCONT)
-	checkOneWinner(t, players, race(t, players...))
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 	poll(t, "the allocator to log the pause", func() error {
 		if !strings.Contains(a.output.String(), "local fleet resumed after a pause") {
 			return errors.New("no pause in the log")
