@@ -39,6 +39,14 @@ test: ## Run every test: unit, integration, end-to-end, browser, chart on a real
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 	go test -run '^$$' -fuzz '^FuzzDecodeClientFrame$$' -fuzztime $(FUZZTIME) ./gameserver/realtime
 	go test -run '^$$' -fuzz '^FuzzVerifyPlayerSession$$' -fuzztime $(FUZZTIME) ./gameserver/token
+	go test -run '^$$' -fuzz '^FuzzMatchBody$$' -fuzztime $(FUZZTIME) ./allocator/api
+	go test -run '^$$' -fuzz '^FuzzGuestBody$$' -fuzztime $(FUZZTIME) ./allocator/api
+
+SOAK_FLAGS ?= -slots 2000 -concurrency 8 -pauses 5
+
+.PHONY: soak
+soak: ## Long soak of the local stack: races with faults, then leak and stuck-place checks (SOAK_FLAGS).
+	go run ./test/soak $(SOAK_FLAGS)
 
 .PHONY: bench
 bench: ## Run the benchmarks (tick, broadcast, codec, idle connection memory, match).

@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"slices"
+	"syscall"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,6 +43,17 @@ var ContentionBackoff = wait.Backoff{
 	Cap:      200 * time.Millisecond,
 }
 
+// APIBackoff paces the retries of a GameServerAllocation create that failed
+// with a transient API error (about 1.5 s in all, within the allocate
+// timeout): a restarting API server or extensions pod is often back by then.
+var APIBackoff = wait.Backoff{
+	Duration: 100 * time.Millisecond,
+	Factor:   2,
+	Jitter:   0.5,
+	Steps:    4,
+	Cap:      time.Second,
+}
+
 // Creator creates Kubernetes objects; a controller-runtime client.Client is one.
 type Creator interface {
 	Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error
@@ -54,6 +70,9 @@ type Config struct {
 	PublicAddress string
 	// Backoff paces retries on contention; the zero value means ContentionBackoff.
 	Backoff wait.Backoff
+	// APIBackoff paces retries on transient API errors; the zero value
+	// means APIBackoff.
+	APIBackoff wait.Backoff
 }
 
 // Allocator is the Agones backend.
@@ -76,6 +95,9 @@ func New(c Creator, cfg Config, logger *slog.Logger) (*Allocator, error) {
 	if cfg.Backoff.Steps == 0 {
 		cfg.Backoff = ContentionBackoff
 	}
+	if cfg.APIBackoff.Steps == 0 {
+		cfg.APIBackoff = APIBackoff
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -85,52 +107,76 @@ func New(c Creator, cfg Config, logger *slog.Logger) (*Allocator, error) {
 // Allocate reserves one slot per player on one game server of the Fleet, in
 // one atomic GameServerAllocation: the player's own earlier reservation
 // first, then an allocated game server with enough free slots, then a Ready
-// one.
+// one; servers whose race is over (backend.ClosedLabel) are never chosen.
+// Contention is retried on Backoff and transient API errors on APIBackoff;
+// an API that stays unreachable is backend.ErrUnavailable.
 func (a *Allocator) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 || slices.Contains(req.PlayerIDs, "") {
 		return backend.Assignment{}, fmt.Errorf("agones: allocation needs non-empty player ids, got %q", req.PlayerIDs)
 	}
-	var (
-		gsa       *GameServerAllocation
-		attempts  int
-		createErr error
-	)
-	err := wait.ExponentialBackoffWithContext(ctx, a.cfg.Backoff, func(ctx context.Context) (bool, error) {
-		attempts++
-		gsa = a.allocation(req.PlayerIDs)
-		if err := a.client.Create(ctx, gsa); err != nil {
-			createErr = fmt.Errorf("create GameServerAllocation in %s: %w", a.cfg.Namespace, err)
-			return false, createErr
-		}
-		switch gsa.Status.State {
-		case StateAllocated:
-			return true, nil
-		case StateContention:
-			a.logger.DebugContext(ctx, "allocation contention, retrying", "attempt", attempts, "player", req.PlayerIDs[0])
-			return false, nil
-		case StateUnAllocated:
-			createErr = fmt.Errorf("fleet %s/%s: %w for %d players", a.cfg.Namespace, a.cfg.Fleet, backend.ErrNoCapacity, len(req.PlayerIDs))
-			return false, createErr
+	contention, api := a.cfg.Backoff, a.cfg.APIBackoff
+	for attempt := 1; ; attempt++ {
+		gsa := a.allocation(req.PlayerIDs)
+		err := a.client.Create(ctx, gsa)
+		var wait time.Duration
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return backend.Assignment{}, fmt.Errorf("allocate from fleet %s/%s: %w: %w", a.cfg.Namespace, a.cfg.Fleet, backend.ErrUnavailable, ctx.Err())
+		case err != nil && !Transient(err):
+			return backend.Assignment{}, fmt.Errorf("create GameServerAllocation in %s: %w", a.cfg.Namespace, err)
+		case err != nil:
+			if api.Steps <= 1 {
+				return backend.Assignment{}, fmt.Errorf("create GameServerAllocation in %s: %w after %d attempts: %w", a.cfg.Namespace, backend.ErrUnavailable, attempt, err)
+			}
+			a.logger.DebugContext(ctx, "transient API error, retrying", "attempt", attempt, "player", req.PlayerIDs[0], "err", err)
+			wait = api.Step()
+		case gsa.Status.State == StateAllocated:
+			return a.assignment(gsa, req.PlayerIDs)
+		case gsa.Status.State == StateUnAllocated:
+			return backend.Assignment{}, fmt.Errorf("fleet %s/%s: %w for %d players", a.cfg.Namespace, a.cfg.Fleet, backend.ErrNoCapacity, len(req.PlayerIDs))
+		case gsa.Status.State == StateContention:
+			if contention.Steps <= 1 {
+				return backend.Assignment{}, fmt.Errorf("fleet %s/%s: %w: %w after %d attempts", a.cfg.Namespace, a.cfg.Fleet, backend.ErrNoCapacity, ErrContention, attempt)
+			}
+			a.logger.DebugContext(ctx, "allocation contention, retrying", "attempt", attempt, "player", req.PlayerIDs[0])
+			wait = contention.Step()
 		default:
-			createErr = fmt.Errorf("GameServerAllocation in %s: unknown state %q", a.cfg.Namespace, gsa.Status.State)
-			return false, createErr
+			return backend.Assignment{}, fmt.Errorf("GameServerAllocation in %s: unknown state %q", a.cfg.Namespace, gsa.Status.State)
 		}
-	})
-	switch {
-	case err == nil:
-	case createErr != nil && errors.Is(err, createErr):
-		return backend.Assignment{}, err
-	case ctx.Err() != nil:
-		return backend.Assignment{}, fmt.Errorf("allocate from fleet %s/%s: %w", a.cfg.Namespace, a.cfg.Fleet, ctx.Err())
-	default:
-		return backend.Assignment{}, fmt.Errorf("fleet %s/%s: %w: %w after %d attempts", a.cfg.Namespace, a.cfg.Fleet, backend.ErrNoCapacity, ErrContention, attempts)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return backend.Assignment{}, fmt.Errorf("allocate from fleet %s/%s: %w: %w", a.cfg.Namespace, a.cfg.Fleet, backend.ErrUnavailable, ctx.Err())
+		case <-t.C:
+		}
 	}
-	return a.assignment(gsa, req.PlayerIDs)
+}
+
+// Transient reports whether a Kubernetes API error may go away by itself:
+// the API server or the Agones extensions behind it overloaded, restarting or
+// unreachable. Anything else (forbidden, invalid, not found) will not.
+func Transient(err error) bool {
+	switch {
+	case apierrors.IsServerTimeout(err), apierrors.IsTimeout(err), apierrors.IsTooManyRequests(err),
+		apierrors.IsServiceUnavailable(err), apierrors.IsInternalError(err), apierrors.IsUnexpectedServerError(err):
+		return true
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		code := status.Status().Code
+		return code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout || code == http.StatusInternalServerError
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // allocation builds the request: the selectors of docs/contracts.md, in order.
 func (a *Allocator) allocation(playerIDs []string) *GameServerAllocation {
 	fleet := map[string]string{FleetLabel: a.cfg.Fleet}
+	// A race that is over takes nobody, not even its own players again.
+	open := []metav1.LabelSelectorRequirement{{Key: backend.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{backend.ClosedValue}}}
 	seats := int64(len(playerIDs))
 	return &GameServerAllocation{
 		ObjectMeta: metav1.ObjectMeta{Namespace: a.cfg.Namespace},
@@ -138,21 +184,24 @@ func (a *Allocator) allocation(playerIDs []string) *GameServerAllocation {
 			Selectors: []GameServerSelector{
 				{
 					// The same player asking again gets its own slot back.
-					MatchLabels:     fleet,
-					GameServerState: GameServerStateAllocated,
-					Lists:           map[string]ListSelector{PlayersList: {ContainsValue: playerIDs[0]}},
+					MatchLabels:      fleet,
+					MatchExpressions: open,
+					GameServerState:  GameServerStateAllocated,
+					Lists:            map[string]ListSelector{PlayersList: {ContainsValue: playerIDs[0]}},
 				},
 				{
 					// A race waiting for players.
-					MatchLabels:     fleet,
-					GameServerState: GameServerStateAllocated,
-					Lists:           map[string]ListSelector{PlayersList: {MinAvailable: seats}},
+					MatchLabels:      fleet,
+					MatchExpressions: open,
+					GameServerState:  GameServerStateAllocated,
+					Lists:            map[string]ListSelector{PlayersList: {MinAvailable: seats}},
 				},
 				{
 					// A new race.
-					MatchLabels:     fleet,
-					GameServerState: GameServerStateReady,
-					Lists:           map[string]ListSelector{PlayersList: {MinAvailable: seats}},
+					MatchLabels:      fleet,
+					MatchExpressions: open,
+					GameServerState:  GameServerStateReady,
+					Lists:            map[string]ListSelector{PlayersList: {MinAvailable: seats}},
 				},
 			},
 			Priorities: []Priority{{Type: "List", Key: PlayersList, Order: "Ascending"}},
@@ -170,6 +219,16 @@ func (a *Allocator) assignment(gsa *GameServerAllocation, playerIDs []string) (b
 	i := slices.IndexFunc(st.Ports, func(p GameServerPort) bool { return p.Name == a.cfg.PortName })
 	if i < 0 {
 		return backend.Assignment{}, fmt.Errorf("game server %s/%s has no port named %q (ports %v)", a.cfg.Namespace, st.GameServerName, a.cfg.PortName, st.Ports)
+	}
+	// Agones drops list additions beyond capacity without failing the
+	// allocation: a token for a player not in the list would be refused by
+	// the race server.
+	values := st.Lists[PlayersList].Values
+	if absent := slices.DeleteFunc(slices.Clone(playerIDs), func(id string) bool { return slices.Contains(values, id) }); len(absent) > 0 {
+		if slices.Contains(values, playerIDs[0]) {
+			return backend.Assignment{}, fmt.Errorf("game server %s/%s has no room for %q: %w", a.cfg.Namespace, st.GameServerName, absent, backend.ErrSeatsTaken)
+		}
+		return backend.Assignment{}, fmt.Errorf("game server %s/%s: %q not in its players list %q after allocation: %w", a.cfg.Namespace, st.GameServerName, absent, values, backend.ErrNoCapacity)
 	}
 	address := st.Address
 	if a.cfg.PublicAddress != "" {

@@ -1,6 +1,7 @@
 package agones
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"maps"
 	"slices"
 
@@ -63,6 +64,12 @@ func (in *GameServerAllocationSpec) DeepCopyInto(out *GameServerAllocationSpec) 
 func (in *GameServerSelector) DeepCopyInto(out *GameServerSelector) {
 	*out = *in
 	out.MatchLabels = maps.Clone(in.MatchLabels)
+	if in.MatchExpressions != nil {
+		out.MatchExpressions = make([]metav1.LabelSelectorRequirement, len(in.MatchExpressions))
+		for i := range in.MatchExpressions {
+			in.MatchExpressions[i].DeepCopyInto(&out.MatchExpressions[i])
+		}
+	}
 	out.Lists = maps.Clone(in.Lists) // ListSelector holds no references
 }
 

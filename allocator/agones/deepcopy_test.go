@@ -14,9 +14,10 @@ func fullAllocation() *GameServerAllocation {
 		ObjectMeta: metav1.ObjectMeta{Namespace: "games", Labels: map[string]string{"a": "b"}},
 		Spec: GameServerAllocationSpec{
 			Selectors: []GameServerSelector{{
-				MatchLabels:     map[string]string{FleetLabel: "race"},
-				GameServerState: GameServerStateReady,
-				Lists:           map[string]ListSelector{PlayersList: {MinAvailable: 1}},
+				MatchLabels:      map[string]string{FleetLabel: "race"},
+				MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "k", Operator: metav1.LabelSelectorOpNotIn, Values: []string{"v"}}},
+				GameServerState:  GameServerStateReady,
+				Lists:            map[string]ListSelector{PlayersList: {MinAvailable: 1}},
 			}},
 			Priorities: []Priority{{Type: "List", Key: PlayersList, Order: "Ascending"}},
 			Lists:      map[string]ListAction{PlayersList: {AddValues: []string{"p1"}, DeleteValues: []string{"p0"}, Capacity: &capacity}},
@@ -33,18 +34,19 @@ func fullAllocation() *GameServerAllocation {
 
 func TestDeepCopySharesNothing(t *testing.T) {
 	mutations := map[string]func(*GameServerAllocation){
-		"labels":            func(g *GameServerAllocation) { g.Labels["a"] = "x" },
-		"selector labels":   func(g *GameServerAllocation) { g.Spec.Selectors[0].MatchLabels[FleetLabel] = "x" },
-		"selector lists":    func(g *GameServerAllocation) { g.Spec.Selectors[0].Lists[PlayersList] = ListSelector{} },
-		"priorities":        func(g *GameServerAllocation) { g.Spec.Priorities[0].Order = "Descending" },
-		"add values":        func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].AddValues[0] = "x" },
-		"delete values":     func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].DeleteValues[0] = "x" },
-		"list capacity":     func(g *GameServerAllocation) { *g.Spec.Lists[PlayersList].Capacity = 9 },
-		"ports":             func(g *GameServerAllocation) { g.Status.Ports[0].Port = 1 },
-		"addresses":         func(g *GameServerAllocation) { g.Status.Addresses[0].Address = "x" },
-		"status labels":     func(g *GameServerAllocation) { g.Status.Metadata.Labels["l"] = "x" },
-		"status annotation": func(g *GameServerAllocation) { g.Status.Metadata.Annotations["a"] = "x" },
-		"status values":     func(g *GameServerAllocation) { g.Status.Lists[PlayersList].Values[0] = "x" },
+		"labels":               func(g *GameServerAllocation) { g.Labels["a"] = "x" },
+		"selector labels":      func(g *GameServerAllocation) { g.Spec.Selectors[0].MatchLabels[FleetLabel] = "x" },
+		"selector expressions": func(g *GameServerAllocation) { g.Spec.Selectors[0].MatchExpressions[0].Values[0] = "x" },
+		"selector lists":       func(g *GameServerAllocation) { g.Spec.Selectors[0].Lists[PlayersList] = ListSelector{} },
+		"priorities":           func(g *GameServerAllocation) { g.Spec.Priorities[0].Order = "Descending" },
+		"add values":           func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].AddValues[0] = "x" },
+		"delete values":        func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].DeleteValues[0] = "x" },
+		"list capacity":        func(g *GameServerAllocation) { *g.Spec.Lists[PlayersList].Capacity = 9 },
+		"ports":                func(g *GameServerAllocation) { g.Status.Ports[0].Port = 1 },
+		"addresses":            func(g *GameServerAllocation) { g.Status.Addresses[0].Address = "x" },
+		"status labels":        func(g *GameServerAllocation) { g.Status.Metadata.Labels["l"] = "x" },
+		"status annotation":    func(g *GameServerAllocation) { g.Status.Metadata.Annotations["a"] = "x" },
+		"status values":        func(g *GameServerAllocation) { g.Status.Lists[PlayersList].Values[0] = "x" },
 	}
 	for name, mutate := range mutations {
 		t.Run(name, func(t *testing.T) {

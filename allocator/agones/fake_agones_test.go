@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -19,8 +20,9 @@ type fakeAgones struct {
 	servers []*fakeGameServer
 	// contention answers this many allocations with Contention first.
 	contention int
-	// err fails every create.
-	err error
+	// err fails every create; failures fail the next creates, one each.
+	err      error
+	failures []error
 	// sent records each request as decoded from the JSON sent.
 	sent []GameServerAllocation
 }
@@ -33,6 +35,7 @@ type fakeGameServer struct {
 	ports    []GameServerPort
 	capacity int
 	players  []string
+	labels   map[string]string
 }
 
 func newFakeAgones(fleet string, n int) *fakeAgones {
@@ -70,6 +73,11 @@ func (f *fakeAgones) create(_ context.Context, _ client.WithWatch, obj client.Ob
 	f.sent = append(f.sent, req)
 	if f.err != nil {
 		return f.err
+	}
+	if len(f.failures) > 0 {
+		err := f.failures[0]
+		f.failures = f.failures[1:]
+		return err
 	}
 	if f.contention > 0 {
 		f.contention--
@@ -119,6 +127,29 @@ func (gs *fakeGameServer) matches(sel GameServerSelector) bool {
 	}
 	if sel.GameServerState != "" && sel.GameServerState != gs.state {
 		return false
+	}
+	for _, e := range sel.MatchExpressions {
+		v, has := gs.labels[e.Key]
+		switch e.Operator {
+		case metav1.LabelSelectorOpIn:
+			if !has || !slices.Contains(e.Values, v) {
+				return false
+			}
+		case metav1.LabelSelectorOpNotIn:
+			if has && slices.Contains(e.Values, v) {
+				return false
+			}
+		case metav1.LabelSelectorOpExists:
+			if !has {
+				return false
+			}
+		case metav1.LabelSelectorOpDoesNotExist:
+			if has {
+				return false
+			}
+		default:
+			return false
+		}
 	}
 	for name, ls := range sel.Lists {
 		if name != PlayersList {

@@ -60,9 +60,10 @@ type GameServerAllocationSpec struct {
 
 // GameServerSelector matches game servers by labels, state and lists.
 type GameServerSelector struct {
-	MatchLabels     map[string]string       `json:"matchLabels,omitempty"`
-	GameServerState string                  `json:"gameServerState,omitempty"`
-	Lists           map[string]ListSelector `json:"lists,omitempty"`
+	MatchLabels      map[string]string                 `json:"matchLabels,omitempty"`
+	MatchExpressions []metav1.LabelSelectorRequirement `json:"matchExpressions,omitempty"`
+	GameServerState  string                            `json:"gameServerState,omitempty"`
+	Lists            map[string]ListSelector           `json:"lists,omitempty"`
 }
 
 // ListSelector matches a game server by the content of one of its lists.

@@ -21,6 +21,7 @@ var (
 	errRateLimited      = errors.New("rate limited")
 	errNotFound         = errors.New("not found")
 	errMethodNotAllowed = errors.New("method not allowed")
+	errNoBearer         = fmt.Errorf("%w: no bearer token", errUnauthenticated)
 )
 
 // retryAfterError carries the wait a client should observe before retrying.
@@ -42,6 +43,8 @@ const (
 	codeUnauthenticated  = "unauthenticated"
 	codeRateLimited      = "rate_limited"
 	codeNoCapacity       = "no_capacity"
+	codeUnavailable      = "unavailable"
+	codeConflict         = "conflict"
 	codeNotFound         = "not_found"
 	codeMethodNotAllowed = "method_not_allowed"
 	codeInternal         = "internal"
@@ -67,6 +70,10 @@ func classify(err error) (int, string) {
 		return http.StatusTooManyRequests, codeRateLimited
 	case errors.Is(err, backend.ErrNoCapacity):
 		return http.StatusServiceUnavailable, codeNoCapacity
+	case errors.Is(err, backend.ErrUnavailable):
+		return http.StatusServiceUnavailable, codeUnavailable
+	case errors.Is(err, backend.ErrSeatsTaken):
+		return http.StatusConflict, codeConflict
 	case errors.Is(err, errNotFound):
 		return http.StatusNotFound, codeNotFound
 	case errors.Is(err, errMethodNotAllowed):
@@ -92,9 +99,18 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		s.logger.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="leapfrog"`)
+		msg = unauthenticatedMessage(err)
+		s.logger.DebugContext(r.Context(), "unauthenticated", "route", r.Pattern, "err", err)
+	case http.StatusConflict:
+		msg = "this player already holds a place with fewer seats and its race has no room for more; " +
+			"ask again with the same seats, or wait for the place to be used or freed"
 	case http.StatusServiceUnavailable:
-		// The backend's detail (namespaces, fleets) is for the logs.
+		// The backend's detail (namespaces, fleets, API errors) is for the logs.
 		msg = "no game server has room right now; retry later"
+		if code == codeUnavailable {
+			msg = "game servers cannot be reached right now; retry later"
+			s.logger.WarnContext(r.Context(), "backend unavailable", "route", r.Pattern, "err", err)
+		}
 		fallthrough
 	case http.StatusTooManyRequests:
 		after := s.retryAfter
@@ -104,6 +120,21 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(after)))
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+// unauthenticatedMessage is a fixed text per cause: the token library's own
+// error text (parser internals, claim names) stays in the debug log.
+func unauthenticatedMessage(err error) string {
+	switch {
+	case errors.Is(err, token.ErrExpired):
+		return "the guest token has expired; get a new one from POST /v1/guest"
+	case errors.Is(err, token.ErrInvalid):
+		return "the guest token is not valid; get one from POST /v1/guest"
+	case errors.Is(err, errNoBearer):
+		return "missing Authorization: Bearer <guest_token>"
+	default:
+		return "authorization must be Bearer <guest_token>"
+	}
 }
 
 // retryAfterSeconds rounds up to whole seconds, at least one: Retry-After has

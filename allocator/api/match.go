@@ -58,9 +58,20 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		return withRetryAfter(fmt.Errorf("%w: too many match requests for this player", errRateLimited), after)
 	}
 
+	client, now := clientAddress(r), s.now()
+	held := s.places.Holding(client, guest.PlayerID, now)
+	if ok, after := s.places.Take(client, guest.PlayerID, now); !ok {
+		s.metrics.placesRefused.Inc()
+		return withRetryAfter(fmt.Errorf("%w: players from %s were given %d places in the last %v; retry once one is used or freed",
+			errRateLimited, client, s.maxPlacesPerIP, s.placeHold), after)
+	}
+
 	playerIDs := seatPlayerIDs(guest.PlayerID, seats)
 	a, err := s.allocate(r.Context(), playerIDs)
 	if err != nil {
+		if !held {
+			s.places.Release(client, guest.PlayerID)
+		}
 		return err
 	}
 
@@ -106,6 +117,8 @@ func (s *Service) allocate(ctx context.Context, playerIDs []string) (backend.Ass
 	case errors.Is(err, backend.ErrNoCapacity):
 		s.metrics.observeAllocation(resultNoCapacity, elapsed)
 		s.logger.InfoContext(ctx, "no capacity", "player", playerIDs[0], "err", err)
+	case errors.Is(err, backend.ErrUnavailable):
+		s.metrics.observeAllocation(resultUnavailable, elapsed)
 	default:
 		s.metrics.observeAllocation(resultError, elapsed)
 	}
@@ -121,7 +134,7 @@ func (s *Service) allocate(ctx context.Context, playerIDs []string) (backend.Ass
 func (s *Service) authenticate(r *http.Request) (token.Guest, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return token.Guest{}, fmt.Errorf("%w: missing Authorization: Bearer <guest_token>", errUnauthenticated)
+		return token.Guest{}, errNoBearer
 	}
 	scheme, raw, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {

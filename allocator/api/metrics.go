@@ -11,10 +11,11 @@ import (
 
 // Allocation results, the values of the result label.
 const (
-	resultJoined     = "joined"  // placed on an already allocated game server
-	resultCreated    = "created" // a Ready game server was allocated
-	resultNoCapacity = "no_capacity"
-	resultError      = "error"
+	resultJoined      = "joined"  // placed on an already allocated game server
+	resultCreated     = "created" // a Ready game server was allocated
+	resultNoCapacity  = "no_capacity"
+	resultUnavailable = "unavailable" // the backend could not be reached
+	resultError       = "error"
 )
 
 type metrics struct {
@@ -22,6 +23,7 @@ type metrics struct {
 	requestDuration *prometheus.HistogramVec
 	allocations     *prometheus.CounterVec
 	allocDuration   *prometheus.HistogramVec
+	placesRefused   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,22 +39,26 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"route"}),
 		allocations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_allocations_total",
-			Help: "Allocations by result: joined (an allocated game server with room), created (a Ready game server), no_capacity, error.",
+			Help: "Allocations by result: joined (an allocated game server with room), created (a Ready game server), no_capacity, unavailable, error.",
 		}, []string{"result"}),
 		allocDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "leapfrog_allocator_allocation_duration_seconds",
 			Help:    "Time the backend took to allocate, by result.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
 		}, []string{"result"}),
+		placesRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_allocator_places_refused_total",
+			Help: "Match requests refused because players from the same client address already hold the most places allowed.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.allocations, m.allocDuration} {
+	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.allocations, m.allocDuration, m.placesRefused} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}
 	}
 	// Export every result from the start, so that rates are defined before
 	// the first failure.
-	for _, r := range []string{resultJoined, resultCreated, resultNoCapacity, resultError} {
+	for _, r := range []string{resultJoined, resultCreated, resultNoCapacity, resultUnavailable, resultError} {
 		m.allocations.WithLabelValues(r)
 		m.allocDuration.WithLabelValues(r)
 	}

@@ -22,6 +22,11 @@ const (
 	DefaultRetryAfter      = 2 * time.Second
 	DefaultAllocateTimeout = 10 * time.Second
 	DefaultMaxTrackedKeys  = 100_000
+	// DefaultMaxPlacesPerIP and DefaultPlaceHold: players from one client
+	// address may be given at most this many places within the hold (the
+	// race servers' no-show timeout): see docs/abuse-limits.md.
+	DefaultMaxPlacesPerIP = 8
+	DefaultPlaceHold      = 60 * time.Second
 	// MaxSeats is the most players one match request may seat: a race has two
 	// lanes.
 	MaxSeats = 2
@@ -51,8 +56,15 @@ type Config struct {
 	GuestBurst int
 	MatchRate  float64
 	MatchBurst int
-	Registry   Registry
-	Logger     *slog.Logger
+	// MaxPlacesPerIP caps the places given to players from one client
+	// address within PlaceHold, the time a place stays reserved for a
+	// player who never connects (defaults DefaultMaxPlacesPerIP and
+	// DefaultPlaceHold). A player asking again for its own place counts
+	// once.
+	MaxPlacesPerIP int
+	PlaceHold      time.Duration
+	Registry       Registry
+	Logger         *slog.Logger
 
 	// Web serves GET / and everything no other route takes (the browser
 	// client). Nil answers 404 there.
@@ -77,6 +89,9 @@ type Service struct {
 	sessionTTL      time.Duration
 	guestLimit      *ratelimit.Keyed
 	matchLimit      *ratelimit.Keyed
+	places          *ratelimit.Holds
+	maxPlacesPerIP  int
+	placeHold       time.Duration
 	ready           func(ctx context.Context) error
 	retryAfter      time.Duration
 	allocateTimeout time.Duration
@@ -99,6 +114,9 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("api: a metrics registry is required")
 	case cfg.GuestTTL <= 0 || cfg.SessionTTL <= 0:
 		return nil, fmt.Errorf("api: guest TTL %v and session TTL %v must be positive", cfg.GuestTTL, cfg.SessionTTL)
+	case cfg.RetryAfter < 0 || cfg.AllocateTimeout < 0 || cfg.PlaceHold < 0 || cfg.MaxTrackedKeys < 0 || cfg.MaxPlacesPerIP < 0:
+		return nil, fmt.Errorf("api: retry after %v, allocate timeout %v, place hold %v, max tracked keys %d and max places per IP %d must not be negative",
+			cfg.RetryAfter, cfg.AllocateTimeout, cfg.PlaceHold, cfg.MaxTrackedKeys, cfg.MaxPlacesPerIP)
 	}
 	s := &Service{
 		backend:         cfg.Backend,
@@ -108,6 +126,8 @@ func New(cfg Config) (*Service, error) {
 		ready:           cfg.Ready,
 		retryAfter:      cmp.Or(cfg.RetryAfter, DefaultRetryAfter),
 		allocateTimeout: cmp.Or(cfg.AllocateTimeout, DefaultAllocateTimeout),
+		maxPlacesPerIP:  cmp.Or(cfg.MaxPlacesPerIP, DefaultMaxPlacesPerIP),
+		placeHold:       cmp.Or(cfg.PlaceHold, DefaultPlaceHold),
 		now:             cfg.Now,
 		logger:          cfg.Logger,
 		mux:             http.NewServeMux(),
@@ -125,6 +145,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.matchLimit, err = ratelimit.New(cfg.MatchRate, cfg.MatchBurst, maxKeys); err != nil {
 		return nil, fmt.Errorf("api: match %w", err)
+	}
+	if s.places, err = ratelimit.NewHolds(s.maxPlacesPerIP, s.placeHold, maxKeys); err != nil {
+		return nil, fmt.Errorf("api: places %w", err)
 	}
 	if s.metrics, err = newMetrics(cfg.Registry); err != nil {
 		return nil, fmt.Errorf("api: %w", err)

@@ -336,6 +336,8 @@ func TestMatchErrors(t *testing.T) {
 		{name: "array body", auth: bearer, body: `[]`, wantStatus: 400, wantCode: codeBadRequest},
 		{name: "body over the limit", auth: bearer, body: `{"seats":1` + strings.Repeat(" ", maxBodyBytes) + `}`, wantStatus: 400, wantCode: codeBadRequest},
 		{name: "no capacity", auth: bearer, body: "{}", backendErr: fmt.Errorf("fleet x: %w", backend.ErrNoCapacity), wantStatus: 503, wantCode: codeNoCapacity},
+		{name: "API unavailable", auth: bearer, body: "{}", backendErr: fmt.Errorf("create: %w: 503 from the API server", backend.ErrUnavailable), wantStatus: 503, wantCode: codeUnavailable},
+		{name: "seats taken", auth: bearer, body: `{"seats":2}`, backendErr: fmt.Errorf("race-1: %w", backend.ErrSeatsTaken), wantStatus: 409, wantCode: codeConflict},
 		{name: "backend failure", auth: bearer, body: "{}", backendErr: errors.New("connection refused"), wantStatus: 500, wantCode: codeInternal},
 		{name: "incomplete assignment", auth: bearer, body: "{}", incomplete: true, wantStatus: 500, wantCode: codeInternal},
 		{name: "wrong method", method: http.MethodGet, wantStatus: 405, wantCode: codeMethodNotAllowed},
@@ -366,12 +368,11 @@ func TestMatchErrors(t *testing.T) {
 				if r.header.Get("WWW-Authenticate") == "" {
 					t.Error("401 without WWW-Authenticate")
 				}
-			case 503:
-				if ra := r.header.Get("Retry-After"); ra != "2" {
+			case 503, 500, 409:
+				if ra := r.header.Get("Retry-After"); tt.wantStatus == 503 && ra != "2" {
 					t.Errorf("Retry-After %q, want 2", ra)
 				}
-			case 500:
-				if strings.Contains(string(r.body), "connection refused") {
+				if strings.Contains(string(r.body), "connection refused") || strings.Contains(string(r.body), "API server") || strings.Contains(string(r.body), "race-1") {
 					t.Errorf("internal detail leaked: %s", r.body)
 				}
 			case 405:

@@ -30,6 +30,14 @@ type Config struct {
 	GuestBurst    int
 	MatchRate     float64
 	MatchBurst    int
+	// MaxPlacesPerIP places per client address within PlaceHold: see
+	// docs/abuse-limits.md.
+	MaxPlacesPerIP int
+	PlaceHold      time.Duration
+	// MaxConnsPerIP and MaxConns cap the open connections of the HTTP API
+	// and, counted apart, of the local fleet's race servers together.
+	MaxConnsPerIP int
+	MaxConns      int
 	LogLevel      string
 }
 
@@ -47,7 +55,13 @@ func DefaultConfig() Config {
 		GuestBurst: 20,
 		MatchRate:  2,
 		MatchBurst: 10,
-		LogLevel:   "info",
+		// A household or a small office behind one address; the hold is
+		// the race servers' default no-show timeout.
+		MaxPlacesPerIP: 8,
+		PlaceHold:      60 * time.Second,
+		MaxConnsPerIP:  256,
+		MaxConns:       4096,
+		LogLevel:       "info",
 	}
 }
 
@@ -66,6 +80,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GuestBurst, "guest-burst", c.GuestBurst, "burst of guest identities per client IP")
 	fs.Float64Var(&c.MatchRate, "match-rate", c.MatchRate, "match requests per second per player")
 	fs.IntVar(&c.MatchBurst, "match-burst", c.MatchBurst, "burst of match requests per player")
+	fs.IntVar(&c.MaxPlacesPerIP, "max-places-per-ip", c.MaxPlacesPerIP, "most places given to players from one client IP within --place-hold")
+	fs.DurationVar(&c.PlaceHold, "place-hold", c.PlaceHold, "how long a place given counts against its client IP (the race servers' --no-show-timeout)")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "most open connections from one client IP (the API; the local fleet's race servers apart)")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's race servers apart)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 }
 
@@ -93,6 +111,12 @@ func (c Config) Validate() error {
 	if !(c.GuestRate > 0) || !(c.MatchRate > 0) || c.GuestBurst < 1 || c.MatchBurst < 1 {
 		errs = append(errs, fmt.Errorf("rates (guest %v, match %v) must be positive and bursts (guest %d, match %d) at least 1",
 			c.GuestRate, c.MatchRate, c.GuestBurst, c.MatchBurst))
+	}
+	if c.MaxPlacesPerIP < 1 || c.PlaceHold <= 0 {
+		errs = append(errs, fmt.Errorf("max-places-per-ip %d must be at least 1 and place-hold %v positive", c.MaxPlacesPerIP, c.PlaceHold))
+	}
+	if c.MaxConnsPerIP < 1 || c.MaxConns < 1 || c.MaxConnsPerIP > c.MaxConns {
+		errs = append(errs, fmt.Errorf("max-conns-per-ip %d and max-conns %d: want 1 <= per IP <= total", c.MaxConnsPerIP, c.MaxConns))
 	}
 	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -22,14 +23,20 @@ import (
 	"github.com/leapfrog-games/leapfrog/allocator/agones"
 	"github.com/leapfrog-games/leapfrog/allocator/api"
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/allocator/connlimit"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // ErrNoLocalFleet: --backend=local in a build without the embedded fleet.
 var ErrNoLocalFleet = errors.New("backend local: this build has no embedded fleet; use --backend=agones")
 
-// shutdownTimeout bounds the wait for in-flight requests on exit.
-const shutdownTimeout = 10 * time.Second
+const (
+	// shutdownTimeout bounds the wait for in-flight requests on exit.
+	shutdownTimeout = 10 * time.Second
+	// readyCacheTTL and readyTimeout pace /readyz's check of the API.
+	readyCacheTTL = 2 * time.Second
+	readyTimeout  = 2 * time.Second
+)
 
 // LocalFleet starts the embedded fleet of --backend=local. Its race servers
 // verify player session tokens with tokens (the allocator's own keys); it
@@ -50,6 +57,8 @@ type Deps struct {
 	RESTConfig *rest.Config
 	// Ready is called once the API is being served (tests wait on it).
 	Ready func(addr net.Addr)
+	// Now is the clock of /readyz's cache in Agones mode (default time.Now).
+	Now func() time.Time
 }
 
 // Run serves the allocator until ctx ends.
@@ -80,13 +89,19 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	defer ln.Close()
 
 	issuer := token.NewIssuer(keys, nil)
-	newServer := func(b backend.Backend) (*manager.Server, error) {
+	conns, err := connlimit.New(connlimit.Config{PerIP: cfg.MaxConnsPerIP, Total: cfg.MaxConns, Subsystem: "allocator", Registry: reg})
+	if err != nil {
+		return err
+	}
+	ln = conns.Listener(ln)
+	newServer := func(b backend.Backend, ready func(context.Context) error) (*manager.Server, error) {
 		svc, err := api.New(api.Config{
 			Backend: b, Issuer: issuer,
 			GuestTTL: cfg.GuestTTL, SessionTTL: cfg.SessionTTL,
 			GuestRate: cfg.GuestRate, GuestBurst: cfg.GuestBurst,
 			MatchRate: cfg.MatchRate, MatchBurst: cfg.MatchBurst,
-			Registry: reg, Logger: logger, Web: deps.Web,
+			MaxPlacesPerIP: cfg.MaxPlacesPerIP, PlaceHold: cfg.PlaceHold,
+			Registry: reg, Logger: logger, Web: deps.Web, Ready: ready,
 		})
 		if err != nil {
 			return nil, err
@@ -129,13 +144,13 @@ func loadKeys(cfg Config, logger *slog.Logger) (*token.Keyset, error) {
 	return keys, nil
 }
 
-func runLocal(ctx context.Context, deps Deps, issuer *token.Issuer, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend) (*manager.Server, error)) error {
+func runLocal(ctx context.Context, deps Deps, issuer *token.Issuer, reg prometheus.Registerer, logger *slog.Logger, newServer serverFactory) error {
 	b, stop, err := deps.LocalFleet(ctx, issuer, reg, logger)
 	if err != nil {
 		return fmt.Errorf("start local fleet: %w", err)
 	}
 	defer stop()
-	srv, err := newServer(b)
+	srv, err := newServer(b, nil)
 	if err != nil {
 		return err
 	}
@@ -146,7 +161,7 @@ func runLocal(ctx context.Context, deps Deps, issuer *token.Issuer, reg promethe
 	return srv.Start(crlog.IntoContext(ctx, logr.FromSlogHandler(logger.Handler())))
 }
 
-func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend) (*manager.Server, error)) error {
+func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Registerer, logger *slog.Logger, newServer serverFactory) error {
 	restCfg := deps.RESTConfig
 	if restCfg == nil {
 		var err error
@@ -176,7 +191,11 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(alloc)
+	probe, err := apiProbe(restCfg, deps.Now)
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(alloc, probe.Ready)
 	if err != nil {
 		return err
 	}
@@ -185,6 +204,24 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	}
 	return mgr.Start(ctx)
 }
+
+// apiProbe checks that the allocation API is served, with the allocator's
+// own credentials: discovery of allocation.agones.dev/v1 goes through the
+// kube-apiserver to the Agones extensions, which serve the allocations.
+func apiProbe(restCfg *rest.Config, now func() time.Time) (*agones.APIProbe, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(restCfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes discovery client: %w", err)
+	}
+	path := "/apis/" + agones.GroupVersion.String()
+	return agones.NewAPIProbe(func(ctx context.Context) error {
+		return dc.RESTClient().Get().AbsPath(path).Do(ctx).Error()
+	}, readyCacheTTL, readyTimeout, now)
+}
+
+// serverFactory builds the API server for a backend; ready, if set, is what
+// /readyz asks.
+type serverFactory func(b backend.Backend, ready func(context.Context) error) (*manager.Server, error)
 
 // notifyingListener calls ready when the server starts accepting.
 type notifyingListener struct {

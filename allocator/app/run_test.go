@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/agones"
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
@@ -160,7 +162,7 @@ func TestRunLocalWithoutFleet(t *testing.T) {
 
 // fakeKubernetes is an API server on 127.0.0.1 that serves discovery for
 // allocation.agones.dev/v1 and allocates every GameServerAllocation.
-func fakeKubernetes(t *testing.T, namespace string) (*rest.Config, *atomic.Int32) {
+func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Config, *atomic.Int32) {
 	t.Helper()
 	var creates atomic.Int32
 	gv := agones.GroupVersion.String()
@@ -195,6 +197,7 @@ func fakeKubernetes(t *testing.T, namespace string) (*rest.Config, *atomic.Int32
 		gsa.Status = agones.GameServerAllocationStatus{
 			State: agones.StateAllocated, GameServerName: "leapfrog-race-abc", Address: "10.1.2.3",
 			Ports: []agones.GameServerPort{{Name: "default", Port: 7042}},
+			Lists: map[string]agones.ListStatus{agones.PlayersList: {Capacity: 2, Values: gsa.Spec.Lists[agones.PlayersList].AddValues}},
 		}
 		writeJSON(w, 201, &gsa)
 	})
@@ -202,21 +205,26 @@ func fakeKubernetes(t *testing.T, namespace string) (*rest.Config, *atomic.Int32
 		t.Logf("fake Kubernetes: unexpected %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
 	})
-	srv := httptest.NewServer(mux)
+	// down plays an API outage: every request answers 503, as the
+	// kube-apiserver does when the aggregated Agones API is unreachable.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down != nil && down.Load() {
+			if r.Method == http.MethodPost {
+				creates.Add(1)
+			}
+			writeJSON(w, http.StatusServiceUnavailable, metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"},
+				Status: metav1.StatusFailure, Code: http.StatusServiceUnavailable, Reason: metav1.StatusReasonServiceUnavailable, Message: "the server is currently unable to handle the request"})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	return &rest.Config{Host: srv.URL}, &creates
 }
 
 func TestRunAgones(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "keys.json")
-	data, err := token.MarshalKeyFile("k1", token.Key{ID: "k1", Secret: []byte(strings.Repeat("s", token.MinSecretBytes))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	restCfg, creates := fakeKubernetes(t, "games")
+	keyFile := writeKeyFile(t)
+	restCfg, creates := fakeKubernetes(t, "games", nil)
 	cfg := DefaultConfig()
 	cfg.Backend, cfg.Namespace, cfg.KeyFile, cfg.PublicAddress = BackendAgones, "games", keyFile, "192.0.2.1"
 	base, stop := started(t, cfg, Deps{RESTConfig: restCfg})
@@ -240,6 +248,74 @@ func TestRunAgones(t *testing.T) {
 	}
 }
 
+// TestAgonesAPIOutage: with the API down, a match answers 503 unavailable
+// with Retry-After (never 500) after retrying, /readyz fails, and both
+// recover when the API is back, without a restart.
+func TestAgonesAPIOutage(t *testing.T) {
+	keyFile := writeKeyFile(t)
+	var down atomic.Bool
+	restCfg, creates := fakeKubernetes(t, "games", &down)
+	clk := sdktest.NewFakeClock(time.Now())
+	cfg := DefaultConfig()
+	cfg.Backend, cfg.Namespace, cfg.KeyFile = BackendAgones, "games", keyFile
+	base, _ := started(t, cfg, Deps{RESTConfig: restCfg, Now: clk.Now})
+
+	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz with the API up: %d %s", code, body)
+	}
+	guestAndMatch(t, base)
+	before := creates.Load()
+	down.Store(true)
+	clk.Advance(readyCacheTTL)
+	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with the API down: %d %s", code, body)
+	}
+	code, g := post(t, base+"/v1/guest", "", "")
+	if code != http.StatusCreated {
+		t.Fatalf("guest: %d %v", code, g)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/v1/match", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+g["guest_token"].(string))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || e.Error.Code != "unavailable" || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("match with the API down: %d %+v Retry-After %q", resp.StatusCode, e, resp.Header.Get("Retry-After"))
+	}
+	if n := creates.Load() - before; n < 2 {
+		t.Errorf("%d creates during the outage, want retries", n)
+	}
+
+	down.Store(false)
+	clk.Advance(readyCacheTTL)
+	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz after the API came back: %d %s", code, body)
+	}
+	guestAndMatch(t, base)
+}
+
+func writeKeyFile(t *testing.T) string {
+	t.Helper()
+	keyFile := filepath.Join(t.TempDir(), "keys.json")
+	data, err := token.MarshalKeyFile("k1", token.Key{ID: "k1", Secret: []byte(strings.Repeat("s", token.MinSecretBytes))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return keyFile
+}
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
 		name string
@@ -256,6 +332,13 @@ func TestValidate(t *testing.T) {
 		{"zero match rate", func(c *Config) { c.MatchRate = 0 }, false},
 		{"zero guest burst", func(c *Config) { c.GuestBurst = 0 }, false},
 		{"bad log level", func(c *Config) { c.LogLevel = "chatty" }, false},
+		{"negative guest ttl", func(c *Config) { c.GuestTTL = -time.Hour }, false},
+		{"negative place hold", func(c *Config) { c.PlaceHold = -time.Second }, false},
+		{"zero places per IP", func(c *Config) { c.MaxPlacesPerIP = 0 }, false},
+		{"negative places per IP", func(c *Config) { c.MaxPlacesPerIP = -1 }, false},
+		{"negative conns per IP", func(c *Config) { c.MaxConnsPerIP = -5 }, false},
+		{"per-IP conns above the total", func(c *Config) { c.MaxConnsPerIP, c.MaxConns = 10, 5 }, false},
+		{"negative guest rate", func(c *Config) { c.GuestRate = -1 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,14 +10,29 @@ import (
 // while (the HTTP API answers 503 with Retry-After).
 var ErrNoCapacity = errors.New("no game server has room")
 
+// ErrSeatsTaken means the requesting player already holds a place with fewer
+// seats than asked, and its game server has no room for the others. Minting
+// tokens for seats that are not in the players list would only get them
+// refused by the race server; the HTTP API answers 409.
+var ErrSeatsTaken = errors.New("the player already holds a place with other seats")
+
+// ErrUnavailable means the backend could not be reached (the Kubernetes API
+// is down or overloaded). Like ErrNoCapacity it is temporary: the HTTP API
+// answers 503 with Retry-After, never 500.
+var ErrUnavailable = errors.New("game server backend unavailable")
+
 // Backend places players on game servers.
 //
 // Allocate reserves one slot per entry of req.PlayerIDs on a single game
 // server, preferring a server that already has players waiting over starting
 // a new one. It is idempotent per player: while the reservation of
 // req.PlayerIDs[0] is live, asking again returns the same game server and
-// takes no second slot. It returns an error wrapping ErrNoCapacity when no
-// server has room; any other error is unexpected. Allocate must be safe for
+// takes no second slot; seats missing from that reservation are added on the
+// same server if it has room, and the call fails with ErrSeatsTaken if not. A
+// returned assignment always has every player in its game server's players
+// list. It returns an error wrapping ErrNoCapacity when no server has room
+// and ErrUnavailable when the backend cannot be reached; any other error is
+// unexpected. Allocate must be safe for
 // concurrent use.
 type Backend interface {
 	Allocate(ctx context.Context, req AllocationRequest) (Assignment, error)
@@ -41,3 +56,15 @@ type Assignment struct {
 	// earlier reservation), false when a fresh game server was allocated.
 	Joined bool
 }
+
+// A race server whose race is over (or that is draining) sets the SDK label
+// ClosedLabelKey to ClosedValue before it asks to shut down or to be Ready
+// again, and to any other value once it takes players again. The sidecar
+// stores it as ClosedLabel. Both backends exclude servers that carry it, so
+// that the window between the end of a race and Shutdown (or recycling with
+// --after-race=ready) places nobody on a finished race.
+const (
+	ClosedLabelKey = "race-closed"
+	ClosedLabel    = "agones.dev/sdk-" + ClosedLabelKey
+	ClosedValue    = "true"
+)

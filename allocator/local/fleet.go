@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/allocator/connlimit"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
@@ -44,7 +45,19 @@ type Config struct {
 	UnhealthyAfter time.Duration
 	// HealthPeriod is each server's health ping period; 0 means 2 s.
 	HealthPeriod time.Duration
+	// MaxConnsPerIP and MaxConns cap the open connections to all of the
+	// fleet's race servers together, from one client address and in all;
+	// 0 means DefaultMaxConnsPerIP and DefaultMaxConns.
+	MaxConnsPerIP, MaxConns int
+	// Now is the clock that judges health (default time.Now).
+	Now func() time.Time
 }
+
+// Defaults of the connection caps of the fleet's race servers.
+const (
+	DefaultMaxConnsPerIP = 256
+	DefaultMaxConns      = 4096
+)
 
 func (c *Config) validate() error {
 	if c.Name == "" {
@@ -59,7 +72,20 @@ func (c *Config) validate() error {
 	if c.UnhealthyAfter == 0 {
 		c.UnhealthyAfter = 15 * time.Second
 	}
+	if c.MaxConnsPerIP == 0 {
+		c.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	var errs []error
+	if c.SyncInterval < 0 || c.UnhealthyAfter < 0 || c.HealthPeriod < 0 || c.MaxConnsPerIP < 0 || c.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("local fleet: sync interval %v, unhealthy after %v, health period %v, max conns per IP %d and max conns %d must not be negative",
+			c.SyncInterval, c.UnhealthyAfter, c.HealthPeriod, c.MaxConnsPerIP, c.MaxConns))
+	}
 	if c.Tokens == nil {
 		errs = append(errs, errors.New("local fleet: tokens are required"))
 	}
@@ -82,11 +108,15 @@ type Fleet struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	changed chan struct{} // wakes the sync loop
+	conns   *connlimit.Limiter
 
 	mu      sync.Mutex
 	servers map[string]*server
-	order   []*server // the servers sorted by name: allocation scans in a stable order
-	closed  bool
+	// lastCheck is when health was last judged and awake since when the
+	// fleet has been judging without a gap: see checkHealth.
+	lastCheck, awake time.Time
+	order            []*server // the servers sorted by name: allocation scans in a stable order
+	closed           bool
 }
 
 var _ backend.Backend = (*Fleet)(nil)
@@ -112,6 +142,13 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		rm: realtime.NewMetrics(reg), gm: race.NewMetrics(reg),
 		changed: make(chan struct{}, 1), servers: make(map[string]*server),
 	}
+	var err error
+	if f.conns, err = connlimit.New(connlimit.Config{
+		PerIP: cfg.MaxConnsPerIP, Total: cfg.MaxConns, Subsystem: "local_fleet", Registry: reg,
+	}); err != nil {
+		cancel()
+		return nil, err
+	}
 	f.registerGauges(reg)
 	if err := f.scale(); err != nil {
 		cancel()
@@ -121,6 +158,9 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		f.Close()
 		return nil, err
 	}
+	f.mu.Lock()
+	f.lastCheck, f.awake = cfg.Now(), cfg.Now() // a pause before the first tick counts as one
+	f.mu.Unlock()
 	f.wg.Add(1)
 	go f.syncLoop()
 	f.log.Info("local fleet up", "buffer", cfg.BufferSize, "min", cfg.MinReplicas, "max", cfg.MaxReplicas, "host", cfg.Host)
@@ -130,7 +170,8 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 // Allocate places the players on one server, as a GameServerAllocation with
 // the Leapfrog selectors would: the player's own reservation first, then an
 // Allocated server with room (the fullest first, so waiting players meet),
-// then a Ready one. It is one pass over the servers without copying them.
+// then a Ready one. Servers whose race is over (backend.ClosedLabel) take
+// nobody. It is one pass over the servers without copying them.
 func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 {
 		return backend.Assignment{}, errors.New("allocate: no players")
@@ -142,15 +183,22 @@ func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (back
 	}
 	seats := len(req.PlayerIDs)
 	var own, joinable, ready *server
-	joinableFree := 0
+	joinableFree, ownMissing := 0, 0
 	for _, s := range f.order {
 		s.sdk.Peek(func(gs *agonessdk.GameServer) {
+			if gs.ObjectMeta.Labels[backend.ClosedLabel] == backend.ClosedValue {
+				return
+			}
 			players := gs.Status.Lists[host.PlayersList]
 			n := free(players)
 			switch gs.Status.State {
 			case agonessdk.StateAllocated:
 				if players.Contains(req.PlayerIDs[0]) {
-					own = s
+					own, ownMissing = s, missing(players, req.PlayerIDs)
+					if ownMissing > n {
+						own = nil
+						ownMissing = -1
+					}
 				} else if n >= seats && (joinable == nil || n < joinableFree) {
 					joinable, joinableFree = s, n
 				}
@@ -160,8 +208,17 @@ func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (back
 				}
 			}
 		})
+		if ownMissing < 0 {
+			return backend.Assignment{}, fmt.Errorf("allocate %d seats on %s: %w", seats, s.name, backend.ErrSeatsTaken)
+		}
 		if own != nil {
-			return f.assignment(own, true), nil
+			if ownMissing == 0 {
+				return f.assignment(own, true), nil
+			}
+			// The player asks for more seats than it holds: the others join
+			// its own server, which has room for them.
+			joinable, ready = own, nil
+			break
 		}
 	}
 	// Only this goroutine allocates, under f.mu, and a race server only ever
@@ -170,15 +227,32 @@ func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (back
 		if s == nil {
 			continue
 		}
-		if _, err := s.sdk.ClusterAllocate(req.PlayerIDs); err != nil {
+		gs, err := s.sdk.ClusterAllocate(req.PlayerIDs)
+		if err != nil {
 			f.log.Warn("allocate on server", "server", s.name, "err", err)
 			continue
+		}
+		if n := missing(gs.Status.Lists[host.PlayersList], req.PlayerIDs); n > 0 {
+			// Not reachable while only this goroutine allocates; checked so
+			// that no token is ever minted for a place that was not taken.
+			return backend.Assignment{}, fmt.Errorf("allocate on %s: %d of %d players not in the list: %w", s.name, n, seats, backend.ErrNoCapacity)
 		}
 		f.wake()
 		return f.assignment(s, i == 0), nil
 	}
 	f.wake() // scale up if the maximum allows
 	return backend.Assignment{}, fmt.Errorf("allocate %d players: %w", seats, backend.ErrNoCapacity)
+}
+
+// missing counts the players that are not in the list.
+func missing(l agonessdk.List, playerIDs []string) int {
+	n := 0
+	for _, id := range playerIDs {
+		if !l.Contains(id) {
+			n++
+		}
+	}
+	return n
 }
 
 func free(l agonessdk.List) int { return int(l.Capacity) - len(l.Values) }
@@ -203,7 +277,7 @@ func (f *Fleet) syncLoop() {
 		case <-f.ctx.Done():
 			return
 		case <-t.C:
-			f.replaceUnhealthy()
+			f.checkHealth(f.cfg.Now())
 		case <-f.changed:
 		}
 		if err := f.scale(); err != nil {
@@ -246,6 +320,9 @@ func (f *Fleet) startServer() error {
 		return fmt.Errorf("listen for race server %s: %w", name, err)
 	}
 	port := int32(ln.Addr().(*net.TCPAddr).Port)
+	// Every race server of the fleet lives in this process: the caps are
+	// shared, so that no client can take all of its file descriptors.
+	ln = f.conns.Listener(ln)
 	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
 		Name: name, Namespace: "local", Address: f.cfg.Host,
 		Ports: []agonessdk.Port{{Name: "default", Port: port}},
@@ -307,17 +384,35 @@ func (f *Fleet) follow(ctx context.Context, s *server) {
 	f.wake()
 }
 
-func (f *Fleet) replaceUnhealthy() {
+// checkHealth replaces the servers that have not pinged health for
+// UnhealthyAfter while the fleet was watching. If the fleet's own checks
+// stopped for a while (the whole process was paused: SIGSTOP, a frozen VM,
+// a debugger), the servers could not ping either: silence during that gap
+// says nothing about them, so it does not count.
+func (f *Fleet) checkHealth(now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if now.Sub(f.lastCheck) > 2*f.cfg.SyncInterval {
+		f.log.Warn("local fleet resumed after a pause: health silence during the pause is not held against race servers",
+			"paused_for", now.Sub(f.lastCheck).Round(time.Millisecond))
+		f.awake = now
+	}
+	f.lastCheck = now
 	for _, s := range f.servers {
 		last := s.sdk.LastHealth()
-		if last.IsZero() || time.Since(last) < f.cfg.UnhealthyAfter {
+		if last.IsZero() || now.Sub(maxTime(last, f.awake)) < f.cfg.UnhealthyAfter {
 			continue
 		}
 		f.log.Warn("race server unhealthy: replacing it", "game_server", s.name, "last_health", last)
 		s.cancel()
 	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func (f *Fleet) waitReady(ctx context.Context, n int) error {
@@ -349,6 +444,18 @@ func (f *Fleet) count(state string) int {
 		}
 	}
 	return n
+}
+
+// serverDone is closed when the named server has stopped (or if it is gone).
+func (f *Fleet) serverDone(name string) <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s := f.servers[name]; s != nil {
+		return s.done
+	}
+	done := make(chan struct{})
+	close(done)
+	return done
 }
 
 // Servers lists the fleet's servers by state, for tests and status pages.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // ModuleRoot walks up from the working directory (a package's folder under
@@ -41,4 +42,17 @@ func Commands(root, dir string, pkgs ...string) error {
 		return fmt.Errorf("go build %v: %w\n%s", pkgs, err, out)
 	}
 	return nil
+}
+
+// HermeticEnv is this process's environment without the variables that
+// start with prefix (e.g. "LEAPFROG_", which the commands read as flags), for
+// a command that must see only the flags a test gives it.
+func HermeticEnv(prefix string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, prefix) {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

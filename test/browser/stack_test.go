@@ -37,7 +37,7 @@ type localStack struct {
 func startLocalStack(t *testing.T, addr string) *localStack {
 	t.Helper()
 	args := append([]string{"--listen=" + addr, "--backend=local", "--log-level=info",
-		"--local-buffer=2", "--local-min=2", "--local-max=6"}, fastRules...)
+		"--local-buffer=2", "--local-min=2", "--local-max=6", "--max-places-per-ip=1000"}, fastRules...)
 	p := startProcess(t, "allocator", allocatorBin, args...)
 	addr, _ = p.waitLog(t, "allocator starting")["listen"].(string)
 	if addr == "" {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
 const (
@@ -35,11 +36,11 @@ const (
 )
 
 // fastRules make a race last about a second: five hops of 200 ms after a
-// 200 ms countdown, on a 50 Hz tick. The guest limit is raised because every
-// guest of the suite comes from 127.0.0.1.
+// 200 ms countdown, on a 50 Hz tick. The guest and place limits are raised
+// because every player of the suite comes from 127.0.0.1.
 var fastRules = []string{
 	"--hop-duration", "200ms", "--hop-penalty", "20ms", "--countdown", "200ms", "--tick-rate", "50",
-	"--guest-rate", "100", "--guest-burst", "100",
+	"--guest-rate", "100", "--guest-burst", "100", "--max-places-per-ip", "10000",
 }
 
 // loopback is an HTTP client that never goes through a proxy.
@@ -97,7 +98,7 @@ func launch(t *testing.T, keyFile string, extra []string) (*allocator, error) {
 	args = append(args, extra...)
 	a := &allocator{URL: "http://" + addr, output: &syncBuffer{}, exited: make(chan struct{})}
 	a.cmd = exec.Command(allocatorBin, args...)
-	a.cmd.Env = hermeticEnv()
+	a.cmd.Env = buildtest.HermeticEnv("LEAPFROG_")
 	a.cmd.Stdout, a.cmd.Stderr = a.output, a.output
 	// Its own process group, so that cleanup reaches anything it started.
 	a.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -258,18 +259,6 @@ func writeKeyFile(t *testing.T, key token.Key) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// hermeticEnv is the test's environment without LEAPFROG_* variables, which
-// the allocator would read as flags.
-func hermeticEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LEAPFROG_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 // syncBuffer collects a process's output; the process writes while tests read.

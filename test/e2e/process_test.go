@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
 func TestSIGTERMMidRaceLetsPlayersGo(t *testing.T) {
@@ -57,7 +58,7 @@ func TestAllocatorCommandLine(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), waitFor)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, allocatorBin, tt.args...)
-			cmd.Env = hermeticEnv()
+			cmd.Env = buildtest.HermeticEnv("LEAPFROG_")
 			out, err := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != tt.code {
 				t.Fatalf("allocator %s: exit code %d (%v), want %d; output:\n%s", strings.Join(tt.args, " "), code, err, tt.code, out)

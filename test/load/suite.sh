@@ -17,7 +17,7 @@ DURATION=${DURATION:-10s}
 OUT=${OUT:-$(mktemp -d)}
 ADDR=127.0.0.1:$PORT
 # Rate limits out of the way: the load comes from one IP and few players.
-LIMITS=(--guest-rate 1e6 --guest-burst 1000000 --match-rate 1e6 --match-burst 1000000)
+LIMITS=(--guest-rate 1e6 --guest-burst 1000000 --match-rate 1e6 --match-burst 1000000 --max-places-per-ip 1000000 --max-conns-per-ip 4096)
 
 ALLOCATOR=${ALLOCATOR:-$OUT/allocator}
 if [[ $ALLOCATOR == "$OUT/allocator" ]]; then

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -21,11 +22,12 @@ import (
 type localFlags struct {
 	Buffer, Min, Max int
 	Host             string
+	UnhealthyAfter   time.Duration
 	Game             raceserver.GameOptions
 }
 
 func defaultLocalFlags() localFlags {
-	return localFlags{Buffer: 2, Min: 2, Max: 8, Host: "127.0.0.1", Game: raceserver.DefaultGameOptions()}
+	return localFlags{Buffer: 2, Min: 2, Max: 8, Host: "127.0.0.1", UnhealthyAfter: 15 * time.Second, Game: raceserver.DefaultGameOptions()}
 }
 
 func (l *localFlags) register(fs *flag.FlagSet) {
@@ -33,6 +35,7 @@ func (l *localFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.Min, "local-min", l.Min, "local: fewest race servers")
 	fs.IntVar(&l.Max, "local-max", l.Max, "local: most race servers")
 	fs.StringVar(&l.Host, "local-host", l.Host, "local: address the race servers listen on and hand out")
+	fs.DurationVar(&l.UnhealthyAfter, "local-unhealthy-after", l.UnhealthyAfter, "local: replace a race server silent on health this long while the allocator runs")
 	l.Game.RegisterFlags(fs)
 }
 
@@ -45,6 +48,9 @@ func (l localFlags) validate(backend string) error {
 	if l.Max < 1 || l.Min < 0 || l.Buffer < 0 || l.Min > l.Max || l.Buffer > l.Max {
 		errs = append(errs, fmt.Errorf("local-buffer %d, local-min %d, local-max %d: want 0 <= buffer <= max, 0 <= min <= max, max >= 1", l.Buffer, l.Min, l.Max))
 	}
+	if l.UnhealthyAfter <= 0 {
+		errs = append(errs, fmt.Errorf("local-unhealthy-after %v must be positive", l.UnhealthyAfter))
+	}
 	if l.Host == "" {
 		errs = append(errs, errors.New("local-host is required"))
 	}
@@ -55,11 +61,12 @@ func (l localFlags) validate(backend string) error {
 }
 
 // fleet starts the embedded fleet of package allocator/local.
-func (l localFlags) fleet() app.LocalFleet {
+func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 	return func(ctx context.Context, tokens *token.Issuer, reg prometheus.Registerer, logger *slog.Logger) (backend.Backend, func(), error) {
 		f, err := local.NewFleet(ctx, local.Config{
 			Host: l.Host, BufferSize: l.Buffer, MinReplicas: l.Min, MaxReplicas: l.Max,
-			Game: l.Game, Tokens: tokens,
+			Game: l.Game, Tokens: tokens, UnhealthyAfter: l.UnhealthyAfter,
+			MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConns: cfg.MaxConns,
 		}, reg, logger)
 		if err != nil {
 			return nil, nil, err

@@ -67,7 +67,7 @@ func run() int {
 	defer stop()
 	err := app.Run(ctx, cfg, app.Deps{
 		Logger:     logger,
-		LocalFleet: local.fleet(),
+		LocalFleet: local.fleet(cfg),
 		Web:        webui.Handler(),
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"testing"
+	"time"
 
 	"github.com/leapfrog-games/leapfrog/allocator/app"
 )
@@ -11,7 +12,8 @@ import (
 var contractFlags = []string{
 	"listen", "backend", "namespace", "fleet", "port-name", "key-file", "guest-ttl", "session-ttl",
 	"public-address", "guest-rate", "guest-burst", "match-rate", "match-burst",
-	"local-buffer", "local-min", "local-max", "local-host",
+	"max-places-per-ip", "place-hold", "max-conns-per-ip", "max-conns",
+	"local-buffer", "local-min", "local-max", "local-host", "local-unhealthy-after",
 	"hop-distance", "hop-duration", "hop-penalty", "finish-line", "players", "countdown",
 	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
 }
@@ -35,7 +37,8 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"listen": "127.0.0.1:8080", "backend": "local", "namespace": "default", "fleet": "leapfrog-race",
 		"port-name": "default", "key-file": "", "guest-ttl": "24h0m0s", "session-ttl": "1m0s", "public-address": "",
 		"guest-rate": "5", "guest-burst": "20", "match-rate": "2", "match-burst": "10",
-		"local-buffer": "2", "local-min": "2", "local-max": "8", "local-host": "127.0.0.1",
+		"max-places-per-ip": "8", "place-hold": "1m0s", "max-conns-per-ip": "256", "max-conns": "4096",
+		"local-buffer": "2", "local-min": "2", "local-max": "8", "local-host": "127.0.0.1", "local-unhealthy-after": "15s",
 		"hop-distance": "0.2", "hop-duration": "4s", "hop-penalty": "100ms", "finish-line": "1", "players": "2",
 		"countdown": "3s", "wait-for-players": "1m0s", "reconnect-grace": "10s", "no-show-timeout": "1m0s",
 		"tick-rate": "10", "max-payload": "4096",
@@ -60,6 +63,8 @@ func TestLocalValidate(t *testing.T) {
 		{"no host", app.BackendLocal, func(l *localFlags) { l.Host = "" }, false},
 		{"bad rules", app.BackendLocal, func(l *localFlags) { l.Game.Rules.HopDuration = 0 }, false},
 		{"zero tick rate", app.BackendLocal, func(l *localFlags) { l.Game.TickRate = 0 }, false},
+		{"negative unhealthy-after", app.BackendLocal, func(l *localFlags) { l.UnhealthyAfter = -time.Second }, false},
+		{"negative buffer", app.BackendLocal, func(l *localFlags) { l.Buffer = -1 }, false},
 		{"ignored for agones", app.BackendAgones, func(l *localFlags) { l.Max = 0 }, true},
 	}
 	for _, tt := range tests {

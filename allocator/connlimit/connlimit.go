@@ -1,0 +1,156 @@
+package connlimit
+
+import (
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Config configures a Limiter.
+type Config struct {
+	// PerIP is the most connections open at once from one client IP address.
+	PerIP int
+	// Total is the most connections open at once from everyone.
+	Total int
+	// Subsystem names the metrics: leapfrog_<subsystem>_open_connections and
+	// leapfrog_<subsystem>_rejected_connections_total.
+	Subsystem string
+	// Registry receives the metrics.
+	Registry prometheus.Registerer
+}
+
+// Limiter counts the open connections of every listener it wraps. A
+// connection over a cap is closed as soon as it is accepted, before a byte is
+// read, so that one client cannot take every file descriptor of the process:
+// idle keep-alive connections, slow handshakes and WebSockets all count until
+// they are closed.
+type Limiter struct {
+	perIP, total int
+
+	mu   sync.Mutex
+	open int
+	byIP map[string]int
+
+	openGauge prometheus.GaugeFunc
+	rejected  *prometheus.CounterVec
+}
+
+// Reasons a connection is rejected, the values of the metric's reason label.
+const (
+	ReasonPerIP = "per_ip"
+	ReasonTotal = "total"
+)
+
+// New returns a Limiter and registers its metrics.
+func New(cfg Config) (*Limiter, error) {
+	if cfg.PerIP < 1 || cfg.Total < 1 {
+		return nil, fmt.Errorf("connlimit: per-IP cap %d and total cap %d must be at least 1", cfg.PerIP, cfg.Total)
+	}
+	if cfg.Registry == nil || cfg.Subsystem == "" {
+		return nil, fmt.Errorf("connlimit: a registry and a metrics subsystem are required")
+	}
+	l := &Limiter{perIP: cfg.PerIP, total: cfg.Total, byIP: make(map[string]int)}
+	l.openGauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "leapfrog_" + cfg.Subsystem + "_open_connections",
+		Help: "Connections open now, counted against the connection caps.",
+	}, func() float64 { return float64(l.Open()) })
+	l.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leapfrog_" + cfg.Subsystem + "_rejected_connections_total",
+		Help: "Connections closed on accept because a cap was reached, by cap (per_ip, total).",
+	}, []string{"reason"})
+	for _, r := range []string{ReasonPerIP, ReasonTotal} {
+		l.rejected.WithLabelValues(r)
+	}
+	if err := cfg.Registry.Register(l.openGauge); err != nil {
+		return nil, fmt.Errorf("connlimit: %w", err)
+	}
+	if err := cfg.Registry.Register(l.rejected); err != nil {
+		return nil, fmt.Errorf("connlimit: %w", err)
+	}
+	return l, nil
+}
+
+// Open is the number of connections open now.
+func (l *Limiter) Open() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.open
+}
+
+// Listener wraps ln: its Accept returns only connections within the caps.
+func (l *Limiter) Listener(ln net.Listener) net.Listener {
+	return &listener{Listener: ln, limiter: l}
+}
+
+// acquire counts a connection from ip, or reports which cap it would break.
+func (l *Limiter) acquire(ip string) (reason string, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.byIP[ip] >= l.perIP:
+		return ReasonPerIP, false
+	case l.open >= l.total:
+		return ReasonTotal, false
+	}
+	l.byIP[ip]++
+	l.open++
+	return "", true
+}
+
+func (l *Limiter) release(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.open--
+	if l.byIP[ip]--; l.byIP[ip] <= 0 {
+		delete(l.byIP, ip) // the map holds only addresses with connections open
+	}
+}
+
+type listener struct {
+	net.Listener
+	limiter *Limiter
+}
+
+// Accept returns the next connection within the caps; those over a cap are
+// closed here and never reach the server.
+func (ln *listener) Accept() (net.Conn, error) {
+	for {
+		c, err := ln.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		ip := hostOf(c.RemoteAddr())
+		if reason, ok := ln.limiter.acquire(ip); !ok {
+			ln.limiter.rejected.WithLabelValues(reason).Inc()
+			_ = c.Close()
+			continue
+		}
+		return &conn{Conn: c, release: sync.OnceFunc(func() { ln.limiter.release(ip) })}, nil
+	}
+}
+
+// conn gives its place back when closed, once, however often Close is called
+// (a server closes a hijacked WebSocket connection and may close it again).
+type conn struct {
+	net.Conn
+	release func()
+}
+
+func (c *conn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
+}
+
+func hostOf(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok {
+		return tcp.IP.String()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
