@@ -31,6 +31,11 @@ type Config struct {
 	MatchRate     float64
 	MatchBurst    int
 	LogLevel      string
+	// EdgeURL, LocalEdge and TLSSelfSigned put the races behind the edge
+	// (see edge.go).
+	EdgeURL       string
+	LocalEdge     bool
+	TLSSelfSigned bool
 }
 
 // DefaultConfig returns the flag defaults.
@@ -67,6 +72,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.MatchRate, "match-rate", c.MatchRate, "match requests per second per player")
 	fs.IntVar(&c.MatchBurst, "match-burst", c.MatchBurst, "burst of match requests per player")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	c.registerEdgeFlags(fs)
 }
 
 // Validate reports every bad value at once.
@@ -97,5 +103,6 @@ func (c Config) Validate() error {
 	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateEdge())
 	return errors.Join(errs...)
 }

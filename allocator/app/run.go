@@ -78,25 +78,34 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		}
 	}
 	defer ln.Close()
+	if cfg.TLSSelfSigned {
+		if ln, err = serveTLS(ln, logger); err != nil {
+			return err
+		}
+	}
 
 	issuer := token.NewIssuer(keys, nil)
-	newServer := func(b backend.Backend) (*manager.Server, error) {
+	newServer := func(b backend.Backend, wrap func(http.Handler) http.Handler) (*manager.Server, error) {
 		svc, err := api.New(api.Config{
 			Backend: b, Issuer: issuer,
 			GuestTTL: cfg.GuestTTL, SessionTTL: cfg.SessionTTL,
 			GuestRate: cfg.GuestRate, GuestBurst: cfg.GuestBurst,
 			MatchRate: cfg.MatchRate, MatchBurst: cfg.MatchBurst,
-			Registry: reg, Logger: logger, Web: deps.Web,
+			Registry: reg, Logger: logger, Web: deps.Web, RaceURL: cfg.raceURL(),
 		})
 		if err != nil {
 			return nil, err
+		}
+		var handler http.Handler = svc
+		if wrap != nil {
+			handler = wrap(svc)
 		}
 		timeout := shutdownTimeout
 		return &manager.Server{
 			Name:     "allocator",
 			Listener: notifyingListener{Listener: ln, ready: deps.Ready},
 			Server: &http.Server{
-				Handler:           svc,
+				Handler:           handler,
 				ReadHeaderTimeout: 5 * time.Second,
 				ReadTimeout:       15 * time.Second,
 				WriteTimeout:      30 * time.Second,
@@ -113,7 +122,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	case BackendAgones:
 		return runAgones(ctx, cfg, deps, reg, logger, newServer)
 	default:
-		return runLocal(ctx, deps, issuer, reg, logger, newServer)
+		return runLocal(ctx, cfg, deps, issuer, reg, logger, newServer)
 	}
 }
 
@@ -129,24 +138,38 @@ func loadKeys(cfg Config, logger *slog.Logger) (*token.Keyset, error) {
 	return keys, nil
 }
 
-func runLocal(ctx context.Context, deps Deps, issuer *token.Issuer, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend) (*manager.Server, error)) error {
+func runLocal(ctx context.Context, cfg Config, deps Deps, issuer *token.Issuer, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend, func(http.Handler) http.Handler) (*manager.Server, error)) error {
 	b, stop, err := deps.LocalFleet(ctx, issuer, reg, logger)
 	if err != nil {
 		return fmt.Errorf("start local fleet: %w", err)
 	}
+	var wrap func(http.Handler) http.Handler
+	if cfg.LocalEdge {
+		e, err := newLocalEdge(b, issuer, reg, logger)
+		if err != nil {
+			stop()
+			return err
+		}
+		wrap = e.route
+		defer e.shutdown() // after the fleet has stopped: its players hear 1001 through the relays
+	}
 	defer stop()
-	srv, err := newServer(b)
+	srv, err := newServer(b, wrap)
 	if err != nil {
 		return err
 	}
 	if deps.Web != nil {
-		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", "http://"+srv.Listener.Addr().String()+"/")
+		scheme := "http://"
+		if cfg.TLSSelfSigned {
+			scheme = "https://"
+		}
+		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", scheme+srv.Listener.Addr().String()+"/")
 	}
 	// manager.Server logs through controller-runtime's context logger.
 	return srv.Start(crlog.IntoContext(ctx, logr.FromSlogHandler(logger.Handler())))
 }
 
-func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend) (*manager.Server, error)) error {
+func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Registerer, logger *slog.Logger, newServer func(backend.Backend, func(http.Handler) http.Handler) (*manager.Server, error)) error {
 	restCfg := deps.RESTConfig
 	if restCfg == nil {
 		var err error
@@ -176,7 +199,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(alloc)
+	srv, err := newServer(alloc, nil)
 	if err != nil {
 		return err
 	}
