@@ -131,18 +131,22 @@ func TestEdgeChartRejectsInvalidValues(t *testing.T) {
 		{"allocator edge-url", []string{"allocator.extraArgs.edge-url=wss://x"}, "allocator.extraArgs.edge-url"},
 		{"bad public URL", []string{"edge.publicURL=http://x"}, "/edge/publicURL"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var extra []string
-			for _, s := range tc.set {
-				extra = append(extra, "--set", s)
-			}
-			_, err := helm(t, templateArgs("leapfrog", valueSet{name: "default"}, extra...)...)
-			if err == nil {
-				t.Fatalf("helm template accepted %v", tc.set)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not mention %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRejected(t, tc.set, tc.want) })
+	}
+}
+
+// checkRejected fails unless helm template refuses the --set values with an error that mentions want.
+func checkRejected(t *testing.T, set []string, want string) {
+	t.Helper()
+	var extra []string
+	for _, s := range set {
+		extra = append(extra, "--set", s)
+	}
+	_, err := helm(t, templateArgs("leapfrog", valueSet{name: "default"}, extra...)...)
+	if err == nil {
+		t.Fatalf("helm template accepted %v", set)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not mention %q", err, want)
 	}
 }
