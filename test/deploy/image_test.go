@@ -134,7 +134,7 @@ func splitShellWords(s string) []string {
 	return words
 }
 
-// TestDockerfile checks the image recipe: static builds of the three binaries at the paths `make build`
+// TestDockerfile checks the image recipe: static builds of the binaries at the paths `make build`
 // uses, copied into a distroless nonroot image that needs no shell.
 func TestDockerfile(t *testing.T) {
 	ins := parseDockerfile(t)
@@ -428,7 +428,7 @@ func TestCheckStaticTellsDynamicFromStatic(t *testing.T) {
 }
 
 // TestDockerignoreKeepsSources checks that the build context keeps every Go file and embedded file the
-// three binaries are built from, and go.mod/go.sum.
+// binaries are built from, and go.mod/go.sum.
 func TestDockerignoreKeepsSources(t *testing.T) {
 	root := repoRoot(t)
 	patterns := readDockerignore(t, filepath.Join(root, ".dockerignore"))
