@@ -21,8 +21,12 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
 )
 
-// edgeDrain bounds how long local mode waits for relayed players on exit.
-const edgeDrain = 2 * time.Second
+const (
+	// edgeDrain bounds how long local mode waits for relayed players on exit.
+	edgeDrain = 2 * time.Second
+	// localEdgeConns bounds the local edge's connections from one address.
+	localEdgeConns = 10_000
+)
 
 func (c *Config) registerEdgeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.EdgeURL, "edge-url", c.EdgeURL, "public base URL of the edge (wss://play.example.com): ws_url becomes <edge-url>/race/<game server>; empty hands out the game server's own ws://address:port/ws")
@@ -82,7 +86,11 @@ func newLocalEdge(b backend.Backend, issuer *token.Issuer, reg prometheus.Regist
 	if !ok {
 		return nil, errors.New("local-edge: the local fleet cannot resolve game servers")
 	}
-	h, err := edge.NewHandler(edge.Config{Tokens: issuer, Resolver: res, Registry: reg, Logger: logger.With("component", "edge")})
+	h, err := edge.NewHandler(edge.Config{
+		Tokens: issuer, Resolver: res, Registry: reg, Logger: logger.With("component", "edge"),
+		// Local mode serves one machine: its players and bots all come from loopback.
+		MaxConnsPerIP: localEdgeConns,
+	})
 	if err != nil {
 		return nil, err
 	}
