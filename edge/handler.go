@@ -35,10 +35,11 @@ type Handler struct {
 	upgrader websocket.Upgrader
 	dialer   websocket.Dialer
 
-	mu       sync.Mutex
-	draining bool
-	relays   map[*relay]struct{}
-	wg       sync.WaitGroup
+	mu         sync.Mutex
+	draining   bool
+	restarting bool // the drain is over: relays still open are being closed
+	relays     map[*relay]struct{}
+	wg         sync.WaitGroup
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -123,11 +124,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rl.release = release
 	h.mu.Lock()
 	h.relays[rl] = struct{}{}
+	restarting := h.restarting
 	h.mu.Unlock()
 	h.wg.Add(1)
 	// The relay goes on in fresh goroutines: returning frees net/http's
 	// per-request state and the stack the handshake grew.
 	go rl.run()
+	if restarting { // finished its handshake after Shutdown gave up waiting
+		rl.restart()
+	}
 }
 
 // handshake reads Hello, verifies its token, resolves and dials the game
@@ -320,6 +325,7 @@ func (h *Handler) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	h.mu.Lock()
+	h.restarting = true
 	left := make([]*relay, 0, len(h.relays))
 	for rl := range h.relays {
 		left = append(left, rl)

@@ -65,7 +65,7 @@ func (rl *relay) run() {
 	}()
 	rl.pump(rl.server, rl.client, toClient, cfg.UpstreamIdle)
 	wg.Wait()
-	rl.ping.Load().Stop()
+	rl.stopPing()
 	rl.client.Close()
 	rl.server.Close()
 	rl.log.Debug("relay ended", "closed_by", rl.closer, "code", rl.code, "duration", time.Since(rl.started))
@@ -130,7 +130,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 func (rl *relay) end(d direction, from, to *websocket.Conn, err error) {
 	rl.endOnce.Do(func() {
 		rl.closing.Store(true)
-		rl.ping.Load().Stop()
+		rl.stopPing()
 		rl.closer = "client"
 		if d == toClient {
 			rl.closer = "server"
@@ -151,6 +151,12 @@ func (rl *relay) end(d direction, from, to *websocket.Conn, err error) {
 	})
 }
 
+func (rl *relay) stopPing() {
+	if t := rl.ping.Load(); t != nil {
+		t.Stop()
+	}
+}
+
 // closeWith sends a close frame and lets the peer's answer end its pump.
 func (rl *relay) closeWith(ws *websocket.Conn, code int, text string) bool {
 	if code == websocket.CloseNoStatusReceived {
@@ -169,7 +175,7 @@ func (rl *relay) closeWith(ws *websocket.Conn, code int, text string) bool {
 func (rl *relay) restart() {
 	rl.endOnce.Do(func() {
 		rl.closing.Store(true)
-		rl.ping.Load().Stop()
+		rl.stopPing()
 		rl.closer, rl.code = "edge", closeServiceRestart
 		if !rl.closeWith(rl.client, closeServiceRestart, "edge restarting: reconnect") {
 			rl.client.Close()
