@@ -1,10 +1,11 @@
 # syntax=docker/dockerfile:1
-# Leapfrog: one image with the three static binaries, on distroless (no shell, no package manager).
+# Leapfrog: one image with the four static binaries, on distroless (no shell, no package manager).
 #
 #   docker build -t leapfrog:dev .
 #   /race-server  one game server of the Fleet (Agones adds the SDK sidecar)
 #   /allocator    the client service (default entrypoint)
 #   /bot          plays races against an allocator (helm test, load tests)
+#   /edge         the WebSocket edge: one wss:// name for every race
 #
 # The build lines produce exactly what `make build` produces (bin/<name>, CGO_ENABLED=0);
 # test/deploy checks that they stay in step.
@@ -23,7 +24,8 @@ ARG TARGETOS TARGETARCH
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/race-server ./gameserver/cmd/race-server && \
     GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/allocator ./allocator/cmd/allocator && \
-    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/bot ./test/bot
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/bot ./test/bot && \
+    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-s -w" -o bin/edge ./edge/cmd/edge
 
 FROM ${BASE_IMAGE}
 ARG VERSION=dev
@@ -40,8 +42,9 @@ LABEL org.opencontainers.image.title="leapfrog" \
 COPY --from=build /src/bin/race-server /race-server
 COPY --from=build /src/bin/allocator /allocator
 COPY --from=build /src/bin/bot /bot
+COPY --from=build /src/bin/edge /edge
 # distroless "nonroot": uid/gid 65532, the same ids the chart's securityContext asks for.
 USER 65532:65532
-# Race server game port, race server admin port, allocator HTTP port.
-EXPOSE 7654 8081 8080
+# Race server game port, race server admin port, allocator HTTP port, edge player and admin ports.
+EXPOSE 7654 8081 8080 9443 9090
 ENTRYPOINT ["/allocator"]

@@ -21,14 +21,19 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes).
-	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN)
+run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes), races through the edge.
+	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge
+
+.PHONY: run-https
+run-https: ## Like run, over https:// and wss:// with a self-signed certificate made at start.
+	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge --tls-self-signed
 
 .PHONY: build
-build: ## Build static binaries into bin/: race-server, allocator, bot.
+build: ## Build static binaries into bin/: race-server, allocator, bot, edge.
 	$(GO_BUILD) -o $(BIN)/race-server ./gameserver/cmd/race-server
 	$(GO_BUILD) -o $(BIN)/allocator ./allocator/cmd/allocator
 	$(GO_BUILD) -o $(BIN)/bot ./test/bot
+	$(GO_BUILD) -o $(BIN)/edge ./edge/cmd/edge
 
 .PHONY: test
 test: ## Run every test: unit, integration, end-to-end, browser, chart on a real API server (installs what it needs).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -79,7 +78,7 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		GameServer: a.GameServer,
 		Address:    a.Address,
 		Port:       a.Port,
-		WSURL:      "ws://" + net.JoinHostPort(a.Address, strconv.Itoa(int(a.Port))) + "/ws",
+		WSURL:      s.raceURL(r, a),
 		PlayerID:   guest.PlayerID,
 	}
 	for _, id := range playerIDs {

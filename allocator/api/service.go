@@ -69,6 +69,8 @@ type Config struct {
 	// Web serves GET / and everything no other route takes (the browser
 	// client). Nil answers 404 there.
 	Web http.Handler
+	// RaceURL builds each match's ws_url; nil means DirectURL.
+	RaceURL RaceURL
 	// Ready, if set, is asked by /readyz; nil means ready whenever serving.
 	Ready func(ctx context.Context) error
 	// RetryAfter is the wait advised with 503 no_capacity (default 2 s).
@@ -93,6 +95,7 @@ type Service struct {
 	maxPlacesPerIP  int
 	placeHold       time.Duration
 	ready           func(ctx context.Context) error
+	raceURL         RaceURL
 	retryAfter      time.Duration
 	allocateTimeout time.Duration
 	now             func() time.Time
@@ -124,6 +127,7 @@ func New(cfg Config) (*Service, error) {
 		guestTTL:        cfg.GuestTTL,
 		sessionTTL:      cfg.SessionTTL,
 		ready:           cfg.Ready,
+		raceURL:         cfg.RaceURL,
 		retryAfter:      cmp.Or(cfg.RetryAfter, DefaultRetryAfter),
 		allocateTimeout: cmp.Or(cfg.AllocateTimeout, DefaultAllocateTimeout),
 		maxPlacesPerIP:  cmp.Or(cfg.MaxPlacesPerIP, DefaultMaxPlacesPerIP),
@@ -134,6 +138,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.raceURL == nil {
+		s.raceURL = DirectURL
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

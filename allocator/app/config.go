@@ -39,6 +39,11 @@ type Config struct {
 	MaxConnsPerIP int
 	MaxConns      int
 	LogLevel      string
+	// EdgeURL, LocalEdge and TLSSelfSigned put the races behind the edge
+	// (see edge.go).
+	EdgeURL       string
+	LocalEdge     bool
+	TLSSelfSigned bool
 }
 
 // DefaultConfig returns the flag defaults.
@@ -85,6 +90,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "most open connections from one client IP (the API; the local fleet's race servers apart)")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's race servers apart)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	c.registerEdgeFlags(fs)
 }
 
 // Validate reports every bad value at once.
@@ -121,5 +127,6 @@ func (c Config) Validate() error {
 	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateEdge())
 	return errors.Join(errs...)
 }

@@ -87,6 +87,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		}
 	}
 	defer ln.Close()
+	if cfg.TLSSelfSigned {
+		if ln, err = serveTLS(ln, logger); err != nil {
+			return err
+		}
+	}
 
 	issuer := token.NewIssuer(keys, nil)
 	conns, err := connlimit.New(connlimit.Config{PerIP: cfg.MaxConnsPerIP, Total: cfg.MaxConns, Subsystem: "allocator", Registry: reg})
@@ -94,24 +99,28 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		return err
 	}
 	ln = conns.Listener(ln)
-	newServer := func(b backend.Backend, ready func(context.Context) error) (*manager.Server, error) {
+	newServer := func(b backend.Backend, ready func(context.Context) error, wrap func(http.Handler) http.Handler) (*manager.Server, error) {
 		svc, err := api.New(api.Config{
 			Backend: b, Issuer: issuer,
 			GuestTTL: cfg.GuestTTL, SessionTTL: cfg.SessionTTL,
 			GuestRate: cfg.GuestRate, GuestBurst: cfg.GuestBurst,
 			MatchRate: cfg.MatchRate, MatchBurst: cfg.MatchBurst,
 			MaxPlacesPerIP: cfg.MaxPlacesPerIP, PlaceHold: cfg.PlaceHold,
-			Registry: reg, Logger: logger, Web: deps.Web, Ready: ready,
+			Registry: reg, Logger: logger, Web: deps.Web, Ready: ready, RaceURL: cfg.raceURL(),
 		})
 		if err != nil {
 			return nil, err
+		}
+		var handler http.Handler = svc
+		if wrap != nil {
+			handler = wrap(svc)
 		}
 		timeout := shutdownTimeout
 		return &manager.Server{
 			Name:     "allocator",
 			Listener: notifyingListener{Listener: ln, ready: deps.Ready},
 			Server: &http.Server{
-				Handler:           svc,
+				Handler:           handler,
 				ReadHeaderTimeout: 5 * time.Second,
 				ReadTimeout:       15 * time.Second,
 				WriteTimeout:      30 * time.Second,
@@ -128,7 +137,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	case BackendAgones:
 		return runAgones(ctx, cfg, deps, reg, logger, newServer)
 	default:
-		return runLocal(ctx, deps, issuer, reg, logger, newServer)
+		return runLocal(ctx, cfg, deps, issuer, reg, logger, newServer)
 	}
 }
 
@@ -144,18 +153,32 @@ func loadKeys(cfg Config, logger *slog.Logger) (*token.Keyset, error) {
 	return keys, nil
 }
 
-func runLocal(ctx context.Context, deps Deps, issuer *token.Issuer, reg prometheus.Registerer, logger *slog.Logger, newServer serverFactory) error {
+func runLocal(ctx context.Context, cfg Config, deps Deps, issuer *token.Issuer, reg prometheus.Registerer, logger *slog.Logger, newServer serverFactory) error {
 	b, stop, err := deps.LocalFleet(ctx, issuer, reg, logger)
 	if err != nil {
 		return fmt.Errorf("start local fleet: %w", err)
 	}
+	var wrap func(http.Handler) http.Handler
+	if cfg.LocalEdge {
+		e, err := newLocalEdge(b, issuer, reg, logger)
+		if err != nil {
+			stop()
+			return err
+		}
+		wrap = e.route
+		defer e.shutdown() // after the fleet has stopped: its players hear 1001 through the relays
+	}
 	defer stop()
-	srv, err := newServer(b, nil)
+	srv, err := newServer(b, nil, wrap)
 	if err != nil {
 		return err
 	}
 	if deps.Web != nil {
-		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", "http://"+srv.Listener.Addr().String()+"/")
+		scheme := "http://"
+		if cfg.TLSSelfSigned {
+			scheme = "https://"
+		}
+		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", scheme+srv.Listener.Addr().String()+"/")
 	}
 	// manager.Server logs through controller-runtime's context logger.
 	return srv.Start(crlog.IntoContext(ctx, logr.FromSlogHandler(logger.Handler())))
@@ -195,7 +218,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(alloc, probe.Ready)
+	srv, err := newServer(alloc, probe.Ready, nil)
 	if err != nil {
 		return err
 	}
@@ -220,8 +243,9 @@ func apiProbe(restCfg *rest.Config, now func() time.Time) (*agones.APIProbe, err
 }
 
 // serverFactory builds the API server for a backend; ready, if set, is what
-// /readyz asks.
-type serverFactory func(b backend.Backend, ready func(context.Context) error) (*manager.Server, error)
+// /readyz asks; wrap, if set, puts a handler (the local edge) in front of the
+// API.
+type serverFactory func(b backend.Backend, ready func(context.Context) error, wrap func(http.Handler) http.Handler) (*manager.Server, error)
 
 // notifyingListener calls ready when the server starts accepting.
 type notifyingListener struct {

@@ -34,7 +34,8 @@ type browser struct {
 
 // newBrowser starts Chromium, or skips the test if it is not installed. Chromium runs in a process
 // group of its own, killed when the test ends (after a graceful close), before its profile is removed.
-func newBrowser(t *testing.T) *browser {
+// extra adds Chromium flags for one test.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("skipping: no Chromium at %s (hack/install-test-deps.sh installs Debian's chromium): %v", chromiumPath, err)
@@ -50,6 +51,9 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 720),
+	)
+	opts = append(opts, extra...)
+	opts = append(opts,
 		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
 			// Replaces chromedp's own setting (Pdeathsig only): a group lets the cleanup kill
 			// Chromium's helpers too.

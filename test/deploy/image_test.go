@@ -24,6 +24,7 @@ var binaries = map[string]string{
 	"bin/race-server": "./gameserver/cmd/race-server",
 	"bin/allocator":   "./allocator/cmd/allocator",
 	"bin/bot":         "./test/bot",
+	"bin/edge":        "./edge/cmd/edge",
 }
 
 // instruction is one Dockerfile instruction, continuation lines joined.
@@ -133,7 +134,7 @@ func splitShellWords(s string) []string {
 	return words
 }
 
-// TestDockerfile checks the image recipe: static builds of the three binaries at the paths `make build`
+// TestDockerfile checks the image recipe: static builds of the binaries at the paths `make build`
 // uses, copied into a distroless nonroot image that needs no shell.
 func TestDockerfile(t *testing.T) {
 	ins := parseDockerfile(t)
@@ -344,7 +345,7 @@ func renderedFlags(t *testing.T) map[string]map[string]bool {
 		t.Log("Helm not installed: not checking the chart's flags against the binaries")
 		return nil
 	}
-	flags := map[string]map[string]bool{"race-server": {}, "allocator": {}, "bot": {}}
+	flags := map[string]map[string]bool{"race-server": {}, "allocator": {}, "bot": {}, "edge": {}}
 	add := func(binary string, c map[string]any) {
 		for flag := range flagValues(stringList(t, c["args"])) {
 			flags[binary][flag] = true
@@ -355,6 +356,11 @@ func renderedFlags(t *testing.T) map[string]map[string]bool {
 		add("race-server", containerOf(t, nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any), "race-server"))
 		add("allocator", containerOf(t, nested(t, find(t, objs, "Deployment").Object, "spec", "template", "spec").(map[string]any), "allocator"))
 		add("bot", containerOf(t, nested(t, findTestPod(t, objs).Object, "spec").(map[string]any), "bot"))
+		for _, d := range objsOfKind(objs, "Deployment") {
+			if d.GetLabels()["app.kubernetes.io/component"] == "edge" {
+				add("edge", containerOf(t, nested(t, d.Object, "spec", "template", "spec").(map[string]any), "edge"))
+			}
+		}
 	}
 	return flags
 }
@@ -422,7 +428,7 @@ func TestCheckStaticTellsDynamicFromStatic(t *testing.T) {
 }
 
 // TestDockerignoreKeepsSources checks that the build context keeps every Go file and embedded file the
-// three binaries are built from, and go.mod/go.sum.
+// binaries are built from, and go.mod/go.sum.
 func TestDockerignoreKeepsSources(t *testing.T) {
 	root := repoRoot(t)
 	patterns := readDockerignore(t, filepath.Join(root, ".dockerignore"))

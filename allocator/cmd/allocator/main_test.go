@@ -16,6 +16,7 @@ var contractFlags = []string{
 	"local-buffer", "local-min", "local-max", "local-host", "local-unhealthy-after",
 	"hop-distance", "hop-duration", "hop-penalty", "finish-line", "players", "countdown",
 	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
+	"edge-url", "local-edge", "tls-self-signed",
 }
 
 func TestFlagsMatchTheContract(t *testing.T) {
@@ -42,6 +43,7 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"hop-distance": "0.2", "hop-duration": "4s", "hop-penalty": "100ms", "finish-line": "1", "players": "2",
 		"countdown": "3s", "wait-for-players": "1m0s", "reconnect-grace": "10s", "no-show-timeout": "1m0s",
 		"tick-rate": "10", "max-payload": "4096",
+		"edge-url": "", "local-edge": "false", "tls-self-signed": "false",
 	}
 	for name, want := range defaults {
 		if f := fs.Lookup(name); f != nil && f.DefValue != want {

@@ -76,6 +76,20 @@ Name of the allocator's Deployment and Service.
 {{- end }}
 
 {{/*
+Name of the edge's Deployment, Service and ServiceAccount (unless edge.serviceAccount.name).
+*/}}
+{{- define "leapfrog.edgeName" -}}
+{{- printf "%s-edge" (include "leapfrog.fullname" .) }}
+{{- end }}
+
+{{/*
+The base URL the allocator hands out as the prefix of ws_url (--edge-url).
+*/}}
+{{- define "leapfrog.edgeURL" -}}
+{{- default (printf "wss://%s" .Values.edge.host) .Values.edge.publicURL }}
+{{- end }}
+
+{{/*
 Name of the allocator's ServiceAccount.
 */}}
 {{- define "leapfrog.serviceAccountName" -}}
@@ -161,9 +175,45 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- fail (printf "race.rules.%s: the chart sets --%s itself; use the race.* or fleet.* value instead" $flag $flag) }}
 {{- end }}
 {{- end }}
-{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "log-level" "public-address" }}
+{{- include "leapfrog.validateEdge" . }}
+{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "log-level" "public-address" "edge-url" }}
 {{- if hasKey $.Values.allocator.extraArgs $flag }}
 {{- fail (printf "allocator.extraArgs.%s: the chart sets --%s itself; use the allocator.* value instead" $flag $flag) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Edge combinations the schema cannot express.
+*/}}
+{{- define "leapfrog.validateEdge" -}}
+{{- $e := .Values.edge }}
+{{- if $e.enabled }}
+{{- if not (or $e.host $e.publicURL) }}
+{{- fail "edge.host (or edge.publicURL) is required when edge.enabled: it is the name players connect to" }}
+{{- end }}
+{{- if and $e.ingress.enabled $e.gateway.enabled }}
+{{- fail "edge.ingress and edge.gateway both route edge.host: enable one" }}
+{{- end }}
+{{- if and $e.tls.secretName (or $e.ingress.enabled $e.gateway.enabled) }}
+{{- fail "edge.tls.secretName makes the edge terminate TLS; with edge.ingress or edge.gateway TLS ends there: leave it empty" }}
+{{- end }}
+{{- if and (or $e.ingress.enabled $e.gateway.enabled) (not $e.host) }}
+{{- fail "edge.host is required with edge.ingress or edge.gateway: it is the host they route" }}
+{{- end }}
+{{- if and $e.gateway.enabled (not $e.gateway.parentRefs) }}
+{{- fail "edge.gateway.parentRefs is required: the Gateway that terminates TLS for edge.host" }}
+{{- end }}
+{{- if and $e.pdb.enabled (ge (int $e.pdb.minAvailable) (int $e.replicas)) (gt (int $e.replicas) 0) (not $e.autoscaling.enabled) }}
+{{- fail (printf "edge.pdb.minAvailable (%v) must be below edge.replicas (%v), or no node could ever be drained" $e.pdb.minAvailable $e.replicas) }}
+{{- end }}
+{{- if and $e.autoscaling.enabled (gt (int $e.autoscaling.minReplicas) (int $e.autoscaling.maxReplicas)) }}
+{{- fail (printf "edge.autoscaling.minReplicas (%v) must not exceed edge.autoscaling.maxReplicas (%v)" $e.autoscaling.minReplicas $e.autoscaling.maxReplicas) }}
+{{- end }}
+{{- range $flag := list "listen" "admin-listen" "namespace" "fleet" "port-name" "key-file" "tls-cert-file" "tls-key-file" "log-level" "max-conns-per-ip" "drain-grace" "client-ip-header" }}
+{{- if hasKey $e.extraArgs $flag }}
+{{- fail (printf "edge.extraArgs.%s: the chart sets --%s itself; use the edge.* value instead" $flag $flag) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end }}
