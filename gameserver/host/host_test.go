@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,12 +80,18 @@ func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 // waitState waits (bounded) for the GameServer to reach state.
 func (st *stack) waitState(t *testing.T, state string) {
 	t.Helper()
+	st.waitFor(t, state, func(gs *agonessdk.GameServer) bool { return gs.Status.State == state })
+}
+
+// waitFor waits (bounded) for the GameServer to satisfy ok.
+func (st *stack) waitFor(t *testing.T, what string, ok func(*agonessdk.GameServer) bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	reached := make(chan struct{})
 	go func() {
 		_ = st.mem.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
-			if gs.Status.State == state {
+			if ok(gs) {
 				select {
 				case <-reached:
 				default:
@@ -96,7 +103,7 @@ func (st *stack) waitState(t *testing.T, state string) {
 	select {
 	case <-reached:
 	case <-ctx.Done():
-		t.Fatalf("game server never reached %s (now %s)", state, st.mem.Snapshot().Status.State)
+		t.Fatalf("game server never reached %s (now %+v)", what, st.mem.Snapshot().Status)
 	}
 }
 
@@ -315,11 +322,32 @@ func TestReuseReturnsToReady(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"ghost"}); err != nil {
 		t.Fatal(err)
 	}
+	// Every state the server goes through: a finished race must never be
+	// Allocated with a free place, or the allocator could put players on it.
+	var (
+		mu   sync.Mutex
+		seen []agonessdk.GameServer
+	)
+	wctx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go func() {
+		_ = st.mem.WatchGameServer(wctx, func(gs *agonessdk.GameServer) {
+			mu.Lock()
+			seen = append(seen, *gs)
+			mu.Unlock()
+		})
+	}()
 	st.waitState(t, agonessdk.StateAllocated)
-	st.waitState(t, agonessdk.StateReady)
-	if v := st.mem.Snapshot().Status.Lists[host.PlayersList].Values; len(v) != 0 {
-		t.Fatalf("players list not cleared for reuse: %v", v)
+	st.waitFor(t, "Ready with an empty players list", func(gs *agonessdk.GameServer) bool {
+		return gs.Status.State == agonessdk.StateReady && len(gs.Status.Lists[host.PlayersList].Values) == 0
+	})
+	mu.Lock()
+	for _, gs := range seen {
+		if gs.Status.State == agonessdk.StateAllocated && len(gs.Status.Lists[host.PlayersList].Values) == 0 {
+			t.Errorf("the finished server was Allocated with free places: %+v", gs.Status)
+		}
 	}
+	mu.Unlock()
 	if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
 // BenchmarkTick is one tick of a running race with two players and nothing
 // to land: the steady state, which should not allocate.
 func BenchmarkTick(b *testing.B) {
 	g, _ := NewGame(DefaultRules(), nil)
-	h, _ := realtime.NewHarness(realtime.Config{}, g, t0)
+	h, _ := realtimetest.NewHarness(realtime.Config{}, g, t0)
 	x, _ := h.Connect("a")
 	y, _ := h.Connect("b")
 	x.Send(OpSceneReady, nil)
@@ -32,7 +33,7 @@ func BenchmarkTick(b *testing.B) {
 // players (a penalty, so that the race never ends).
 func BenchmarkHopBroadcast(b *testing.B) {
 	g, _ := NewGame(DefaultRules(), nil)
-	h, _ := realtime.NewHarness(realtime.Config{SendQueue: 1 << 20}, g, t0)
+	h, _ := realtimetest.NewHarness(realtime.Config{SendQueue: 1 << 20}, g, t0)
 	x, _ := h.Connect("a")
 	y, _ := h.Connect("b")
 	x.Send(OpSceneReady, nil)

@@ -50,9 +50,9 @@ type tokenAuth struct {
 	server string
 }
 
-func (a tokenAuth) Authenticate(_ context.Context, raw string) (string, error) {
+func (a tokenAuth) Authenticate(_ context.Context, raw string) (realtime.Identity, error) {
 	ps, err := a.issuer.VerifyPlayerSession(raw, a.server)
-	return ps.PlayerID, err
+	return realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID}, err
 }
 
 type rig struct {
