@@ -24,6 +24,7 @@ import (
 
 // stack is a race server on 127.0.0.1:0 talking to a sidecar fake over HTTP.
 type stack struct {
+	host   *host.Host
 	mem    *agonessdk.Memory
 	issuer *token.Issuer
 	url    string
@@ -42,6 +43,13 @@ func fastGame() raceserver.GameOptions {
 
 func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 	t.Helper()
+	return startStackWith(t, g, after, nil)
+}
+
+// startStackWith is startStack with tweak applied to the host configuration,
+// and wrap (if not nil) around the SDK the host uses.
+func startStackWith(t *testing.T, g raceserver.GameOptions, after string, tweak func(*host.Config), wrap ...func(agonessdk.SDK) agonessdk.SDK) *stack {
+	t.Helper()
 	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
 		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: 2}},
@@ -56,7 +64,14 @@ func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 	cfg.AfterSession = after
 	cfg.HealthPeriod = 50 * time.Millisecond
 	cfg.DrainGrace = 5 * time.Second
-	h, err := host.New(cfg, sdk)
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	var hsdk agonessdk.SDK = sdk
+	for _, w := range wrap {
+		hsdk = w(hsdk)
+	}
+	h, err := host.New(cfg, hsdk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +80,7 @@ func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st := &stack{mem: mem, issuer: issuer, url: "ws://" + ln.Addr().String() + "/ws", stop: cancel, done: make(chan error, 1)}
+	st := &stack{host: h, mem: mem, issuer: issuer, url: "ws://" + ln.Addr().String() + "/ws", stop: cancel, done: make(chan error, 1)}
 	go func() { st.done <- h.Run(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()

@@ -62,3 +62,11 @@ func (h *Host) setFatal(reason string) {
 
 // Healthy reports whether the server is still sound (no fatal error).
 func (h *Host) Healthy() bool { return h.fatal.Load() == nil }
+
+// Session is the game session players join now, or nil.
+func (h *Host) Session() *realtime.Session {
+	if h.srv == nil {
+		return nil
+	}
+	return h.srv.Session()
+}
