@@ -37,6 +37,8 @@ test: ## Run every test: unit, integration, end-to-end, browser, chart on a real
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 	go test -run '^$$' -fuzz '^FuzzDecodeClientFrame$$' -fuzztime $(FUZZTIME) ./gameserver/realtime
 	go test -run '^$$' -fuzz '^FuzzVerifyPlayerSession$$' -fuzztime $(FUZZTIME) ./gameserver/token
+	go test -run '^$$' -fuzz '^FuzzVerifyGuest$$' -fuzztime $(FUZZTIME) ./gameserver/token
+	go test -run '^$$' -fuzz '^FuzzParseKeyset$$' -fuzztime $(FUZZTIME) ./gameserver/token
 
 .PHONY: bench
 bench: ## Run the benchmarks (tick, broadcast, codec, idle connection memory, match).

@@ -313,7 +313,7 @@ func (h *Host) drain(httpSrv *http.Server) error {
 	defer cancel()
 	h.log.Info("draining", "grace", h.cfg.DrainGrace)
 	h.srv.Drain()
-	if s := h.srv.Session(); s != nil {
+	if s := h.srv.Session(); s != nil && h.Healthy() { // a stuck loop would not answer
 		s.Shutdown(ctx, "server stopping")
 		select {
 		case <-s.Done():
