@@ -145,7 +145,7 @@ func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (back
 	joinableFree := 0
 	for _, s := range f.order {
 		s.sdk.Peek(func(gs *agonessdk.GameServer) {
-			players := gs.Status.Lists[host.PlayersList]
+			players := gs.Status.Lists[agonessdk.PlayersList]
 			n := free(players)
 			switch gs.Status.State {
 			case agonessdk.StateAllocated:
@@ -249,7 +249,7 @@ func (f *Fleet) startServer() error {
 	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
 		Name: name, Namespace: "local", Address: f.cfg.Host,
 		Ports: []agonessdk.Port{{Name: "default", Port: port}},
-		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}},
+		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}},
 	})
 	hc := f.cfg.Game.HostConfig(f.cfg.Tokens, f.rm, f.gm, f.log) // the host names the server in its logs
 	hc.HealthPeriod = f.cfg.HealthPeriod
@@ -384,7 +384,7 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 			defer f.mu.Unlock()
 			n := 0
 			for _, s := range f.order {
-				s.sdk.Peek(func(gs *agonessdk.GameServer) { n += len(gs.Status.Lists[host.PlayersList].Values) })
+				s.sdk.Peek(func(gs *agonessdk.GameServer) { n += len(gs.Status.Lists[agonessdk.PlayersList].Values) })
 			}
 			return float64(n)
 		}),

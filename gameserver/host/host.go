@@ -22,9 +22,6 @@ const (
 	AfterReady    = "ready"    // return to the Ready pool for another allocation
 )
 
-// PlayersList is the Agones list that holds one value per reserved player.
-const PlayersList = "players"
-
 // Config configures a Host.
 type Config struct {
 	// Realtime configures sessions and connections; GameServer is filled in
@@ -199,7 +196,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			return fmt.Errorf("serve players: %w", err)
 		case gs := <-updates:
 			state := gs.Status.State
-			players := gs.Status.Lists[PlayersList].Values
+			players := gs.Status.Lists[agonessdk.PlayersList].Values
 			if awaitReady && state == agonessdk.StateReady {
 				awaitReady = false
 			}
@@ -273,7 +270,7 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 		return nil, err
 	}
 	s.OnPlaceFreed(func(playerID string) {
-		err := h.sdk.RemoveListValue(ctx, PlayersList, playerID)
+		err := h.sdk.RemoveListValue(ctx, agonessdk.PlayersList, playerID)
 		switch {
 		case err == nil, errors.Is(err, agonessdk.ErrNotFound):
 		case ctx.Err() != nil:
@@ -292,13 +289,13 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 // pool. It runs only once Ready shows: emptied while still Allocated, the
 // list would let the allocator place players on a finished race.
 func (h *Host) clearPlayers(ctx context.Context) error {
-	list, err := h.sdk.GetList(ctx, PlayersList)
+	list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
 	if err != nil {
 		h.log.Error("read players list for reuse", "err", err)
 		return err
 	}
 	for _, v := range list.Values {
-		if err := h.sdk.RemoveListValue(ctx, PlayersList, v); err != nil && !errors.Is(err, agonessdk.ErrNotFound) {
+		if err := h.sdk.RemoveListValue(ctx, agonessdk.PlayersList, v); err != nil && !errors.Is(err, agonessdk.ErrNotFound) {
 			h.log.Error("clear players list for reuse", "player", v, "err", err)
 			return err
 		}
@@ -344,7 +341,7 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 		return id, nil
 	}
 	// The watch may not have shown the allocation yet: ask the sidecar.
-	list, err := h.sdk.GetList(ctx, PlayersList)
+	list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
 	if err != nil {
 		return realtime.Identity{}, fmt.Errorf("read players list: %w", err)
 	}

@@ -52,7 +52,7 @@ func startStackWith(t *testing.T, g raceserver.GameOptions, after string, tweak 
 	t.Helper()
 	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
-		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: 2}},
+		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
 	})
 	sdk, err := agonessdk.NewClient(sidecar.URL)
 	if err != nil {
@@ -284,7 +284,7 @@ func TestNoShowIsRemovedFromTheList(t *testing.T) {
 	freed := make(chan []string, 1)
 	go func() {
 		_ = st.mem.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
-			if v := gs.Status.Lists[host.PlayersList].Values; len(v) == 1 {
+			if v := gs.Status.Lists[agonessdk.PlayersList].Values; len(v) == 1 {
 				select {
 				case freed <- v:
 				default:
@@ -354,11 +354,11 @@ func TestReuseReturnsToReady(t *testing.T) {
 	}()
 	st.waitState(t, agonessdk.StateAllocated)
 	st.waitFor(t, "Ready with an empty players list", func(gs *agonessdk.GameServer) bool {
-		return gs.Status.State == agonessdk.StateReady && len(gs.Status.Lists[host.PlayersList].Values) == 0
+		return gs.Status.State == agonessdk.StateReady && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0
 	})
 	mu.Lock()
 	for _, gs := range seen {
-		if gs.Status.State == agonessdk.StateAllocated && len(gs.Status.Lists[host.PlayersList].Values) == 0 {
+		if gs.Status.State == agonessdk.StateAllocated && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0 {
 			t.Errorf("the finished server was Allocated with free places: %+v", gs.Status)
 		}
 	}
