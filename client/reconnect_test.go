@@ -7,17 +7,12 @@ import (
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // TestReconnectOnTheSameToken: a race server admits a token once; coming
 // back on it takes the reconnect token of the last Welcome.
 func TestReconnectOnTheSameToken(t *testing.T) {
-	keys, err := token.GenerateKeyset("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := token.NewIssuer(keys, nil)
+	issuer := racetest.NewIssuer(t)
 	fleet := racetest.NewFleet(t, issuer, nil)
 	a, err := fleet.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"p1"}})
 	if err != nil {
