@@ -88,6 +88,7 @@ type event struct {
 	at       time.Time
 	values   []string
 	text     string
+	tokenID  string
 	secret   string
 	reply    chan error
 	fn       func()
@@ -279,7 +280,7 @@ func (s *Session) post(ctx context.Context, ev event) bool {
 // is what its Hello carried.
 func (s *Session) join(ctx context.Context, c *conn, id Identity, reconnectToken string) error {
 	reply := make(chan error, 1)
-	if !s.post(ctx, event{kind: evJoin, conn: c, playerID: id.PlayerID, text: id.TokenID, secret: reconnectToken, reply: reply}) {
+	if !s.post(ctx, event{kind: evJoin, conn: c, playerID: id.PlayerID, tokenID: id.TokenID, secret: reconnectToken, reply: reply}) {
 		return errSessionOver
 	}
 	select {
@@ -300,7 +301,7 @@ var (
 func (s *Session) handle(ev event) {
 	switch ev.kind {
 	case evJoin:
-		ev.reply <- s.admit(ev.conn, Identity{PlayerID: ev.playerID, TokenID: ev.text}, ev.secret)
+		ev.reply <- s.admit(ev.conn, Identity{PlayerID: ev.playerID, TokenID: ev.tokenID}, ev.secret)
 	case evLeave:
 		s.disconnect(ev.conn)
 	case evFrame:
