@@ -50,8 +50,11 @@ func TestWedgeSwitchTripsTheWatchdog(t *testing.T) {
 	if err := ws.WriteMessage(websocket.BinaryMessage, hello); err != nil {
 		t.Fatal(err)
 	}
-	var last *realtimev1.Error
-	welcomed := false
+	var (
+		last     *realtimev1.Error
+		welcomed bool
+		wedgedAt time.Time
+	)
 	for {
 		_, b, err := ws.ReadMessage()
 		if err != nil {
@@ -59,6 +62,7 @@ func TestWedgeSwitchTripsTheWatchdog(t *testing.T) {
 			if !errors.As(err, &ce) || ce.Code != realtime.CloseInternal {
 				t.Fatalf("closed with %v, want %d", err, realtime.CloseInternal)
 			}
+			t.Logf("the player got close 1011 %v after the wedge", time.Since(wedgedAt).Round(time.Millisecond))
 			break
 		}
 		f := &realtimev1.ServerFrame{}
@@ -68,6 +72,7 @@ func TestWedgeSwitchTripsTheWatchdog(t *testing.T) {
 			if code := wedge(); code != http.StatusNoContent {
 				t.Fatalf("wedge = %d, want 204", code)
 			}
+			wedgedAt = time.Now()
 		}
 		if e := f.GetError(); e != nil {
 			last = e
