@@ -46,6 +46,8 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s).
 	go test -run '^$$' -fuzz '^FuzzVerifyPlayerSession$$' -fuzztime $(FUZZTIME) ./gameserver/token
 	go test -run '^$$' -fuzz '^FuzzMatchBody$$' -fuzztime $(FUZZTIME) ./allocator/api
 	go test -run '^$$' -fuzz '^FuzzGuestBody$$' -fuzztime $(FUZZTIME) ./allocator/api
+	go test -run '^$$' -fuzz '^FuzzVerifyGuest$$' -fuzztime $(FUZZTIME) ./gameserver/token
+	go test -run '^$$' -fuzz '^FuzzParseKeyset$$' -fuzztime $(FUZZTIME) ./gameserver/token
 
 SOAK_FLAGS ?= -slots 2000 -concurrency 8 -pauses 5
 

@@ -53,6 +53,10 @@ type DialOptions struct {
 	SendQueue   int
 	// ClientVersion is sent in Hello, for the server's logs.
 	ClientVersion string
+	// ReconnectToken is the ReconnectToken of the last Welcome, to come back
+	// on a player session token that was already used (a server admits each
+	// token once). Leave it empty with a fresh token from the allocator.
+	ReconnectToken string
 	// Now is the local clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -110,7 +114,7 @@ func Dial(ctx context.Context, wsURL, playerSessionToken string, opts DialOption
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
 	hello, err := proto.Marshal(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Hello{Hello: &realtimev1.Hello{
-		PlayerSessionToken: playerSessionToken, ClientVersion: opts.ClientVersion,
+		PlayerSessionToken: playerSessionToken, ClientVersion: opts.ClientVersion, ReconnectToken: opts.ReconnectToken,
 	}}})
 	if err != nil {
 		ws.Close()

@@ -18,7 +18,6 @@ import (
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // scriptedServer serves one WebSocket connection on 127.0.0.1 with script.
@@ -291,11 +290,7 @@ func TestDialFailures(t *testing.T) {
 // TestAgainstTheRaceServer plays the start of a race against the real race
 // server: handshake, lanes, scene ready, countdown, a hop and a penalty.
 func TestAgainstTheRaceServer(t *testing.T) {
-	keys, err := token.GenerateKeyset("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := token.NewIssuer(keys, nil)
+	issuer := racetest.NewIssuer(t)
 	fleet := racetest.NewFleet(t, issuer, func(c *local.Config) {
 		c.Game.Rules.HopDuration = 2 * time.Second // long enough to press again during it
 	})
@@ -369,11 +364,7 @@ func TestAgainstTheRaceServer(t *testing.T) {
 }
 
 func TestRaceServerRefusesBadTokens(t *testing.T) {
-	keys, err := token.GenerateKeyset("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := token.NewIssuer(keys, nil)
+	issuer := racetest.NewIssuer(t)
 	fleet := racetest.NewFleet(t, issuer, nil)
 	a, err := fleet.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"p1"}})
 	if err != nil {

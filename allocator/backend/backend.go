@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"errors"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
 // ErrNoCapacity means that no game server can take the players right now. It
@@ -57,14 +58,10 @@ type Assignment struct {
 	Joined bool
 }
 
-// A race server whose race is over (or that is draining) sets the SDK label
-// ClosedLabelKey to ClosedValue before it asks to shut down or to be Ready
-// again, and to any other value once it takes players again. The sidecar
-// stores it as ClosedLabel. Both backends exclude servers that carry it, so
-// that the window between the end of a race and Shutdown (or recycling with
-// --after-race=ready) places nobody on a finished race.
+// The label a finished race server carries (see agonessdk.ClosedLabelKey):
+// both backends exclude servers that carry it.
 const (
-	ClosedLabelKey = "race-closed"
-	ClosedLabel    = "agones.dev/sdk-" + ClosedLabelKey
-	ClosedValue    = "true"
+	ClosedLabelKey = agonessdk.ClosedLabelKey
+	ClosedLabel    = agonessdk.ClosedLabel
+	ClosedValue    = agonessdk.ClosedValue
 )

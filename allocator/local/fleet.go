@@ -189,7 +189,7 @@ func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (back
 			if gs.ObjectMeta.Labels[backend.ClosedLabel] == backend.ClosedValue {
 				return
 			}
-			players := gs.Status.Lists[host.PlayersList]
+			players := gs.Status.Lists[agonessdk.PlayersList]
 			n := free(players)
 			switch gs.Status.State {
 			case agonessdk.StateAllocated:
@@ -232,7 +232,7 @@ func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (back
 			f.log.Warn("allocate on server", "server", s.name, "err", err)
 			continue
 		}
-		if n := missing(gs.Status.Lists[host.PlayersList], req.PlayerIDs); n > 0 {
+		if n := missing(gs.Status.Lists[agonessdk.PlayersList], req.PlayerIDs); n > 0 {
 			// Not reachable while only this goroutine allocates; checked so
 			// that no token is ever minted for a place that was not taken.
 			return backend.Assignment{}, fmt.Errorf("allocate on %s: %d of %d players not in the list: %w", s.name, n, seats, backend.ErrNoCapacity)
@@ -326,7 +326,7 @@ func (f *Fleet) startServer() error {
 	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
 		Name: name, Namespace: "local", Address: f.cfg.Host,
 		Ports: []agonessdk.Port{{Name: "default", Port: port}},
-		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}},
+		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}},
 	})
 	hc := f.cfg.Game.HostConfig(f.cfg.Tokens, f.rm, f.gm, f.log) // the host names the server in its logs
 	hc.HealthPeriod = f.cfg.HealthPeriod
@@ -491,7 +491,7 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 			defer f.mu.Unlock()
 			n := 0
 			for _, s := range f.order {
-				s.sdk.Peek(func(gs *agonessdk.GameServer) { n += len(gs.Status.Lists[host.PlayersList].Values) })
+				s.sdk.Peek(func(gs *agonessdk.GameServer) { n += len(gs.Status.Lists[agonessdk.PlayersList].Values) })
 			}
 			return float64(n)
 		}),

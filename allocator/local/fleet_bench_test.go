@@ -14,7 +14,6 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
-	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
@@ -96,8 +95,8 @@ func emptyFleet(b *testing.B, f *Fleet, n int) {
 	}
 	f.mu.Unlock()
 	for _, m := range sdks {
-		for _, p := range m.Snapshot().Status.Lists[host.PlayersList].Values {
-			if err := m.RemoveListValue(ctx, host.PlayersList, p); err != nil {
+		for _, p := range m.Snapshot().Status.Lists[agonessdk.PlayersList].Values {
+			if err := m.RemoveListValue(ctx, agonessdk.PlayersList, p); err != nil {
 				b.Fatal(err)
 			}
 		}

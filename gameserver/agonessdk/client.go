@@ -30,13 +30,20 @@ const maxErrorBytes = 64 << 10
 // Client talks to the Agones SDK sidecar over its REST API. Every call
 // retries, with capped exponential backoff until its context is done, while
 // the sidecar cannot be reached (it may start after the game server) or
-// answers 503; other failures are returned at once.
+// answers 503; an attempt that gets no answer within the call timeout is
+// retried too when sending it again cannot apply it twice. Other failures
+// are returned at once.
 type Client struct {
-	base    string
-	hc      *http.Client
-	backoff Backoff
-	log     *slog.Logger
+	base        string
+	hc          *http.Client
+	backoff     Backoff
+	log         *slog.Logger
+	callTimeout time.Duration
 }
+
+// DefaultCallTimeout bounds one attempt of a call (not the watch stream):
+// the sidecar is on localhost and answers in milliseconds when it is well.
+const DefaultCallTimeout = 5 * time.Second
 
 var _ SDK = (*Client)(nil)
 
@@ -49,6 +56,10 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 
 // WithBackoff sets the backoff between retries and watch reconnections.
 func WithBackoff(b Backoff) Option { return func(c *Client) { c.backoff = b } }
+
+// WithCallTimeout bounds each attempt of a call (not the watch stream); it
+// must be positive.
+func WithCallTimeout(d time.Duration) Option { return func(c *Client) { c.callTimeout = d } }
 
 // WithLogger sets the logger for retries and reconnections (debug level).
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
@@ -64,15 +75,30 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("agones sdk url %q: want http://host:port", baseURL)
 	}
 	c := &Client{
-		base:    strings.TrimRight(u.String(), "/"),
-		hc:      &http.Client{},
-		backoff: DefaultBackoff,
-		log:     slog.New(slog.DiscardHandler),
+		base:        strings.TrimRight(u.String(), "/"),
+		hc:          &http.Client{Transport: defaultTransport()},
+		backoff:     DefaultBackoff,
+		log:         slog.New(slog.DiscardHandler),
+		callTimeout: DefaultCallTimeout,
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	if c.callTimeout <= 0 {
+		return nil, fmt.Errorf("agones sdk call timeout %v must be positive", c.callTimeout)
+	}
 	return c, nil
+}
+
+// defaultTransport bounds connecting and waiting for response headers, so
+// that even the watch stream cannot hang on a sidecar that accepts and says
+// nothing; the stream's body itself is unbounded.
+func defaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.ResponseHeaderTimeout = DefaultCallTimeout
+	t.Proxy = nil // the sidecar is on localhost
+	return t
 }
 
 // NewClientFromEnv returns a Client for the sidecar on localhost at the port
@@ -240,11 +266,11 @@ func (c *Client) WatchGameServer(ctx context.Context, fn func(*GameServer)) erro
 
 // watchOnce reads one watch stream to its end; got tells whether fn was called.
 func (c *Client) watchOnce(ctx context.Context, fn func(*GameServer)) (got bool, err error) {
-	resp, err := c.send(ctx, http.MethodGet, "/watch/gameserver", nil)
+	resp, done, err := c.send(ctx, http.MethodGet, "/watch/gameserver", nil, 0)
 	if err != nil {
 		return false, err
 	}
-	defer resp.Body.Close()
+	defer done()
 	if resp.StatusCode != http.StatusOK {
 		return false, readAPIError(resp)
 	}
@@ -304,11 +330,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			return fmt.Errorf("%s %s: encode: %w", method, path, err)
 		}
 	}
-	resp, err := c.send(ctx, method, path, body)
+	resp, done, err := c.send(ctx, method, path, body, c.callTimeout)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer done()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s %s: %w", method, path, readAPIError(resp))
 	}
@@ -324,13 +350,20 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 // send performs a request, retrying while the sidecar is unreachable or
 // unavailable. A 503 answer is retried too: the sidecar's REST gateway
-// answers it while its gRPC server is not up yet.
-func (c *Client) send(ctx context.Context, method, path string, body []byte) (*http.Response, error) {
+// answers it while its gRPC server is not up yet. Each attempt is bounded by
+// timeout (0: only by ctx), and one that timed out is retried when it is safe
+// to send twice. done closes the answer's body and ends its attempt.
+func (c *Client) send(ctx context.Context, method, path string, body []byte, timeout time.Duration) (resp *http.Response, done func(), err error) {
 	b := c.backoff.start()
 	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			actx, cancel = context.WithTimeout(ctx, timeout)
+		}
+		req, err := http.NewRequestWithContext(actx, method, c.base+path, bytes.NewReader(body))
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+			cancel()
+			return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 		}
 		if body == nil {
 			req.Body, req.GetBody, req.ContentLength = nil, nil, 0
@@ -342,24 +375,44 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (*h
 		var retry error
 		switch {
 		case err != nil && ctx.Err() != nil:
+			cancel()
 			// The caller gave up, maybe while a failing dial was returning:
 			// report that, so errors.Is(err, context.Canceled) holds.
-			return nil, fmt.Errorf("%s %s: %w (last error: %v)", method, path, ctx.Err(), err)
+			return nil, nil, fmt.Errorf("%s %s: %w (last error: %v)", method, path, ctx.Err(), err)
 		case err != nil && isConnectError(err):
 			retry = err
+		case err != nil && actx.Err() != nil && idempotent(method, path):
+			retry = fmt.Errorf("no answer within %v: %w", timeout, err)
 		case err != nil:
-			return nil, fmt.Errorf("%s %s: %w", method, path, err)
+			cancel()
+			return nil, nil, fmt.Errorf("%s %s: %w", method, path, err)
 		case resp.StatusCode == http.StatusServiceUnavailable:
 			retry = readAPIError(resp)
 			resp.Body.Close()
 		default:
-			return resp, nil
+			return resp, func() { resp.Body.Close(); cancel() }, nil
 		}
+		cancel()
 		c.log.DebugContext(ctx, "agones sdk sidecar not reachable, retrying", "method", method, "path", path,
 			"attempt", attempt, "error", retry)
 		if werr := b.wait(ctx); werr != nil {
-			return nil, fmt.Errorf("%s %s: %w (last error: %v)", method, path, werr, retry)
+			return nil, nil, fmt.Errorf("%s %s: %w (last error: %v)", method, path, werr, retry)
 		}
+	}
+}
+
+// idempotent reports whether sending a request twice does what sending it
+// once does, so that an attempt without an answer may be sent again: every
+// call but adding a list value and adding to a counter (removing a value
+// twice only answers "not found", which callers expect).
+func idempotent(method, path string) bool {
+	switch {
+	case method == http.MethodGet, method == http.MethodPut:
+		return true
+	case method == http.MethodPost:
+		return !strings.HasSuffix(path, ":addValue")
+	default: // PATCH: a countDiff is not; the rest are rarely used
+		return false
 	}
 }
 

@@ -15,6 +15,13 @@ const DefaultHealthPeriod = 2 * time.Second
 // server, decides when missing pings make it Unhealthy. Each ping is bounded
 // by period, so a sidecar that hangs cannot stall the loop.
 func HealthLoop(ctx context.Context, sdk SDK, period time.Duration, logger *slog.Logger) {
+	HealthLoopWhile(ctx, sdk, period, logger, nil)
+}
+
+// HealthLoopWhile is HealthLoop that asks sound (nil: always sound) before
+// each ping and skips the ping when it reports false: a game server that
+// knows it is broken lets Agones find out, mark it Unhealthy and replace it.
+func HealthLoopWhile(ctx context.Context, sdk SDK, period time.Duration, logger *slog.Logger, sound func() bool) {
 	if period <= 0 {
 		period = DefaultHealthPeriod
 	}
@@ -23,20 +30,29 @@ func HealthLoop(ctx context.Context, sdk SDK, period time.Duration, logger *slog
 	}
 	t := time.NewTicker(period)
 	defer t.Stop()
-	failing := false
+	failing, silent := false, false
 	for {
-		pctx, cancel := context.WithTimeout(ctx, period)
-		err := sdk.Health(pctx)
-		cancel()
 		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			logger.WarnContext(ctx, "agones health ping failed", "error", err)
-			failing = true
-		case failing:
-			logger.InfoContext(ctx, "agones health ping succeeded again")
-			failing = false
+		case sound != nil && !sound():
+			if !silent {
+				logger.WarnContext(ctx, "agones health pings stopped: the game server is not sound")
+				silent = true
+			}
+		default:
+			silent = false
+			pctx, cancel := context.WithTimeout(ctx, period)
+			err := sdk.Health(pctx)
+			cancel()
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				logger.WarnContext(ctx, "agones health ping failed", "error", err)
+				failing = true
+			case failing:
+				logger.InfoContext(ctx, "agones health ping succeeded again")
+				failing = false
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -14,6 +14,18 @@ import (
 // PlayersList is the list that allocations add player ids to.
 const PlayersList = "players"
 
+// A race server whose race is over (or that is draining) sets the SDK label
+// ClosedLabelKey to ClosedValue before it asks to shut down or to be Ready
+// again, and back to "false" once it takes players again. The sidecar stores
+// it as ClosedLabel. The allocator excludes servers that carry it, so that
+// the window between the end of a race and Shutdown (or recycling with
+// --after-race=ready) places nobody on a finished race.
+const (
+	ClosedLabelKey = "race-closed"
+	ClosedLabel    = MetadataPrefix + ClosedLabelKey
+	ClosedValue    = "true"
+)
+
 // Annotation and label keys that Agones writes.
 const (
 	// LastAllocatedAnnotation holds the time of the last move to Allocated.

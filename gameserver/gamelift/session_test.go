@@ -25,11 +25,11 @@ import (
 // idAuth takes the player session token as the player id.
 type idAuth struct{}
 
-func (idAuth) Authenticate(_ context.Context, tok string) (string, error) {
+func (idAuth) Authenticate(_ context.Context, tok string) (realtime.Identity, error) {
 	if tok == "" {
-		return "", fmt.Errorf("%w: empty", token.ErrInvalid)
+		return realtime.Identity{}, fmt.Errorf("%w: empty", token.ErrInvalid)
 	}
-	return tok, nil
+	return realtime.Identity{PlayerID: tok, TokenID: tok}, nil
 }
 
 // scriptedRace serves one session of the Mega Frog Race Realtime script

@@ -23,9 +23,6 @@ const (
 	AfterReady    = "ready"    // return to the Ready pool for another allocation
 )
 
-// PlayersList is the Agones list that holds one value per reserved player.
-const PlayersList = "players"
-
 // Config configures a Host.
 type Config struct {
 	// Realtime configures sessions and connections; GameServer is filled in
@@ -42,6 +39,14 @@ type Config struct {
 	HealthPeriod time.Duration
 	// DrainGrace bounds the shutdown once the process is told to stop; 0 means 10 s.
 	DrainGrace time.Duration
+	// LoopStall is how long a session's loop may stand still before the
+	// watchdog judges it stuck: health pings stop (Agones marks the server
+	// Unhealthy and replaces it) and players get CODE_INTERNAL, close 1011.
+	// 0 means 5 s.
+	LoopStall time.Duration
+	// IdleTimeout closes keep-alive HTTP connections idle this long on the
+	// player port; 0 means 30 s.
+	IdleTimeout time.Duration
 	// Logger receives the host's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -54,6 +59,12 @@ type Host struct {
 	ready atomic.Bool
 	name  atomic.Pointer[string]
 	srv   *realtime.Server
+	// closed is set while no game takes players: from the end of a session
+	// until the next allocation (after-race=ready: until the server is
+	// back in the Ready pool with an empty list).
+	closed atomic.Bool
+	// fatal holds why the server stopped pinging health; it never clears.
+	fatal atomic.Pointer[string]
 }
 
 // New checks cfg and returns a Host that talks to Agones through sdk.
@@ -68,11 +79,21 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 	default:
 		return nil, fmt.Errorf("host: after-session %q: want %q or %q", cfg.AfterSession, AfterShutdown, AfterReady)
 	}
+	if cfg.HealthPeriod < 0 || cfg.DrainGrace < 0 || cfg.LoopStall < 0 || cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("host: health period %v, drain grace %v, loop stall %v and idle timeout %v must not be negative",
+			cfg.HealthPeriod, cfg.DrainGrace, cfg.LoopStall, cfg.IdleTimeout)
+	}
 	if cfg.HealthPeriod == 0 {
 		cfg.HealthPeriod = 2 * time.Second
 	}
 	if cfg.DrainGrace == 0 {
 		cfg.DrainGrace = 10 * time.Second
+	}
+	if cfg.LoopStall == 0 {
+		cfg.LoopStall = 5 * time.Second
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -105,10 +126,6 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	h.name.Store(&name)
 	h.log = h.log.With("game_server", name)
 
-	hctx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopHealth()
-	go agonessdk.HealthLoop(hctx, h.sdk, h.cfg.HealthPeriod, h.log)
-
 	rc := h.cfg.Realtime
 	rc.GameServer = name
 	rc.Logger = h.log
@@ -117,12 +134,19 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("realtime server: %w", err)
 	}
 	h.srv = srv
+	hctx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHealth()
+	go agonessdk.HealthLoopWhile(hctx, h.sdk, h.cfg.HealthPeriod, h.log, newWatchdog(h).sound)
+
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
 	mux.Handle(gamelift.Path, srv.Handler(gamelift.NewCodec)) // GameLift Realtime clients
-	httpSrv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	httpSrv := &http.Server{
+		Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: h.cfg.IdleTimeout,
+		MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
+	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- httpSrv.Serve(srv.LimitListener(ln)) }()
 
 	if err := h.sdk.Ready(ctx); err != nil {
 		if ctx.Err() != nil { // stopped before Agones answered: a clean stop
@@ -162,6 +186,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 		// without the annotation, when a Ready state was seen since.
 		lastAllocation string
 		awaitReady     bool
+		clearOnReady   bool // Ready asked for reuse: empty the list once it shows
 		over           bool // Shutdown requested: wait to be stopped
 		sessions       int
 	)
@@ -173,13 +198,25 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			return fmt.Errorf("serve players: %w", err)
 		case gs := <-updates:
 			state := gs.Status.State
-			players := gs.Status.Lists[PlayersList].Values
+			players := gs.Status.Lists[agonessdk.PlayersList].Values
 			if awaitReady && state == agonessdk.StateReady {
 				awaitReady = false
 			}
 			allocation := gs.ObjectMeta.Annotations[agonessdk.LastAllocatedAnnotation]
 			fresh := allocation != lastAllocation || (allocation == "" && !awaitReady)
-			if session == nil && !over && fresh && state == agonessdk.StateAllocated {
+			if clearOnReady && state == agonessdk.StateReady {
+				// Back in the Ready pool with a full list: nobody can be
+				// placed here until it is emptied, now.
+				clearOnReady = false
+				if err := h.clearPlayers(ctx); err != nil {
+					over = true
+					h.shutdown(ctx)
+					continue
+				}
+				h.closed.Store(false)
+				h.markClosed(ctx, false)
+			}
+			if session == nil && !over && !clearOnReady && fresh && state == agonessdk.StateAllocated {
 				lastAllocation, awaitReady = allocation, false
 				sessions++
 				s, err := h.startSession(ctx, fmt.Sprintf("%s-%d", h.Name(), sessions))
@@ -187,27 +224,53 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 					return err
 				}
 				session, sessionDone = s, s.Done()
+				h.closed.Store(false)
 			}
 			if session != nil {
 				session.SetReservations(ctx, players)
 			}
 		case <-sessionDone:
+			h.closed.Store(true)
+			h.markClosed(ctx, true)
 			outcome := session.Outcome()
 			h.log.Info("session over", "outcome", outcome, "after", h.cfg.AfterSession)
 			h.srv.SetSession(nil)
 			session, sessionDone = nil, nil
-			if h.cfg.AfterSession == AfterReady {
-				if err := h.recycle(ctx); err == nil {
-					awaitReady = true
+			if outcome == realtime.OutcomeCrashed {
+				h.setFatal("the game crashed")
+			}
+			if h.cfg.AfterSession == AfterReady && h.fatal.Load() == nil {
+				if err := h.sdk.Ready(ctx); err == nil {
+					awaitReady, clearOnReady = true, true
 					continue
+				} else if ctx.Err() == nil {
+					h.log.Error("return to the Ready pool", "err", err)
 				}
 			}
 			over = true
-			h.ready.Store(false)
-			if err := h.sdk.Shutdown(ctx); err != nil && ctx.Err() == nil {
-				h.log.Error("ask Agones to shut down", "err", err)
-			}
+			h.shutdown(ctx)
 		}
+	}
+}
+
+// markClosed tells the allocator, through the GameServer's labels, whether
+// this server's race is over: a closed server takes no new players even while
+// its players list has room.
+func (h *Host) markClosed(ctx context.Context, closed bool) {
+	value := "false"
+	if closed {
+		value = agonessdk.ClosedValue
+	}
+	if err := h.sdk.SetLabel(ctx, agonessdk.ClosedLabelKey, value); err != nil && ctx.Err() == nil {
+		h.log.Warn("label the race closed", "closed", closed, "err", err)
+	}
+}
+
+// shutdown asks Agones to shut the server down.
+func (h *Host) shutdown(ctx context.Context) {
+	h.ready.Store(false)
+	if err := h.sdk.Shutdown(ctx); err != nil && ctx.Err() == nil {
+		h.log.Error("ask Agones to shut down", "err", err)
 	}
 }
 
@@ -223,9 +286,15 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 	if err != nil {
 		return nil, err
 	}
-	s.OnNoShow(func(playerID string) {
-		if err := h.sdk.RemoveListValue(ctx, PlayersList, playerID); err != nil && !errors.Is(err, agonessdk.ErrNotFound) {
-			h.log.Error("free a no-show's place", "player", playerID, "err", err)
+	s.OnPlaceFreed(func(playerID string) {
+		err := h.sdk.RemoveListValue(ctx, agonessdk.PlayersList, playerID)
+		switch {
+		case err == nil, errors.Is(err, agonessdk.ErrNotFound):
+		case ctx.Err() != nil:
+			// Stopping: the whole GameServer goes, and its list with it.
+			h.log.Debug("place not freed: stopping", "player", playerID, "err", err)
+		default:
+			h.log.Error("free a player's place", "player", playerID, "err", err)
 		}
 	})
 	h.srv.SetSession(s)
@@ -233,22 +302,20 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 	return s, nil
 }
 
-// recycle empties the players list and returns to the Ready pool.
-func (h *Host) recycle(ctx context.Context) error {
-	list, err := h.sdk.GetList(ctx, PlayersList)
+// clearPlayers empties the players list of a server back in the Ready
+// pool. It runs only once Ready shows: emptied while still Allocated, the
+// list would let the allocator place players on a finished race.
+func (h *Host) clearPlayers(ctx context.Context) error {
+	list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
 	if err != nil {
 		h.log.Error("read players list for reuse", "err", err)
 		return err
 	}
 	for _, v := range list.Values {
-		if err := h.sdk.RemoveListValue(ctx, PlayersList, v); err != nil && !errors.Is(err, agonessdk.ErrNotFound) {
+		if err := h.sdk.RemoveListValue(ctx, agonessdk.PlayersList, v); err != nil && !errors.Is(err, agonessdk.ErrNotFound) {
 			h.log.Error("clear players list for reuse", "player", v, "err", err)
 			return err
 		}
-	}
-	if err := h.sdk.Ready(ctx); err != nil {
-		h.log.Error("return to the Ready pool", "err", err)
-		return err
 	}
 	return nil
 }
@@ -260,7 +327,7 @@ func (h *Host) drain(httpSrv *http.Server) error {
 	defer cancel()
 	h.log.Info("draining", "grace", h.cfg.DrainGrace)
 	h.srv.Drain()
-	if s := h.srv.Session(); s != nil {
+	if s := h.srv.Session(); s != nil && h.Healthy() { // a stuck loop would not answer
 		s.Shutdown(ctx, "server stopping")
 		select {
 		case <-s.Done():
@@ -278,26 +345,30 @@ func (h *Host) drain(httpSrv *http.Server) error {
 
 // Authenticate implements realtime.Authenticator: a valid token for this
 // server whose player holds a place in the players list.
-func (h *Host) Authenticate(ctx context.Context, raw string) (string, error) {
+func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity, error) {
 	ps, err := h.cfg.Tokens.VerifyPlayerSession(raw, h.Name())
 	if err != nil {
-		return "", err
+		return realtime.Identity{}, err
+	}
+	id := realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID}
+	if h.closed.Load() || h.fatal.Load() != nil {
+		return realtime.Identity{}, realtime.ErrClosed
 	}
 	if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
-		return ps.PlayerID, nil
+		return id, nil
 	}
 	// The watch may not have shown the allocation yet: ask the sidecar.
-	list, err := h.sdk.GetList(ctx, PlayersList)
+	list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
 	if err != nil {
-		return "", fmt.Errorf("read players list: %w", err)
+		return realtime.Identity{}, fmt.Errorf("read players list: %w", err)
 	}
 	if !slices.Contains(list.Values, ps.PlayerID) {
 		if int64(len(list.Values)) >= int64(list.Capacity) {
-			return "", realtime.ErrSessionFull
+			return realtime.Identity{}, realtime.ErrSessionFull
 		}
-		return "", realtime.ErrNotReserved
+		return realtime.Identity{}, realtime.ErrNotReserved
 	}
-	return ps.PlayerID, nil
+	return id, nil
 }
 
 var _ realtime.Authenticator = (*Host)(nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 
 // stack is a race server on 127.0.0.1:0 talking to a sidecar fake over HTTP.
 type stack struct {
+	host   *host.Host
 	mem    *agonessdk.Memory
 	issuer *token.Issuer
 	url    string
@@ -41,9 +43,16 @@ func fastGame() raceserver.GameOptions {
 
 func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 	t.Helper()
+	return startStackWith(t, g, after, nil)
+}
+
+// startStackWith is startStack with tweak applied to the host configuration,
+// and wrap (if not nil) around the SDK the host uses.
+func startStackWith(t *testing.T, g raceserver.GameOptions, after string, tweak func(*host.Config), wrap ...func(agonessdk.SDK) agonessdk.SDK) *stack {
+	t.Helper()
 	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
-		Lists: map[string]agonessdk.List{host.PlayersList: {Capacity: 2}},
+		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
 	})
 	sdk, err := agonessdk.NewClient(sidecar.URL)
 	if err != nil {
@@ -55,7 +64,14 @@ func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 	cfg.AfterSession = after
 	cfg.HealthPeriod = 50 * time.Millisecond
 	cfg.DrainGrace = 5 * time.Second
-	h, err := host.New(cfg, sdk)
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	var hsdk agonessdk.SDK = sdk
+	for _, w := range wrap {
+		hsdk = w(hsdk)
+	}
+	h, err := host.New(cfg, hsdk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +80,7 @@ func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	st := &stack{mem: mem, issuer: issuer, url: "ws://" + ln.Addr().String() + "/ws", stop: cancel, done: make(chan error, 1)}
+	st := &stack{host: h, mem: mem, issuer: issuer, url: "ws://" + ln.Addr().String() + "/ws", stop: cancel, done: make(chan error, 1)}
 	go func() { st.done <- h.Run(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()
@@ -79,12 +95,18 @@ func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 // waitState waits (bounded) for the GameServer to reach state.
 func (st *stack) waitState(t *testing.T, state string) {
 	t.Helper()
+	st.waitFor(t, state, func(gs *agonessdk.GameServer) bool { return gs.Status.State == state })
+}
+
+// waitFor waits (bounded) for the GameServer to satisfy ok.
+func (st *stack) waitFor(t *testing.T, what string, ok func(*agonessdk.GameServer) bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	reached := make(chan struct{})
 	go func() {
 		_ = st.mem.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
-			if gs.Status.State == state {
+			if ok(gs) {
 				select {
 				case <-reached:
 				default:
@@ -96,7 +118,7 @@ func (st *stack) waitState(t *testing.T, state string) {
 	select {
 	case <-reached:
 	case <-ctx.Done():
-		t.Fatalf("game server never reached %s (now %s)", state, st.mem.Snapshot().Status.State)
+		t.Fatalf("game server never reached %s (now %+v)", what, st.mem.Snapshot().Status)
 	}
 }
 
@@ -262,7 +284,7 @@ func TestNoShowIsRemovedFromTheList(t *testing.T) {
 	freed := make(chan []string, 1)
 	go func() {
 		_ = st.mem.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
-			if v := gs.Status.Lists[host.PlayersList].Values; len(v) == 1 {
+			if v := gs.Status.Lists[agonessdk.PlayersList].Values; len(v) == 1 {
 				select {
 				case freed <- v:
 				default:
@@ -315,11 +337,32 @@ func TestReuseReturnsToReady(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"ghost"}); err != nil {
 		t.Fatal(err)
 	}
+	// Every state the server goes through: a finished race must never be
+	// Allocated with a free place, or the allocator could put players on it.
+	var (
+		mu   sync.Mutex
+		seen []agonessdk.GameServer
+	)
+	wctx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go func() {
+		_ = st.mem.WatchGameServer(wctx, func(gs *agonessdk.GameServer) {
+			mu.Lock()
+			seen = append(seen, *gs)
+			mu.Unlock()
+		})
+	}()
 	st.waitState(t, agonessdk.StateAllocated)
-	st.waitState(t, agonessdk.StateReady)
-	if v := st.mem.Snapshot().Status.Lists[host.PlayersList].Values; len(v) != 0 {
-		t.Fatalf("players list not cleared for reuse: %v", v)
+	st.waitFor(t, "Ready with an empty players list", func(gs *agonessdk.GameServer) bool {
+		return gs.Status.State == agonessdk.StateReady && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0
+	})
+	mu.Lock()
+	for _, gs := range seen {
+		if gs.Status.State == agonessdk.StateAllocated && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0 {
+			t.Errorf("the finished server was Allocated with free places: %+v", gs.Status)
+		}
 	}
+	mu.Unlock()
 	if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
 		t.Fatal(err)
 	}

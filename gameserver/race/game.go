@@ -34,7 +34,14 @@ const (
 type Game struct {
 	model   *Model
 	metrics *Metrics
-	graces  []int // reconnect grace timer per lane; 0 when none
+	// timers holds per lane the timer of a player who is away: the lobby
+	// release or the reconnect grace; 0 when none.
+	timers []int
+	// dirty marks lanes whose penalties have not been broadcast: presses
+	// during a hop are sent at most once a tick, so that one player's
+	// presses cannot flood the other's connection.
+	dirty   uint32
+	started bool // the countdown began (races_started counted it)
 	// scratch messages reused on the hot path
 	moved racev1.FrogMoved
 	frog  racev1.Frog
@@ -48,14 +55,23 @@ func NewGame(rules Rules, metrics *Metrics) (*Game, error) {
 	if err := rules.Validate(); err != nil {
 		return nil, fmt.Errorf("race rules: %w", err)
 	}
-	return &Game{model: NewModel(rules), metrics: metrics, graces: make([]int, rules.Players)}, nil
+	return &Game{model: NewModel(rules), metrics: metrics, timers: make([]int, rules.Players)}, nil
 }
 
 // Model exposes the race state (for tests and snapshots). Loop only.
 func (g *Game) Model() *Model { return g.model }
 
-// OnStart implements realtime.Game.
-func (g *Game) OnStart(*realtime.Session) {}
+// OnStart gives the lobby its deadline.
+func (g *Game) OnStart(s *realtime.Session) {
+	s.After(g.model.Rules().LobbyTimeout, func() {
+		if g.model.Phase() != Waiting {
+			return
+		}
+		s.Logger().Info("lobby timed out: the race never started", "timeout", g.model.Rules().LobbyTimeout)
+		g.model.Abandon(s.Now())
+		g.announce(s)
+	})
+}
 
 // OnPlayerConnect gives the player a lane, or refuses once the race is on.
 func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
@@ -71,10 +87,7 @@ func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
 	if lane < 0 {
 		return
 	}
-	if id := g.graces[lane]; id != 0 {
-		s.CancelTimer(id)
-		g.graces[lane] = 0
-	}
+	g.cancelTimer(s, lane)
 	r := g.model.Rules()
 	s.SendProto(p, OpAssignPlayer, &racev1.AssignPlayer{
 		Lane: int32(lane), PlayerId: p.PlayerID(), PeerId: p.PeerID(),
@@ -90,20 +103,43 @@ func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
 	}
 }
 
-// OnPlayerDisconnect starts the reconnect grace once a race involves the player.
+// OnPlayerDisconnect keeps a lobby player's place for the no-show time, and
+// gives a racing player the reconnect grace.
 func (g *Game) OnPlayerDisconnect(s *realtime.Session, p *realtime.Player) {
 	lane := g.model.Lane(p.PlayerID())
 	if lane < 0 || g.model.Phase() == Finished {
 		return
 	}
-	if g.model.Phase() == Waiting && !g.full() {
-		return // alone in the lobby: the session's empty timeout applies
+	if g.model.Phase() == Waiting {
+		g.cancelTimer(s, lane)
+		g.timers[lane] = s.After(s.Config().NoShowTimeout, func() {
+			g.timers[lane] = 0
+			g.leaveLobby(s, p, lane)
+		})
+		return
 	}
+	g.startGrace(s, p, lane)
+}
+
+// leaveLobby gives the place of a player who left the lobby and did not
+// come back to someone else.
+func (g *Game) leaveLobby(s *realtime.Session, p *realtime.Player, lane int) {
+	if p.Connected() || !g.model.Leave(lane) {
+		return
+	}
+	s.ReleasePlayer(p, "left the lobby")
+	s.SendProto(nil, OpRaceSnapshot, g.snapshot(s))
+}
+
+// startGrace gives a player who dropped out of a started race the
+// reconnect grace; then the others win by forfeit.
+func (g *Game) startGrace(s *realtime.Session, p *realtime.Player, lane int) {
+	g.cancelTimer(s, lane)
 	grace := g.model.Rules().ReconnectGrace
 	ends := s.Now().Add(grace)
 	g.status(s, lane, racev1.PlayerStatus_STATUS_RECONNECTING, ends)
-	g.graces[lane] = s.After(grace, func() {
-		g.graces[lane] = 0
+	g.timers[lane] = s.After(grace, func() {
+		g.timers[lane] = 0
 		if p.Connected() || !g.model.Forfeit(lane, s.Now()) {
 			return
 		}
@@ -113,13 +149,11 @@ func (g *Game) OnPlayerDisconnect(s *realtime.Session, p *realtime.Player) {
 	})
 }
 
-func (g *Game) full() bool {
-	for i := 0; i < g.model.Lanes(); i++ {
-		if !g.model.Frog(i).Present {
-			return false
-		}
+func (g *Game) cancelTimer(s *realtime.Session, lane int) {
+	if id := g.timers[lane]; id != 0 {
+		s.CancelTimer(id)
+		g.timers[lane] = 0
 	}
-	return true
 }
 
 // OnMessage handles scene-ready and hop.
@@ -132,43 +166,68 @@ func (g *Game) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Mes
 	switch m.OpCode {
 	case OpSceneReady:
 		if g.model.SceneReady(lane, now) {
-			s.SendProto(nil, OpCountdown, &racev1.Countdown{StartAtMs: g.model.StartAt().UnixMilli(), ServerTimeMs: now.UnixMilli()})
-			g.metrics.raceStarted()
+			g.startCountdown(s, now)
 		}
 	case OpHop:
-		cause := racev1.FrogMoved_CAUSE_HOP
 		switch g.model.Hop(lane, now) {
-		case Ignored:
-			return nil
+		case Started:
+			g.dirty &^= 1 << uint(lane)
+			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_HOP)
+			g.metrics.observeHop(time.Since(m.Received))
 		case Penalized:
-			cause = racev1.FrogMoved_CAUSE_PENALTY
+			g.dirty |= 1 << uint(lane)
 		}
-		g.broadcastFrog(s, lane, cause)
-		g.metrics.observeHop(time.Since(m.Received))
 	default:
 		return fmt.Errorf("%w: %d", realtime.ErrUnknownOpCode, m.OpCode)
 	}
 	return nil
 }
 
-// OnTick lands frogs and decides the race.
+// startCountdown tells everyone when the race starts, gives it its
+// deadline, and starts the reconnect grace of anyone away at that moment.
+func (g *Game) startCountdown(s *realtime.Session, now time.Time) {
+	g.started = true
+	g.metrics.raceStarted()
+	s.SendProto(nil, OpCountdown, &racev1.Countdown{StartAtMs: g.model.StartAt().UnixMilli(), ServerTimeMs: now.UnixMilli()})
+	r := g.model.Rules()
+	s.After(r.Countdown+r.RaceTimeout, func() {
+		if g.model.Abandon(s.Now()) {
+			s.Logger().Info("race timed out", "timeout", r.RaceTimeout)
+			g.announce(s)
+		}
+	})
+	for _, p := range s.Players() {
+		if lane := g.model.Lane(p.PlayerID()); lane >= 0 && !p.Connected() {
+			g.startGrace(s, p, lane)
+		}
+	}
+}
+
+// OnTick lands frogs, sends the penalties of the tick, and decides the race.
 func (g *Game) OnTick(s *realtime.Session, now time.Time) {
 	landed, finished := g.model.Tick(now)
-	for lane := 0; landed != 0; lane++ {
-		if landed&1 != 0 {
+	changed := landed | g.dirty
+	g.dirty = 0
+	for lane := 0; changed != 0; lane++ {
+		switch {
+		case landed&(1<<uint(lane)) != 0:
 			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_LANDED)
+		case changed&1 != 0:
+			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_PENALTY)
 		}
-		landed >>= 1
+		changed >>= 1
 	}
 	if finished {
 		g.announce(s)
 	}
 }
 
-// OnEnd counts a race cut short (server shutdown, everybody gone) as abandoned.
-func (g *Game) OnEnd(*realtime.Session) {
-	if p := g.model.Phase(); p == CountingDown || p == Racing {
+// OnEnd counts a race cut short (server shutdown, everybody gone, a crash)
+// as abandoned; a race decided by announce is counted already.
+func (g *Game) OnEnd(s *realtime.Session) {
+	if p := g.model.Phase(); g.started && (p == CountingDown || p == Racing) {
 		g.metrics.raceEnded(OutcomeAbandoned)
+		s.Logger().Info("race cut short", "outcome", s.Outcome())
 	}
 }
 
@@ -199,7 +258,9 @@ func (g *Game) announce(s *realtime.Session) {
 		}
 	}
 	s.SendProto(nil, OpRaceResult, res)
-	g.metrics.raceEnded(outcome)
+	if g.started { // a lobby that timed out never was a race
+		g.metrics.raceEnded(outcome)
+	}
 	s.Logger().Info("race decided", "winner_lane", r.Winner, "winner", res.WinnerPlayerId, "reason", res.Reason.String(), "tie_break", r.TieBreak)
 	s.End(outcome)
 }

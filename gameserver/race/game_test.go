@@ -9,12 +9,13 @@ import (
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
 type table struct {
-	h    *realtime.Harness
+	h    *realtimetest.Harness
 	game *Game
-	a, b *realtime.TestClient
+	a, b *realtimetest.TestClient
 }
 
 // newTable seats two players and runs the countdown to the start.
@@ -24,7 +25,7 @@ func newTable(t *testing.T, rules Rules) *table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := realtime.NewHarness(realtime.Config{MaxPlayers: rules.Players}, g, t0)
+	h, err := realtimetest.NewHarness(realtime.Config{MaxPlayers: rules.Players}, g, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +68,10 @@ func find(ms []*realtimev1.GameMessage, op int32) []*realtimev1.GameMessage {
 
 func TestAssignmentAndCountdown(t *testing.T) {
 	g, _ := NewGame(DefaultRules(), nil)
-	h, _ := realtime.NewHarness(realtime.Config{}, g, t0)
+	h, _ := realtimetest.NewHarness(realtime.Config{}, g, t0)
 	a, _ := h.Connect("alice")
 	b, _ := h.Connect("bob")
-	for lane, c := range []*realtime.TestClient{a, b} {
+	for lane, c := range []*realtimetest.TestClient{a, b} {
 		ms := c.Messages()
 		as := find(ms, OpAssignPlayer)
 		if len(as) != 1 {
@@ -206,9 +207,9 @@ func TestForfeitAfterGrace(t *testing.T) {
 
 func TestNoShowFreesThePlace(t *testing.T) {
 	g, _ := NewGame(DefaultRules(), nil)
-	h, _ := realtime.NewHarness(realtime.Config{NoShowTimeout: time.Minute}, g, t0)
+	h, _ := realtimetest.NewHarness(realtime.Config{NoShowTimeout: time.Minute}, g, t0)
 	freed := make(chan string, 1)
-	h.Session.OnNoShow(func(id string) { freed <- id })
+	h.Session.OnPlaceFreed(func(id string) { freed <- id })
 	h.SetReservations("alice", "ghost")
 	if _, err := h.Connect("alice"); err != nil {
 		t.Fatal(err)
@@ -233,7 +234,7 @@ func TestNoShowFreesThePlace(t *testing.T) {
 
 func TestNobodyJoinsEndsTheSession(t *testing.T) {
 	g, _ := NewGame(DefaultRules(), nil)
-	h, _ := realtime.NewHarness(realtime.Config{EmptyTimeout: time.Minute}, g, t0)
+	h, _ := realtimetest.NewHarness(realtime.Config{EmptyTimeout: time.Minute}, g, t0)
 	h.Advance(59 * time.Second)
 	if ended, _ := h.Ended(); ended {
 		t.Fatal("ended early")

@@ -307,6 +307,26 @@ func (m *Model) Forfeit(lane int, now time.Time) bool {
 	return true
 }
 
+// Leave gives lane back while the race waits for its players (a player who
+// left the lobby for good); it reports false once the countdown started.
+func (m *Model) Leave(lane int) bool {
+	if m.phase != Waiting {
+		return false
+	}
+	m.frogs[lane] = Frog{Lane: lane}
+	return true
+}
+
+// Abandon ends a race that ran out of time, with no winner. It reports false
+// when the race is already over.
+func (m *Model) Abandon(now time.Time) bool {
+	if m.phase == Finished {
+		return false
+	}
+	m.finish(Result{Winner: -1, Reason: Abandoned, At: now})
+	return true
+}
+
 func (m *Model) finish(r Result) {
 	m.phase = Finished
 	m.result = r

@@ -24,6 +24,12 @@ type Rules struct {
 	// ReconnectGrace is how long a player who dropped mid-race has to come
 	// back before the other player wins by forfeit.
 	ReconnectGrace time.Duration
+	// LobbyTimeout ends a race whose countdown has not started this long
+	// after its session began (a lobby never waits forever).
+	LobbyTimeout time.Duration
+	// RaceTimeout ends a race still running this long after its start,
+	// with no winner.
+	RaceTimeout time.Duration
 }
 
 // DefaultRules returns the original sample's constants: hop 0.2 of the
@@ -37,6 +43,8 @@ func DefaultRules() Rules {
 		Players:        2,
 		Countdown:      3 * time.Second,
 		ReconnectGrace: 10 * time.Second,
+		LobbyTimeout:   3 * time.Minute,
+		RaceTimeout:    10 * time.Minute,
 	}
 }
 
@@ -48,6 +56,9 @@ func (r Rules) Validate() error {
 	}
 	if r.HopDuration <= 0 || r.HopPenalty < 0 || r.Countdown < 0 || r.ReconnectGrace < 0 {
 		errs = append(errs, errors.New("hop duration must be positive; penalty, countdown and reconnect grace must not be negative"))
+	}
+	if r.LobbyTimeout <= 0 || r.RaceTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("lobby timeout %v and race timeout %v must be positive", r.LobbyTimeout, r.RaceTimeout))
 	}
 	if r.Players < 1 || r.Players > 8 {
 		errs = append(errs, fmt.Errorf("players %d must be between 1 and 8", r.Players))

@@ -114,7 +114,12 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("admin listener: %w", err)
 	}
-	adminSrv := &http.Server{Handler: AdminHandler(reg, h.Ready), ReadHeaderTimeout: 5 * time.Second}
+	mux := AdminHandler(reg, h.Ready, h.Healthy)
+	registerFaults(mux, h, logger)
+	adminSrv := &http.Server{
+		Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10,
+	}
 	go func() {
 		if err := adminSrv.Serve(admin); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("admin server", "err", err)
@@ -126,15 +131,23 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("player listener: %w", err)
 	}
-	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession)
+	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession, "fault_injection", FaultInjection)
 	return h.Run(ctx, ln)
 }
 
-// AdminHandler serves /metrics from reg, /healthz, and /readyz from ready.
-func AdminHandler(reg *prometheus.Registry, ready func() bool) http.Handler {
+// AdminHandler serves /metrics from reg, /healthz from healthy (false once
+// the watchdog found the game loop stuck or the game crashed), and /readyz
+// from ready.
+func AdminHandler(reg *prometheus.Registry, ready, healthy func() bool) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !healthy() {
+			http.Error(w, "the game loop is stuck or crashed: this server is being replaced", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)

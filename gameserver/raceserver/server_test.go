@@ -2,10 +2,13 @@ package raceserver
 
 import (
 	"context"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,6 +32,11 @@ func TestValidate(t *testing.T) {
 		{"bad rules", func(o *Options) { o.Game.Rules.HopDistance = 0 }, false},
 		{"bad tick rate", func(o *Options) { o.Game.TickRate = 0 }, false},
 		{"no drain", func(o *Options) { o.DrainGrace = 0 }, false},
+		{"negative drain", func(o *Options) { o.DrainGrace = -time.Second }, false},
+		{"negative no-show", func(o *Options) { o.Game.NoShowTimeout = -time.Second }, false},
+		{"negative countdown", func(o *Options) { o.Game.Rules.Countdown = -time.Second }, false},
+		{"no lobby deadline", func(o *Options) { o.Game.Rules.LobbyTimeout = 0 }, false},
+		{"negative race deadline", func(o *Options) { o.Game.Rules.RaceTimeout = -time.Minute }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,9 +62,53 @@ func freeAddr(t *testing.T) string {
 // TestRunServesAdminEndpointsAndStopsCleanly runs the whole process wiring
 // against the fake sidecar: Ready, probes, metrics, then a clean stop.
 func TestRunServesAdminEndpointsAndStopsCleanly(t *testing.T) {
+	p := startProcess(t)
+	mem, get, cancel, done := p.mem, p.get, p.cancel, p.done
+	if st := mem.Snapshot().Status.State; st != agonessdk.StateReady {
+		t.Errorf("state = %s, want Ready", st)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "leapfrog_realtime_sessions_active") || !strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics: %d, missing the expected metrics", code)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d", code)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run = %v, want a clean stop", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return after the stop")
+	}
+}
+
+// process is the race server's Run against the fake sidecar, Ready.
+type process struct {
+	opts   Options
+	mem    *agonessdk.Memory
+	keys   *token.Keyset
+	get    func(path string) (int, string)
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startProcess(t *testing.T) *process {
+	t.Helper()
 	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-x", Lists: map[string]agonessdk.List{"players": {Capacity: 2}}})
+	file := filepath.Join(t.TempDir(), "keys.json")
+	key := token.Key{ID: "k", Secret: []byte(strings.Repeat("s", 32))}
+	data, _ := token.MarshalKeyFile("k", key)
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := token.NewKeyset("k", key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	o := DefaultOptions()
-	o.Listen, o.AdminListen, o.KeyFile = freeAddr(t), freeAddr(t), keyFile(t)
+	o.Listen, o.AdminListen, o.KeyFile = freeAddr(t), freeAddr(t), file
 	o.SDKHTTPPort, _ = strconv.Atoi(sidecar.URL[strings.LastIndex(sidecar.URL, ":")+1:])
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -78,22 +130,5 @@ func TestRunServesAdminEndpointsAndStopsCleanly(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if st := mem.Snapshot().Status.State; st != agonessdk.StateReady {
-		t.Errorf("state = %s, want Ready", st)
-	}
-	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "leapfrog_realtime_sessions_active") || !strings.Contains(body, "go_goroutines") {
-		t.Errorf("/metrics: %d, missing the expected metrics", code)
-	}
-	if code, _ := get("/healthz"); code != http.StatusOK {
-		t.Errorf("/healthz = %d", code)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run = %v, want a clean stop", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return after the stop")
-	}
+	return &process{opts: o, mem: mem, keys: keys, get: get, cancel: cancel, done: done}
 }

@@ -9,9 +9,10 @@ import (
 // WebSocket close codes the server uses. Each fatal error frame is followed by
 // a close frame with the code CloseCode returns for it.
 const (
-	CloseNormal           = websocket.CloseNormalClosure // 1000: session ended
-	CloseGoingAway        = websocket.CloseGoingAway     // 1001: server shutting down
-	CloseMessageTooBig    = websocket.CloseMessageTooBig // 1009: oversized frame or payload
+	CloseNormal           = websocket.CloseNormalClosure     // 1000: session ended
+	CloseGoingAway        = websocket.CloseGoingAway         // 1001: server shutting down
+	CloseMessageTooBig    = websocket.CloseMessageTooBig     // 1009: oversized frame or payload
+	CloseInternal         = websocket.CloseInternalServerErr // 1011: game crashed or its loop stopped
 	CloseBadToken         = 4001
 	CloseExpiredToken     = 4002
 	CloseWrongServer      = 4003
@@ -21,6 +22,8 @@ const (
 	CloseRejected         = 4009
 	CloseSlowConsumer     = 4010
 	CloseReplaced         = 4011
+	CloseRateLimited      = 4012
+	CloseTokenUsed        = 4013
 )
 
 // CloseCode maps an error code to the WebSocket close code that follows it,
@@ -51,6 +54,12 @@ func CloseCode(c realtimev1.Error_Code) int {
 		return CloseReplaced
 	case realtimev1.Error_CODE_SESSION_ENDED:
 		return CloseNormal
+	case realtimev1.Error_CODE_RATE_LIMITED:
+		return CloseRateLimited
+	case realtimev1.Error_CODE_TOKEN_USED:
+		return CloseTokenUsed
+	case realtimev1.Error_CODE_INTERNAL:
+		return CloseInternal
 	default:
 		return 0
 	}

@@ -34,6 +34,22 @@ type Config struct {
 	// EmptyTimeout ends a session that has had no connected player for this
 	// long; 0 means 60 s.
 	EmptyTimeout time.Duration
+	// InputRate is how many frames per second a connection may send of each
+	// kind (each game op code, ping, join group, leave group, membership
+	// request); 0 means 20. InputBurst is how many it may send at once; 0
+	// means 2*InputRate. Beyond that the connection is closed with
+	// CODE_RATE_LIMITED (4012). All kinds together get three times the budget.
+	InputRate  float64
+	InputBurst int
+	// MaxGroupsPerPlayer bounds the groups one player is in; 0 means 8.
+	MaxGroupsPerPlayer int
+	// MaxConnections bounds the server's open connections (WebSocket or
+	// plain HTTP); 0 means 64. MaxConnectionsPerIP bounds those from one
+	// client address; 0 means 16. MaxHandshakes bounds connections between
+	// upgrade and Welcome; 0 means 16.
+	MaxConnections      int
+	MaxConnectionsPerIP int
+	MaxHandshakes       int
 	// Relay lets clients address game messages to other peers and groups.
 	// Off by default: every message goes to the game only.
 	Relay bool
@@ -64,6 +80,26 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.SendQueue == 0 {
 		cfg.SendQueue = 64
 	}
+	if cfg.InputRate == 0 {
+		cfg.InputRate = 20
+	}
+	if cfg.InputBurst == 0 {
+		cfg.InputBurst = int(2 * cfg.InputRate)
+	}
+	if cfg.MaxGroupsPerPlayer == 0 {
+		cfg.MaxGroupsPerPlayer = 8
+	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = 64
+	}
+	if cfg.MaxConnectionsPerIP == 0 {
+		cfg.MaxConnectionsPerIP = 16
+	}
+	if cfg.MaxHandshakes == 0 {
+		cfg.MaxHandshakes = 16
+	}
+	// Negative values are refused below before defaults could hide them.
+	errs := c.negatives()
 	def(&cfg.HandshakeTimeout, 5*time.Second)
 	def(&cfg.PongWait, 30*time.Second)
 	def(&cfg.WriteTimeout, 5*time.Second)
@@ -76,7 +112,6 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	var errs []error
 	if cfg.GameServer == "" {
 		errs = append(errs, errors.New("game server name is required"))
 	}
@@ -86,7 +121,43 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.MaxPayload < 1 || cfg.MaxPayload > 1<<20 {
 		errs = append(errs, fmt.Errorf("max payload %d must be between 1 and 1 MiB", cfg.MaxPayload))
 	}
+	if cfg.InputBurst < 1 {
+		errs = append(errs, fmt.Errorf("input burst %d must be at least 1", cfg.InputBurst))
+	}
 	return cfg, errors.Join(errs...)
+}
+
+// negatives lists the durations and sizes that are below zero: zero means
+// "the default", below zero means nothing and would panic a ticker.
+func (c *Config) negatives() []error {
+	var errs []error
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"handshake timeout", c.HandshakeTimeout}, {"pong wait", c.PongWait}, {"write timeout", c.WriteTimeout},
+		{"no-show timeout", c.NoShowTimeout}, {"empty timeout", c.EmptyTimeout},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %v must not be negative", d.name, d.v))
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{
+		{"max players", c.MaxPlayers}, {"tick rate", c.TickRate}, {"max payload", c.MaxPayload}, {"send queue", c.SendQueue},
+		{"input burst", c.InputBurst}, {"max groups per player", c.MaxGroupsPerPlayer}, {"max connections", c.MaxConnections},
+		{"max connections per IP", c.MaxConnectionsPerIP}, {"max handshakes", c.MaxHandshakes},
+	} {
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %d must not be negative", n.name, n.v))
+		}
+	}
+	if c.InputRate < 0 || c.InputRate != c.InputRate {
+		errs = append(errs, fmt.Errorf("input rate %v must not be negative", c.InputRate))
+	}
+	return errs
 }
 
 // Clock tells the time. Tests inject a fake one so tick logic never sleeps.

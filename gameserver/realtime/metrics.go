@@ -19,6 +19,7 @@ type Metrics struct {
 	messages         *prometheus.CounterVec
 	rejections       *prometheus.CounterVec
 	noShows          prometheus.Counter
+	panics           *prometheus.CounterVec
 
 	mu    sync.Mutex
 	in    map[int32]prometheus.Counter
@@ -49,17 +50,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_messages_total", Help: "Game messages by direction (in, out) and op code; unhandled op codes count as op_code=\"unknown\".",
 		}, []string{"direction", "op_code"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, rejected, malformed_frame, oversized_frame, handshake_timeout, shutting_down).",
+			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, rejected, closed, token_used, malformed_frame, oversized_frame, handshake_timeout, shutting_down, rate_limited, busy, too_many_connections, too_many_connections_per_ip).",
 		}, []string{"reason"}),
 		noShows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_no_shows_total", Help: "Reserved places freed because the player never connected.",
 		}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake: one connection, which was closed).",
+		}, []string{"where"}),
 		in:  make(map[int32]prometheus.Counter),
 		out: make(map[int32]prometheus.Counter),
 	}
 	m.inBad = m.messages.WithLabelValues("in", "unknown")
 	reg.MustRegister(m.playersConnected, m.sessionsActive, m.sessionsStarted, m.sessionsEnded,
-		m.tickDuration, m.messages, m.rejections, m.noShows)
+		m.tickDuration, m.messages, m.rejections, m.noShows, m.panics)
 	return m
 }
 
@@ -132,5 +136,11 @@ func (m *Metrics) rejected(reason string) {
 func (m *Metrics) noShow() {
 	if m != nil {
 		m.noShows.Inc()
+	}
+}
+
+func (m *Metrics) recovered(where string) {
+	if m != nil {
+		m.panics.WithLabelValues(where).Inc()
 	}
 }

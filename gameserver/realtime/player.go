@@ -1,6 +1,11 @@
 package realtime
 
-import "time"
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"slices"
+	"time"
+)
 
 // Player is one player of a session: a player id from its player session
 // token and a peer id the session assigned. A player outlives its
@@ -13,6 +18,10 @@ type Player struct {
 	reconnects int
 	removed    bool
 	groups     []int32
+	// tokens are the player session token ids admitted so far; secret is
+	// the reconnect token of the current connection epoch.
+	tokens []string
+	secret string
 	// Data is free for the game to use.
 	Data any
 }
@@ -42,4 +51,30 @@ func (p *Player) inGroup(g int32) bool {
 		}
 	}
 	return false
+}
+
+// maxTokensPerPlayer bounds the token ids a session remembers per player; a
+// player past it comes back with its reconnect token only.
+const maxTokensPerPlayer = 64
+
+// mayReconnect reports whether a known player may come back on tokenID: a
+// token not used yet in this session (a fresh one from the allocator), or a
+// used one with the current reconnect token.
+func (p *Player) mayReconnect(tokenID, reconnectToken string) bool {
+	if reconnectToken != "" && p.secret != "" && subtle.ConstantTimeCompare([]byte(reconnectToken), []byte(p.secret)) == 1 {
+		return true
+	}
+	if tokenID == "" || len(p.tokens) >= maxTokensPerPlayer {
+		return false
+	}
+	return !slices.Contains(p.tokens, tokenID)
+}
+
+// useToken records tokenID and starts a new connection epoch with a fresh
+// reconnect token.
+func (p *Player) useToken(tokenID string) {
+	if tokenID != "" && len(p.tokens) < maxTokensPerPlayer && !slices.Contains(p.tokens, tokenID) {
+		p.tokens = append(p.tokens, tokenID)
+	}
+	p.secret = rand.Text()
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,15 +19,29 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
-// Authenticator checks a player session token and returns its player id.
+// Authenticator checks a player session token and returns whom it names.
 // Its errors wrap token.ErrInvalid, token.ErrExpired, token.ErrWrongServer,
-// ErrNotReserved or ErrSessionFull, which decide the error code the client gets.
+// ErrNotReserved, ErrSessionFull or ErrClosed, which decide the error code
+// the client gets.
 type Authenticator interface {
-	Authenticate(ctx context.Context, playerSessionToken string) (playerID string, err error)
+	Authenticate(ctx context.Context, playerSessionToken string) (Identity, error)
+}
+
+// Identity is what a valid player session token says.
+type Identity struct {
+	PlayerID string
+	// TokenID is unique per minted token. A session admits each token id
+	// once; coming back on a used one takes the reconnect token of the
+	// player's last Welcome, so that whoever else holds the token cannot
+	// replace the player's connection.
+	TokenID string
 }
 
 // Errors an Authenticator returns for valid tokens it still refuses.
 var (
+	// ErrClosed: the game on this server is over and it takes nobody until
+	// it is allocated again.
+	ErrClosed = errors.New("the game on this game server is over")
 	// ErrNotReserved: the player holds no place on this server (its
 	// reservation expired or was never made).
 	ErrNotReserved = errors.New("player holds no reservation on this game server")
@@ -46,12 +61,13 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 
-	session  atomic.Pointer[Session]
-	changed  chan struct{} // closed and replaced when the session changes
-	mu       sync.Mutex
-	draining bool
-	conns    map[*conn]struct{}
-	wg       sync.WaitGroup
+	session    atomic.Pointer[Session]
+	changed    chan struct{} // closed and replaced when the session changes
+	handshakes chan struct{} // one token per connection between upgrade and Welcome
+	mu         sync.Mutex
+	draining   bool
+	conns      map[*conn]struct{}
+	wg         sync.WaitGroup
 }
 
 // NewServer returns a Server; cfg supplies the transport settings (payload
@@ -74,8 +90,9 @@ func NewServer(cfg Config, auth Authenticator) (*Server, error) {
 			// origin (the allocator's page, a native client) may connect.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
-		changed: make(chan struct{}),
-		conns:   make(map[*conn]struct{}),
+		changed:    make(chan struct{}),
+		handshakes: make(chan struct{}, c.MaxHandshakes),
+		conns:      make(map[*conn]struct{}),
 	}, nil
 }
 
@@ -104,6 +121,17 @@ func (srv *Server) Drain() {
 	}
 }
 
+// FailAll closes every connection with an Error frame of code and its close
+// code. The connections' writers do it, so it works while a session loop is
+// stuck (a watchdog's last word to the players).
+func (srv *Server) FailAll(code realtimev1.Error_Code, msg string) {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	for c := range srv.conns {
+		c.fail(code, msg)
+	}
+}
+
 // Wait blocks until every connection has closed or ctx is done.
 func (srv *Server) Wait(ctx context.Context) error {
 	done := make(chan struct{})
@@ -123,20 +151,31 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve serves one player connection; a nil codec is the Leapfrog protocol.
 func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
+	select {
+	case srv.handshakes <- struct{}{}:
+	default:
+		srv.cfg.Metrics.rejected("busy")
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("more than %d connections are in their handshake: retry", srv.cfg.MaxHandshakes), http.StatusServiceUnavailable)
+		return
+	}
 	ws, err := srv.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		<-srv.handshakes
 		return // the upgrader already answered with an HTTP error
 	}
 	c := newConn(ws, &srv.cfg)
 	c.codec = codec
 	if !srv.track(c) {
+		<-srv.handshakes
 		go c.writeLoop()
 		srv.refuse(c, realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down", "shutting_down")
 		c.finish()
 		return
 	}
 	go c.writeLoop()
-	s := srv.handshake(r.Context(), c)
+	s := srv.safeHandshake(r.Context(), c)
+	<-srv.handshakes
 	if s == nil {
 		c.finish()
 		srv.untrack(c)
@@ -147,9 +186,35 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 	// matters with thousands of idle players.
 	go func() {
 		defer srv.untrack(c)
-		srv.readLoop(s, c)
+		srv.safeReadLoop(s, c)
 		c.finish()
 	}()
+}
+
+// safeHandshake is handshake with a panic (in an Authenticator, say) ending
+// only this connection.
+func (srv *Server) safeHandshake(ctx context.Context, c *conn) (s *Session) {
+	defer func() {
+		if v := recover(); v != nil {
+			srv.cfg.Metrics.recovered("handshake")
+			srv.log.Error("panic in a connection's handshake", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			c.fail(realtimev1.Error_CODE_INTERNAL, "internal error")
+			s = nil
+		}
+	}()
+	return srv.handshake(ctx, c)
+}
+
+// safeReadLoop is readLoop with a panic ending only this connection.
+func (srv *Server) safeReadLoop(s *Session, c *conn) {
+	defer func() {
+		if v := recover(); v != nil {
+			srv.cfg.Metrics.recovered("connection")
+			srv.log.Error("panic in a connection's reader", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			c.fail(realtimev1.Error_CODE_INTERNAL, "internal error")
+		}
+	}()
+	srv.readLoop(s, c)
 }
 
 func (srv *Server) track(c *conn) bool {
@@ -195,7 +260,7 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 	}
 	hctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	playerID, err := srv.auth.Authenticate(hctx, hello.PlayerSessionToken)
+	id, err := srv.auth.Authenticate(hctx, hello.PlayerSessionToken)
 	if err != nil {
 		srv.refuseAuth(c, err)
 		return nil
@@ -205,8 +270,12 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no game session is running on this server", "rejected")
 		return nil
 	}
-	if err := s.join(hctx, c, playerID); err != nil {
+	if err := s.join(hctx, c, id, hello.ReconnectToken); err != nil {
 		switch {
+		case errors.Is(err, errTokenUsed):
+			srv.refuse(c, realtimev1.Error_CODE_TOKEN_USED, "this player session token was already used: reconnect with the reconnect token of the last Welcome, or ask the allocator for a new match", "token_used")
+		case errors.Is(err, errSessionOver):
+			srv.refuse(c, realtimev1.Error_CODE_REJECTED, "the game on this server is over: ask the allocator for a new match", "closed")
 		case errors.Is(err, errSessionFull):
 			srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, fmt.Sprintf("the session already has %d players", s.cfg.MaxPlayers), "session_full")
 		default:
@@ -222,12 +291,8 @@ func (srv *Server) waitSession(ctx context.Context) *Session {
 		srv.mu.Lock()
 		s, changed := srv.session.Load(), srv.changed
 		srv.mu.Unlock()
-		if s != nil {
-			select {
-			case <-s.Done():
-			default:
-				return s
-			}
+		if s != nil && !s.Closed() {
+			return s
 		}
 		select {
 		case <-changed:
@@ -244,6 +309,7 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 		return ws.SetReadDeadline(time.Now().Add(srv.cfg.PongWait))
 	})
 	defer s.post(context.Background(), event{kind: evLeave, conn: c})
+	budget := newInputBudget(srv.cfg.InputRate, srv.cfg.InputBurst)
 	for {
 		f, err := srv.readFrame(c)
 		if err != nil {
@@ -255,6 +321,10 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 			return
 		}
 		_ = ws.SetReadDeadline(time.Now().Add(srv.cfg.PongWait))
+		if err := budget.allow(f, srv.cfg.Clock.Now()); err != nil {
+			srv.refuse(c, realtimev1.Error_CODE_RATE_LIMITED, "too many frames: "+err.Error(), "rate_limited")
+			return
+		}
 		if p := f.GetPing(); p != nil {
 			c.send(EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Pong{Pong: &realtimev1.Pong{
 				ClientTimeMs: p.ClientTimeMs, ServerTimeMs: srv.cfg.Clock.Now().UnixMilli(),
@@ -325,6 +395,8 @@ func (srv *Server) refuseAuth(c *conn, err error) {
 		srv.refuse(c, realtimev1.Error_CODE_WRONG_SERVER, "player session token is for another game server", "wrong_server")
 	case errors.Is(err, ErrSessionFull):
 		srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, "the session is full", "session_full")
+	case errors.Is(err, ErrClosed):
+		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "the game on this server is over: ask the allocator for a new match", "closed")
 	case errors.Is(err, ErrNotReserved):
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no reservation for this player: ask the allocator for a new match", "not_reserved")
 	case errors.Is(err, token.ErrInvalid):

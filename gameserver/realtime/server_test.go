@@ -20,6 +20,7 @@ import (
 const (
 	opEcho  = 1 // the echo game broadcasts it back to everyone
 	opFlood = 2 // the echo game broadcasts its payload 20,000 times
+	opPanic = 3 // the echo game panics
 )
 
 // echoGame broadcasts op 1 and knows no other op code.
@@ -39,6 +40,8 @@ func (echoGame) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Me
 		for i := 0; i < 20000 && p.Connected(); i++ {
 			s.Send(p, opFlood, m.Payload)
 		}
+	case opPanic:
+		panic("the game has a bug")
 	default:
 		return realtime.ErrUnknownOpCode
 	}
@@ -50,9 +53,9 @@ type tokenAuth struct {
 	server string
 }
 
-func (a tokenAuth) Authenticate(_ context.Context, raw string) (string, error) {
+func (a tokenAuth) Authenticate(_ context.Context, raw string) (realtime.Identity, error) {
 	ps, err := a.issuer.VerifyPlayerSession(raw, a.server)
-	return ps.PlayerID, err
+	return realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID}, err
 }
 
 type rig struct {
@@ -65,6 +68,11 @@ type rig struct {
 
 func newRig(t testing.TB, cfg realtime.Config) *rig {
 	t.Helper()
+	return newGameRig(t, cfg, echoGame{})
+}
+
+func newGameRig(t testing.TB, cfg realtime.Config, game realtime.Game) *rig {
+	t.Helper()
 	keys, err := token.GenerateKeyset("test")
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +84,7 @@ func newRig(t testing.TB, cfg realtime.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := realtime.NewSession("s1", cfg, echoGame{})
+	s, err := realtime.NewSession("s1", cfg, game)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,6 +171,16 @@ func (c *client) next() *realtimev1.ServerFrame {
 	}
 }
 
+// closeCode is the close code of the error that ended a read.
+func (c *client) closeCode(err error) int {
+	c.t.Helper()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		c.t.Fatalf("connection ended without a close frame: %v", err)
+	}
+	return ce.Code
+}
+
 // expectClose reads until the server closes, returning the last error frame
 // and the close code.
 func (c *client) expectClose() (*realtimev1.Error, int) {
@@ -171,11 +189,7 @@ func (c *client) expectClose() (*realtimev1.Error, int) {
 	for {
 		_, b, err := c.ws.ReadMessage()
 		if err != nil {
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) {
-				c.t.Fatalf("connection ended without a close frame: %v", err)
-			}
-			return last, ce.Code
+			return last, c.closeCode(err)
 		}
 		f := &realtimev1.ServerFrame{}
 		if proto.Unmarshal(b, f) == nil && f.GetError() != nil {

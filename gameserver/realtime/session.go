@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -19,6 +21,8 @@ const (
 	OutcomeCompleted = "completed"
 	OutcomeEmpty     = "empty"
 	OutcomeShutdown  = "shutdown"
+	// OutcomeCrashed: the game panicked; players got close 1011.
+	OutcomeCrashed = "crashed"
 )
 
 // Session is one game session: its players, groups, timers and the game,
@@ -30,8 +34,10 @@ type Session struct {
 	game Game
 	log  *slog.Logger
 
-	events chan event
-	done   chan struct{}
+	events  chan event
+	done    chan struct{}
+	closing atomic.Bool   // set by End: the session takes nobody new
+	beats   atomic.Uint64 // loop iterations, for a watchdog
 
 	// Owned by the loop.
 	players      []*Player
@@ -41,13 +47,14 @@ type Session struct {
 	reservations map[string]*reservation
 	lastActive   time.Time
 	ended        bool
+	crashed      bool
 	outcome      string
 	now          time.Time
 
-	mu       sync.Mutex // guards the fields below, read outside the loop
-	result   string
-	reserved map[string]bool
-	onNoShow func(playerID string)
+	mu          sync.Mutex // guards the fields below, read outside the loop
+	result      string
+	reserved    map[string]bool
+	onPlaceFree func(playerID string)
 }
 
 type reservation struct {
@@ -81,6 +88,8 @@ type event struct {
 	at       time.Time
 	values   []string
 	text     string
+	tokenID  string
+	secret   string
 	reply    chan error
 	fn       func()
 }
@@ -123,14 +132,24 @@ func (s *Session) Outcome() string {
 	return s.result
 }
 
-// OnNoShow sets a function called (on its own goroutine) when a reserved
-// player did not connect within the no-show timeout, so that the platform can
-// free the place (Agones: remove the player from the GameServer's list).
-func (s *Session) OnNoShow(fn func(playerID string)) {
+// OnPlaceFreed sets a function called (on its own goroutine) when a place
+// is given up: a reserved player did not connect within the no-show timeout,
+// or the game let a player go with ReleasePlayer. The platform then frees
+// the place (Agones: removes the player from the GameServer's list). It is
+// not called once the session is closing: a finished game takes nobody.
+func (s *Session) OnPlaceFreed(fn func(playerID string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onNoShow = fn
+	s.onPlaceFree = fn
 }
+
+// Closed reports whether the session has ended or is ending: it admits
+// nobody and frees no place.
+func (s *Session) Closed() bool { return s.closing.Load() }
+
+// Beats counts the loop's iterations (events and ticks). A watchdog that
+// sees it stand still knows the loop is stuck.
+func (s *Session) Beats() uint64 { return s.beats.Load() }
 
 // Reserved reports whether playerID holds a place in the session, as last
 // told by SetReservations.
@@ -141,29 +160,56 @@ func (s *Session) Reserved(playerID string) bool {
 }
 
 // Run runs the session until it ends or ctx is done, then closes every
-// connection. It returns the session's outcome.
+// connection. It returns the session's outcome. A panic in the game ends the
+// session with OutcomeCrashed: its players get an Error frame and close 1011,
+// the stack goes to the log, and the process goes on.
 func (s *Session) Run(ctx context.Context) string {
 	m := s.cfg.Metrics
 	m.sessionStarted()
 	s.now = s.cfg.Clock.Now()
 	s.lastActive = s.now
 	s.log.Info("session started", "max_players", s.cfg.MaxPlayers, "tick_rate", s.cfg.TickRate)
-	s.game.OnStart(s)
 	ticker := time.NewTicker(time.Second / time.Duration(s.cfg.TickRate))
 	defer ticker.Stop()
+	s.guard("start", func() { s.game.OnStart(s) })
 	for !s.ended {
-		select {
-		case <-ctx.Done():
-			s.shutdown("server stopping")
-		case ev := <-s.events:
-			s.now = s.cfg.Clock.Now()
-			s.handle(ev)
-		case <-ticker.C:
-			s.Tick()
-		}
+		s.guard("loop", func() { s.step(ctx, ticker.C) })
 	}
 	s.finish()
 	return s.outcome
+}
+
+// step waits for one event or tick and handles it.
+func (s *Session) step(ctx context.Context, tick <-chan time.Time) {
+	select {
+	case <-ctx.Done():
+		s.shutdown("server stopping")
+	case ev := <-s.events:
+		s.beats.Add(1)
+		s.now = s.cfg.Clock.Now()
+		s.handle(ev)
+	case <-tick:
+		s.beats.Add(1)
+		s.Tick()
+	}
+}
+
+// guard runs fn, turning a panic into the end of this session only.
+func (s *Session) guard(where string, fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.crash(where, v)
+		}
+	}()
+	fn()
+}
+
+func (s *Session) crash(where string, v any) {
+	s.cfg.Metrics.recovered("session")
+	s.log.Error("panic in the game session: ending it", "where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	s.crashed = true
+	s.ended = false // End again, whatever the game did before it panicked
+	s.End(OutcomeCrashed)
 }
 
 // Tick runs one tick: the game's OnTick, due timers and reservation
@@ -230,10 +276,11 @@ func (s *Session) post(ctx context.Context, ev event) bool {
 	}
 }
 
-// join asks the loop to admit an authenticated connection.
-func (s *Session) join(ctx context.Context, c *conn, playerID string) error {
+// join asks the loop to admit an authenticated connection; reconnectToken
+// is what its Hello carried.
+func (s *Session) join(ctx context.Context, c *conn, id Identity, reconnectToken string) error {
 	reply := make(chan error, 1)
-	if !s.post(ctx, event{kind: evJoin, conn: c, playerID: playerID, reply: reply}) {
+	if !s.post(ctx, event{kind: evJoin, conn: c, playerID: id.PlayerID, tokenID: id.TokenID, secret: reconnectToken, reply: reply}) {
 		return errSessionOver
 	}
 	select {
@@ -246,12 +293,15 @@ func (s *Session) join(ctx context.Context, c *conn, playerID string) error {
 	}
 }
 
-var errSessionOver = errors.New("session is over")
+var (
+	errSessionOver = errors.New("session is over")
+	errTokenUsed   = errors.New("player session token already used")
+)
 
 func (s *Session) handle(ev event) {
 	switch ev.kind {
 	case evJoin:
-		ev.reply <- s.admit(ev.conn, ev.playerID)
+		ev.reply <- s.admit(ev.conn, Identity{PlayerID: ev.playerID, TokenID: ev.tokenID}, ev.secret)
 	case evLeave:
 		s.disconnect(ev.conn)
 	case evFrame:
@@ -266,14 +316,18 @@ func (s *Session) handle(ev event) {
 	}
 }
 
-func (s *Session) admit(c *conn, playerID string) error {
+func (s *Session) admit(c *conn, id Identity, reconnectToken string) error {
 	if s.ended {
 		return errSessionOver
 	}
+	playerID := id.PlayerID
 	p := s.playerByID(playerID)
 	rejoin := p != nil
 	if rejoin && p.removed {
 		return &rejectError{reason: "the player has left this session"}
+	}
+	if rejoin && !p.mayReconnect(id.TokenID, reconnectToken) {
+		return errTokenUsed
 	}
 	if !rejoin {
 		if len(s.players) >= s.cfg.MaxPlayers {
@@ -294,6 +348,7 @@ func (s *Session) admit(c *conn, playerID string) error {
 	if rejoin {
 		p.reconnects++
 	}
+	p.useToken(id.TokenID)
 	p.conn = c
 	c.player = p
 	c.admitted.Store(true)
@@ -304,6 +359,7 @@ func (s *Session) admit(c *conn, playerID string) error {
 	c.send(EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Welcome{Welcome: &realtimev1.Welcome{
 		PeerId: p.peerID, PlayerId: playerID, GameServer: s.cfg.GameServer, SessionId: s.id,
 		ServerTimeMs: s.now.UnixMilli(), MaxPayloadBytes: int32(s.cfg.MaxPayload), Reconnected: rejoin,
+		ReconnectToken: p.secret,
 	}}}))
 	kind := realtimev1.PeerEvent_KIND_JOINED
 	if rejoin {
@@ -346,7 +402,9 @@ func (s *Session) dispatch(c *conn, f *realtimev1.ClientFrame, at time.Time) {
 		if !s.validGroup(c, pl.JoinGroup.GroupId) || !s.groupChangeAllowed(p, pl.JoinGroup.GroupId, true) {
 			return
 		}
-		s.JoinGroup(p, pl.JoinGroup.GroupId)
+		if !s.JoinGroup(p, pl.JoinGroup.GroupId) {
+			c.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, fmt.Sprintf("a player may be in at most %d groups", s.cfg.MaxGroupsPerPlayer), 0))
+		}
 	case *realtimev1.ClientFrame_LeaveGroup:
 		if !s.validGroup(c, pl.LeaveGroup.GroupId) || !s.groupChangeAllowed(p, pl.LeaveGroup.GroupId, false) {
 			return
@@ -511,13 +569,22 @@ func (s *Session) sendFrame(p *Player, frame []byte, opCode int32) {
 	}
 }
 
-// JoinGroup adds p to a group and tells the group's members. Loop only.
-func (s *Session) JoinGroup(p *Player, group int32) {
-	if group <= NoGroup || p.inGroup(group) {
-		return
+// JoinGroup adds p to a group and tells the group's members. A player is in
+// at most Config.MaxGroupsPerPlayer groups: beyond that it reports false
+// and nothing changes. Loop only.
+func (s *Session) JoinGroup(p *Player, group int32) bool {
+	if group <= NoGroup {
+		return false
+	}
+	if p.inGroup(group) {
+		return true
+	}
+	if len(p.groups) >= s.cfg.MaxGroupsPerPlayer {
+		return false
 	}
 	p.groups = append(p.groups, group)
 	s.membershipChanged(group)
+	return true
 }
 
 // LeaveGroup removes p from a group and tells the group's members. Loop only.
@@ -590,6 +657,21 @@ func (s *Session) RemovePlayer(p *Player, reason string) {
 	}
 }
 
+// ReleasePlayer takes p out of the session and gives its place back (see
+// OnPlaceFreed) so that another player may take it: for a player who left
+// before the game began. Its connection, if any, is closed with reason.
+// Loop only.
+func (s *Session) ReleasePlayer(p *Player, reason string) {
+	if !slices.Contains(s.players, p) {
+		return
+	}
+	s.RemovePlayer(p, reason)
+	s.players = slices.DeleteFunc(s.players, func(x *Player) bool { return x == p })
+	delete(s.reservations, p.playerID)
+	s.log.Info("player released; freeing the place", "player", p.playerID, "reason", reason)
+	s.freePlace(p.playerID)
+}
+
 // After runs fn on the loop once d has passed, checked each tick (so with
 // the tick's resolution). It returns an id for CancelTimer. Loop only.
 func (s *Session) After(d time.Duration, fn func()) int {
@@ -636,13 +718,22 @@ func (s *Session) checkReservations() {
 		r.released = true
 		s.log.Info("player did not show; freeing the place", "player", id, "timeout", s.cfg.NoShowTimeout)
 		s.cfg.Metrics.noShow()
-		s.mu.Lock()
-		fn := s.onNoShow
-		delete(s.reserved, id)
-		s.mu.Unlock()
-		if fn != nil {
-			go fn(id)
-		}
+		s.freePlace(id)
+	}
+}
+
+// freePlace tells the platform that playerID's place is free, unless the
+// session is closing: a finished game must not be given new players.
+func (s *Session) freePlace(playerID string) {
+	if s.closing.Load() {
+		return
+	}
+	s.mu.Lock()
+	fn := s.onPlaceFree
+	delete(s.reserved, playerID)
+	s.mu.Unlock()
+	if fn != nil {
+		go fn(playerID)
 	}
 }
 
@@ -655,6 +746,7 @@ func (s *Session) End(outcome string) {
 	}
 	s.ended = true
 	s.outcome = outcome
+	s.closing.Store(true)
 }
 
 func (s *Session) shutdown(reason string) {
@@ -671,17 +763,26 @@ func (s *Session) shutdown(reason string) {
 }
 
 func (s *Session) finish() {
-	s.game.OnEnd(s)
+	s.mu.Lock()
+	s.result = s.outcome // OnEnd may ask for it
+	s.mu.Unlock()
+	if !s.crashed {
+		s.guard("end", func() { s.game.OnEnd(s) })
+		s.mu.Lock()
+		s.result = s.outcome // OnEnd itself may have crashed
+		s.mu.Unlock()
+	}
 	for _, p := range s.players {
 		if c := p.conn; c != nil {
 			p.conn, c.player = nil, nil
-			c.closeWith(CloseNormal, "session ended", errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "session ended: "+s.outcome, 0))
+			if s.crashed {
+				c.fail(realtimev1.Error_CODE_INTERNAL, "the game session crashed")
+			} else {
+				c.closeWith(CloseNormal, "session ended", errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "session ended: "+s.outcome, 0))
+			}
 			s.cfg.Metrics.playerDisconnected()
 		}
 	}
-	s.mu.Lock()
-	s.result = s.outcome
-	s.mu.Unlock()
 	s.cfg.Metrics.sessionEnded(s.outcome)
 	s.log.Info("session ended", "outcome", s.outcome)
 	close(s.done)

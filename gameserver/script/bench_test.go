@@ -14,6 +14,7 @@ import (
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
 // The figures of the README: what running Mega Frog Race as a Realtime
@@ -58,9 +59,9 @@ func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func
 }
 
 // startedRace is a race with two players past the countdown.
-func startedRace(b *testing.B, newGame func() (realtime.Game, realtime.Config)) (*realtime.Harness, *realtime.TestClient, *realtime.TestClient) {
+func startedRace(b *testing.B, newGame func() (realtime.Game, realtime.Config)) (*realtimetest.Harness, *realtimetest.TestClient, *realtimetest.TestClient) {
 	g, cfg := newGame()
-	h, err := realtime.NewHarness(cfg, g, benchStart)
+	h, err := realtimetest.NewHarness(cfg, g, benchStart)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var perSession float64
 			for b.Loop() {
-				keep := make([]*realtime.Harness, 0, sessions)
+				keep := make([]*realtimetest.Harness, 0, sessions)
 				before := liveHeap()
 				for range sessions {
 					h, x, _ := startedRace(b, newGame)
@@ -181,7 +182,7 @@ func BenchmarkCallback(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := realtime.NewHarness(prog.Realtime(realtime.Config{}), g, benchStart)
+	h, err := realtimetest.NewHarness(prog.Realtime(realtime.Config{}), g, benchStart)
 	if err != nil {
 		b.Fatal(err)
 	}

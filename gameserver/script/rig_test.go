@@ -40,7 +40,9 @@ func (c *testClock) Add(d time.Duration) {
 // not tokens (the host's tests cover those).
 type idAuth struct{}
 
-func (idAuth) Authenticate(_ context.Context, tok string) (string, error) { return tok, nil }
+func (idAuth) Authenticate(_ context.Context, tok string) (realtime.Identity, error) {
+	return realtime.Identity{PlayerID: tok, TokenID: tok}, nil
+}
 
 // syncBuffer collects logs written from the session's goroutine.
 type syncBuffer struct {

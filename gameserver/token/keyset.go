@@ -68,6 +68,9 @@ func ParseKeyset(data []byte) (*Keyset, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("decode key file: %w", err)
 	}
+	if dec.More() {
+		return nil, errors.New("decode key file: data after the JSON object")
+	}
 	keys := make([]Key, 0, len(f.Keys))
 	for _, k := range f.Keys {
 		secret, err := base64.StdEncoding.DecodeString(k.Secret)

@@ -344,6 +344,9 @@ export class App {
       case Close.normal:
         this.end(flow, { title: "Race over", detail: "The race server ended the race." });
         return;
+      case Close.internal:
+        this.end(flow, { title: "Server failed", detail: "The race server failed and is being replaced; the race is lost." });
+        return;
       case Close.badToken:
       case Close.wrongServer:
       case Close.sessionFull:

@@ -20,6 +20,7 @@ export const Close = {
   goingAway: 1001,
   abnormal: 1006,
   tooBig: 1009,
+  internal: 1011,
   badToken: 4001,
   expiredToken: 4002,
   wrongServer: 4003,
@@ -29,6 +30,8 @@ export const Close = {
   rejected: 4009,
   slowConsumer: 4010,
   replaced: 4011,
+  rateLimited: 4012,
+  tokenUsed: 4013,
   /** Not on the wire: this page gave up on a silent or unresponsive server. */
   clientTimeout: 4900,
 } as const;

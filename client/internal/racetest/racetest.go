@@ -45,3 +45,13 @@ func NewFleet(t testing.TB, tokens *token.Issuer, edit func(*local.Config)) *loc
 	t.Cleanup(f.Close)
 	return f
 }
+
+// NewIssuer is a token issuer with a fresh random key.
+func NewIssuer(t testing.TB) *token.Issuer {
+	t.Helper()
+	keys, err := token.GenerateKeyset("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token.NewIssuer(keys, nil)
+}

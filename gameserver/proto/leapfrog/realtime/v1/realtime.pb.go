@@ -122,6 +122,14 @@ const (
 	Error_CODE_SESSION_ENDED Error_Code = 13
 	// Not fatal: a group request or target the server refused.
 	Error_CODE_INVALID_TARGET Error_Code = 14
+	// Close 4012: the client sent frames of one kind faster than allowed.
+	Error_CODE_RATE_LIMITED Error_Code = 15
+	// Close 4013: the player session token was already used and Hello did not
+	// carry the current reconnect token: ask the allocator for a new match.
+	Error_CODE_TOKEN_USED Error_Code = 16
+	// Close 1011: the server hit an internal error (a crash in the game, or a
+	// game loop that stopped); the game server is being replaced.
+	Error_CODE_INTERNAL Error_Code = 17
 )
 
 // Enum value maps for Error_Code.
@@ -142,6 +150,9 @@ var (
 		12: "CODE_REPLACED",
 		13: "CODE_SESSION_ENDED",
 		14: "CODE_INVALID_TARGET",
+		15: "CODE_RATE_LIMITED",
+		16: "CODE_TOKEN_USED",
+		17: "CODE_INTERNAL",
 	}
 	Error_Code_value = map[string]int32{
 		"CODE_UNSPECIFIED":       0,
@@ -159,6 +170,9 @@ var (
 		"CODE_REPLACED":          12,
 		"CODE_SESSION_ENDED":     13,
 		"CODE_INVALID_TARGET":    14,
+		"CODE_RATE_LIMITED":      15,
+		"CODE_TOKEN_USED":        16,
+		"CODE_INTERNAL":          17,
 	}
 )
 
@@ -490,8 +504,12 @@ type Hello struct {
 	PlayerSessionToken string                 `protobuf:"bytes,1,opt,name=player_session_token,json=playerSessionToken,proto3" json:"player_session_token,omitempty"`
 	// Optional client build or protocol hint, for logs only.
 	ClientVersion string `protobuf:"bytes,2,opt,name=client_version,json=clientVersion,proto3" json:"client_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The reconnect token from the last Welcome of this player in this
+	// session, to come back on a player session token that was already used.
+	// Empty on a first connection and with a fresh token from the allocator.
+	ReconnectToken string `protobuf:"bytes,3,opt,name=reconnect_token,json=reconnectToken,proto3" json:"reconnect_token,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -538,6 +556,13 @@ func (x *Hello) GetClientVersion() string {
 	return ""
 }
 
+func (x *Hello) GetReconnectToken() string {
+	if x != nil {
+		return x.ReconnectToken
+	}
+	return ""
+}
+
 // Welcome accepts the player into the game session.
 type Welcome struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -550,9 +575,13 @@ type Welcome struct {
 	// Largest GameMessage payload, in bytes, this server accepts.
 	MaxPayloadBytes int32 `protobuf:"varint,6,opt,name=max_payload_bytes,json=maxPayloadBytes,proto3" json:"max_payload_bytes,omitempty"`
 	// True when this connection replaced an earlier one of the same player.
-	Reconnected   bool `protobuf:"varint,7,opt,name=reconnected,proto3" json:"reconnected,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Reconnected bool `protobuf:"varint,7,opt,name=reconnected,proto3" json:"reconnected,omitempty"`
+	// A secret for this connection epoch: a player session token is admitted
+	// once, so a reconnect on the same token must present it in Hello. Each
+	// Welcome replaces the previous one. Keep it in memory only.
+	ReconnectToken string `protobuf:"bytes,8,opt,name=reconnect_token,json=reconnectToken,proto3" json:"reconnect_token,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Welcome) Reset() {
@@ -632,6 +661,13 @@ func (x *Welcome) GetReconnected() bool {
 		return x.Reconnected
 	}
 	return false
+}
+
+func (x *Welcome) GetReconnectToken() string {
+	if x != nil {
+		return x.ReconnectToken
+	}
+	return ""
 }
 
 // GameMessage is an op-coded game message. From a client, target_peer (a peer
@@ -1156,10 +1192,11 @@ const file_leapfrog_realtime_v1_realtime_proto_rawDesc = "" +
 	"\x10group_membership\x18\x05 \x01(\v2%.leapfrog.realtime.v1.GroupMembershipH\x00R\x0fgroupMembership\x12@\n" +
 	"\n" +
 	"peer_event\x18\x06 \x01(\v2\x1f.leapfrog.realtime.v1.PeerEventH\x00R\tpeerEventB\t\n" +
-	"\apayload\"`\n" +
+	"\apayload\"\x89\x01\n" +
 	"\x05Hello\x120\n" +
 	"\x14player_session_token\x18\x01 \x01(\tR\x12playerSessionToken\x12%\n" +
-	"\x0eclient_version\x18\x02 \x01(\tR\rclientVersion\"\xf3\x01\n" +
+	"\x0eclient_version\x18\x02 \x01(\tR\rclientVersion\x12'\n" +
+	"\x0freconnect_token\x18\x03 \x01(\tR\x0ereconnectToken\"\x9c\x02\n" +
 	"\aWelcome\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\x05R\x06peerId\x12\x1b\n" +
 	"\tplayer_id\x18\x02 \x01(\tR\bplayerId\x12\x1f\n" +
@@ -1169,7 +1206,8 @@ const file_leapfrog_realtime_v1_realtime_proto_rawDesc = "" +
 	"session_id\x18\x04 \x01(\tR\tsessionId\x12$\n" +
 	"\x0eserver_time_ms\x18\x05 \x01(\x03R\fserverTimeMs\x12*\n" +
 	"\x11max_payload_bytes\x18\x06 \x01(\x05R\x0fmaxPayloadBytes\x12 \n" +
-	"\vreconnected\x18\a \x01(\bR\vreconnected\"\xc2\x01\n" +
+	"\vreconnected\x18\a \x01(\bR\vreconnected\x12'\n" +
+	"\x0freconnect_token\x18\b \x01(\tR\x0ereconnectToken\"\xc2\x01\n" +
 	"\vGameMessage\x12\x17\n" +
 	"\aop_code\x18\x01 \x01(\x05R\x06opCode\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\x05R\x06sender\x12\x1f\n" +
@@ -1202,11 +1240,11 @@ const file_leapfrog_realtime_v1_realtime_proto_rawDesc = "" +
 	"\vKIND_JOINED\x10\x01\x12\x15\n" +
 	"\x11KIND_DISCONNECTED\x10\x02\x12\x14\n" +
 	"\x10KIND_RECONNECTED\x10\x03\x12\r\n" +
-	"\tKIND_LEFT\x10\x04\"\xda\x03\n" +
+	"\tKIND_LEFT\x10\x04\"\x99\x04\n" +
 	"\x05Error\x124\n" +
 	"\x04code\x18\x01 \x01(\x0e2 .leapfrog.realtime.v1.Error.CodeR\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x17\n" +
-	"\aop_code\x18\x03 \x01(\x05R\x06opCode\"\xe7\x02\n" +
+	"\aop_code\x18\x03 \x01(\x05R\x06opCode\"\xa6\x03\n" +
 	"\x04Code\x12\x14\n" +
 	"\x10CODE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eCODE_BAD_TOKEN\x10\x01\x12\x16\n" +
@@ -1223,7 +1261,10 @@ const file_leapfrog_realtime_v1_realtime_proto_rawDesc = "" +
 	"\x12CODE_SLOW_CONSUMER\x10\v\x12\x11\n" +
 	"\rCODE_REPLACED\x10\f\x12\x16\n" +
 	"\x12CODE_SESSION_ENDED\x10\r\x12\x17\n" +
-	"\x13CODE_INVALID_TARGET\x10\x0eBUZSgithub.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1;realtimev1b\x06proto3"
+	"\x13CODE_INVALID_TARGET\x10\x0e\x12\x15\n" +
+	"\x11CODE_RATE_LIMITED\x10\x0f\x12\x13\n" +
+	"\x0fCODE_TOKEN_USED\x10\x10\x12\x11\n" +
+	"\rCODE_INTERNAL\x10\x11BUZSgithub.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1;realtimev1b\x06proto3"
 
 var (
 	file_leapfrog_realtime_v1_realtime_proto_rawDescOnce sync.Once
