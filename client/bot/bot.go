@@ -124,6 +124,7 @@ func (r *runner) race(ctx context.Context, race int) {
 	ctx, stop := context.WithTimeoutCause(ctx, r.cfg.RaceTimeout, errRaceTimeout)
 	defer stop()
 	results := make([]result, 2)
+	firstMatched := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range results {
 		wg.Go(func() {
@@ -132,6 +133,11 @@ func (r *runner) race(ctx context.Context, race int) {
 				alloc: r.alloc,
 				rng:   rand.New(rand.NewPCG(r.cfg.Seed, uint64(race*2+i))),
 				log:   r.cfg.Logger.With("race", race, "bot", i),
+			}
+			if i == 0 {
+				b.matched = firstMatched
+			} else {
+				b.after = firstMatched
 			}
 			results[i] = b.play(ctx)
 			if results[i].err != nil {

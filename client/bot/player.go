@@ -38,6 +38,13 @@ type bot struct {
 	rng   *rand.Rand
 	log   *slog.Logger
 	res   result
+	// after, if set, is closed once the partner has its match: the bot asks
+	// for its own only then, as the second of two players arriving. Two
+	// requests at the same instant can each be given a fresh server on
+	// Agones, where no allocation sees the other's half-full race yet.
+	after <-chan struct{}
+	// matched, if set, is closed once this bot's match is answered.
+	matched chan<- struct{}
 }
 
 // play takes a guest identity, gets a match and races until the result.
@@ -61,6 +68,13 @@ func (b *bot) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("guest: %w", err)
 	}
+	if b.after != nil {
+		select {
+		case <-b.after:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the partner's match: %w", ctx.Err())
+		}
+	}
 	var took time.Duration
 	match, err := retry(ctx, b, func() (client.Match, error) {
 		start := b.now()
@@ -68,6 +82,9 @@ func (b *bot) run(ctx context.Context) error {
 		took = b.now().Sub(start)
 		return m, err
 	})
+	if b.matched != nil {
+		close(b.matched)
+	}
 	if err != nil {
 		return fmt.Errorf("match: %w", err)
 	}
