@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -100,7 +101,20 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 	if err != nil {
 		return nil, fmt.Errorf("install %s: client: %w", o.Release, err)
 	}
-	objs, err := in.Chart.Render(ctx, o.Release, o.Namespace, o.Values)
+	chart := in.Chart
+	if chart.KubeVersion == "" {
+		// helm install renders for the API server it installs on.
+		dc, err := discovery.NewDiscoveryClientForConfig(in.Config)
+		if err != nil {
+			return nil, err
+		}
+		v, err := dc.ServerVersion()
+		if err != nil {
+			return nil, fmt.Errorf("install %s: server version: %w", o.Release, err)
+		}
+		chart.KubeVersion = v.GitVersion
+	}
+	objs, err := chart.Render(ctx, o.Release, o.Namespace, o.Values)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,9 @@ type Chart struct {
 	Helm string
 	// Dir is the chart's folder, e.g. charts/leapfrog.
 	Dir string
+	// KubeVersion is the Kubernetes version to render for, as helm install
+	// learns it from the API server (e.g. v1.37.2); empty leaves Helm's default.
+	KubeVersion string
 }
 
 // Values are the inputs of one release, as `helm install` takes them.
@@ -35,6 +38,9 @@ type Values struct {
 // with IsHook).
 func (c Chart) Render(ctx context.Context, release, namespace string, v Values) ([]*unstructured.Unstructured, error) {
 	args := []string{"template", release, c.Dir, "--namespace", namespace}
+	if c.KubeVersion != "" {
+		args = append(args, "--kube-version", c.KubeVersion)
+	}
 	for _, f := range v.Files {
 		args = append(args, "--values", f)
 	}
