@@ -216,7 +216,7 @@ func (rel *Release) takeAllocator(obj *unstructured.Unstructured) error {
 	rel.AllocatorEnv = literalEnv(ctr)
 	rel.ServiceAccount, _, _ = unstructured.NestedString(obj.Object, "spec", "template", "spec", "serviceAccountName")
 	if rel.ServiceAccount == "" {
-		return fmt.Errorf("Deployment %s runs without a ServiceAccount", obj.GetName())
+		return fmt.Errorf("allocator Deployment %s runs without a ServiceAccount", obj.GetName())
 	}
 	return nil
 }
@@ -270,7 +270,7 @@ func writeKeyFile(secret *unstructured.Unstructured, path string) error {
 	}
 	raw, err := base64.StdEncoding.DecodeString(data)
 	if err != nil {
-		return fmt.Errorf("Secret %s: keys.json: %w", secret.GetName(), err)
+		return fmt.Errorf("key Secret %s: keys.json: %w", secret.GetName(), err)
 	}
 	return os.WriteFile(path, raw, 0o600)
 }
