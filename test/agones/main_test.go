@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
@@ -36,6 +38,11 @@ type suite struct {
 
 // loopback talks to processes on this machine only, never through a proxy.
 var loopback = &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 30 * time.Second}
+
+func init() {
+	// The suite's Kubernetes clients log nothing worth reading.
+	crlog.SetLogger(logr.Discard())
+}
 
 // needRig skips the test unless the suite is turned on and the rig is up.
 func needRig(t *testing.T) *suite {

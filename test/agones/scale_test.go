@@ -67,16 +67,22 @@ func TestBufferAutoscaler(t *testing.T) {
 }
 
 // TestListAutoscaler installs the chart with the List policy (keep 4 free
-// places in the players lists): filling the servers makes the Fleet grow, and
-// it shrinks back once the places are free again.
+// places in the players lists, at least 4 places): filling the free places
+// makes the Fleet grow until 4 are free again, and it shrinks back once the
+// places are given back.
 func TestListAutoscaler(t *testing.T) {
 	s := needRig(t)
 	rel, api := s.install(t, "list", s.state.Binary("race-server"),
 		"autoscaler.policy=List", "autoscaler.list.bufferSize=4", "autoscaler.list.minCapacity=4",
 		"autoscaler.list.maxCapacity=40", "fleet.replicas=2")
 	s.waitFleetReady(t, rel, 2, 2*time.Minute)
-	s.reserve(t, api, 8) // four full servers
-	up := s.watchFleet(t, rel, 2*time.Minute, "4 Allocated and 2 Ready (4 free places)", func(f rig.Fleet) bool {
+	s.reserve(t, api, 4) // both servers full: no free place left
+	up := s.watchFleet(t, rel, 2*time.Minute, "2 Allocated and 2 Ready (4 free places)", func(f rig.Fleet) bool {
+		return f.AllocatedReplicas >= 2 && f.ReadyReplicas >= 2
+	})
+	t.Logf("List policy: every place taken, 4 free places again after %.1fs", up.Seconds())
+	s.reserve(t, api, 4) // and again
+	up = s.watchFleet(t, rel, 2*time.Minute, "4 Allocated and 2 Ready", func(f rig.Fleet) bool {
 		return f.AllocatedReplicas >= 4 && f.ReadyReplicas >= 2
 	})
 	t.Logf("List policy: 8 places taken, 4 free places again after %.1fs", up.Seconds())
