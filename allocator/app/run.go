@@ -87,11 +87,6 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		}
 	}
 	defer ln.Close()
-	if cfg.TLSSelfSigned {
-		if ln, err = serveTLS(ln, logger); err != nil {
-			return err
-		}
-	}
 
 	issuer := token.NewIssuer(keys, nil)
 	conns, err := connlimit.New(connlimit.Config{PerIP: cfg.MaxConnsPerIP, Total: cfg.MaxConns, Subsystem: "allocator", Registry: reg})
@@ -99,6 +94,13 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		return err
 	}
 	ln = conns.Listener(ln)
+	// TLS on top of the capped listener: the cap turns connections away
+	// before any handshake, and the HTTP server still sees *tls.Conn.
+	if cfg.TLSSelfSigned {
+		if ln, err = serveTLS(ln, logger); err != nil {
+			return err
+		}
+	}
 	newServer := func(b backend.Backend, ready func(context.Context) error, wrap func(http.Handler) http.Handler) (*manager.Server, error) {
 		svc, err := api.New(api.Config{
 			Backend: b, Issuer: issuer,

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/allocator/agones"
@@ -105,7 +108,20 @@ func TestMatchLatencyAndBurst(t *testing.T) {
 	t.Logf("Fleet of %d GameServers Ready %.1fs after the apply", replicas, rel.FleetReady.Seconds())
 	s.logMemory(t, rel)
 
-	raw, err := agones.New(s.admin, agones.Config{Namespace: rel.Namespace, Fleet: rel.Fleet, PortName: "default"}, slog.New(slog.DiscardHandler))
+	// The allocator's own request, made with the rig's admin credentials.
+	scheme := runtime.NewScheme()
+	if err := agones.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.state.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	creator, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := agones.New(creator, agones.Config{Namespace: rel.Namespace, Fleet: rel.Fleet, PortName: "default"}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,11 @@ type Release struct {
 	AllocatorArgs []string `json:"allocatorArgs"`
 	// AllocatorEnv are the allocator container's literal environment values.
 	AllocatorEnv []string `json:"allocatorEnv,omitempty"`
+	// EdgeArgs, EdgeServiceAccount and EdgeKubeconfig are the same for the
+	// edge Deployment, when the release has one (edge.enabled).
+	EdgeArgs           []string `json:"edgeArgs,omitempty"`
+	EdgeServiceAccount string   `json:"edgeServiceAccount,omitempty"`
+	EdgeKubeconfig     string   `json:"edgeKubeconfig,omitempty"`
 	// TestArgs are the helm test pod's bot arguments, without --allocator.
 	TestArgs []string `json:"testArgs,omitempty"`
 	// Allocators are the allocator processes started for the release.
@@ -138,7 +143,7 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 			}
 			continue
 		case obj.GetKind() == "Deployment":
-			if err := rel.takeAllocator(obj); err != nil {
+			if err := rel.takeDeployment(obj); err != nil {
 				return nil, err
 			}
 			continue
@@ -178,8 +183,13 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 			return nil, err
 		}
 	}
-	if err := in.writeAllocatorKubeconfig(ctx, rel); err != nil {
+	if rel.AllocatorKubeconfig, err = in.writeTokenKubeconfig(ctx, rel, rel.ServiceAccount); err != nil {
 		return nil, err
+	}
+	if rel.EdgeServiceAccount != "" {
+		if rel.EdgeKubeconfig, err = in.writeTokenKubeconfig(ctx, rel, rel.EdgeServiceAccount); err != nil {
+			return nil, err
+		}
 	}
 	in.logf("waiting for Fleet %s/%s to be Ready", rel.Namespace, rel.Fleet)
 	if err := WaitFleetReady(ctx, c, rel.Namespace, rel.Fleet, 3*time.Minute); err != nil {
@@ -206,18 +216,24 @@ func (in *Installer) prepareNamespace(ctx context.Context, c client.Client, ns s
 	return nil
 }
 
-// takeAllocator keeps what the allocator Deployment would run.
-func (rel *Release) takeAllocator(obj *unstructured.Unstructured) error {
-	ctr, err := container(obj, "allocator", "spec", "template", "spec")
+// takeDeployment keeps what the allocator or the edge Deployment would run.
+func (rel *Release) takeDeployment(obj *unstructured.Unstructured) error {
+	sa, _, _ := unstructured.NestedString(obj.Object, "spec", "template", "spec", "serviceAccountName")
+	if sa == "" {
+		return fmt.Errorf("deployment %s runs without a ServiceAccount", obj.GetName())
+	}
+	if ctr, err := container(obj, "allocator", "spec", "template", "spec"); err == nil {
+		rel.AllocatorArgs = rewriteFlags(stringSlice(ctr, "args"), map[string]string{"key-file": rel.KeyFile})
+		rel.AllocatorEnv = literalEnv(ctr)
+		rel.ServiceAccount = sa
+		return nil
+	}
+	ctr, err := container(obj, "edge", "spec", "template", "spec")
 	if err != nil {
-		return err
+		return fmt.Errorf("deployment %s runs neither the allocator nor the edge", obj.GetName())
 	}
-	rel.AllocatorArgs = rewriteFlags(stringSlice(ctr, "args"), map[string]string{"key-file": rel.KeyFile})
-	rel.AllocatorEnv = literalEnv(ctr)
-	rel.ServiceAccount, _, _ = unstructured.NestedString(obj.Object, "spec", "template", "spec", "serviceAccountName")
-	if rel.ServiceAccount == "" {
-		return fmt.Errorf("allocator Deployment %s runs without a ServiceAccount", obj.GetName())
-	}
+	rel.EdgeArgs = rewriteFlags(stringSlice(ctr, "args"), map[string]string{"key-file": rel.KeyFile})
+	rel.EdgeServiceAccount = sa
 	return nil
 }
 
@@ -293,19 +309,19 @@ func (in *Installer) readKeySecret(ctx context.Context, c client.Client, rel *Re
 	return fmt.Errorf("no Secret with keys.json in %s", rel.Namespace)
 }
 
-// writeAllocatorKubeconfig mints a token of the allocator's ServiceAccount
-// (what the kubelet mounts into its pod) and writes a kubeconfig that uses
+// writeTokenKubeconfig mints a token of a ServiceAccount of the release
+// (what the kubelet mounts into its pods) and writes a kubeconfig that uses
 // only that token.
-func (in *Installer) writeAllocatorKubeconfig(ctx context.Context, rel *Release) error {
+func (in *Installer) writeTokenKubeconfig(ctx context.Context, rel *Release, sa string) (string, error) {
 	cs, err := kubernetes.NewForConfig(in.Config)
 	if err != nil {
-		return err
+		return "", err
 	}
 	expiry := int64((24 * time.Hour).Seconds())
-	tr, err := cs.CoreV1().ServiceAccounts(rel.Namespace).CreateToken(ctx, rel.ServiceAccount,
+	tr, err := cs.CoreV1().ServiceAccounts(rel.Namespace).CreateToken(ctx, sa,
 		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}}, metav1.CreateOptions{})
 	if err != nil {
-		return fmt.Errorf("token of ServiceAccount %s/%s: %w", rel.Namespace, rel.ServiceAccount, err)
+		return "", fmt.Errorf("token of ServiceAccount %s/%s: %w", rel.Namespace, sa, err)
 	}
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["rig"] = &clientcmdapi.Cluster{
@@ -313,11 +329,11 @@ func (in *Installer) writeAllocatorKubeconfig(ctx context.Context, rel *Release)
 		CertificateAuthority:     in.Config.CAFile,
 		CertificateAuthorityData: in.Config.CAData,
 	}
-	cfg.AuthInfos[rel.ServiceAccount] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	cfg.Contexts["allocator"] = &clientcmdapi.Context{Cluster: "rig", AuthInfo: rel.ServiceAccount, Namespace: rel.Namespace}
-	cfg.CurrentContext = "allocator"
-	rel.AllocatorKubeconfig = filepath.Join(rel.Dir, "allocator.kubeconfig")
-	return clientcmd.WriteToFile(*cfg, rel.AllocatorKubeconfig)
+	cfg.AuthInfos[sa] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts[sa] = &clientcmdapi.Context{Cluster: "rig", AuthInfo: sa, Namespace: rel.Namespace}
+	cfg.CurrentContext = sa
+	path := filepath.Join(rel.Dir, sa+".kubeconfig")
+	return path, clientcmd.WriteToFile(*cfg, path)
 }
 
 // Uninstall deletes the release's namespace and waits until it is gone (the

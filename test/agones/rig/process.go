@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// Allocator is an allocator process standing in for one pod of the chart's
-// Deployment.
+// Allocator is an allocator (or edge) process standing in for one pod of the
+// chart's Deployment.
 type Allocator struct {
 	URL string `json:"url"`
 	PID int    `json:"pid"`
@@ -27,34 +27,83 @@ type Allocator struct {
 
 // StartAllocator runs bin with the release's allocator arguments, listening
 // on listen (host:port; port 0 picks a free one), with the ServiceAccount's
-// kubeconfig as its only credential. Detached, it outlives the caller (its
-// own session, not killed with the caller's process group). It waits for
-// /readyz.
-func (rel *Release) StartAllocator(ctx context.Context, bin, listen string, detach bool) (*Allocator, error) {
-	host, port, err := net.SplitHostPort(listen)
+// kubeconfig as its only credential; set overrides flags (e.g. edge-url).
+// Detached, it outlives the caller (its own session, not killed with the
+// caller's process group). It waits for /readyz.
+func (rel *Release) StartAllocator(ctx context.Context, bin, listen string, detach bool, set ...string) (*Allocator, error) {
+	addr, err := resolvePort(listen)
 	if err != nil {
 		return nil, err
 	}
+	with := map[string]string{"listen": addr}
+	for _, kv := range set {
+		k, v, _ := strings.Cut(kv, "=")
+		with[k] = v
+	}
+	a, err := start(ctx, "allocator", bin, rewriteFlags(rel.AllocatorArgs, with), rel.AllocatorEnv, rel.AllocatorKubeconfig,
+		filepath.Join(rel.Dir, "allocator-"+addr+".log"), "http://"+addr, detach)
+	if err != nil {
+		return nil, err
+	}
+	rel.Allocators = append(rel.Allocators, *a)
+	return a, nil
+}
+
+// StartEdge runs bin with the release's edge arguments, players on listen
+// and its admin port on a free port, with the edge ServiceAccount's
+// kubeconfig as its only credential. URL is then its ws:// base for the
+// allocator's --edge-url. It waits for /readyz (the GameServer watch synced).
+func (rel *Release) StartEdge(ctx context.Context, bin, listen string) (*Allocator, error) {
+	if rel.EdgeArgs == nil {
+		return nil, fmt.Errorf("release %s has no edge (edge.enabled)", rel.Name)
+	}
+	addr, err := resolvePort(listen)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := resolvePort("127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	e, err := start(ctx, "edge", bin, rewriteFlags(rel.EdgeArgs, map[string]string{"listen": addr, "admin-listen": admin}), nil,
+		rel.EdgeKubeconfig, filepath.Join(rel.Dir, "edge-"+addr+".log"), "http://"+admin, false)
+	if err != nil {
+		return nil, err
+	}
+	e.URL = "ws://" + addr
+	return e, nil
+}
+
+// resolvePort replaces port 0 of host:port by a free port.
+func resolvePort(listen string) (string, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", err
+	}
 	if port == "0" {
 		if port, err = freePort(host); err != nil {
-			return nil, err
+			return "", err
 		}
 	}
-	addr := net.JoinHostPort(host, port)
-	a := &Allocator{URL: "http://" + addr, Log: filepath.Join(rel.Dir, "allocator-"+port+".log")}
-	logFile, err := os.OpenFile(a.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	return net.JoinHostPort(host, port), nil
+}
+
+// start runs one of the chart's programs as a local process with a
+// ServiceAccount kubeconfig and waits until base/readyz answers 200.
+func start(ctx context.Context, name, bin string, args, env []string, kubeconfig, logPath, base string, detach bool) (*Allocator, error) {
+	a := &Allocator{URL: base, Log: logPath}
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	args := rewriteFlags(rel.AllocatorArgs, map[string]string{"listen": addr})
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(withoutEnv(os.Environ(), "KUBECONFIG"), rel.AllocatorEnv...)
-	cmd.Env = append(cmd.Env, "KUBECONFIG="+rel.AllocatorKubeconfig)
+	cmd.Env = append(withoutEnv(os.Environ(), "KUBECONFIG"), env...)
+	cmd.Env = append(cmd.Env, "KUBECONFIG="+kubeconfig)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: detach}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start allocator: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	a.PID, a.cmd = cmd.Process.Pid, cmd
 	exited := make(chan error, 1)
@@ -63,21 +112,20 @@ func (rel *Release) StartAllocator(ctx context.Context, bin, listen string, deta
 	err = Poll(ctx, 60*time.Second, func() (bool, error) {
 		select {
 		case err := <-exited:
-			return false, fmt.Errorf("allocator exited: %v (log %s)", err, a.Log)
+			return false, fmt.Errorf("%s exited: %v (log %s)", name, err, a.Log)
 		default:
 		}
-		resp, err := client.Get(a.URL + "/readyz")
+		resp, err := client.Get(base + "/readyz")
 		if err != nil {
 			return false, err
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK, fmt.Errorf("/readyz: %s", resp.Status)
-	}, "allocator %s to be ready", a.URL)
+	}, "%s %s to be ready", name, base)
 	if err != nil {
 		a.Stop(5 * time.Second)
 		return nil, err
 	}
-	rel.Allocators = append(rel.Allocators, *a)
 	return a, nil
 }
 

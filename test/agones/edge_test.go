@@ -1,0 +1,61 @@
+package agones
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/client/bot"
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
+)
+
+// TestBotsRaceThroughTheEdge installs the chart with the edge, runs the edge
+// with its own ServiceAccount's token (it may only watch GameServers), and
+// has the bots race through it: the allocator hands out the edge's URL and
+// every frame of the races crosses the edge.
+func TestBotsRaceThroughTheEdge(t *testing.T) {
+	s := needRig(t)
+	rel, _ := s.install(t, "edge", s.state.Binary("race-server"), "edge.enabled=true", "edge.host=play.example.com",
+		"fleet.replicas=4", "autoscaler.enabled=false")
+	edge, err := rel.StartEdge(t.Context(), s.state.Binary("edge"), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { edge.Stop(25 * time.Second) })
+	// The chart's edge URL names the public host; here the edge listens on
+	// loopback without TLS.
+	alloc, err := rel.StartAllocator(t.Context(), s.state.Binary("allocator"), "127.0.0.1:0", false, "edge-url="+edge.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { alloc.Stop(15 * time.Second) })
+
+	api := s.apiFor(t, alloc.URL)
+	m := s.match(t, api, s.guest(t, api))
+	if want := edge.URL + "/race/" + m.GameServer; m.WSURL != want {
+		t.Fatalf("ws_url %s, want the edge's %s", m.WSURL, want)
+	}
+	other := s.guest(t, api)
+	mo := s.match(t, api, other)
+	players := []playtest.Player{
+		playtest.Join(t, m.WSURL, m.PlayerID, m.PlayerSessionToken),
+		playtest.Join(t, mo.WSURL, other.PlayerID, mo.PlayerSessionToken),
+	}
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
+
+	sum, err := bot.Run(t.Context(), bot.Config{
+		Allocator: alloc.URL, Races: 3, Concurrency: 2,
+		HopDelay: 50 * time.Millisecond, HopJitter: 20 * time.Millisecond,
+		RaceTimeout: 2 * time.Minute, HTTPClient: loopback, Dial: playtest.DialOptions, Seed: 11,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("through the edge:", sum)
+	if !sum.OK() {
+		t.Fatalf("%s\n%s", sum, sum.FailureReport())
+	}
+	if !strings.HasPrefix(m.WSURL, "ws://127.0.0.1:") {
+		t.Errorf("ws_url %s does not point at the edge on loopback", m.WSURL)
+	}
+}
