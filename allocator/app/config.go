@@ -38,7 +38,12 @@ type Config struct {
 	// and, counted apart, of the local fleet's race servers together.
 	MaxConnsPerIP int
 	MaxConns      int
-	LogLevel      string
+	// KubeQPS and KubeBurst pace the agones backend's requests to the
+	// Kubernetes API. Every match is one request: client-go's defaults (a few
+	// per second) would cap the matches per second at the same figure.
+	KubeQPS   float64
+	KubeBurst int
+	LogLevel  string
 	// EdgeURL, LocalEdge and TLSSelfSigned put the races behind the edge
 	// (see edge.go).
 	EdgeURL       string
@@ -65,6 +70,8 @@ func DefaultConfig() Config {
 		MaxPlacesPerIP: 8,
 		PlaceHold:      60 * time.Second,
 		MaxConnsPerIP:  256,
+		KubeQPS:        200,
+		KubeBurst:      400,
 		MaxConns:       4096,
 		LogLevel:       "info",
 	}
@@ -89,6 +96,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PlaceHold, "place-hold", c.PlaceHold, "how long a place given counts against its client IP (the race servers' --no-show-timeout)")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "most open connections from one client IP (the API; the local fleet's race servers apart)")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's race servers apart)")
+	fs.Float64Var(&c.KubeQPS, "kube-api-qps", c.KubeQPS, "agones: requests per second to the Kubernetes API (each match is one)")
+	fs.IntVar(&c.KubeBurst, "kube-api-burst", c.KubeBurst, "agones: burst of requests to the Kubernetes API")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	c.registerEdgeFlags(fs)
 }
@@ -120,6 +129,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPlacesPerIP < 1 || c.PlaceHold <= 0 {
 		errs = append(errs, fmt.Errorf("max-places-per-ip %d must be at least 1 and place-hold %v positive", c.MaxPlacesPerIP, c.PlaceHold))
+	}
+	if !(c.KubeQPS > 0) || c.KubeBurst < 1 {
+		errs = append(errs, fmt.Errorf("kube-api-qps %v must be positive and kube-api-burst %d at least 1", c.KubeQPS, c.KubeBurst))
 	}
 	if c.MaxConnsPerIP < 1 || c.MaxConns < 1 || c.MaxConnsPerIP > c.MaxConns {
 		errs = append(errs, fmt.Errorf("max-conns-per-ip %d and max-conns %d: want 1 <= per IP <= total", c.MaxConnsPerIP, c.MaxConns))

@@ -194,6 +194,8 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 			return fmt.Errorf("kubernetes client config: %w", err)
 		}
 	}
+	restCfg = rest.CopyConfig(restCfg)
+	restCfg.QPS, restCfg.Burst = float32(cfg.KubeQPS), cfg.KubeBurst
 	scheme := runtime.NewScheme()
 	if err := agones.AddToScheme(scheme); err != nil {
 		return err

@@ -12,7 +12,7 @@ import (
 var contractFlags = []string{
 	"listen", "backend", "namespace", "fleet", "port-name", "key-file", "guest-ttl", "session-ttl",
 	"public-address", "guest-rate", "guest-burst", "match-rate", "match-burst",
-	"max-places-per-ip", "place-hold", "max-conns-per-ip", "max-conns",
+	"max-places-per-ip", "place-hold", "max-conns-per-ip", "max-conns", "kube-api-qps", "kube-api-burst",
 	"local-buffer", "local-min", "local-max", "local-host", "local-unhealthy-after",
 	"hop-distance", "hop-duration", "hop-penalty", "finish-line", "players", "countdown",
 	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
@@ -39,6 +39,7 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"port-name": "default", "key-file": "", "guest-ttl": "24h0m0s", "session-ttl": "1m0s", "public-address": "",
 		"guest-rate": "5", "guest-burst": "20", "match-rate": "2", "match-burst": "10",
 		"max-places-per-ip": "8", "place-hold": "1m0s", "max-conns-per-ip": "256", "max-conns": "4096",
+		"kube-api-qps": "200", "kube-api-burst": "400",
 		"local-buffer": "2", "local-min": "2", "local-max": "8", "local-host": "127.0.0.1", "local-unhealthy-after": "15s",
 		"hop-distance": "0.2", "hop-duration": "4s", "hop-penalty": "100ms", "finish-line": "1", "players": "2",
 		"countdown": "3s", "wait-for-players": "1m0s", "reconnect-grace": "10s", "no-show-timeout": "1m0s",
