@@ -143,7 +143,7 @@ func TestMatchLatencyAndBurst(t *testing.T) {
 	res := s.burst(t, api, burst)
 	t.Log(res)
 	if res.unclean() > 0 {
-		t.Errorf("a burst of %d players with room for all: %d failed other than with a clean 503", burst, res.unclean())
+		t.Errorf("a burst of %d players with room for all: %d failed other than with 503 no_capacity", burst, res.unclean())
 	}
 }
 
@@ -160,7 +160,7 @@ func TestBurstOf1000(t *testing.T) {
 	res := s.burst(t, api, burst)
 	t.Log(res)
 	if res.unclean() > 0 {
-		t.Errorf("a burst of %d players with room for all: %d failed other than with a clean 503", burst, res.unclean())
+		t.Errorf("a burst of %d players with room for all: %d failed other than with 503 no_capacity", burst, res.unclean())
 	}
 }
 
@@ -180,14 +180,15 @@ func (r burstResult) errors() int {
 	return n
 }
 
-// unclean counts the failures that are not a clean "come back later" (503
-// with Retry-After: no capacity found in time, or the API busy): those are
-// what Agones' allocation rate gives under a burst, and what the client
-// retries; anything else is a bug.
+// unclean counts the failures other than 503 no_capacity with Retry-After:
+// the allocations that lost to others on the same servers until their
+// retries ran out, which is what Agones' allocation rate gives under a burst
+// and what a client retries. Anything else, an API the allocator could not
+// reach in time included, is a fault.
 func (r burstResult) unclean() int {
 	n := 0
 	for kind, c := range r.failures {
-		if kind != "HTTP 503 no_capacity" && kind != "HTTP 503 unavailable" {
+		if kind != "HTTP 503 no_capacity" {
 			n += c
 		}
 	}
