@@ -353,8 +353,11 @@ func TestReuseReturnsToReady(t *testing.T) {
 		})
 	}()
 	st.waitState(t, agonessdk.StateAllocated)
-	st.waitFor(t, "Ready with an empty players list", func(gs *agonessdk.GameServer) bool {
-		return gs.Status.State == agonessdk.StateReady && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0
+	// What the allocator waits for before it places anyone here: Ready, an
+	// empty list, and the race no longer labelled closed.
+	st.waitFor(t, "Ready with an empty players list, open", func(gs *agonessdk.GameServer) bool {
+		return gs.Status.State == agonessdk.StateReady && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0 &&
+			gs.ObjectMeta.Labels[agonessdk.ClosedLabel] != agonessdk.ClosedValue
 	})
 	mu.Lock()
 	for _, gs := range seen {
@@ -366,7 +369,7 @@ func TestReuseReturnsToReady(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if p, _, _ := st.connect(t, "alice"); p == nil {
-		t.Fatal("the reused server refused its next player")
+	if p, e, code := st.connect(t, "alice"); p == nil {
+		t.Fatalf("the reused server refused its next player: %v (close %d)", e, code)
 	}
 }
