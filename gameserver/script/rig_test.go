@@ -122,6 +122,13 @@ func startRig(t testing.TB, game realtime.Game, rc realtime.Config, clock *testC
 		<-s.Done()
 		srv.Drain()
 		hs.Close()
+		// The server's side of each connection holds the session (and the
+		// script's heap) until it is done: wait, so no test sees another's.
+		wctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		if err := srv.Wait(wctx); err != nil {
+			t.Errorf("connections still open: %v", err)
+		}
 	})
 	return &rig{t: t, sess: s, clock: clock, url: "ws" + strings.TrimPrefix(hs.URL, "http"), logs: logs}
 }

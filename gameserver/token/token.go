@@ -38,7 +38,11 @@ type PlayerSession struct {
 	ID         string // token id (jti), unique per mint
 	PlayerID   string
 	GameServer string
-	ExpiresAt  time.Time
+	// Race names the race on a high-density game server (one process, many
+	// races); empty on a server that hosts one race at a time.
+	Race      string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
 }
 
 // Guest is the content of a guest identity token.
@@ -49,6 +53,7 @@ type Guest struct {
 
 type claims struct {
 	GameServer string `json:"gs,omitempty"`
+	Race       string `json:"race,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -77,18 +82,32 @@ func NewID() string {
 
 // MintPlayerSession signs a player session token for playerID on gameServer.
 func (is *Issuer) MintPlayerSession(playerID, gameServer string, ttl time.Duration) (string, PlayerSession, error) {
+	return is.MintRaceSession(playerID, gameServer, "", ttl)
+}
+
+// MintRaceSession signs a player session token for playerID in race on the
+// high-density gameServer; an empty race is MintPlayerSession.
+func (is *Issuer) MintRaceSession(playerID, gameServer, race string, ttl time.Duration) (string, PlayerSession, error) {
 	if playerID == "" || gameServer == "" {
 		return "", PlayerSession{}, errors.New("mint player session: player id and game server are required")
 	}
+	if len(race) > maxRaceBytes {
+		return "", PlayerSession{}, fmt.Errorf("mint player session: race id longer than %d bytes", maxRaceBytes)
+	}
 	now := is.now()
-	ps := PlayerSession{ID: NewID(), PlayerID: playerID, GameServer: gameServer, ExpiresAt: now.Add(ttl).Truncate(time.Second)}
-	c := claims{GameServer: gameServer, RegisteredClaims: jwt.RegisteredClaims{
+	ps := PlayerSession{ID: NewID(), PlayerID: playerID, GameServer: gameServer, Race: race,
+		IssuedAt: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second)}
+	c := claims{GameServer: gameServer, Race: race, RegisteredClaims: jwt.RegisteredClaims{
 		Issuer: issuer, Subject: playerID, Audience: jwt.ClaimStrings{audiencePlayer},
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(ps.ExpiresAt), ID: ps.ID,
 	}}
 	s, err := is.sign(c)
 	return s, ps, err
 }
+
+// maxRaceBytes bounds a race id (an Agones list value is at most 63 bytes
+// in practice: race ids are short).
+const maxRaceBytes = 63
 
 // MintGuest signs a guest identity for a new random player id.
 func (is *Issuer) MintGuest(ttl time.Duration) (string, Guest, error) {
@@ -122,7 +141,13 @@ func (is *Issuer) VerifyPlayerSession(raw, gameServer string) (PlayerSession, er
 	if c.GameServer == "" {
 		return PlayerSession{}, fmt.Errorf("%w: no game server claim", ErrInvalid)
 	}
-	ps := PlayerSession{ID: c.ID, PlayerID: c.Subject, GameServer: c.GameServer, ExpiresAt: c.ExpiresAt.Time}
+	if len(c.Race) > maxRaceBytes {
+		return PlayerSession{}, fmt.Errorf("%w: race id longer than %d bytes", ErrInvalid, maxRaceBytes)
+	}
+	ps := PlayerSession{ID: c.ID, PlayerID: c.Subject, GameServer: c.GameServer, Race: c.Race, ExpiresAt: c.ExpiresAt.Time}
+	if c.IssuedAt != nil {
+		ps.IssuedAt = c.IssuedAt.Time
+	}
 	if c.GameServer != gameServer {
 		return ps, fmt.Errorf("%w: minted for %q, this is %q", ErrWrongServer, c.GameServer, gameServer)
 	}

@@ -61,6 +61,28 @@ func TestPlayerSession(t *testing.T) {
 	}
 }
 
+func TestRaceSession(t *testing.T) {
+	is := fixedIssuer(t, "k1", key("k1", 1))
+	raw, ps, err := is.MintRaceSession("p1", "gs-a", "r-7", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := is.VerifyPlayerSession(raw, "gs-a")
+	if err != nil || got.Race != "r-7" || got.ID != ps.ID || !got.IssuedAt.Equal(now.Truncate(time.Second)) {
+		t.Fatalf("verify = %+v, %v", got, err)
+	}
+	if _, err := is.VerifyPlayerSession(raw, "gs-b"); !errors.Is(err, ErrWrongServer) {
+		t.Errorf("other server: err = %v, want %v", err, ErrWrongServer)
+	}
+	plain, _, _ := is.MintPlayerSession("p1", "gs-a", time.Minute)
+	if got, err := is.VerifyPlayerSession(plain, "gs-a"); err != nil || got.Race != "" {
+		t.Errorf("a one-race token reads as race %q, %v", got.Race, err)
+	}
+	if _, _, err := is.MintRaceSession("p1", "gs-a", strings.Repeat("r", 64), time.Minute); err == nil {
+		t.Error("a 64-byte race id was minted")
+	}
+}
+
 func noneToken() string {
 	enc := base64.RawURLEncoding.EncodeToString
 	return enc([]byte(`{"alg":"none","typ":"JWT","kid":"k1"}`)) + "." +
