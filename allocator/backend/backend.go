@@ -52,6 +52,9 @@ type Assignment struct {
 	// Address and Port are where clients connect (ws://Address:Port/ws).
 	Address string
 	Port    int32
+	// Race names the race on a high-density game server (player session
+	// tokens name it too); empty when the game server hosts one race.
+	Race string
 	// Joined is true when the players were placed on a game server that was
 	// already allocated (a race waiting for players, or the player's own
 	// earlier reservation), false when a fresh game server was allocated.
