@@ -141,8 +141,9 @@ func TestLeaseRenewalAndPlacementGate(t *testing.T) {
 	if _, err := l.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"p3"}}); !errors.Is(err, backend.ErrNoCapacity) {
 		t.Fatalf("placed on a lease not renewed for 2 x renew: %v", err)
 	}
-	if got := place(t, l, "p1"); got.Race != a.Race {
-		t.Errorf("a player already placed was moved: %+v", got)
+	// Not even a player placed there before: its race may never run.
+	if got, err := l.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"p1"}}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("p1 asking again on a lease not renewed: %+v, %v", got, err)
 	}
 
 	// The API is back: the next renewal lifts the gate.
@@ -317,13 +318,14 @@ func TestRelease(t *testing.T) {
 func TestTwoReplicas(t *testing.T) {
 	fc := newFakeCluster(t, "race", 2, 2)
 	clk := newFakeClock()
-	inf := fc.informer(t.Context())
 	ra := newTestLeaser(t, fc, "alloc-a", 2, clk, func(c *LeaseConfig) { c.LowWater = 1 })
 	rb := newTestLeaser(t, fc, "alloc-b", 2, clk, func(c *LeaseConfig) { c.LowWater = 1 })
-	for _, l := range []*Leaser{ra, rb} {
-		if err := l.Watch(t.Context(), inf); err != nil {
-			t.Fatal(err)
-		}
+	aLives, die := context.WithCancel(t.Context())
+	if err := ra.Watch(aLives, fc.informer(aLives)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Watch(t.Context(), fc.informer(t.Context())); err != nil {
+		t.Fatal(err)
 	}
 	a := place(t, ra, "a1")
 	b := place(t, rb, "b1")
@@ -341,6 +343,8 @@ func TestTwoReplicas(t *testing.T) {
 	}
 	// Replica a dies: its server lapses, finishes its race and returns to
 	// the pool (the race server's side).
+	die()
+	ra.awaitInflight()
 	fc.edit(a.GameServer, func(gs *GameServer) {
 		gs.Status.State = GameServerStateReady
 	})
@@ -359,6 +363,7 @@ func TestTwoReplicas(t *testing.T) {
 	if containsName(ra.held(), a.GameServer) {
 		t.Error("replica a still holds a server replica b leased")
 	}
+	ra.awaitInflight()
 	if gs := fc.get(a.GameServer); gs.Annotations[RenewedAnnotation] != stamp(leasedAt) || gs.Labels[LesseeLabel] != "alloc-b" {
 		t.Errorf("server after a's late renewal: %v %v", gs.Labels, gs.Annotations)
 	}

@@ -238,7 +238,13 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(alloc, probe.Ready, nil)
+	served := alloc
+	if cfg.RacesPerServer == 1 {
+		// Every match is an allocation. In lease mode matches on leased
+		// servers need no API and go on through an outage.
+		served = agones.FailFast{Backend: alloc, Probe: probe}
+	}
+	srv, err := newServer(served, probe.Ready, nil)
 	if err != nil {
 		return err
 	}
