@@ -62,6 +62,7 @@ type Engine interface {
 	Place(playerIDs []string) (placement.Placement, error)
 	FreeRaces() int
 	Idle() []string
+	Stats() placement.Stats
 }
 
 // LeaseClient creates lease allocations and patches leased GameServers; a

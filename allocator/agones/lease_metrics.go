@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/allocator/placement"
 )
 
 // Results of a lease allocation and of a renewal, the values of their
@@ -57,6 +59,15 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 		Name: "leapfrog_allocator_lease_free_races",
 		Help: "Races this replica can still start on the game servers it leases.",
 	}, func() float64 { return float64(l.engine.FreeRaces()) })
+	races := func(state string, count func(placement.Stats) int) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "leapfrog_allocator_lease_races",
+			Help:        "Races placed by this replica on its leases, by state: pending (not yet reported by the server) or started.",
+			ConstLabels: prometheus.Labels{"state": state},
+		}, func() float64 { return float64(count(l.engine.Stats())) })
+	}
+	pending := races("pending", func(s placement.Stats) int { return s.Pending })
+	started := races("started", func(s placement.Stats) int { return s.Started })
 	for _, r := range []string{leaseAllocated, leaseUnAllocated, leaseError} {
 		m.allocations.WithLabelValues(r)
 	}
@@ -68,7 +79,7 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, held, free} {
+	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, held, free, pending, started} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register lease metrics: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -446,4 +447,63 @@ func TestRacePrefix(t *testing.T) {
 	if a == b || len(a) > 12 || a != RacePrefix("leapfrog-allocator-7d9f8c6b5-x2k4q") {
 		t.Errorf("prefixes %q %q", a, b)
 	}
+}
+
+func TestLeaseMetrics(t *testing.T) {
+	fc := newFakeCluster(t, "race", 1, 4)
+	clk := newFakeClock()
+	reg := prometheus.NewRegistry()
+	l := newTestLeaser(t, fc, "alloc-a", 4, clk, nil)
+	var err error
+	if l.metrics, err = newLeaseMetrics(reg, l); err != nil {
+		t.Fatal(err)
+	}
+	place(t, l, "p1")
+	place(t, l, "p2")
+	clk.Add(testRenew)
+	l.renew(t.Context())
+	for metric, wantValue := range map[string]float64{
+		`leapfrog_allocator_leases`:                                        1,
+		`leapfrog_allocator_lease_free_races`:                              3,
+		`leapfrog_allocator_lease_allocations_total{result="allocated"}`:   1,
+		`leapfrog_allocator_lease_allocations_total{result="unallocated"}`: 0,
+		`leapfrog_allocator_lease_renewals_total{result="ok"}`:             1,
+		`leapfrog_allocator_lease_placements_total{race="new"}`:            1,
+		`leapfrog_allocator_lease_placements_total{race="joined"}`:         1,
+		`leapfrog_allocator_lease_races{state="pending"}`:                  1,
+		`leapfrog_allocator_lease_races{state="started"}`:                  0,
+	} {
+		if got := gathered(t, reg, metric); got != wantValue {
+			t.Errorf("%s = %v, want %v", metric, got, wantValue)
+		}
+	}
+}
+
+// gathered is the value of one series, written name{label="value"}.
+func gathered(t *testing.T, reg *prometheus.Registry, series string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, labels, _ := strings.Cut(strings.TrimSuffix(series, "}"), "{")
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var got []string
+			for _, lp := range m.GetLabel() {
+				got = append(got, lp.GetName()+`="`+lp.GetValue()+`"`)
+			}
+			if strings.Join(got, ",") == labels {
+				if m.GetCounter() != nil {
+					return m.GetCounter().GetValue()
+				}
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s", series)
+	return 0
 }
