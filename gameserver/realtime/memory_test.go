@@ -3,6 +3,7 @@ package realtime_test
 import (
 	"bufio"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
 const idleClientsEnv = "LEAPFROG_IDLE_CLIENTS"
@@ -100,5 +102,18 @@ func TestIdleClientsHelper(t *testing.T) {
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin
 	for _, ws := range conns {
 		ws.Close()
+	}
+}
+
+// BenchmarkIdleSessions measures the memory of one idle session (a race
+// waiting for its players on a server of many) beyond its connections.
+func BenchmarkIdleSessions(b *testing.B) {
+	cfg := realtime.Config{GameServer: "gs", Logger: slog.New(slog.DiscardHandler)}
+	for b.Loop() {
+		per, err := realtimetest.SessionMemory(2000, cfg, func() (realtime.Game, error) { return echoGame{}, nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(per, "B/session")
 	}
 }
