@@ -17,7 +17,7 @@ const MaxRacesPerServer = 1000
 
 // closeGrace bounds, after the drain grace, the closing of the connections
 // of races that did not finish in time.
-const closeGrace = 5 * time.Second
+const closeGrace = 3 * time.Second
 
 // racesConnections is the connection cap of a server of races of
 // maxPlayers each (0: the realtime default of 2) when none is configured:
