@@ -24,8 +24,10 @@ type raceSet struct {
 	mu      sync.Mutex
 	running map[string]*raceSlot
 	// over holds finished races until the last token seen for each expires:
-	// such a token must not start the race again.
-	over map[string]time.Time
+	// such a token must not start the race again. overQueue is the same
+	// races in the order they ended, to forget them without a scan.
+	over      map[string]time.Time
+	overQueue []overRace
 	// closed says why no new race is taken; "" when open. While the lease
 	// is lapsed, tokens issued before lapsedAt still start their race.
 	closed   string
@@ -41,6 +43,11 @@ type raceSlot struct {
 	expires time.Time
 }
 
+type overRace struct {
+	race  string
+	until time.Time
+}
+
 // Why a high-density server takes no new race.
 const (
 	closedDraining  = "draining"
@@ -50,7 +57,6 @@ const (
 	refusedOver     = "race_over"
 	refusedClaim    = "race_claim"
 	refusedBroken   = "broken"
-	maxRememberOver = 4 // finished races remembered, times the races per server, before pruning
 )
 
 func newRaceSet(max int, now func() time.Time, metrics *Metrics) *raceSet {
@@ -153,14 +159,17 @@ func (rs *raceSet) ended(race, outcome string) {
 	rs.metrics.raceEnded(outcome)
 	if slot.expires.After(now) {
 		rs.over[race] = slot.expires
+		rs.overQueue = append(rs.overQueue, overRace{race: race, until: slot.expires})
 	}
-	if len(rs.over) > maxRememberOver*rs.max+64 {
-		for id, until := range rs.over {
-			if !until.After(now) {
-				delete(rs.over, id)
-			}
-		}
+	// Forget the oldest finished races whose tokens have expired. Expiries
+	// are nearly in order (tokens share one lifetime): one that expires
+	// sooner behind a later one waits for it, still bounded by the lifetime.
+	n := 0
+	for n < len(rs.overQueue) && !rs.overQueue[n].until.After(now) {
+		delete(rs.over, rs.overQueue[n].race)
+		n++
 	}
+	rs.overQueue = rs.overQueue[n:]
 }
 
 // close stops taking new races, for reason (closedDraining, closedRetiring).

@@ -94,6 +94,15 @@ func TestRaceSetRoutesAndRefuses(t *testing.T) {
 	if n := started.Load(); n != 5 {
 		t.Errorf("%d races started, want 5", n)
 	}
+	// Once its tokens have expired a finished race is forgotten.
+	if len(rs.over) != 4 {
+		t.Errorf("remembered %v, want r1 to r4", rs.over)
+	}
+	now = now.Add(2 * time.Minute)
+	rs.ended("r5", race.OutcomeFinished)
+	if len(rs.over) != 0 || len(rs.overQueue) != 0 {
+		t.Errorf("remembered %v (queue %v) after the tokens expired", rs.over, rs.overQueue)
+	}
 }
 
 func TestRetiredRaceSetTakesNoRace(t *testing.T) {
