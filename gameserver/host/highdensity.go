@@ -11,9 +11,13 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
-// MaxRacesPerServer bounds RacesPerServer: an Agones list holds at most
-// 1000 values.
-const MaxRacesPerServer = 1000
+// MaxRacesPerServer bounds RacesPerServer. An Agones list holds at most
+// 1000 values, so on Agones a server of more races cannot list them all;
+// the in-memory Agones (local fleet, load tests) has no such cap.
+const MaxRacesPerServer = 10000
+
+// agonesMaxList is the most values an Agones list holds.
+const agonesMaxList = 1000
 
 // closeGrace bounds, after the drain grace, the closing of the connections
 // of races that did not finish in time.
@@ -46,7 +50,7 @@ func (h *Host) checkRacesList(ctx context.Context) error {
 	}
 	if int(l.Capacity) < n {
 		h.log.Warn("the races list is smaller than the races per server: races beyond it are not listed",
-			"capacity", int64(l.Capacity), "races_per_server", n)
+			"capacity", int64(l.Capacity), "races_per_server", n, "agones_list_max", agonesMaxList)
 	}
 	if len(l.Values) > 0 {
 		h.log.Warn("the races list already holds races this process did not start: they are left alone", "races", l.Values)
