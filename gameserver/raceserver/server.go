@@ -47,6 +47,10 @@ type Options struct {
 	Script              ScriptOptions
 }
 
+// watchInterval is how often a server of many races looks at its
+// GameServer at most.
+const watchInterval = 200 * time.Millisecond
+
 // DefaultOptions are the flag defaults.
 func DefaultOptions() Options {
 	port := 9358
@@ -129,7 +133,14 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	hc.Metrics = host.NewMetrics(reg)
 	hc.Realtime.MaxConnections = o.MaxConnections
 	hc.Realtime.MaxConnectionsPerIP = o.MaxConnectionsPerIP
-	sdk, err := agonessdk.NewClient(fmt.Sprintf("http://localhost:%d", o.SDKHTTPPort), agonessdk.WithLogger(logger))
+	sdkOpts := []agonessdk.Option{agonessdk.WithLogger(logger)}
+	if o.RacesPerServer > 1 {
+		// Every race start and end changes the races list, and each change
+		// would bring the whole GameServer back through the watch: the lease
+		// needs no more than a few looks a second.
+		sdkOpts = append(sdkOpts, agonessdk.WithWatchInterval(watchInterval))
+	}
+	sdk, err := agonessdk.NewClient(fmt.Sprintf("http://localhost:%d", o.SDKHTTPPort), sdkOpts...)
 	if err != nil {
 		return err
 	}
