@@ -120,7 +120,7 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if o.Game.Script, err = o.Script.Program(logger); err != nil {
+	if o.Game.Script, err = o.Script.Program(logger, o.RacesPerServer); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
