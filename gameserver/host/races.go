@@ -50,13 +50,13 @@ type overRace struct {
 
 // Why a high-density server takes no new race.
 const (
-	closedDraining  = "draining"
-	closedLapsed    = "lease_lapsed"
-	closedRetiring  = "shutting_down"
-	refusedFull     = "server_full"
-	refusedOver     = "race_over"
-	refusedClaim    = "race_claim"
-	refusedBroken   = "broken"
+	closedDraining = "draining"
+	closedLapsed   = "lease_lapsed"
+	closedRetiring = "shutting_down"
+	refusedFull    = "server_full"
+	refusedOver    = "race_over"
+	refusedClaim   = "race_claim"
+	refusedBroken  = "broken"
 )
 
 func newRaceSet(max int, now func() time.Time, metrics *Metrics) *raceSet {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -36,7 +35,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 		if err := os.WriteFile(file, []byte(strings.Join(tokens, "\n")), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		before := heapAndStacks()
+		before := realtimetest.HeapAndStacks()
 		cmd := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$")
 		cmd.Env = append(os.Environ(), idleClientsEnv+"="+r.url+" "+file)
 		stdin, _ := cmd.StdinPipe()
@@ -49,20 +48,11 @@ func BenchmarkIdleConnections(b *testing.B) {
 		if err != nil || strings.TrimSpace(line) != "joined" {
 			b.Fatalf("clients: %q %v", line, err)
 		}
-		after := heapAndStacks()
+		after := realtimetest.HeapAndStacks()
 		b.ReportMetric(float64(after-before)/n, "B/conn")
 		stdin.Close()
 		_ = cmd.Wait()
 	}
-}
-
-func heapAndStacks() uint64 {
-	var m runtime.MemStats
-	for range 2 {
-		runtime.GC()
-	}
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc + m.StackInuse
 }
 
 // TestIdleClientsHelper is the child process of BenchmarkIdleConnections.
