@@ -2,6 +2,7 @@ package agones
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	toolscache "k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -43,8 +43,26 @@ func newFakeCluster(t *testing.T, fleet string, servers, capacity int) *fakeClus
 	t.Helper()
 	fc := &fakeCluster{t: t, fa: &fakeAgones{cluster: true}, ns: "games", patches: make(map[string]int)}
 	var objs []client.Object
-	for i := range servers {
-		objs = append(objs, &GameServer{
+	for _, gs := range fc.gameServers(fleet, servers, capacity) {
+		objs = append(objs, gs)
+	}
+	fc.client = fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(objs...).
+		WithInterceptorFuncs(fc.interceptors()).Build()
+	return fc
+}
+
+// interceptors put the allocation API and the PATCH bookkeeping in front
+// of a client.
+func (fc *fakeCluster) interceptors() interceptor.Funcs {
+	return interceptor.Funcs{Create: fc.fa.create, Patch: fc.patch}
+}
+
+// gameServers are a Fleet's Ready GameServers with an empty races list.
+func (fc *fakeCluster) gameServers(fleet string, n, capacity int) []*GameServer {
+	var out []*GameServer
+	for i := range n {
+		out = append(out, &GameServer{
+			TypeMeta:   metav1.TypeMeta{APIVersion: GameServerGroupVersion.String(), Kind: "GameServer"},
 			ObjectMeta: metav1.ObjectMeta{Namespace: fc.ns, Name: fmt.Sprintf("%s-%d", fleet, i), Labels: map[string]string{FleetLabel: fleet}},
 			Status: GameServerStatus{
 				State: GameServerStateReady, Address: fmt.Sprintf("10.0.0.%d", i+1),
@@ -53,9 +71,7 @@ func newFakeCluster(t *testing.T, fleet string, servers, capacity int) *fakeClus
 			},
 		})
 	}
-	fc.client = fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(objs...).
-		WithInterceptorFuncs(interceptor.Funcs{Create: fc.fa.create, Patch: fc.patch}).Build()
-	return fc
+	return out
 }
 
 // allocateInCluster applies a GameServerAllocation to the GameServers of c,
@@ -79,6 +95,7 @@ func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *GameServerA
 		return nil
 	}
 	gs := &list.Items[slices.IndexFunc(list.Items, func(g GameServer) bool { return g.Name == chosen.name })]
+	orig := gs.DeepCopy()
 	gs.Status.State = GameServerStateAllocated
 	if md := req.Spec.Metadata; md != nil {
 		if gs.Labels == nil {
@@ -90,7 +107,8 @@ func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *GameServerA
 		maps.Copy(gs.Labels, md.Labels)
 		maps.Copy(gs.Annotations, md.Annotations)
 	}
-	if err := c.Update(ctx, gs); err != nil {
+	// A merge patch of what changed: the GameServer type here has no spec.
+	if err := c.Patch(ctx, gs, client.MergeFrom(orig)); err != nil {
 		return err
 	}
 	gsa.Status = GameServerAllocationStatus{
@@ -100,9 +118,12 @@ func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *GameServerA
 	return nil
 }
 
-// patch counts PATCHes and answers a failed JSON patch test as
+// patch counts JSON PATCHes (renewals) and answers a failed JSON patch test as
 // kube-apiserver does: 422 Invalid.
 func (fc *fakeCluster) patch(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	if patch.Type() != types.JSONPatchType { // the test's own edits
+		return c.Patch(ctx, obj, patch, opts...)
+	}
 	fc.mu.Lock()
 	fc.patches[obj.GetName()]++
 	err := fc.patchErr
@@ -111,7 +132,8 @@ func (fc *fakeCluster) patch(ctx context.Context, c client.WithWatch, obj client
 		return err
 	}
 	err = c.Patch(ctx, obj, patch, opts...)
-	if err != nil && patch.Type() == types.JSONPatchType && !apierrors.IsNotFound(err) {
+	var status apierrors.APIStatus
+	if err != nil && !errors.As(err, &status) {
 		return apierrors.NewGenericServerResponse(422, "patch", GameServerGroupVersion.WithResource("gameservers").GroupResource(), obj.GetName(), err.Error(), 0, false)
 	}
 	return err
@@ -141,15 +163,12 @@ func (fc *fakeCluster) get(name string) *GameServer {
 // edit changes a GameServer as a race server or Agones would.
 func (fc *fakeCluster) edit(name string, change func(*GameServer)) {
 	fc.t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		var gs GameServer
-		if err := fc.client.Get(context.Background(), client.ObjectKey{Namespace: fc.ns, Name: name}, &gs); err != nil {
-			return err
-		}
-		change(&gs)
-		return fc.client.Update(context.Background(), &gs)
-	})
-	if err != nil {
+	// A merge patch of the change, which leaves the spec (not in this
+	// GameServer type) alone on a real API server.
+	gs := fc.get(name)
+	orig := gs.DeepCopy()
+	change(gs)
+	if err := fc.client.Patch(context.Background(), gs, client.MergeFrom(orig)); err != nil {
 		fc.t.Fatalf("edit GameServer %s: %v", name, err)
 	}
 }
