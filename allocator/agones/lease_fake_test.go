@@ -28,7 +28,7 @@ import (
 // allocation API on top (fakeAgones in cluster mode), and the race servers'
 // side played by the test (startRace, setLabel...).
 type fakeCluster struct {
-	t      *testing.T
+	t      testing.TB
 	fa     *fakeAgones
 	client client.WithWatch
 	ns     string
@@ -39,7 +39,7 @@ type fakeCluster struct {
 	patches  map[string]int
 }
 
-func newFakeCluster(t *testing.T, fleet string, servers, capacity int) *fakeCluster {
+func newFakeCluster(t testing.TB, fleet string, servers, capacity int) *fakeCluster {
 	t.Helper()
 	fc := &fakeCluster{t: t, fa: &fakeAgones{cluster: true}, ns: "games", patches: make(map[string]int)}
 	var objs []client.Object

@@ -65,7 +65,7 @@ func readCapture(t *testing.T, name string) capture {
 	return capture{status: status, body: bytes.TrimSpace(body)}
 }
 
-func testScheme(t *testing.T) *runtime.Scheme {
+func testScheme(t testing.TB) *runtime.Scheme {
 	t.Helper()
 	s := runtime.NewScheme()
 	if err := AddToScheme(s); err != nil {
