@@ -238,6 +238,15 @@ func (l *Leaser) place(ctx context.Context, playerIDs []string) (placement.Place
 	return p, err
 }
 
+// CanPlace reports whether a new race can be placed now, without a lease
+// allocation: some leased server has room and a recent renewal.
+func (l *Leaser) CanPlace() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.gateLocked(l.cfg.Now())
+	return l.engine.FreeRaces() > 0
+}
+
 // awaitLease waits for the lease allocation under way, or starts one.
 func (l *Leaser) awaitLease(ctx context.Context) error {
 	l.mu.Lock()

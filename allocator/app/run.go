@@ -238,13 +238,22 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	served := alloc
-	if cfg.RacesPerServer == 1 {
-		// Every match is an allocation. In lease mode matches on leased
-		// servers need no API and go on through an outage.
+	served, ready := alloc, probe.Ready
+	if l, ok := alloc.(*agones.Leaser); ok {
+		// Matches on leased servers need no API and go on through an
+		// outage: the replica stays ready while it can place races.
+		ready = func(ctx context.Context) error {
+			err := probe.Ready(ctx)
+			if err != nil && l.CanPlace() {
+				return nil
+			}
+			return err
+		}
+	} else {
+		// Every match is an allocation.
 		served = agones.FailFast{Backend: alloc, Probe: probe}
 	}
-	srv, err := newServer(served, probe.Ready, nil)
+	srv, err := newServer(served, ready, nil)
 	if err != nil {
 		return err
 	}

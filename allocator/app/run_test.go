@@ -228,6 +228,10 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 		}
 		writeJSON(w, 200, agones.GameServerList{TypeMeta: metav1.TypeMeta{Kind: "GameServerList", APIVersion: gsGV}, ListMeta: metav1.ListMeta{ResourceVersion: "1"}})
 	})
+	mux.HandleFunc("PATCH /apis/"+gsGV+"/namespaces/"+namespace+"/gameservers/{name}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, agones.GameServer{TypeMeta: metav1.TypeMeta{Kind: "GameServer", APIVersion: gsGV},
+			ObjectMeta: metav1.ObjectMeta{Name: r.PathValue("name"), Namespace: namespace}})
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Logf("fake Kubernetes: unexpected %s %s", r.Method, r.URL.Path)
 		http.NotFound(w, r)
@@ -309,6 +313,46 @@ func TestRunAgonesLeaseMode(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestLeaseModeAPIOutage: with the API down, a replica that holds leases
+// stays ready and goes on placing races on them until its renewals are
+// 2 x renew old; then it answers 503 and is no longer ready.
+func TestLeaseModeAPIOutage(t *testing.T) {
+	keyFile := writeKeyFile(t)
+	var down atomic.Bool
+	restCfg, creates := fakeKubernetes(t, "games", &down)
+	clk := sdktest.NewFakeClock(time.Now())
+	cfg := DefaultConfig()
+	cfg.Backend, cfg.Namespace, cfg.KeyFile = BackendAgones, "games", keyFile
+	cfg.RacesPerServer, cfg.ReplicaID = 8, "alloc-0"
+	base, _ := started(t, cfg, Deps{RESTConfig: restCfg, Now: clk.Now})
+	guestAndMatch(t, base) // the lease
+
+	down.Store(true)
+	clk.Advance(readyCacheTTL)
+	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz with leases and the API down: %d %s", code, body)
+	}
+	before := creates.Load()
+	for range 4 {
+		guestAndMatch(t, base)
+	}
+	if n := creates.Load() - before; n != 0 {
+		t.Errorf("%d allocations for matches on a lease", n)
+	}
+
+	clk.Advance(2 * cfg.LeaseRenew)
+	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with leases not renewed for 2 x renew: %d %s", code, body)
+	}
+	code, g := post(t, base+"/v1/guest", "", "")
+	if code != http.StatusCreated {
+		t.Fatalf("guest: %d %v", code, g)
+	}
+	if code, m := post(t, base+"/v1/match", g["guest_token"].(string), "{}"); code != http.StatusServiceUnavailable {
+		t.Fatalf("match on leases not renewed, the API down: %d %v", code, m)
 	}
 }
 
