@@ -467,3 +467,22 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestReplicaID(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip("no host name here")
+	}
+	for _, tc := range []struct{ flag, env, want string }{
+		{"alloc-7", "leapfrog-allocator-abc", "alloc-7"},
+		{"", "leapfrog-allocator-abc", "leapfrog-allocator-abc"},
+		{"", "", host},
+	} {
+		t.Setenv("POD_NAME", tc.env)
+		c := DefaultConfig()
+		c.ReplicaID = tc.flag
+		if got, err := c.replicaID(); err != nil || got != tc.want {
+			t.Errorf("flag %q, POD_NAME %q: %q, %v; want %q", tc.flag, tc.env, got, err, tc.want)
+		}
+	}
+}
