@@ -49,7 +49,9 @@ type Config struct {
 	// RacesPerServer > 1 is the lease mode of docs/high-density.md: the
 	// agones backend leases whole game servers and places races on them.
 	RacesPerServer int
-	// Players is the seats of a race (the race servers' --players).
+	// Players is the seats of a race in lease mode: the race rules'
+	// --players, which the allocator command registers with the local
+	// fleet's flags (the same value as the race servers').
 	Players int
 	// ReplicaID names this replica on the game servers it leases; empty
 	// means env POD_NAME, else the host name.
@@ -115,7 +117,6 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.KubeQPS, "kube-api-qps", c.KubeQPS, "agones: requests per second to the Kubernetes API (each match is one)")
 	fs.IntVar(&c.KubeBurst, "kube-api-burst", c.KubeBurst, "agones: burst of requests to the Kubernetes API")
 	fs.IntVar(&c.RacesPerServer, "races-per-server", c.RacesPerServer, "agones: races per game server, as the Fleet's races list capacity; above 1 game servers are leased whole (docs/high-density.md)")
-	fs.IntVar(&c.Players, "players", c.Players, "agones, races-per-server > 1: players per race (the race servers' --players)")
 	fs.StringVar(&c.ReplicaID, "replica-id", c.ReplicaID, "agones, races-per-server > 1: this replica's name on the game servers it leases (empty: env POD_NAME, else the host name)")
 	fs.DurationVar(&c.LeaseRenew, "lease-renew", c.LeaseRenew, "agones, races-per-server > 1: lease renewal period (race servers lapse a lease after their --lease-ttl, 15s)")
 	fs.IntVar(&c.LeaseLowWater, "lease-low-water", c.LeaseLowWater, "agones, races-per-server > 1: lease one more game server when fewer races than this are free (0: races-per-server/4)")

@@ -207,13 +207,6 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	mgr, err := manager.New(restCfg, manager.Options{
 		Scheme: scheme,
 		Logger: logr.FromSlogHandler(logger.Handler()),
-		// The lease mode watches the Fleet's GameServers, and only those.
-		Cache: cache.Options{
-			DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}},
-			ByObject: map[client.Object]cache.ByObject{&agones.GameServer{}: {
-				Label: labels.SelectorFromSet(labels.Set{agones.FleetLabel: cfg.Fleet}),
-			}},
-		},
 		// The allocator serves its own /metrics, /healthz and /readyz.
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -227,7 +220,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	backendLogger := logger.With("backend", "agones", "namespace", cfg.Namespace, "fleet", cfg.Fleet)
 	var alloc backend.Backend
 	if cfg.RacesPerServer > 1 {
-		alloc, err = leaser(ctx, mgr, cfg, agonesCfg, deps.Now, reg, backendLogger)
+		alloc, err = leaser(ctx, mgr, restCfg, scheme, cfg, agonesCfg, deps.Now, reg, backendLogger)
 	} else {
 		alloc, err = agones.New(mgr.GetClient(), agonesCfg, backendLogger)
 	}
@@ -264,9 +257,9 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 }
 
 // leaser builds the lease mode's backend: a Leaser placing races with the
-// placement engine, watching the Fleet's GameServers through the manager's
-// cache and renewing its leases while the manager runs.
-func leaser(ctx context.Context, mgr manager.Manager, cfg Config, agonesCfg agones.Config, now func() time.Time, reg prometheus.Registerer, logger *slog.Logger) (*agones.Leaser, error) {
+// placement engine, watching the Fleet's GameServers and renewing its leases
+// while the manager runs.
+func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config, agonesCfg agones.Config, now func() time.Time, reg prometheus.Registerer, logger *slog.Logger) (*agones.Leaser, error) {
 	id, err := cfg.replicaID()
 	if err != nil {
 		return nil, err
@@ -282,15 +275,32 @@ func leaser(ctx context.Context, mgr manager.Manager, cfg Config, agonesCfg agon
 	if err != nil {
 		return nil, err
 	}
-	informer, err := mgr.GetCache().GetInformer(ctx, &agones.GameServer{})
+	// The Fleet's GameServers, and only those, in a cache of their own: the
+	// manager would not start the API server's peers, nor stop, until its own
+	// caches synced, and the lease mode serves matches (and shuts down)
+	// through an API outage.
+	informers, err := cache.New(restCfg, cache.Options{
+		Scheme:            scheme,
+		Mapper:            mgr.GetRESTMapper(),
+		DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}},
+		ByObject: map[client.Object]cache.ByObject{&agones.GameServer{}: {
+			Label: labels.SelectorFromSet(labels.Set{agones.FleetLabel: cfg.Fleet}),
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("GameServer cache: %w", err)
+	}
+	informer, err := informers.GetInformer(ctx, &agones.GameServer{})
 	if err != nil {
 		return nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 	}
 	if err := l.Watch(ctx, informer); err != nil {
 		return nil, err
 	}
-	if err := mgr.Add(l); err != nil {
-		return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
+	for _, r := range []manager.Runnable{manager.RunnableFunc(informers.Start), l} {
+		if err := mgr.Add(r); err != nil {
+			return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
+		}
 	}
 	logger.Info("lease mode", "replica", id, "races_per_server", cfg.RacesPerServer, "race_prefix", agones.RacePrefix(id))
 	return l, nil
