@@ -307,3 +307,29 @@ func TestDenseConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDensePlayersShareAnAddress: the players of many races on one server
+// may all come from one address (a NAT, the local edge): the fleet's caps
+// bound them, not a race server's default of 16 per address.
+func TestDensePlayersShareAnAddress(t *testing.T) {
+	f := newDenseFleet(t, 16, 1, 1, 1, func(c *Config) {
+		// Races left by their players end at once: the fleet stops without a drain.
+		c.Game.WaitForPlayers, c.Game.Rules.ReconnectGrace = 100*time.Millisecond, 100*time.Millisecond
+	})
+	for i := range 20 {
+		id := fmt.Sprint("p", i)
+		a := alloc(t, f.Fleet, id)
+		raw, _, err := f.tokens.MintRaceSession(id, a.GameServer, a.Race, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := client.Dial(t.Context(), fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, client.DialOptions{})
+		if err != nil {
+			t.Fatalf("player %d: %v", i, err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if ev := <-conn.Events(); !isWelcome(ev) {
+			t.Fatalf("player %d: first event %T %+v, want Welcome", i, ev, ev)
+		}
+	}
+}

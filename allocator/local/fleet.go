@@ -282,6 +282,12 @@ func (f *Fleet) startServer() error {
 	hc.HealthPeriod, hc.Metrics = f.cfg.HealthPeriod, f.hm
 	// The fleet holds its servers' leases for as long as it runs: they never lapse.
 	hc.RacesPerServer, hc.LeaseTTL = f.cfg.RacesPerServer, 0
+	if f.dense != nil {
+		// One server holds the races of many players who may share an
+		// address (a NAT, the local edge): the fleet's own caps, shared by
+		// all its servers, are the ones that bound them.
+		hc.Realtime.MaxConnections, hc.Realtime.MaxConnectionsPerIP = f.cfg.MaxConns, f.cfg.MaxConnsPerIP
+	}
 	h, err := host.New(hc, mem)
 	if err != nil {
 		ln.Close()
