@@ -18,6 +18,7 @@ var contractFlags = []string{
 	"hop-distance", "hop-duration", "hop-penalty", "finish-line", "players", "countdown",
 	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
 	"edge-url", "local-edge", "tls-self-signed",
+	"races-per-server", "replica-id", "lease-renew", "lease-low-water",
 }
 
 func TestFlagsMatchTheContract(t *testing.T) {
@@ -46,6 +47,7 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"countdown": "3s", "wait-for-players": "1m0s", "reconnect-grace": "10s", "no-show-timeout": "1m0s",
 		"tick-rate": "10", "max-payload": "4096",
 		"edge-url": "", "local-edge": "false", "tls-self-signed": "false",
+		"races-per-server": "1", "replica-id": "", "lease-renew": "5s", "lease-low-water": "0",
 	}
 	for name, want := range defaults {
 		if f := fs.Lookup(name); f != nil && f.DefValue != want {
