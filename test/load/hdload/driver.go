@@ -129,8 +129,9 @@ type Result struct {
 	// ended normally.
 	Started, Finished int64
 	// RacingMin and RacingMax bound the races running (started, not over)
-	// at each one-second sample; Joined is the sockets joined at the end.
-	RacingMin, RacingMax, Joined int
+	// at each one-second sample, HeldMin the races whose two players are in
+	// (lobby, countdown or running); Joined is the sockets joined at the end.
+	RacingMin, RacingMax, HeldMin, Joined int
 	// Errors are every failure of the run (ramp included) by kind; Samples
 	// a few of them in full. Busy counts dials the server answered 503
 	// (too many handshakes) and that were retried.
@@ -171,7 +172,7 @@ func (r Result) Summary() string {
 		h := r.Latency
 		fmt.Fprintf(&b, " hops=%d hops/s=%.0f hop_to_opponent_p50=%s p90=%s p99=%s max=%s", h.Count(), r.HopsPerSecond(),
 			ms(h.Quantile(0.5)), ms(h.Quantile(0.9)), ms(h.Quantile(0.99)), ms(h.Max()))
-		fmt.Fprintf(&b, " races_started=%d races_finished=%d racing_min=%d racing_max=%d", r.Started, r.Finished, r.RacingMin, r.RacingMax)
+		fmt.Fprintf(&b, " races_started=%d races_finished=%d held_min=%d racing_min=%d racing_max=%d", r.Started, r.Finished, r.HeldMin, r.RacingMin, r.RacingMax)
 	} else {
 		fmt.Fprintf(&b, " joined=%d", r.Joined)
 	}
@@ -219,7 +220,7 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
-	res := Result{Target: t.Name(), Mode: cfg.Mode, Races: cfg.Races, RacingMin: -1}
+	res := Result{Target: t.Name(), Mode: cfg.Mode, Races: cfg.Races, RacingMin: -1, HeldMin: -1}
 	var err error
 	if res.RSSStart, err = loadstat.ResidentBytes(t.PID()); err != nil {
 		return res, err
@@ -246,12 +247,14 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 		wg.Wait()
 	}()
 
-	// Warm up: every race joined and, unless idle, started.
+	// Warm up: past the ramp, the countdown and the settle time, and, when
+	// races last the run, until every race is joined (idle) or running, for
+	// at most the timeout more.
 	warm := d.epoch.Add(cfg.Ramp + cfg.Settle)
 	if cfg.Mode != ModeIdle {
 		warm = warm.Add(cfg.Countdown)
 	}
-	for time.Now().Before(warm) || (cfg.Mode == ModeIdle && d.joined.Load() < int64(2*cfg.Races) && time.Since(warm) < cfg.Timeout) {
+	for time.Now().Before(warm) || (!d.allIn() && time.Since(warm) < cfg.Timeout) {
 		if err := d.pause(ctx, t, 100*time.Millisecond); err != nil {
 			return res, err
 		}
@@ -269,6 +272,9 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 			res.RacingMin = racing
 		}
 		res.RacingMax = max(res.RacingMax, racing)
+		if held := int(d.joined.Load() / 2); res.HeldMin < 0 || held < res.HeldMin {
+			res.HeldMin = held
+		}
 		if rss, err := loadstat.ResidentBytes(t.PID()); err == nil {
 			res.RSSEnd, res.RSSMax = rss, max(res.RSSMax, rss)
 		}
@@ -297,6 +303,19 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 	d.errors = map[string]int64{} // what fails while everyone leaves does not count
 	d.mu.Unlock()
 	return res, nil
+}
+
+// allIn reports whether every race is where it stays for the whole run:
+// joined (idle) or running (races that do not end). Races that end and
+// restart are never all in.
+func (d *driver) allIn() bool {
+	switch {
+	case d.cfg.Mode == ModeIdle:
+		return d.joined.Load() >= int64(2*d.cfg.Races)
+	case d.cfg.HopsPerRace == 0:
+		return d.racing.Load() >= int64(d.cfg.Races)
+	}
+	return true
 }
 
 func serverCPU(t Target) time.Duration {
@@ -378,6 +397,9 @@ type raceRun struct {
 	stamps [2][stampRing]stamp
 	// delivered[lane] holds the last hop of lane the opponent received.
 	delivered [2]chan int64
+	// seen[lane] is the last hop of lane the opponent received; only the
+	// opponent's reader touches it.
+	seen [2]int64
 }
 
 const stampRing = 64
@@ -461,7 +483,8 @@ func (d *driver) race(ctx context.Context, slot int, id string, rng *rand.Rand) 
 	}
 	if ready := d.t.SceneReady(); ready != nil {
 		for _, p := range players {
-			if !d.write(p, ready) {
+			if err := d.write(p, ready); err != nil {
+				d.fail("write", err)
 				return false
 			}
 		}
@@ -596,7 +619,13 @@ func (d *driver) hop(r *raceRun, players [2]*player, lanes [2]int, rng *rand.Ran
 			st.at.Store(int64(now.Sub(d.epoch)))
 			st.seq.Store(sent[i])
 			buf = d.t.AppendHop(buf[:0], lane, sent[i])
-			if !d.write(p, buf) {
+			if err := d.write(p, buf); err != nil {
+				// The server may have ended the race and closed the socket
+				// while this hop was due: then its result is waiting.
+				if d.over(r) {
+					return true
+				}
+				d.fail("write", err)
 				return false
 			}
 			last[i] = now
@@ -643,13 +672,24 @@ func (d *driver) hop(r *raceRun, players [2]*player, lanes [2]int, rng *rand.Ran
 }
 
 // write sends one frame as the player's only writer.
-func (d *driver) write(p *player, b []byte) bool {
+func (d *driver) write(p *player, b []byte) error {
 	_ = p.ws.SetWriteDeadline(time.Now().Add(d.cfg.Timeout))
-	if err := p.ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
-		d.fail("write", err)
-		return false
+	return p.ws.WriteMessage(websocket.BinaryMessage, b)
+}
+
+// over reports whether the race's result is among its pending events: a
+// reader posts it before it sees the close that follows.
+func (d *driver) over(r *raceRun) bool {
+	for {
+		select {
+		case e := <-r.events:
+			if e.Kind == EventOver && e.closed == nil {
+				return true
+			}
+		default:
+			return false
+		}
 	}
-	return true
 }
 
 // read is a player's only reader: hops of the opponent are timed here, the
@@ -698,6 +738,10 @@ func (d *driver) delivered(r *raceRun, lane int, seq int64, now time.Time) {
 		return
 	}
 	d.hist.Load().Record(now.Sub(d.epoch) - time.Duration(st.at.Load()))
+	if last := r.seen[lane]; seq != last+1 {
+		d.fail("gap", fmt.Errorf("race %s: lane %d hop %d reached the opponent after hop %d", r.id, lane, seq, last))
+	}
+	r.seen[lane] = max(r.seen[lane], seq)
 	ch := r.delivered[lane]
 	for { // keep only the latest; this reader is the only sender
 		select {
