@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
 )
 
 // APIProbe answers /readyz in Agones mode: an allocator that cannot reach
@@ -21,6 +24,12 @@ type APIProbe struct {
 	mu        sync.Mutex
 	checkedAt time.Time
 	err       error
+	last      atomic.Pointer[probeResult] // what Down reads without waiting
+}
+
+type probeResult struct {
+	at  time.Time
+	err error
 }
 
 // NewAPIProbe returns a probe that calls check at most once per ttl, each
@@ -47,9 +56,45 @@ func (p *APIProbe) Ready(ctx context.Context) error {
 			return ctx.Err() // the prober went away: nothing learned
 		}
 		p.checkedAt, p.err = now, err
+		p.last.Store(&probeResult{at: now, err: err})
 	}
 	if p.err != nil {
 		return fmt.Errorf("allocation API %s: %w", GroupVersion, p.err)
 	}
 	return nil
+}
+
+// Down reports, without waiting, what the last check found: its error if it
+// failed at most two TTLs ago, nil otherwise. A result older than the TTL is
+// refreshed in the background, so callers keep it current without /readyz
+// being probed.
+func (p *APIProbe) Down() error {
+	last, now := p.last.Load(), p.now()
+	if last == nil || now.Sub(last.at) >= p.ttl {
+		if p.mu.TryLock() { // no check in flight: start one
+			p.mu.Unlock()
+			go func() { _ = p.Ready(context.Background()) }()
+		}
+	}
+	if last == nil || last.err == nil || now.Sub(last.at) >= 2*p.ttl {
+		return nil
+	}
+	return fmt.Errorf("allocation API %s: %w", GroupVersion, last.err)
+}
+
+// FailFast is a backend that needs the Kubernetes API for every match (one
+// GameServerAllocation per player): while Probe finds the API down it
+// answers backend.ErrUnavailable at once, where Allocate would wait out the
+// request's timeout on an API that does not answer.
+type FailFast struct {
+	backend.Backend
+	Probe *APIProbe
+}
+
+// Allocate implements backend.Backend.
+func (f FailFast) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
+	if err := f.Probe.Down(); err != nil {
+		return backend.Assignment{}, fmt.Errorf("%w: %w", backend.ErrUnavailable, err)
+	}
+	return f.Backend.Allocate(ctx, req)
 }

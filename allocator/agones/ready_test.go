@@ -3,8 +3,11 @@ package agones
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
 )
 
 func TestAPIProbe(t *testing.T) {
@@ -46,4 +49,62 @@ func TestAPIProbe(t *testing.T) {
 	if _, err := NewAPIProbe(p.check, -time.Second, time.Second, nil); err == nil {
 		t.Error("accepted a negative ttl")
 	}
+}
+
+type countingBackend struct{ calls int }
+
+func (b *countingBackend) Allocate(context.Context, backend.AllocationRequest) (backend.Assignment, error) {
+	b.calls++
+	return backend.Assignment{GameServer: "gs"}, nil
+}
+
+// TestFailFast: while the probe's last check failed, matches get
+// ErrUnavailable without reaching the backend; a result older than two TTLs
+// is not trusted, and a stale one is refreshed in the background.
+func TestFailFast(t *testing.T) {
+	t0 := time.Now()
+	var mu sync.Mutex
+	now, down := t0, true
+	checked := make(chan struct{}, 10)
+	p, err := NewAPIProbe(func(context.Context) error {
+		defer func() { checked <- struct{}{} }()
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			return errors.New("connection refused")
+		}
+		return nil
+	}, 2*time.Second, time.Second, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(at time.Duration, d bool) { mu.Lock(); now, down = t0.Add(at), d; mu.Unlock() }
+	b := &countingBackend{}
+	ff := FailFast{Backend: b, Probe: p}
+	req := backend.AllocationRequest{PlayerIDs: []string{"p"}}
+
+	// Nothing known yet: the match goes through, and a check starts.
+	if _, err := ff.Allocate(t.Context(), req); err != nil || b.calls != 1 {
+		t.Fatalf("unknown API: err %v, backend calls %d", err, b.calls)
+	}
+	<-checked
+	if _, err := ff.Allocate(t.Context(), req); !errors.Is(err, backend.ErrUnavailable) || b.calls != 1 {
+		t.Fatalf("API down: err %v, backend calls %d; want ErrUnavailable without calling the backend", err, b.calls)
+	}
+	// The API is back; the stale result (older than the TTL) is refreshed in the background.
+	set(3*time.Second, false)
+	if _, err := ff.Allocate(t.Context(), req); !errors.Is(err, backend.ErrUnavailable) {
+		t.Fatalf("stale failure within two TTLs: err %v", err)
+	}
+	<-checked
+	if _, err := ff.Allocate(t.Context(), req); err != nil || b.calls != 2 {
+		t.Fatalf("API back: err %v, backend calls %d", err, b.calls)
+	}
+	// A failure nobody refreshed for two TTLs is not trusted.
+	p.last.Store(&probeResult{at: t0.Add(3 * time.Second), err: errors.New("old")})
+	set(7*time.Second, true)
+	if _, err := ff.Allocate(t.Context(), req); err != nil || b.calls != 3 {
+		t.Fatalf("failure two TTLs old: err %v, backend calls %d", err, b.calls)
+	}
+	<-checked
 }

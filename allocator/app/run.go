@@ -222,7 +222,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(alloc, probe.Ready, nil)
+	srv, err := newServer(agones.FailFast{Backend: alloc, Probe: probe}, probe.Ready, nil)
 	if err != nil {
 		return err
 	}

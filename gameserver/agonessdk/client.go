@@ -39,6 +39,8 @@ type Client struct {
 	backoff     Backoff
 	log         *slog.Logger
 	callTimeout time.Duration
+	// watchEvery: report at most one GameServer of the watch per interval.
+	watchEvery time.Duration
 }
 
 // DefaultCallTimeout bounds one attempt of a call (not the watch stream):
@@ -60,6 +62,13 @@ func WithBackoff(b Backoff) Option { return func(c *Client) { c.backoff = b } }
 // WithCallTimeout bounds each attempt of a call (not the watch stream); it
 // must be positive.
 func WithCallTimeout(d time.Duration) Option { return func(c *Client) { c.callTimeout = d } }
+
+// WithWatchInterval makes WatchGameServer decode and report at most one
+// GameServer per d, the latest: changes in between are coalesced, as the
+// sidecar's own batching may do. It is for a large GameServer that changes
+// often (a races list of thousands of values costs milliseconds to decode,
+// and changes with every race); 0, the default, reports every change.
+func WithWatchInterval(d time.Duration) Option { return func(c *Client) { c.watchEvery = d } }
 
 // WithLogger sets the logger for retries and reconnections (debug level).
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
@@ -86,6 +95,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if c.callTimeout <= 0 {
 		return nil, fmt.Errorf("agones sdk call timeout %v must be positive", c.callTimeout)
+	}
+	if c.watchEvery < 0 {
+		return nil, fmt.Errorf("agones sdk watch interval %v must not be negative", c.watchEvery)
 	}
 	return c, nil
 }
@@ -275,34 +287,112 @@ func (c *Client) watchOnce(ctx context.Context, fn func(*GameServer)) (got bool,
 		return false, readAPIError(resp)
 	}
 	r := bufio.NewReaderSize(resp.Body, 64<<10)
+	report := func(line []byte) error {
+		gs, err := decodeWatchLine(line, resp.StatusCode)
+		if err == nil && gs != nil {
+			got = true
+			fn(gs)
+		}
+		return err
+	}
+	if c.watchEvery > 0 {
+		return got, c.coalesce(ctx, r, report)
+	}
 	for {
 		line, err := readLine(r)
 		if len(bytes.TrimSpace(line)) > 0 {
-			var msg struct {
-				Result *GameServer `json:"result"`
-				Error  *struct {
-					Code    int    `json:"code"`
-					Message string `json:"message"`
-				} `json:"error"`
-			}
-			if derr := json.Unmarshal(line, &msg); derr != nil {
-				return got, fmt.Errorf("watch gameserver: decode: %w", derr)
-			}
-			if msg.Error != nil {
-				return got, &APIError{StatusCode: resp.StatusCode, Code: msg.Error.Code, Message: msg.Error.Message}
-			}
-			if msg.Result != nil {
-				got = true
-				fn(msg.Result)
+			if derr := report(line); derr != nil {
+				return got, derr
 			}
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return got, io.ErrUnexpectedEOF
-			}
-			return got, fmt.Errorf("watch gameserver: %w", err)
+			return got, streamError(err)
 		}
 	}
+}
+
+// coalesce reads the stream on its own goroutine, keeping only the latest
+// line, and reports at most one line per watch interval.
+func (c *Client) coalesce(ctx context.Context, r *bufio.Reader, report func([]byte) error) error {
+	latest := make(chan []byte, 1) // the one producer replaces what is not taken yet
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			line, err := readLine(r)
+			if len(bytes.TrimSpace(line)) > 0 {
+				select {
+				case <-latest:
+				default:
+				}
+				latest <- line
+			}
+			if err != nil {
+				ended <- streamError(err)
+				return
+			}
+		}
+	}()
+	var last time.Time
+	for {
+		select {
+		case line := <-latest:
+			if wait := c.watchEvery - time.Since(last); wait > 0 {
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return ctx.Err()
+				}
+				select { // a newer line came meanwhile
+				case line = <-latest:
+				default:
+				}
+			}
+			last = time.Now()
+			if err := report(line); err != nil {
+				return err
+			}
+		case err := <-ended:
+			select { // the last line before the end still counts
+			case line := <-latest:
+				if rerr := report(line); rerr != nil {
+					return rerr
+				}
+			default:
+			}
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// decodeWatchLine decodes one line of the watch stream: a GameServer, nil
+// for a line with neither result nor error, or the error the stream sent.
+func decodeWatchLine(line []byte, status int) (*GameServer, error) {
+	var msg struct {
+		Result *GameServer `json:"result"`
+		Error  *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(line, &msg); err != nil {
+		return nil, fmt.Errorf("watch gameserver: decode: %w", err)
+	}
+	if msg.Error != nil {
+		return nil, &APIError{StatusCode: status, Code: msg.Error.Code, Message: msg.Error.Message}
+	}
+	return msg.Result, nil
+}
+
+// streamError is what a read error of the watch stream means.
+func streamError(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("watch gameserver: %w", err)
 }
 
 // readLine reads up to and without '\n', refusing lines over maxLineBytes.

@@ -3,6 +3,7 @@ package agonessdk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -557,5 +558,50 @@ func TestClientWatchReconnects(t *testing.T) {
 				t.Errorf("watch requests = %d, want %d", n, wantWatches)
 			}
 		})
+	}
+}
+
+// TestClientWatchInterval: with an interval, a burst of changes reaches the
+// watcher as a few GameServers, the last one current.
+func TestClientWatchInterval(t *testing.T) {
+	const every = 50 * time.Millisecond
+	srv, mem := sdktest.Start(t, agonessdk.MemoryConfig{
+		Name: "race-1", Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 1000}},
+	})
+	c := newClient(t, srv.URL, agonessdk.WithWatchInterval(every))
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	var calls atomic.Int32
+	last := make(chan int, 1)
+	start := time.Now()
+	go func() {
+		_ = c.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
+			calls.Add(1)
+			select {
+			case <-last:
+			default:
+			}
+			last <- len(gs.Status.Lists[agonessdk.RacesList].Values)
+		})
+	}()
+	const changes = 300
+	for i := range changes {
+		if err := mem.AddListValue(ctx, agonessdk.RacesList, fmt.Sprint("r", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := 0; n != changes; {
+		select {
+		case n = <-last:
+		case <-ctx.Done():
+			t.Fatalf("the watch never showed the %d races", changes)
+		}
+	}
+	// One call at the start and at most one per interval since.
+	if n, most := int(calls.Load()), int(time.Since(start)/every)+2; n > most {
+		t.Errorf("%d calls in %v, want at most %d", n, time.Since(start), most)
+	}
+	if _, err := agonessdk.NewClient(srv.URL, agonessdk.WithWatchInterval(-time.Second)); err == nil {
+		t.Error("a negative watch interval was taken")
 	}
 }

@@ -58,8 +58,9 @@ type MemoryConfig struct {
 // Memory is an in-process GameServer with the Agones SDK semantics: the
 // stand-in for the sidecar and the Agones controller in local fleets and
 // tests. The game server's side is the SDK interface; the cluster's side
-// (what the Agones controller and allocator do) is ClusterAllocate,
-// MarkUnhealthy, Snapshot and LastHealth.
+// (what the Agones controller, the allocator and the Kubernetes API do) is
+// ClusterAllocate, AllocateWith, PatchMetadata, MarkUnhealthy, Snapshot and
+// LastHealth.
 //
 // Unlike the real sidecar, changes apply at once; watchers still see them
 // asynchronously, and a slow watcher sees only the latest state.
@@ -501,30 +502,6 @@ func (m *Memory) updateCounter(ctx context.Context, name string, update func(*Co
 	m.gs.Status.Counters[name] = c
 	m.changed()
 	return nil
-}
-
-// ClusterAllocate is an allocation landing on this server, as the Agones
-// allocator does it: atomically, a Ready or Allocated server becomes
-// Allocated and the values are added to the players list. Values already
-// there and values beyond its capacity are dropped silently, as Agones does:
-// check the returned GameServer to learn which landed. It fails with
-// ErrNotAllocatable in any other state.
-func (m *Memory) ClusterAllocate(addValues []string) (*GameServer, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if s := m.gs.Status.State; s != StateReady && s != StateAllocated {
-		return nil, fmt.Errorf("allocate %s in state %s: %w", m.gs.ObjectMeta.Name, s, ErrNotAllocatable)
-	}
-	if l, ok := m.gs.Status.Lists[PlayersList]; ok {
-		for _, v := range addValues {
-			if int64(len(l.Values)) < int64(l.Capacity) && !l.Contains(v) {
-				l.Values = append(l.Values, v)
-			}
-		}
-		m.gs.Status.Lists[PlayersList] = l
-	}
-	m.setState(StateAllocated) // always a change: the last-allocated annotation moves
-	return m.gs.DeepCopy(), nil
 }
 
 // MarkUnhealthy moves the server to Unhealthy, as the Agones controller does

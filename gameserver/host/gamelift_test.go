@@ -27,38 +27,61 @@ func TestGameLiftClientsLogInAtWebsocket(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws, _, err := websocket.DefaultDialer.Dial(strings.TrimSuffix(st.url, "/ws")+gamelift.Path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ws.Close() })
-		_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
-		login := gamelift.Encode(&gameliftv1.Packet{OpCode: gamelift.OpLogin, Command: &gameliftv1.Packet_Login{Login: &gameliftv1.LoginCommand{PlayerSessionId: raw}}})
-		if err := ws.WriteMessage(websocket.BinaryMessage, login); err != nil {
-			t.Fatal(err)
-		}
-		for {
-			_, b, err := ws.ReadMessage()
-			if err != nil {
-				t.Fatalf("%s: %v before the login result", id, err)
-			}
-			n, k := binary.Uvarint(b)
-			if k <= 0 || n != uint64(len(b)-k) {
-				t.Fatalf("bad length prefix")
-			}
-			var p gameliftv1.Packet
-			if err := proto.Unmarshal(b[k:], &p); err != nil {
-				t.Fatal(err)
-			}
-			if p.OpCode == gamelift.OpLoginResult {
-				return p.GetLoginResult()
-			}
-		}
+		return gameliftLogin(t, st.url, raw)
 	}
 	if r := login("alice"); !r.GetSuccess() || r.PeerId != 1 || r.FastPort != 0 {
 		t.Errorf("alice: %v, want success as peer 1", r)
 	}
 	if r := login("mallory"); r.GetSuccess() {
 		t.Errorf("mallory, without a reservation, logged in: %v", r)
+	}
+}
+
+// gameliftLogin logs in at the GameLift Realtime path of the server whose
+// /ws URL is url with the player session token raw.
+func gameliftLogin(t *testing.T, url, raw string) *gameliftv1.LoginResult {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(strings.TrimSuffix(url, "/ws")+gamelift.Path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	login := gamelift.Encode(&gameliftv1.Packet{OpCode: gamelift.OpLogin, Command: &gameliftv1.Packet_Login{Login: &gameliftv1.LoginCommand{PlayerSessionId: raw}}})
+	if err := ws.WriteMessage(websocket.BinaryMessage, login); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("%v before the login result", err)
+		}
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n != uint64(len(b)-k) {
+			t.Fatalf("bad length prefix")
+		}
+		var p gameliftv1.Packet
+		if err := proto.Unmarshal(b[k:], &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.OpCode == gamelift.OpLoginResult {
+			return p.GetLoginResult()
+		}
+	}
+}
+
+// TestGameLiftClientsJoinTheirRace: on a server of many races, a GameLift
+// Realtime client's player session id (the token) names its race too.
+func TestGameLiftClientsJoinTheirRace(t *testing.T) {
+	rs := startRaces(t, 2, host.AfterShutdown, nil)
+	if r := gameliftLogin(t, rs.url, rs.token(t, "alice", "r1")); !r.GetSuccess() || r.PeerId != 1 {
+		t.Fatalf("alice: %v, want success as peer 1", r)
+	}
+	if r := gameliftLogin(t, rs.url, rs.token(t, "bob", "r2")); !r.GetSuccess() || r.PeerId != 1 {
+		t.Fatalf("bob: %v, want success as peer 1 of another race", r)
+	}
+	rs.waitRaces(t, "r1", "r2")
+	if r := gameliftLogin(t, rs.url, rs.token(t, "carol", "r3")); r.GetSuccess() {
+		t.Fatalf("carol logged in to a third race on a server of two: %v", r)
 	}
 }

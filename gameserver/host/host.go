@@ -47,6 +47,20 @@ type Config struct {
 	// IdleTimeout closes keep-alive HTTP connections idle this long on the
 	// player port; 0 means 30 s.
 	IdleTimeout time.Duration
+	// RacesPerServer is how many races the server runs at once. 0 or 1: one
+	// race per allocation, its players from the players list. Above 1, high
+	// density (docs/high-density.md): the server is Ready at start and each
+	// player token names its race; the GameServer needs the list
+	// agonessdk.RacesList with this capacity.
+	RacesPerServer int
+	// LeaseTTL is, with high density, how long an Allocated server goes
+	// without seeing its lease renewed before the lease lapses (the chart
+	// uses 15 s); 0 means leases never lapse (the embedded local fleet).
+	LeaseTTL time.Duration
+	// Clock times leases; nil means the wall clock.
+	Clock agonessdk.Clock
+	// Metrics records races and leases; nil records nothing.
+	Metrics *Metrics
 	// Logger receives the host's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -65,6 +79,10 @@ type Host struct {
 	closed atomic.Bool
 	// fatal holds why the server stopped pinging health; it never clears.
 	fatal atomic.Pointer[string]
+	// races is the high-density server's races; nil with one race at a time.
+	races *raceSet
+	// raceDone wakes the high-density loop when a race ends.
+	raceDone chan struct{}
 }
 
 // New checks cfg and returns a Host that talks to Agones through sdk.
@@ -79,9 +97,21 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 	default:
 		return nil, fmt.Errorf("host: after-session %q: want %q or %q", cfg.AfterSession, AfterShutdown, AfterReady)
 	}
-	if cfg.HealthPeriod < 0 || cfg.DrainGrace < 0 || cfg.LoopStall < 0 || cfg.IdleTimeout < 0 {
-		return nil, fmt.Errorf("host: health period %v, drain grace %v, loop stall %v and idle timeout %v must not be negative",
-			cfg.HealthPeriod, cfg.DrainGrace, cfg.LoopStall, cfg.IdleTimeout)
+	if cfg.HealthPeriod < 0 || cfg.DrainGrace < 0 || cfg.LoopStall < 0 || cfg.IdleTimeout < 0 || cfg.LeaseTTL < 0 {
+		return nil, fmt.Errorf("host: health period %v, drain grace %v, loop stall %v, idle timeout %v and lease TTL %v must not be negative",
+			cfg.HealthPeriod, cfg.DrainGrace, cfg.LoopStall, cfg.IdleTimeout, cfg.LeaseTTL)
+	}
+	if cfg.RacesPerServer < 0 || cfg.RacesPerServer > MaxRacesPerServer {
+		return nil, fmt.Errorf("host: races per server %d must be between 1 and %d", cfg.RacesPerServer, MaxRacesPerServer)
+	}
+	if cfg.RacesPerServer == 0 {
+		cfg.RacesPerServer = 1
+	}
+	if cfg.RacesPerServer > 1 && cfg.Realtime.MaxConnections == 0 {
+		cfg.Realtime.MaxConnections = racesConnections(cfg.RacesPerServer, cfg.Realtime.MaxPlayers)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = agonessdk.SystemClock{}
 	}
 	if cfg.HealthPeriod == 0 {
 		cfg.HealthPeriod = 2 * time.Second
@@ -98,7 +128,7 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Host{cfg: cfg, sdk: sdk, log: cfg.Logger}, nil
+	return &Host{cfg: cfg, sdk: sdk, log: cfg.Logger, raceDone: make(chan struct{}, 1)}, nil
 }
 
 // Ready reports whether the server has told Agones it is Ready and is not draining.
@@ -134,6 +164,18 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("realtime server: %w", err)
 	}
 	h.srv = srv
+	var stopRaces func()
+	if h.highDensity() {
+		if err := h.checkRacesList(ctx); err != nil {
+			ln.Close()
+			if ctx.Err() != nil {
+				return nil // stopped while waiting for the sidecar
+			}
+			return err
+		}
+		stopRaces = h.prepareRaces(ctx)
+		defer stopRaces()
+	}
 	hctx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHealth()
 	go agonessdk.HealthLoopWhile(hctx, h.sdk, h.cfg.HealthPeriod, h.log, newWatchdog(h).sound)
@@ -157,6 +199,9 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	h.ready.Store(true)
 	h.log.Info("game server ready", "addr", ln.Addr().String())
 
+	if h.highDensity() {
+		return h.runRaces(ctx, serveErr, httpSrv, stopRaces)
+	}
 	err = h.loop(ctx, serveErr)
 	h.ready.Store(false)
 	return errors.Join(err, h.drain(httpSrv))
@@ -164,18 +209,9 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 
 // loop follows the GameServer through the watch and runs a session per allocation.
 func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
-	updates := make(chan *agonessdk.GameServer, 1)
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	go func() {
-		_ = h.sdk.WatchGameServer(wctx, func(gs *agonessdk.GameServer) {
-			select { // keep only the latest: Agones batches changes too
-			case <-updates:
-			default:
-			}
-			updates <- gs
-		})
-	}()
+	updates := h.watch(wctx)
 
 	var (
 		session     *realtime.Session
@@ -225,6 +261,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 				}
 				session, sessionDone = s, s.Done()
 				h.closed.Store(false)
+				h.cfg.Metrics.raceStarted()
 			}
 			if session != nil {
 				session.SetReservations(ctx, players)
@@ -233,6 +270,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			h.closed.Store(true)
 			h.markClosed(ctx, true)
 			outcome := session.Outcome()
+			h.cfg.Metrics.raceEnded(outcome)
 			h.log.Info("session over", "outcome", outcome, "after", h.cfg.AfterSession)
 			h.srv.SetSession(nil)
 			session, sessionDone = nil, nil
@@ -274,7 +312,8 @@ func (h *Host) shutdown(ctx context.Context) {
 	}
 }
 
-func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, error) {
+// newSession builds a session id with a new game.
+func (h *Host) newSession(id string) (*realtime.Session, error) {
 	game, err := h.cfg.NewGame()
 	if err != nil {
 		return nil, fmt.Errorf("new game: %w", err)
@@ -282,7 +321,11 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 	rc := h.cfg.Realtime
 	rc.GameServer = h.Name()
 	rc.Logger = h.log
-	s, err := realtime.NewSession(id, rc, game)
+	return realtime.NewSession(id, rc, game)
+}
+
+func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, error) {
+	s, err := h.newSession(id)
 	if err != nil {
 		return nil, err
 	}
@@ -350,7 +393,14 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 	if err != nil {
 		return realtime.Identity{}, err
 	}
-	id := realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID}
+	id := realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID, Race: ps.Race, IssuedAt: ps.IssuedAt, ExpiresAt: ps.ExpiresAt}
+	if h.highDensity() {
+		return h.authenticateRace(id)
+	}
+	if ps.Race != "" {
+		h.cfg.Metrics.refused(refusedClaim)
+		return realtime.Identity{}, fmt.Errorf("%w: this server hosts one race at a time and the token names race %q", realtime.ErrRaceClaim, ps.Race)
+	}
 	if h.closed.Load() || h.fatal.Load() != nil {
 		return realtime.Identity{}, realtime.ErrClosed
 	}

@@ -50,22 +50,37 @@ func startStack(t *testing.T, g raceserver.GameOptions, after string) *stack {
 // and wrap (if not nil) around the SDK the host uses.
 func startStackWith(t *testing.T, g raceserver.GameOptions, after string, tweak func(*host.Config), wrap ...func(agonessdk.SDK) agonessdk.SDK) *stack {
 	t.Helper()
-	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{
+	return startHost(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
 		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
-	})
+	}, nil, func(issuer *token.Issuer) host.Config {
+		cfg := g.HostConfig(issuer, nil, nil, slog.New(slog.DiscardHandler))
+		cfg.AfterSession = after
+		if tweak != nil {
+			tweak(&cfg)
+		}
+		return cfg
+	}, wrap...)
+}
+
+// startHost runs a host on 127.0.0.1:0 with the configuration hostConfig
+// makes for an issuer (whose clock is now, nil for the wall clock), next to
+// a sidecar fake for a GameServer made from mc, and waits until it is Ready.
+func startHost(t *testing.T, mc agonessdk.MemoryConfig, now func() time.Time, hostConfig func(*token.Issuer) host.Config, wrap ...func(agonessdk.SDK) agonessdk.SDK) *stack {
+	t.Helper()
+	sidecar, mem := sdktest.Start(t, mc)
 	sdk, err := agonessdk.NewClient(sidecar.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys, _ := token.GenerateKeyset("k")
-	issuer := token.NewIssuer(keys, nil)
-	cfg := g.HostConfig(issuer, nil, nil, slog.New(slog.DiscardHandler))
-	cfg.AfterSession = after
-	cfg.HealthPeriod = 50 * time.Millisecond
-	cfg.DrainGrace = 5 * time.Second
-	if tweak != nil {
-		tweak(&cfg)
+	issuer := token.NewIssuer(keys, now)
+	cfg := hostConfig(issuer)
+	if cfg.HealthPeriod == 0 {
+		cfg.HealthPeriod = 50 * time.Millisecond
+	}
+	if cfg.DrainGrace == 0 {
+		cfg.DrainGrace = 5 * time.Second
 	}
 	var hsdk agonessdk.SDK = sdk
 	for _, w := range wrap {
@@ -123,10 +138,11 @@ func (st *stack) waitFor(t *testing.T, what string, ok func(*agonessdk.GameServe
 }
 
 type player struct {
-	t    *testing.T
-	id   string
-	ws   *websocket.Conn
-	lane int32
+	t       *testing.T
+	id      string
+	ws      *websocket.Conn
+	lane    int32
+	welcome *realtimev1.Welcome
 }
 
 func (st *stack) connect(t *testing.T, id string) (*player, *realtimev1.Error, int) {
@@ -135,6 +151,13 @@ func (st *stack) connect(t *testing.T, id string) (*player, *realtimev1.Error, i
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st.connectWith(t, id, raw)
+}
+
+// connectWith connects player id with the player session token raw: a
+// player that got its Welcome, or the Error frame and close code it got.
+func (st *stack) connectWith(t *testing.T, id, raw string) (*player, *realtimev1.Error, int) {
+	t.Helper()
 	ws, _, err := websocket.DefaultDialer.Dial(st.url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -157,7 +180,7 @@ func (st *stack) connect(t *testing.T, id string) (*player, *realtimev1.Error, i
 		}
 		return nil, e, ce.Code
 	}
-	if f.GetWelcome() == nil {
+	if p.welcome = f.GetWelcome(); p.welcome == nil {
 		t.Fatalf("first frame %v, want welcome", f)
 	}
 	return p, nil, 0

@@ -9,42 +9,65 @@ import (
 )
 
 // watchdog decides, before each health ping, whether the server is sound:
-// no fatal error so far, and the running session's loop has moved within
-// LoopStall. Health pings then mean that the game loop runs, not only that
-// the process does. It is used by the health loop's goroutine only.
+// no fatal error so far, and the loop of every running session (one, or a
+// high-density server's races) has moved within LoopStall. Health pings then
+// mean that the game loops run, not only that the process does. It is used
+// by the health loop's goroutine only.
 type watchdog struct {
-	h        *Host
-	now      func() time.Time
-	session  *realtime.Session
-	beats    uint64
-	lastMove time.Time
+	h    *Host
+	now  func() time.Time
+	seen map[*realtime.Session]progress
+	next map[*realtime.Session]progress
 }
 
-func newWatchdog(h *Host) *watchdog { return &watchdog{h: h, now: time.Now} }
+// progress is a loop's beat count and when it was first seen at it.
+type progress struct {
+	beats uint64
+	since time.Time
+}
 
-// sound reports whether to ping. Once it finds the loop stuck it makes the
+func newWatchdog(h *Host) *watchdog {
+	return &watchdog{h: h, now: time.Now, seen: make(map[*realtime.Session]progress), next: make(map[*realtime.Session]progress)}
+}
+
+// sound reports whether to ping. Once it finds a loop stuck it makes the
 // failure fatal: players are told by their connections' writers, which do
-// not need the loop, and no ping is ever sent again.
+// not need the loops, and no ping is ever sent again.
 func (w *watchdog) sound() bool {
 	h := w.h
 	if h.fatal.Load() != nil {
 		return false
 	}
 	now := w.now()
-	s := h.srv.Session()
-	if s == nil || s.Closed() {
-		w.session = nil
-		return true
-	}
-	if b := s.Beats(); s != w.session || b != w.beats {
-		w.session, w.beats, w.lastMove = s, b, now
-		return true
-	}
-	if stalled := now.Sub(w.lastMove); stalled >= h.cfg.LoopStall {
-		h.setFatal(fmt.Sprintf("the game loop has not moved for %v", stalled.Round(time.Millisecond)))
-		return false
+	defer func() { w.seen, w.next = w.next, w.seen; clear(w.next) }()
+	for _, s := range h.sessions() {
+		if s.Closed() {
+			continue
+		}
+		b := s.Beats()
+		p, ok := w.seen[s]
+		if !ok || p.beats != b {
+			p = progress{beats: b, since: now}
+		}
+		w.next[s] = p
+		if stalled := now.Sub(p.since); stalled >= h.cfg.LoopStall {
+			h.setFatal(fmt.Sprintf("the game loop of session %s has not moved for %v", s.ID(), stalled.Round(time.Millisecond)))
+			return false
+		}
 	}
 	return true
+}
+
+// sessions lists the sessions running: the one of a server of one race at a
+// time, or every race of a high-density server.
+func (h *Host) sessions() []*realtime.Session {
+	if h.races != nil {
+		return h.races.sessions()
+	}
+	if s := h.Session(); s != nil {
+		return []*realtime.Session{s}
+	}
+	return nil
 }
 
 // setFatal stops the health pings for good and closes every player's

@@ -1,6 +1,7 @@
 package race
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
@@ -51,5 +52,19 @@ func BenchmarkHopBroadcast(b *testing.B) {
 			x.Discard()
 			y.Discard()
 		}
+	}
+}
+
+// BenchmarkIdleRaces measures the memory of one race waiting for its
+// players on a server of many, beyond their connections: its session and
+// game (the target is at most 32 KiB).
+func BenchmarkIdleRaces(b *testing.B) {
+	cfg := realtime.Config{GameServer: "gs", Logger: slog.New(slog.DiscardHandler)}
+	for b.Loop() {
+		per, err := realtimetest.SessionMemory(2000, cfg, func() (realtime.Game, error) { return NewGame(DefaultRules(), nil) })
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(per, "B/race")
 	}
 }

@@ -39,7 +39,7 @@ func (s *ScriptOptions) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.LaunchPath, "launch-path", s.LaunchPath, "game=script: the launch file, relative to script-dir, that exports ssExports")
 	fs.StringVar(&s.Args, "script-args", s.Args, "game=script: space-separated arguments passed to onProcessStarted")
 	fs.DurationVar(&s.CallbackBudget, "script-callback-budget", s.CallbackBudget, "game=script: longest a script callback may run before its session is ended")
-	fs.IntVar(&s.MemoryLimitMiB, "script-memory-limit-mib", s.MemoryLimitMiB, "game=script: live heap (MiB) past which the running session is ended; 0 for none")
+	fs.IntVar(&s.MemoryLimitMiB, "script-memory-limit-mib", s.MemoryLimitMiB, "game=script: live heap (MiB) past which the running session is ended; with races-per-server N, per race (the process's live heap may reach N times it); 0 for none")
 }
 
 // Validate reports bad game selection values.
@@ -61,9 +61,12 @@ func (s ScriptOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Program loads and checks the script (nil for the Go race). A script that
-// cannot load or refuses to start stops the server before it is Ready.
-func (s ScriptOptions) Program(logger *slog.Logger) (*script.Program, error) {
+// Program loads and checks the script (nil for the Go race) for a server of
+// races races at once. A script that cannot load or refuses to start stops
+// the server before it is Ready. Scripts share the process's heap, which is
+// all the memory limit can see: on a server of many races it is the limit
+// per race times the races.
+func (s ScriptOptions) Program(logger *slog.Logger, races int) (*script.Program, error) {
 	if s.Game != GameScript {
 		return nil, nil
 	}
@@ -74,7 +77,7 @@ func (s ScriptOptions) Program(logger *slog.Logger) (*script.Program, error) {
 	p, err := script.NewProgram(src, script.Config{
 		Args:           strings.Fields(s.Args),
 		CallbackBudget: s.CallbackBudget,
-		MemoryLimit:    uint64(s.MemoryLimitMiB) << 20,
+		MemoryLimit:    uint64(s.MemoryLimitMiB) << 20 * uint64(max(races, 1)),
 		Logger:         logger,
 	})
 	if err != nil {

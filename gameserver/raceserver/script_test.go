@@ -69,10 +69,28 @@ func keyFile(t *testing.T) string {
 
 // TestRunPlaysAScriptedRace runs the race server process wiring with
 // --game=script and the Mega Frog Race script against the fake sidecar;
-// two real Go clients play a full race.
+// real Go clients play full races: one on a server of one race, two at once
+// on a server of three, each race its own script runtime.
 func TestRunPlaysAScriptedRace(t *testing.T) {
-	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-s", Lists: map[string]agonessdk.List{"players": {Capacity: 2}}})
+	for _, tt := range []struct {
+		name  string
+		races []string // race ids; "" is the one race of a one-race server
+	}{
+		{"one race per server", []string{""}},
+		{"many races per server", []string{"r1", "r2"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) { playScriptedRaces(t, tt.races) })
+	}
+}
+
+func playScriptedRaces(t *testing.T, races []string) {
+	lists := map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}
 	o := DefaultOptions()
+	if races[0] != "" {
+		o.RacesPerServer = 3
+		lists = map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 3}}
+	}
+	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-s", Lists: lists})
 	o.KeyFile = keyFile(t)
 	o.Listen, o.AdminListen = freeAddr(t), freeAddr(t)
 	o.SDKHTTPPort, _ = strconv.Atoi(sidecar.URL[strings.LastIndex(sidecar.URL, ":")+1:])
@@ -103,34 +121,38 @@ func TestRunPlaysAScriptedRace(t *testing.T) {
 			t.Fatal("never ready")
 		}
 	}
-	if _, err := mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
-		t.Fatal(err)
+	if races[0] == "" {
+		if _, err := mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	keys, err := token.LoadKeyset(o.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	issuer := token.NewIssuer(keys, nil)
-	results := make(chan error, 2)
-	for _, player := range []string{"alice", "bob"} {
-		tok, _, err := issuer.MintPlayerSession(player, "race-s", time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := client.Dial(t.Context(), "ws://"+o.Listen+"/ws", tok, client.DialOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		go func() {
-			res, err := clienttest.HopToTheEnd(c, player, true, 30*time.Second)
-			if err == nil && (res.Reason != racev1.RaceResult_REASON_FINISH || res.WinnerPlayerId == "") {
-				err = fmt.Errorf("%s: result %v", player, res)
+	results := make(chan error, 2*len(races))
+	for _, race := range races {
+		for _, player := range []string{"alice" + race, "bob" + race} {
+			tok, _, err := issuer.MintRaceSession(player, "race-s", race, time.Minute)
+			if err != nil {
+				t.Fatal(err)
 			}
-			results <- err
-		}()
+			c, err := client.Dial(t.Context(), "ws://"+o.Listen+"/ws", tok, client.DialOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			go func() {
+				res, err := clienttest.HopToTheEnd(c, player, true, 30*time.Second)
+				if err == nil && (res.Reason != racev1.RaceResult_REASON_FINISH || res.WinnerPlayerId == "") {
+					err = fmt.Errorf("%s: result %v", player, res)
+				}
+				results <- err
+			}()
+		}
 	}
-	for range 2 {
+	for range 2 * len(races) {
 		if err := <-results; err != nil {
 			t.Error(err)
 		}

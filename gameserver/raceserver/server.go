@@ -32,10 +32,24 @@ type Options struct {
 	SDKHTTPPort  int
 	AfterSession string
 	DrainGrace   time.Duration
-	LogLevel     string
-	Game         GameOptions
-	Script       ScriptOptions
+	// RacesPerServer is how many races the process runs at once (1: one
+	// per allocation); LeaseTTL is how long a high-density server waits for
+	// its lease to be renewed (0: never lapses).
+	RacesPerServer int
+	LeaseTTL       time.Duration
+	// MaxConnections and MaxConnectionsPerIP cap the player port's open
+	// connections (0: the realtime defaults, or for many races one per
+	// player and some).
+	MaxConnections      int
+	MaxConnectionsPerIP int
+	LogLevel            string
+	Game                GameOptions
+	Script              ScriptOptions
 }
+
+// watchInterval is how often a server of many races looks at its
+// GameServer at most.
+const watchInterval = 200 * time.Millisecond
 
 // DefaultOptions are the flag defaults.
 func DefaultOptions() Options {
@@ -46,7 +60,7 @@ func DefaultOptions() Options {
 	return Options{
 		Listen: ":7654", AdminListen: ":8081", KeyFile: "/etc/leapfrog/keys/keys.json",
 		SDKHTTPPort: port, AfterSession: host.AfterShutdown, DrainGrace: 10 * time.Second,
-		LogLevel: "info", Game: DefaultGameOptions(), Script: DefaultScriptOptions(),
+		RacesPerServer: 1, LeaseTTL: 15 * time.Second, LogLevel: "info", Game: DefaultGameOptions(), Script: DefaultScriptOptions(),
 	}
 }
 
@@ -58,6 +72,10 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.SDKHTTPPort, "sdk-http-port", o.SDKHTTPPort, "Agones SDK sidecar REST port on localhost (default from AGONES_SDK_HTTP_PORT)")
 	fs.StringVar(&o.AfterSession, "after-race", o.AfterSession, "after a race: shutdown, or ready to return to the Ready pool")
 	fs.DurationVar(&o.DrainGrace, "drain-grace", o.DrainGrace, "on SIGTERM, time to let players go before exiting")
+	fs.IntVar(&o.RacesPerServer, "races-per-server", o.RacesPerServer, "races one process runs at once: 1 is one race per allocation; above 1, high density (the Fleet's races list capacity must match)")
+	fs.DurationVar(&o.LeaseTTL, "lease-ttl", o.LeaseTTL, "races-per-server > 1: an Allocated server whose lease is not renewed for this long takes no new race and leaves once empty; 0 never lapses")
+	fs.IntVar(&o.MaxConnections, "max-connections", o.MaxConnections, "most open player connections; 0: 64, or with races-per-server > 1 enough for every player of every race")
+	fs.IntVar(&o.MaxConnectionsPerIP, "max-connections-per-ip", o.MaxConnectionsPerIP, "most open player connections from one client address; 0: 16")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn, error")
 	o.Game.RegisterFlags(fs)
 	o.Script.RegisterFlags(fs)
@@ -74,6 +92,15 @@ func (o Options) Validate() error {
 	}
 	if o.DrainGrace <= 0 {
 		errs = append(errs, errors.New("drain-grace must be positive"))
+	}
+	if o.RacesPerServer < 1 || o.RacesPerServer > host.MaxRacesPerServer {
+		errs = append(errs, fmt.Errorf("races-per-server %d must be between 1 and %d", o.RacesPerServer, host.MaxRacesPerServer))
+	}
+	if o.MaxConnections < 0 || o.MaxConnectionsPerIP < 0 {
+		errs = append(errs, fmt.Errorf("max-connections %d and max-connections-per-ip %d must not be negative", o.MaxConnections, o.MaxConnectionsPerIP))
+	}
+	if o.LeaseTTL < 0 {
+		errs = append(errs, fmt.Errorf("lease-ttl %v must not be negative (0: leases never lapse)", o.LeaseTTL))
 	}
 	if _, err := logging.ParseLevel(o.LogLevel); err != nil {
 		errs = append(errs, err)
@@ -93,7 +120,7 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if o.Game.Script, err = o.Script.Program(logger); err != nil {
+	if o.Game.Script, err = o.Script.Program(logger, o.RacesPerServer); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()
@@ -101,7 +128,19 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	hc := o.Game.HostConfig(token.NewIssuer(keys, nil), realtime.NewMetrics(reg), race.NewMetrics(reg), logger)
 	hc.AfterSession = o.AfterSession
 	hc.DrainGrace = o.DrainGrace
-	sdk, err := agonessdk.NewClient(fmt.Sprintf("http://localhost:%d", o.SDKHTTPPort), agonessdk.WithLogger(logger))
+	hc.RacesPerServer = o.RacesPerServer
+	hc.LeaseTTL = o.LeaseTTL
+	hc.Metrics = host.NewMetrics(reg)
+	hc.Realtime.MaxConnections = o.MaxConnections
+	hc.Realtime.MaxConnectionsPerIP = o.MaxConnectionsPerIP
+	sdkOpts := []agonessdk.Option{agonessdk.WithLogger(logger)}
+	if o.RacesPerServer > 1 {
+		// Every race start and end changes the races list, and each change
+		// would bring the whole GameServer back through the watch: the lease
+		// needs no more than a few looks a second.
+		sdkOpts = append(sdkOpts, agonessdk.WithWatchInterval(watchInterval))
+	}
+	sdk, err := agonessdk.NewClient(fmt.Sprintf("http://localhost:%d", o.SDKHTTPPort), sdkOpts...)
 	if err != nil {
 		return err
 	}
@@ -131,7 +170,7 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("player listener: %w", err)
 	}
-	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession, "fault_injection", FaultInjection)
+	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession, "races_per_server", o.RacesPerServer, "lease_ttl", o.LeaseTTL, "fault_injection", FaultInjection)
 	return h.Run(ctx, ln)
 }
 

@@ -37,6 +37,13 @@ func TestValidate(t *testing.T) {
 		{"negative countdown", func(o *Options) { o.Game.Rules.Countdown = -time.Second }, false},
 		{"no lobby deadline", func(o *Options) { o.Game.Rules.LobbyTimeout = 0 }, false},
 		{"negative race deadline", func(o *Options) { o.Game.Rules.RaceTimeout = -time.Minute }, false},
+		{"many races", func(o *Options) { o.RacesPerServer = 8000 }, true},
+		{"no races", func(o *Options) { o.RacesPerServer = 0 }, false},
+		{"too many races", func(o *Options) { o.RacesPerServer = 10001 }, false},
+		{"leases never lapse", func(o *Options) { o.LeaseTTL = 0 }, true},
+		{"negative lease", func(o *Options) { o.LeaseTTL = -time.Second }, false},
+		{"negative connections", func(o *Options) { o.MaxConnections = -1 }, false},
+		{"negative connections per ip", func(o *Options) { o.MaxConnectionsPerIP = -1 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +103,18 @@ type process struct {
 
 func startProcess(t *testing.T) *process {
 	t.Helper()
-	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-x", Lists: map[string]agonessdk.List{"players": {Capacity: 2}}})
+	p, err := startProcessWith(t, map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// startProcessWith runs the process with opts changed by tweak (if not nil)
+// for a GameServer with lists; an error is Run's, returned before Ready.
+func startProcessWith(t *testing.T, lists map[string]agonessdk.List, tweak func(*Options)) (*process, error) {
+	t.Helper()
+	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-x", Lists: lists})
 	file := filepath.Join(t.TempDir(), "keys.json")
 	key := token.Key{ID: "k", Secret: []byte(strings.Repeat("s", 32))}
 	data, _ := token.MarshalKeyFile("k", key)
@@ -110,6 +128,9 @@ func startProcess(t *testing.T) *process {
 	o := DefaultOptions()
 	o.Listen, o.AdminListen, o.KeyFile = freeAddr(t), freeAddr(t), file
 	o.SDKHTTPPort, _ = strconv.Atoi(sidecar.URL[strings.LastIndex(sidecar.URL, ":")+1:])
+	if tweak != nil {
+		tweak(&o)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, o, slog.New(slog.DiscardHandler)) }()
@@ -125,10 +146,35 @@ func startProcess(t *testing.T) *process {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for code, _ := get("/readyz"); code != http.StatusOK; code, _ = get("/readyz") {
+		select {
+		case err := <-done:
+			cancel()
+			return nil, err
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("/readyz never became 200 (state %s)", mem.Snapshot().Status.State)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return &process{opts: o, mem: mem, keys: keys, get: get, cancel: cancel, done: done}
+	return &process{opts: o, mem: mem, keys: keys, get: get, cancel: cancel, done: done}, nil
+}
+
+func TestManyRacesPerServer(t *testing.T) {
+	many := func(o *Options) { o.RacesPerServer = 4 }
+	if _, err := startProcessWith(t, map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}, many); err == nil ||
+		!strings.Contains(err.Error(), "lists.races.capacity 4") {
+		t.Fatalf("without a races list: %v, want an error naming the list to add", err)
+	}
+	p, err := startProcessWith(t, map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 4}}, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := p.get("/metrics"); code != http.StatusOK || !strings.Contains(body, "leapfrog_host_races_running 0") {
+		t.Errorf("/metrics: %d, missing leapfrog_host_races_running", code)
+	}
+	p.cancel()
+	if err := <-p.done; err != nil {
+		t.Fatalf("Run = %v, want a clean stop", err)
+	}
 }

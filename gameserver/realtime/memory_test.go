@@ -3,10 +3,10 @@ package realtime_test
 import (
 	"bufio"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -15,6 +15,7 @@ import (
 
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
 const idleClientsEnv = "LEAPFROG_IDLE_CLIENTS"
@@ -34,7 +35,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 		if err := os.WriteFile(file, []byte(strings.Join(tokens, "\n")), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		before := heapAndStacks()
+		before := realtimetest.HeapAndStacks()
 		cmd := exec.Command(os.Args[0], "-test.run=^TestIdleClientsHelper$")
 		cmd.Env = append(os.Environ(), idleClientsEnv+"="+r.url+" "+file)
 		stdin, _ := cmd.StdinPipe()
@@ -47,20 +48,11 @@ func BenchmarkIdleConnections(b *testing.B) {
 		if err != nil || strings.TrimSpace(line) != "joined" {
 			b.Fatalf("clients: %q %v", line, err)
 		}
-		after := heapAndStacks()
+		after := realtimetest.HeapAndStacks()
 		b.ReportMetric(float64(after-before)/n, "B/conn")
 		stdin.Close()
 		_ = cmd.Wait()
 	}
-}
-
-func heapAndStacks() uint64 {
-	var m runtime.MemStats
-	for range 2 {
-		runtime.GC()
-	}
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc + m.StackInuse
 }
 
 // TestIdleClientsHelper is the child process of BenchmarkIdleConnections.
@@ -100,5 +92,18 @@ func TestIdleClientsHelper(t *testing.T) {
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin
 	for _, ws := range conns {
 		ws.Close()
+	}
+}
+
+// BenchmarkIdleSessions measures the memory of one idle session (a race
+// waiting for its players on a server of many) beyond its connections.
+func BenchmarkIdleSessions(b *testing.B) {
+	cfg := realtime.Config{GameServer: "gs", Logger: slog.New(slog.DiscardHandler)}
+	for b.Loop() {
+		per, err := realtimetest.SessionMemory(2000, cfg, func() (realtime.Game, error) { return echoGame{}, nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(per, "B/session")
 	}
 }

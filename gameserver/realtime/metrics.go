@@ -21,9 +21,11 @@ type Metrics struct {
 	noShows          prometheus.Counter
 	panics           *prometheus.CounterVec
 
-	mu    sync.Mutex
-	in    map[int32]prometheus.Counter
-	out   map[int32]prometheus.Counter
+	// in and out cache the counter of each op code (int32 to
+	// prometheus.Counter): every session of the server counts each
+	// message, so the lookup takes no lock.
+	in    sync.Map
+	out   sync.Map
 	inBad prometheus.Counter
 }
 
@@ -50,7 +52,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_messages_total", Help: "Game messages by direction (in, out) and op code; unhandled op codes count as op_code=\"unknown\".",
 		}, []string{"direction", "op_code"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, rejected, closed, token_used, malformed_frame, oversized_frame, handshake_timeout, shutting_down, rate_limited, busy, too_many_connections, too_many_connections_per_ip).",
+			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, server_full, server_closed, race_claim, rejected, closed, token_used, malformed_frame, oversized_frame, handshake_timeout, shutting_down, rate_limited, busy, too_many_connections, too_many_connections_per_ip).",
 		}, []string{"reason"}),
 		noShows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_no_shows_total", Help: "Reserved places freed because the player never connected.",
@@ -58,8 +60,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake: one connection, which was closed).",
 		}, []string{"where"}),
-		in:  make(map[int32]prometheus.Counter),
-		out: make(map[int32]prometheus.Counter),
 	}
 	m.inBad = m.messages.WithLabelValues("in", "unknown")
 	reg.MustRegister(m.playersConnected, m.sessionsActive, m.sessionsStarted, m.sessionsEnded,
@@ -67,15 +67,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) counter(cache map[int32]prometheus.Counter, dir string, op int32) prometheus.Counter {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := cache[op]
-	if !ok {
-		c = m.messages.WithLabelValues(dir, strconv.Itoa(int(op)))
-		cache[op] = c
+func (m *Metrics) counter(cache *sync.Map, dir string, op int32) prometheus.Counter {
+	if c, ok := cache.Load(op); ok {
+		return c.(prometheus.Counter)
 	}
-	return c
+	c, _ := cache.LoadOrStore(op, m.messages.WithLabelValues(dir, strconv.Itoa(int(op))))
+	return c.(prometheus.Counter)
 }
 
 func (m *Metrics) messageIn(op int32, handled bool) {
@@ -86,12 +83,12 @@ func (m *Metrics) messageIn(op int32, handled bool) {
 		m.inBad.Inc()
 		return
 	}
-	m.counter(m.in, "in", op).Inc()
+	m.counter(&m.in, "in", op).Inc()
 }
 
 func (m *Metrics) messageOut(op int32) {
 	if m != nil {
-		m.counter(m.out, "out", op).Inc()
+		m.counter(&m.out, "out", op).Inc()
 	}
 }
 

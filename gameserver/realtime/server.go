@@ -21,8 +21,8 @@ import (
 
 // Authenticator checks a player session token and returns whom it names.
 // Its errors wrap token.ErrInvalid, token.ErrExpired, token.ErrWrongServer,
-// ErrNotReserved, ErrSessionFull or ErrClosed, which decide the error code
-// the client gets.
+// ErrNotReserved, ErrSessionFull, ErrClosed or ErrRaceClaim, which decide the
+// error code the client gets.
 type Authenticator interface {
 	Authenticate(ctx context.Context, playerSessionToken string) (Identity, error)
 }
@@ -35,6 +35,21 @@ type Identity struct {
 	// player's last Welcome, so that whoever else holds the token cannot
 	// replace the player's connection.
 	TokenID string
+	// Race is the race the token seats the player in, on a server that
+	// hosts many (see Router); empty on a server of one race at a time.
+	Race string
+	// IssuedAt and ExpiresAt are when the token was minted and when it
+	// expires (whole seconds).
+	IssuedAt, ExpiresAt time.Time
+}
+
+// Router finds the session an authenticated player joins on a server that
+// hosts many sessions at once, one per race, creating the session when the
+// race is new. Route is called on the connection's goroutine, concurrently
+// for many connections; it must not wait long. Its errors wrap those of an
+// Authenticator, or ErrServerFull or ErrNoNewRace.
+type Router interface {
+	Route(ctx context.Context, id Identity) (*Session, error)
 }
 
 // Errors an Authenticator returns for valid tokens it still refuses.
@@ -47,6 +62,15 @@ var (
 	ErrNotReserved = errors.New("player holds no reservation on this game server")
 	// ErrSessionFull: the player holds no place and every place is taken.
 	ErrSessionFull = errors.New("every place in the session is taken")
+	// ErrServerFull: the server already runs as many races as it may.
+	ErrServerFull = errors.New("server full: this game server already runs all the races it may")
+	// ErrNoNewRace: the server takes no new race (it is draining, or its
+	// lease lapsed); the races it runs go on.
+	ErrNoNewRace = errors.New("closed: this game server takes no new race")
+	// ErrRaceClaim: the token's race claim does not fit the server: a token
+	// without a race on a server of many races, or one with a race on a
+	// server of one race at a time.
+	ErrRaceClaim = errors.New("the player session token's race does not fit this game server")
 )
 
 // hardReadLimit bounds what the transport reads of one frame; frames between
@@ -62,6 +86,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 
 	session    atomic.Pointer[Session]
+	router     Router        // nil: every player joins session
 	changed    chan struct{} // closed and replaced when the session changes
 	handshakes chan struct{} // one token per connection between upgrade and Welcome
 	mu         sync.Mutex
@@ -104,6 +129,11 @@ func (srv *Server) SetSession(s *Session) {
 	close(srv.changed)
 	srv.changed = make(chan struct{})
 }
+
+// SetRouter makes the server route each authenticated player with r (a
+// server of many races) instead of to the session set with SetSession. It
+// must be called before the server serves its first connection.
+func (srv *Server) SetRouter(r Router) { srv.router = r }
 
 // Session is the session new players join, or nil.
 func (srv *Server) Session() *Session { return srv.session.Load() }
@@ -265,8 +295,13 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 		srv.refuseAuth(c, err)
 		return nil
 	}
-	s := srv.waitSession(hctx)
-	if s == nil {
+	var s *Session
+	if srv.router != nil {
+		if s, err = srv.router.Route(hctx, id); err != nil {
+			srv.refuseAuth(c, err)
+			return nil
+		}
+	} else if s = srv.waitSession(hctx); s == nil {
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no game session is running on this server", "rejected")
 		return nil
 	}
@@ -395,6 +430,12 @@ func (srv *Server) refuseAuth(c *conn, err error) {
 		srv.refuse(c, realtimev1.Error_CODE_WRONG_SERVER, "player session token is for another game server", "wrong_server")
 	case errors.Is(err, ErrSessionFull):
 		srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, "the session is full", "session_full")
+	case errors.Is(err, ErrServerFull):
+		srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, err.Error()+": ask the allocator for a new match", "server_full")
+	case errors.Is(err, ErrNoNewRace):
+		srv.refuse(c, realtimev1.Error_CODE_REJECTED, err.Error()+": ask the allocator for a new match", "server_closed")
+	case errors.Is(err, ErrRaceClaim):
+		srv.refuse(c, realtimev1.Error_CODE_REJECTED, err.Error(), "race_claim")
 	case errors.Is(err, ErrClosed):
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "the game on this server is over: ask the allocator for a new match", "closed")
 	case errors.Is(err, ErrNotReserved):

@@ -80,18 +80,25 @@ const (
 	evCall
 )
 
+// event is what the loop is asked to do. Frames and leaves, the hot path,
+// fit in the event itself; the rarer kinds carry a request, which keeps the
+// event (and each session's queue of them) small.
 type event struct {
-	kind     eventKind
-	conn     *conn
-	playerID string
-	frame    *realtimev1.ClientFrame
-	at       time.Time
-	values   []string
-	text     string
-	tokenID  string
-	secret   string
-	reply    chan error
-	fn       func()
+	kind  eventKind
+	conn  *conn
+	frame *realtimev1.ClientFrame
+	at    time.Time
+	req   *request
+}
+
+// request is the payload of a join, a reservations update, a shutdown or a call.
+type request struct {
+	id     Identity
+	secret string
+	values []string
+	text   string
+	reply  chan error
+	fn     func()
 }
 
 // NewSession builds a session for game; Run starts it.
@@ -105,12 +112,20 @@ func NewSession(id string, cfg Config, game Game) (*Session, error) {
 		cfg:          c,
 		game:         game,
 		log:          c.Logger.With("session", id),
-		events:       make(chan event, 256),
+		events:       make(chan event, eventQueue(c.MaxPlayers)),
 		done:         make(chan struct{}),
 		reservations: make(map[string]*reservation),
 		reserved:     make(map[string]bool),
 		nextPeer:     1,
 	}, nil
+}
+
+// eventQueue sizes a session's event queue: room for a burst from each
+// player, within bounds. The queue is a large part of an idle session's
+// memory (a server may run thousands), and a full one only makes the
+// connections' readers wait.
+func eventQueue(maxPlayers int) int {
+	return min(max(32*maxPlayers, 64), 256)
 }
 
 // ID is the session id.
@@ -234,7 +249,7 @@ func (s *Session) Tick() {
 // the session ended first.
 func (s *Session) Do(ctx context.Context, fn func()) bool {
 	reply := make(chan error, 1)
-	if !s.post(ctx, event{kind: evCall, fn: fn, reply: reply}) {
+	if !s.post(ctx, event{kind: evCall, req: &request{fn: fn, reply: reply}}) {
 		return false
 	}
 	select {
@@ -256,13 +271,13 @@ func (s *Session) SetReservations(ctx context.Context, playerIDs []string) {
 		s.reserved[id] = true
 	}
 	s.mu.Unlock()
-	s.post(ctx, event{kind: evReservations, values: slices.Clone(playerIDs)})
+	s.post(ctx, event{kind: evReservations, req: &request{values: slices.Clone(playerIDs)}})
 }
 
 // Shutdown ends the session because the server is stopping: every player is
 // told (close 1001).
 func (s *Session) Shutdown(ctx context.Context, reason string) {
-	s.post(ctx, event{kind: evShutdown, text: reason})
+	s.post(ctx, event{kind: evShutdown, req: &request{text: reason}})
 }
 
 func (s *Session) post(ctx context.Context, ev event) bool {
@@ -280,7 +295,7 @@ func (s *Session) post(ctx context.Context, ev event) bool {
 // is what its Hello carried.
 func (s *Session) join(ctx context.Context, c *conn, id Identity, reconnectToken string) error {
 	reply := make(chan error, 1)
-	if !s.post(ctx, event{kind: evJoin, conn: c, playerID: id.PlayerID, tokenID: id.TokenID, secret: reconnectToken, reply: reply}) {
+	if !s.post(ctx, event{kind: evJoin, conn: c, req: &request{id: id, secret: reconnectToken, reply: reply}}) {
 		return errSessionOver
 	}
 	select {
@@ -301,18 +316,18 @@ var (
 func (s *Session) handle(ev event) {
 	switch ev.kind {
 	case evJoin:
-		ev.reply <- s.admit(ev.conn, Identity{PlayerID: ev.playerID, TokenID: ev.tokenID}, ev.secret)
+		ev.req.reply <- s.admit(ev.conn, ev.req.id, ev.req.secret)
 	case evLeave:
 		s.disconnect(ev.conn)
 	case evFrame:
 		s.dispatch(ev.conn, ev.frame, ev.at)
 	case evReservations:
-		s.updateReservations(ev.values)
+		s.updateReservations(ev.req.values)
 	case evShutdown:
-		s.shutdown(ev.text)
+		s.shutdown(ev.req.text)
 	case evCall:
-		ev.fn()
-		ev.reply <- nil
+		ev.req.fn()
+		ev.req.reply <- nil
 	}
 }
 

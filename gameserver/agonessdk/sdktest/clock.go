@@ -59,6 +59,21 @@ func (c *FakeClock) Pending() int {
 	return len(c.timers)
 }
 
+// Next returns when the earliest pending timer fires, or false if none
+// waits: a test learns from it that the code under test armed (or re-armed)
+// a timer before it advances the clock.
+func (c *FakeClock) Next() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var next time.Time
+	for _, t := range c.timers {
+		if next.IsZero() || t.at.Before(next) {
+			next = t.at
+		}
+	}
+	return next, !next.IsZero()
+}
+
 // Advance moves the clock forward by d and runs the timers that come due,
 // in time order, on the caller's goroutine, with the clock at each timer's
 // time as it runs.

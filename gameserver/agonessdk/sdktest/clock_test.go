@@ -23,6 +23,9 @@ func TestFakeClock(t *testing.T) {
 	timer("a", time.Second)
 	stopB := timer("b", 2*time.Second)
 	timer("d", 10*time.Second)
+	if next, ok := c.Next(); !ok || !next.Equal(start.Add(time.Second)) {
+		t.Errorf("next = %v %v, want start+1s", next, ok)
+	}
 	if c.Pending() != 4 {
 		t.Fatalf("pending %d", c.Pending())
 	}

@@ -30,13 +30,26 @@ const maxBody = 1 << 20
 // counts as one ping; GET /watch/gameserver streams one {"result":...} line
 // per change, flushed at once.
 type Sidecar struct {
-	mem *agonessdk.Memory
-	mux *http.ServeMux
+	mem        *agonessdk.Memory
+	mux        *http.ServeMux
+	watchBatch time.Duration
 }
 
+// SidecarOption configures a Sidecar.
+type SidecarOption func(*Sidecar)
+
+// WithWatchBatch makes the watch stream send at most one GameServer per d,
+// the latest, as the real sidecar batches the changes it applies: a load
+// test whose GameServer holds thousands of races keeps the stream (and its
+// encoding) to a few lines a second. 0, the default, sends every change.
+func WithWatchBatch(d time.Duration) SidecarOption { return func(s *Sidecar) { s.watchBatch = d } }
+
 // NewSidecar returns the REST API of mem.
-func NewSidecar(mem *agonessdk.Memory) *Sidecar {
+func NewSidecar(mem *agonessdk.Memory, opts ...SidecarOption) *Sidecar {
 	s := &Sidecar{mem: mem, mux: http.NewServeMux()}
+	for _, o := range opts {
+		o(s)
+	}
 	empty := func(f func(context.Context) error) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			var in struct{}
@@ -133,6 +146,14 @@ func (s *Sidecar) watch(w http.ResponseWriter, r *http.Request) {
 		}
 		if flusher != nil {
 			flusher.Flush()
+		}
+		if s.watchBatch > 0 { // changes meanwhile coalesce in the Memory
+			t := time.NewTimer(s.watchBatch)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
 		}
 	})
 }

@@ -1,11 +1,16 @@
 package sdktest_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
@@ -142,5 +147,44 @@ func TestSidecarCounterPatch(t *testing.T) {
 				t.Errorf("memory has %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+// TestSidecarWatchBatch: with a batch interval, a burst of changes comes
+// down the watch stream as a few lines, the last one current.
+func TestSidecarWatchBatch(t *testing.T) {
+	const every = 50 * time.Millisecond
+	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{Name: "gs", Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 1000}}})
+	srv := httptest.NewServer(sdktest.NewSidecar(mem, sdktest.WithWatchBatch(every)))
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/watch/gameserver", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	start := time.Now()
+	const changes = 300
+	for i := range changes {
+		if err := mem.AddListValue(ctx, agonessdk.RacesList, fmt.Sprint("r", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	lines := 0
+	for sc.Scan() {
+		lines++
+		if strings.Contains(sc.Text(), fmt.Sprintf(`"r%d"`, changes-1)) {
+			break
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if most := int(time.Since(start)/every) + 2; lines > most {
+		t.Errorf("%d lines in %v, want at most %d", lines, time.Since(start), most)
 	}
 }

@@ -17,8 +17,12 @@ type GameServer struct {
 	Port     int64
 	Players  []string
 	Capacity int64
-	Labels   map[string]string
-	Deleting bool
+	// Races and RaceCapacity are the list "races" of a high-density server.
+	Races        []string
+	RaceCapacity int64
+	Labels       map[string]string
+	Annotations  map[string]string
+	Deleting     bool
 }
 
 // Fleet is what the tests read of an agones.dev/v1 Fleet.
@@ -62,7 +66,7 @@ func GetGameServer(ctx context.Context, c client.Client, namespace, name string)
 }
 
 func toGameServer(u *unstructured.Unstructured) GameServer {
-	gs := GameServer{Name: u.GetName(), Labels: u.GetLabels(), Deleting: u.GetDeletionTimestamp() != nil}
+	gs := GameServer{Name: u.GetName(), Labels: u.GetLabels(), Annotations: u.GetAnnotations(), Deleting: u.GetDeletionTimestamp() != nil}
 	gs.State, _, _ = unstructured.NestedString(u.Object, "status", "state")
 	gs.Address, _, _ = unstructured.NestedString(u.Object, "status", "address")
 	if ports, _, _ := unstructured.NestedSlice(u.Object, "status", "ports"); len(ports) > 0 {
@@ -72,6 +76,8 @@ func toGameServer(u *unstructured.Unstructured) GameServer {
 	}
 	gs.Players, _, _ = unstructured.NestedStringSlice(u.Object, "status", "lists", "players", "values")
 	gs.Capacity, _, _ = unstructured.NestedInt64(u.Object, "status", "lists", "players", "capacity")
+	gs.Races, _, _ = unstructured.NestedStringSlice(u.Object, "status", "lists", "races", "values")
+	gs.RaceCapacity, _, _ = unstructured.NestedInt64(u.Object, "status", "lists", "races", "capacity")
 	return gs
 }
 

@@ -40,7 +40,9 @@ func (rel *Release) StartAllocator(ctx context.Context, bin, listen string, deta
 		k, v, _ := strings.Cut(kv, "=")
 		with[k] = v
 	}
-	a, err := start(ctx, "allocator", bin, rewriteFlags(rel.AllocatorArgs, with), rel.AllocatorEnv, rel.AllocatorKubeconfig,
+	_, port, _ := net.SplitHostPort(addr)
+	env := withPodName(rel.AllocatorEnv, rel.Name+"-allocator-"+port)
+	a, err := start(ctx, "allocator", bin, rewriteFlags(rel.AllocatorArgs, with), env, rel.AllocatorKubeconfig,
 		filepath.Join(rel.Dir, "allocator-"+addr+".log"), "http://"+addr, detach)
 	if err != nil {
 		return nil, err

@@ -124,7 +124,12 @@ func stringSlice(m map[string]any, key string) []string {
 	return out
 }
 
-// literalEnv reads a container's env entries that have a plain value.
+// podNameEnv stands for the downward API's metadata.name in a rendered
+// environment: each local process gets a pod name of its own.
+const podNameEnv = "$(rig:pod-name)"
+
+// literalEnv reads a container's env entries that have a plain value, and
+// those taken from the pod's name (the downward API), as podNameEnv.
 func literalEnv(m map[string]any) []string {
 	raw, _ := m["env"].([]any)
 	var out []string
@@ -132,9 +137,25 @@ func literalEnv(m map[string]any) []string {
 		em, _ := e.(map[string]any)
 		name, _ := em["name"].(string)
 		value, hasValue := em["value"].(string)
-		if name != "" && hasValue {
+		from, _ := em["valueFrom"].(map[string]any)
+		field, _ := from["fieldRef"].(map[string]any)
+		switch {
+		case name == "":
+		case hasValue:
 			out = append(out, name+"="+value)
+		case field["fieldPath"] == "metadata.name":
+			out = append(out, name+"="+podNameEnv)
 		}
+	}
+	return out
+}
+
+// withPodName gives the entries of env that stand for the pod's name the
+// value pod.
+func withPodName(env []string, pod string) []string {
+	out := make([]string, len(env))
+	for i, e := range env {
+		out[i] = strings.Replace(e, podNameEnv, pod, 1)
 	}
 	return out
 }

@@ -1,0 +1,477 @@
+package placement
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+)
+
+// Config configures an Engine.
+type Config struct {
+	// SeatsPerRace is the number of players in a race (2 for Mega Frog Race).
+	SeatsPerRace int
+	// Pending is how long a placed race may go unreported by its server
+	// before it is forgotten (its players were no-shows, or the server never
+	// got their tokens): its room and its players' placements go.
+	Pending time.Duration
+	// RacePrefix starts every race id, to keep them unique across allocator
+	// replicas (the replica id). The engine adds a part drawn at New, so that
+	// a replica restarted under the same name never reuses an id.
+	RacePrefix string
+	// Now is the clock that times pending races; nil means time.Now.
+	Now func() time.Time
+}
+
+// MaxRacePrefix bounds Config.RacePrefix: a race id is an Agones list value
+// and a token claim, both at most 63 bytes.
+const MaxRacePrefix = 40
+
+// MaxCapacity bounds Server.Capacity (Agones lists hold at most 1000 values).
+const MaxCapacity = 1 << 16
+
+// Server is a game server races can be placed on.
+type Server struct {
+	Name, Address string
+	Port          int32
+	// Capacity is the most races the server hosts at once (N).
+	Capacity int
+}
+
+// Placement says where players go: a race on a game server.
+type Placement struct {
+	Server, Address string
+	Port            int32
+	Race            string
+	// Joined is true when the players were placed into an existing race (one
+	// waiting for players, or the player's own earlier placement), false when
+	// a new race was started for them.
+	Joined bool
+}
+
+// Stats counts what the engine holds.
+type Stats struct {
+	Servers   int // servers known
+	Suspended int // of which suspended
+	Races     int // races on all servers: pending and started
+	Pending   int // races placed but not reported by their server yet
+	Started   int // races reported by their server
+	OpenRaces int // races with free seats on servers that are not suspended
+	Players   int // players holding a placement
+	FreeRaces int // races that can still be started on servers that are not suspended
+}
+
+// Engine places players into races on servers. Every operation but Upsert,
+// Remove, Suspend and Idle is O(1) in the number of servers and races. It
+// is safe for concurrent use.
+type Engine struct {
+	cfg   Config
+	epoch string // drawn at New: race ids differ across restarts
+
+	mu      sync.Mutex
+	seq     uint64
+	gen     uint64 // Upsert generation: marks the races a report names
+	servers map[string]*server
+	players map[string]*race
+	// open[f] holds the open races with f free seats, in the order they came
+	// to have f free seats: with two seats a race, oldest first.
+	open []chain[race]
+	// pending holds the placed races no report has named yet, oldest first:
+	// with one Pending duration for all, also the order they expire in.
+	pending chain[race]
+	// room[f] holds the servers, not suspended, with room for f more races;
+	// roomBits has bit f set when room[f] is not empty.
+	room     []chain[server]
+	roomBits []uint64
+	free     int // sum of the servers' counted room
+	started  int
+	races    int
+	nopen    int
+	nsuspend int
+}
+
+type server struct {
+	Server
+	suspended bool
+	races     map[string]*race
+	counted   int // the room this server adds to Engine.free
+	roomNode  node[server]
+}
+
+type race struct {
+	id      string
+	srv     *server
+	seq     uint64
+	players []string
+	// placed is false for a race its server reported that this engine did
+	// not place (another replica's, or one from before a restart): its
+	// players are unknown, so it takes nobody.
+	placed   bool
+	started  bool
+	seen     uint64 // the Upsert generation that last named it
+	placedAt time.Time
+	openNode node[race]
+	pendNode node[race]
+}
+
+// New checks cfg and returns an empty Engine.
+func New(cfg Config) (*Engine, error) {
+	var errs []error
+	if cfg.SeatsPerRace < 1 {
+		errs = append(errs, fmt.Errorf("placement: seats per race %d: want at least 1", cfg.SeatsPerRace))
+	}
+	if cfg.Pending <= 0 {
+		errs = append(errs, fmt.Errorf("placement: pending %v: want a positive duration", cfg.Pending))
+	}
+	if len(cfg.RacePrefix) > MaxRacePrefix {
+		errs = append(errs, fmt.Errorf("placement: race prefix %q is longer than %d bytes", cfg.RacePrefix, MaxRacePrefix))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	e := &Engine{
+		cfg: cfg, epoch: epoch(),
+		servers: make(map[string]*server),
+		players: make(map[string]*race),
+		open:    make([]chain[race], cfg.SeatsPerRace),
+		pending: newChain(func(r *race) *node[race] { return &r.pendNode }),
+	}
+	for i := range e.open {
+		e.open[i] = newChain(func(r *race) *node[race] { return &r.openNode })
+	}
+	return e, nil
+}
+
+// epoch is four random base-36 characters.
+func epoch() string {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Upsert adds the server or updates its address, port and capacity, and
+// takes races, the ids of the races it reports running, as the truth: a
+// placed race it names has started; a started race it no longer names is
+// over (its room and its players' placements go); a race it names that this
+// engine did not place takes room but no player. A negative capacity counts
+// as 0, one above MaxCapacity as MaxCapacity. A server without a name is
+// ignored. Upsert is O(races on the server).
+func (e *Engine) Upsert(s Server, races []string) {
+	if s.Name == "" {
+		return
+	}
+	s.Capacity = min(max(s.Capacity, 0), MaxCapacity)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expire()
+	sv := e.servers[s.Name]
+	if sv == nil {
+		sv = &server{races: make(map[string]*race)}
+		e.servers[s.Name] = sv
+	}
+	sv.Server = s
+	e.gen++
+	for _, id := range races {
+		r := sv.races[id]
+		if r == nil {
+			r = &race{id: id, srv: sv}
+			sv.races[id] = r
+			e.races++
+		}
+		r.seen = e.gen
+		if !r.started {
+			r.started = true
+			e.started++
+			e.pending.remove(r)
+		}
+	}
+	for _, r := range sv.races {
+		if r.started && r.seen != e.gen {
+			e.forget(r)
+		}
+	}
+	e.refileServer(sv)
+}
+
+// Remove forgets the server: its races, their open seats and their players' placements.
+func (e *Engine) Remove(name string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sv := e.servers[name]
+	if sv == nil {
+		return
+	}
+	for _, r := range sv.races {
+		e.forget(r)
+	}
+	if sv.suspended {
+		e.nsuspend--
+	}
+	sv.suspended = true // out of the room buckets and the free count
+	e.refileServer(sv)
+	delete(e.servers, name)
+}
+
+// Suspend stops (or resumes) placing on the server: a suspended server takes
+// no new race and no new seat, and a player placed on it is placed afresh
+// elsewhere when it asks again. Its races stay known. An unknown server is
+// ignored. Resumed races queue behind the open races of other servers.
+func (e *Engine) Suspend(name string, suspended bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sv := e.servers[name]
+	if sv == nil || sv.suspended == suspended {
+		return
+	}
+	sv.suspended = suspended
+	if suspended {
+		e.nsuspend++
+	} else {
+		e.nsuspend--
+	}
+	for _, r := range sv.races {
+		e.refileRace(r)
+	}
+	e.refileServer(sv)
+}
+
+// Place finds a race for the players, all on one server: the first player's
+// own placement if it holds one (seats missing from it are added if its race
+// has room; backend.ErrSeatsTaken if not); else the oldest open race with
+// enough free seats; else a new race on the fullest server with room. It
+// fails with an error wrapping backend.ErrNoCapacity when no server has
+// room, and with a plain error for bad input (no player, an empty or
+// repeated id, more players than seats in a race).
+func (e *Engine) Place(playerIDs []string) (Placement, error) {
+	if err := e.checkPlayers(playerIDs); err != nil {
+		return Placement{}, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expire()
+	if r := e.players[playerIDs[0]]; r != nil {
+		if p, ok, err := e.placeOwn(r, playerIDs); ok || err != nil {
+			return p, err
+		}
+	}
+	if r := e.oldestOpen(len(playerIDs)); r != nil {
+		e.seat(r, playerIDs)
+		return e.placement(r, true), nil
+	}
+	sv := e.fullestWithRoom()
+	if sv == nil {
+		return Placement{}, fmt.Errorf("place %d players: %w", len(playerIDs), backend.ErrNoCapacity)
+	}
+	e.seq++
+	r := &race{
+		id: e.cfg.RacePrefix + e.epoch + "-" + strconv.FormatUint(e.seq, 36), srv: sv, seq: e.seq,
+		players: make([]string, 0, e.cfg.SeatsPerRace), placed: true, placedAt: e.cfg.Now(),
+	}
+	sv.races[r.id] = r
+	e.races++
+	e.pending.pushBack(r)
+	e.seat(r, playerIDs)
+	e.refileServer(sv)
+	return e.placement(r, false), nil
+}
+
+func (e *Engine) checkPlayers(ids []string) error {
+	if len(ids) == 0 {
+		return errors.New("place: no players")
+	}
+	if len(ids) > e.cfg.SeatsPerRace {
+		return fmt.Errorf("place: %d players, but a race has %d seats", len(ids), e.cfg.SeatsPerRace)
+	}
+	for i, id := range ids {
+		if id == "" {
+			return fmt.Errorf("place: player %d has an empty id", i)
+		}
+		if slices.Contains(ids[:i], id) {
+			return fmt.Errorf("place: player %q is named twice", id)
+		}
+	}
+	return nil
+}
+
+// placeOwn answers a player that holds a placement in r. ok is false when
+// r's server is suspended: the placement is dropped (its seats stay taken:
+// a token for them may be in use) and the players are placed afresh.
+func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err error) {
+	if r.srv.suspended {
+		for _, id := range ids {
+			if e.players[id] == r {
+				delete(e.players, id)
+			}
+		}
+		return Placement{}, false, nil
+	}
+	missing := 0
+	for _, id := range ids {
+		if !slices.Contains(r.players, id) {
+			missing++
+		}
+	}
+	if missing > e.cfg.SeatsPerRace-len(r.players) {
+		return Placement{}, false, fmt.Errorf("place %d seats in race %s on %s: %w", len(ids), r.id, r.srv.Name, backend.ErrSeatsTaken)
+	}
+	if missing > 0 {
+		e.seat(r, ids)
+	}
+	return e.placement(r, true), true, nil
+}
+
+// seat adds the players r does not hold yet; r has room for them.
+func (e *Engine) seat(r *race, ids []string) {
+	for _, id := range ids {
+		if !slices.Contains(r.players, id) {
+			r.players = append(r.players, id)
+		}
+		e.players[id] = r // a placement elsewhere is replaced
+	}
+	e.refileRace(r)
+}
+
+func (e *Engine) placement(r *race, joined bool) Placement {
+	return Placement{Server: r.srv.Name, Address: r.srv.Address, Port: r.srv.Port, Race: r.id, Joined: joined}
+}
+
+// oldestOpen is the oldest open race with at least seats free seats, or nil.
+func (e *Engine) oldestOpen(seats int) *race {
+	var best *race
+	for f := seats; f < len(e.open); f++ {
+		if h := e.open[f].head; h != nil && (best == nil || h.seq < best.seq) {
+			best = h
+		}
+	}
+	return best
+}
+
+// fullestWithRoom is a server with the least room left but some (Packed:
+// fill a server before starting races on another), or nil.
+func (e *Engine) fullestWithRoom() *server {
+	for w, word := range e.roomBits {
+		if word != 0 {
+			return e.room[w*64+bits.TrailingZeros64(word)].head
+		}
+	}
+	return nil
+}
+
+// refileRace puts r in the open bucket of its free seats, or in none.
+func (e *Engine) refileRace(r *race) {
+	if nd := &r.openNode; nd.in != nil {
+		nd.in.remove(r)
+		e.nopen--
+	}
+	if f := e.cfg.SeatsPerRace - len(r.players); r.placed && f > 0 && !r.srv.suspended {
+		e.open[f].pushBack(r)
+		e.nopen++
+	}
+}
+
+// refileServer puts sv in the room bucket of its free races, or in none,
+// and counts its room in the free races.
+func (e *Engine) refileServer(sv *server) {
+	if c := sv.roomNode.in; c != nil {
+		c.remove(sv)
+		if c.head == nil {
+			f := sv.counted // the bucket it was in
+			e.roomBits[f/64] &^= 1 << (f % 64)
+		}
+	}
+	f := 0
+	if !sv.suspended {
+		f = max(sv.Capacity-len(sv.races), 0)
+	}
+	e.free += f - sv.counted
+	sv.counted = f
+	if f == 0 {
+		return
+	}
+	for len(e.room) <= f {
+		e.room = append(e.room, newChain(func(s *server) *node[server] { return &s.roomNode }))
+	}
+	for len(e.roomBits) <= f/64 {
+		e.roomBits = append(e.roomBits, 0)
+	}
+	e.room[f].pushBack(sv)
+	e.roomBits[f/64] |= 1 << (f % 64)
+}
+
+// forget drops r: its room comes back, its players lose their placement.
+func (e *Engine) forget(r *race) {
+	sv := r.srv
+	delete(sv.races, r.id)
+	e.races--
+	if r.started {
+		e.started--
+	}
+	e.pending.remove(r)
+	if r.openNode.in != nil {
+		r.openNode.in.remove(r)
+		e.nopen--
+	}
+	for _, id := range r.players {
+		if e.players[id] == r {
+			delete(e.players, id)
+		}
+	}
+	e.refileServer(sv)
+}
+
+// expire forgets the pending races older than Pending.
+func (e *Engine) expire() {
+	now := e.cfg.Now()
+	for r := e.pending.head; r != nil && now.Sub(r.placedAt) >= e.cfg.Pending; r = e.pending.head {
+		e.forget(r)
+	}
+}
+
+// FreeRaces is the number of races that can still be started on servers
+// that are not suspended.
+func (e *Engine) FreeRaces() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expire()
+	return e.free
+}
+
+// Idle lists, by name, the servers that hold no race, pending or started.
+func (e *Engine) Idle() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expire()
+	var out []string
+	for name, sv := range e.servers {
+		if len(sv.races) == 0 {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Stats counts what the engine holds now.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expire()
+	return Stats{
+		Servers: len(e.servers), Suspended: e.nsuspend,
+		Races: e.races, Pending: e.pending.n, Started: e.started,
+		OpenRaces: e.nopen, Players: len(e.players), FreeRaces: e.free,
+	}
+}

@@ -1,0 +1,419 @@
+package placement
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+)
+
+// clock is a fake clock, safe for concurrent use.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func srv(name string, capacity int) Server {
+	return Server{Name: name, Address: "10.0.0.1", Port: 7000, Capacity: capacity}
+}
+
+const pending = time.Minute
+
+func newEngine(t testing.TB, c *clock) *Engine {
+	t.Helper()
+	e, err := New(Config{SeatsPerRace: 2, Pending: pending, RacePrefix: "r1-", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func place(t *testing.T, e *Engine, ids ...string) Placement {
+	t.Helper()
+	p, err := e.Place(ids)
+	if err != nil {
+		t.Fatalf("place %v: %v", ids, err)
+	}
+	return p
+}
+
+func TestNewChecksConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no seats", Config{Pending: time.Second}, "seats per race 0"},
+		{"no pending", Config{SeatsPerRace: 2}, "pending 0s"},
+		{"negative pending", Config{SeatsPerRace: 2, Pending: -time.Second}, "pending -1s"},
+		{"long prefix", Config{SeatsPerRace: 2, Pending: time.Second, RacePrefix: strings.Repeat("x", 41)}, "longer than 40 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := New(Config{SeatsPerRace: 1, Pending: time.Second}); err != nil {
+		t.Fatalf("a valid config: %v", err)
+	}
+}
+
+func TestPlaceRefusesBadInput(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("gs", 4), nil)
+	for _, tc := range []struct {
+		name string
+		ids  []string
+		want string
+	}{
+		{"no players", nil, "no players"},
+		{"too many", []string{"a", "b", "c"}, "3 players, but a race has 2 seats"},
+		{"empty id", []string{"a", ""}, "player 1 has an empty id"},
+		{"twice", []string{"a", "a"}, `player "a" is named twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.Place(tc.ids)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.Is(err, backend.ErrNoCapacity) {
+				t.Fatalf("err = %v, want a bad-input error saying %q", err, tc.want)
+			}
+		})
+	}
+	if s := e.Stats(); s.Races != 0 || s.Players != 0 {
+		t.Fatalf("bad input placed something: %+v", s)
+	}
+}
+
+func TestPairsPlayersAndIsIdempotent(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "alice")
+	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Race, "r1-") {
+		t.Fatalf("first player: %+v, want a new race on gs", a)
+	}
+	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true}) {
+		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
+	}
+	b := place(t, e, "bob")
+	if b.Race != a.Race || !b.Joined {
+		t.Fatalf("second player: %+v, want to join %s", b, a.Race)
+	}
+	c := place(t, e, "carol")
+	if c.Race == a.Race || c.Joined {
+		t.Fatalf("third player: %+v, want a new race", c)
+	}
+	want := Stats{Servers: 1, Races: 2, Pending: 2, OpenRaces: 1, Players: 3, FreeRaces: 2}
+	if s := e.Stats(); s != want {
+		t.Fatalf("stats %+v, want %+v", s, want)
+	}
+}
+
+func TestOldestOpenRaceFirst(t *testing.T) {
+	c := newClock()
+	e, err := New(Config{SeatsPerRace: 3, Pending: pending, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Upsert(srv("gs", 8), nil)
+	first := place(t, e, "a") // two free seats
+	if p := place(t, e, "b", "c"); p.Race != first.Race || !p.Joined {
+		t.Fatalf("a pair: %+v, want the race with two free seats %s", p, first.Race)
+	}
+	older := place(t, e, "d")
+	if p := place(t, e, "e"); p.Race != older.Race {
+		t.Fatalf("a lone player: %+v, want the open race %s", p, older.Race)
+	}
+	younger := place(t, e, "f", "g") // no race has two free seats: a new one
+	if younger.Joined || younger.Race == older.Race {
+		t.Fatalf("a pair: %+v, want a new race", younger)
+	}
+	if p := place(t, e, "h"); p.Race != older.Race {
+		t.Fatalf("a lone player: %+v, want the oldest open race %s, not %s", p, older.Race, younger.Race)
+	}
+	if p := place(t, e, "i"); p.Race != younger.Race {
+		t.Fatalf("a lone player: %+v, want the last open race %s", p, younger.Race)
+	}
+}
+
+func TestMoreSeatsForTheSamePlayer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "p")
+	if b := place(t, e, "p", "p.2"); b.Race != a.Race || !b.Joined {
+		t.Fatalf("two seats: %+v, want the player's own race %s", b, a.Race)
+	}
+	q := place(t, e, "q")
+	place(t, e, "r") // q's race is full now
+	_, err := e.Place([]string{"q", "q.2"})
+	if !errors.Is(err, backend.ErrSeatsTaken) {
+		t.Fatalf("a second seat in a full race: err %v, want ErrSeatsTaken", err)
+	}
+	if p := place(t, e, "q"); p.Race != q.Race {
+		t.Fatalf("after the refusal q went to %s, want its race %s", p.Race, q.Race)
+	}
+	if n := e.Stats().Players; n != 4 {
+		t.Fatalf("%d players placed, want 4 (no q.2)", n)
+	}
+}
+
+func TestNoCapacity(t *testing.T) {
+	e := newEngine(t, newClock())
+	if _, err := e.Place([]string{"a"}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("no server: err %v, want ErrNoCapacity", err)
+	}
+	e.Upsert(srv("gs", 1), nil)
+	place(t, e, "a", "b")
+	if _, err := e.Place([]string{"c"}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("full server: err %v, want ErrNoCapacity", err)
+	}
+	if n := e.FreeRaces(); n != 0 {
+		t.Fatalf("FreeRaces = %d, want 0", n)
+	}
+}
+
+// TestPackedFillsTheFullestServer: new races go to the server with the
+// least room left, so that empty servers stay empty (and can be released).
+func TestPackedFillsTheFullestServer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("a", 4), nil)
+	e.Upsert(srv("b", 4), []string{"foreign"}) // a race this engine did not place
+	for i := range 3 {
+		if p := place(t, e, fmt.Sprint("solo", i), fmt.Sprint("solo", i, ".2")); p.Server != "b" {
+			t.Fatalf("race %d went to %s, want the fuller b", i, p.Server)
+		}
+	}
+	if p := place(t, e, "next", "next.2"); p.Server != "a" {
+		t.Fatalf("with b full a race went to %s, want a", p.Server)
+	}
+	if got := e.Idle(); len(got) != 0 {
+		t.Fatalf("idle %v, want none", got)
+	}
+	// A server growing its capacity gets room again.
+	e.Upsert(srv("b", 6), []string{"foreign"})
+	if n := e.FreeRaces(); n != 3+2 {
+		t.Fatalf("FreeRaces = %d, want 5", n)
+	}
+}
+
+// TestReportsStartAndEndRaces: the server's races list is the truth.
+func TestReportsStartAndEndRaces(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	e.Upsert(srv("gs", 2), nil)
+	a := place(t, e, "a", "b")
+	lone := place(t, e, "c")
+	e.Upsert(srv("gs", 2), []string{a.Race, lone.Race})
+	if s := e.Stats(); s.Started != 2 || s.Pending != 0 || s.FreeRaces != 0 {
+		t.Fatalf("after the report: %+v, want 2 started", s)
+	}
+	c.Advance(2 * pending) // started races never expire
+	if p := place(t, e, "d"); p.Race != lone.Race || !p.Joined {
+		t.Fatalf("the next player: %+v, want the started race waiting for a player %s", p, lone.Race)
+	}
+	if p := place(t, e, "a"); p.Race != a.Race {
+		t.Fatalf("a player of a running race asking again: %+v, want %s", p, a.Race)
+	}
+	e.Upsert(srv("gs", 2), []string{lone.Race}) // a's race is over
+	if s := e.Stats(); s.Races != 1 || s.Players != 2 || s.FreeRaces != 1 {
+		t.Fatalf("after a race ended: %+v, want 1 race, 2 players, 1 free", s)
+	}
+	if p := place(t, e, "a"); p.Race == a.Race || p.Joined {
+		t.Fatalf("a player of a race that is over: %+v, want a new race", p)
+	}
+	// A report that does not name a pending race leaves it pending.
+	e.Upsert(srv("gs", 2), nil)
+	if s := e.Stats(); s.Races != 1 || s.Pending != 1 {
+		t.Fatalf("after an empty report: %+v, want the new race still pending", s)
+	}
+}
+
+func TestUnreportedRaceIsForgotten(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	e.Upsert(srv("gs", 1), nil)
+	a := place(t, e, "ghost")
+	c.Advance(pending - time.Nanosecond)
+	if p := place(t, e, "ghost"); p.Race != a.Race {
+		t.Fatalf("before Pending: %+v, want the same race", p)
+	}
+	c.Advance(time.Nanosecond)
+	if n := e.FreeRaces(); n != 1 {
+		t.Fatalf("FreeRaces = %d after Pending, want the room back", n)
+	}
+	b := place(t, e, "ghost")
+	if b.Race == a.Race || b.Joined {
+		t.Fatalf("after Pending: %+v, want a new race", b)
+	}
+	e.Upsert(srv("gs", 1), []string{b.Race})
+	c.Advance(2 * pending)
+	if p := place(t, e, "ghost"); p.Race != b.Race {
+		t.Fatalf("a reported race was forgotten: %+v", p)
+	}
+	// A report of a race already forgotten takes its room, and nobody.
+	e.Upsert(srv("gs", 2), []string{b.Race, a.Race})
+	if s := e.Stats(); s.Races != 2 || s.OpenRaces != 1 || s.FreeRaces != 0 {
+		t.Fatalf("stats %+v, want a's race back as a race nobody joins", s)
+	}
+}
+
+func TestSuspendedServerTakesNobody(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("a", 2), nil)
+	lone := place(t, e, "lone")
+	e.Upsert(srv("b", 1), nil)
+	e.Suspend("a", true)
+	if n := e.FreeRaces(); n != 1 {
+		t.Fatalf("FreeRaces = %d, want only b's", n)
+	}
+	p := place(t, e, "next")
+	if p.Server != "b" || p.Joined {
+		t.Fatalf("next: %+v, want a new race on b (a is suspended)", p)
+	}
+	if _, err := e.Place([]string{"third", "third.2"}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("err %v, want ErrNoCapacity while a is suspended", err)
+	}
+	// The lone player's own place is not handed out again: it gets a new one.
+	if q := place(t, e, "lone"); q.Server != "b" || q.Race != p.Race {
+		t.Fatalf("lone asking again: %+v, want next's race on b", q)
+	}
+	e.Suspend("a", false)
+	if n := e.FreeRaces(); n != 1 {
+		t.Fatalf("FreeRaces = %d after resuming a, want 1", n)
+	}
+	// lone's old race kept its seat: it is open again, for the next player.
+	if q := place(t, e, "fourth"); q.Race != lone.Race || !q.Joined {
+		t.Fatalf("fourth: %+v, want the resumed open race %s", q, lone.Race)
+	}
+	if s := e.Stats(); s.Suspended != 0 || s.Servers != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+	e.Suspend("nope", true) // unknown: ignored
+}
+
+func TestRemoveForgetsTheServer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("a", 2), nil)
+	e.Upsert(srv("b", 2), nil)
+	p := place(t, e, "x")
+	e.Suspend(p.Server, true)
+	e.Remove(p.Server)
+	e.Remove("nope")
+	want := Stats{Servers: 1, FreeRaces: 2}
+	if s := e.Stats(); s != want {
+		t.Fatalf("stats %+v after Remove, want %+v", s, want)
+	}
+	if q := place(t, e, "x"); q.Server == p.Server || q.Joined {
+		t.Fatalf("x after its server went: %+v", q)
+	}
+}
+
+func TestIdle(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	for _, n := range []string{"c", "a", "b"} {
+		e.Upsert(srv(n, 2), nil)
+	}
+	e.Upsert(srv("d", 2), []string{"foreign"})
+	p := place(t, e, "x") // on d: the fullest
+	if got := e.Idle(); !slices.Equal(got, []string{"a", "b", "c"}) || p.Server != "d" {
+		t.Fatalf("idle %v (x on %s), want a b c", got, p.Server)
+	}
+	e.Upsert(srv("d", 2), nil)
+	c.Advance(pending)
+	if got := e.Idle(); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+		t.Fatalf("idle %v, want all once d's races are over or forgotten", got)
+	}
+}
+
+func TestUpsertIgnoresBadServers(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(Server{Capacity: 3}, nil)
+	e.Upsert(srv("neg", -5), nil)
+	e.Upsert(srv("huge", MaxCapacity+1), nil)
+	if s := e.Stats(); s.Servers != 2 || s.FreeRaces != MaxCapacity {
+		t.Fatalf("stats %+v, want 2 servers and MaxCapacity free races", s)
+	}
+}
+
+func TestRaceIDsAreUniqueAndShort(t *testing.T) {
+	c := newClock()
+	prefix := strings.Repeat("p", MaxRacePrefix)
+	e1, _ := New(Config{SeatsPerRace: 1, Pending: pending, RacePrefix: prefix, Now: c.Now})
+	e2, _ := New(Config{SeatsPerRace: 1, Pending: pending, RacePrefix: prefix, Now: c.Now})
+	seen := map[string]bool{}
+	for i, e := range []*Engine{e1, e2} { // e2: the same replica restarted
+		e.Upsert(srv("gs", 1000), nil)
+		for j := range 1000 {
+			p := place(t, e, fmt.Sprint(i, "-", j))
+			if seen[p.Race] || len(p.Race) > 63 || !strings.HasPrefix(p.Race, prefix) {
+				t.Fatalf("race id %q: repeated, too long or without the prefix", p.Race)
+			}
+			seen[p.Race] = true
+		}
+	}
+}
+
+// TestConcurrentPlaces: many goroutines placing at once never overfill a
+// race or a server, and every player ends up in exactly one race.
+func TestConcurrentPlaces(t *testing.T) {
+	e := newEngine(t, newClock())
+	for i := range 4 {
+		e.Upsert(srv(fmt.Sprint("gs", i), 50), nil)
+	}
+	const workers, each = 8, 60 // 480 players: 240 races of 200 fit, the rest find no room
+	var (
+		mu     sync.Mutex
+		races  = map[string][]string{}
+		server = map[string]string{}
+		wg     sync.WaitGroup
+		full   atomic.Int64
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				id := fmt.Sprint("w", w, "-", i)
+				p, err := e.Place([]string{id})
+				if errors.Is(err, backend.ErrNoCapacity) {
+					full.Add(1)
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				races[p.Race] = append(races[p.Race], id)
+				server[p.Race] = p.Server
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	perServer := map[string]int{}
+	for r, ids := range races {
+		if len(ids) > 2 {
+			t.Errorf("race %s holds %v", r, ids)
+		}
+		perServer[server[r]]++
+	}
+	for s, n := range perServer {
+		if n > 50 {
+			t.Errorf("server %s holds %d races, capacity 50", s, n)
+		}
+	}
+	if st := e.Stats(); len(races) != 200 || full.Load() != workers*each-400 || st.Players != 400 || st.FreeRaces != 0 {
+		t.Fatalf("%d races, %d refused, stats %+v; want 200 full races and 80 refusals", len(races), full.Load(), st)
+	}
+}

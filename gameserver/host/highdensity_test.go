@@ -1,0 +1,356 @@
+package host_test
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
+	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// raceStack is a high-density race server whose leases are timed on a fake
+// clock, as are the tokens its issuer mints.
+type raceStack struct {
+	*stack
+	clock *sdktest.FakeClock
+	reg   *prometheus.Registry
+}
+
+const leaseTTL = 15 * time.Second
+
+// startRaces runs a server of n races; a race whose players are all gone
+// ends 300 ms later.
+func startRaces(t *testing.T, n int, after string, tweak func(*host.Config)) *raceStack {
+	t.Helper()
+	// Whole seconds, as token issue times are: a token minted at the lapse
+	// is then exactly as old as the lapse, not a fraction older.
+	clock := sdktest.NewFakeClock(time.Now().Truncate(time.Second))
+	reg := prometheus.NewRegistry()
+	metrics := host.NewMetrics(reg)
+	g := fastGame()
+	g.WaitForPlayers = 300 * time.Millisecond
+	st := startHost(t, agonessdk.MemoryConfig{
+		Name: "race-1", Address: "127.0.0.1",
+		Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: agonessdk.Int64(n)}},
+	}, clock.Now, func(issuer *token.Issuer) host.Config {
+		cfg := g.HostConfig(issuer, nil, nil, slog.New(slog.DiscardHandler))
+		cfg.AfterSession = after
+		cfg.RacesPerServer = n
+		cfg.LeaseTTL = leaseTTL
+		cfg.Clock = clock
+		cfg.Metrics = metrics
+		cfg.DrainGrace = time.Second
+		cfg.Realtime.MaxConnectionsPerIP = 1000 // every player is on 127.0.0.1
+		if tweak != nil {
+			tweak(&cfg)
+		}
+		return cfg
+	})
+	return &raceStack{stack: st, clock: clock, reg: reg}
+}
+
+// token mints a token for player id in race, issued now on the fake clock.
+func (rs *raceStack) token(t *testing.T, id, race string) string {
+	t.Helper()
+	raw, _, err := rs.issuer.MintRaceSession(id, "race-1", race, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// join connects player id to race and fails unless it is welcomed into it.
+func (rs *raceStack) join(t *testing.T, id, race string) *player {
+	t.Helper()
+	return rs.joinWith(t, id, race, rs.token(t, id, race))
+}
+
+func (rs *raceStack) joinWith(t *testing.T, id, race, raw string) *player {
+	t.Helper()
+	p, e, code := rs.connectWith(t, id, raw)
+	if p == nil {
+		t.Fatalf("%s refused from race %s: %v (close %d)", id, race, e, code)
+	}
+	if p.welcome.SessionId != race {
+		t.Fatalf("%s welcomed into session %q, want race %q", id, p.welcome.SessionId, race)
+	}
+	return p
+}
+
+// refused connects with raw and fails unless the server refuses it with
+// code, close code and a message containing text.
+func (rs *raceStack) refused(t *testing.T, raw string, code realtimev1.Error_Code, closeCode int, text string) {
+	t.Helper()
+	p, e, cc := rs.connectWith(t, "someone", raw)
+	if p != nil {
+		t.Fatalf("welcomed into %q, want %v", p.welcome.SessionId, code)
+	}
+	if e.GetCode() != code || cc != closeCode || !strings.Contains(e.GetMessage(), text) {
+		t.Fatalf("refused with %v (close %d), want %v (close %d) saying %q", e, cc, code, closeCode, text)
+	}
+}
+
+// waitRaces waits for the races list to hold exactly races, in any order.
+func (rs *raceStack) waitRaces(t *testing.T, races ...string) {
+	t.Helper()
+	slices.Sort(races)
+	rs.waitFor(t, fmt.Sprintf("races list %v", races), func(gs *agonessdk.GameServer) bool {
+		got := slices.Sorted(slices.Values(gs.Status.Lists[agonessdk.RacesList].Values))
+		return slices.Equal(got, races)
+	})
+}
+
+// waitTimer waits until the host armed a timer for at on the fake clock.
+func (rs *raceStack) waitTimer(t *testing.T, at time.Time) {
+	t.Helper()
+	for range 2000 {
+		if next, ok := rs.clock.Next(); ok && next.Equal(at) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	next, ok := rs.clock.Next()
+	t.Fatalf("no timer for %v (next: %v %v)", at, next, ok)
+}
+
+// lease allocates the server as an allocator's lease does.
+func (rs *raceStack) lease(t *testing.T) {
+	t.Helper()
+	if _, err := rs.mem.AllocateWith(agonessdk.Allocation{
+		Labels:      map[string]string{agonessdk.LesseeLabel: "allocator-a"},
+		Annotations: map[string]string{agonessdk.LeaseRenewedAnnotation: rs.clock.Now().Format(time.RFC3339)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rs.waitState(t, agonessdk.StateAllocated)
+	rs.waitTimer(t, rs.clock.Now().Add(leaseTTL))
+}
+
+func (rs *raceStack) renew(t *testing.T) {
+	t.Helper()
+	if err := rs.mem.PatchMetadata(nil, map[string]string{agonessdk.LeaseRenewedAnnotation: rs.clock.Now().Format(time.RFC3339)}); err != nil {
+		t.Fatal(err)
+	}
+	rs.waitTimer(t, rs.clock.Now().Add(leaseTTL))
+}
+
+func closedLabel(gs *agonessdk.GameServer) bool {
+	return gs.ObjectMeta.Labels[agonessdk.ClosedLabel] == agonessdk.ClosedValue
+}
+
+// leave closes players' connections: their race ends once all are gone.
+func leave(ps ...*player) {
+	for _, p := range ps {
+		p.ws.Close()
+	}
+}
+
+func TestRacesShareOneServerUpToTheLimit(t *testing.T) {
+	rs := startRaces(t, 2, host.AfterShutdown, nil)
+	// Ready at start, and races start without waiting for an allocation.
+	alice := rs.join(t, "alice", "r1")
+	bob := rs.join(t, "bob", "r1")
+	carol := rs.join(t, "carol", "r2")
+	rs.waitRaces(t, "r1", "r2")
+	if alice.welcome.PeerId == bob.welcome.PeerId || carol.welcome.PeerId != 1 {
+		t.Errorf("peers: alice %d, bob %d, carol %d: want two peers in r1, carol first in r2",
+			alice.welcome.PeerId, bob.welcome.PeerId, carol.welcome.PeerId)
+	}
+	rs.refused(t, rs.token(t, "dave", "r3"), realtimev1.Error_CODE_SESSION_FULL, 4004, "ask the allocator")
+	rs.refused(t, rs.token(t, "eve", "r1"), realtimev1.Error_CODE_SESSION_FULL, 4004, "2 players")
+
+	results := make(chan *racev1.RaceResult, 2)
+	go alice.play(results)
+	go bob.play(results)
+	if r1, r2 := <-results, <-results; r1 == nil || r2 == nil || r1.WinnerPlayerId != r2.WinnerPlayerId {
+		t.Fatalf("results %v / %v", r1, r2)
+	}
+	rs.waitRaces(t, "r2")
+	// A finished race never runs again; its room goes to a new one.
+	rs.refused(t, rs.token(t, "alice", "r1"), realtimev1.Error_CODE_REJECTED, 4009, "over")
+	rs.join(t, "dave", "r3")
+	rs.waitRaces(t, "r2", "r3")
+	if got := rs.metric(t, "leapfrog_host_race_refusals_total", "server_full"); got != 1 {
+		t.Errorf("server_full refusals = %v, want 1", got)
+	}
+	if rs.mem.Snapshot().Status.State != agonessdk.StateReady {
+		t.Errorf("state %s: nothing allocated the server", rs.mem.Snapshot().Status.State)
+	}
+}
+
+// metric is the value of the sample of metric family name whose labels
+// include labelValue ("" for any: a family of one sample).
+func (rs *raceStack) metric(t *testing.T, name, labelValue string) float64 {
+	t.Helper()
+	families, err := rs.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if labelValue == "" || slices.ContainsFunc(m.GetLabel(), func(l *dto.LabelPair) bool { return l.GetValue() == labelValue }) {
+				return m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func TestTokensMustFitTheServersMode(t *testing.T) {
+	rs := startRaces(t, 2, host.AfterShutdown, nil)
+	raw, _, err := rs.issuer.MintPlayerSession("alice", "race-1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.refused(t, raw, realtimev1.Error_CODE_REJECTED, 4009, "names none")
+
+	one := startStack(t, fastGame(), host.AfterShutdown)
+	if _, err := one.mem.ClusterAllocate([]string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _, err = one.issuer.MintRaceSession("alice", "race-1", "r1", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, e, code := one.connectWith(t, "alice", raw); p != nil || e.GetCode() != realtimev1.Error_CODE_REJECTED || code != 4009 ||
+		!strings.Contains(e.GetMessage(), "one race at a time") {
+		t.Fatalf("race token on a one-race server: %v (close %d)", e, code)
+	}
+}
+
+func TestLapsedLeaseFinishesItsRacesThenReturnsToThePool(t *testing.T) {
+	rs := startRaces(t, 3, host.AfterReady, nil)
+	rs.lease(t)
+	early := rs.token(t, "carol", "r2") // issued while the lease holds
+	alice := rs.join(t, "alice", "r1")
+	rs.clock.Advance(10 * time.Second)
+	rs.renew(t)
+	rs.clock.Advance(leaseTTL - time.Second)
+	if closedLabel(new(rs.mem.Snapshot())) {
+		t.Fatal("closed before the lease lapsed")
+	}
+	rs.clock.Advance(time.Second)
+	rs.waitFor(t, "labelled closed", closedLabel)
+
+	rs.refused(t, rs.token(t, "bob", "r3"), realtimev1.Error_CODE_REJECTED, 4009, "lease lapsed")
+	carol := rs.joinWith(t, "carol", "r2", early)
+	rs.waitRaces(t, "r1", "r2")
+	if st := rs.mem.Snapshot().Status.State; st != agonessdk.StateAllocated {
+		t.Fatalf("state %s while races run, want Allocated", st)
+	}
+	leave(alice)
+	rs.waitRaces(t, "r2")
+	if st := rs.mem.Snapshot().Status.State; st != agonessdk.StateAllocated {
+		t.Fatalf("state %s while a race runs, want Allocated", st)
+	}
+	leave(carol)
+	rs.waitFor(t, "Ready, open, with no race", func(gs *agonessdk.GameServer) bool {
+		return gs.Status.State == agonessdk.StateReady && !closedLabel(gs) && len(gs.Status.Lists[agonessdk.RacesList].Values) == 0
+	})
+	rs.join(t, "bob", "r3")
+	if got := rs.metric(t, "leapfrog_host_lease_lapses_total", ""); got != 1 {
+		t.Errorf("lease lapses = %v, want 1", got)
+	}
+	// A new lease after the return lapses afresh.
+	rs.lease(t)
+	rs.clock.Advance(leaseTTL)
+	rs.waitFor(t, "labelled closed again", closedLabel)
+}
+
+func TestLapsedEmptyServerShutsDown(t *testing.T) {
+	rs := startRaces(t, 2, host.AfterShutdown, nil)
+	rs.lease(t)
+	alice := rs.join(t, "alice", "r1")
+	rs.clock.Advance(leaseTTL)
+	rs.waitFor(t, "labelled closed", closedLabel)
+	leave(alice)
+	rs.waitState(t, agonessdk.StateShutdown)
+	rs.refused(t, rs.token(t, "bob", "r2"), realtimev1.Error_CODE_REJECTED, 4009, "shutting down")
+}
+
+func TestLeaseWithoutTTLNeverLapses(t *testing.T) {
+	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.LeaseTTL = 0 })
+	if _, err := rs.mem.AllocateWith(agonessdk.Allocation{Labels: map[string]string{agonessdk.LesseeLabel: "local"}}); err != nil {
+		t.Fatal(err)
+	}
+	rs.waitState(t, agonessdk.StateAllocated)
+	rs.join(t, "alice", "r1") // the loop has seen the allocation by now or soon: no timer either way
+	if _, ok := rs.clock.Next(); ok {
+		t.Fatal("a lapse timer was armed with a TTL of 0")
+	}
+	rs.clock.Advance(time.Hour)
+	rs.join(t, "bob", "r2")
+	if closedLabel(new(rs.mem.Snapshot())) {
+		t.Fatal("labelled closed without a TTL")
+	}
+}
+
+func TestDrainLetsRacesFinishThenShutsDownTheRest(t *testing.T) {
+	rs := startRaces(t, 3, host.AfterShutdown, func(c *host.Config) { c.DrainGrace = 4 * time.Second })
+	alice := rs.join(t, "alice", "r1")
+	bob := rs.join(t, "bob", "r2")
+	rs.stop()
+	rs.waitFor(t, "labelled closed", closedLabel)
+	rs.refused(t, rs.token(t, "carol", "r3"), realtimev1.Error_CODE_REJECTED, 4009, "draining")
+	// A running race still takes its players back while it drains.
+	again := rs.join(t, "alice", "r1")
+	if !again.welcome.Reconnected {
+		t.Error("alice's new connection was not a reconnection")
+	}
+	leave(alice, again)
+	rs.waitRaces(t, "r2")
+	// bob's race outlives the grace: he is told the server is going away.
+	if e, code, _ := bob.untilClose(); e.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || code != 1001 {
+		t.Fatalf("bob: %v close %d, want shutting down 1001", e, code)
+	}
+	if err := <-rs.done; err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	rs.done <- nil // for the cleanup
+}
+
+func TestManyRacesAtOnce(t *testing.T) {
+	const races = 50
+	rs := startRaces(t, races, host.AfterShutdown, nil)
+	results := make(chan *racev1.RaceResult, 2*races)
+	for i := range races {
+		race := fmt.Sprintf("race-%d", i)
+		for _, id := range []string{"a-", "b-"} {
+			go rs.join(t, id+race, race).play(results)
+		}
+	}
+	winners := map[string]int{}
+	for range 2 * races {
+		r := <-results
+		if r == nil || r.Reason != racev1.RaceResult_REASON_FINISH {
+			t.Fatalf("result %v", r)
+		}
+		winners[r.WinnerPlayerId]++
+	}
+	if len(winners) != races {
+		t.Errorf("%d winners, want one per race (%d): %v", len(winners), races, winners)
+	}
+	for w, n := range winners {
+		if n != 2 {
+			t.Errorf("winner %s told to %d players, want both of its race", w, n)
+		}
+	}
+	rs.waitRaces(t)
+	if got := rs.metric(t, "leapfrog_host_races_started_total", ""); got != races {
+		t.Errorf("races started = %v, want %d", got, races)
+	}
+}

@@ -1,0 +1,63 @@
+package host
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the host's Prometheus metrics: the races of the server and
+// the lease. A nil *Metrics records nothing.
+type Metrics struct {
+	racesRunning prometheus.Gauge
+	racesStarted prometheus.Counter
+	racesEnded   *prometheus.CounterVec
+	refusals     *prometheus.CounterVec
+	leaseLapses  prometheus.Counter
+}
+
+// NewMetrics creates the metrics and registers them on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		racesRunning: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "leapfrog_host_races_running", Help: "Races (game sessions) running on this server.",
+		}),
+		racesStarted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_host_races_started_total", Help: "Races started on this server.",
+		}),
+		racesEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_host_races_ended_total", Help: "Races ended on this server, by outcome.",
+		}, []string{"outcome"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_host_race_refusals_total",
+			Help: "Players refused a race, by reason (server_full, draining, lease_lapsed, shutting_down, race_over, race_claim, broken).",
+		}, []string{"reason"}),
+		leaseLapses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_host_lease_lapses_total", Help: "Leases that lapsed: the lessee stopped renewing while the server was Allocated.",
+		}),
+	}
+	reg.MustRegister(m.racesRunning, m.racesStarted, m.racesEnded, m.refusals, m.leaseLapses)
+	return m
+}
+
+func (m *Metrics) raceStarted() {
+	if m != nil {
+		m.racesStarted.Inc()
+		m.racesRunning.Inc()
+	}
+}
+
+func (m *Metrics) raceEnded(outcome string) {
+	if m != nil {
+		m.racesRunning.Dec()
+		m.racesEnded.WithLabelValues(outcome).Inc()
+	}
+}
+
+func (m *Metrics) refused(reason string) {
+	if m != nil {
+		m.refusals.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) leaseLapsed() {
+	if m != nil {
+		m.leaseLapses.Inc()
+	}
+}

@@ -1,0 +1,90 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+)
+
+// raceList keeps the GameServer's races list: the race server adds a race
+// id when the race starts and removes it when it ends. Races record what
+// they want under a lock and never wait for the sidecar; one worker applies
+// the changes in order. It never removes an id it did not add.
+type raceList struct {
+	sdk agonessdk.SDK
+	log *slog.Logger
+
+	mu   sync.Mutex
+	ops  []listOp
+	wake chan struct{}
+	// added is the worker's: the ids this server added and not yet removed.
+	added map[string]bool
+}
+
+type listOp struct {
+	race string
+	add  bool
+}
+
+func newRaceList(sdk agonessdk.SDK, log *slog.Logger) *raceList {
+	return &raceList{sdk: sdk, log: log, wake: make(chan struct{}, 1), added: make(map[string]bool)}
+}
+
+func (l *raceList) add(race string)    { l.push(listOp{race: race, add: true}) }
+func (l *raceList) remove(race string) { l.push(listOp{race: race}) }
+
+func (l *raceList) push(op listOp) {
+	l.mu.Lock()
+	l.ops = append(l.ops, op)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run applies the changes until ctx is done.
+func (l *raceList) run(ctx context.Context) {
+	var batch []listOp
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.wake:
+		}
+		l.mu.Lock()
+		batch, l.ops = l.ops, batch[:0]
+		l.mu.Unlock()
+		for _, op := range batch {
+			l.apply(ctx, op)
+		}
+		clear(batch)
+	}
+}
+
+func (l *raceList) apply(ctx context.Context, op listOp) {
+	if op.add {
+		err := l.sdk.AddListValue(ctx, agonessdk.RacesList, op.race)
+		switch {
+		case err == nil, errors.Is(err, agonessdk.ErrAlreadyExists):
+			l.added[op.race] = true
+		case ctx.Err() != nil:
+		case errors.Is(err, agonessdk.ErrNoCapacity):
+			l.log.Error("races list full: its capacity must be the races per server", "race", op.race, "err", err)
+		default:
+			l.log.Error("add race to the races list", "race", op.race, "err", err)
+		}
+		return
+	}
+	if !l.added[op.race] {
+		return
+	}
+	delete(l.added, op.race)
+	err := l.sdk.RemoveListValue(ctx, agonessdk.RacesList, op.race)
+	if err != nil && !errors.Is(err, agonessdk.ErrNotFound) && ctx.Err() == nil {
+		l.log.Error("remove race from the races list", "race", op.race, "err", err)
+	}
+}

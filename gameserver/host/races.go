@@ -1,0 +1,246 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// raceSet is a high-density server's races: it routes each player to the
+// session of the race its token names, starts a race when it is new and the
+// server takes one, and remembers finished races so that none is run twice.
+// It is the server's realtime.Router; every method is safe for concurrent use.
+type raceSet struct {
+	max     int
+	now     func() time.Time
+	metrics *Metrics
+	// start builds and runs the session of a new race; ended is called
+	// once that session is over.
+	start func(race string) (*realtime.Session, error)
+
+	mu      sync.Mutex
+	running map[string]*raceSlot
+	// over holds finished races until the last token seen for each expires:
+	// such a token must not start the race again. overQueue is the same
+	// races in the order they ended, to forget them without a scan.
+	over      map[string]time.Time
+	overQueue []overRace
+	// closed says why no new race is taken; "" when open. While the lease
+	// is lapsed, tokens issued before lapsedAt still start their race.
+	closed   string
+	lapsedAt time.Time
+}
+
+// raceSlot is one running race. ready is closed once s (or err) is set, so
+// that the players of a race being created wait for its session.
+type raceSlot struct {
+	ready   chan struct{}
+	s       *realtime.Session
+	err     error
+	expires time.Time
+}
+
+type overRace struct {
+	race  string
+	until time.Time
+}
+
+// Why a high-density server takes no new race.
+const (
+	closedDraining = "draining"
+	closedLapsed   = "lease_lapsed"
+	closedRetiring = "shutting_down"
+	refusedFull    = "server_full"
+	refusedOver    = "race_over"
+	refusedClaim   = "race_claim"
+	refusedBroken  = "broken"
+)
+
+func newRaceSet(max int, now func() time.Time, metrics *Metrics) *raceSet {
+	return &raceSet{max: max, now: now, metrics: metrics, running: make(map[string]*raceSlot), over: make(map[string]time.Time)}
+}
+
+var _ realtime.Router = (*raceSet)(nil)
+
+// Route implements realtime.Router.
+func (rs *raceSet) Route(ctx context.Context, id realtime.Identity) (*realtime.Session, error) {
+	if id.Race == "" {
+		rs.metrics.refused(refusedClaim)
+		return nil, fmt.Errorf("%w: this server hosts many races and the token names none", realtime.ErrRaceClaim)
+	}
+	rs.mu.Lock()
+	slot := rs.running[id.Race]
+	if slot == nil {
+		var err error
+		if slot, err = rs.admit(id); err != nil {
+			rs.mu.Unlock()
+			return nil, err
+		}
+		rs.mu.Unlock()
+		rs.create(id.Race, slot)
+	} else {
+		slot.expires = later(slot.expires, id.ExpiresAt)
+		rs.mu.Unlock()
+	}
+	select {
+	case <-slot.ready:
+		return slot.s, slot.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// admit decides whether the race of id may start now and, if so, holds its
+// slot. Called with mu held.
+func (rs *raceSet) admit(id realtime.Identity) (*raceSlot, error) {
+	refuse := func(reason string, err error) (*raceSlot, error) {
+		rs.metrics.refused(reason)
+		return nil, err
+	}
+	if _, ok := rs.over[id.Race]; ok {
+		return refuse(refusedOver, fmt.Errorf("%w: race %s", realtime.ErrClosed, id.Race))
+	}
+	switch rs.closed {
+	case "":
+	case closedLapsed:
+		if !id.IssuedAt.Before(rs.lapsedAt) {
+			return refuse(closedLapsed, fmt.Errorf("%w: its lease lapsed", realtime.ErrNoNewRace))
+		}
+	default:
+		return refuse(rs.closed, fmt.Errorf("%w: it is %s", realtime.ErrNoNewRace, closedText(rs.closed)))
+	}
+	if len(rs.running) >= rs.max {
+		return refuse(refusedFull, fmt.Errorf("%w (%d races)", realtime.ErrServerFull, rs.max))
+	}
+	slot := &raceSlot{ready: make(chan struct{}), expires: id.ExpiresAt}
+	rs.running[id.Race] = slot
+	return slot, nil
+}
+
+func closedText(reason string) string {
+	switch reason {
+	case closedDraining:
+		return "draining"
+	case closedRetiring:
+		return "shutting down"
+	}
+	return reason
+}
+
+// create starts the race's session outside the lock: building a game may
+// take a while (a script's runtime), and other races go on meanwhile.
+func (rs *raceSet) create(race string, slot *raceSlot) {
+	s, err := rs.start(race)
+	if err != nil {
+		rs.mu.Lock()
+		delete(rs.running, race)
+		rs.mu.Unlock()
+		slot.err = fmt.Errorf("start race %s: %w", race, err)
+	} else {
+		slot.s = s
+		rs.metrics.raceStarted()
+	}
+	close(slot.ready)
+}
+
+// ended forgets a finished race, remembering its id until its tokens expire.
+func (rs *raceSet) ended(race, outcome string) {
+	now := rs.now()
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	slot := rs.running[race]
+	if slot == nil {
+		return
+	}
+	delete(rs.running, race)
+	rs.metrics.raceEnded(outcome)
+	if slot.expires.After(now) {
+		rs.over[race] = slot.expires
+		rs.overQueue = append(rs.overQueue, overRace{race: race, until: slot.expires})
+	}
+	// Forget the oldest finished races whose tokens have expired. Expiries
+	// are nearly in order (tokens share one lifetime): one that expires
+	// sooner behind a later one waits for it, still bounded by the lifetime.
+	n := 0
+	for n < len(rs.overQueue) && !rs.overQueue[n].until.After(now) {
+		delete(rs.over, rs.overQueue[n].race)
+		n++
+	}
+	rs.overQueue = rs.overQueue[n:]
+}
+
+// close stops taking new races, for reason (closedDraining, closedRetiring).
+func (rs *raceSet) close(reason string) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.closed = reason
+}
+
+// lapse stops taking new races except those of tokens issued before at.
+// A server already closed for another reason stays so.
+func (rs *raceSet) lapse(at time.Time) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed == "" {
+		rs.closed, rs.lapsedAt = closedLapsed, at
+	}
+}
+
+// reopen takes new races again after a lapse (the server is back in the
+// Ready pool); a draining server stays closed.
+func (rs *raceSet) reopen() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed == closedLapsed {
+		rs.closed, rs.lapsedAt = "", time.Time{}
+	}
+}
+
+// idleLapsed reports whether the lease lapsed and no race runs: the server
+// may leave. With retire it also closes the server for good, in the same
+// step, so that no race can start between the check and the shutdown.
+func (rs *raceSet) idleLapsed(retire bool) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed != closedLapsed || len(rs.running) > 0 {
+		return false
+	}
+	if retire {
+		rs.closed = closedRetiring
+	}
+	return true
+}
+
+// count is the number of races running (or starting).
+func (rs *raceSet) count() int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return len(rs.running)
+}
+
+// sessions lists the sessions of the running races.
+func (rs *raceSet) sessions() []*realtime.Session {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	out := make([]*realtime.Session, 0, len(rs.running))
+	for _, slot := range rs.running {
+		select {
+		case <-slot.ready:
+			if slot.s != nil {
+				out = append(out, slot.s)
+			}
+		default: // still being created
+		}
+	}
+	return out
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
