@@ -95,7 +95,7 @@ func load(ctx context.Context, which string, args []string, stdout, stderr io.Wr
 	fs.DurationVar(&c.RestartWithin, "restart-within", c.RestartWithin, "a new race starts at a random time within this after the last one ended")
 	fs.DurationVar(&c.Countdown, "countdown", c.Countdown, "countdown from both players ready to the start (the race server's --countdown)")
 	fs.Float64Var(&c.MaxHopRate, "max-hop-rate", c.MaxHopRate, "saturation: most hops per second per player (the server's input budget is 20)")
-	fs.IntVar(&c.DialConcurrency, "dial-concurrency", c.DialConcurrency, "connections being opened at once")
+	fs.IntVar(&c.DialConcurrency, "dial-concurrency", c.DialConcurrency, "races whose two players are connecting at once (the server takes 16 handshakes at a time)")
 	fs.IntVar(&c.SocketsPerIP, "sockets-per-ip", c.SocketsPerIP, "sockets per loopback source address (127.1.x.y)")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "bound of every wait: join, start, hop delivery at saturation, end of a race")
 	fs.Uint64Var(&c.Seed, "seed", 0, "seed of start times and phases; 0 = random")

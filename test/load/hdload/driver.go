@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -58,7 +59,8 @@ type Config struct {
 	// RestartWithin. 0: races last the whole run.
 	HopsPerRace   int
 	RestartWithin time.Duration
-	// DialConcurrency bounds the connections being opened at once.
+	// DialConcurrency bounds the races whose two players are connecting at
+	// once.
 	DialConcurrency int
 	// SocketsPerIP is how many sockets share one loopback source address
 	// (127.1.x.y), as players come from many addresses.
@@ -198,7 +200,10 @@ type driver struct {
 	cfg   Config
 	epoch time.Time
 	stop  chan struct{}
-	// dialing holds one token per connection being opened.
+	// measuring closes when the window starts: races at saturation wait for
+	// it, so that the ramp is not slowed by the races already in.
+	measuring chan struct{}
+	// dialing holds one token per race whose players are connecting.
 	dialing chan struct{}
 	pool    websocket.BufferPool
 
@@ -230,7 +235,7 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 		seed = rand.Uint64()
 	}
 	d := &driver{
-		t: t, cfg: cfg, epoch: time.Now(), stop: make(chan struct{}),
+		t: t, cfg: cfg, epoch: time.Now(), stop: make(chan struct{}), measuring: make(chan struct{}),
 		dialing: make(chan struct{}, cfg.DialConcurrency), pool: &sync.Pool{},
 		errors: map[string]int64{},
 	}
@@ -265,6 +270,7 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 	cpu0, self0, busy0 := serverCPU(t), loadstat.SelfCPU(), loadstat.MachineBusy()
 	res.LoadAvg[0] = loadstat.LoadAverage()
 	d.hist.Store(window)
+	close(d.measuring)
 	start := time.Now()
 	for {
 		racing := int(d.racing.Load())
@@ -442,14 +448,23 @@ func (d *driver) race(ctx context.Context, slot int, id string, rng *rand.Rand) 
 			}
 		}
 	}()
+	// Both players connect back to back: a server that pairs them (the
+	// relay) waits for the second only so long.
+	select {
+	case d.dialing <- struct{}{}:
+	case <-d.stop:
+		return false
+	}
 	for i := range players {
 		hello, err := d.t.Hello(id, i)
 		if err != nil {
+			<-d.dialing
 			d.fail("hello", err)
 			return false
 		}
 		ws, err := d.dial(ctx, 2*slot+i, hello)
 		if err != nil {
+			<-d.dialing
 			if !d.stopped() {
 				d.fail("dial", err)
 			}
@@ -460,6 +475,7 @@ func (d *driver) race(ctx context.Context, slot int, id string, rng *rand.Rand) 
 		players[i] = p
 		go d.read(r, p)
 	}
+	<-d.dialing
 	deadline := time.Now().Add(d.cfg.Timeout)
 	for joined := 0; joined < 2; {
 		e, ok := d.next(r, deadline, "join")
@@ -512,6 +528,9 @@ func (d *driver) race(ctx context.Context, slot int, id string, rng *rand.Rand) 
 	}
 	d.racing.Add(1)
 	defer d.racing.Add(-1)
+	if d.cfg.Mode == ModeSaturate && !waitFor(d, r, d.measuring) {
+		return false
+	}
 	ok := d.hop(r, players, lanes, rng)
 	if ok {
 		d.finished.Add(1)
@@ -552,9 +571,15 @@ func (d *driver) check(r *raceRun, e playerEvent) bool {
 func (d *driver) wait(r *raceRun, at time.Time) bool {
 	t := time.NewTimer(time.Until(at))
 	defer t.Stop()
+	return waitFor(d, r, t.C)
+}
+
+// waitFor waits for ch, watching the race's events; false when the race
+// failed or the run stops first.
+func waitFor[T any](d *driver, r *raceRun, ch <-chan T) bool {
 	for {
 		select {
-		case <-t.C:
+		case <-ch:
 			return true
 		case e := <-r.events:
 			if !d.check(r, e) {
@@ -759,16 +784,10 @@ func (d *driver) delivered(r *raceRun, lane int, seq int64, now time.Time) {
 // dial opens player socket number sock from its own loopback address and
 // sends hello; a server busy with handshakes (503) is asked again.
 func (d *driver) dial(ctx context.Context, sock int, hello []byte) (*websocket.Conn, error) {
-	select {
-	case d.dialing <- struct{}{}:
-	case <-d.stop:
-		return nil, errors.New("stopping")
-	}
-	defer func() { <-d.dialing }()
 	n := sock / d.cfg.SocketsPerIP
 	src := &net.TCPAddr{IP: net.IPv4(127, 1, byte(n/250), byte(n%250+1))}
 	dialer := &websocket.Dialer{
-		NetDialContext:   (&net.Dialer{LocalAddr: src, Timeout: d.cfg.Timeout}).DialContext,
+		NetDialContext:   (&net.Dialer{LocalAddr: src, Timeout: d.cfg.Timeout, Control: bindAddressOnly}).DialContext,
 		HandshakeTimeout: d.cfg.Timeout,
 		ReadBufferSize:   1024,
 		WriteBufferSize:  1024,
@@ -798,4 +817,25 @@ func (d *driver) dial(ctx context.Context, sock int, hello []byte) (*websocket.C
 		}
 		return ws, nil
 	}
+}
+
+// ipBindAddressNoPort is IP_BIND_ADDRESS_NO_PORT (linux/in.h).
+const ipBindAddressNoPort = 0x18
+
+// bindAddressOnly makes bind take only the source address and leave the
+// port to connect. A bind to port 0 searches the ephemeral ports under a
+// kernel lock; with thousands of sockets and races starting all the time,
+// that search held up every loopback packet for tens of milliseconds, and
+// hop latency with it.
+func bindAddressOnly(_, _ string, c syscall.RawConn) error {
+	var serr error
+	if err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("set IP_BIND_ADDRESS_NO_PORT: %w", serr)
+	}
+	return nil
 }
