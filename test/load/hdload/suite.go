@@ -35,12 +35,14 @@ type Suite struct {
 	Log  *slog.Logger
 }
 
-// DefaultSuite is a small steady run: 100 races of 20 hops, a hop a second.
+// DefaultSuite is a small steady run of Mega Frog Race as the bots play it
+// (client/bot): 100 races of 5 hops (the track is 5 hops long), a hop every
+// 4.25 s (a hop takes 4 s, and a bot presses again 250 ms after landing).
 func DefaultSuite() Suite {
 	return Suite{
 		Steady: Config{
 			Races: 100, Mode: ModeSteady, Countdown: 3 * time.Second, Settle: 2 * time.Second,
-			Duration: 20 * time.Second, HopEvery: time.Second, MaxHopRate: 15, HopsPerRace: 20, RestartWithin: 2 * time.Second,
+			Duration: 20 * time.Second, HopEvery: 4250 * time.Millisecond, MaxHopRate: 15, HopsPerRace: 5, RestartWithin: 2 * time.Second,
 			DialConcurrency: 8, SocketsPerIP: 8, Timeout: 10 * time.Second,
 		},
 		Idle:   true,
