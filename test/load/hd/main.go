@@ -8,10 +8,13 @@
 //
 // Subcommands:
 //
-//   - race: start a race server (--races-per-server) beside an in-process
-//     Agones SDK sidecar, and measure it (see hdload.Suite for the runs).
+//   - race: start a race server (--races-per-server) beside a fake Agones
+//     SDK sidecar process, and measure it (see hdload.Suite for the runs).
 //   - relay: start the relay alone and play the same races against it.
 //   - serve-relay: the relay process itself (the two above start it).
+//   - serve-sidecar: the race server's Agones SDK sidecar, an in-memory
+//     GameServer that also leases the server as an allocator would (race
+//     starts it).
 //
 // See test/load/README.md for what the numbers mean.
 package main
@@ -39,11 +42,12 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `Usage: hd race|relay|serve-relay [flags]
+const usage = `Usage: hd race|relay|serve-relay|serve-sidecar [flags]
 
-  race         load a high-density race server and the relay; print the figures
-  relay        load the relay alone
-  serve-relay  serve the relay (started by the two above)
+  race           load a high-density race server and the relay; print the figures
+  relay          load the relay alone
+  serve-relay    serve the relay (started by the two above)
+  serve-sidecar  serve the race server's Agones SDK sidecar and lease it (started by race)
 
 Run "hd <subcommand> -h" for its flags.`
 
@@ -58,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = load(ctx, args[0], args[1:], stdout, stderr)
 	case "serve-relay":
 		err = serveRelay(ctx, args[1:], stdout, stderr)
+	case "serve-sidecar":
+		err = serveSidecar(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return 0
@@ -179,4 +185,25 @@ func serveRelay(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		ln.Close()
 	}()
 	return hdload.ServeRelay(ln, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+func serveSidecar(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hd serve-sidecar", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "listen address of the SDK REST API (loopback)")
+	var opts hdload.SidecarOptions
+	fs.StringVar(&opts.Name, "name", "hd-load-0", "the GameServer's name")
+	fs.IntVar(&opts.Port, "port", 0, "the race server's player port")
+	fs.IntVar(&opts.Races, "races", 0, "capacity of the races list (the server's --races-per-server)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	return hdload.ServeSidecar(ctx, ln, opts, stdout, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }

@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// TestMain lets the test binary be the relay process: the driver starts
-// itself (os.Executable) as `serve-relay`.
+// TestMain lets the test binary be the relay and sidecar processes: the
+// driver starts itself (os.Executable) as `serve-relay` and `serve-sidecar`.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "serve-relay" {
+	if len(os.Args) > 1 && (os.Args[1] == "serve-relay" || os.Args[1] == "serve-sidecar") {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))

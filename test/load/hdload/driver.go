@@ -143,10 +143,10 @@ type Result struct {
 	// RSS of the server: before any player, at the end of the window, and
 	// the most seen.
 	RSSStart, RSSEnd, RSSMax int64
-	// CPU time in the window: the server's, the driver's and everyone
-	// else's on the machine (-1 when unknown).
-	ServerCPU, DriverCPU, OtherCPU time.Duration
-	LoadAvg                        [2]string
+	// CPU time in the window: the server's, its sidecar's, the driver's
+	// (the players) and everyone else's on the machine (-1 when unknown).
+	ServerCPU, SidecarCPU, DriverCPU, OtherCPU time.Duration
+	LoadAvg                                    [2]string
 }
 
 // HopsPerSecond is the hops that reached the opponent per second of window.
@@ -180,7 +180,11 @@ func (r Result) Summary() string {
 	}
 	fmt.Fprintf(&b, " errors=%s busy_retries=%d", loadstat.Counts(r.Errors), r.Busy)
 	fmt.Fprintf(&b, " rss_start=%s rss_end=%s rss_max=%s", mib(r.RSSStart), mib(r.RSSEnd), mib(r.RSSMax))
-	fmt.Fprintf(&b, " server_cpu=%.2fs (%.2f cores) driver_cpu=%.2fs", r.ServerCPU.Seconds(), r.ServerCPU.Seconds()/r.Window.Seconds(), r.DriverCPU.Seconds())
+	fmt.Fprintf(&b, " server_cpu=%.2fs (%.2f cores)", r.ServerCPU.Seconds(), r.ServerCPU.Seconds()/r.Window.Seconds())
+	if r.SidecarCPU > 0 {
+		fmt.Fprintf(&b, " sidecar_cpu=%.2fs", r.SidecarCPU.Seconds())
+	}
+	fmt.Fprintf(&b, " driver_cpu=%.2fs", r.DriverCPU.Seconds())
 	if r.OtherCPU >= 0 {
 		fmt.Fprintf(&b, " other_cpu=%.2fs", r.OtherCPU.Seconds())
 	}
@@ -267,7 +271,7 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 
 	window := &Histogram{}
 	started0, finished0 := d.started.Load(), d.finished.Load()
-	cpu0, self0, busy0 := serverCPU(t), loadstat.SelfCPU(), loadstat.MachineBusy()
+	cpu0, side0, self0, busy0 := processCPU(t.PID()), processCPU(t.SidecarPID()), loadstat.SelfCPU(), loadstat.MachineBusy()
 	res.LoadAvg[0] = loadstat.LoadAverage()
 	d.hist.Store(window)
 	close(d.measuring)
@@ -297,10 +301,11 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 	res.Latency = window
 	res.Started, res.Finished = d.started.Load()-started0, d.finished.Load()-finished0
 	res.Joined = int(d.joined.Load())
-	res.ServerCPU, res.DriverCPU = serverCPU(t)-cpu0, loadstat.SelfCPU()-self0
+	res.ServerCPU, res.SidecarCPU = processCPU(t.PID())-cpu0, processCPU(t.SidecarPID())-side0
+	res.DriverCPU = loadstat.SelfCPU() - self0
 	res.OtherCPU = -1
 	if busy1 := loadstat.MachineBusy(); busy0 >= 0 && busy1 >= 0 {
-		res.OtherCPU = max(0, busy1-busy0-res.ServerCPU-res.DriverCPU)
+		res.OtherCPU = max(0, busy1-busy0-res.ServerCPU-res.SidecarCPU-res.DriverCPU)
 	}
 	res.LoadAvg[1] = loadstat.LoadAverage()
 	res.Busy = d.busy.Load()
@@ -324,8 +329,12 @@ func (d *driver) allIn() bool {
 	return true
 }
 
-func serverCPU(t Target) time.Duration {
-	d, err := loadstat.ProcessCPU(t.PID())
+// processCPU is pid's CPU time, or 0 (no pid, or it is gone).
+func processCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	d, err := loadstat.ProcessCPU(pid)
 	if err != nil {
 		return 0
 	}

@@ -5,21 +5,16 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
-	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
@@ -37,21 +32,19 @@ type ServerOptions struct {
 	TickRate int
 	// Verbose logs at info instead of warn.
 	Verbose bool
+	// Self is this tool's executable: the sidecar runs as `Self serve-sidecar`.
+	Self string
 }
 
-// RaceServerTarget is a race server process beside an in-process Agones SDK
-// sidecar (agonessdk.Memory behind sdktest.Sidecar), leased the way an
-// allocator leases a high-density server, with player session tokens minted
-// from the key file it reads.
+// RaceServerTarget is a race server process beside a sidecar process
+// (ServeSidecar) that leases it the way an allocator leases a high-density
+// server, with player session tokens minted from the key file it reads.
 type RaceServerTarget struct {
-	proc      *process
-	url       string
-	name      string
-	issuer    *token.Issuer
-	mem       *agonessdk.Memory
-	sidecar   *http.Server
-	dir       string
-	stopRenew func()
+	proc, sidecar *process
+	url           string
+	name          string
+	issuer        *token.Issuer
+	dir           string
 
 	ready, hop []byte
 }
@@ -62,13 +55,6 @@ const gameServerName = "hd-load-0"
 // drainGrace is the server's --drain-grace: the players are gone when the
 // tool stops it, but races whose players left wait out their reconnect grace.
 const drainGrace = 2 * time.Second
-
-// The lease as the allocator keeps it: renewed every leaseRenew
-// (docs/high-density.md), well within the server's lease TTL.
-const (
-	lesseeName = "hd-load"
-	leaseRenew = 5 * time.Second
-)
 
 // serverGameRules are the race server flags the driver needs: a hop that
 // ends at once (1 µs), so that every press starts a hop and is broadcast
@@ -86,11 +72,11 @@ func serverGameRules(hopsPerRace int, countdown time.Duration) []string {
 	}
 }
 
-// StartRaceServer starts a race server for cfg's races, its sidecar and its
-// lease, and waits until it is Ready.
-func StartRaceServer(ctx context.Context, opts ServerOptions, cfg Config, log *slog.Logger) (_ *RaceServerTarget, err error) {
-	if opts.Binary == "" {
-		return nil, errors.New("no race server binary: see BuildRaceServer")
+// StartRaceServer starts the sidecar (`self serve-sidecar`) and a race
+// server for cfg's races, and waits until the server is Ready and leased.
+func StartRaceServer(ctx context.Context, opts ServerOptions, cfg Config) (_ *RaceServerTarget, err error) {
+	if opts.Binary == "" || opts.Self == "" {
+		return nil, errors.New("no race server binary (see BuildRaceServer) or no tool executable for the sidecar")
 	}
 	dir, err := os.MkdirTemp("", "hd-load-")
 	if err != nil {
@@ -118,50 +104,49 @@ func StartRaceServer(ctx context.Context, opts ServerOptions, cfg Config, log *s
 		return nil, err
 	}
 
-	listen, err := freeAddr()
+	var listen, admin, sdk string
+	for _, a := range []*string{&listen, &admin, &sdk} {
+		if *a, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	_, port, _ := net.SplitHostPort(listen)
+	_, sdkPort, _ := net.SplitHostPort(sdk)
+	t.sidecar, err = startProcess("sidecar", opts.Self, []string{"serve-sidecar", "-listen", sdk, "-name", t.name,
+		"-port", port, "-races", strconv.Itoa(opts.RacesPerServer)}, nil)
 	if err != nil {
 		return nil, err
 	}
-	admin, err := freeAddr()
-	if err != nil {
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := waitHTTP(wctx, t.sidecar, "http://"+sdk+"/gameserver"); err != nil {
 		return nil, err
 	}
-	_, portText, _ := net.SplitHostPort(listen)
-	port, _ := strconv.Atoi(portText)
-	t.mem = agonessdk.NewMemory(agonessdk.MemoryConfig{
-		Name: t.name, Address: "127.0.0.1", Ports: []agonessdk.Port{{Name: "default", Port: int32(port)}},
-		Lists: map[string]agonessdk.List{
-			agonessdk.RacesList:   {Capacity: agonessdk.Int64(opts.RacesPerServer)},
-			agonessdk.PlayersList: {Capacity: 2},
-		},
-	})
-	sln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	t.sidecar = &http.Server{Handler: sdktest.NewSidecar(t.mem), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = t.sidecar.Serve(sln) }()
-
 	level := "warn"
 	if opts.Verbose {
 		level = "info"
 	}
 	args := append([]string{
 		"--listen=" + listen, "--admin-listen=" + admin, "--key-file=" + keyFile,
-		"--sdk-http-port=" + strconv.Itoa(sln.Addr().(*net.TCPAddr).Port), "--log-level=" + level,
+		"--sdk-http-port=" + sdkPort, "--log-level=" + level,
 		"--races-per-server=" + strconv.Itoa(opts.RacesPerServer), "--tick-rate=" + strconv.Itoa(opts.TickRate),
 		"--drain-grace=" + drainGrace.String(),
 	}, serverGameRules(cfg.HopsPerRace, cfg.Countdown)...)
 	if t.proc, err = startProcess("race server", opts.Binary, args, nil); err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
 	if err := waitHTTP(wctx, t.proc, "http://"+admin+"/readyz"); err != nil {
 		return nil, err
 	}
-	if err := t.lease(ctx, log); err != nil {
-		return nil, err
+	for !strings.Contains(t.sidecar.stderr.String(), sidecarLeased) {
+		if err := t.sidecar.exited(); err != nil {
+			return nil, err
+		}
+		select {
+		case <-wctx.Done():
+			return nil, fmt.Errorf("the sidecar did not lease the server: %w; its output: %s", context.Cause(wctx), t.sidecar.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	t.url = "ws://" + listen + "/ws"
 	t.ready = mustMarshal(gameMessage(race.OpSceneReady))
@@ -187,37 +172,6 @@ func BuildRaceServer(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("go build ./gameserver/cmd/race-server: %w: %s", err, out)
 	}
 	return bin, nil
-}
-
-// lease allocates the server with this driver as its lessee and renews the
-// lease until Close, as the allocator does.
-func (t *RaceServerTarget) lease(ctx context.Context, log *slog.Logger) error {
-	stamp := func() string { return time.Now().UTC().Format(time.RFC3339Nano) }
-	_, err := t.mem.AllocateWith(agonessdk.Allocation{
-		Labels:      map[string]string{agonessdk.LesseeLabel: lesseeName},
-		Annotations: map[string]string{agonessdk.LeaseRenewedAnnotation: stamp()},
-	})
-	if err != nil {
-		return fmt.Errorf("lease the race server: %w", err)
-	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(leaseRenew)
-		defer tick.Stop()
-		for {
-			select {
-			case <-rctx.Done():
-				return
-			case <-tick.C:
-				if err := t.mem.PatchMetadata(nil, map[string]string{agonessdk.LeaseRenewedAnnotation: stamp()}); err != nil {
-					log.Warn("renew the lease", "err", err)
-				}
-			}
-		}
-	})
-	t.stopRenew = func() { cancel(); wg.Wait() }
-	return nil
 }
 
 func gameMessage(op int32) *realtimev1.ClientFrame {
@@ -314,18 +268,18 @@ func (t *RaceServerTarget) PID() int { return t.proc.pid() }
 // Check reports the server's exit.
 func (t *RaceServerTarget) Check() error { return t.proc.exited() }
 
-// Close stops the server (SIGTERM: it drains), the lease and the sidecar,
-// and removes the key file.
+// SidecarPID is the sidecar process.
+func (t *RaceServerTarget) SidecarPID() int { return t.sidecar.pid() }
+
+// Close stops the server (SIGTERM: it drains) and the sidecar, and removes
+// the key file.
 func (t *RaceServerTarget) Close() error {
 	var errs []error
 	if t.proc != nil {
 		errs = append(errs, t.proc.stop(30*time.Second))
 	}
-	if t.stopRenew != nil {
-		t.stopRenew()
-	}
 	if t.sidecar != nil {
-		errs = append(errs, t.sidecar.Close())
+		errs = append(errs, t.sidecar.stop(10*time.Second))
 	}
 	errs = append(errs, os.RemoveAll(t.dir))
 	return errors.Join(errs...)

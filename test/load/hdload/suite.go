@@ -129,6 +129,7 @@ func RunSuite(ctx context.Context, s Suite, out io.Writer) (Report, error) {
 	} else if got < files {
 		return rep, fmt.Errorf("open files limit %d: %d races want about %d (ulimit -Hn)", got, max(s.Steady.Races, s.SaturateRaces), files)
 	}
+	s.Server.Self = s.Self
 	if !s.RelayOnly && s.Server.Binary == "" {
 		dir, err := os.MkdirTemp("", "hd-load-bin-")
 		if err != nil {
@@ -142,7 +143,7 @@ func RunSuite(ctx context.Context, s Suite, out io.Writer) (Report, error) {
 	}
 	relay := func() (Target, error) { return StartRelay(ctx, s.Self) }
 	server := func(c Config) func() (Target, error) {
-		return func() (Target, error) { return StartRaceServer(ctx, s.Server, c, s.Log) }
+		return func() (Target, error) { return StartRaceServer(ctx, s.Server, c) }
 	}
 	steadyTarget := server(s.Steady)
 	if s.RelayOnly {

@@ -30,8 +30,10 @@ type Target interface {
 	// EndsRaces is true when the server ends a race once a frog has hopped
 	// HopsPerRace times (EventOver); otherwise the driver ends it.
 	EndsRaces() bool
-	// PID is the server's process, for its memory and CPU.
+	// PID is the server's process, for its memory and CPU; SidecarPID the
+	// process of its Agones SDK sidecar, or 0.
 	PID() int
+	SidecarPID() int
 	// Check reports an error once the server has stopped on its own.
 	Check() error
 	// Close stops the server (and what it needs) and waits for it.
@@ -134,6 +136,9 @@ func (t *RelayTarget) EndsRaces() bool { return false }
 
 // PID is the relay process.
 func (t *RelayTarget) PID() int { return t.proc.pid() }
+
+// SidecarPID is 0: the relay has none.
+func (t *RelayTarget) SidecarPID() int { return 0 }
 
 // Check reports the relay's exit.
 func (t *RelayTarget) Check() error { return t.proc.exited() }
