@@ -50,7 +50,8 @@ func DefaultSuite() Suite {
 	}
 }
 
-// Validate reports settings the suite cannot run.
+// Validate fills in the zero SaturateRaces, Server.RacesPerServer and ramp
+// with their defaults and reports settings the suite cannot run.
 func (s *Suite) Validate() error {
 	if s.SaturateRaces == 0 {
 		s.SaturateRaces = s.Steady.Races
