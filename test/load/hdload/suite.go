@@ -198,14 +198,17 @@ func RunSuite(ctx context.Context, s Suite, out io.Writer) (Report, error) {
 }
 
 func (r Report) print(out io.Writer) {
-	if st := r.Steady; st != nil && st.Target == "race" {
-		grown := st.RSSEnd - st.RSSStart
-		fmt.Fprintf(out, "memory: race server grew %s with %d races (%d sockets), %.1f KiB per race with its sockets",
-			mib(grown), st.Races, 2*st.Races, float64(grown)/1024/float64(st.Races))
-		if id := r.Idle; id != nil {
-			sockets := id.RSSEnd - id.RSSStart
+	// Per race in at the end of the window (joined: lobby, countdown or
+	// running), not per race asked for: under load some may still be joining.
+	if st := r.Steady; st != nil && st.Target == "race" && st.Joined >= 2 {
+		in := float64(st.Joined / 2)
+		grown := float64(st.RSSEnd - st.RSSStart)
+		fmt.Fprintf(out, "memory: race server grew %s with %.0f races in (%d sockets), %.1f KiB per race with its sockets",
+			mib(int64(grown)), in, st.Joined, grown/1024/in)
+		if id := r.Idle; id != nil && id.Joined > 0 {
+			perSocket := float64(id.RSSEnd-id.RSSStart) / float64(id.Joined)
 			fmt.Fprintf(out, "; the relay grew %s with %d idle joined sockets (%.1f KiB each): %.1f KiB per race beyond idle sockets",
-				mib(sockets), 2*id.Races, float64(sockets)/1024/float64(2*id.Races), float64(grown-sockets)/1024/float64(st.Races))
+				mib(id.RSSEnd-id.RSSStart), id.Joined, perSocket/1024, (grown-perSocket*float64(st.Joined))/1024/in)
 		}
 		fmt.Fprintln(out)
 	}
