@@ -89,8 +89,20 @@ func New(c Creator, cfg Config, logger *slog.Logger) (*Allocator, error) {
 	if c == nil {
 		return nil, errors.New("agones: a Kubernetes client is required")
 	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Allocator{client: c, cfg: cfg, logger: logger}, nil
+}
+
+// withDefaults checks the required fields and fills in the backoffs.
+func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Namespace == "" || cfg.Fleet == "" || cfg.PortName == "" {
-		return nil, fmt.Errorf("agones: namespace %q, fleet %q and port name %q are all required", cfg.Namespace, cfg.Fleet, cfg.PortName)
+		return cfg, fmt.Errorf("agones: namespace %q, fleet %q and port name %q are all required", cfg.Namespace, cfg.Fleet, cfg.PortName)
 	}
 	if cfg.Backoff.Steps == 0 {
 		cfg.Backoff = ContentionBackoff
@@ -98,10 +110,7 @@ func New(c Creator, cfg Config, logger *slog.Logger) (*Allocator, error) {
 	if cfg.APIBackoff.Steps == 0 {
 		cfg.APIBackoff = APIBackoff
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &Allocator{client: c, cfg: cfg, logger: logger}, nil
+	return cfg, nil
 }
 
 // Allocate reserves one slot per player on one game server of the Fleet, in
@@ -114,40 +123,56 @@ func (a *Allocator) Allocate(ctx context.Context, req backend.AllocationRequest)
 	if len(req.PlayerIDs) == 0 || slices.Contains(req.PlayerIDs, "") {
 		return backend.Assignment{}, fmt.Errorf("agones: allocation needs non-empty player ids, got %q", req.PlayerIDs)
 	}
-	contention, api := a.cfg.Backoff, a.cfg.APIBackoff
+	gsa, err := a.cfg.allocate(ctx, a.client, a.logger, fmt.Sprintf("%d players", len(req.PlayerIDs)), func() *GameServerAllocation {
+		return a.allocation(req.PlayerIDs)
+	})
+	if err != nil {
+		return backend.Assignment{}, err
+	}
+	return a.assignment(gsa, req.PlayerIDs)
+}
+
+// allocate creates the GameServerAllocation that build returns until Agones
+// answers Allocated, and returns it. Contention is retried on cfg.Backoff and
+// transient API errors on cfg.APIBackoff. UnAllocated, and contention that
+// outlasts its retries, wrap backend.ErrNoCapacity; an API that stays
+// unreachable wraps backend.ErrUnavailable. what names the allocation in
+// errors and logs ("2 players", "a lease").
+func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, what string, build func() *GameServerAllocation) (*GameServerAllocation, error) {
+	contention, api := cfg.Backoff, cfg.APIBackoff
 	for attempt := 1; ; attempt++ {
-		gsa := a.allocation(req.PlayerIDs)
-		err := a.client.Create(ctx, gsa)
+		gsa := build()
+		err := c.Create(ctx, gsa)
 		var wait time.Duration
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return backend.Assignment{}, fmt.Errorf("allocate from fleet %s/%s: %w: %w", a.cfg.Namespace, a.cfg.Fleet, backend.ErrUnavailable, ctx.Err())
+			return nil, fmt.Errorf("allocate from fleet %s/%s: %w: %w", cfg.Namespace, cfg.Fleet, backend.ErrUnavailable, ctx.Err())
 		case err != nil && !Transient(err):
-			return backend.Assignment{}, fmt.Errorf("create GameServerAllocation in %s: %w", a.cfg.Namespace, err)
+			return nil, fmt.Errorf("create GameServerAllocation in %s: %w", cfg.Namespace, err)
 		case err != nil:
 			if api.Steps <= 1 {
-				return backend.Assignment{}, fmt.Errorf("create GameServerAllocation in %s: %w after %d attempts: %w", a.cfg.Namespace, backend.ErrUnavailable, attempt, err)
+				return nil, fmt.Errorf("create GameServerAllocation in %s: %w after %d attempts: %w", cfg.Namespace, backend.ErrUnavailable, attempt, err)
 			}
-			a.logger.DebugContext(ctx, "transient API error, retrying", "attempt", attempt, "player", req.PlayerIDs[0], "err", err)
+			logger.DebugContext(ctx, "transient API error, retrying", "attempt", attempt, "for", what, "err", err)
 			wait = api.Step()
 		case gsa.Status.State == StateAllocated:
-			return a.assignment(gsa, req.PlayerIDs)
+			return gsa, nil
 		case gsa.Status.State == StateUnAllocated:
-			return backend.Assignment{}, fmt.Errorf("fleet %s/%s: %w for %d players", a.cfg.Namespace, a.cfg.Fleet, backend.ErrNoCapacity, len(req.PlayerIDs))
+			return nil, fmt.Errorf("fleet %s/%s: %w for %s", cfg.Namespace, cfg.Fleet, backend.ErrNoCapacity, what)
 		case gsa.Status.State == StateContention:
 			if contention.Steps <= 1 {
-				return backend.Assignment{}, fmt.Errorf("fleet %s/%s: %w: %w after %d attempts", a.cfg.Namespace, a.cfg.Fleet, backend.ErrNoCapacity, ErrContention, attempt)
+				return nil, fmt.Errorf("fleet %s/%s: %w: %w after %d attempts", cfg.Namespace, cfg.Fleet, backend.ErrNoCapacity, ErrContention, attempt)
 			}
-			a.logger.DebugContext(ctx, "allocation contention, retrying", "attempt", attempt, "player", req.PlayerIDs[0])
+			logger.DebugContext(ctx, "allocation contention, retrying", "attempt", attempt, "for", what)
 			wait = contention.Step()
 		default:
-			return backend.Assignment{}, fmt.Errorf("GameServerAllocation in %s: unknown state %q", a.cfg.Namespace, gsa.Status.State)
+			return nil, fmt.Errorf("GameServerAllocation in %s: unknown state %q", cfg.Namespace, gsa.Status.State)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return backend.Assignment{}, fmt.Errorf("allocate from fleet %s/%s: %w: %w", a.cfg.Namespace, a.cfg.Fleet, backend.ErrUnavailable, ctx.Err())
+			return nil, fmt.Errorf("allocate from fleet %s/%s: %w: %w", cfg.Namespace, cfg.Fleet, backend.ErrUnavailable, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -216,9 +241,9 @@ func (a *Allocator) assignment(gsa *GameServerAllocation, playerIDs []string) (b
 	if st.GameServerName == "" {
 		return backend.Assignment{}, fmt.Errorf("GameServerAllocation in %s: allocated without a game server name", a.cfg.Namespace)
 	}
-	i := slices.IndexFunc(st.Ports, func(p GameServerPort) bool { return p.Name == a.cfg.PortName })
-	if i < 0 {
-		return backend.Assignment{}, fmt.Errorf("game server %s/%s has no port named %q (ports %v)", a.cfg.Namespace, st.GameServerName, a.cfg.PortName, st.Ports)
+	port, err := a.cfg.port(st.GameServerName, st.Ports)
+	if err != nil {
+		return backend.Assignment{}, err
 	}
 	// Agones drops list additions beyond capacity without failing the
 	// allocation: a token for a player not in the list would be refused by
@@ -230,19 +255,37 @@ func (a *Allocator) assignment(gsa *GameServerAllocation, playerIDs []string) (b
 		}
 		return backend.Assignment{}, fmt.Errorf("game server %s/%s: %q not in its players list %q after allocation: %w", a.cfg.Namespace, st.GameServerName, absent, values, backend.ErrNoCapacity)
 	}
-	address := st.Address
-	if a.cfg.PublicAddress != "" {
-		address = a.cfg.PublicAddress
-	}
-	if address == "" {
-		return backend.Assignment{}, fmt.Errorf("game server %s/%s has no address", a.cfg.Namespace, st.GameServerName)
+	address, err := a.cfg.address(st.GameServerName, st.Address)
+	if err != nil {
+		return backend.Assignment{}, err
 	}
 	return backend.Assignment{
 		GameServer: st.GameServerName,
 		Address:    address,
-		Port:       st.Ports[i].Port,
+		Port:       port,
 		Joined:     hasOthers(st.Lists[PlayersList].Values, playerIDs),
 	}, nil
+}
+
+// port finds the game port among a game server's ports.
+func (cfg Config) port(server string, ports []GameServerPort) (int32, error) {
+	i := slices.IndexFunc(ports, func(p GameServerPort) bool { return p.Name == cfg.PortName })
+	if i < 0 {
+		return 0, fmt.Errorf("game server %s/%s has no port named %q (ports %v)", cfg.Namespace, server, cfg.PortName, ports)
+	}
+	return ports[i].Port, nil
+}
+
+// address is where clients reach a game server: PublicAddress if set, else
+// the game server's own.
+func (cfg Config) address(server, own string) (string, error) {
+	if cfg.PublicAddress != "" {
+		return cfg.PublicAddress, nil
+	}
+	if own == "" {
+		return "", fmt.Errorf("game server %s/%s has no address", cfg.Namespace, server)
+	}
+	return own, nil
 }
 
 // hasOthers reports whether a players list holds anyone but playerIDs.

@@ -11,7 +11,11 @@ import (
 // Hand-written deep copies, as runtime.Object requires. Each copies every map
 // and slice so that a copy shares no memory with its original.
 
-var _ runtime.Object = (*GameServerAllocation)(nil)
+var (
+	_ runtime.Object = (*GameServerAllocation)(nil)
+	_ runtime.Object = (*GameServer)(nil)
+	_ runtime.Object = (*GameServerList)(nil)
+)
 
 // DeepCopyObject implements runtime.Object.
 func (in *GameServerAllocation) DeepCopyObject() runtime.Object {
@@ -50,6 +54,7 @@ func (in *GameServerAllocationSpec) DeepCopyInto(out *GameServerAllocationSpec) 
 		}
 	}
 	out.Priorities = slices.Clone(in.Priorities)
+	out.Metadata = in.Metadata.deepCopy()
 	if in.Lists != nil {
 		out.Lists = make(map[string]ListAction, len(in.Lists))
 		for k, v := range in.Lists {
@@ -89,16 +94,60 @@ func (in *GameServerAllocationStatus) DeepCopyInto(out *GameServerAllocationStat
 	*out = *in
 	out.Ports = slices.Clone(in.Ports)
 	out.Addresses = slices.Clone(in.Addresses)
-	if in.Metadata != nil {
-		out.Metadata = &GameServerMetadata{
-			Labels:      maps.Clone(in.Metadata.Labels),
-			Annotations: maps.Clone(in.Metadata.Annotations),
+	out.Metadata = in.Metadata.deepCopy()
+	out.Lists = cloneLists(in.Lists)
+}
+
+func (in *GameServerMetadata) deepCopy() *GameServerMetadata {
+	if in == nil {
+		return nil
+	}
+	return &GameServerMetadata{Labels: maps.Clone(in.Labels), Annotations: maps.Clone(in.Annotations)}
+}
+
+func cloneLists(in map[string]ListStatus) map[string]ListStatus {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]ListStatus, len(in))
+	for k, v := range in {
+		out[k] = ListStatus{Capacity: v.Capacity, Values: slices.Clone(v.Values)}
+	}
+	return out
+}
+
+// DeepCopyObject implements runtime.Object.
+func (in *GameServer) DeepCopyObject() runtime.Object {
+	if in == nil {
+		return nil
+	}
+	return in.DeepCopy()
+}
+
+// DeepCopy returns a deep copy of in.
+func (in *GameServer) DeepCopy() *GameServer {
+	if in == nil {
+		return nil
+	}
+	out := &GameServer{TypeMeta: in.TypeMeta, Status: in.Status}
+	in.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
+	out.Status.Ports = slices.Clone(in.Status.Ports)
+	out.Status.Lists = cloneLists(in.Status.Lists)
+	return out
+}
+
+// DeepCopyObject implements runtime.Object.
+func (in *GameServerList) DeepCopyObject() runtime.Object {
+	if in == nil {
+		return nil
+	}
+	out := &GameServerList{TypeMeta: in.TypeMeta}
+	in.ListMeta.DeepCopyInto(&out.ListMeta)
+	if in.Items != nil {
+		out.Items = make([]GameServer, len(in.Items))
+		for i := range in.Items {
+			out.Items[i] = *in.Items[i].DeepCopy()
 		}
 	}
-	if in.Lists != nil {
-		out.Lists = make(map[string]ListStatus, len(in.Lists))
-		for k, v := range in.Lists {
-			out.Lists[k] = ListStatus{Capacity: v.Capacity, Values: slices.Clone(v.Values)}
-		}
-	}
+	return out
 }

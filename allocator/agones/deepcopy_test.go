@@ -20,6 +20,7 @@ func fullAllocation() *GameServerAllocation {
 				Lists:            map[string]ListSelector{PlayersList: {MinAvailable: 1}},
 			}},
 			Priorities: []Priority{{Type: "List", Key: PlayersList, Order: "Ascending"}},
+			Metadata:   &GameServerMetadata{Labels: map[string]string{LesseeLabel: "r1"}, Annotations: map[string]string{RenewedAnnotation: "t"}},
 			Lists:      map[string]ListAction{PlayersList: {AddValues: []string{"p1"}, DeleteValues: []string{"p0"}, Capacity: &capacity}},
 		},
 		Status: GameServerAllocationStatus{
@@ -42,6 +43,8 @@ func TestDeepCopySharesNothing(t *testing.T) {
 		"add values":           func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].AddValues[0] = "x" },
 		"delete values":        func(g *GameServerAllocation) { g.Spec.Lists[PlayersList].DeleteValues[0] = "x" },
 		"list capacity":        func(g *GameServerAllocation) { *g.Spec.Lists[PlayersList].Capacity = 9 },
+		"spec labels":          func(g *GameServerAllocation) { g.Spec.Metadata.Labels[LesseeLabel] = "x" },
+		"spec annotations":     func(g *GameServerAllocation) { g.Spec.Metadata.Annotations[RenewedAnnotation] = "x" },
 		"ports":                func(g *GameServerAllocation) { g.Status.Ports[0].Port = 1 },
 		"addresses":            func(g *GameServerAllocation) { g.Status.Addresses[0].Address = "x" },
 		"status labels":        func(g *GameServerAllocation) { g.Status.Metadata.Labels["l"] = "x" },
@@ -57,6 +60,39 @@ func TestDeepCopySharesNothing(t *testing.T) {
 			}
 			mutate(cp)
 			if !reflect.DeepEqual(orig, fullAllocation()) {
+				t.Errorf("changing the copy's %s changed the original", name)
+			}
+		})
+	}
+}
+
+func fullGameServer() *GameServer {
+	return &GameServer{
+		TypeMeta:   metav1.TypeMeta{APIVersion: GameServerGroupVersion.String(), Kind: "GameServer"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: "games", Name: "race-0", Labels: map[string]string{LesseeLabel: "r1"}},
+		Status: GameServerStatus{
+			State: GameServerStateAllocated, Address: "10.0.0.1",
+			Ports: []GameServerPort{{Name: "default", Port: 7000}},
+			Lists: map[string]ListStatus{RacesList: {Capacity: 4, Values: []string{"a"}}},
+		},
+	}
+}
+
+func TestGameServerDeepCopySharesNothing(t *testing.T) {
+	mutations := map[string]func(*GameServer){
+		"labels": func(g *GameServer) { g.Labels[LesseeLabel] = "x" },
+		"ports":  func(g *GameServer) { g.Status.Ports[0].Port = 1 },
+		"lists":  func(g *GameServer) { g.Status.Lists[RacesList].Values[0] = "x" },
+	}
+	for name, mutate := range mutations {
+		t.Run(name, func(t *testing.T) {
+			list := &GameServerList{Items: []GameServer{*fullGameServer()}}
+			cp, ok := list.DeepCopyObject().(*GameServerList)
+			if !ok || !reflect.DeepEqual(cp, list) {
+				t.Fatalf("copy differs from the original: %+v", cp)
+			}
+			mutate(&cp.Items[0])
+			if !reflect.DeepEqual(list.Items[0], *fullGameServer()) {
 				t.Errorf("changing the copy's %s changed the original", name)
 			}
 		})

@@ -1,6 +1,7 @@
 package agones
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -25,14 +26,20 @@ type fakeAgones struct {
 	failures []error
 	// sent records each request as decoded from the JSON sent.
 	sent []GameServerAllocation
+	// cluster: the game servers are the GameServers of the fake client
+	// (see fakeCluster), not servers.
+	cluster bool
 }
 
 type fakeGameServer struct {
-	name     string
-	fleet    string
-	state    string
-	address  string
-	ports    []GameServerPort
+	name    string
+	fleet   string
+	state   string
+	address string
+	ports   []GameServerPort
+	// list names the list that capacity and players are of: PlayersList
+	// when empty.
+	list     string
 	capacity int
 	players  []string
 	labels   map[string]string
@@ -53,7 +60,7 @@ func newFakeAgones(fleet string, n int) *fakeAgones {
 	return f
 }
 
-func (f *fakeAgones) create(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
+func (f *fakeAgones) create(ctx context.Context, c client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
 	gsa, ok := obj.(*GameServerAllocation)
 	if !ok {
 		return fmt.Errorf("fake Agones: unexpected %T", obj)
@@ -84,9 +91,38 @@ func (f *fakeAgones) create(_ context.Context, _ client.WithWatch, obj client.Ob
 		gsa.Status = GameServerAllocationStatus{State: StateContention}
 		return nil
 	}
+	if f.cluster {
+		return allocateInCluster(ctx, c, gsa, req)
+	}
+	gs := choose(req, f.servers)
+	if gs == nil {
+		gsa.Status = GameServerAllocationStatus{State: StateUnAllocated}
+		return nil
+	}
+	gs.state = GameServerStateAllocated
+	for _, v := range req.Spec.Lists[PlayersList].AddValues {
+		if !slices.Contains(gs.players, v) && len(gs.players) < gs.capacity {
+			gs.players = append(gs.players, v)
+		}
+	}
+	gsa.Status = GameServerAllocationStatus{
+		State:          StateAllocated,
+		GameServerName: gs.name,
+		Ports:          slices.Clone(gs.ports),
+		Address:        gs.address,
+		Source:         "local",
+		Lists:          map[string]ListStatus{PlayersList: {Capacity: int64(gs.capacity), Values: slices.Clone(gs.players)}},
+	}
+	return nil
+}
+
+// choose picks the game server an allocation gets, as Agones does: the
+// first selector that matches any, and among its matches the one with the
+// least room in its list (List priority Ascending, Packed). nil: UnAllocated.
+func choose(req GameServerAllocation, servers []*fakeGameServer) *fakeGameServer {
 	for _, sel := range req.Spec.Selectors {
 		var candidates []*fakeGameServer
-		for _, gs := range f.servers {
+		for _, gs := range servers {
 			if gs.matches(sel) {
 				candidates = append(candidates, gs)
 			}
@@ -94,28 +130,11 @@ func (f *fakeAgones) create(_ context.Context, _ client.WithWatch, obj client.Ob
 		if len(candidates) == 0 {
 			continue
 		}
-		// List players Ascending: least room first, so waiting races fill up.
 		slices.SortStableFunc(candidates, func(a, b *fakeGameServer) int {
 			return (a.capacity - len(a.players)) - (b.capacity - len(b.players))
 		})
-		gs := candidates[0]
-		gs.state = GameServerStateAllocated
-		for _, v := range req.Spec.Lists[PlayersList].AddValues {
-			if !slices.Contains(gs.players, v) && len(gs.players) < gs.capacity {
-				gs.players = append(gs.players, v)
-			}
-		}
-		gsa.Status = GameServerAllocationStatus{
-			State:          StateAllocated,
-			GameServerName: gs.name,
-			Ports:          slices.Clone(gs.ports),
-			Address:        gs.address,
-			Source:         "local",
-			Lists:          map[string]ListStatus{PlayersList: {Capacity: int64(gs.capacity), Values: slices.Clone(gs.players)}},
-		}
-		return nil
+		return candidates[0]
 	}
-	gsa.Status = GameServerAllocationStatus{State: StateUnAllocated}
 	return nil
 }
 
@@ -152,7 +171,7 @@ func (gs *fakeGameServer) matches(sel GameServerSelector) bool {
 		}
 	}
 	for name, ls := range sel.Lists {
-		if name != PlayersList {
+		if name != cmp.Or(gs.list, PlayersList) {
 			return false
 		}
 		if ls.ContainsValue != "" && !slices.Contains(gs.players, ls.ContainsValue) {

@@ -65,9 +65,7 @@ func TestFailFast(t *testing.T) {
 	t0 := time.Now()
 	var mu sync.Mutex
 	now, down := t0, true
-	checked := make(chan struct{}, 10)
 	p, err := NewAPIProbe(func(context.Context) error {
-		defer func() { checked <- struct{}{} }()
 		mu.Lock()
 		defer mu.Unlock()
 		if down {
@@ -79,6 +77,16 @@ func TestFailFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	set := func(at time.Duration, d bool) { mu.Lock(); now, down = t0.Add(at), d; mu.Unlock() }
+	// checked waits for the background check started at +at to be stored.
+	checked := func(at time.Duration) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if r := p.last.Load(); r != nil && r.at.Equal(t0.Add(at)) {
+				return
+			}
+		}
+		t.Fatalf("no background check stored at +%v", at)
+	}
 	b := &countingBackend{}
 	ff := FailFast{Backend: b, Probe: p}
 	req := backend.AllocationRequest{PlayerIDs: []string{"p"}}
@@ -87,7 +95,7 @@ func TestFailFast(t *testing.T) {
 	if _, err := ff.Allocate(t.Context(), req); err != nil || b.calls != 1 {
 		t.Fatalf("unknown API: err %v, backend calls %d", err, b.calls)
 	}
-	<-checked
+	checked(0)
 	if _, err := ff.Allocate(t.Context(), req); !errors.Is(err, backend.ErrUnavailable) || b.calls != 1 {
 		t.Fatalf("API down: err %v, backend calls %d; want ErrUnavailable without calling the backend", err, b.calls)
 	}
@@ -96,7 +104,7 @@ func TestFailFast(t *testing.T) {
 	if _, err := ff.Allocate(t.Context(), req); !errors.Is(err, backend.ErrUnavailable) {
 		t.Fatalf("stale failure within two TTLs: err %v", err)
 	}
-	<-checked
+	checked(3 * time.Second)
 	if _, err := ff.Allocate(t.Context(), req); err != nil || b.calls != 2 {
 		t.Fatalf("API back: err %v, backend calls %d", err, b.calls)
 	}
@@ -106,5 +114,5 @@ func TestFailFast(t *testing.T) {
 	if _, err := ff.Allocate(t.Context(), req); err != nil || b.calls != 3 {
 		t.Fatalf("failure two TTLs old: err %v, backend calls %d", err, b.calls)
 	}
-	<-checked
+	checked(7 * time.Second)
 }

@@ -14,10 +14,16 @@ import (
 // GroupVersion of the GameServerAllocation API.
 var GroupVersion = schema.GroupVersion{Group: "allocation.agones.dev", Version: "v1"}
 
-// AddToScheme registers GameServerAllocation in a scheme.
+// GameServerGroupVersion of the GameServer API (a CustomResourceDefinition).
+var GameServerGroupVersion = schema.GroupVersion{Group: "agones.dev", Version: "v1"}
+
+// AddToScheme registers GameServerAllocation, GameServer and GameServerList
+// in a scheme.
 func AddToScheme(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion, &GameServerAllocation{})
 	metav1.AddToGroupVersion(s, GroupVersion)
+	s.AddKnownTypes(GameServerGroupVersion, &GameServer{}, &GameServerList{})
+	metav1.AddToGroupVersion(s, GameServerGroupVersion)
 	return nil
 }
 
@@ -54,6 +60,8 @@ type GameServerAllocationSpec struct {
 	Scheduling string `json:"scheduling,omitempty"`
 	// Priorities order the candidates of a selector.
 	Priorities []Priority `json:"priorities,omitempty"`
+	// Metadata are labels and annotations set on the chosen game server.
+	Metadata *GameServerMetadata `json:"metadata,omitempty"`
 	// Lists are changes to the chosen game server's lists.
 	Lists map[string]ListAction `json:"lists,omitempty"`
 }
@@ -118,7 +126,9 @@ type NodeAddress struct {
 	Address string `json:"address"`
 }
 
-// GameServerMetadata are the allocated game server's labels and annotations.
+// GameServerMetadata are labels and annotations: set on the chosen game
+// server (in the spec), and all of the allocated game server's (in the
+// status).
 type GameServerMetadata struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
@@ -129,4 +139,32 @@ type GameServerMetadata struct {
 type ListStatus struct {
 	Capacity int64    `json:"capacity"`
 	Values   []string `json:"values"`
+}
+
+// GameServer is one game server of a Fleet, as the lease watch reads it: its
+// labels and annotations, state, address, ports and lists. The allocator
+// never writes a whole GameServer (only JSON patches of its metadata), so the
+// spec is left out.
+type GameServer struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Status GameServerStatus `json:"status"`
+}
+
+// GameServerStatus is where a game server listens, its state and its lists.
+type GameServerStatus struct {
+	// State is Ready, Allocated, Shutdown and others of the Agones lifecycle.
+	State   string                `json:"state,omitempty"`
+	Address string                `json:"address,omitempty"`
+	Ports   []GameServerPort      `json:"ports,omitempty"`
+	Lists   map[string]ListStatus `json:"lists,omitempty"`
+}
+
+// GameServerList is a list of GameServers.
+type GameServerList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	Items []GameServer `json:"items"`
 }

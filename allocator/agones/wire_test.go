@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -64,7 +65,7 @@ func readCapture(t *testing.T, name string) capture {
 	return capture{status: status, body: bytes.TrimSpace(body)}
 }
 
-func testScheme(t *testing.T) *runtime.Scheme {
+func testScheme(t testing.TB) *runtime.Scheme {
 	t.Helper()
 	s := runtime.NewScheme()
 	if err := AddToScheme(s); err != nil {
@@ -265,17 +266,8 @@ func TestRequestUsesAgonesFieldNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := json.Marshal(a.allocation([]string{"q1"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sent struct {
-		Spec map[string]any `json:"spec"`
-	}
-	if err := json.Unmarshal(raw, &sent); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkRequestSpec(sent.Spec, capturedSpec(t, c)); err != nil {
+	raw, spec := sentSpec(t, a.allocation([]string{"q1"}))
+	if err := checkRequestSpec(spec, capturedSpec(t, c)); err != nil {
 		t.Errorf("%v\nsent:     %s\ncaptured: %s", err, raw, c.body)
 	}
 
@@ -398,4 +390,53 @@ func runAgainst(t *testing.T, url string, scheme *runtime.Scheme, mapper meta.RE
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
+}
+
+// TestLeaseRequestUsesAgonesFieldNames: the lease allocation uses only
+// fields the captured requests have (spec.metadata, which the captures left
+// empty, is Agones' MetaPatch: labels and annotations).
+func TestLeaseRequestUsesAgonesFieldNames(t *testing.T) {
+	c := readCapture(t, "gsa-allocated-q1.http")
+	fc := newFakeCluster(t, "standin", 0, 4)
+	l := newTestLeaser(t, fc, "alloc-a", 4, newFakeClock(), nil)
+	raw, spec := sentSpec(t, l.leaseAllocation(time.Now()))
+	sent := struct{ Spec map[string]any }{spec}
+	captured := capturedSpec(t, c)
+	md, _ := sent.Spec["metadata"].(map[string]any)
+	if _, ok := captured["metadata"]; !ok || len(md) != 2 || md["labels"] == nil || md["annotations"] == nil {
+		t.Errorf("spec.metadata %v (captured %v)", md, captured["metadata"])
+	}
+	delete(sent.Spec, "metadata")
+	sels, _ := sent.Spec["selectors"].([]any)
+	if len(sels) != 1 {
+		t.Fatalf("selectors %v", sels)
+	}
+	sel := sels[0].(map[string]any)
+	delete(sel, "matchExpressions") // Kubernetes' own LabelSelector field, checked with the players selectors
+	// The captures select on the list "players": the same fields, another key.
+	sel["lists"] = map[string]any{PlayersList: sel["lists"].(map[string]any)[RacesList]}
+	theirs := captured["selectors"].([]any)
+	if err := sameNames(sel, theirs[1], "selectors[0]"); err != nil {
+		t.Error(err)
+	}
+	delete(sent.Spec, "selectors")
+	if err := contained(sent.Spec, captured, "spec"); err != nil {
+		t.Errorf("%v\nsent: %s", err, raw)
+	}
+}
+
+// sentSpec is the spec of gsa as sent on the wire, and the whole JSON.
+func sentSpec(t *testing.T, gsa *GameServerAllocation) ([]byte, map[string]any) {
+	t.Helper()
+	raw, err := json.Marshal(gsa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent struct {
+		Spec map[string]any `json:"spec"`
+	}
+	if err := json.Unmarshal(raw, &sent); err != nil {
+		t.Fatal(err)
+	}
+	return raw, sent.Spec
 }

@@ -33,7 +33,8 @@ func (s staticBackend) Allocate(context.Context, backend.AllocationRequest) (bac
 }
 
 // newBenchService is a Service as the allocator binary builds it (real
-// clock, a Prometheus registry, rate limits out of the way).
+// clock, a Prometheus registry, rate limits and the places cap per address
+// out of the way: every request comes from httptest's one address).
 func newBenchService(b *testing.B, be func(*token.Issuer) backend.Backend) (*Service, *token.Issuer) {
 	b.Helper()
 	keys, err := token.GenerateKeyset("bench")
@@ -45,6 +46,7 @@ func newBenchService(b *testing.B, be func(*token.Issuer) backend.Backend) (*Ser
 		Backend: be(issuer), Issuer: issuer,
 		GuestTTL: time.Hour, SessionTTL: time.Minute,
 		GuestRate: 1e9, GuestBurst: 1 << 30, MatchRate: 1e9, MatchBurst: 1 << 30,
+		MaxPlacesPerIP: 1 << 30, PlaceHold: time.Minute,
 		Registry: prometheus.NewRegistry(),
 	})
 	if err != nil {
@@ -67,7 +69,8 @@ func serveMatch(svc *Service, guestToken string) *httptest.ResponseRecorder {
 // path the load tool's -mode=repeat drives), without a network in between.
 // backend=static is the HTTP layer alone: token check, rate limit, token
 // mint, JSON, metrics. backend=local adds the embedded fleet of real race
-// servers, at two fleet sizes.
+// servers, at two fleet sizes of one race per server and as 8 high-density
+// servers of 512 races.
 func BenchmarkMatchParallel(b *testing.B) {
 	b.Run("backend=static", func(b *testing.B) {
 		svc, issuer := newBenchService(b, func(*token.Issuer) backend.Backend {
@@ -77,20 +80,25 @@ func BenchmarkMatchParallel(b *testing.B) {
 	})
 	for _, n := range []int{40, 512} {
 		b.Run("backend=local/servers="+strconv.Itoa(n), func(b *testing.B) {
-			svc, issuer := newBenchService(b, func(tokens *token.Issuer) backend.Backend { return newBenchFleet(b, n, tokens) })
+			svc, issuer := newBenchService(b, func(tokens *token.Issuer) backend.Backend { return newBenchFleet(b, n, 1, tokens) })
 			runMatchParallel(b, svc, issuer)
 		})
 	}
+	b.Run("backend=local/servers=8x512", func(b *testing.B) {
+		svc, issuer := newBenchService(b, func(tokens *token.Issuer) backend.Backend { return newBenchFleet(b, 8, 512, tokens) })
+		runMatchParallel(b, svc, issuer)
+	})
 }
 
-// newBenchFleet starts a local fleet of n race servers, all Ready. A fleet
-// that does not come up is tried once more: two servers drawn with the same
-// random name make the fleet lose one and wait for it in vain.
-func newBenchFleet(b *testing.B, n int, tokens *token.Issuer) *local.Fleet {
+// newBenchFleet starts a local fleet of n race servers of races races each,
+// all Ready (leased, with high density). A fleet that does not come up is
+// tried once more: two servers drawn with the same random name make the
+// fleet lose one and wait for it in vain.
+func newBenchFleet(b *testing.B, n, races int, tokens *token.Issuer) *local.Fleet {
 	b.Helper()
 	for attempt := 1; ; attempt++ {
 		f, err := local.NewFleet(context.Background(), local.Config{
-			BufferSize: n, MinReplicas: n, MaxReplicas: n,
+			RacesPerServer: races, BufferSize: n * races, MinReplicas: n, MaxReplicas: n,
 			Game: raceserver.DefaultGameOptions(), Tokens: tokens,
 		}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 		if err == nil {

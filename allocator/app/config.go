@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"github.com/leapfrog-games/leapfrog/internal/logging"
 	"net"
+	"os"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/allocator/agones"
 )
 
 // Backends.
@@ -43,7 +46,19 @@ type Config struct {
 	// per second) would cap the matches per second at the same figure.
 	KubeQPS   float64
 	KubeBurst int
-	LogLevel  string
+	// RacesPerServer > 1 is the lease mode of docs/high-density.md: the
+	// agones backend leases whole game servers and places races on them.
+	RacesPerServer int
+	// Players is the seats of a race in lease mode: the race rules'
+	// --players, which the allocator command registers with the local
+	// fleet's flags (the same value as the race servers').
+	Players int
+	// ReplicaID names this replica on the game servers it leases; empty
+	// means env POD_NAME, else the host name.
+	ReplicaID     string
+	LeaseRenew    time.Duration
+	LeaseLowWater int
+	LogLevel      string
 	// EdgeURL, LocalEdge and TLSSelfSigned put the races behind the edge
 	// (see edge.go).
 	EdgeURL       string
@@ -73,6 +88,9 @@ func DefaultConfig() Config {
 		KubeQPS:        200,
 		KubeBurst:      400,
 		MaxConns:       4096,
+		RacesPerServer: 1,
+		Players:        2,
+		LeaseRenew:     agones.DefaultLeaseRenew,
 		LogLevel:       "info",
 	}
 }
@@ -98,6 +116,10 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's race servers apart)")
 	fs.Float64Var(&c.KubeQPS, "kube-api-qps", c.KubeQPS, "agones: requests per second to the Kubernetes API (each match is one)")
 	fs.IntVar(&c.KubeBurst, "kube-api-burst", c.KubeBurst, "agones: burst of requests to the Kubernetes API")
+	fs.IntVar(&c.RacesPerServer, "races-per-server", c.RacesPerServer, "agones: races per game server, as the Fleet's races list capacity; above 1 game servers are leased whole (docs/high-density.md)")
+	fs.StringVar(&c.ReplicaID, "replica-id", c.ReplicaID, "agones, races-per-server > 1: this replica's name on the game servers it leases (empty: env POD_NAME, else the host name)")
+	fs.DurationVar(&c.LeaseRenew, "lease-renew", c.LeaseRenew, "agones, races-per-server > 1: lease renewal period (race servers lapse a lease after their --lease-ttl, 15s)")
+	fs.IntVar(&c.LeaseLowWater, "lease-low-water", c.LeaseLowWater, "agones, races-per-server > 1: lease one more game server when fewer races than this are free (0: races-per-server/4)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	c.registerEdgeFlags(fs)
 }
@@ -136,9 +158,46 @@ func (c Config) Validate() error {
 	if c.MaxConnsPerIP < 1 || c.MaxConns < 1 || c.MaxConnsPerIP > c.MaxConns {
 		errs = append(errs, fmt.Errorf("max-conns-per-ip %d and max-conns %d: want 1 <= per IP <= total", c.MaxConnsPerIP, c.MaxConns))
 	}
+	errs = append(errs, c.validateLease())
 	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateEdge())
 	return errors.Join(errs...)
+}
+
+// maxRacesPerServer is the most values an Agones list holds.
+const maxRacesPerServer = 1000
+
+// validateLease checks the lease mode's flags.
+func (c Config) validateLease() error {
+	var errs []error
+	if c.RacesPerServer < 1 || c.RacesPerServer > maxRacesPerServer {
+		errs = append(errs, fmt.Errorf("races-per-server %d: want 1 to %d (an Agones list's capacity)", c.RacesPerServer, maxRacesPerServer))
+	}
+	if c.Players < 1 {
+		errs = append(errs, fmt.Errorf("players %d: want at least 1", c.Players))
+	}
+	if c.LeaseRenew <= 0 || c.LeaseLowWater < 0 {
+		errs = append(errs, fmt.Errorf("lease-renew %v must be positive and lease-low-water %d not negative", c.LeaseRenew, c.LeaseLowWater))
+	}
+	if c.RacesPerServer > 1 && c.Backend != BackendAgones {
+		errs = append(errs, fmt.Errorf("races-per-server %d is for --backend=agones", c.RacesPerServer))
+	}
+	return errors.Join(errs...)
+}
+
+// replicaID is ReplicaID, else env POD_NAME, else the host name.
+func (c Config) replicaID() (string, error) {
+	if c.ReplicaID != "" {
+		return c.ReplicaID, nil
+	}
+	if pod := os.Getenv("POD_NAME"); pod != "" {
+		return pod, nil
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "", fmt.Errorf("no --replica-id, no env POD_NAME and no host name: %w", err)
+	}
+	return host, nil
 }

@@ -12,9 +12,12 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -24,6 +27,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/allocator/api"
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/connlimit"
+	"github.com/leapfrog-games/leapfrog/allocator/placement"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
@@ -212,9 +216,14 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return fmt.Errorf("controller manager: %w", err)
 	}
-	alloc, err := agones.New(mgr.GetClient(), agones.Config{
-		Namespace: cfg.Namespace, Fleet: cfg.Fleet, PortName: cfg.PortName, PublicAddress: cfg.PublicAddress,
-	}, logger.With("backend", "agones", "namespace", cfg.Namespace, "fleet", cfg.Fleet))
+	agonesCfg := agones.Config{Namespace: cfg.Namespace, Fleet: cfg.Fleet, PortName: cfg.PortName, PublicAddress: cfg.PublicAddress}
+	backendLogger := logger.With("backend", "agones", "namespace", cfg.Namespace, "fleet", cfg.Fleet)
+	var alloc backend.Backend
+	if cfg.RacesPerServer > 1 {
+		alloc, err = leaser(ctx, mgr, restCfg, scheme, cfg, agonesCfg, deps.Now, reg, backendLogger)
+	} else {
+		alloc, err = agones.New(mgr.GetClient(), agonesCfg, backendLogger)
+	}
 	if err != nil {
 		return err
 	}
@@ -222,7 +231,22 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(agones.FailFast{Backend: alloc, Probe: probe}, probe.Ready, nil)
+	served, ready := alloc, probe.Ready
+	if l, ok := alloc.(*agones.Leaser); ok {
+		// Matches on leased servers need no API and go on through an
+		// outage: the replica stays ready while it can place races.
+		ready = func(ctx context.Context) error {
+			err := probe.Ready(ctx)
+			if err != nil && l.CanPlace() {
+				return nil
+			}
+			return err
+		}
+	} else {
+		// Every match is an allocation.
+		served = agones.FailFast{Backend: alloc, Probe: probe}
+	}
+	srv, err := newServer(served, ready, nil)
 	if err != nil {
 		return err
 	}
@@ -230,6 +254,56 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 		return fmt.Errorf("add API server to the manager: %w", err)
 	}
 	return mgr.Start(ctx)
+}
+
+// leaser builds the lease mode's backend: a Leaser placing races with the
+// placement engine, watching the Fleet's GameServers and renewing its leases
+// while the manager runs.
+func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config, agonesCfg agones.Config, now func() time.Time, reg prometheus.Registerer, logger *slog.Logger) (*agones.Leaser, error) {
+	id, err := cfg.replicaID()
+	if err != nil {
+		return nil, err
+	}
+	engine, err := placement.New(placement.Config{SeatsPerRace: cfg.Players, Pending: cfg.PlaceHold, RacePrefix: agones.RacePrefix(id), Now: now})
+	if err != nil {
+		return nil, fmt.Errorf("placement engine: %w", err)
+	}
+	l, err := agones.NewLeaser(mgr.GetClient(), engine, agones.LeaseConfig{
+		Config: agonesCfg, ReplicaID: id, RacesPerServer: cfg.RacesPerServer,
+		Renew: cfg.LeaseRenew, LowWater: cfg.LeaseLowWater, Now: now,
+	}, reg, logger.With("replica", id))
+	if err != nil {
+		return nil, err
+	}
+	// The Fleet's GameServers, and only those, in a cache of their own: the
+	// manager would not start the API server's peers, nor stop, until its own
+	// caches synced, and the lease mode serves matches (and shuts down)
+	// through an API outage.
+	informers, err := cache.New(restCfg, cache.Options{
+		Scheme:            scheme,
+		Mapper:            mgr.GetRESTMapper(),
+		DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}},
+		ByObject: map[client.Object]cache.ByObject{&agones.GameServer{}: {
+			Label: labels.SelectorFromSet(labels.Set{agones.FleetLabel: cfg.Fleet}),
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("GameServer cache: %w", err)
+	}
+	informer, err := informers.GetInformer(ctx, &agones.GameServer{})
+	if err != nil {
+		return nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
+	}
+	if err := l.Watch(ctx, informer); err != nil {
+		return nil, err
+	}
+	for _, r := range []manager.Runnable{manager.RunnableFunc(informers.Start), l} {
+		if err := mgr.Add(r); err != nil {
+			return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
+		}
+	}
+	logger.Info("lease mode", "replica", id, "races_per_server", cfg.RacesPerServer, "race_prefix", agones.RacePrefix(id))
+	return l, nil
 }
 
 // apiProbe checks that the allocation API is served, with the allocator's

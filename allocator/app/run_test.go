@@ -180,8 +180,10 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 	})
 	mux.HandleFunc("GET /apis", func(w http.ResponseWriter, _ *http.Request) {
 		v := metav1.GroupVersionForDiscovery{GroupVersion: gv, Version: "v1"}
+		gsv := metav1.GroupVersionForDiscovery{GroupVersion: agones.GameServerGroupVersion.String(), Version: "v1"}
 		writeJSON(w, 200, metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"},
-			Groups: []metav1.APIGroup{{Name: agones.GroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v}}})
+			Groups: []metav1.APIGroup{{Name: agones.GroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v},
+				{Name: agones.GameServerGroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{gsv}, PreferredVersion: gsv}}})
 	})
 	mux.HandleFunc("GET /apis/"+gv, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gv,
@@ -199,7 +201,36 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 			Ports: []agones.GameServerPort{{Name: "default", Port: 7042}},
 			Lists: map[string]agones.ListStatus{agones.PlayersList: {Capacity: 2, Values: gsa.Spec.Lists[agones.PlayersList].AddValues}},
 		}
+		if _, lease := gsa.Spec.Selectors[0].Lists[agones.RacesList]; lease {
+			gsa.Status.Lists = map[string]agones.ListStatus{agones.RacesList: {Capacity: 8, Values: []string{}}}
+		}
 		writeJSON(w, 201, &gsa)
+	})
+	// The lease mode's watch of the Fleet's GameServers: none, and no event.
+	gsGV := agones.GameServerGroupVersion.String()
+	mux.HandleFunc("GET /apis/"+gsGV, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gsGV,
+			APIResources: []metav1.APIResource{{Name: "gameservers", Namespaced: true, Kind: "GameServer", Verbs: []string{"get", "list", "watch", "patch"}}}})
+	})
+	mux.HandleFunc("GET /apis/"+gsGV+"/namespaces/"+namespace+"/gameservers", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("labelSelector") != agones.FleetLabel+"=leapfrog-race" {
+			t.Errorf("GameServers listed with selector %q", r.URL.Query().Get("labelSelector"))
+		}
+		if r.URL.Query().Get("watch") == "true" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(200)
+			// The end of the (empty) initial list, for a streaming list.
+			_, _ = io.WriteString(w, `{"type":"BOOKMARK","object":{"kind":"GameServer","apiVersion":"`+gsGV+
+				`","metadata":{"resourceVersion":"1","annotations":{"k8s.io/initial-events-end":"true"}}}}`+"\n")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		writeJSON(w, 200, agones.GameServerList{TypeMeta: metav1.TypeMeta{Kind: "GameServerList", APIVersion: gsGV}, ListMeta: metav1.ListMeta{ResourceVersion: "1"}})
+	})
+	mux.HandleFunc("PATCH /apis/"+gsGV+"/namespaces/"+namespace+"/gameservers/{name}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, agones.GameServer{TypeMeta: metav1.TypeMeta{Kind: "GameServer", APIVersion: gsGV},
+			ObjectMeta: metav1.ObjectMeta{Name: r.PathValue("name"), Namespace: namespace}})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Logf("fake Kubernetes: unexpected %s %s", r.Method, r.URL.Path)
@@ -245,6 +276,83 @@ func TestRunAgones(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestRunAgonesLeaseMode: with --races-per-server > 1 the first match leases
+// a game server, the next ones are placed in memory, and tokens name races.
+func TestRunAgonesLeaseMode(t *testing.T) {
+	keyFile := writeKeyFile(t)
+	restCfg, creates := fakeKubernetes(t, "games", nil)
+	cfg := DefaultConfig()
+	cfg.Backend, cfg.Namespace, cfg.KeyFile = BackendAgones, "games", keyFile
+	cfg.RacesPerServer, cfg.ReplicaID = 8, "alloc-0"
+	base, stop := started(t, cfg, Deps{RESTConfig: restCfg})
+
+	keys, err := token.LoadKeyset(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var races []string
+	for range 3 {
+		m := guestAndMatch(t, base)
+		if m["game_server"] != "leapfrog-race-abc" || m["ws_url"] != "ws://10.1.2.3:7042/ws" {
+			t.Fatalf("match %v", m)
+		}
+		ps, err := token.NewIssuer(keys, nil).VerifyPlayerSession(m["player_session_token"].(string), "leapfrog-race-abc")
+		if err != nil || !strings.HasPrefix(ps.Race, agones.RacePrefix("alloc-0")) {
+			t.Fatalf("token %+v, %v: want a race of replica alloc-0", ps, err)
+		}
+		races = append(races, ps.Race)
+	}
+	if races[0] != races[1] || races[2] == races[0] {
+		t.Errorf("races %v: want two players in the first, the third in a new one", races)
+	}
+	if n := creates.Load(); n != 1 {
+		t.Errorf("%d GameServerAllocations for three matches, want 1 (the lease)", n)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
+
+// TestLeaseModeAPIOutage: with the API down, a replica that holds leases
+// stays ready and goes on placing races on them until its renewals are
+// 2 x renew old; then it answers 503 and is no longer ready.
+func TestLeaseModeAPIOutage(t *testing.T) {
+	keyFile := writeKeyFile(t)
+	var down atomic.Bool
+	restCfg, creates := fakeKubernetes(t, "games", &down)
+	clk := sdktest.NewFakeClock(time.Now())
+	cfg := DefaultConfig()
+	cfg.Backend, cfg.Namespace, cfg.KeyFile = BackendAgones, "games", keyFile
+	cfg.RacesPerServer, cfg.ReplicaID = 8, "alloc-0"
+	base, _ := started(t, cfg, Deps{RESTConfig: restCfg, Now: clk.Now})
+	guestAndMatch(t, base) // the lease
+
+	down.Store(true)
+	clk.Advance(readyCacheTTL)
+	if code, body := get(t, base+"/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz with leases and the API down: %d %s", code, body)
+	}
+	before := creates.Load()
+	for range 4 {
+		guestAndMatch(t, base)
+	}
+	if n := creates.Load() - before; n != 0 {
+		t.Errorf("%d allocations for matches on a lease", n)
+	}
+
+	clk.Advance(2 * cfg.LeaseRenew)
+	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with leases not renewed for 2 x renew: %d %s", code, body)
+	}
+	code, g := post(t, base+"/v1/guest", "", "")
+	if code != http.StatusCreated {
+		t.Fatalf("guest: %d %v", code, g)
+	}
+	if code, m := post(t, base+"/v1/match", g["guest_token"].(string), "{}"); code != http.StatusServiceUnavailable {
+		t.Fatalf("match on leases not renewed, the API down: %d %v", code, m)
 	}
 }
 
@@ -341,6 +449,13 @@ func TestValidate(t *testing.T) {
 		{"negative conns per IP", func(c *Config) { c.MaxConnsPerIP = -5 }, false},
 		{"per-IP conns above the total", func(c *Config) { c.MaxConnsPerIP, c.MaxConns = 10, 5 }, false},
 		{"negative guest rate", func(c *Config) { c.GuestRate = -1 }, false},
+		{"lease mode", func(c *Config) { c.Backend, c.KeyFile, c.RacesPerServer = BackendAgones, "/k.json", 100 }, true},
+		{"lease mode on the local backend", func(c *Config) { c.RacesPerServer = 4 }, false},
+		{"no race per server", func(c *Config) { c.RacesPerServer = 0 }, false},
+		{"more races than an Agones list holds", func(c *Config) { c.Backend, c.KeyFile, c.RacesPerServer = BackendAgones, "/k.json", 1001 }, false},
+		{"zero lease renew", func(c *Config) { c.LeaseRenew = 0 }, false},
+		{"negative low water", func(c *Config) { c.LeaseLowWater = -1 }, false},
+		{"no players", func(c *Config) { c.Players = 0 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -350,5 +465,24 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+func TestReplicaID(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip("no host name here")
+	}
+	for _, tc := range []struct{ flag, env, want string }{
+		{"alloc-7", "leapfrog-allocator-abc", "alloc-7"},
+		{"", "leapfrog-allocator-abc", "leapfrog-allocator-abc"},
+		{"", "", host},
+	} {
+		t.Setenv("POD_NAME", tc.env)
+		c := DefaultConfig()
+		c.ReplicaID = tc.flag
+		if got, err := c.replicaID(); err != nil || got != tc.want {
+			t.Errorf("flag %q, POD_NAME %q: %q, %v; want %q", tc.flag, tc.env, got, err, tc.want)
+		}
 	}
 }

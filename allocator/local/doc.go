@@ -1,5 +1,5 @@
 // Package local is an embedded fleet of real race servers in one process, with
-// Agones' semantics (warm Ready buffer, player slots from the players list,
-// reservations that expire, replacement after shutdown), for running Leapfrog
-// on one machine without Kubernetes.
+// Agones' semantics (high-density servers leased and placed on in memory, or
+// one race per server with a warm Ready buffer), for running Leapfrog on one
+// machine without Kubernetes.
 package local

@@ -10,12 +10,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/connlimit"
+	"github.com/leapfrog-games/leapfrog/allocator/placement"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
@@ -30,9 +32,17 @@ type Config struct {
 	Name string
 	// Host is the address race servers listen on and hand out.
 	Host string
-	// BufferSize is how many Ready servers to keep warm (Agones' Buffer policy).
+	// RacesPerServer is the most races one race server hosts at once (N).
+	// 0 or 1: one race per server, placed through its players list, the
+	// server replaced after its race, as on Agones with one race per
+	// GameServer. N > 1: high-density servers, each one listener for N
+	// races, placed on in memory (see docs/high-density.md).
+	RacesPerServer int
+	// BufferSize is how many free races to keep warm: with one race per
+	// server, Ready servers (Agones' Buffer policy); with N, races the
+	// servers can still start (Agones' List policy on the races list).
 	BufferSize int
-	// MinReplicas and MaxReplicas bound the fleet's size.
+	// MinReplicas and MaxReplicas bound the fleet's size in servers.
 	MinReplicas, MaxReplicas int
 	// Game is the race rules and session settings.
 	Game raceserver.GameOptions
@@ -52,6 +62,10 @@ type Config struct {
 	// Now is the clock that judges health (default time.Now).
 	Now func() time.Time
 }
+
+// MaxRacesPerServer bounds Config.RacesPerServer, as for a race server.
+// In-memory lists have no bound; Agones' hold at most 1000 values.
+const MaxRacesPerServer = host.MaxRacesPerServer
 
 // Defaults of the connection caps of the fleet's race servers.
 const (
@@ -81,7 +95,13 @@ func (c *Config) validate() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.RacesPerServer == 0 {
+		c.RacesPerServer = 1
+	}
 	var errs []error
+	if c.RacesPerServer < 1 || c.RacesPerServer > MaxRacesPerServer {
+		errs = append(errs, fmt.Errorf("local fleet: races per server %d: want 1 to %d", c.RacesPerServer, MaxRacesPerServer))
+	}
 	if c.SyncInterval < 0 || c.UnhealthyAfter < 0 || c.HealthPeriod < 0 || c.MaxConnsPerIP < 0 || c.MaxConns < 0 {
 		errs = append(errs, fmt.Errorf("local fleet: sync interval %v, unhealthy after %v, health period %v, max conns per IP %d and max conns %d must not be negative",
 			c.SyncInterval, c.UnhealthyAfter, c.HealthPeriod, c.MaxConnsPerIP, c.MaxConns))
@@ -89,8 +109,9 @@ func (c *Config) validate() error {
 	if c.Tokens == nil {
 		errs = append(errs, errors.New("local fleet: tokens are required"))
 	}
-	if c.BufferSize < 0 || c.MinReplicas < 0 || c.MaxReplicas < 1 || c.MinReplicas > c.MaxReplicas || c.BufferSize > c.MaxReplicas {
-		errs = append(errs, fmt.Errorf("local fleet: buffer %d, min %d, max %d: want 0 <= buffer <= max, 0 <= min <= max, max >= 1", c.BufferSize, c.MinReplicas, c.MaxReplicas))
+	if c.BufferSize < 0 || c.MinReplicas < 0 || c.MaxReplicas < 1 || c.MinReplicas > c.MaxReplicas || c.BufferSize > c.MaxReplicas*max(c.RacesPerServer, 1) {
+		errs = append(errs, fmt.Errorf("local fleet: buffer %d races, min %d, max %d servers of %d races: want 0 <= buffer <= max x races, 0 <= min <= max, max >= 1",
+			c.BufferSize, c.MinReplicas, c.MaxReplicas, c.RacesPerServer))
 	}
 	if err := c.Game.Rules.Validate(); err != nil {
 		errs = append(errs, err)
@@ -104,11 +125,16 @@ type Fleet struct {
 	log     *slog.Logger
 	rm      *realtime.Metrics
 	gm      *race.Metrics
+	hm      *host.Metrics
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	changed chan struct{} // wakes the sync loop
 	conns   *connlimit.Limiter
+	// dense places races on high-density servers (nil with one race per
+	// server); stopping is set once Close begins, read without f.mu.
+	dense    *placement.Engine
+	stopping atomic.Bool
 
 	mu      sync.Mutex
 	servers map[string]*server
@@ -128,6 +154,10 @@ type server struct {
 	sdk    *agonessdk.Memory
 	cancel context.CancelFunc
 	done   chan struct{}
+	// feed orders what the placement engine learns of a high-density
+	// server: once gone, its watch no longer adds it back.
+	feed sync.Mutex
+	gone bool
 }
 
 // NewFleet starts a fleet with its warm buffer and returns once the first
@@ -139,7 +169,7 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	f := &Fleet{
 		cfg: cfg, log: logger.With("fleet", cfg.Name), ctx: fctx, cancel: cancel,
-		rm: realtime.NewMetrics(reg), gm: race.NewMetrics(reg),
+		rm: realtime.NewMetrics(reg), gm: race.NewMetrics(reg), hm: host.NewMetrics(reg),
 		changed: make(chan struct{}, 1), servers: make(map[string]*server),
 	}
 	var err error
@@ -149,12 +179,20 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		cancel()
 		return nil, err
 	}
+	if cfg.RacesPerServer > 1 {
+		if f.dense, err = placement.New(placement.Config{
+			SeatsPerRace: f.seatsPerRace(), Pending: cfg.Game.NoShowTimeout, RacePrefix: "race-", Now: cfg.Now,
+		}); err != nil {
+			cancel()
+			return nil, fmt.Errorf("local fleet: %w", err)
+		}
+	}
 	f.registerGauges(reg)
 	if err := f.scale(); err != nil {
 		cancel()
 		return nil, err
 	}
-	if err := f.waitReady(ctx, min(cfg.BufferSize, cfg.MaxReplicas)); err != nil {
+	if err := f.waitReady(ctx, min(cfg.BufferSize, cfg.MaxReplicas*cfg.RacesPerServer)); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -163,102 +201,34 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	f.mu.Unlock()
 	f.wg.Add(1)
 	go f.syncLoop()
-	f.log.Info("local fleet up", "buffer", cfg.BufferSize, "min", cfg.MinReplicas, "max", cfg.MaxReplicas, "host", cfg.Host)
+	f.log.Info("local fleet up", "races_per_server", cfg.RacesPerServer, "buffer", cfg.BufferSize,
+		"min", cfg.MinReplicas, "max", cfg.MaxReplicas, "host", cfg.Host)
 	return f, nil
 }
 
-// Allocate places the players on one server, as a GameServerAllocation with
-// the Leapfrog selectors would: the player's own reservation first, then an
-// Allocated server with room (the fullest first, so waiting players meet),
-// then a Ready one. Servers whose race is over (backend.ClosedLabel) take
-// nobody. It is one pass over the servers without copying them.
+// Allocate places the players in one race: see allocateDense and
+// allocateSingle for the two kinds of fleet.
 func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 {
 		return backend.Assignment{}, errors.New("allocate: no players")
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return backend.Assignment{}, fmt.Errorf("allocate: %w: the fleet is stopping", backend.ErrNoCapacity)
+	if f.dense != nil {
+		return f.allocateDense(req)
 	}
-	seats := len(req.PlayerIDs)
-	var own, joinable, ready *server
-	joinableFree, ownMissing := 0, 0
-	for _, s := range f.order {
-		s.sdk.Peek(func(gs *agonessdk.GameServer) {
-			if gs.ObjectMeta.Labels[backend.ClosedLabel] == backend.ClosedValue {
-				return
-			}
-			players := gs.Status.Lists[agonessdk.PlayersList]
-			n := free(players)
-			switch gs.Status.State {
-			case agonessdk.StateAllocated:
-				if players.Contains(req.PlayerIDs[0]) {
-					own, ownMissing = s, missing(players, req.PlayerIDs)
-					if ownMissing > n {
-						own = nil
-						ownMissing = -1
-					}
-				} else if n >= seats && (joinable == nil || n < joinableFree) {
-					joinable, joinableFree = s, n
-				}
-			case agonessdk.StateReady:
-				if n >= seats && ready == nil {
-					ready = s
-				}
-			}
-		})
-		if ownMissing < 0 {
-			return backend.Assignment{}, fmt.Errorf("allocate %d seats on %s: %w", seats, s.name, backend.ErrSeatsTaken)
-		}
-		if own != nil {
-			if ownMissing == 0 {
-				return f.assignment(own, true), nil
-			}
-			// The player asks for more seats than it holds: the others join
-			// its own server, which has room for them.
-			joinable, ready = own, nil
-			break
-		}
-	}
-	// Only this goroutine allocates, under f.mu, and a race server only ever
-	// frees places: the server chosen above still has room.
-	for i, s := range []*server{joinable, ready} {
-		if s == nil {
-			continue
-		}
-		gs, err := s.sdk.ClusterAllocate(req.PlayerIDs)
-		if err != nil {
-			f.log.Warn("allocate on server", "server", s.name, "err", err)
-			continue
-		}
-		if n := missing(gs.Status.Lists[agonessdk.PlayersList], req.PlayerIDs); n > 0 {
-			// Not reachable while only this goroutine allocates; checked so
-			// that no token is ever minted for a place that was not taken.
-			return backend.Assignment{}, fmt.Errorf("allocate on %s: %d of %d players not in the list: %w", s.name, n, seats, backend.ErrNoCapacity)
-		}
-		f.wake()
-		return f.assignment(s, i == 0), nil
-	}
-	f.wake() // scale up if the maximum allows
-	return backend.Assignment{}, fmt.Errorf("allocate %d players: %w", seats, backend.ErrNoCapacity)
+	return f.allocateSingle(req)
 }
 
-// missing counts the players that are not in the list.
-func missing(l agonessdk.List, playerIDs []string) int {
-	n := 0
-	for _, id := range playerIDs {
-		if !l.Contains(id) {
-			n++
-		}
+// scale starts (and with high density, stops) servers to keep the buffer.
+func (f *Fleet) scale() error {
+	if f.dense != nil {
+		return f.scaleDense()
 	}
-	return n
+	return f.scaleSingle()
 }
 
-func free(l agonessdk.List) int { return int(l.Capacity) - len(l.Values) }
-
-func (f *Fleet) assignment(s *server, joined bool) backend.Assignment {
-	return backend.Assignment{GameServer: s.name, Address: f.cfg.Host, Port: s.port, Joined: joined}
+// seatsPerRace is the players of one race (a script may set its own).
+func (f *Fleet) seatsPerRace() int {
+	return f.cfg.Game.HostConfig(f.cfg.Tokens, nil, nil, f.log).Realtime.MaxPlayers
 }
 
 func (f *Fleet) wake() {
@@ -286,30 +256,6 @@ func (f *Fleet) syncLoop() {
 	}
 }
 
-// scale starts servers until the Ready buffer and the minimum are met,
-// within the maximum (Agones' Buffer policy).
-func (f *Fleet) scale() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return nil
-	}
-	ready, total := 0, len(f.servers)
-	for _, s := range f.order {
-		if st := s.state(); st != agonessdk.StateAllocated && st != agonessdk.StateShutdown && st != agonessdk.StateUnhealthy {
-			ready++ // Scheduled and RequestReady count: they are on their way
-		}
-	}
-	want := max(f.cfg.BufferSize-ready, f.cfg.MinReplicas-total, 0)
-	want = min(want, f.cfg.MaxReplicas-total)
-	for range want {
-		if err := f.startServer(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (f *Fleet) startServer() error {
 	name := f.cfg.Name + "-" + suffix()
 	for f.servers[name] != nil {
@@ -323,13 +269,25 @@ func (f *Fleet) startServer() error {
 	// Every race server of the fleet lives in this process: the caps are
 	// shared, so that no client can take all of its file descriptors.
 	ln = f.conns.Listener(ln)
+	lists := map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}}
+	if f.dense != nil {
+		lists = map[string]agonessdk.List{agonessdk.RacesList: {Capacity: agonessdk.Int64(f.cfg.RacesPerServer)}}
+	}
 	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
 		Name: name, Namespace: "local", Address: f.cfg.Host,
 		Ports: []agonessdk.Port{{Name: "default", Port: port}},
-		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}},
+		Lists: lists,
 	})
 	hc := f.cfg.Game.HostConfig(f.cfg.Tokens, f.rm, f.gm, f.log) // the host names the server in its logs
-	hc.HealthPeriod = f.cfg.HealthPeriod
+	hc.HealthPeriod, hc.Metrics = f.cfg.HealthPeriod, f.hm
+	// The fleet holds its servers' leases for as long as it runs: they never lapse.
+	hc.RacesPerServer, hc.LeaseTTL = f.cfg.RacesPerServer, 0
+	if f.dense != nil {
+		// One server holds the races of many players who may share an
+		// address (a NAT, the local edge): the fleet's own caps, shared by
+		// all its servers, are the ones that bound them.
+		hc.Realtime.MaxConnections, hc.Realtime.MaxConnectionsPerIP = f.cfg.MaxConns, f.cfg.MaxConnsPerIP
+	}
 	h, err := host.New(hc, mem)
 	if err != nil {
 		ln.Close()
@@ -356,7 +314,9 @@ func (f *Fleet) startServer() error {
 }
 
 // follow plays the Agones controller for one server: a server that asked to
-// shut down is stopped and removed, and the fleet refills its buffer.
+// shut down is stopped and removed, and the fleet refills its buffer. With
+// high density it also leases the server once Ready and feeds what the
+// server reports (its races, whether it is closed) to the placement engine.
 func (f *Fleet) follow(ctx context.Context, s *server) {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -364,6 +324,9 @@ func (f *Fleet) follow(ctx context.Context, s *server) {
 	var once sync.Once
 	go func() {
 		_ = s.sdk.WatchGameServer(wctx, func(gs *agonessdk.GameServer) {
+			if f.dense != nil {
+				f.observe(s, gs)
+			}
 			f.wake()
 			if gs.Status.State == agonessdk.StateShutdown {
 				once.Do(func() { close(shutdown) })
@@ -375,6 +338,7 @@ func (f *Fleet) follow(ctx context.Context, s *server) {
 	case <-s.done:
 	case <-ctx.Done():
 	}
+	f.forget(s)
 	s.cancel() // SIGTERM
 	<-s.done
 	f.mu.Lock()
@@ -404,6 +368,7 @@ func (f *Fleet) checkHealth(now time.Time) {
 			continue
 		}
 		f.log.Warn("race server unhealthy: replacing it", "game_server", s.name, "last_health", last)
+		f.forget(s)
 		s.cancel()
 	}
 }
@@ -415,23 +380,33 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
+// waitReady waits until the fleet holds n free races.
 func (f *Fleet) waitReady(ctx context.Context, n int) error {
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if f.count(agonessdk.StateReady) >= n {
+		if f.warm() >= n {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
-			return fmt.Errorf("local fleet: %d race servers not Ready after 30 s", n)
+			return fmt.Errorf("local fleet: %d free races not Ready after 30 s", n)
 		case <-tick.C:
 		}
 	}
+}
+
+// warm is the number of races the fleet can start now: its Ready servers,
+// or with high density the free races of its leased servers.
+func (f *Fleet) warm() int {
+	if f.dense != nil {
+		return f.dense.FreeRaces()
+	}
+	return f.count(agonessdk.StateReady)
 }
 
 func (f *Fleet) count(state string) int {
@@ -472,6 +447,7 @@ func (f *Fleet) Servers() map[string]agonessdk.GameServer {
 // Close stops every race server (players are told the server is shutting
 // down) and waits for them.
 func (f *Fleet) Close() {
+	f.stopping.Store(true)
 	f.mu.Lock()
 	f.closed = true
 	f.mu.Unlock()
@@ -486,7 +462,13 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 	reg.MustRegister(
 		gauge("leapfrog_local_fleet_ready_servers", "Local fleet race servers in the Ready state.", func() float64 { return float64(f.count(agonessdk.StateReady)) }),
 		gauge("leapfrog_local_fleet_allocated_servers", "Local fleet race servers in the Allocated state.", func() float64 { return float64(f.count(agonessdk.StateAllocated)) }),
-		gauge("leapfrog_local_fleet_players", "Places reserved on the local fleet's players lists.", func() float64 {
+		gauge("leapfrog_local_fleet_free_races", "Races the local fleet can start now: Ready servers, or free races on high-density servers.", func() float64 {
+			return float64(f.warm())
+		}),
+		gauge("leapfrog_local_fleet_players", "Places reserved on the local fleet's players lists, or placed in races on high-density servers.", func() float64 {
+			if f.dense != nil {
+				return float64(f.dense.Stats().Players)
+			}
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			n := 0
@@ -496,6 +478,11 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 			return float64(n)
 		}),
 	)
+	if f.dense != nil {
+		reg.MustRegister(gauge("leapfrog_local_fleet_races", "Races on the local fleet's high-density servers: placed and not yet started, or running.", func() float64 {
+			return float64(f.dense.Stats().Races)
+		}))
+	}
 }
 
 // suffix is five random lower-case letters and digits, like Agones' names.

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,5 +163,147 @@ func BenchmarkFleetAllocateRepeat(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// denseBenchRaces is how many running races the high-density fleet holds
+// while the dense benchmarks place players.
+const denseBenchRaces = 4000
+
+// newDenseBenchFleet starts 16 high-density servers of 512 races, with
+// denseBenchRaces races running on them (reported in their races lists, as
+// race servers do when players come). Placed races nobody joins are
+// forgotten after noShow on the clock now, so that the fleet keeps room
+// however long a benchmark runs, as races ending would.
+func newDenseBenchFleet(b *testing.B, now func() time.Time, noShow time.Duration) *Fleet {
+	b.Helper()
+	keys, err := token.GenerateKeyset("bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	const servers, perServer = 16, 512
+	g := raceserver.DefaultGameOptions()
+	g.NoShowTimeout = noShow
+	f, err := NewFleet(context.Background(), Config{
+		RacesPerServer: perServer, BufferSize: servers * perServer, MinReplicas: servers, MaxReplicas: servers,
+		Game: g, Tokens: token.NewIssuer(keys, nil), Now: now,
+	}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(f.Close)
+	ctx := context.Background()
+	for i := range denseBenchRaces {
+		id := "seed" + strconv.Itoa(i)
+		a := allocate(b, f, id, id+".2")
+		if err := serverNamed(f, a.GameServer).sdk.AddListValue(ctx, agonessdk.RacesList, a.Race); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); f.dense.Stats().Started < denseBenchRaces; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("the fleet sees %+v, want %d races started", f.dense.Stats(), denseBenchRaces)
+		}
+	}
+	return f
+}
+
+// stepClock, once started, moves one microsecond each time it is read:
+// placed races are forgotten after a fixed number of calls, as if the
+// fleet's races ended at the pace they start.
+type stepClock struct {
+	ns      atomic.Int64
+	running atomic.Bool
+}
+
+func newStepClock() *stepClock {
+	c := &stepClock{}
+	c.ns.Store(time.Now().UnixNano())
+	return c
+}
+
+func (c *stepClock) Now() time.Time {
+	if !c.running.Load() {
+		return time.Unix(0, c.ns.Load())
+	}
+	return time.Unix(0, c.ns.Add(int64(time.Microsecond)))
+}
+
+// BenchmarkDenseAllocate places fresh players, one per call, on a
+// high-density fleet running 4,000 races: pairs fill races. Placed races
+// are forgotten after a few thousand calls.
+func BenchmarkDenseAllocate(b *testing.B) {
+	clk := newStepClock()
+	f := newDenseBenchFleet(b, clk.Now, 4*time.Millisecond)
+	clk.running.Store(true)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		allocate(b, f, "p"+strconv.Itoa(i))
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "matches/s")
+}
+
+// BenchmarkDenseAllocateParallel is BenchmarkDenseAllocate from 64
+// goroutines on two cores: 64 clients in a closed loop.
+func BenchmarkDenseAllocateParallel(b *testing.B) {
+	clk := newStepClock()
+	f := newDenseBenchFleet(b, clk.Now, 4*time.Millisecond)
+	clk.running.Store(true)
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := context.Background()
+		for pb.Next() {
+			id := "p" + strconv.FormatInt(n.Add(1), 10)
+			if _, err := f.Allocate(ctx, backend.AllocationRequest{PlayerIDs: []string{id}}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "matches/s")
+}
+
+// BenchmarkDenseAllocateOpenLoop places b.N fresh players at 5,000 a second
+// on a fixed schedule (a goroutine per call, as requests arrive) and
+// reports the latency percentiles, each counted from the call's scheduled
+// start (what a client waits, with this benchmark's own lateness in
+// starting it), and those of the call alone (svc-): -benchtime 10000x is
+// two seconds.
+func BenchmarkDenseAllocateOpenLoop(b *testing.B) {
+	const rate = 5000
+	f := newDenseBenchFleet(b, time.Now, time.Second)
+	lat, svc := make([]time.Duration, b.N), make([]time.Duration, b.N)
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		at := start.Add(time.Duration(i) * time.Second / rate)
+		time.Sleep(time.Until(at))
+		wg.Go(func() {
+			t0 := time.Now()
+			if _, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"p" + strconv.Itoa(i)}}); err != nil {
+				b.Error(err)
+			}
+			lat[i], svc[i] = time.Since(at), time.Since(t0)
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	for _, d := range []struct {
+		prefix string
+		lat    []time.Duration
+	}{{"", lat}, {"svc-", svc}} {
+		slices.Sort(d.lat)
+		for _, q := range []struct {
+			name string
+			at   float64
+		}{{"p50-ms", 0.50}, {"p99-ms", 0.99}, {"max-ms", 1}} {
+			b.ReportMetric(float64(d.lat[min(int(q.at*float64(len(d.lat))), len(d.lat)-1)])/float64(time.Millisecond), d.prefix+q.name)
+		}
 	}
 }

@@ -21,8 +21,63 @@ type Holds struct {
 	maxKeys int
 
 	mu        sync.Mutex
-	keys      map[string]map[string]time.Time // key -> member -> expiry
+	keys      map[string]*held
 	lastSweep time.Time
+}
+
+// held is what one key holds: each member's expiry, and the takes in the
+// order they expire (the hold is the same for all), so that dropping the
+// expired members and finding the next to expire cost O(1) amortized, not
+// a scan of every member: an address behind which thousands of players
+// hold places (a load test, a big NAT) would otherwise make every new
+// place cost a pass over all of them.
+type held struct {
+	members map[string]time.Time
+	order   []take // oldest first; a member renewed or released leaves stale entries
+}
+
+type take struct {
+	member string
+	exp    time.Time
+}
+
+// live reports whether t is a member's current expiry, not a stale entry.
+func (k *held) live(t take) bool {
+	exp, ok := k.members[t.member]
+	return ok && exp.Equal(t.exp)
+}
+
+// expire drops the members whose hold is over at now, and the stale
+// entries in front of the next to expire.
+func (k *held) expire(now time.Time) {
+	i := 0
+	for ; i < len(k.order); i++ {
+		t := k.order[i]
+		if !k.live(t) {
+			continue
+		}
+		if t.exp.After(now) {
+			break
+		}
+		delete(k.members, t.member)
+	}
+	k.order = k.order[i:]
+}
+
+// put holds member until exp. Renewals leave stale entries: once they
+// outnumber the members, the order is rebuilt from the members alone.
+func (k *held) put(member string, exp time.Time) {
+	k.members[member] = exp
+	k.order = append(k.order, take{member, exp})
+	if len(k.order) > 2*len(k.members)+16 {
+		order := make([]take, 0, 2*len(k.members))
+		for _, t := range k.order {
+			if k.live(t) {
+				order = append(order, t)
+			}
+		}
+		k.order = order
+	}
 }
 
 // NewHolds returns Holds that allow up to max members per key, each held for
@@ -31,7 +86,7 @@ func NewHolds(max int, hold time.Duration, maxKeys int) (*Holds, error) {
 	if max < 1 || hold <= 0 || maxKeys < 1 {
 		return nil, fmt.Errorf("holds: max %d, hold %v and max keys %d must be positive", max, hold, maxKeys)
 	}
-	return &Holds{max: max, hold: hold, maxKeys: maxKeys, keys: make(map[string]map[string]time.Time)}, nil
+	return &Holds{max: max, hold: hold, maxKeys: maxKeys, keys: make(map[string]*held)}, nil
 }
 
 // Take holds member for key at now, or, when key already holds max other
@@ -40,8 +95,8 @@ func NewHolds(max int, hold time.Duration, maxKeys int) (*Holds, error) {
 func (h *Holds) Take(key, member string, now time.Time) (bool, time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	members := h.keys[key]
-	if members == nil {
+	k := h.keys[key]
+	if k == nil {
 		if len(h.keys) >= h.maxKeys && now.Sub(h.lastSweep) >= h.hold/16 {
 			// At most 16 sweeps per hold: a flood of new keys costs no
 			// more than that.
@@ -51,23 +106,16 @@ func (h *Holds) Take(key, member string, now time.Time) (bool, time.Duration) {
 		if len(h.keys) >= h.maxKeys {
 			return false, h.hold
 		}
-		members = make(map[string]time.Time, 1)
-		h.keys[key] = members
+		k = &held{members: make(map[string]time.Time, 1)}
+		h.keys[key] = k
 	}
-	if _, held := members[member]; !held {
-		first := time.Time{}
-		for m, exp := range members {
-			if !exp.After(now) {
-				delete(members, m)
-			} else if first.IsZero() || exp.Before(first) {
-				first = exp
-			}
-		}
-		if len(members) >= h.max {
-			return false, first.Sub(now)
+	if _, ok := k.members[member]; !ok {
+		k.expire(now)
+		if len(k.members) >= h.max {
+			return false, k.order[0].exp.Sub(now) // expire left the next to expire in front
 		}
 	}
-	members[member] = now.Add(h.hold)
+	k.put(member, now.Add(h.hold))
 	return true, 0
 }
 
@@ -75,9 +123,9 @@ func (h *Holds) Take(key, member string, now time.Time) (bool, time.Duration) {
 func (h *Holds) Release(key, member string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if members := h.keys[key]; members != nil {
-		delete(members, member)
-		if len(members) == 0 {
+	if k := h.keys[key]; k != nil {
+		delete(k.members, member)
+		if len(k.members) == 0 {
 			delete(h.keys, key)
 		}
 	}
@@ -88,9 +136,11 @@ func (h *Holds) Held(key string, now time.Time) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := 0
-	for _, exp := range h.keys[key] {
-		if exp.After(now) {
-			n++
+	if k := h.keys[key]; k != nil {
+		for _, exp := range k.members {
+			if exp.After(now) {
+				n++
+			}
 		}
 	}
 	return n
@@ -98,13 +148,9 @@ func (h *Holds) Held(key string, now time.Time) int {
 
 // sweep drops expired holds and keys left empty. Callers hold h.mu.
 func (h *Holds) sweep(now time.Time) {
-	for key, members := range h.keys {
-		for m, exp := range members {
-			if !exp.After(now) {
-				delete(members, m)
-			}
-		}
-		if len(members) == 0 {
+	for key, k := range h.keys {
+		k.expire(now)
+		if len(k.members) == 0 {
 			delete(h.keys, key)
 		}
 	}
@@ -114,6 +160,10 @@ func (h *Holds) sweep(now time.Time) {
 func (h *Holds) Holding(key, member string, now time.Time) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	exp, ok := h.keys[key][member]
+	k := h.keys[key]
+	if k == nil {
+		return false
+	}
+	exp, ok := k.members[member]
 	return ok && exp.After(now)
 }

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -42,6 +43,14 @@ func TestHolds(t *testing.T) {
 			{60 * time.Second, "ip1", "c", true, 0},
 			{61 * time.Second, "ip1", "d", false, 9 * time.Second},
 		}},
+		{"a renewed member expires at the end of its renewal", []take{
+			{0, "ip1", "a", true, 0},
+			{10 * time.Second, "ip1", "b", true, 0},
+			{20 * time.Second, "ip1", "a", true, 0},
+			{59 * time.Second, "ip1", "c", false, 11 * time.Second},
+			{70 * time.Second, "ip1", "c", true, 0},
+			{71 * time.Second, "ip1", "d", false, 9 * time.Second},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +65,38 @@ func TestHolds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHoldsManyMembers: thousands of members behind one key (a load test,
+// a big NAT), renewed over and over, keep the cap and the order of expiry,
+// and the memory stays bounded by the members.
+func TestHoldsManyMembers(t *testing.T) {
+	t0 := time.Now()
+	const n = 5000
+	h, _ := NewHolds(n, time.Minute, 10)
+	for i := range n {
+		if ok, _ := h.Take("ip", fmt.Sprint("p", i), t0.Add(time.Duration(i)*time.Millisecond)); !ok {
+			t.Fatalf("member %d refused under the cap", i)
+		}
+	}
+	for i := range 10 * n { // p0 asks again and again: renewed, never counted twice
+		if ok, _ := h.Take("ip", "p0", t0.Add(5*time.Second+time.Duration(i)*time.Microsecond)); !ok {
+			t.Fatal("a held member was refused its renewal")
+		}
+	}
+	if got := len(h.keys["ip"].order); got > 2*n+16 {
+		t.Fatalf("%d entries kept for %d members", got, n)
+	}
+	// p0 was renewed: p1 is the next to expire, at 60.001 s.
+	if ok, after := h.Take("ip", "new", t0.Add(30*time.Second)); ok || after != 30*time.Second+time.Millisecond {
+		t.Fatalf("over the cap: %v, %v; want refused until p1 expires in 30.001s", ok, after)
+	}
+	if ok, _ := h.Take("ip", "new", t0.Add(time.Minute+time.Millisecond)); !ok {
+		t.Fatal("refused once p1 expired")
+	}
+	if n := h.Held("ip", t0.Add(time.Minute+time.Millisecond)); n != 5000 {
+		t.Fatalf("held %d, want 5000", n)
 	}
 }
 

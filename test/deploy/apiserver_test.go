@@ -233,9 +233,22 @@ func TestAPIServerRejectsBrokenFleet(t *testing.T) {
 func TestAllocatorRBAC(t *testing.T) {
 	cfg := kubeAPI(t)
 	c := newClient(t, cfg)
-	const ns = "rbac"
+	// One race per server: nothing written but allocations. High density: the lease renewals patch
+	// GameServers too.
+	for _, vs := range []struct {
+		set   valueSet
+		patch bool
+	}{
+		{valueSet{name: "default"}, false},
+		{valueSet{name: "high-density", file: chartDir + "/ci/high-density-values.yaml"}, true},
+	} {
+		t.Run(vs.set.name, func(t *testing.T) { checkAllocatorRBAC(t, c, "rbac-"+vs.set.name, vs.set, vs.patch) })
+	}
+}
+
+func checkAllocatorRBAC(t *testing.T, c client.Client, ns string, vs valueSet, patch bool) {
 	createNamespace(t, c, ns)
-	objs := render(t, ns, valueSet{name: "default"})
+	objs := render(t, ns, vs)
 	for _, kind := range []string{"ServiceAccount", "Role", "RoleBinding"} {
 		obj := find(t, objs, kind)
 		obj.SetNamespace(ns)
@@ -280,7 +293,7 @@ func TestAllocatorRBAC(t *testing.T) {
 		{"watch", "agones.dev", "gameservers", ns, true},
 		{"delete", "agones.dev", "gameservers", ns, false},
 		{"update", "agones.dev", "gameservers", ns, false},
-		{"patch", "agones.dev", "gameservers", ns, false},
+		{"patch", "agones.dev", "gameservers", ns, patch},
 		{"create", "agones.dev", "gameservers", ns, false},
 		{"create", "agones.dev", "fleets", ns, false},
 		{"patch", "agones.dev", "fleets", ns, false},

@@ -134,9 +134,22 @@ func TestChartInvariants(t *testing.T) {
 			if got := stringList(t, race["command"]); !slices.Equal(got, []string{"/race-server"}) {
 				t.Errorf("race server command %v", got)
 			}
-			players := toInt(t, nested(t, gsSpec, "lists", "players", "capacity"))
-			if raceArgs["players"] != strconv.FormatInt(players, 10) {
-				t.Errorf("race server --players=%q but lists.players.capacity is %d", raceArgs["players"], players)
+			// The list the allocator and the autoscaler count: players (one race per server), or races
+			// (high density), the same on the Fleet, the race server and the allocator.
+			deployArgs := flagValues(stringList(t, containerOf(t, nested(t, deploy.Object, "spec", "template", "spec").(map[string]any), "allocator")["args"]))
+			if perServer, dense := raceArgs["races-per-server"]; dense {
+				races := toInt(t, nested(t, gsSpec, "lists", "races", "capacity"))
+				if perServer != strconv.FormatInt(races, 10) || deployArgs["races-per-server"] != perServer || deployArgs["players"] != raceArgs["players"] {
+					t.Errorf("lists.races.capacity %d, race server --races-per-server=%q, allocator %v", races, perServer, deployArgs)
+				}
+			} else {
+				players := toInt(t, nested(t, gsSpec, "lists", "players", "capacity"))
+				if raceArgs["players"] != strconv.FormatInt(players, 10) {
+					t.Errorf("race server --players=%q but lists.players.capacity is %d", raceArgs["players"], players)
+				}
+				if _, ok := deployArgs["races-per-server"]; ok {
+					t.Errorf("allocator in lease mode for a Fleet of one race per server: %v", deployArgs)
+				}
 			}
 			if raceArgs["key-file"] != keysDir+"/keys.json" {
 				t.Errorf("race server --key-file=%q", raceArgs["key-file"])
@@ -287,6 +300,9 @@ func TestChartDefaults(t *testing.T) {
 	if got := nested(t, find(t, objs, "Service").Object, "spec", "type"); got != "ClusterIP" {
 		t.Errorf("Service type %v, want ClusterIP", got)
 	}
+	if _, ok := args["races-per-server"]; ok || nested(t, find(t, objs, "Service").Object, "spec").(map[string]any)["sessionAffinity"] != nil {
+		t.Errorf("one race per server by default: allocator args %v, Service affinity set", args)
+	}
 	if got := toInt(t, nested(t, find(t, objs, "PodDisruptionBudget").Object, "spec", "minAvailable")); got != 1 {
 		t.Errorf("PDB minAvailable %d, want 1", got)
 	}
@@ -379,6 +395,57 @@ func TestChartOptions(t *testing.T) {
 				}
 				if got := keysSecretOf(t, nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any)); got != "prod-keys" {
 					t.Errorf("race servers mount %s", got)
+				}
+			},
+		},
+		{
+			name: "high density",
+			set: []string{"fleet.racesPerServer=40", "autoscaler.policy=List", "autoscaler.list.bufferSize=20",
+				"race.leaseTTLSeconds=20", "allocator.lease.renewSeconds=4", "allocator.lease.lowWater=8"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				fleet := find(t, objs, "Fleet")
+				lists := nested(t, fleet.Object, "spec", "template", "spec", "lists").(map[string]any)
+				if len(lists) != 1 || toInt(t, nested(t, lists, "races", "capacity")) != 40 {
+					t.Errorf("Fleet lists %v, want races of capacity 40 alone", lists)
+				}
+				podSpec := nested(t, fleet.Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+				race := flagValues(stringList(t, containerOf(t, podSpec, "race-server")["args"]))
+				if race["races-per-server"] != "40" || race["lease-ttl"] != "20s" {
+					t.Errorf("race server --races-per-server=%s --lease-ttl=%s", race["races-per-server"], race["lease-ttl"])
+				}
+				policy := nested(t, find(t, objs, "FleetAutoscaler").Object, "spec", "policy").(map[string]any)
+				if nested(t, policy, "list", "key") != "races" || toInt(t, nested(t, policy, "list", "bufferSize")) != 20 {
+					t.Errorf("autoscaler policy %v, want List on races", policy)
+				}
+				deploy := find(t, objs, "Deployment")
+				container := containerOf(t, nested(t, deploy.Object, "spec", "template", "spec").(map[string]any), "allocator")
+				args := flagValues(stringList(t, container["args"]))
+				if args["races-per-server"] != "40" || args["players"] != "2" || args["lease-renew"] != "4s" || args["lease-low-water"] != "8" {
+					t.Errorf("allocator args %v", args)
+				}
+				env, _ := json.Marshal(container["env"])
+				if !strings.Contains(string(env), `{"name":"POD_NAME","valueFrom":{"fieldRef":{"fieldPath":"metadata.name"}}}`) {
+					t.Errorf("allocator env %s: want POD_NAME from the pod's name", env)
+				}
+				rules, _ := json.Marshal(nested(t, find(t, objs, "Role").Object, "rules"))
+				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch"]}`) {
+					t.Errorf("Role rules %s: want patch on gameservers", rules)
+				}
+				if got := nested(t, find(t, objs, "Service").Object, "spec", "sessionAffinity"); got != "ClientIP" {
+					t.Errorf("allocator Service sessionAffinity %v, want ClientIP", got)
+				}
+			},
+		},
+		{
+			name: "high density, one allocator",
+			set:  []string{"fleet.racesPerServer=40", "autoscaler.enabled=false", "allocator.replicas=1", "allocator.pdb.enabled=false"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				if _, ok := nested(t, find(t, objs, "Service").Object, "spec").(map[string]any)["sessionAffinity"]; ok {
+					t.Error("sessionAffinity with one allocator replica")
+				}
+				args := flagValues(stringList(t, containerOf(t, nested(t, find(t, objs, "Deployment").Object, "spec", "template", "spec").(map[string]any), "allocator")["args"]))
+				if _, ok := args["lease-low-water"]; ok || args["races-per-server"] != "40" {
+					t.Errorf("allocator args %v: want the default low water", args)
 				}
 			},
 		},
@@ -521,6 +588,12 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"no service account", []string{"allocator.serviceAccount.create=false"}, "allocator.serviceAccount.name is required"},
 		{"rule overrides a managed flag", []string{"race.rules.players=3"}, "race.rules.players: the chart sets --players"},
 		{"extra arg overrides a managed flag", []string{"allocator.extraArgs.backend=local"}, "allocator.extraArgs.backend: the chart sets --backend"},
+		{"extra arg overrides the replica id", []string{"allocator.extraArgs.replica-id=a"}, "allocator.extraArgs.replica-id: the chart sets --replica-id"},
+		{"rule overrides races per server", []string{"race.rules.races-per-server=3"}, "race.rules.races-per-server: the chart sets"},
+		{"more races than an Agones list", []string{"fleet.racesPerServer=1001"}, "/fleet/racesPerServer"},
+		{"high density on the Buffer autoscaler", []string{"fleet.racesPerServer=10"}, "fleet.racesPerServer 10 needs autoscaler.policy List"},
+		{"lease lapses before the allocator stops", []string{"fleet.racesPerServer=10", "autoscaler.policy=List", "race.leaseTTLSeconds=10"},
+			"race.leaseTTLSeconds (10) must exceed twice allocator.lease.renewSeconds (5)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRejected(t, tc.set, tc.want) })

@@ -11,8 +11,9 @@ import (
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 )
 
-// oneServer is a local fleet of exactly one race server: two places.
-var oneServer = []string{"--local-max", "1", "--local-buffer", "1", "--local-min", "1"}
+// oneServer is a local fleet of exactly one race server of one race: two
+// places, freed by the race server when a player does not come.
+var oneServer = []string{"--local-races-per-server", "1", "--local-max", "1", "--local-buffer", "1", "--local-min", "1"}
 
 // noCapacity checks that err is the allocator's 503 with a Retry-After.
 func noCapacity(t *testing.T, m client.Match, err error) {
@@ -47,29 +48,46 @@ func TestFullFleetAnswersNoCapacity(t *testing.T) {
 	}
 }
 
+// TestSamePlayerAskingTwiceGetsOneSlot, on a fleet of one server of one
+// race and on one high-density server of two races: a second place for the
+// same player would leave one place short for the last player.
 func TestSamePlayerAskingTwiceGetsOneSlot(t *testing.T) {
-	// With one server of two places, a second place for the same player
-	// would leave none for the next player.
-	a := startAllocator(t, oneServer...)
-	p := a.guest(t)
-	first, again := a.match(t, p), a.match(t, p)
-	if again.GameServer != first.GameServer || again.Port != first.Port || again.WSURL != first.WSURL {
-		t.Fatalf("asked twice, got %s %s:%d then %s %s:%d", first.GameServer, first.Address, first.Port,
-			again.GameServer, again.Address, again.Port)
-	}
-	q := a.guest(t)
-	mq := a.match(t, q)
-	if mq.GameServer != first.GameServer {
-		t.Fatalf("the second player got %s, want the place left on %s", mq.GameServer, first.GameServer)
-	}
-	m, err := a.API.Match(t.Context(), a.guest(t).GuestToken, 0)
-	noCapacity(t, m, err)
+	for _, tc := range []struct {
+		name   string
+		flags  []string
+		places int
+	}{
+		{"one race per server", oneServer, 2},
+		{"high density", []string{"--local-races-per-server", "2", "--local-max", "1", "--local-buffer", "1", "--local-min", "1"}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := startAllocator(t, tc.flags...)
+			p := a.guest(t)
+			first, again := a.match(t, p), a.match(t, p)
+			if again.GameServer != first.GameServer || again.Port != first.Port || again.WSURL != first.WSURL {
+				t.Fatalf("asked twice, got %s %s:%d then %s %s:%d", first.GameServer, first.Address, first.Port,
+					again.GameServer, again.Address, again.Port)
+			}
+			q := a.guest(t)
+			mq := a.match(t, q)
+			if mq.GameServer != first.GameServer {
+				t.Fatalf("the second player got %s, want the place left on %s", mq.GameServer, first.GameServer)
+			}
+			for range tc.places - 2 {
+				if m := a.match(t, a.guest(t)); m.GameServer != first.GameServer {
+					t.Fatalf("a player got %s, want a place left on %s", m.GameServer, first.GameServer)
+				}
+			}
+			m, err := a.API.Match(t.Context(), a.guest(t).GuestToken, 0)
+			noCapacity(t, m, err)
 
-	players := []playtest.Player{
-		playtest.Join(t, again.WSURL, p.PlayerID, again.PlayerSessionToken),
-		playtest.Join(t, mq.WSURL, q.PlayerID, mq.PlayerSessionToken),
+			players := []playtest.Player{
+				playtest.Join(t, again.WSURL, p.PlayerID, again.PlayerSessionToken),
+				playtest.Join(t, mq.WSURL, q.PlayerID, mq.PlayerSessionToken),
+			}
+			playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
+		})
 	}
-	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 }
 
 func TestNoShowsPlaceGoesToTheNextPlayer(t *testing.T) {

@@ -146,13 +146,13 @@ func TestLocalStack(t *testing.T) {
 			{"leapfrog_allocator_allocations_total", "result", "created"},
 			{"leapfrog_allocator_allocations_total", "result", "joined"},
 			{"leapfrog_realtime_sessions_ended_total", "outcome", "finished"},
-			{"leapfrog_local_fleet_ready_servers"},
+			{"leapfrog_local_fleet_free_races"},
 			{"leapfrog_realtime_connection_rejections_total", "reason", "bad_token"},
 			{"leapfrog_realtime_connection_rejections_total", "reason", "expired_token"},
 			{"leapfrog_realtime_connection_rejections_total", "reason", "wrong_server"},
 		}
 		// Sessions are counted as they end, just after the players are let
-		// go, and the fleet refills its Ready buffer on its own time.
+		// go, and the fleet refills its buffer on its own time.
 		poll(t, "metrics", func() error {
 			s, err := a.scrape(t.Context())
 			if err != nil {

@@ -70,6 +70,7 @@ type config struct {
 	duration    time.Duration
 	requests    int
 	guests      int
+	prefill     int
 	seats       int
 	timeout     time.Duration
 	rate        float64
@@ -127,6 +128,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.duration, "duration", cfg.duration, "time limit of the timed phase")
 	fs.IntVar(&cfg.requests, "requests", 0, "most timed requests; 0 for no limit other than -duration (and -guests in fresh mode)")
 	fs.IntVar(&cfg.guests, "guests", cfg.guests, "fresh: guest identities made before timing, the most matches the run can ask for")
+	fs.IntVar(&cfg.prefill, "prefill", 0, "fresh: players matched before timing and left in their races, so that the fleet holds their races "+
+		"(-prefill 8000 is 4,000 races of two) while the timed matches run")
 	fs.IntVar(&cfg.seats, "seats", cfg.seats, "fresh, repeat: seats per match request (2 = living-room play, a whole race per request)")
 	fs.DurationVar(&cfg.timeout, "timeout", cfg.timeout, "time limit of one request")
 	fs.Float64Var(&cfg.rate, "rate", 0, "open loop: start this many requests per second in all (at most -concurrency in flight), "+
@@ -166,6 +169,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.guests < 1 || cfg.guests > maxGuests {
 		errs = append(errs, fmt.Errorf("-guests %d: want 1..%d", cfg.guests, maxGuests))
+	}
+	if cfg.prefill < 0 || cfg.prefill > maxGuests {
+		errs = append(errs, fmt.Errorf("-prefill %d: want 0..%d", cfg.prefill, maxGuests))
 	}
 	if cfg.seats < 1 || cfg.seats > 2 {
 		errs = append(errs, fmt.Errorf("-seats %d: want 1 or 2", cfg.seats))
@@ -268,6 +274,9 @@ func (l *loader) setup(ctx context.Context) error {
 		}
 		l.guests = gs
 		fmt.Fprintf(l.log, "load: %d guest identities made in %v (untimed)\n", n, time.Since(start).Round(time.Millisecond))
+		if err := l.prefill(ctx); err != nil {
+			return err
+		}
 	case modeRepeat:
 		gs, err := l.makeGuests(ctx, l.cfg.concurrency)
 		if err != nil {
@@ -300,6 +309,30 @@ func (l *loader) setup(ctx context.Context) error {
 			return fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	return nil
+}
+
+// prefill matches cfg.prefill fresh players, untimed, so that the fleet
+// holds their places while the timed matches run.
+func (l *loader) prefill(ctx context.Context) error {
+	if l.cfg.prefill == 0 {
+		return nil
+	}
+	start := time.Now()
+	gs, err := l.makeGuests(ctx, l.cfg.prefill)
+	if err != nil {
+		return err
+	}
+	err = l.parallel(ctx, len(gs), func(i int) error {
+		if _, err := l.match(ctx, gs[i]); err != nil {
+			return fmt.Errorf("prefill match of %s: %w (the fleet needs room for -prefill + -guests players)", gs[i].PlayerID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(l.log, "load: %d players matched in %v to fill the fleet (untimed)\n", len(gs), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -71,6 +71,19 @@ func runAgainst(t *testing.T, f *fakeAllocator, args ...string) (int, string, st
 	return code, stdout.String(), stderr.String()
 }
 
+// TestPrefill: the players of -prefill are placed before timing and stay
+// placed; the timed matches are the -guests on top of them.
+func TestPrefill(t *testing.T) {
+	f := &fakeAllocator{}
+	code, out, errOut := runAgainst(t, f, "-mode", "fresh", "-guests", "30", "-prefill", "10")
+	if code != 0 || !strings.Contains(out, "requests=30 ok=30") || !strings.Contains(errOut, "10 players matched") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if f.placed != 40 {
+		t.Fatalf("%d players placed, want 10 before timing and 30 timed", f.placed)
+	}
+}
+
 func TestModes(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -34,7 +34,7 @@ func main() {
 }
 
 func mainCode() int {
-	cfg := config{slots: 200, concurrency: 4, pauses: 2, pauseFor: unhealthyAfter + time.Second, settle: 60 * time.Second, lobbyLimit: 20 * time.Second}
+	cfg := config{slots: 200, concurrency: 4, racesPerServer: 512, pauses: 2, pauseFor: unhealthyAfter + time.Second, settle: 60 * time.Second, lobbyLimit: 20 * time.Second}
 	var extra string
 	faults := strings.Join(defaultFaults, ",")
 	timeout := 30 * time.Minute
@@ -42,6 +42,7 @@ func mainCode() int {
 	fs.StringVar(&cfg.bin, "allocator-bin", "", "allocator binary; empty builds ./allocator/cmd/allocator")
 	fs.IntVar(&cfg.slots, "slots", cfg.slots, "scenarios to play (most are one race of two players)")
 	fs.IntVar(&cfg.concurrency, "concurrency", cfg.concurrency, "scenarios played at once")
+	fs.IntVar(&cfg.racesPerServer, "races-per-server", cfg.racesPerServer, "the local fleet's races per race server (1: one race per server, replaced after it)")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed of the scenario mix")
 	fs.StringVar(&faults, "faults", faults, "comma-separated faults, or all: "+strings.Join(allFaults, ","))
 	fs.IntVar(&cfg.pauses, "pauses", cfg.pauses, "SIGSTOP/SIGCONT pauses of the allocator (with the pause fault)")
@@ -59,9 +60,9 @@ func mainCode() int {
 		return 2
 	}
 	var err error
-	if cfg.faults, err = parseFaults(faults); err != nil || cfg.slots < 1 || cfg.concurrency < 1 || cfg.pauses < 0 ||
+	if cfg.faults, err = parseFaults(faults); err != nil || cfg.slots < 1 || cfg.concurrency < 1 || cfg.racesPerServer < 1 || cfg.pauses < 0 ||
 		cfg.pauseFor < 0 || cfg.settle <= 0 || cfg.lobbyLimit <= 0 || timeout <= 0 || fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "soak: bad flags (%v): slots and concurrency must be at least 1, durations positive\n", err)
+		fmt.Fprintf(os.Stderr, "soak: bad flags (%v): slots, concurrency and races-per-server must be at least 1, durations positive\n", err)
 		return 2
 	}
 	cfg.extraArgs = strings.Fields(extra)

@@ -51,7 +51,25 @@ type config struct {
 	// deadlines on the race server (shorter than lobbyLimit) no player
 	// waits that long, so one who did hit a stalled lobby.
 	requireLobbyDeadline bool
-	extraArgs            []string // more allocator flags (the last value of a flag wins)
+	// racesPerServer is the local fleet's --local-races-per-server: 1 is
+	// the one-race fleet; above, high-density servers (0 means 1).
+	racesPerServer int
+	extraArgs      []string // more allocator flags (the last value of a flag wins)
+}
+
+// idle is the fleet at rest, between and after the scenarios: no place
+// held, the buffer's free races warm. With one race per server that is two
+// Ready servers; with high density, the two servers of the minimum, leased
+// and empty.
+func (c config) idle(m metrics) bool {
+	n := max(c.racesPerServer, 1)
+	servers := "leapfrog_local_fleet_ready_servers"
+	if n > 1 {
+		servers = "leapfrog_local_fleet_allocated_servers"
+	}
+	return m.sum("leapfrog_local_fleet_players") == 0 && m.sum(servers) == 2 &&
+		m.sum("leapfrog_local_fleet_allocated_servers")+m.sum("leapfrog_local_fleet_ready_servers") == 2 &&
+		m.sum("leapfrog_local_fleet_free_races") == float64(2*n)
 }
 
 // Race rules and timeouts of the allocator under soak: races of about a
@@ -66,6 +84,7 @@ func (c config) allocatorArgs() []string {
 	return []string{
 		"--hop-duration=200ms", "--hop-penalty=20ms", "--countdown=200ms", "--tick-rate=50",
 		"--reconnect-grace=8s", "--no-show-timeout=" + noShowTimeout.String(), "--wait-for-players=12s",
+		fmt.Sprintf("--local-races-per-server=%d", max(c.racesPerServer, 1)),
 		"--local-buffer=2", "--local-min=2", fmt.Sprintf("--local-max=%d", c.concurrency*2+4),
 		"--local-unhealthy-after=" + unhealthyAfter.String(),
 		"--guest-rate=1000", "--guest-burst=1000", "--match-rate=100", "--match-burst=100",
@@ -159,7 +178,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	defer s.kill()
-	before, err := settled(ctx, s, 10*time.Second, func(m metrics) bool { return m.sum("leapfrog_local_fleet_ready_servers") == 2 })
+	before, err := settled(ctx, s, 10*time.Second, cfg.idle)
 	if err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
@@ -253,12 +272,12 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return rep, err
 	}
 
-	// The fleet must come back by itself: no place held, no server
-	// allocated, the buffer warm, every goroutine and descriptor given back.
+	// The fleet must come back by itself: no place held, the buffer warm
+	// (and with one race per server no server allocated), every goroutine
+	// and descriptor given back.
 	var after metrics
 	after, err = settled(ctx, s, cfg.settle, func(m metrics) bool {
-		return m.sum("leapfrog_local_fleet_players") == 0 && m.sum("leapfrog_local_fleet_allocated_servers") == 0 &&
-			m.sum("leapfrog_local_fleet_ready_servers") == 2 && m.sum("leapfrog_realtime_players_connected") == 0 &&
+		return cfg.idle(m) && m.sum("leapfrog_realtime_players_connected") == 0 &&
 			m.sum("go_goroutines") <= before.sum("go_goroutines")+goroutineSlack &&
 			m.sum("process_open_fds") <= before.sum("process_open_fds")+fdSlack
 	})

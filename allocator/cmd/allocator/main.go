@@ -51,6 +51,9 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "allocator: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	// --players is a race rule, registered with the local fleet's flags; the
+	// lease mode seats that many players per race too.
+	cfg.Players = local.Game.Rules.Players
 	if err := errors.Join(cfg.Validate(), local.validate(cfg.Backend)); err != nil {
 		fmt.Fprintln(os.Stderr, "allocator:", err)
 		return 2

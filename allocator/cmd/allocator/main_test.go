@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/allocator/app"
+	"github.com/leapfrog-games/leapfrog/allocator/local"
 )
 
 // The allocator's flags as docs/contracts.md lists them.
@@ -13,10 +14,11 @@ var contractFlags = []string{
 	"listen", "backend", "namespace", "fleet", "port-name", "key-file", "guest-ttl", "session-ttl",
 	"public-address", "guest-rate", "guest-burst", "match-rate", "match-burst",
 	"max-places-per-ip", "place-hold", "max-conns-per-ip", "max-conns", "kube-api-qps", "kube-api-burst",
-	"local-buffer", "local-min", "local-max", "local-host", "local-unhealthy-after",
+	"local-races-per-server", "local-buffer", "local-min", "local-max", "local-host", "local-unhealthy-after",
 	"hop-distance", "hop-duration", "hop-penalty", "finish-line", "players", "countdown",
 	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
 	"edge-url", "local-edge", "tls-self-signed",
+	"races-per-server", "replica-id", "lease-renew", "lease-low-water",
 }
 
 func TestFlagsMatchTheContract(t *testing.T) {
@@ -40,11 +42,12 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"guest-rate": "5", "guest-burst": "20", "match-rate": "2", "match-burst": "10",
 		"max-places-per-ip": "8", "place-hold": "1m0s", "max-conns-per-ip": "256", "max-conns": "4096",
 		"kube-api-qps": "200", "kube-api-burst": "400",
-		"local-buffer": "2", "local-min": "2", "local-max": "8", "local-host": "127.0.0.1", "local-unhealthy-after": "15s",
+		"local-races-per-server": "512", "local-buffer": "2", "local-min": "2", "local-max": "8", "local-host": "127.0.0.1", "local-unhealthy-after": "15s",
 		"hop-distance": "0.2", "hop-duration": "4s", "hop-penalty": "100ms", "finish-line": "1", "players": "2",
 		"countdown": "3s", "wait-for-players": "1m0s", "reconnect-grace": "10s", "no-show-timeout": "1m0s",
 		"tick-rate": "10", "max-payload": "4096",
 		"edge-url": "", "local-edge": "false", "tls-self-signed": "false",
+		"races-per-server": "1", "replica-id": "", "lease-renew": "5s", "lease-low-water": "0",
 	}
 	for name, want := range defaults {
 		if f := fs.Lookup(name); f != nil && f.DefValue != want {
@@ -61,7 +64,12 @@ func TestLocalValidate(t *testing.T) {
 		ok      bool
 	}{
 		{"defaults", app.BackendLocal, func(*localFlags) {}, true},
-		{"buffer above max", app.BackendLocal, func(l *localFlags) { l.Buffer = 9 }, false},
+		{"buffer above max races", app.BackendLocal, func(l *localFlags) { l.Buffer = 8*512 + 1 }, false},
+		{"buffer of every race", app.BackendLocal, func(l *localFlags) { l.Buffer = 8 * 512 }, true},
+		{"buffer above max, one race a server", app.BackendLocal, func(l *localFlags) { l.RacesPerServer, l.Buffer = 1, 9 }, false},
+		{"one race a server", app.BackendLocal, func(l *localFlags) { l.RacesPerServer = 1 }, true},
+		{"no races per server", app.BackendLocal, func(l *localFlags) { l.RacesPerServer = 0 }, false},
+		{"races per server above the most", app.BackendLocal, func(l *localFlags) { l.RacesPerServer = local.MaxRacesPerServer + 1 }, false},
 		{"min above max", app.BackendLocal, func(l *localFlags) { l.Min, l.Max = 3, 2 }, false},
 		{"no host", app.BackendLocal, func(l *localFlags) { l.Host = "" }, false},
 		{"bad rules", app.BackendLocal, func(l *localFlags) { l.Game.Rules.HopDuration = 0 }, false},

@@ -144,6 +144,13 @@ Pod termination grace: the race server's drain plus a margin, so the drain alway
 {{- end }}
 
 {{/*
+"true" when race servers host many races each (docs/high-density.md), empty otherwise.
+*/}}
+{{- define "leapfrog.highDensity" -}}
+{{- if gt (int .Values.fleet.racesPerServer) 1 }}true{{ end }}
+{{- end }}
+
+{{/*
 Combinations the schema cannot express; each fails with one clear message.
 */}}
 {{- define "leapfrog.validate" -}}
@@ -170,13 +177,19 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- if and .Values.race.script.enabled (not .Values.race.script.configMap) (not .Values.race.script.volume) }}
 {{- fail "race.script.enabled needs race.script.configMap or race.script.volume: where the script's files are" }}
 {{- end }}
-{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" }}
+{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" "races-per-server" "lease-ttl" }}
 {{- if hasKey $.Values.race.rules $flag }}
 {{- fail (printf "race.rules.%s: the chart sets --%s itself; use the race.* or fleet.* value instead" $flag $flag) }}
 {{- end }}
 {{- end }}
+{{- if and (include "leapfrog.highDensity" .) .Values.autoscaler.enabled (ne .Values.autoscaler.policy "List") }}
+{{- fail (printf "fleet.racesPerServer %v needs autoscaler.policy List (free races): leased GameServers are Allocated, the Buffer policy would count none of their room" .Values.fleet.racesPerServer) }}
+{{- end }}
+{{- if and (include "leapfrog.highDensity" .) (le (int .Values.race.leaseTTLSeconds) (mul 2 (int .Values.allocator.lease.renewSeconds))) }}
+{{- fail (printf "race.leaseTTLSeconds (%v) must exceed twice allocator.lease.renewSeconds (%v): the allocator stops placing after two missed renewals, the race server must lapse later" .Values.race.leaseTTLSeconds .Values.allocator.lease.renewSeconds) }}
+{{- end }}
 {{- include "leapfrog.validateEdge" . }}
-{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "log-level" "public-address" "edge-url" }}
+{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "log-level" "public-address" "edge-url" "races-per-server" "players" "lease-renew" "lease-low-water" "replica-id" }}
 {{- if hasKey $.Values.allocator.extraArgs $flag }}
 {{- fail (printf "allocator.extraArgs.%s: the chart sets --%s itself; use the allocator.* value instead" $flag $flag) }}
 {{- end }}

@@ -1,0 +1,2 @@
+// Package kubetest starts a real kube-apiserver with the Agones CRDs for a test, or skips it.
+package kubetest
