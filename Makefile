@@ -59,6 +59,12 @@ soak: ## Long soak of the local stack: races with faults, then leak and stuck-pl
 bench: ## Run the benchmarks (tick, broadcast, codec, idle connection memory, match).
 	go test -run '^$$' -bench . -benchmem ./...
 
+HD_FLAGS ?= -races 2000 -duration 30s -saturate 15s
+
+.PHONY: load-hd
+load-hd: ## Load one high-density race server and a bare relay the same way (HD_FLAGS); see test/load/README.md.
+	go run ./test/load/hd race $(HD_FLAGS)
+
 $(BIN)/protoc-gen-go:
 	GOBIN=$(BIN) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 

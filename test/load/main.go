@@ -36,13 +36,14 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/test/load/internal/loadstat"
 )
 
 // Modes.
@@ -506,8 +507,8 @@ func (l *loader) measure(ctx context.Context) result {
 	ctx, cancel := context.WithDeadline(ctx, deadline.Add(l.cfg.timeout))
 	defer cancel()
 
-	cpu0, busy0 := selfCPU(), machineBusy()
-	res.loadavg[0] = loadAverage()
+	cpu0, busy0 := loadstat.SelfCPU(), loadstat.MachineBusy()
+	res.loadavg[0] = loadstat.LoadAverage()
 	workers := make([]workerResult, l.cfg.concurrency)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -558,12 +559,12 @@ func (l *loader) measure(ctx context.Context) result {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
-	res.loadCPU = selfCPU() - cpu0
+	res.loadCPU = loadstat.SelfCPU() - cpu0
 	res.machineCPU = -1
-	if busy1 := machineBusy(); busy0 >= 0 && busy1 >= 0 {
+	if busy1 := loadstat.MachineBusy(); busy0 >= 0 && busy1 >= 0 {
 		res.machineCPU = busy1 - busy0
 	}
-	res.loadavg[1] = loadAverage()
+	res.loadavg[1] = loadstat.LoadAverage()
 	if l.cfg.metrics {
 		res.after = l.scrape(context.Background())
 	}
@@ -643,7 +644,7 @@ func (r result) summary(cfg config) string {
 	}
 	fmt.Fprintf(&b, " p50=%s p90=%s p99=%s max=%s", ms(r.percentile(0.50)), ms(r.percentile(0.90)),
 		ms(r.percentile(0.99)), ms(r.percentile(1)))
-	fmt.Fprintf(&b, " errors=%s unexpected=%d", countMap(r.errors), r.unexpected)
+	fmt.Fprintf(&b, " errors=%s unexpected=%d", loadstat.Counts(r.errors), r.unexpected)
 	if cfg.mode == modeFresh && len(r.servers) > 0 {
 		most := 0
 		for _, n := range r.servers {
@@ -662,7 +663,7 @@ func (r result) summary(cfg config) string {
 					d[k] = n
 				}
 			}
-			fmt.Fprintf(&b, " allocations=%s", countMap(d))
+			fmt.Fprintf(&b, " allocations=%s", loadstat.Counts(d))
 		}
 	}
 	fmt.Fprintf(&b, " load_cpu=%.2fs", r.loadCPU.Seconds())
@@ -679,22 +680,6 @@ func (r result) summary(cfg config) string {
 }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms" }
-
-func countMap(m map[string]int) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + ":" + strconv.Itoa(m[k])
-	}
-	return strings.Join(parts, ",")
-}
 
 // metricsSample is what the allocator's /metrics said at one moment.
 type metricsSample struct {
@@ -747,50 +732,4 @@ func parseMetrics(data []byte) metricsSample {
 	}
 	s.ok = seen == 1
 	return s
-}
-
-// selfCPU is the user and system CPU time this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// machineBusy is the CPU time all processes have used since boot (user,
-// nice, system, irq, softirq, steal from /proc/stat), or -1.
-func machineBusy() time.Duration {
-	data, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return -1
-	}
-	line, _, _ := strings.Cut(string(data), "\n")
-	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
-		return -1
-	}
-	var ticks int64
-	for _, i := range []int{1, 2, 3, 6, 7, 8} { // user nice system _idle _iowait irq softirq steal
-		n, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return -1
-		}
-		ticks += n
-	}
-	const userHZ = 100 // USER_HZ, 100 on every Linux architecture Go supports
-	return time.Duration(ticks) * (time.Second / userHZ)
-}
-
-// loadAverage is the 1-minute load average from /proc/loadavg, or "".
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(data))
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
 }
