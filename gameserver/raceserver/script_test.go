@@ -73,17 +73,21 @@ func keyFile(t *testing.T) string {
 // on a server of three, each race its own script runtime.
 func TestRunPlaysAScriptedRace(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		races []string // race ids; "" is the one race of a one-race server
+		name   string
+		races  []string // race ids; "" is the one race of a one-race server
+		script bool
 	}{
-		{"one race per server", []string{""}},
-		{"many races per server", []string{"r1", "r2"}},
+		{"one race per server", []string{""}, true},
+		{"many races per server", []string{"r1", "r2"}, true},
+		{"Go race, many races per server", []string{"r1", "r2"}, false},
 	} {
-		t.Run(tt.name, func(t *testing.T) { playScriptedRaces(t, tt.races) })
+		t.Run(tt.name, func(t *testing.T) { playRaces(t, tt.races, tt.script) })
 	}
 }
 
-func playScriptedRaces(t *testing.T, races []string) {
+// playRaces plays races (the script's, or the Go race's) to the end on a
+// race-server.
+func playRaces(t *testing.T, races []string, script bool) {
 	lists := map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}
 	o := DefaultOptions()
 	if races[0] != "" {
@@ -95,8 +99,13 @@ func playScriptedRaces(t *testing.T, races []string) {
 	o.Listen, o.AdminListen = freeAddr(t), freeAddr(t)
 	o.SDKHTTPPort, _ = strconv.Atoi(sidecar.URL[strings.LastIndex(sidecar.URL, ":")+1:])
 	o.Game.TickRate = 100
-	o.Script.Game, o.Script.Dir = GameScript, raceScript
-	o.Script.Args = "--hop-duration-ms=40 --hop-penalty-ms=5 --countdown-ms=30"
+	if script {
+		o.Script.Game, o.Script.Dir = GameScript, raceScript
+		o.Script.Args = "--hop-duration-ms=40 --hop-penalty-ms=5 --countdown-ms=30"
+	} else {
+		o.Game.Rules.HopDuration, o.Game.Rules.HopPenalty, o.Game.Rules.Countdown = 40*time.Millisecond, 5*time.Millisecond, 30*time.Millisecond
+		o.Game.NoShowTimeout, o.Game.WaitForPlayers, o.Game.Rules.ReconnectGrace = 10*time.Second, 20*time.Second, 5*time.Second
+	}
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}

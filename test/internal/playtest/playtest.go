@@ -216,7 +216,7 @@ func (r *racer) run(ctx context.Context, done func() bool) error {
 	for {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s: %w (hops %d, result %v)", r.ID, ctx.Err(), r.hops, r.Result)
+			return fmt.Errorf("%s: %w (started %v, hops %d, result %v, last error %v)", r.ID, ctx.Err(), r.started, r.hops, r.Result, r.LastErr)
 		case <-tick.C:
 			r.press(time.Now())
 		case ev, ok := <-r.Conn.Events():
