@@ -66,8 +66,12 @@ func (e *APIError) Unwrap() error {
 }
 
 // RetryAfter returns how long to wait before retrying after err, and whether
-// err is one worth retrying (rate limited, or no capacity).
+// err is one worth retrying (rate limited, or no capacity; or a game server
+// too busy to upgrade the connection, which gives no wait: zero).
 func RetryAfter(err error) (time.Duration, bool) {
+	if h, ok := errors.AsType[*HandshakeError](err); ok {
+		return 0, h.Busy()
+	}
 	e, ok := errors.AsType[*APIError](err)
 	if !ok || (e.StatusCode != http.StatusTooManyRequests && e.StatusCode != http.StatusServiceUnavailable) {
 		return 0, false

@@ -81,6 +81,24 @@ type Conn struct {
 	synced  bool
 }
 
+// HandshakeError is a WebSocket upgrade the game server answered with an
+// HTTP status instead: 503 means it is busy (too many connections in their
+// handshake, or at its connection cap) and the dial may be retried shortly.
+type HandshakeError struct {
+	URL        string
+	StatusCode int
+	Err        error
+}
+
+func (e *HandshakeError) Error() string {
+	return fmt.Sprintf("dial %s: HTTP %d: %v", e.URL, e.StatusCode, e.Err)
+}
+
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// Busy reports whether the server asked to retry later (HTTP 503).
+func (e *HandshakeError) Busy() bool { return e.StatusCode == http.StatusServiceUnavailable }
+
 // Dial connects to wsURL (the match's ws_url) and authenticates with the
 // player session token: Hello is the first frame. The server's answer
 // (Welcome, or ServerError then Closed) arrives on Events.
@@ -109,7 +127,7 @@ func Dial(ctx context.Context, wsURL, playerSessionToken string, opts DialOption
 	ws, resp, err := opts.Dialer.DialContext(ctx, wsURL, nil)
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("dial %s: HTTP %d: %w", wsURL, resp.StatusCode, err)
+			return nil, &HandshakeError{URL: wsURL, StatusCode: resp.StatusCode, Err: err}
 		}
 		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}

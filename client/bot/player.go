@@ -91,7 +91,10 @@ func (b *bot) run(ctx context.Context) error {
 	b.res.match = took
 	b.log = b.log.With("player", match.PlayerID, "game_server", match.GameServer)
 
-	conn, err := client.Dial(ctx, match.WSURL, match.PlayerSessionToken, b.cfg.Dial)
+	// A busy server (503 on the upgrade) asks to be dialled again shortly.
+	conn, err := retry(ctx, b, func() (*client.Conn, error) {
+		return client.Dial(ctx, match.WSURL, match.PlayerSessionToken, b.cfg.Dial)
+	})
 	if err != nil {
 		return err
 	}

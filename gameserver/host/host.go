@@ -110,6 +110,11 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 	if cfg.RacesPerServer > 1 && cfg.Realtime.MaxConnections == 0 {
 		cfg.Realtime.MaxConnections = racesConnections(cfg.RacesPerServer, cfg.Realtime.MaxPlayers)
 	}
+	if cfg.RacesPerServer > 1 && cfg.Realtime.MaxHandshakes == 0 {
+		// Players of many races arrive together: an eighth of them may be
+		// in their handshake at once (the one-race default is 16).
+		cfg.Realtime.MaxHandshakes = max(16, racesConnections(cfg.RacesPerServer, cfg.Realtime.MaxPlayers)/8)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = agonessdk.SystemClock{}
 	}
