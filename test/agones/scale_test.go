@@ -147,23 +147,6 @@ func TestMatchLatencyAndBurst(t *testing.T) {
 	}
 }
 
-// TestBurstOf1000 sends 1,000 new players at once to a Fleet with room for
-// all. Two-player races would need 500 GameServers, more sidecars than this
-// machine holds, so this Fleet seats 8 players per GameServer: the same
-// allocation, list action and selectors, 125 GameServers.
-func TestBurstOf1000(t *testing.T) {
-	s := needRig(t)
-	const burst, seats = 1000, 8
-	rel, api := s.install(t, "burst1000", s.state.Binary("race-server"),
-		"autoscaler.enabled=false", "race.players="+strconv.Itoa(seats), "fleet.replicas="+strconv.Itoa(burst/seats+5))
-	t.Logf("Fleet of %d GameServers Ready %.1fs after the apply", burst/seats+5, rel.FleetReady.Seconds())
-	res := s.burst(t, api, burst)
-	t.Log(res)
-	if res.unclean() > 0 {
-		t.Errorf("a burst of %d players with room for all: %d failed other than with 503 no_capacity", burst, res.unclean())
-	}
-}
-
 // burstResult is what a burst of matches gave.
 type burstResult struct {
 	n        int
