@@ -52,4 +52,3 @@ func (c *chain[T]) remove(x *T) {
 	c.n--
 }
 
-func contains[T any](c *chain[T], x *T) bool { return c.link(x).in == c }
