@@ -51,4 +51,3 @@ func (c *chain[T]) remove(x *T) {
 	nd.prev, nd.next, nd.in = nil, nil, nil
 	c.n--
 }
-
