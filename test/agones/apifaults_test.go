@@ -170,7 +170,9 @@ func TestAllocatorKilledDuringBurst(t *testing.T) {
 	s := needRig(t)
 	const players = 40
 	rel, api := s.install(t, "killburst", s.state.Binary("race-server"),
-		"autoscaler.enabled=false", "fleet.replicas="+strconv.Itoa(players/2+4))
+		"autoscaler.enabled=false", "fleet.replicas="+strconv.Itoa(players/2+4),
+		// Nobody connects in this test: no place may be freed as a no-show before the check.
+		"race.rules.no-show-timeout=5m", "race.rules.wait-for-players=5m")
 	victim := s.startAllocator(t, rel)
 	apiVictim := s.apiFor(t, victim.URL)
 	guests := make([]leapfrog.Guest, players)
