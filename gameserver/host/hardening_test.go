@@ -126,6 +126,12 @@ type wedgeGame struct {
 	block chan struct{}
 }
 
+// NextTick keeps the race's sleeping loop: the watchdog must tell a wedged
+// loop from a sleeping one.
+func (g wedgeGame) NextTick(s *realtime.Session, now time.Time) time.Time {
+	return g.Game.(realtime.Sleeper).NextTick(s, now)
+}
+
 const (
 	opWedge = 999
 	opCrash = 998

@@ -354,3 +354,22 @@ func TestManyRacesAtOnce(t *testing.T) {
 		t.Errorf("races started = %v, want %d", got, races)
 	}
 }
+
+// A race waiting in its lobby sleeps (no ticks, no beats) for far longer
+// than the watchdog's stall limit: a parked loop is not a stuck one.
+func TestSleepingRacesKeepTheServerHealthy(t *testing.T) {
+	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.LoopStall = 100 * time.Millisecond })
+	alice := rs.join(t, "alice", "r1") // alone: her lobby waits for an opponent
+	rs.waitRaces(t, "r1")
+	time.Sleep(time.Second) // ten stall limits, twenty health pings
+	if !rs.host.Healthy() {
+		t.Fatal("the watchdog took a sleeping race for a stuck one")
+	}
+	bob := rs.join(t, "bob", "r1")
+	results := make(chan *racev1.RaceResult, 2)
+	go alice.play(results)
+	go bob.play(results)
+	if r1, r2 := <-results, <-results; r1 == nil || r2 == nil || r1.WinnerPlayerId != r2.WinnerPlayerId {
+		t.Fatalf("results %v / %v", r1, r2)
+	}
+}

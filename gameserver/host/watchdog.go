@@ -10,7 +10,7 @@ import (
 
 // watchdog decides, before each health ping, whether the server is sound:
 // no fatal error so far, and the loop of every running session (one, or a
-// high-density server's races) has moved within LoopStall. Health pings then
+// high-density server's races) has moved within LoopStall, or waits for work. Health pings then
 // mean that the game loops run, not only that the process does. It is used
 // by the health loop's goroutine only.
 type watchdog struct {
@@ -46,7 +46,7 @@ func (w *watchdog) sound() bool {
 		}
 		b := s.Beats()
 		p, ok := w.seen[s]
-		if !ok || p.beats != b {
+		if !ok || p.beats != b || s.Parked() { // a parked loop waits for work: a sleeping race is not stuck
 			p = progress{beats: b, since: now}
 		}
 		w.next[s] = p

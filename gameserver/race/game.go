@@ -42,13 +42,20 @@ type Game struct {
 	// presses cannot flood the other's connection.
 	dirty   uint32
 	started bool // the countdown began (races_started counted it)
+	// grid is the time ticks are aligned to (the session's start) and
+	// lastTick the last OnTick: landings are seen at the tick after they
+	// happen, penalties sent at most once a tick, as with a fixed tick.
+	grid, lastTick time.Time
 	// scratch messages reused on the hot path
 	moved racev1.FrogMoved
 	frog  racev1.Frog
 	buf   []byte
 }
 
-var _ realtime.Game = (*Game)(nil)
+var (
+	_ realtime.Game    = (*Game)(nil)
+	_ realtime.Sleeper = (*Game)(nil)
+)
 
 // NewGame returns a race with rules; metrics may be nil.
 func NewGame(rules Rules, metrics *Metrics) (*Game, error) {
@@ -63,6 +70,7 @@ func (g *Game) Model() *Model { return g.model }
 
 // OnStart gives the lobby its deadline.
 func (g *Game) OnStart(s *realtime.Session) {
+	g.grid, g.lastTick = s.Now(), s.Now()
 	s.After(g.model.Rules().LobbyTimeout, func() {
 		if g.model.Phase() != Waiting {
 			return
@@ -203,8 +211,39 @@ func (g *Game) startCountdown(s *realtime.Session, now time.Time) {
 	}
 }
 
+// NextTick asks for a tick when there is something to do: the landing of a
+// hopping frog (at the first tick of the session's grid at or after it, so
+// that a press right after a landing carries it, as with a fixed tick) or
+// penalties to send (a tick after the last one). A race that waits for its
+// players does not tick.
+func (g *Game) NextTick(s *realtime.Session, now time.Time) time.Time {
+	period := time.Second / time.Duration(s.Config().TickRate)
+	var next time.Time
+	if g.dirty != 0 {
+		next = g.lastTick.Add(period)
+	}
+	if g.model.Phase() != Racing {
+		return next
+	}
+	for lane := range g.model.Lanes() {
+		f := g.model.Frog(lane)
+		if !f.Hopping {
+			continue
+		}
+		at := f.HopEnd
+		if off := at.Sub(g.grid) % period; off > 0 {
+			at = at.Add(period - off)
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at
+		}
+	}
+	return next
+}
+
 // OnTick lands frogs, sends the penalties of the tick, and decides the race.
 func (g *Game) OnTick(s *realtime.Session, now time.Time) {
+	g.lastTick = now
 	landed, finished := g.model.Tick(now)
 	changed := landed | g.dirty
 	g.dirty = 0

@@ -265,3 +265,40 @@ func TestBadMessages(t *testing.T) {
 		t.Error("the race did not go on after bad input")
 	}
 }
+
+func TestRaceSleepsUntilALandingOrPenalty(t *testing.T) {
+	tb := newTable(t, DefaultRules())
+	g, h := tb.game, tb.h
+	period := time.Second / time.Duration(h.Session.Config().TickRate)
+	if next := g.NextTick(h.Session, h.Clock.Now()); !next.IsZero() {
+		t.Fatalf("a race nobody hops in asks for a tick at %v", next)
+	}
+	h.Clock.Add(period / 3) // off the tick grid
+	tb.a.Send(OpHop, nil)
+	hopEnd := g.Model().Frog(0).HopEnd
+	next := g.NextTick(h.Session, h.Clock.Now())
+	if next.Before(hopEnd) || !next.Before(hopEnd.Add(period)) || next.Sub(t0)%period != 0 {
+		t.Fatalf("next tick %v for a landing at %v: want the first tick of the grid from %v at or after it", next, hopEnd, t0)
+	}
+	// A press during the hop: its penalty goes out a tick after the last one.
+	last := h.Clock.Now()
+	h.Advance(0)
+	tb.a.Send(OpHop, nil)
+	if got := g.NextTick(h.Session, h.Clock.Now()); !got.Equal(last.Add(period)) {
+		t.Fatalf("next tick %v with a penalty to send, want %v", got, last.Add(period))
+	}
+	h.Advance(period)
+	tb.a.Discard()
+	tb.b.Discard()
+	next = g.NextTick(h.Session, h.Clock.Now())
+	h.Advance(next.Sub(h.Clock.Now()))
+	if g.Model().Frog(0).Hopping {
+		t.Fatalf("the frog has not landed at the tick it asked for (%v, hop end %v)", next, g.Model().Frog(0).HopEnd)
+	}
+	if len(find(tb.b.Messages(), OpFrogMoved)) != 1 {
+		t.Fatal("the opponent was not told of the landing")
+	}
+	if next := g.NextTick(h.Session, h.Clock.Now()); !next.IsZero() {
+		t.Fatalf("a race nobody hops in asks for a tick at %v", next)
+	}
+}

@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"time"
+
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 )
 
@@ -16,6 +18,7 @@ type Driver struct {
 func Drive(s *Session) *Driver {
 	s.now = s.cfg.Clock.Now()
 	s.lastActive = s.now
+	s.sleeper, _ = s.game.(Sleeper)
 	s.game.OnStart(s)
 	return &Driver{s: s}
 }
@@ -25,6 +28,16 @@ func (d *Driver) Session() *Session { return d.s }
 
 // Tick runs one tick at the clock's current time.
 func (d *Driver) Tick() { d.s.Tick() }
+
+// NextWake is when Run would next tick a Sleeper game's session (its
+// game's NextTick, timers, no-show deadlines, empty timeout), the zero time
+// for none; a game that is not a Sleeper ticks at the tick rate instead.
+func (d *Driver) NextWake() time.Time {
+	if d.s.sleeper == nil {
+		return d.s.now.Add(d.s.tickPeriod())
+	}
+	return d.s.nextWake()
+}
 
 // Ended reports whether the session ended, and how.
 func (d *Driver) Ended() (bool, string) { return d.s.ended, d.s.outcome }

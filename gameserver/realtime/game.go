@@ -33,10 +33,24 @@ type Game interface {
 	// ErrUnknownOpCode (or an error wrapping it) answers the sender with a
 	// typed error frame; the connection stays open.
 	OnMessage(s *Session, p *Player, m Message) error
-	// OnTick is called at the session's tick rate.
+	// OnTick is called at the session's tick rate, or, for a Sleeper, when
+	// it asks for it.
 	OnTick(s *Session, now time.Time)
 	// OnEnd is called once when the session ends, before connections close.
 	OnEnd(s *Session)
+}
+
+// Sleeper is a Game that says when it next needs OnTick, so that its
+// session sleeps while nothing happens instead of waking at the tick rate.
+// A high-density server runs thousands of sessions, most of them waiting
+// for a player: their fixed ticks alone would cost it a core. The session
+// still wakes for its own timers (After), no-show deadlines and the empty
+// timeout, and OnTick then runs as usual.
+type Sleeper interface {
+	// NextTick is called after every event and tick with the session's
+	// time; it returns when OnTick is next wanted, or the zero time for
+	// "not until a player does something". A time not after now means at once.
+	NextTick(s *Session, now time.Time) time.Time
 }
 
 // Message is a game message received from a player.

@@ -38,6 +38,7 @@ type Session struct {
 	done    chan struct{}
 	closing atomic.Bool   // set by End: the session takes nobody new
 	beats   atomic.Uint64 // loop iterations, for a watchdog
+	parked  atomic.Bool   // the loop waits for an event, a tick or its wake
 
 	// Owned by the loop.
 	players      []*Player
@@ -50,6 +51,8 @@ type Session struct {
 	crashed      bool
 	outcome      string
 	now          time.Time
+	sleeper      Sleeper   // the game, when it says when it needs ticks
+	wakeAt       time.Time // a sleeper's armed wake; zero when none
 
 	mu          sync.Mutex // guards the fields below, read outside the loop
 	result      string
@@ -163,8 +166,12 @@ func (s *Session) OnPlaceFreed(fn func(playerID string)) {
 func (s *Session) Closed() bool { return s.closing.Load() }
 
 // Beats counts the loop's iterations (events and ticks). A watchdog that
-// sees it stand still knows the loop is stuck.
+// sees it stand still while the loop is not Parked knows the loop is stuck.
 func (s *Session) Beats() uint64 { return s.beats.Load() }
+
+// Parked reports whether the loop is waiting for work: a sleeping session
+// does not beat, and is not stuck.
+func (s *Session) Parked() bool { return s.parked.Load() }
 
 // Reserved reports whether playerID holds a place in the session, as last
 // told by SetReservations.
@@ -178,35 +185,106 @@ func (s *Session) Reserved(playerID string) bool {
 // connection. It returns the session's outcome. A panic in the game ends the
 // session with OutcomeCrashed: its players get an Error frame and close 1011,
 // the stack goes to the log, and the process goes on.
+//
+// A Game ticks at the tick rate; a Sleeper game's session sleeps until the
+// earliest of its game's NextTick, its timers, its no-show deadlines and its
+// empty timeout.
 func (s *Session) Run(ctx context.Context) string {
 	m := s.cfg.Metrics
 	m.sessionStarted()
 	s.now = s.cfg.Clock.Now()
 	s.lastActive = s.now
 	s.log.Info("session started", "max_players", s.cfg.MaxPlayers, "tick_rate", s.cfg.TickRate)
-	ticker := time.NewTicker(time.Second / time.Duration(s.cfg.TickRate))
-	defer ticker.Stop()
+	var tick <-chan time.Time
+	var wake *time.Timer
+	if sl, ok := s.game.(Sleeper); ok {
+		s.sleeper = sl
+		wake = time.NewTimer(time.Hour)
+		wake.Stop()
+		defer wake.Stop()
+		tick = wake.C
+	} else {
+		ticker := time.NewTicker(s.tickPeriod())
+		defer ticker.Stop()
+		tick = ticker.C
+	}
 	s.guard("start", func() { s.game.OnStart(s) })
 	for !s.ended {
-		s.guard("loop", func() { s.step(ctx, ticker.C) })
+		if wake != nil {
+			s.guard("loop", func() { s.arm(wake) })
+		}
+		s.guard("loop", func() { s.step(ctx, tick) })
 	}
 	s.finish()
 	return s.outcome
 }
 
+func (s *Session) tickPeriod() time.Duration { return time.Second / time.Duration(s.cfg.TickRate) }
+
 // step waits for one event or tick and handles it.
 func (s *Session) step(ctx context.Context, tick <-chan time.Time) {
+	s.parked.Store(true)
 	select {
 	case <-ctx.Done():
+		s.parked.Store(false)
 		s.shutdown("server stopping")
 	case ev := <-s.events:
+		s.parked.Store(false)
 		s.beats.Add(1)
 		s.now = s.cfg.Clock.Now()
+		if s.sleeper != nil && s.connectedCount() > 0 {
+			s.lastActive = s.now // nobody ticks while players are connected
+		}
 		s.handle(ev)
 	case <-tick:
+		s.parked.Store(false)
 		s.beats.Add(1)
+		s.wakeAt = time.Time{}
 		s.Tick()
 	}
+}
+
+// arm sets a sleeper session's wake to the earliest thing it waits for.
+// Under a fake clock the wait is cut to the tick period, so that a test
+// moving the clock is seen.
+func (s *Session) arm(wake *time.Timer) {
+	next := s.nextWake()
+	if next.Equal(s.wakeAt) {
+		return
+	}
+	s.wakeAt = next
+	if next.IsZero() {
+		wake.Stop()
+		return
+	}
+	d := next.Sub(s.cfg.Clock.Now())
+	if _, wall := s.cfg.Clock.(WallClock); !wall {
+		d = min(d, s.tickPeriod())
+	}
+	wake.Reset(max(d, 0))
+}
+
+// nextWake is when a sleeper session must next tick: the zero time when it
+// waits only for events.
+func (s *Session) nextWake() time.Time {
+	next := s.sleeper.NextTick(s, s.now)
+	earlier := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	for _, t := range s.timers {
+		earlier(t.at)
+	}
+	for _, r := range s.reservations {
+		if !r.connected && !r.released {
+			earlier(r.since.Add(s.cfg.NoShowTimeout))
+		}
+	}
+	if !s.ended && s.connectedCount() == 0 {
+		earlier(s.lastActive.Add(s.cfg.EmptyTimeout))
+	}
+	return next
 }
 
 // guard runs fn, turning a panic into the end of this session only.
@@ -687,8 +765,9 @@ func (s *Session) ReleasePlayer(p *Player, reason string) {
 	s.freePlace(p.playerID)
 }
 
-// After runs fn on the loop once d has passed, checked each tick (so with
-// the tick's resolution). It returns an id for CancelTimer. Loop only.
+// After runs fn on the loop once d has passed: at the first tick after
+// that (so with the tick's resolution), or on time in a Sleeper's session.
+// It returns an id for CancelTimer. Loop only.
 func (s *Session) After(d time.Duration, fn func()) int {
 	s.nextTimer++
 	s.timers = append(s.timers, timer{id: s.nextTimer, at: s.now.Add(d), fn: fn})

@@ -64,6 +64,9 @@ func (h *Harness) Advance(d time.Duration) {
 	h.d.Tick()
 }
 
+// NextWake is when a real session would next tick (see realtime.Sleeper).
+func (h *Harness) NextWake() time.Time { return h.d.NextWake() }
+
 // Ended reports whether the session ended, and how.
 func (h *Harness) Ended() (bool, string) { return h.d.Ended() }
 

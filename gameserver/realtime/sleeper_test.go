@@ -1,0 +1,117 @@
+package realtime_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// sleepyGame is a Sleeper that asks for a tick only when told to, and
+// counts the ticks it gets.
+type sleepyGame struct {
+	echoGame
+	ticks atomic.Int64
+	want  time.Time // loop only
+}
+
+func (g *sleepyGame) OnTick(*realtime.Session, time.Time) { g.ticks.Add(1) }
+
+func (g *sleepyGame) NextTick(_ *realtime.Session, now time.Time) time.Time {
+	if !g.want.IsZero() && !now.Before(g.want) {
+		g.want = time.Time{} // asked once: served by this tick
+	}
+	return g.want
+}
+
+func runSession(t *testing.T, cfg realtime.Config, g realtime.Game) *realtime.Session {
+	t.Helper()
+	cfg.Logger, cfg.GameServer = discard(), "gs-1"
+	s, err := realtime.NewSession("s1", cfg, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go s.Run(ctx)
+	t.Cleanup(func() {
+		cancel()
+		<-s.Done()
+	})
+	return s
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func TestSleeperSessionTicksOnlyWhenAsked(t *testing.T) {
+	g := &sleepyGame{}
+	fixed := &tickCounter{}
+	s := runSession(t, realtime.Config{TickRate: 200}, g)
+	runSession(t, realtime.Config{TickRate: 200}, fixed)
+	// The fixed-tick session beside it shows time passing at the tick rate.
+	waitFor(t, "20 ticks of a fixed-tick session", func() bool { return fixed.ticks.Load() >= 20 })
+	if n := g.ticks.Load(); n != 0 {
+		t.Fatalf("an idle sleeper session ticked %d times", n)
+	}
+	waitFor(t, "the idle loop to park", s.Parked)
+	beats := s.Beats()
+
+	if !s.Do(context.Background(), func() { g.want = s.Now().Add(30 * time.Millisecond) }) {
+		t.Fatal("session over")
+	}
+	waitFor(t, "the tick the game asked for", func() bool { return g.ticks.Load() == 1 })
+	fired := make(chan struct{})
+	s.Do(context.Background(), func() { s.After(20*time.Millisecond, func() { close(fired) }) })
+	select {
+	case <-fired:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a timer of a sleeping session never fired")
+	}
+	waitFor(t, "the loop to park again", s.Parked)
+	if s.Beats() == beats {
+		t.Error("the loop's beats did not move with its events and ticks")
+	}
+	if n := g.ticks.Load(); n != 2 {
+		t.Errorf("ticks = %d, want 2 (the one asked for, the timer's)", n)
+	}
+}
+
+type tickCounter struct {
+	echoGame
+	ticks atomic.Int64
+}
+
+func (g *tickCounter) OnTick(*realtime.Session, time.Time) { g.ticks.Add(1) }
+
+func TestSleeperSessionKeepsItsDeadlines(t *testing.T) {
+	freed := make(chan string, 1)
+	s := runSession(t, realtime.Config{NoShowTimeout: 50 * time.Millisecond, EmptyTimeout: time.Hour}, &sleepyGame{})
+	s.OnPlaceFreed(func(id string) { freed <- id })
+	s.SetReservations(context.Background(), []string{"ghost"})
+	select {
+	case id := <-freed:
+		if id != "ghost" {
+			t.Fatalf("freed %q, want ghost", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a no-show's place was never freed by a sleeping session")
+	}
+
+	empty := runSession(t, realtime.Config{EmptyTimeout: 50 * time.Millisecond}, &sleepyGame{})
+	select {
+	case <-empty.Done():
+		if got := empty.Outcome(); got != realtime.OutcomeEmpty {
+			t.Fatalf("outcome %q, want %q", got, realtime.OutcomeEmpty)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a sleeping session nobody joined never ended")
+	}
+}
