@@ -16,6 +16,7 @@ import (
 // silently dropped frame would corrupt the client's view of the game.
 type conn struct {
 	ws     *websocket.Conn
+	wire   *wireConn // the socket under ws: data frames are written to it
 	out    chan []byte
 	done   chan struct{}
 	closed chan struct{} // closed when writeLoop has finished
@@ -31,9 +32,10 @@ type conn struct {
 	codec    Codec       // nil: the Leapfrog protocol
 }
 
-func newConn(ws *websocket.Conn, cfg *Config) *conn {
+func newConn(ws *websocket.Conn, wire *wireConn, cfg *Config) *conn {
 	return &conn{
 		ws:     ws,
+		wire:   wire,
 		out:    make(chan []byte, cfg.SendQueue),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
@@ -83,7 +85,7 @@ func (c *conn) writeLoop() {
 	for {
 		select {
 		case b := <-c.out:
-			if !c.write(websocket.BinaryMessage, b) {
+			if !c.writeOut(b) {
 				c.abort("write failed")
 				return
 			}
@@ -114,7 +116,7 @@ func (c *conn) flushAndClose() {
 		for drained := false; !drained; {
 			select {
 			case b := <-c.out:
-				if !c.write(websocket.BinaryMessage, b) {
+				if !c.writeOut(b) {
 					c.ws.Close()
 					return
 				}
@@ -123,7 +125,7 @@ func (c *conn) flushAndClose() {
 			}
 		}
 	}
-	if c.finalFrame != nil && !c.write(websocket.BinaryMessage, c.finalFrame) {
+	if c.finalFrame != nil && !c.writeOut(c.finalFrame) {
 		c.ws.Close()
 		return
 	}
@@ -155,12 +157,32 @@ func (c *conn) finish() {
 	c.ws.Close()
 }
 
-func (c *conn) write(kind int, b []byte) bool {
-	if b = c.encode(b); b == nil {
-		return true
+// writeOut writes frame b and the frames queued behind it, up to maxBatch
+// bytes, in one write.
+func (c *conn) writeOut(b []byte) bool {
+	bp := batches.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 2*maxBatch {
+			batches.Put(bp)
+		}
+	}()
+	batch := (*bp)[:0]
+	for {
+		if b = c.encode(b); b != nil {
+			batch = appendBinaryFrame(batch, b)
+		}
+		if len(batch) >= maxBatch {
+			break
+		}
+		select {
+		case b = <-c.out:
+			continue
+		default:
+		}
+		break
 	}
-	_ = c.ws.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout))
-	return c.ws.WriteMessage(kind, b) == nil
+	*bp = batch
+	return len(batch) == 0 || c.wire.writeFrames(batch, c.cfg.WriteTimeout) == nil
 }
 
 // truncateCloseText keeps a close reason within the 123 bytes a control frame allows.

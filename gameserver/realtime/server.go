@@ -189,12 +189,13 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 		http.Error(w, fmt.Sprintf("more than %d connections are in their handshake: retry", srv.cfg.MaxHandshakes), http.StatusServiceUnavailable)
 		return
 	}
-	ws, err := srv.upgrader.Upgrade(w, r, nil)
+	hw := &hijacker{ResponseWriter: w}
+	ws, err := srv.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
 		<-srv.handshakes
 		return // the upgrader already answered with an HTTP error
 	}
-	c := newConn(ws, &srv.cfg)
+	c := newConn(ws, hw.wire, &srv.cfg)
 	c.codec = codec
 	if !srv.track(c) {
 		<-srv.handshakes
@@ -345,6 +346,9 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 	})
 	defer s.post(context.Background(), event{kind: evLeave, conn: c})
 	budget := newInputBudget(srv.cfg.InputRate, srv.cfg.InputBurst)
+	// The read deadline moves at most every PongWait/16: each move is a
+	// runtime timer update, and a busy player sends many frames a second.
+	refreshed := time.Now()
 	for {
 		f, err := srv.readFrame(c)
 		if err != nil {
@@ -355,7 +359,10 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 			}
 			return
 		}
-		_ = ws.SetReadDeadline(time.Now().Add(srv.cfg.PongWait))
+		if now := time.Now(); now.Sub(refreshed) >= srv.cfg.PongWait/16 {
+			_ = ws.SetReadDeadline(now.Add(srv.cfg.PongWait))
+			refreshed = now
+		}
 		if err := budget.allow(f, srv.cfg.Clock.Now()); err != nil {
 			srv.refuse(c, realtimev1.Error_CODE_RATE_LIMITED, "too many frames: "+err.Error(), "rate_limited")
 			return
