@@ -62,7 +62,7 @@ type errorDetail struct {
 // classify maps an error to its HTTP status and API code.
 func classify(err error) (int, string) {
 	switch {
-	case errors.Is(err, errBadRequest):
+	case errors.Is(err, errBadRequest), errors.Is(err, backend.ErrTooManySeats):
 		return http.StatusBadRequest, codeBadRequest
 	case errors.Is(err, errUnauthenticated), errors.Is(err, token.ErrInvalid), errors.Is(err, token.ErrExpired):
 		return http.StatusUnauthorized, codeUnauthenticated

@@ -17,6 +17,10 @@ var ErrNoCapacity = errors.New("no game server has room")
 // refused by the race server; the HTTP API answers 409.
 var ErrSeatsTaken = errors.New("the player already holds a place with other seats")
 
+// ErrTooManySeats means a request asked for more seats than a game has
+// players (a device's seats must fit one race); the HTTP API answers 400.
+var ErrTooManySeats = errors.New("more seats than a game has players")
+
 // ErrUnavailable means the backend could not be reached (the Kubernetes API
 // is down or overloaded). Like ErrNoCapacity it is temporary: the HTTP API
 // answers 503 with Retry-After, never 500.

@@ -293,7 +293,7 @@ func (e *Engine) checkPlayers(ids []string) error {
 		return errors.New("place: no players")
 	}
 	if len(ids) > e.cfg.SeatsPerRace {
-		return fmt.Errorf("place: %d players, but a race has %d seats", len(ids), e.cfg.SeatsPerRace)
+		return fmt.Errorf("place: %w: %d players, but a race has %d seats", backend.ErrTooManySeats, len(ids), e.cfg.SeatsPerRace)
 	}
 	for i, id := range ids {
 		if id == "" {

@@ -89,6 +89,9 @@ func TestPlaceRefusesBadInput(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.Is(err, backend.ErrNoCapacity) {
 				t.Fatalf("err = %v, want a bad-input error saying %q", err, tc.want)
 			}
+			if tooMany := len(tc.ids) > 2; errors.Is(err, backend.ErrTooManySeats) != tooMany {
+				t.Fatalf("err = %v: wraps ErrTooManySeats %v, want %v", err, !tooMany, tooMany)
+			}
 		})
 	}
 	if s := e.Stats(); s.Races != 0 || s.Players != 0 {
