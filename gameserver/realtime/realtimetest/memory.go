@@ -11,8 +11,8 @@ import (
 
 // SessionMemory runs n idle sessions (no player yet) of games from newGame
 // with cfg, as a server of many races holds them, and returns the heap and
-// goroutine stack bytes they take, per session: their loops, tickers,
-// queues and games. cfg needs GameServer; the sessions end before it returns.
+// goroutine stack bytes they take, per session: their loops, tickers or
+// wake timers, queues and games. cfg needs GameServer; the sessions end before it returns.
 func SessionMemory(n int, cfg realtime.Config, newGame func() (realtime.Game, error)) (float64, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -36,9 +36,10 @@ func SessionMemory(n int, cfg realtime.Config, newGame func() (realtime.Game, er
 		sessions = append(sessions, s)
 		go s.Run(ctx)
 	}
-	// Count each loop once it has run: its stack has grown to what it keeps.
+	// Count each loop once it has run (a sleeping one has parked, a ticking
+	// one has ticked): its stack has grown to what it keeps.
 	for _, s := range sessions {
-		for s.Beats() == 0 {
+		for !s.Parked() && s.Beats() == 0 {
 			time.Sleep(time.Millisecond)
 		}
 	}
