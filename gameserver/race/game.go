@@ -211,8 +211,8 @@ func (g *Game) startCountdown(s *realtime.Session, now time.Time) {
 	}
 }
 
-// NextTick asks for a tick when there is something to do: the landing of a
-// hopping frog (at the first tick of the session's grid at or after it, so
+// NextTick asks for a tick when there is something to do: the start of the
+// race, the landing of a hopping frog (at the first tick of the session's grid at or after it, so
 // that a press right after a landing carries it, as with a fixed tick) or
 // penalties to send (a tick after the last one). A race that waits for its
 // players does not tick.
@@ -222,7 +222,14 @@ func (g *Game) NextTick(s *realtime.Session, now time.Time) time.Time {
 	if g.dirty != 0 {
 		next = g.lastTick.Add(period)
 	}
-	if g.model.Phase() != Racing {
+	switch g.model.Phase() {
+	case CountingDown: // the start itself, so that the phase is right for anyone who asks
+		if start := g.model.StartAt(); next.IsZero() || start.Before(next) {
+			next = start
+		}
+		return next
+	case Racing:
+	default:
 		return next
 	}
 	for lane := range g.model.Lanes() {

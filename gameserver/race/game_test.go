@@ -266,6 +266,21 @@ func TestBadMessages(t *testing.T) {
 	}
 }
 
+func TestRaceWakesForItsStart(t *testing.T) {
+	g, _ := NewGame(DefaultRules(), nil)
+	h, _ := realtimetest.NewHarness(realtime.Config{}, g, t0)
+	a, _ := h.Connect("alice")
+	b, _ := h.Connect("bob")
+	if next := g.NextTick(h.Session, h.Clock.Now()); !next.IsZero() {
+		t.Fatalf("a lobby asks for a tick at %v", next)
+	}
+	a.Send(OpSceneReady, nil)
+	b.Send(OpSceneReady, nil)
+	if next := g.NextTick(h.Session, h.Clock.Now()); !next.Equal(g.Model().StartAt()) {
+		t.Fatalf("next tick %v during the countdown, want the start %v", next, g.Model().StartAt())
+	}
+}
+
 func TestRaceSleepsUntilALandingOrPenalty(t *testing.T) {
 	tb := newTable(t, DefaultRules())
 	g, h := tb.game, tb.h
