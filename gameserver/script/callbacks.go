@@ -92,6 +92,25 @@ func (g *Game) OnTick(s *realtime.Session, now time.Time) {
 	g.checkMemory()
 }
 
+// NextTick wakes the session only for what OnTick does: onHealthCheck at
+// its period, and the memory check once a second when there is a limit. A
+// script's timers fire through the session, which wakes for them itself.
+func (g *Game) NextTick(_ *realtime.Session, _ time.Time) time.Time {
+	if g.stopped {
+		return time.Time{}
+	}
+	var next time.Time
+	if g.cb.onHealthCheck != nil {
+		next = g.lastHealth.Add(g.prog.cfg.HealthCheckPeriod)
+	}
+	if g.prog.cfg.MemoryLimit != 0 {
+		if m := g.lastMemoryCheck.Add(time.Second); next.IsZero() || m.Before(next) {
+			next = m
+		}
+	}
+	return next
+}
+
 func (g *Game) checkMemory() {
 	if g.stopped || g.prog.cfg.MemoryLimit == 0 || g.sess == nil {
 		return

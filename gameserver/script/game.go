@@ -58,6 +58,7 @@ type callbacks struct {
 
 var (
 	_ realtime.Game        = (*Game)(nil)
+	_ realtime.Sleeper     = (*Game)(nil)
 	_ realtime.RelayFilter = (*Game)(nil)
 	_ realtime.GroupFilter = (*Game)(nil)
 )

@@ -14,6 +14,7 @@ import (
 
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
 const allAPIs = "testdata/allapis"
@@ -364,5 +365,44 @@ func TestScriptFailingAtSessionStartEndsOnlyThatSession(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "too late to start") {
 		t.Errorf("logs lack the error:\n%s", logs)
+	}
+}
+
+// A script's session sleeps between what its OnTick does: onHealthCheck at
+// its period, the memory check once a second with a limit, nothing else.
+func TestScriptSessionWakesOnlyForHealthAndMemory(t *testing.T) {
+	start := time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want time.Duration // after the start; 0: no tick wanted
+	}{
+		{"health check", Config{HealthCheckPeriod: 7 * time.Second}, 7 * time.Second},
+		{"memory limit too", Config{HealthCheckPeriod: 7 * time.Second, MemoryLimit: 1 << 30}, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Logger = slog.New(slog.DiscardHandler)
+			prog := load(t, allAPIs, tc.cfg)
+			g, err := prog.NewGame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := realtimetest.NewHarness(prog.Realtime(realtime.Config{}), g, start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Advance(0) // the first check of the memory
+			if got := h.NextWake().Sub(start); got != tc.want {
+				t.Fatalf("next wake %v after the start, want %v", got, tc.want)
+			}
+		})
+	}
+	noHealth := load(t, "examples/megafrograce", Config{Logger: slog.New(slog.DiscardHandler)})
+	g, err := noHealth.NewGame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := g.(realtime.Sleeper).NextTick(nil, start); !next.IsZero() {
+		t.Fatalf("a script without onHealthCheck or memory limit asks for a tick at %v", next)
 	}
 }
