@@ -779,13 +779,17 @@ func (s *Session) CancelTimer(id int) {
 	s.timers = slices.DeleteFunc(s.timers, func(t timer) bool { return t.id == id })
 }
 
+// runTimers runs the timers due now, in the order they were set. A timer
+// set by one of their callbacks waits for the next pass, even when it is due
+// at once: a timer that sets itself again cannot hold the loop.
 func (s *Session) runTimers() {
-	for i := 0; i < len(s.timers); {
-		t := s.timers[i]
-		if s.now.Before(t.at) {
-			i++
-			continue
+	last := s.nextTimer
+	for {
+		i := slices.IndexFunc(s.timers, func(t timer) bool { return t.id <= last && !s.now.Before(t.at) })
+		if i < 0 {
+			return
 		}
+		t := s.timers[i]
 		s.timers = slices.Delete(s.timers, i, i+1)
 		t.fn()
 	}

@@ -115,3 +115,31 @@ func TestSleeperSessionKeepsItsDeadlines(t *testing.T) {
 		t.Fatal("a sleeping session nobody joined never ended")
 	}
 }
+
+// A timer that sets itself again at once runs once a pass: it cannot hold
+// the loop (and a sleeping session wakes for it again at once).
+func TestTimerThatSetsItselfAgainRunsOncePerTick(t *testing.T) {
+	s, err := realtime.NewSession("s1", realtime.Config{GameServer: "gs", Logger: discard()}, &sleepyGame{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := realtime.Drive(s)
+	runs := 0
+	var again func()
+	again = func() {
+		runs++
+		s.After(0, again)
+	}
+	s.After(0, again)
+	d.Tick()
+	if runs != 1 {
+		t.Fatalf("runs = %d after one tick, want 1", runs)
+	}
+	if next := d.NextWake(); next.After(s.Now()) {
+		t.Fatalf("next wake %v, want at once (%v) for the timer set again", next, s.Now())
+	}
+	d.Tick()
+	if runs != 2 {
+		t.Fatalf("runs = %d after two ticks, want 2", runs)
+	}
+}

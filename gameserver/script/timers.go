@@ -3,6 +3,7 @@ package script
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -51,7 +52,13 @@ func (g *Game) installTimers() {
 			args := call.Arguments
 			if !immediate {
 				if ms := call.Argument(1).ToFloat(); ms > 0 {
-					delay = time.Duration(ms * float64(time.Millisecond))
+					delay = time.Duration(min(ms, math.MaxInt32) * float64(time.Millisecond))
+				}
+				// A timeout of 0 runs once the timers due now have run; an
+				// interval under 1 ms is 1 ms, as in Node.js, so that it cannot
+				// keep the session's loop busy.
+				if repeat {
+					delay = max(delay, time.Millisecond)
 				}
 				if len(args) > 2 {
 					args = args[2:]
