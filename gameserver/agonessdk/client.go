@@ -298,8 +298,9 @@ func (c *Client) watchOnce(ctx context.Context, fn func(*GameServer)) (got bool,
 	if c.watchEvery > 0 {
 		return got, c.coalesce(ctx, r, report)
 	}
+	var line []byte // reused: a GameServer with a long list is tens of kilobytes a line
 	for {
-		line, err := readLine(r)
+		line, err = readLine(r, line[:0])
 		if len(bytes.TrimSpace(line)) > 0 {
 			if derr := report(line); derr != nil {
 				return got, derr
@@ -316,15 +317,32 @@ func (c *Client) watchOnce(ctx context.Context, fn func(*GameServer)) (got bool,
 func (c *Client) coalesce(ctx context.Context, r *bufio.Reader, report func([]byte) error) error {
 	latest := make(chan []byte, 1) // the one producer replaces what is not taken yet
 	ended := make(chan error, 1)
+	// Line buffers go back and forth instead of a new one per line: every
+	// change of a long list is a long line, and most are skipped.
+	free := make(chan []byte, 2)
+	recycle := func(b []byte) {
+		select {
+		case free <- b[:0]:
+		default:
+		}
+	}
 	go func() {
 		for {
-			line, err := readLine(r)
+			var buf []byte
+			select {
+			case buf = <-free:
+			default:
+			}
+			line, err := readLine(r, buf)
 			if len(bytes.TrimSpace(line)) > 0 {
 				select {
-				case <-latest:
+				case old := <-latest:
+					recycle(old)
 				default:
 				}
 				latest <- line
+			} else {
+				recycle(line)
 			}
 			if err != nil {
 				ended <- streamError(err)
@@ -345,7 +363,9 @@ func (c *Client) coalesce(ctx context.Context, r *bufio.Reader, report func([]by
 					return ctx.Err()
 				}
 				select { // a newer line came meanwhile
-				case line = <-latest:
+				case newer := <-latest:
+					recycle(line)
+					line = newer
 				default:
 				}
 			}
@@ -353,6 +373,7 @@ func (c *Client) coalesce(ctx context.Context, r *bufio.Reader, report func([]by
 			if err := report(line); err != nil {
 				return err
 			}
+			recycle(line)
 		case err := <-ended:
 			select { // the last line before the end still counts
 			case line := <-latest:
@@ -395,9 +416,9 @@ func streamError(err error) error {
 	return fmt.Errorf("watch gameserver: %w", err)
 }
 
-// readLine reads up to and without '\n', refusing lines over maxLineBytes.
-func readLine(r *bufio.Reader) ([]byte, error) {
-	var line []byte
+// readLine reads up to and without '\n' into line (appending), refusing
+// lines over maxLineBytes.
+func readLine(r *bufio.Reader, line []byte) ([]byte, error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		line = append(line, chunk...)

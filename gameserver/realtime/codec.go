@@ -12,8 +12,9 @@ import (
 // session sends into what the client reads. A codec serves one connection;
 // DecodeClient runs on its reader, EncodeServer on its writer.
 type Codec interface {
-	// DecodeClient parses one client message. Errors wrap ErrMalformedFrame
-	// or ErrOversizedFrame, which decide the close code.
+	// DecodeClient parses one client message; b is the connection's for the
+	// call only (the frame it returns must not keep it). Errors wrap
+	// ErrMalformedFrame or ErrOversizedFrame, which decide the close code.
 	DecodeClient(b []byte, maxPayload int) (*realtimev1.ClientFrame, error)
 	// EncodeServer turns one encoded ServerFrame into the message to write;
 	// nil skips the frame (one the client's protocol has no word for).

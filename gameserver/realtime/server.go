@@ -399,7 +399,10 @@ func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
 		return nil, fmt.Errorf("%w: text frames are not part of the protocol; send binary protobuf frames", errMalformed)
 	}
 	limit := int64(srv.cfg.MaxPayload + frameOverhead)
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	bp := readBuffers.Get().(*[]byte)
+	defer readBuffers.Put(bp)
+	b, err := appendAll((*bp)[:0], io.LimitReader(r, limit+1))
+	*bp = b
 	if err == nil && int64(len(b)) > limit {
 		// Read the rest (the transport stops at hardReadLimit) so the error
 		// frame is not lost to a reset from closing with unread data.
@@ -412,6 +415,27 @@ func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
 		return nil, err
 	}
 	return c.decode(b, srv.cfg.MaxPayload)
+}
+
+// readBuffers hold a frame while it is decoded (decoding copies what it
+// keeps): a buffer per frame read was a large part of a busy server's garbage.
+var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// appendAll is io.ReadAll into dst.
+func appendAll(dst []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			dst = append(dst, 0)[:len(dst)]
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
 }
 
 var errHandshakeTimeout = errors.New("no frame before the deadline")
