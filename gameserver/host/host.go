@@ -412,18 +412,48 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 	if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
 		return id, nil
 	}
-	// The watch may not have shown the allocation yet: ask the sidecar.
-	list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
-	if err != nil {
-		return realtime.Identity{}, fmt.Errorf("read players list: %w", err)
+	// The watch may not have shown the allocation yet: ask the sidecar. Its
+	// own view comes from a watch of the GameServer too, so a player who
+	// connects right after the match may be ahead of both: a token minted
+	// moments ago gets up to reservationWait for its place to show.
+	var until time.Time
+	if h.cfg.Clock.Now().Sub(ps.IssuedAt) < freshToken {
+		until = time.Now().Add(reservationWait)
 	}
-	if !slices.Contains(list.Values, ps.PlayerID) {
-		if int64(len(list.Values)) >= int64(list.Capacity) {
-			return realtime.Identity{}, realtime.ErrSessionFull
+	for {
+		list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
+		if err != nil {
+			return realtime.Identity{}, fmt.Errorf("read players list: %w", err)
 		}
-		return realtime.Identity{}, realtime.ErrNotReserved
+		if slices.Contains(list.Values, ps.PlayerID) {
+			return id, nil
+		}
+		if !time.Now().Before(until) {
+			if int64(len(list.Values)) >= int64(list.Capacity) {
+				return realtime.Identity{}, realtime.ErrSessionFull
+			}
+			return realtime.Identity{}, realtime.ErrNotReserved
+		}
+		t := time.NewTimer(reservationPoll)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return realtime.Identity{}, realtime.ErrNotReserved
+		}
+		if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
+			return id, nil
+		}
 	}
-	return id, nil
 }
+
+// A player session token issued less than freshToken ago (issue times are
+// whole seconds) may be ahead of Agones: its player's place is awaited for
+// up to reservationWait, looked for every reservationPoll.
+const (
+	freshToken      = 10 * time.Second
+	reservationWait = 2 * time.Second
+	reservationPoll = 100 * time.Millisecond
+)
 
 var _ realtime.Authenticator = (*Host)(nil)

@@ -292,6 +292,22 @@ func TestUnreservedPlayerIsRefused(t *testing.T) {
 	}
 }
 
+// A player who connects right after the match can be ahead of Agones: the
+// sidecar's view of the players list comes from a watch. Its place is
+// awaited for a moment instead of being refused.
+func TestPlaceShownLateIsAwaited(t *testing.T) {
+	st := startStack(t, fastGame(), host.AfterShutdown)
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
+			t.Error(err)
+		}
+	}()
+	if p, e, code := st.connect(t, "alice"); p == nil {
+		t.Fatalf("alice, allocated 300 ms after connecting: %v close %d, want a welcome", e, code)
+	}
+}
+
 func TestNoShowIsRemovedFromTheList(t *testing.T) {
 	g := fastGame()
 	g.NoShowTimeout = 200 * time.Millisecond
