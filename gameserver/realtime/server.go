@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -399,10 +400,11 @@ func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
 		return nil, fmt.Errorf("%w: text frames are not part of the protocol; send binary protobuf frames", errMalformed)
 	}
 	limit := int64(srv.cfg.MaxPayload + frameOverhead)
-	bp := readBuffers.Get().(*[]byte)
-	defer readBuffers.Put(bp)
-	b, err := appendAll((*bp)[:0], io.LimitReader(r, limit+1))
-	*bp = b
+	buf := readBuffers.Get().(*bytes.Buffer)
+	defer readBuffers.Put(buf)
+	buf.Reset()
+	_, err = buf.ReadFrom(io.LimitReader(r, limit+1))
+	b := buf.Bytes()
 	if err == nil && int64(len(b)) > limit {
 		// Read the rest (the transport stops at hardReadLimit) so the error
 		// frame is not lost to a reset from closing with unread data.
@@ -419,24 +421,7 @@ func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
 
 // readBuffers hold a frame while it is decoded (decoding copies what it
 // keeps): a buffer per frame read was a large part of a busy server's garbage.
-var readBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-// appendAll is io.ReadAll into dst.
-func appendAll(dst []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(dst) == cap(dst) {
-			dst = append(dst, 0)[:len(dst)]
-		}
-		n, err := r.Read(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
-		if err == io.EOF {
-			return dst, nil
-		}
-		if err != nil {
-			return dst, err
-		}
-	}
-}
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 var errHandshakeTimeout = errors.New("no frame before the deadline")
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -32,6 +33,7 @@ func TestWriterFramesAndBatchesForARealClient(t *testing.T) {
 	}
 	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
 	served := make(chan *conn, 1)
+	var writes atomic.Int64 // to the socket: frames, pings and pongs
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hw := &hijacker{ResponseWriter: w}
 		ws, err := up.Upgrade(hw, r, nil)
@@ -42,6 +44,7 @@ func TestWriterFramesAndBatchesForARealClient(t *testing.T) {
 			t.Error("the upgrade did not go through the wire")
 			return
 		}
+		hw.wire.Conn = &countingConn{Conn: hw.wire.Conn, writes: &writes}
 		c := newConn(ws, hw.wire, &cfg)
 		for _, f := range frames { // queued before the writer runs: batches
 			if !c.send(f) {
@@ -84,6 +87,12 @@ func TestWriterFramesAndBatchesForARealClient(t *testing.T) {
 			t.Fatalf("frame %d: kind %d, %d bytes, want binary %d bytes of %d", i, kind, len(got), len(want), byte(i))
 		}
 	}
+	// Queued together, the frames go out in a few writes: frames of up to
+	// maxBatch bytes share one (about 3 writes for each 10 frames here),
+	// beside the ~30 pongs.
+	if n := writes.Load(); n > int64(len(frames))/2 {
+		t.Errorf("%d writes for %d frames queued at once: not batched", n, len(frames))
+	}
 	for pongs.Load() == 0 || pings.Load() == 0 { // the writer pings every 18 ms between data frames
 		time.Sleep(time.Millisecond)
 		c.send([]byte("more"))
@@ -109,4 +118,15 @@ func TestAppendBinaryFrameHeader(t *testing.T) {
 			t.Errorf("%d bytes: header % x, length %d", tc.n, got[1:1+len(tc.head)], len(got))
 		}
 	}
+}
+
+// countingConn counts the writes to a socket.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
 }
