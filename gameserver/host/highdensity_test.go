@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -31,7 +32,7 @@ const leaseTTL = 15 * time.Second
 
 // startRaces runs a server of n races; a race whose players are all gone
 // ends 300 ms later.
-func startRaces(t *testing.T, n int, after string, tweak func(*host.Config)) *raceStack {
+func startRaces(t *testing.T, n int, after string, tweak func(*host.Config), wrap ...func(agonessdk.SDK) agonessdk.SDK) *raceStack {
 	t.Helper()
 	// Whole seconds, as token issue times are: a token minted at the lapse
 	// is then exactly as old as the lapse, not a fraction older.
@@ -43,8 +44,8 @@ func startRaces(t *testing.T, n int, after string, tweak func(*host.Config)) *ra
 	st := startHost(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
 		Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: agonessdk.Int64(n)}},
-	}, clock.Now, func(issuer *token.Issuer) host.Config {
-		cfg := g.HostConfig(issuer, nil, nil, slog.New(slog.DiscardHandler))
+	}, clock.Now, func(issuer *token.Issuer, log *slog.Logger) host.Config {
+		cfg := g.HostConfig(issuer, nil, nil, log)
 		cfg.AfterSession = after
 		cfg.RacesPerServer = n
 		cfg.LeaseTTL = leaseTTL
@@ -56,7 +57,7 @@ func startRaces(t *testing.T, n int, after string, tweak func(*host.Config)) *ra
 			tweak(&cfg)
 		}
 		return cfg
-	})
+	}, wrap...)
 	return &raceStack{stack: st, clock: clock, reg: reg}
 }
 
@@ -316,6 +317,40 @@ func TestDrainLetsRacesFinishThenShutsDownTheRest(t *testing.T) {
 	// bob's race outlives the grace: he is told the server is going away.
 	if e, code, _ := bob.untilClose(); e.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || code != 1001 {
 		t.Fatalf("bob: %v close %d, want shutting down 1001", e, code)
+	}
+	if err := <-rs.done; err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	rs.done <- nil // for the cleanup
+}
+
+// lateReady is an SDK whose answer to Ready never arrives before the host is
+// stopped, though the sidecar has taken the call (the GameServer is Ready
+// and players come): a slow sidecar, or a process stopped at that moment.
+type lateReady struct{ agonessdk.SDK }
+
+func (l lateReady) Ready(ctx context.Context) error {
+	if err := l.SDK.Ready(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A server stopped while Agones' answer to Ready is on its way drains its
+// races as any other: it is labelled closed, and they may finish.
+func TestStopBeforeReadyAnswerDrainsRaces(t *testing.T) {
+	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.DrainGrace = 10 * time.Second },
+		func(sdk agonessdk.SDK) agonessdk.SDK { return lateReady{sdk} })
+	alice := rs.join(t, "alice", "r1")
+	bob := rs.join(t, "bob", "r1")
+	rs.stop()
+	rs.waitFor(t, "labelled closed", closedLabel)
+	results := make(chan *racev1.RaceResult, 2)
+	go alice.play(results)
+	go bob.play(results)
+	if r1, r2 := <-results, <-results; r1 == nil || r2 == nil || r1.Reason != racev1.RaceResult_REASON_FINISH {
+		t.Fatalf("results %v / %v, want the race finished", r1, r2)
 	}
 	if err := <-rs.done; err != nil {
 		t.Fatalf("drain: %v", err)

@@ -196,7 +196,12 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	go func() { serveErr <- httpSrv.Serve(srv.LimitListener(ln)) }()
 
 	if err := h.sdk.Ready(ctx); err != nil {
-		if ctx.Err() != nil { // stopped before Agones answered: a clean stop
+		// Stopped before Agones answered: a clean stop. The sidecar may
+		// have taken the call, and players come, so drain as ever.
+		if ctx.Err() != nil && h.highDensity() {
+			return h.drainRaces(ctx, httpSrv, stopRaces)
+		}
+		if ctx.Err() != nil {
 			return h.drain(httpSrv)
 		}
 		return errors.Join(fmt.Errorf("mark game server Ready: %w", err), httpSrv.Close())

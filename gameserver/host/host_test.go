@@ -1,8 +1,10 @@
 package host_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -53,8 +55,8 @@ func startStackWith(t *testing.T, g raceserver.GameOptions, after string, tweak 
 	return startHost(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
 		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
-	}, nil, func(issuer *token.Issuer) host.Config {
-		cfg := g.HostConfig(issuer, nil, nil, slog.New(slog.DiscardHandler))
+	}, nil, func(issuer *token.Issuer, log *slog.Logger) host.Config {
+		cfg := g.HostConfig(issuer, nil, nil, log)
 		cfg.AfterSession = after
 		if tweak != nil {
 			tweak(&cfg)
@@ -64,18 +66,20 @@ func startStackWith(t *testing.T, g raceserver.GameOptions, after string, tweak 
 }
 
 // startHost runs a host on 127.0.0.1:0 with the configuration hostConfig
-// makes for an issuer (whose clock is now, nil for the wall clock), next to
-// a sidecar fake for a GameServer made from mc, and waits until it is Ready.
-func startHost(t *testing.T, mc agonessdk.MemoryConfig, now func() time.Time, hostConfig func(*token.Issuer) host.Config, wrap ...func(agonessdk.SDK) agonessdk.SDK) *stack {
+// makes for an issuer (whose clock is now, nil for the wall clock) and a
+// logger (shown if t fails), next to a sidecar fake for a GameServer made
+// from mc, and waits until it is Ready.
+func startHost(t *testing.T, mc agonessdk.MemoryConfig, now func() time.Time, hostConfig func(*token.Issuer, *slog.Logger) host.Config, wrap ...func(agonessdk.SDK) agonessdk.SDK) *stack {
 	t.Helper()
 	sidecar, mem := sdktest.Start(t, mc)
-	sdk, err := agonessdk.NewClient(sidecar.URL)
+	log := logOnFailure(t)
+	sdk, err := agonessdk.NewClient(sidecar.URL, agonessdk.WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys, _ := token.GenerateKeyset("k")
 	issuer := token.NewIssuer(keys, now)
-	cfg := hostConfig(issuer)
+	cfg := hostConfig(issuer, log)
 	if cfg.HealthPeriod == 0 {
 		cfg.HealthPeriod = 50 * time.Millisecond
 	}
@@ -105,6 +109,36 @@ func startHost(t *testing.T, mc agonessdk.MemoryConfig, now func() time.Time, ho
 	})
 	st.waitState(t, agonessdk.StateReady)
 	return st
+}
+
+// logOnFailure is a logger whose lines are shown only if t fails: the
+// host's own account of a failure that shows late (a label never set, a
+// connection never closed) is the quickest way to its cause.
+func logOnFailure(t *testing.T) *slog.Logger {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		buf bytes.Buffer
+	)
+	t.Cleanup(func() { // registered first, so it runs after the host stopped
+		mu.Lock()
+		defer mu.Unlock()
+		if t.Failed() && buf.Len() > 0 {
+			t.Logf("host log:\n%s", buf.Bytes())
+		}
+	})
+	return slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (lw lockedWriter) Write(p []byte) (int, error) {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return lw.w.Write(p)
 }
 
 // waitState waits (bounded) for the GameServer to reach state.
