@@ -94,9 +94,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	hc := newHTTPClient(cfg)
-	defer hc.CloseIdleConnections()
-	l := &loader{cfg: cfg, hc: hc, log: stderr}
+	cl := newClient(cfg)
+	defer cl.close()
+	l := &loader{cfg: cfg, cl: cl, log: stderr}
 	if err := l.setup(ctx); err != nil {
 		fmt.Fprintln(stderr, "load: setup:", err)
 		return 2
@@ -216,22 +216,9 @@ func loopbackURL(raw string) (*url.URL, error) {
 }
 
 // newHTTPClient keeps one connection per worker alive for the whole run.
-func newHTTPClient(cfg config) *http.Client {
-	tr := &http.Transport{
-		Proxy:               nil, // loopback: never through a proxy from the environment
-		DialContext:         (&net.Dialer{Timeout: cfg.timeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        cfg.concurrency,
-		MaxIdleConnsPerHost: cfg.concurrency,
-		MaxConnsPerHost:     cfg.concurrency,
-		IdleConnTimeout:     time.Minute,
-		DisableCompression:  true,
-	}
-	return &http.Client{Transport: tr, Timeout: cfg.timeout}
-}
-
 type loader struct {
 	cfg config
-	hc  *http.Client
+	cl  *client
 	log io.Writer
 
 	guests []guest // fresh: the pool; repeat: one per worker
@@ -394,39 +381,18 @@ func (e *checkError) Error() string { return e.msg }
 
 // do sends one request and reads the whole answer; any status but want is a *statusError.
 func (l *loader) do(ctx context.Context, method, path, bearer string, body []byte) ([]byte, int, error) {
-	u := *l.cfg.allocator
-	u.Path = path
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	code, data, err := l.cl.do(ctx, method, path, bearer, body)
 	if err != nil {
 		return nil, 0, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := l.hc.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return nil, resp.StatusCode, fmt.Errorf("read answer: %w", err)
 	}
 	want := http.StatusOK
 	if path == "/v1/guest" {
 		want = http.StatusCreated
 	}
-	if resp.StatusCode != want {
-		return data, resp.StatusCode, &statusError{code: resp.StatusCode, body: strings.TrimSpace(string(data))}
+	if code != want {
+		return data, code, &statusError{code: code, body: strings.TrimSpace(string(data))}
 	}
-	return data, resp.StatusCode, nil
+	return data, code, nil
 }
 
 func (l *loader) guest(ctx context.Context) (guest, error) {
