@@ -21,6 +21,8 @@ func FuzzVerifyGuest(f *testing.F) {
 			if g.PlayerID == "" {
 				t.Fatalf("accepted %+v", g)
 			}
+			c, _ := is.verify(s, audienceGuest)
+			verifyBoth(t, is, s, audienceGuest, c)
 			return
 		}
 		if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) {

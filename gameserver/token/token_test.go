@@ -160,6 +160,8 @@ func FuzzVerifyPlayerSession(f *testing.F) {
 			if ps.PlayerID == "" || ps.GameServer != "gs" {
 				t.Fatalf("accepted %+v", ps)
 			}
+			c, _ := is.verify(s, audiencePlayer)
+			verifyBoth(t, is, s, audiencePlayer, c)
 			return
 		}
 		if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) && !errors.Is(err, ErrWrongServer) {
