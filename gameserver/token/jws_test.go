@@ -131,6 +131,9 @@ func TestVerifiesTokensOfAnotherJWTImplementation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if _, libErr := libVerify(is, tt.raw, audiencePlayer); (libErr == nil) != (tt.want == nil) {
+				t.Errorf("golang-jwt disagrees: %v", libErr)
+			}
 			ps, err := is.VerifyPlayerSession(tt.raw, "gs-a")
 			switch {
 			case tt.want == nil && (err != nil || ps.PlayerID != "p1"):
