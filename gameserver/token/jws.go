@@ -137,8 +137,12 @@ func (is *Issuer) parse(raw string) (*claims, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown key id %q", hdr.Kid)
 	}
+	// The length first: Decode writes as much as the input holds.
 	var sig [sha256.Size]byte
-	if n, err := b64.Decode(sig[:], []byte(s)); err != nil || n != sha256.Size || b64.EncodedLen(n) != len(s) {
+	if len(s) != b64.EncodedLen(sha256.Size) {
+		return nil, errors.New("signature is not an HS256 signature")
+	}
+	if n, err := b64.Decode(sig[:], []byte(s)); err != nil || n != sha256.Size {
 		return nil, errors.New("signature is not an HS256 signature")
 	}
 	mac := hmac.New(sha256.New, secret)

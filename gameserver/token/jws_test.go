@@ -167,6 +167,7 @@ func TestRefusesAlteredTokens(t *testing.T) {
 		"signature padded":          h + "." + p + "." + s + "=",
 		"signature respelled":       h + "." + p + "." + respelled,
 		"signature empty":           h + "." + p + ".",
+		"signature too long":        h + "." + p + "." + s + "AAAA",
 		"four segments":             raw + ".x",
 		"two segments":              h + "." + p,
 		"alg none, no signature":    hdr(`{"alg":"none","kid":"k1"}`) + "." + p + ".",
