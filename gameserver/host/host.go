@@ -196,12 +196,12 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	go func() { serveErr <- httpSrv.Serve(srv.LimitListener(ln)) }()
 
 	if err := h.sdk.Ready(ctx); err != nil {
-		// Stopped before Agones answered: a clean stop. The sidecar may
-		// have taken the call, and players come, so drain as ever.
-		if ctx.Err() != nil && h.highDensity() {
-			return h.drainRaces(ctx, httpSrv, stopRaces)
-		}
 		if ctx.Err() != nil {
+			// Stopped before Agones answered: a clean stop. The sidecar may
+			// have taken the call, and players come, so drain as ever.
+			if h.highDensity() {
+				return h.drainRaces(ctx, httpSrv, stopRaces)
+			}
 			return h.drain(httpSrv)
 		}
 		return errors.Join(fmt.Errorf("mark game server Ready: %w", err), httpSrv.Close())
@@ -414,9 +414,6 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 	if h.closed.Load() || h.fatal.Load() != nil {
 		return realtime.Identity{}, realtime.ErrClosed
 	}
-	if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
-		return id, nil
-	}
 	// The watch may not have shown the allocation yet: ask the sidecar. Its
 	// own view comes from a watch of the GameServer too, so a player who
 	// connects right after the match may be ahead of both: a token minted
@@ -426,6 +423,9 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 		until = time.Now().Add(reservationWait)
 	}
 	for {
+		if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
+			return id, nil
+		}
 		list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
 		if err != nil {
 			return realtime.Identity{}, fmt.Errorf("read players list: %w", err)
@@ -445,9 +445,6 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 		case <-ctx.Done():
 			t.Stop()
 			return realtime.Identity{}, realtime.ErrNotReserved
-		}
-		if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
-			return id, nil
 		}
 	}
 }

@@ -10,9 +10,9 @@ import (
 
 // watchdog decides, before each health ping, whether the server is sound:
 // no fatal error so far, and the loop of every running session (one, or a
-// high-density server's races) has moved within LoopStall, or waits for work. Health pings then
-// mean that the game loops run, not only that the process does. It is used
-// by the health loop's goroutine only.
+// high-density server's races) has moved within LoopStall or waits for
+// work. Health pings then mean that the game loops run, not only that the
+// process does. It is used by the health loop's goroutine only.
 type watchdog struct {
 	h    *Host
 	now  func() time.Time

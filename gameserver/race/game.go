@@ -212,10 +212,10 @@ func (g *Game) startCountdown(s *realtime.Session, now time.Time) {
 }
 
 // NextTick asks for a tick when there is something to do: the start of the
-// race, the landing of a hopping frog (at the first tick of the session's grid at or after it, so
-// that a press right after a landing carries it, as with a fixed tick) or
-// penalties to send (a tick after the last one). A race that waits for its
-// players does not tick.
+// race, the landing of a hopping frog (at the first tick of the session's
+// grid at or after it, so that a press right after a landing carries it, as
+// with a fixed tick) or penalties to send (a tick after the last one). A
+// race that waits for its players does not tick.
 func (g *Game) NextTick(s *realtime.Session, now time.Time) time.Time {
 	period := time.Second / time.Duration(s.Config().TickRate)
 	var next time.Time
