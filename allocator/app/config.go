@@ -59,6 +59,9 @@ type Config struct {
 	LeaseRenew    time.Duration
 	LeaseLowWater int
 	LogLevel      string
+	// GCPercent is the garbage collector's target (Go's GOGC) when the
+	// environment sets no GOGC; 0 leaves Go's own default (100).
+	GCPercent int
 	// EdgeURL, LocalEdge and TLSSelfSigned put the races behind the edge
 	// (see edge.go).
 	EdgeURL       string
@@ -92,6 +95,11 @@ func DefaultConfig() Config {
 		Players:        2,
 		LeaseRenew:     agones.DefaultLeaseRenew,
 		LogLevel:       "info",
+		// The allocator's live heap is small (about 11 MiB with 16,000
+		// guests and 4,000 races): at Go's default it collects five times a
+		// second at 5,000 matches/s, and each marking takes one of two cores
+		// for 5-20 ms, the p99 of matches (README, "Measured").
+		GCPercent: 400,
 	}
 }
 
@@ -121,6 +129,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.LeaseRenew, "lease-renew", c.LeaseRenew, "agones, races-per-server > 1: lease renewal period (race servers lapse a lease after their --lease-ttl, 15s)")
 	fs.IntVar(&c.LeaseLowWater, "lease-low-water", c.LeaseLowWater, "agones, races-per-server > 1: lease one more game server when fewer races than this are free (0: races-per-server/4)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
+	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "garbage collection target percent (Go's GOGC), unless the environment sets GOGC; 0 = Go's default; GOMEMLIMIT still caps the heap")
 	c.registerEdgeFlags(fs)
 }
 
@@ -161,6 +170,9 @@ func (c Config) Validate() error {
 	errs = append(errs, c.validateLease())
 	if _, err := logging.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
+	}
+	if c.GCPercent < 0 || c.GCPercent > 10000 {
+		errs = append(errs, fmt.Errorf("gc-percent %d: want 0 (Go's default) to 10000", c.GCPercent))
 	}
 	errs = append(errs, c.validateEdge())
 	return errors.Join(errs...)

@@ -98,23 +98,20 @@ func (a audience) contains(s string) bool {
 // sign makes the token of c, signed with the active key.
 func (is *Issuer) sign(c *claims) (string, error) {
 	kid := is.keys.active
-	header, err := json.Marshal(jwsHeader{Alg: algHS256, Kid: kid, Typ: "JWT"})
-	if err != nil {
-		return "", fmt.Errorf("sign token: %w", err)
-	}
+	header := is.keys.headers[kid]
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}
-	buf := make([]byte, 0, b64.EncodedLen(len(header))+b64.EncodedLen(len(payload))+b64.EncodedLen(sha256.Size)+2)
-	buf = b64.AppendEncode(buf, header)
+	n := len(header) + 1 + b64.EncodedLen(len(payload))
+	buf := make([]byte, 0, n+1+b64.EncodedLen(sha256.Size))
+	buf = append(buf, header...)
 	buf = append(buf, '.')
 	buf = b64.AppendEncode(buf, payload)
-	mac := hmac.New(sha256.New, is.keys.keys[kid])
-	mac.Write(buf)
 	var sum [sha256.Size]byte
+	mac := is.keys.sum(kid, sum[:0], buf)
 	buf = append(buf, '.')
-	buf = b64.AppendEncode(buf, mac.Sum(sum[:0]))
+	buf = b64.AppendEncode(buf, mac)
 	return string(buf), nil
 }
 
@@ -126,16 +123,21 @@ func (is *Issuer) parse(raw string) (*claims, error) {
 	if !ok || !ok2 || strings.IndexByte(s, '.') >= 0 {
 		return nil, errors.New("not three dot-separated segments")
 	}
-	var hdr jwsHeader
-	if err := decodeSegment(h, &hdr); err != nil {
-		return nil, fmt.Errorf("header: %w", err)
-	}
-	if hdr.Alg != algHS256 {
-		return nil, fmt.Errorf("signing method %q, want %s", hdr.Alg, algHS256)
-	}
-	secret, ok := is.keys.keys[hdr.Kid]
-	if !ok {
-		return nil, fmt.Errorf("unknown key id %q", hdr.Kid)
+	// A header spelled as this keyset spells its own is known without
+	// decoding it; any other spelling is read in full.
+	kid, known := is.keys.segments[h]
+	if !known {
+		var hdr jwsHeader
+		if err := decodeSegment(h, &hdr); err != nil {
+			return nil, fmt.Errorf("header: %w", err)
+		}
+		if hdr.Alg != algHS256 {
+			return nil, fmt.Errorf("signing method %q, want %s", hdr.Alg, algHS256)
+		}
+		if _, ok := is.keys.keys[hdr.Kid]; !ok {
+			return nil, fmt.Errorf("unknown key id %q", hdr.Kid)
+		}
+		kid = hdr.Kid
 	}
 	// The length first: Decode writes as much as the input holds.
 	var sig [sha256.Size]byte
@@ -145,10 +147,8 @@ func (is *Issuer) parse(raw string) (*claims, error) {
 	if n, err := b64.Decode(sig[:], []byte(s)); err != nil || n != sha256.Size {
 		return nil, errors.New("signature is not an HS256 signature")
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(raw[:len(h)+1+len(p)]))
 	var want [sha256.Size]byte
-	if !hmac.Equal(mac.Sum(want[:0]), sig[:]) {
+	if !hmac.Equal(is.keys.sum(kid, want[:0], []byte(raw[:len(h)+1+len(p)])), sig[:]) {
 		return nil, errors.New("signature is invalid")
 	}
 	var c claims

@@ -1,6 +1,8 @@
 package token
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -197,5 +199,40 @@ func verifyBoth(t *testing.T, is *Issuer, raw, aud string, ours *claims) {
 	if lib.Subject != ours.Subject || lib.GameServer != ours.GameServer || lib.Race != ours.Race || lib.ID != ours.ID ||
 		!lib.ExpiresAt.Equal(ours.ExpiresAt.Time) {
 		t.Fatalf("claims differ: golang-jwt %+v, here %+v", lib, ours)
+	}
+}
+
+// A header spelled as Leapfrog spells its own is recognised without being
+// decoded; any other spelling of the same header is read in full, and
+// verifies the same.
+func TestReadsAnyHeaderSpelling(t *testing.T) {
+	is := fixedIssuer(t, "k1", key("k1", 1), key("k2", 2))
+	raw, _, _ := is.MintPlayerSession("p1", "gs-a", time.Minute)
+	_, rest, _ := strings.Cut(raw, ".")
+	p, _, _ := strings.Cut(rest, ".")
+	resign := func(header, kid string) string {
+		signing := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + p
+		mac := hmac.New(sha256.New, is.keys.keys[kid])
+		mac.Write([]byte(signing))
+		return signing + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	}
+	for _, tt := range []struct {
+		header, kid string
+		ok          bool
+	}{
+		{`{"alg":"HS256","kid":"k1","typ":"JWT"}`, "k1", true}, // Leapfrog's own
+		{`{"kid":"k1","alg":"HS256"}`, "k1", true},
+		{`{"typ":"JWT", "alg":"HS256","kid":"k2"}`, "k2", true},
+		{`{"alg":"HS256","kid":"k2","typ":"JWT"}`, "k1", false}, // k2's header, k1's signature
+		{`{"kid":"k1","alg":"HS256"}`, "k2", false},
+		{`{"alg":"HS384","kid":"k1"}`, "k1", false},
+	} {
+		ps, err := is.VerifyPlayerSession(resign(tt.header, tt.kid), "gs-a")
+		if tt.ok && (err != nil || ps.PlayerID != "p1") {
+			t.Errorf("header %s signed with %s: refused: %v", tt.header, tt.kid, err)
+		}
+		if !tt.ok && !errors.Is(err, ErrInvalid) {
+			t.Errorf("header %s signed with %s: err = %v, want ErrInvalid", tt.header, tt.kid, err)
+		}
 	}
 }

@@ -1,13 +1,17 @@
 package token
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"strings"
+	"sync"
 )
 
 // MinSecretBytes is the shortest signing secret accepted: HS256 wants at
@@ -26,6 +30,12 @@ type Key struct {
 type Keyset struct {
 	active string
 	keys   map[string][]byte
+	// Per key, made once: the JWS header segment its tokens carry, and a
+	// pool of keyed HMACs (keying one hashes the secret twice; a reset
+	// one is keyed already). segments maps a header segment back to its key.
+	headers  map[string]string
+	segments map[string]string
+	macs     map[string]*sync.Pool
 }
 
 // keyFile is the on-disk form, as mounted from a Kubernetes Secret:
@@ -56,6 +66,18 @@ func NewKeyset(active string, keys ...Key) (*Keyset, error) {
 	}
 	if _, ok := ks.keys[active]; !ok {
 		return nil, fmt.Errorf("active key %q is not among the keys", active)
+	}
+	ks.headers = make(map[string]string, len(ks.keys))
+	ks.segments = make(map[string]string, len(ks.keys))
+	ks.macs = make(map[string]*sync.Pool, len(ks.keys))
+	for id, secret := range ks.keys {
+		header, err := json.Marshal(jwsHeader{Alg: algHS256, Kid: id, Typ: "JWT"})
+		if err != nil {
+			return nil, fmt.Errorf("key %q: header: %w", id, err)
+		}
+		seg := b64.EncodeToString(header)
+		ks.headers[id], ks.segments[seg] = seg, id
+		ks.macs[id] = &sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}
 	}
 	return ks, nil
 }
@@ -123,3 +145,15 @@ func MarshalKeyFile(active string, keys ...Key) ([]byte, error) {
 
 // ActiveKeyID names the key that signs new tokens.
 func (ks *Keyset) ActiveKeyID() string { return ks.active }
+
+// sum appends the HMAC-SHA256 of data under key id to dst; id must be one
+// of the keyset's.
+func (ks *Keyset) sum(id string, dst, data []byte) []byte {
+	pool := ks.macs[id]
+	mac := pool.Get().(hash.Hash)
+	mac.Reset()
+	mac.Write(data)
+	dst = mac.Sum(dst)
+	pool.Put(mac)
+	return dst
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/go-logr/logr"
@@ -59,6 +60,9 @@ func run() int {
 		return 2
 	}
 
+	if _, set := os.LookupEnv("GOGC"); !set && cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
 	level, _ := logging.ParseLevel(cfg.LogLevel)
 	logger := logging.NewJSON(os.Stderr, level)
 	// Kubernetes libraries log through klog and controller-runtime's logger:

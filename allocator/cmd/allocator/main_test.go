@@ -18,7 +18,7 @@ var contractFlags = []string{
 	"hop-distance", "hop-duration", "hop-penalty", "finish-line", "players", "countdown",
 	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
 	"edge-url", "local-edge", "tls-self-signed",
-	"races-per-server", "replica-id", "lease-renew", "lease-low-water",
+	"races-per-server", "replica-id", "lease-renew", "lease-low-water", "gc-percent",
 }
 
 func TestFlagsMatchTheContract(t *testing.T) {
@@ -48,6 +48,7 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"tick-rate": "10", "max-payload": "4096",
 		"edge-url": "", "local-edge": "false", "tls-self-signed": "false",
 		"races-per-server": "1", "replica-id": "", "lease-renew": "5s", "lease-low-water": "0",
+		"gc-percent": "400",
 	}
 	for name, want := range defaults {
 		if f := fs.Lookup(name); f != nil && f.DefValue != want {
