@@ -166,6 +166,7 @@ func serveRelay(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := flag.NewFlagSet("hd serve-relay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "listen address (loopback)")
+	fanOut := fs.Duration("fan-out", 0, "write each hop to both players and its landing to both at the next tick, this far apart (0: to the opponent only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -184,7 +185,10 @@ func serveRelay(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		<-ctx.Done()
 		ln.Close()
 	}()
-	return hdload.ServeRelay(ln, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if *fanOut < 0 {
+		return fmt.Errorf("%w: -fan-out %v: want 0 or more", errUsage, *fanOut)
+	}
+	return hdload.ServeRelay(ln, *fanOut, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 }
 
 func serveSidecar(ctx context.Context, args []string, stdout, stderr io.Writer) error {

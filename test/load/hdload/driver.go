@@ -147,6 +147,11 @@ type Result struct {
 	// (the players) and everyone else's on the machine (-1 when unknown).
 	ServerCPU, SidecarCPU, DriverCPU, OtherCPU time.Duration
 	LoadAvg                                    [2]string
+	// Frames is the frames the players received in the window;
+	// ServerReads and ServerWrites the server's read and write system
+	// calls (-1 when unknown).
+	Frames                    int64
+	ServerReads, ServerWrites int64
 }
 
 // HopsPerSecond is the hops that reached the opponent per second of window.
@@ -181,6 +186,12 @@ func (r Result) Summary() string {
 	fmt.Fprintf(&b, " errors=%s busy_retries=%d", loadstat.Counts(r.Errors), r.Busy)
 	fmt.Fprintf(&b, " rss_start=%s rss_end=%s rss_max=%s", mib(r.RSSStart), mib(r.RSSEnd), mib(r.RSSMax))
 	fmt.Fprintf(&b, " server_cpu=%.2fs (%.2f cores)", r.ServerCPU.Seconds(), r.ServerCPU.Seconds()/r.Window.Seconds())
+	if r.Mode != ModeIdle {
+		fmt.Fprintf(&b, " frames_to_players=%d", r.Frames)
+		if r.ServerReads >= 0 {
+			fmt.Fprintf(&b, " server_syscalls=read:%d,write:%d", r.ServerReads, r.ServerWrites)
+		}
+	}
 	if r.SidecarCPU > 0 {
 		fmt.Fprintf(&b, " sidecar_cpu=%.2fs", r.SidecarCPU.Seconds())
 	}
@@ -213,6 +224,7 @@ type driver struct {
 
 	hist                      atomic.Pointer[Histogram]
 	started, finished, joined atomic.Int64
+	frames                    atomic.Int64 // read by the players
 	racing, busy              atomic.Int64
 	stopping                  atomic.Bool
 
@@ -272,6 +284,8 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 	window := &Histogram{}
 	started0, finished0 := d.started.Load(), d.finished.Load()
 	cpu0, side0, self0, busy0 := processCPU(t.PID()), processCPU(t.SidecarPID()), loadstat.SelfCPU(), loadstat.MachineBusy()
+	reads0, writes0, sysErr := loadstat.Syscalls(t.PID())
+	frames0 := d.frames.Load()
 	res.LoadAvg[0] = loadstat.LoadAverage()
 	d.hist.Store(window)
 	close(d.measuring)
@@ -303,6 +317,11 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 	res.Joined = int(d.joined.Load())
 	res.ServerCPU, res.SidecarCPU = processCPU(t.PID())-cpu0, processCPU(t.SidecarPID())-side0
 	res.DriverCPU = loadstat.SelfCPU() - self0
+	res.Frames = d.frames.Load() - frames0
+	res.ServerReads, res.ServerWrites = -1, -1
+	if reads1, writes1, err := loadstat.Syscalls(t.PID()); sysErr == nil && err == nil {
+		res.ServerReads, res.ServerWrites = reads1-reads0, writes1-writes0
+	}
 	res.OtherCPU = -1
 	if busy1 := loadstat.MachineBusy(); busy0 >= 0 && busy1 >= 0 {
 		res.OtherCPU = max(0, busy1-busy0-res.ServerCPU-res.SidecarCPU-res.DriverCPU)
@@ -741,6 +760,7 @@ func (d *driver) read(r *raceRun, p *player) {
 			r.post(playerEvent{player: p.index, closed: err})
 			return
 		}
+		d.frames.Add(1)
 		e, err := d.t.Parse(buf.Bytes())
 		if err != nil {
 			d.fail("frame", fmt.Errorf("race %s player %d: %w", r.id, p.index, err))

@@ -31,6 +31,10 @@ const (
 // once it has paired them: the stand-in for Welcome.
 const relayPaired = 0xAC
 
+// relayLanded+lane is the first byte of a fan-out relay's landing frame, the
+// rest that of the hop it lands.
+const relayLanded = 2
+
 // Relay is the least a race server can do, the baseline the race server is
 // measured against: it pairs two WebSockets whose first frame names the same
 // pair, then relays every binary frame one sends to the other. Like the
@@ -40,6 +44,13 @@ const relayPaired = 0xAC
 type Relay struct {
 	upgrader websocket.Upgrader
 	log      *slog.Logger
+	// FanOut, when above 0, makes the relay write what the race server
+	// writes for a hop (docs/high-density.md, "Hop throughput"): the hop to
+	// both sockets of the pair, the sender's own included, and a landing
+	// frame of it to both at the pair's next tick, FanOut apart (the race
+	// server's tick). Still no game: no decoding, rules or state beyond the
+	// landings due.
+	FanOut time.Duration
 	// pairWait is how long a socket waits for the other of its pair.
 	pairWait time.Duration
 
@@ -71,6 +82,9 @@ type relayConn struct {
 	once   sync.Once
 	paired chan *relayConn // receives the peer once
 	peer   *relayConn      // set by the reader once paired
+	// pair is the landings of a fan-out pair, shared by its two sockets
+	// (set before the paired notice is sent).
+	pair *fanOutPair
 }
 
 func (c *relayConn) close() { c.once.Do(func() { close(c.done) }) }
@@ -139,9 +153,84 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		kind, b, err := ws.ReadMessage()
 		if err != nil || kind != websocket.BinaryMessage {
 			c.peer.close()
+			if c.pair != nil {
+				c.pair.stop()
+			}
 			return
 		}
-		c.peer.send(b)
+		if c.pair == nil {
+			c.peer.send(b)
+			continue
+		}
+		c.pair.hop(b)
+	}
+}
+
+// fanOutPair sends a fan-out pair's hops to both sockets and their landings
+// at the pair's next tick, like a race's session: a hop whose lane still
+// has a landing due sends that landing first.
+type fanOutPair struct {
+	conns [2]*relayConn
+	tick  time.Duration
+	start time.Time // the tick grid's origin
+
+	mu      sync.Mutex
+	due     [2][]byte // each lane's landing frame, or nil
+	timer   *time.Timer
+	stopped bool
+}
+
+// hop relays hop frame b (lane, sequence number, padding) to both sockets
+// and makes its landing due; any other frame goes to both as it is.
+func (p *fanOutPair) hop(b []byte) {
+	lane := -1
+	if len(b) == HopFrameBytes && b[0] < 2 {
+		lane = int(b[0])
+	}
+	p.mu.Lock()
+	var late []byte
+	if lane >= 0 {
+		late = p.due[lane]
+		landing := append([]byte(nil), b...)
+		landing[0] = relayLanded + byte(lane)
+		p.due[lane] = landing
+		if p.timer == nil && !p.stopped {
+			wait := p.tick - time.Since(p.start)%p.tick
+			p.timer = time.AfterFunc(wait, p.land)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range p.conns {
+		if late != nil {
+			c.send(late)
+		}
+		c.send(b)
+	}
+}
+
+// land sends the landings due, at a tick.
+func (p *fanOutPair) land() {
+	p.mu.Lock()
+	due := p.due
+	p.due = [2][]byte{}
+	p.timer = nil
+	p.mu.Unlock()
+	for _, b := range due {
+		if b == nil {
+			continue
+		}
+		for _, c := range p.conns {
+			c.send(b)
+		}
+	}
+}
+
+func (p *fanOutPair) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	if p.timer != nil {
+		p.timer.Stop()
 	}
 }
 
@@ -152,6 +241,10 @@ func (r *Relay) pair(key string, c *relayConn) bool {
 	other, ok := r.waiting[key]
 	if ok {
 		delete(r.waiting, key)
+		if r.FanOut > 0 {
+			pair := &fanOutPair{conns: [2]*relayConn{other, c}, tick: r.FanOut, start: time.Now()}
+			other.pair, c.pair = pair, pair
+		}
 		other.paired <- c // under the lock: other sees it even if it just timed out
 	} else {
 		r.waiting[key] = c
@@ -203,9 +296,12 @@ func (r *Relay) Wait() { r.conns.Wait() }
 
 // ServeRelay serves a Relay on ln at /ws until ln is closed; closing ln ends
 // it.
-func ServeRelay(ln net.Listener, log *slog.Logger) error {
+// fanOut is the Relay's FanOut.
+func ServeRelay(ln net.Listener, fanOut time.Duration, log *slog.Logger) error {
+	relay := NewRelay(log)
+	relay.FanOut = fanOut
 	mux := http.NewServeMux()
-	mux.Handle("/ws", NewRelay(log))
+	mux.Handle("/ws", relay)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, MaxHeaderBytes: 16 << 10}
 	err := srv.Serve(ln)

@@ -2,6 +2,7 @@ package hdload
 
 import (
 	"bytes"
+	"encoding/binary"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -12,9 +13,14 @@ import (
 )
 
 func startRelay(t *testing.T) (*Relay, string) {
+	return startFanOutRelay(t, 0)
+}
+
+func startFanOutRelay(t *testing.T, fanOut time.Duration) (*Relay, string) {
 	t.Helper()
 	r := NewRelay(slog.New(slog.DiscardHandler))
 	r.pairWait = 200 * time.Millisecond
+	r.FanOut = fanOut
 	srv := httptest.NewServer(r)
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -107,5 +113,62 @@ func TestRelayTargetRejectsOtherFrames(t *testing.T) {
 	}
 	if _, err := target.Hello(strings.Repeat("r", maxPairKey+1), 0); err == nil {
 		t.Error("a pair key over the limit was accepted")
+	}
+}
+
+// The fan-out relay writes what the race server writes for a hop: the hop
+// to both players at once, its landing to both at the next tick; a hop
+// whose lane still has a landing due sends that landing first.
+func TestFanOutRelayWritesTheRaceServersFrames(t *testing.T) {
+	const tick = 300 * time.Millisecond
+	_, url := startFanOutRelay(t, tick)
+	a := dialRelay(t, url, []byte("race-1"), websocket.BinaryMessage)
+	b := dialRelay(t, url, []byte("race-1"), websocket.BinaryMessage)
+	for _, ws := range []*websocket.Conn{a, b} {
+		read(t, ws) // the paired notice
+	}
+	target := RelayTarget{fanOut: true}
+	next := func(ws *websocket.Conn) (byte, int64) {
+		t.Helper()
+		f := read(t, ws)
+		e, err := target.Parse(f)
+		if err != nil {
+			t.Fatalf("frame %x: %v", f, err)
+		}
+		if e.Kind != EventHop && e.Kind != EventNone {
+			t.Fatalf("frame %x means %+v", f, e)
+		}
+		return f[0], int64(binary.BigEndian.Uint64(f[1:9]))
+	}
+	send := func(seq int64) time.Time {
+		t.Helper()
+		if err := a.WriteMessage(websocket.BinaryMessage, target.AppendHop(nil, 0, seq)); err != nil {
+			t.Fatal(err)
+		}
+		return time.Now()
+	}
+	sent := send(1)
+	for _, ws := range []*websocket.Conn{a, b} {
+		if kind, seq := next(ws); kind != 0 || seq != 1 {
+			t.Fatalf("first frame: kind %d hop %d, want lane 0's hop 1 (to both)", kind, seq)
+		}
+	}
+	for _, ws := range []*websocket.Conn{a, b} {
+		if kind, seq := next(ws); kind != relayLanded || seq != 1 {
+			t.Fatalf("second frame: kind %d hop %d, want lane 0's landing of hop 1", kind, seq)
+		}
+	}
+	if waited := time.Since(sent); waited > tick+time.Second {
+		t.Errorf("landing after %v, want within the tick (%v)", waited, tick)
+	}
+	// Two hops within one tick: the first lands as the second is relayed.
+	send(2)
+	send(3)
+	for _, ws := range []*websocket.Conn{a, b} {
+		for _, want := range [][2]int64{{0, 2}, {relayLanded, 2}, {0, 3}, {relayLanded, 3}} {
+			if kind, seq := next(ws); int64(kind) != want[0] || seq != want[1] {
+				t.Fatalf("got kind %d hop %d, want kind %d hop %d", kind, seq, want[0], want[1])
+			}
+		}
 	}
 }

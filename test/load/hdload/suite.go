@@ -17,9 +17,10 @@ import (
 //     sockets: what the sockets alone cost a server.
 //  2. Steady: the race server (or the relay alone) with Races races at the
 //     steady pace: hop to opponent, races held, errors, memory.
-//  3. Saturate > 0: the relay, then the race server, with SaturateRaces
-//     races whose players hop as fast as the opponent receives: the hop
-//     throughput of both and its ratio.
+//  3. Saturate > 0: the relay, the fan-out relay (the race server's frames
+//     for a hop, see Relay.FanOut), then the race server, with
+//     SaturateRaces races whose players hop as fast as the opponent
+//     receives: the hop throughput of each and their ratios.
 type Suite struct {
 	Steady Config
 	// Ramp is every run's; 0 picks one per run (see ramp).
@@ -102,13 +103,13 @@ func (s Suite) ramp(c Config) time.Duration {
 
 // Report is every run of a suite.
 type Report struct {
-	Idle, Steady, RelaySaturated, RaceSaturated *Result
+	Idle, Steady, RelaySaturated, FanOutSaturated, RaceSaturated *Result
 }
 
 // Errors counts the players' failures of every run.
 func (r Report) Errors() int64 {
 	var n int64
-	for _, res := range []*Result{r.Idle, r.Steady, r.RelaySaturated, r.RaceSaturated} {
+	for _, res := range []*Result{r.Idle, r.Steady, r.RelaySaturated, r.FanOutSaturated, r.RaceSaturated} {
 		if res != nil {
 			n += res.ErrorCount()
 		}
@@ -142,7 +143,8 @@ func RunSuite(ctx context.Context, s Suite, out io.Writer) (Report, error) {
 			return rep, err
 		}
 	}
-	relay := func() (Target, error) { return StartRelay(ctx, s.Self) }
+	relay := func() (Target, error) { return StartRelay(ctx, s.Self, 0) }
+	fanOut := func() (Target, error) { return StartRelay(ctx, s.Self, time.Second/time.Duration(s.Server.TickRate)) }
 	server := func(c Config) func() (Target, error) {
 		return func() (Target, error) { return StartRaceServer(ctx, s.Server, c) }
 	}
@@ -187,6 +189,9 @@ func RunSuite(ctx context.Context, s Suite, out io.Writer) (Report, error) {
 		if rep.RelaySaturated, err = one("relay at saturation", relay, c); err != nil {
 			return rep, err
 		}
+		if rep.FanOutSaturated, err = one("fan-out relay at saturation", fanOut, c); err != nil {
+			return rep, err
+		}
 		if !s.RelayOnly {
 			if rep.RaceSaturated, err = one("race server at saturation", server(c), c); err != nil {
 				return rep, err
@@ -212,11 +217,32 @@ func (r Report) print(out io.Writer) {
 		}
 		fmt.Fprintln(out)
 	}
-	if a, b := r.RaceSaturated, r.RelaySaturated; a != nil && b != nil && b.HopsPerSecond() > 0 {
-		fmt.Fprintf(out, "throughput at saturation: race server %.0f hops/s, relay %.0f hops/s, ratio %.2f;"+
-			" server CPU per hop: race server %.1f us, relay %.1f us\n",
-			a.HopsPerSecond(), b.HopsPerSecond(), a.HopsPerSecond()/b.HopsPerSecond(), a.cpuPerHop(), b.cpuPerHop())
+	if a, b, f := r.RaceSaturated, r.RelaySaturated, r.FanOutSaturated; a != nil && b != nil && f != nil &&
+		b.HopsPerSecond() > 0 && f.HopsPerSecond() > 0 {
+		fmt.Fprintf(out, "throughput at saturation: race server %.0f hops/s, relay %.0f hops/s (ratio %.2f),"+
+			" fan-out relay %.0f hops/s (ratio %.2f); server CPU per hop: race server %.1f us, relay %.1f us, fan-out relay %.1f us\n",
+			a.HopsPerSecond(), b.HopsPerSecond(), a.HopsPerSecond()/b.HopsPerSecond(),
+			f.HopsPerSecond(), a.HopsPerSecond()/f.HopsPerSecond(), a.cpuPerHop(), b.cpuPerHop(), f.cpuPerHop())
+		fmt.Fprintf(out, "work per hop at saturation: frames to the players: race server %.2f, relay %.2f, fan-out relay %.2f;"+
+			" server system calls (read+write): race server %s, relay %s, fan-out relay %s\n",
+			a.perHop(a.Frames), b.perHop(b.Frames), f.perHop(f.Frames), a.syscallsPerHop(), b.syscallsPerHop(), f.syscallsPerHop())
 	}
+}
+
+// perHop is n per hop delivered in the window.
+func (r Result) perHop(n int64) float64 {
+	if r.Latency.Count() == 0 {
+		return 0
+	}
+	return float64(n) / float64(r.Latency.Count())
+}
+
+// syscallsPerHop is "reads+writes" per hop, or "unknown".
+func (r Result) syscallsPerHop() string {
+	if r.ServerReads < 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.2f+%.2f", r.perHop(r.ServerReads), r.perHop(r.ServerWrites))
 }
 
 // cpuPerHop is the server's CPU time per hop delivered in the window, in µs.

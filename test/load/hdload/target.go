@@ -64,8 +64,9 @@ type Event struct {
 
 // RelayTarget is a Relay serving in its own process.
 type RelayTarget struct {
-	proc *process
-	url  string
+	proc   *process
+	url    string
+	fanOut bool
 }
 
 // HopFrameBytes is the size of a relay hop frame: lane, sequence number and
@@ -74,13 +75,14 @@ type RelayTarget struct {
 const HopFrameBytes = 48
 
 // StartRelay starts `self serve-relay` (self is this tool's executable) on a
-// free loopback port and waits until it listens.
-func StartRelay(ctx context.Context, self string) (*RelayTarget, error) {
+// free loopback port and waits until it listens; fanOut above 0 is its
+// Relay.FanOut.
+func StartRelay(ctx context.Context, self string, fanOut time.Duration) (*RelayTarget, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProcess("relay", self, []string{"serve-relay", "-listen", addr}, nil)
+	p, err := startProcess("relay", self, []string{"serve-relay", "-listen", addr, "-fan-out", fanOut.String()}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +92,16 @@ func StartRelay(ctx context.Context, self string) (*RelayTarget, error) {
 		_ = p.stop(5 * time.Second)
 		return nil, err
 	}
-	return &RelayTarget{proc: p, url: "ws://" + addr + "/ws"}, nil
+	return &RelayTarget{proc: p, url: "ws://" + addr + "/ws", fanOut: fanOut > 0}, nil
 }
 
-// Name is "relay".
-func (t *RelayTarget) Name() string { return "relay" }
+// Name is "relay", or "fanout-relay".
+func (t *RelayTarget) Name() string {
+	if t.fanOut {
+		return "fanout-relay"
+	}
+	return "relay"
+}
 
 // URL is the relay's /ws.
 func (t *RelayTarget) URL() string { return t.url }
@@ -117,13 +124,16 @@ func (t *RelayTarget) AppendHop(dst []byte, lane int, seq int64) []byte {
 	return append(dst, make([]byte, HopFrameBytes-9)...)
 }
 
-// Parse reads the paired notice and the relayed hops.
+// Parse reads the paired notice, the relayed hops and a fan-out relay's
+// landings.
 func (t *RelayTarget) Parse(b []byte) (Event, error) {
 	switch {
 	case len(b) == 1 && b[0] == relayPaired:
 		return Event{Kind: EventJoined, Lane: -1}, nil
 	case len(b) == HopFrameBytes && b[0] < 2:
 		return Event{Kind: EventHop, Lane: int(b[0]), Seq: int64(binary.BigEndian.Uint64(b[1:9]))}, nil
+	case len(b) == HopFrameBytes && t.fanOut && b[0]-relayLanded < 2:
+		return Event{}, nil
 	}
 	return Event{}, fmt.Errorf("relay frame of %d bytes is neither the paired notice nor a hop", len(b))
 }

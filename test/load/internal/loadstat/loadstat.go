@@ -86,6 +86,37 @@ func ProcessCPU(pid int) (time.Duration, error) {
 	return time.Duration(ticks) * (time.Second / userHZ), nil
 }
 
+// Syscalls is how many read-family and write-family system calls process
+// pid has made (syscr and syscw in /proc/<pid>/io): a socket read or write
+// is one of each.
+func Syscalls(pid int) (reads, writes int64, err error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	found := 0
+	for line := range strings.Lines(string(data)) {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok || (name != "syscr" && name != "syscw") {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("/proc/%d/io: %s: %w", pid, name, err)
+		}
+		if name == "syscr" {
+			reads = n
+		} else {
+			writes = n
+		}
+		found++
+	}
+	if found != 2 {
+		return 0, 0, fmt.Errorf("/proc/%d/io has no syscr and syscw", pid)
+	}
+	return reads, writes, nil
+}
+
 // ResidentBytes is process pid's resident set (VmRSS in /proc/<pid>/status).
 func ResidentBytes(pid int) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

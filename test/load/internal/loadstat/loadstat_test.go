@@ -20,6 +20,23 @@ func TestOwnProcess(t *testing.T) {
 	if MachineBusy() <= 0 || LoadAverage() == "" {
 		t.Fatalf("machine busy %v, load average %q", MachineBusy(), LoadAverage())
 	}
+	r0, w0, err := Syscalls(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.CreateTemp(t.TempDir(), "io")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if _, err := f.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	if r1, w1, err := Syscalls(os.Getpid()); err != nil || w1-w0 < 10 || r1 < r0 {
+		t.Fatalf("after 10 writes: reads %d->%d, writes %d->%d, %v", r0, r1, w0, w1, err)
+	}
 	if _, err := ResidentBytes(-1); err == nil {
 		t.Fatal("a process that does not exist has a resident set")
 	}
