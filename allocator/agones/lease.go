@@ -25,6 +25,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
 // The names of docs/high-density.md, on the wire.
@@ -57,6 +58,7 @@ const (
 // is the one. Its contract is that package's.
 type Engine interface {
 	Upsert(s placement.Server, races []string)
+	Lobbies(name string, lobbies map[string][]string)
 	Remove(name string)
 	Suspend(name string, suspended bool)
 	Place(playerIDs []string) (placement.Placement, error)
@@ -600,5 +602,10 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 		}
 		ls.server = server
 		l.engine.Upsert(server, races)
+		lobbies, err := agonessdk.DecodeLobbies(gs.Annotations[agonessdk.LobbiesAnnotation])
+		if err != nil {
+			l.logger.WarnContext(ctx, "unreadable report of races waiting for players: ignored", "gameserver", gs.Name, "err", err)
+		}
+		l.engine.Lobbies(gs.Name, lobbies)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
@@ -179,6 +180,45 @@ func TestWatchFeedsTheEngine(t *testing.T) {
 	fc.startRace(a.GameServer, b.Race)
 	fc.endRace(a.GameServer, a.Race)
 	eventually(t, "the ended race's room is back", func() bool { return l.engine.FreeRaces() == 3 })
+}
+
+// A leased server's report of a race waiting for players past the no-show
+// window, without one of its placed players, gives that seat to the next
+// player once the seat's token has expired.
+func TestWatchGivesBackNoShowSeats(t *testing.T) {
+	const hold = 3 * time.Second // within the lease's placement gate (2 x renew)
+	fc := newFakeCluster(t, "race", 1, 4)
+	clk := newFakeClock()
+	engine, err := placement.New(placement.Config{SeatsPerRace: 2, Pending: time.Minute, SeatHold: hold, RacePrefix: RacePrefix("alloc-a"), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := NewLeaser(fc.client, engine, LeaseConfig{
+		Config:    Config{Namespace: fc.ns, Fleet: "race", PortName: "default", Backoff: wait.Backoff{Steps: 4}, APIBackoff: wait.Backoff{Steps: 2}},
+		ReplicaID: "alloc-a", RacesPerServer: 4, Renew: testRenew, Now: clk.Now,
+	}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Watch(t.Context(), fc.informer(t.Context())); err != nil {
+		t.Fatal(err)
+	}
+	a := place(t, l, "a")
+	if b := place(t, l, "b"); b.Race != a.Race {
+		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	}
+	fc.startRace(a.GameServer, a.Race)
+	fc.edit(a.GameServer, func(gs *GameServer) {
+		gs.Annotations[agonessdk.LobbiesAnnotation] = agonessdk.EncodeLobbies(map[string][]string{a.Race: {"a"}})
+	})
+	eventually(t, "the lobby seen", func() bool { return engine.Stats().Lobbies == 1 })
+	clk.Add(hold)
+	if c := place(t, l, "c"); c.Race != a.Race || !c.Joined {
+		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Race)
+	}
+	// An unreadable report is ignored: the lobby goes.
+	fc.edit(a.GameServer, func(gs *GameServer) { gs.Annotations[agonessdk.LobbiesAnnotation] = "{not json" })
+	eventually(t, "the lobby dropped", func() bool { return engine.Stats().Lobbies == 0 })
 }
 
 func TestLeaseDropped(t *testing.T) {

@@ -264,7 +264,8 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	if err != nil {
 		return nil, err
 	}
-	engine, err := placement.New(placement.Config{SeatsPerRace: cfg.Players, Pending: cfg.PlaceHold, RacePrefix: agones.RacePrefix(id), Now: now})
+	engine, err := placement.New(placement.Config{SeatsPerRace: cfg.Players, Pending: cfg.PlaceHold,
+		SeatHold: cfg.SessionTTL + token.ClockSkewLeeway, RacePrefix: agones.RacePrefix(id), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("placement engine: %w", err)
 	}

@@ -69,6 +69,9 @@ func (f *Fleet) report(s *server, gs *agonessdk.GameServer) {
 	}
 	races := gs.Status.Lists[agonessdk.RacesList]
 	f.dense.Upsert(placement.Server{Name: s.name, Address: f.cfg.Host, Port: s.port, Capacity: int(races.Capacity)}, races.Values)
+	if lobbies, err := agonessdk.DecodeLobbies(gs.ObjectMeta.Annotations[agonessdk.LobbiesAnnotation]); err == nil {
+		f.dense.Lobbies(s.name, lobbies) // the fleet's own race servers write it: always readable
+	}
 	f.dense.Suspend(s.name, closed)
 }
 

@@ -333,3 +333,50 @@ func TestDensePlayersShareAnAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestDenseNoShowSeatGoesToTheNextPlayer: a placed player who never comes
+// leaves an empty seat in a race another player waits in. Once the race
+// server reports the race waiting past the no-show window and the seat's
+// token has expired, the seat goes to the next player, who races there.
+func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
+	const window, hold = 300 * time.Millisecond, 600 * time.Millisecond
+	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) {
+		c.Game.NoShowTimeout, c.SeatHold, c.Game.WaitForPlayers = window, hold, 200*time.Millisecond
+	})
+	dial := func(id string, a backend.Assignment) *client.Conn {
+		t.Helper()
+		raw, _, err := f.tokens.MintRaceSession(id, a.GameServer, a.Race, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := client.Dial(t.Context(), fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, client.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		ev := <-conn.Events()
+		if w, ok := ev.(client.Welcome); !ok || w.SessionId != a.Race {
+			t.Fatalf("%s: first event %T %+v, want Welcome into race %s", id, ev, ev, a.Race)
+		}
+		return conn
+	}
+	a := alloc(t, f.Fleet, "a")
+	dial("a", a)
+	eventually(t, "the engine to see the race started", func() bool { return f.dense.Stats().Started == 1 })
+	if b := alloc(t, f.Fleet, "b"); b.Race != a.Race || !b.Joined {
+		t.Fatalf("b: %+v, want a's race %s", b, a.Race)
+	}
+	// b never comes.
+	eventually(t, "b's seat given back", func() bool { return f.dense.Stats().SeatsFreed == 1 })
+	c := alloc(t, f.Fleet, "c")
+	if c.Race != a.Race || !c.Joined {
+		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Race)
+	}
+	dial("c", c)
+	if b := alloc(t, f.Fleet, "b"); b.Race == a.Race {
+		t.Fatalf("b asking again was sent back to the race it left to c: %+v", b)
+	}
+	eventually(t, "the race no longer reported waiting", func() bool {
+		return f.Servers()[a.GameServer].ObjectMeta.Annotations[agonessdk.LobbiesAnnotation] == ""
+	})
+}

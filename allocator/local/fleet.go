@@ -53,6 +53,11 @@ type Config struct {
 	// UnhealthyAfter replaces a server that has not pinged health for this
 	// long; 0 means 15 s (Agones: period 5 s, failure threshold 3).
 	UnhealthyAfter time.Duration
+	// SeatHold gives a race's seat to another player once its own player's
+	// token can no longer bring it (the token's lifetime plus the clock
+	// leeway) while the race, past the no-show window, waits without it
+	// (placement.Config.SeatHold); 0 never does. High density only.
+	SeatHold time.Duration
 	// HealthPeriod is each server's health ping period; 0 means 2 s.
 	HealthPeriod time.Duration
 	// MaxConnsPerIP and MaxConns cap the open connections to all of the
@@ -181,7 +186,7 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	}
 	if cfg.RacesPerServer > 1 {
 		if f.dense, err = placement.New(placement.Config{
-			SeatsPerRace: f.seatsPerRace(), Pending: cfg.Game.NoShowTimeout, RacePrefix: "race-", Now: cfg.Now,
+			SeatsPerRace: f.seatsPerRace(), Pending: cfg.Game.NoShowTimeout, SeatHold: cfg.SeatHold, RacePrefix: "race-", Now: cfg.Now,
 		}); err != nil {
 			cancel()
 			return nil, fmt.Errorf("local fleet: %w", err)

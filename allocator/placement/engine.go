@@ -25,6 +25,12 @@ type Config struct {
 	// replicas (the replica id). The engine adds a part drawn at New, so that
 	// a replica restarted under the same name never reuses an id.
 	RacePrefix string
+	// SeatHold is how long a seat's player session token may still bring
+	// its player (the token's lifetime plus the race servers' clock
+	// leeway). A seat held longer, in a race its server reports waiting for
+	// players without that player (Lobbies), is free again. 0: seats are
+	// never given back.
+	SeatHold time.Duration
 	// Now is the clock that times pending races; nil means time.Now.
 	Now func() time.Time
 }
@@ -65,6 +71,10 @@ type Stats struct {
 	OpenRaces int // races with free seats on servers that are not suspended
 	Players   int // players holding a placement
 	FreeRaces int // races that can still be started on servers that are not suspended
+	// Lobbies is the races their servers report waiting for players past
+	// the no-show window; SeatsFreed the seats given back in them so far.
+	Lobbies    int
+	SeatsFreed int
 }
 
 // Engine places players into races on servers. Every operation but Upsert,
@@ -94,6 +104,10 @@ type Engine struct {
 	races    int
 	nopen    int
 	nsuspend int
+	// lobbies holds the races reported waiting for players (Lobbies);
+	// freed counts the seats given back in them.
+	lobbies map[*race]struct{}
+	freed   int
 }
 
 type server struct {
@@ -109,6 +123,11 @@ type race struct {
 	srv     *server
 	seq     uint64
 	players []string
+	// seatedAt[i] is when players[i] was placed.
+	seatedAt []time.Time
+	// lobby is what the server last reported of the race while it waits
+	// for players: the players in it (Lobbies); nil when not reported.
+	lobby []string
 	// placed is false for a race its server reported that this engine did
 	// not place (another replica's, or one from before a restart): its
 	// players are unknown, so it takes nobody.
@@ -129,6 +148,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Pending <= 0 {
 		errs = append(errs, fmt.Errorf("placement: pending %v: want a positive duration", cfg.Pending))
 	}
+	if cfg.SeatHold < 0 {
+		errs = append(errs, fmt.Errorf("placement: seat hold %v: want 0 (never) or a positive duration", cfg.SeatHold))
+	}
 	if len(cfg.RacePrefix) > MaxRacePrefix {
 		errs = append(errs, fmt.Errorf("placement: race prefix %q is longer than %d bytes", cfg.RacePrefix, MaxRacePrefix))
 	}
@@ -142,6 +164,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg: cfg, epoch: epoch(),
 		servers: make(map[string]*server),
 		players: make(map[string]*race),
+		lobbies: make(map[*race]struct{}),
 		open:    make([]chain[race], cfg.SeatsPerRace),
 		pending: newChain(func(r *race) *node[race] { return &r.pendNode }),
 	}
@@ -335,13 +358,73 @@ func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err erro
 
 // seat adds the players r does not hold yet; r has room for them.
 func (e *Engine) seat(r *race, ids []string) {
+	now := e.cfg.Now()
 	for _, id := range ids {
 		if !slices.Contains(r.players, id) {
 			r.players = append(r.players, id)
+			r.seatedAt = append(r.seatedAt, now)
 		}
 		e.players[id] = r // a placement elsewhere is replaced
 	}
 	e.refileRace(r)
+}
+
+// Lobbies takes what the server reports of its races waiting for players
+// past the no-show window: race id to the players the race holds. A seat of
+// such a race whose player is not among them and was placed at least
+// SeatHold ago is free again (that player's token can no longer bring it;
+// the player is placed afresh if it asks again); seats younger than that
+// are given back once they are, as long as the report stands. A report
+// replaces the server's last one. Lobbies is O(races reported).
+func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sv := e.servers[name]
+	if sv == nil {
+		return
+	}
+	for r := range e.lobbies {
+		if r.srv == sv {
+			if _, still := lobbies[r.id]; !still {
+				r.lobby = nil
+				delete(e.lobbies, r)
+			}
+		}
+	}
+	if e.cfg.SeatHold <= 0 {
+		return
+	}
+	for id, players := range lobbies {
+		if r := sv.races[id]; r != nil && r.placed && r.started {
+			r.lobby = slices.Clone(players)
+			e.lobbies[r] = struct{}{}
+		}
+	}
+	e.expire()
+}
+
+// freeNoShows gives back the seats of reported lobbies whose players did
+// not come within SeatHold.
+func (e *Engine) freeNoShows(now time.Time) {
+	for r := range e.lobbies {
+		n := 0
+		for i, id := range r.players {
+			if slices.Contains(r.lobby, id) || now.Sub(r.seatedAt[i]) < e.cfg.SeatHold {
+				r.players[n], r.seatedAt[n] = id, r.seatedAt[i]
+				n++
+				continue
+			}
+			if e.players[id] == r {
+				delete(e.players, id)
+			}
+		}
+		if n < len(r.players) {
+			e.freed += len(r.players) - n
+			clear(r.players[n:])
+			r.players, r.seatedAt = r.players[:n], r.seatedAt[:n]
+			e.refileRace(r)
+		}
+	}
 }
 
 func (e *Engine) placement(r *race, joined bool) Placement {
@@ -420,6 +503,7 @@ func (e *Engine) forget(r *race) {
 		e.started--
 	}
 	e.pending.remove(r)
+	delete(e.lobbies, r)
 	if r.openNode.in != nil {
 		r.openNode.in.remove(r)
 		e.nopen--
@@ -432,11 +516,15 @@ func (e *Engine) forget(r *race) {
 	e.refileServer(sv)
 }
 
-// expire forgets the pending races older than Pending.
+// expire forgets the pending races older than Pending and gives back the
+// seats of reported lobbies whose players did not come.
 func (e *Engine) expire() {
 	now := e.cfg.Now()
 	for r := e.pending.head; r != nil && now.Sub(r.placedAt) >= e.cfg.Pending; r = e.pending.head {
 		e.forget(r)
+	}
+	if len(e.lobbies) > 0 {
+		e.freeNoShows(now)
 	}
 }
 
@@ -473,5 +561,6 @@ func (e *Engine) Stats() Stats {
 		Servers: len(e.servers), Suspended: e.nsuspend,
 		Races: e.races, Pending: e.pending.n, Started: e.started,
 		OpenRaces: e.nopen, Players: len(e.players), FreeRaces: e.free,
+		Lobbies: len(e.lobbies), SeatsFreed: e.freed,
 	}
 }

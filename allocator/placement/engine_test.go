@@ -58,6 +58,7 @@ func TestNewChecksConfig(t *testing.T) {
 		{"no pending", Config{SeatsPerRace: 2}, "pending 0s"},
 		{"negative pending", Config{SeatsPerRace: 2, Pending: -time.Second}, "pending -1s"},
 		{"long prefix", Config{SeatsPerRace: 2, Pending: time.Second, RacePrefix: strings.Repeat("x", 41)}, "longer than 40 bytes"},
+		{"negative seat hold", Config{SeatsPerRace: 2, Pending: time.Second, SeatHold: -time.Second}, "seat hold -1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
@@ -418,5 +419,95 @@ func TestConcurrentPlaces(t *testing.T) {
 	}
 	if st := e.Stats(); len(races) != 200 || full.Load() != workers*each-400 || st.Players != 400 || st.FreeRaces != 0 {
 		t.Fatalf("%d races, %d refused, stats %+v; want 200 full races and 80 refusals", len(races), full.Load(), st)
+	}
+}
+
+const seatHold = 65 * time.Second
+
+// A race whose server reports it waiting for players gives back the seats
+// of players it does not hold once their tokens can no longer bring them:
+// the next player takes the seat, next to the one who waited.
+func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
+	c := newClock()
+	e, err := New(Config{SeatsPerRace: 2, Pending: pending, SeatHold: seatHold, RacePrefix: "r1-", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a")
+	c.Advance(10 * time.Second)
+	if b := place(t, e, "b"); b.Race != a.Race {
+		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	}
+	e.Upsert(srv("gs", 4), []string{a.Race}) // a came: the race started
+	// The server reports the race waiting with a alone. b's seat is young:
+	// b's token may still bring it.
+	e.Lobbies("gs", map[string][]string{a.Race: {"a"}})
+	c.Advance(seatHold - time.Second)
+	if st := e.Stats(); st.SeatsFreed != 0 || st.OpenRaces != 0 {
+		t.Fatalf("%v after b was placed, before b's token expired: %+v, want no seat free", seatHold-time.Second, st)
+	}
+	c.Advance(time.Second)
+	d := place(t, e, "d")
+	if d.Race != a.Race || !d.Joined {
+		t.Fatalf("d placed %+v, want b's seat in a's race %s", d, a.Race)
+	}
+	// a keeps its place; b is placed afresh.
+	if p := place(t, e, "a"); p.Race != a.Race {
+		t.Fatalf("a asking again: %+v, want its race %s", p, a.Race)
+	}
+	if p := place(t, e, "b"); p.Race == a.Race {
+		t.Fatalf("b asking again got its old race %s, now d's", p.Race)
+	}
+	if st := e.Stats(); st.SeatsFreed != 1 || st.Lobbies != 1 {
+		t.Fatalf("stats %+v, want 1 seat freed in 1 lobby", st)
+	}
+	// The race started (or ended): the report no longer names it.
+	e.Lobbies("gs", nil)
+	if st := e.Stats(); st.Lobbies != 0 {
+		t.Fatalf("stats %+v, want no lobby", st)
+	}
+}
+
+// Seats of the players a lobby holds are never given back, nor any seat
+// without SeatHold, of a race this engine did not place, or once the
+// server's report no longer names the race.
+func TestLobbyKeepsWhatItMust(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		hold   time.Duration
+		report func(race string) map[string][]string
+		later  func(e *Engine, race string) // before the seats are old
+	}{
+		{"players in the lobby", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a", "b"}} }, nil},
+		{"no seat hold", 0, func(r string) map[string][]string { return map[string][]string{r: {}} }, nil},
+		{"another race", seatHold, func(string) map[string][]string { return map[string][]string{"r2-other": {}} }, nil},
+		{"report withdrawn", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a"}} },
+			func(e *Engine, _ string) { e.Lobbies("gs", map[string][]string{}) }},
+		{"race over", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a"}} },
+			func(e *Engine, _ string) { e.Upsert(srv("gs", 4), nil) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClock()
+			e, err := New(Config{SeatsPerRace: 2, Pending: pending, SeatHold: tc.hold, RacePrefix: "r1-", Now: c.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Upsert(srv("gs", 4), nil)
+			a := place(t, e, "a")
+			place(t, e, "b")
+			e.Upsert(srv("gs", 4), []string{a.Race, "r2-other"})
+			e.Lobbies("gs", tc.report(a.Race))
+			if tc.later != nil {
+				tc.later(e, a.Race)
+			}
+			c.Advance(2 * seatHold)
+			if p := place(t, e, "c"); p.Race == a.Race {
+				t.Fatalf("c placed in %s, a seat that was not free", p.Race)
+			}
+			if st := e.Stats(); st.SeatsFreed != 0 {
+				t.Fatalf("stats %+v, want no seat freed", st)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package agonessdk
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -17,7 +18,51 @@ const (
 	// LeaseRenewedAnnotation is set at lease and then renewed by the lessee;
 	// each change tells the server its lessee is alive.
 	LeaseRenewedAnnotation = "leapfrog.dev/lease-renewed"
+	// LobbiesKey is the key the race server gives SetAnnotation for its
+	// lobbies (EncodeLobbies); LobbiesAnnotation is the annotation on the
+	// GameServer.
+	LobbiesKey        = "lobbies"
+	LobbiesAnnotation = MetadataPrefix + LobbiesKey
 )
+
+// A high-density server's lobbies are its races still waiting for players
+// past the no-show window with empty seats, each with the players it holds:
+// race id to player ids. An allocator gives the other seats of such a race
+// to new players once their first players' tokens have expired.
+
+// EncodeLobbies is the LobbiesAnnotation value of lobbies: a JSON object of
+// race id to the sorted player ids, keys sorted; "" for none.
+func EncodeLobbies(lobbies map[string][]string) string {
+	if len(lobbies) == 0 {
+		return ""
+	}
+	out := make(map[string][]string, len(lobbies))
+	for race, players := range lobbies {
+		p := slices.Clone(players)
+		if p == nil {
+			p = []string{}
+		}
+		slices.Sort(p)
+		out[race] = p
+	}
+	b, err := json.Marshal(out) // map keys are sorted
+	if err != nil {
+		panic(fmt.Sprintf("encode lobbies: %v", err)) // strings always marshal
+	}
+	return string(b)
+}
+
+// DecodeLobbies reads a LobbiesAnnotation value; "" is none.
+func DecodeLobbies(value string) (map[string][]string, error) {
+	if value == "" {
+		return nil, nil
+	}
+	var out map[string][]string
+	if err := json.Unmarshal([]byte(value), &out); err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", LobbiesAnnotation, err)
+	}
+	return out, nil
+}
 
 // Allocation is what a GameServerAllocation writes on the server it picks:
 // values to add to lists (spec.lists.<name>.addValues), and labels and

@@ -558,3 +558,24 @@ func TestMemoryWatchersAreIndependent(t *testing.T) {
 		t.Error("watchers share a GameServer")
 	}
 }
+
+func TestLobbiesRoundTrip(t *testing.T) {
+	if v := agonessdk.EncodeLobbies(nil); v != "" {
+		t.Fatalf("no lobbies encoded as %q, want empty", v)
+	}
+	in := map[string][]string{"r-2": {"b", "a"}, "r-1": nil}
+	v := agonessdk.EncodeLobbies(in)
+	if want := `{"r-1":[],"r-2":["a","b"]}`; v != want {
+		t.Fatalf("encoded %s, want %s", v, want)
+	}
+	out, err := agonessdk.DecodeLobbies(v)
+	if err != nil || len(out) != 2 || len(out["r-1"]) != 0 || !slices.Equal(out["r-2"], []string{"a", "b"}) {
+		t.Fatalf("decoded %v, %v", out, err)
+	}
+	if out, err := agonessdk.DecodeLobbies(""); err != nil || out != nil {
+		t.Fatalf("empty value: %v, %v", out, err)
+	}
+	if _, err := agonessdk.DecodeLobbies(`["r-1"]`); err == nil {
+		t.Fatal("a value that is not an object was read")
+	}
+}

@@ -68,6 +68,7 @@ func (h *Host) prepareRaces(ctx context.Context) (stop func()) {
 	h.races = newRaceSet(h.cfg.RacesPerServer, h.cfg.Clock.Now, h.cfg.Metrics)
 	h.races.start = func(race string) (*realtime.Session, error) { return h.startRace(rctx, list, race) }
 	h.srv.SetRouter(h.races)
+	go h.publishLobbies(rctx)
 	return stop
 }
 

@@ -41,6 +41,7 @@ type raceSlot struct {
 	s       *realtime.Session
 	err     error
 	expires time.Time
+	since   time.Time // when the race was admitted
 }
 
 type overRace struct {
@@ -115,7 +116,7 @@ func (rs *raceSet) admit(id realtime.Identity) (*raceSlot, error) {
 	if len(rs.running) >= rs.max {
 		return refuse(refusedFull, fmt.Errorf("%w (%d races)", realtime.ErrServerFull, rs.max))
 	}
-	slot := &raceSlot{ready: make(chan struct{}), expires: id.ExpiresAt}
+	slot := &raceSlot{ready: make(chan struct{}), expires: id.ExpiresAt, since: rs.now()}
 	rs.running[id.Race] = slot
 	return slot, nil
 }
@@ -219,6 +220,27 @@ func (rs *raceSet) count() int {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	return len(rs.running)
+}
+
+// admittedBy lists, by race, the sessions of the running races admitted
+// at or before cutoff.
+func (rs *raceSet) admittedBy(cutoff time.Time) map[string]*realtime.Session {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	out := make(map[string]*realtime.Session)
+	for race, slot := range rs.running {
+		if slot.since.After(cutoff) {
+			continue
+		}
+		select {
+		case <-slot.ready:
+			if slot.s != nil {
+				out[race] = slot.s
+			}
+		default: // still being created
+		}
+	}
+	return out
 }
 
 // sessions lists the sessions of the running races.

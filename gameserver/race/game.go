@@ -81,6 +81,23 @@ func (g *Game) OnStart(s *realtime.Session) {
 	})
 }
 
+// OpenSeats is the lanes nobody holds while the race waits for its
+// players; 0 once the countdown started (realtime.SeatKeeper).
+func (g *Game) OpenSeats(*realtime.Session) int {
+	if g.model.Phase() != Waiting {
+		return 0
+	}
+	open := 0
+	for lane := range g.model.Lanes() {
+		if !g.model.Frog(lane).Present {
+			open++
+		}
+	}
+	return open
+}
+
+var _ realtime.SeatKeeper = (*Game)(nil)
+
 // OnPlayerConnect gives the player a lane, or refuses once the race is on.
 func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
 	if _, ok := g.model.Join(p.PlayerID()); !ok {

@@ -317,3 +317,27 @@ func TestRaceSleepsUntilALandingOrPenalty(t *testing.T) {
 		t.Fatalf("a race nobody hops in asks for a tick at %v", next)
 	}
 }
+
+// OpenSeats counts the lanes nobody holds while the race waits, and is 0
+// once the countdown started.
+func TestOpenSeats(t *testing.T) {
+	g, _ := NewGame(DefaultRules(), nil)
+	h, _ := realtimetest.NewHarness(realtime.Config{}, g, t0)
+	if n := g.OpenSeats(nil); n != 2 {
+		t.Fatalf("empty race: %d open seats, want 2", n)
+	}
+	a, _ := h.Connect("alice")
+	if n := g.OpenSeats(nil); n != 1 {
+		t.Fatalf("one player in: %d open seats, want 1", n)
+	}
+	b, _ := h.Connect("bob")
+	if n := g.OpenSeats(nil); n != 0 {
+		t.Fatalf("full: %d open seats, want 0", n)
+	}
+	a.Send(OpSceneReady, nil)
+	b.Send(OpSceneReady, nil)
+	b.Drop()
+	if n := g.OpenSeats(nil); n != 0 {
+		t.Fatalf("counting down, a player away: %d open seats, want 0 (the race takes nobody new)", n)
+	}
+}

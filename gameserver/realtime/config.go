@@ -29,7 +29,7 @@ type Config struct {
 	WriteTimeout time.Duration
 	// SendQueue is each connection's outbound queue length; 0 means 64.
 	SendQueue int
-	// NoShowTimeout frees a reserved place whose player never connected; 0 means 60 s.
+	// NoShowTimeout frees a reserved place whose player never connected; 0 means DefaultNoShowTimeout.
 	NoShowTimeout time.Duration
 	// EmptyTimeout ends a session that has had no connected player for this
 	// long; 0 means 60 s.
@@ -103,7 +103,7 @@ func (c *Config) withDefaults() (Config, error) {
 	def(&cfg.HandshakeTimeout, 5*time.Second)
 	def(&cfg.PongWait, 30*time.Second)
 	def(&cfg.WriteTimeout, 5*time.Second)
-	def(&cfg.NoShowTimeout, 60*time.Second)
+	def(&cfg.NoShowTimeout, DefaultNoShowTimeout)
 	def(&cfg.EmptyTimeout, 60*time.Second)
 	cfg.PingPeriod = cfg.PongWait * 9 / 10
 	if cfg.Clock == nil {
@@ -164,6 +164,10 @@ func (c *Config) negatives() []error {
 type Clock interface {
 	Now() time.Time
 }
+
+// DefaultNoShowTimeout is Config.NoShowTimeout's default: GameLift
+// Realtime's 60 s for a player session to connect.
+const DefaultNoShowTimeout = 60 * time.Second
 
 // WallClock is the real clock.
 type WallClock struct{}

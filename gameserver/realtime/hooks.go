@@ -1,5 +1,7 @@
 package realtime
 
+import "context"
+
 // Optional interfaces a Game may implement to take part in what the session
 // otherwise does on its own (hosting GameLift Realtime scripts needs them:
 // their onSendToPlayer, onSendToGroup, onPlayerJoinGroup and
@@ -55,4 +57,28 @@ func (s *Session) groupChangeAllowed(p *Player, group int32, join bool) bool {
 		s.SendGroupMembership(p, group)
 	}
 	return allowed
+}
+
+// SeatKeeper tells how many more players its session would take now: 0
+// once it takes no more (a race that started). A high-density server asks
+// it of every race still waiting for players past the no-show window and
+// reports the ones with empty seats, so that an allocator can give those
+// seats to other players (see Session.Lobby).
+type SeatKeeper interface {
+	OpenSeats(s *Session) int
+}
+
+// Lobby runs on the session's goroutine and tells how many more players
+// the game would take now (0 if it is no SeatKeeper) and the ids of the
+// players the session holds. ok is false if the session ended first.
+func (s *Session) Lobby(ctx context.Context) (open int, players []string, ok bool) {
+	ok = s.Do(ctx, func() {
+		if k, is := s.game.(SeatKeeper); is {
+			open = k.OpenSeats(s)
+		}
+		for _, p := range s.players {
+			players = append(players, p.PlayerID())
+		}
+	})
+	return open, players, ok
 }

@@ -24,9 +24,14 @@ const (
 	issuer          = "leapfrog"
 	audienceGuest   = "leapfrog/guest"
 	audiencePlayer  = "leapfrog/player-session"
-	clockSkewLeeway = 5 * time.Second
+	clockSkewLeeway = ClockSkewLeeway
 	maxTokenBytes   = 4096
 )
+
+// ClockSkewLeeway is how far past its expiry a token is still accepted (and
+// how far in the future its issue time may be): clocks of the allocator and
+// the race servers differ a little.
+const ClockSkewLeeway = 5 * time.Second
 
 // PlayerSession is the content of a player session token: which player may
 // join which game server until when.

@@ -10,6 +10,7 @@ import (
 
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/client/bot"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )
@@ -88,6 +89,52 @@ func TestHighDensityRaceOnRealAgones(t *testing.T) {
 	if n := scrape(t, dense.base, leaseAllocations); n != 1 {
 		t.Errorf("%v lease allocations for one race, want 1", n)
 	}
+}
+
+// TestHighDensityNoShowSeatGoesToTheNextPlayer: on a high-density server, a
+// player placed next to one who came, who never comes himself, leaves a
+// seat the race server reports (the annotation agones.dev/sdk-lobbies,
+// written through the real sdk-server) once the race has waited the no-show
+// window; the allocator reads it from its GameServer watch and gives the
+// seat to the next player once the no-show's token has expired. The one who
+// waited races the newcomer.
+func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
+	s := needRig(t)
+	// values.yaml: no-show-timeout 10s; tokens of 5s: a seat is given back
+	// 10s (5s and the 5s leeway) after its player was placed.
+	rel, api := s.install(t, "dense-noshow", s.state.Binary("race-server"), "autoscaler.enabled=false",
+		"fleet.racesPerServer=16", "fleet.replicas=1", "allocator.sessionTTL=5s")
+	ga, gb, gc := s.guest(t, api), s.guest(t, api), s.guest(t, api)
+	ma := s.match(t, api, ga)
+	a := playtest.Join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken)
+	mb := s.match(t, api, gb)
+	placed := time.Now()
+	if mb.GameServer != ma.GameServer {
+		t.Fatalf("b on %s, want a's server %s", mb.GameServer, ma.GameServer)
+	}
+	// b never comes. The server reports a's race waiting with a alone.
+	gs := s.waitGameServer(t, rel, ma.GameServer, time.Minute, "a race reported waiting for players", func(gs rig.GameServer) bool {
+		lobbies, err := agonessdk.DecodeLobbies(gs.Annotations[agonessdk.LobbiesAnnotation])
+		for _, players := range lobbies {
+			if err == nil && len(players) == 1 && players[0] == ga.PlayerID {
+				return true
+			}
+		}
+		return false
+	})
+	t.Logf("figure: no-show's race reported waiting %.1fs after the no-show was placed (%s)", time.Since(placed).Seconds(), gs.Annotations[agonessdk.LobbiesAnnotation])
+	time.Sleep(time.Until(placed.Add(10*time.Second + time.Second)))
+	mc := s.match(t, api, gc)
+	if mc.GameServer != ma.GameServer {
+		t.Fatalf("c on %s, want the no-show's seat on %s", mc.GameServer, ma.GameServer)
+	}
+	c := playtest.Join(t, mc.WSURL, gc.PlayerID, mc.PlayerSessionToken)
+	t.Logf("figure: the no-show's seat taken by the next player %.1fs after the no-show was placed", time.Since(placed).Seconds())
+	players := []playtest.Player{a, c}
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
+	s.waitGameServer(t, rel, ma.GameServer, time.Minute, "the race off the list and no race reported waiting", func(gs rig.GameServer) bool {
+		return len(gs.Races) == 0 && gs.Annotations[agonessdk.LobbiesAnnotation] == ""
+	})
 }
 
 // TestBurstOf1000BothModes: a burst of new players on the one-allocation-per-
