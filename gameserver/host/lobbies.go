@@ -16,10 +16,9 @@ const lobbyAsk = time.Second
 // (agonessdk.LobbiesAnnotation) until ctx is done: every quarter of the
 // no-show window, the races admitted at least that window ago that hold
 // players and still have empty seats (realtime.SeatKeeper), with those
-// players. An
-// allocator gives those seats to new players once the tokens that could
-// fill them have expired. Only a change is written, one SDK call: races
-// that fill within the window write nothing.
+// players. An allocator gives those seats to new players once the tokens
+// that could fill them have expired. Only a change is written, one SDK
+// call: races that fill within the window write nothing.
 func (h *Host) publishLobbies(ctx context.Context) {
 	window := h.cfg.Realtime.NoShowTimeout
 	if window <= 0 {
