@@ -265,7 +265,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 		return nil, err
 	}
 	engine, err := placement.New(placement.Config{SeatsPerRace: cfg.Players, Pending: cfg.PlaceHold,
-		SeatHold: cfg.SessionTTL + token.ClockSkewLeeway, RacePrefix: agones.RacePrefix(id), Now: now})
+		SeatHold: token.AcceptedFor(cfg.SessionTTL), RacePrefix: agones.RacePrefix(id), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("placement engine: %w", err)
 	}

@@ -33,6 +33,11 @@ const (
 // the race servers differ a little.
 const ClockSkewLeeway = 5 * time.Second
 
+// AcceptedFor is how long after it asked for a token of lifetime ttl a
+// caller can be sure the token is no longer accepted: the lifetime, the
+// leeway, and a second for the clock read between the ask and the mint.
+func AcceptedFor(ttl time.Duration) time.Duration { return ttl + ClockSkewLeeway + time.Second }
+
 // PlayerSession is the content of a player session token: which player may
 // join which game server until when.
 type PlayerSession struct {

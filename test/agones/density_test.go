@@ -101,7 +101,7 @@ func TestHighDensityRaceOnRealAgones(t *testing.T) {
 func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	s := needRig(t)
 	// values.yaml: no-show-timeout 10s; tokens of 5s: a seat is given back
-	// 10s (5s and the 5s leeway) after its player was placed.
+	// 11s (5s, the 5s leeway and a second) after its player was placed.
 	rel, api := s.install(t, "dense-noshow", s.state.Binary("race-server"), "autoscaler.enabled=false",
 		"fleet.racesPerServer=16", "fleet.replicas=1", "allocator.sessionTTL=5s")
 	ga, gb, gc := s.guest(t, api), s.guest(t, api), s.guest(t, api)
@@ -123,7 +123,7 @@ func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 		return false
 	})
 	t.Logf("figure: no-show's race reported waiting %.1fs after the no-show was placed (%s)", time.Since(placed).Seconds(), gs.Annotations[agonessdk.LobbiesAnnotation])
-	time.Sleep(time.Until(placed.Add(10*time.Second + time.Second)))
+	time.Sleep(time.Until(placed.Add(12 * time.Second)))
 	mc := s.match(t, api, gc)
 	if mc.GameServer != ma.GameServer {
 		t.Fatalf("c on %s, want the no-show's seat on %s", mc.GameServer, ma.GameServer)

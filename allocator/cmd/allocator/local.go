@@ -70,7 +70,7 @@ func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 	return func(ctx context.Context, tokens *token.Issuer, reg prometheus.Registerer, logger *slog.Logger) (backend.Backend, func(), error) {
 		f, err := local.NewFleet(ctx, local.Config{
 			Host: l.Host, RacesPerServer: l.RacesPerServer, BufferSize: l.Buffer, MinReplicas: l.Min, MaxReplicas: l.Max,
-			Game: l.Game, Tokens: tokens, UnhealthyAfter: l.UnhealthyAfter, SeatHold: cfg.SessionTTL + token.ClockSkewLeeway,
+			Game: l.Game, Tokens: tokens, UnhealthyAfter: l.UnhealthyAfter, SeatHold: token.AcceptedFor(cfg.SessionTTL),
 			MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConns: cfg.MaxConns,
 		}, reg, logger)
 		if err != nil {
