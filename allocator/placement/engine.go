@@ -375,7 +375,7 @@ func (e *Engine) seat(r *race, ids []string) {
 // SeatHold ago is free again (that player's token can no longer bring it;
 // the player is placed afresh if it asks again); seats younger than that
 // are given back once they are, as long as the report stands. A report
-// replaces the server's last one. Lobbies is O(races reported).
+// replaces the server's last one. Lobbies is O(races reported + lobbies held).
 func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

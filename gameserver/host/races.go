@@ -229,15 +229,8 @@ func (rs *raceSet) admittedBy(cutoff time.Time) map[string]*realtime.Session {
 	defer rs.mu.Unlock()
 	out := make(map[string]*realtime.Session)
 	for race, slot := range rs.running {
-		if slot.since.After(cutoff) {
-			continue
-		}
-		select {
-		case <-slot.ready:
-			if slot.s != nil {
-				out[race] = slot.s
-			}
-		default: // still being created
+		if s := slot.session(); s != nil && !slot.since.After(cutoff) {
+			out[race] = s
 		}
 	}
 	return out
@@ -249,15 +242,22 @@ func (rs *raceSet) sessions() []*realtime.Session {
 	defer rs.mu.Unlock()
 	out := make([]*realtime.Session, 0, len(rs.running))
 	for _, slot := range rs.running {
-		select {
-		case <-slot.ready:
-			if slot.s != nil {
-				out = append(out, slot.s)
-			}
-		default: // still being created
+		if s := slot.session(); s != nil {
+			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// session is the slot's session, or nil while it is being created or if
+// it failed to start.
+func (slot *raceSlot) session() *realtime.Session {
+	select {
+	case <-slot.ready:
+		return slot.s
+	default:
+		return nil
+	}
 }
 
 func later(a, b time.Time) time.Time {
