@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -147,7 +149,10 @@ func (g *Game) logText(level, text string) {
 }
 
 // requireFunc is the script's require: the goja_nodejs resolver over the
-// bundle, with errors that name the module.
+// bundle and the runtime's modules. A module that cannot be had is an Error
+// naming the file and line of the require and the path it resolved to, with
+// Node's code MODULE_NOT_FOUND, so that a script's try/catch around an
+// optional require works as on Node.
 func (g *Game) requireFunc(call goja.FunctionCall) goja.Value {
 	name := call.Argument(0).String()
 	v, ok, err := g.builtin(name)
@@ -161,7 +166,48 @@ func (g *Game) requireFunc(call goja.FunctionCall) goja.Value {
 	if errors.As(err, &ex) {
 		panic(ex)
 	}
-	panic(g.rt.NewGoError(fmt.Errorf("require(%q): %w", name, err)))
+	from, at := g.requireCaller()
+	code := "ERR_UNKNOWN_BUILTIN_MODULE"
+	if errors.Is(err, ErrUnavailableModule) {
+		err = ErrUnavailableModule
+	} else {
+		code = "MODULE_NOT_FOUND"
+		err = fmt.Errorf("%w: %s", ErrModuleNotFound, resolvedModule(from, name))
+	}
+	e := g.rt.NewGoError(fmt.Errorf("require(%q) at %s: %w", name, at, err))
+	must(e.Set("code", code))
+	panic(e)
+}
+
+// requireCaller is the folder of the module whose code called require, and
+// where in it (file:line:column).
+func (g *Game) requireCaller() (dir, at string) {
+	frames := g.rt.CaptureCallStack(2, nil)
+	if len(frames) < 2 {
+		return root, "?"
+	}
+	f := frames[1]
+	return path.Dir(f.SrcName()), f.Position().String()
+}
+
+// resolvedModule says where a require looked: the path a relative or
+// absolute name resolves to, or the node_modules folders a bare name is
+// searched in.
+func resolvedModule(dir, name string) string {
+	if strings.HasPrefix(name, "./") || strings.HasPrefix(name, "../") || strings.HasPrefix(name, "/") || name == "." || name == ".." {
+		p := path.Join(dir, name)
+		return fmt.Sprintf("resolved to %s (tried %s, %s.js, %s.json and %s/index.js)", p, p, p, p, p)
+	}
+	var dirs []string
+	for d := dir; ; d = path.Dir(d) {
+		if path.Base(d) != "node_modules" {
+			dirs = append(dirs, path.Join(d, "node_modules"))
+		}
+		if d == "/" {
+			break
+		}
+	}
+	return fmt.Sprintf("not in the bundle: searched %s", strings.Join(dirs, ", "))
 }
 
 func (g *Game) require(name string) (goja.Value, error) {

@@ -23,6 +23,9 @@ var (
 	// ErrUnavailableModule: the script required a Node.js built-in module
 	// that Leapfrog does not offer.
 	ErrUnavailableModule = errors.New("built-in module of Node.js not available to Realtime scripts")
+	// ErrModuleNotFound: the script required a file or package that is
+	// neither in its bundle nor one of the runtime's modules.
+	ErrModuleNotFound = errors.New("cannot find module")
 	// ErrBudget: a callback ran longer than Config.CallbackBudget.
 	ErrBudget = errors.New("script callback exceeded its time budget")
 	// ErrMemoryLimit: the heap grew beyond Config.MemoryLimit.
@@ -98,8 +101,16 @@ type Program struct {
 	settings Settings
 }
 
-// root is where the bundle appears to the script (__dirname of the launch file).
-const root = "/script"
+// Where a script finds itself and its runtime: GameLift installs a bundle in
+// /local/game, beside the Realtime runtime's own files, and published scripts
+// reach those by relative path (require("../src/proto/Packet_pb")).
+const (
+	// root is the bundle's folder: __dirname of the launch file.
+	root = "/local/game"
+	// runtimeRoot holds the runtime modules Leapfrog offers in its place
+	// (runtime.go), at the paths scripts require them from.
+	runtimeRoot = "/local/src"
+)
 
 // NewProgram compiles src and runs it once (init and onProcessStarted) to
 // check it: a script that fails to load, lacks init or refuses to start is
@@ -168,16 +179,18 @@ func (failedGame) OnMessage(*realtime.Session, *realtime.Player, realtime.Messag
 func (failedGame) OnTick(*realtime.Session, time.Time) {}
 func (failedGame) OnEnd(*realtime.Session)             {}
 
+// load reads a module's source: the bundle's files under root, the
+// runtime's modules under runtimeRoot. Nothing else exists.
 func (p *Program) load(name string) ([]byte, error) {
-	rel, ok := strings.CutPrefix(name, root+"/")
-	if !ok {
-		return nil, require.ModuleFileDoesNotExistError
+	if rel, ok := strings.CutPrefix(name, root+"/"); ok {
+		if b, found := p.src.Files[rel]; found {
+			return b, nil
+		}
 	}
-	b, found := p.src.Files[rel]
-	if !found {
-		return nil, require.ModuleFileDoesNotExistError
+	if b, found := runtimeModule(name); found {
+		return b, nil
 	}
-	return b, nil
+	return nil, require.ModuleFileDoesNotExistError
 }
 
 // instantiate builds a runtime, evaluates the launch module, reads
