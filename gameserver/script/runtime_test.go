@@ -43,7 +43,7 @@ func TestRuntimeModulesAtGameLiftPaths(t *testing.T) {
 			if (typeof require('../src/proto/GroupMessages_pb').JoinGroup !== 'function') throw new Error('no JoinGroup');
 			if (__dirname !== '/local/game') throw new Error('__dirname ' + __dirname);` + initOnly}},
 		{"sub-folder", map[string]string{
-			"index.js":  "require('./lib/net.js');" + initOnly,
+			"index.js":   "require('./lib/net.js');" + initOnly,
 			"lib/net.js": "var p = require('../../src/proto/Packet_pb'); var q = require('../src/proto/Packet_pb'); if (!p.Packet || !q.Packet) throw new Error('no Packet');",
 		}},
 		{"the bundle's own copy wins", map[string]string{
