@@ -52,6 +52,9 @@ type InstallOptions struct {
 	// RaceServer is the binary each GameServer runs, with the arguments of
 	// the chart's race-server container.
 	RaceServer string
+	// Objects are applied before the release, as a user creates them with
+	// kubectl before helm install (e.g. the ConfigMap of race.script).
+	Objects []*unstructured.Unstructured
 }
 
 // Release is an installed release and what its Deployment and helm test pod
@@ -131,6 +134,13 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 	if err := in.prepareNamespace(ctx, c, o.Namespace); err != nil {
 		return nil, err
 	}
+	for _, obj := range o.Objects {
+		obj.SetNamespace(o.Namespace)
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("kubectl"), client.ForceOwnership); err != nil {
+			return nil, fmt.Errorf("install %s: apply %s %s: %w", o.Release, obj.GetKind(), obj.GetName(), err)
+		}
+		in.logf("applied %s %s/%s", obj.GetKind(), o.Namespace, obj.GetName())
+	}
 
 	var apply []*unstructured.Unstructured
 	for _, obj := range objs {
@@ -149,7 +159,11 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 			continue
 		case obj.GetKind() == "Fleet":
 			rel.Fleet = obj.GetName()
-			if err := setGameCommand(obj, o.RaceServer, rel.KeyFile); err != nil {
+			scriptDir, err := projectScriptVolume(ctx, c, obj, o.Namespace, filepath.Join(rel.Dir, "script"))
+			if err != nil {
+				return nil, err
+			}
+			if err := setGameCommand(obj, o.RaceServer, rel.KeyFile, scriptDir); err != nil {
 				return nil, err
 			}
 		case obj.GetKind() == "Secret":
@@ -251,17 +265,22 @@ func testArgs(pod *unstructured.Unstructured) ([]string, error) {
 
 // setGameCommand makes each GameServer of the Fleet run raceServer with the
 // race-server container's arguments, listening where the pod runner says
-// and reading the key file from disk instead of the Secret volume.
-func setGameCommand(fleet *unstructured.Unstructured, raceServer, keyFile string) error {
+// and reading the key file (and the script, when scriptDir is set) from disk
+// instead of the volumes.
+func setGameCommand(fleet *unstructured.Unstructured, raceServer, keyFile, scriptDir string) error {
 	ctr, err := container(fleet, "race-server", "spec", "template", "spec", "template", "spec")
 	if err != nil {
 		return err
 	}
-	args := rewriteFlags(stringSlice(ctr, "args"), map[string]string{
+	rewrite := map[string]string{
 		"listen":       "127.0.0.1:${PORT}",
 		"admin-listen": "127.0.0.1:0",
 		"key-file":     keyFile,
-	})
+	}
+	if scriptDir != "" {
+		rewrite["script-dir"] = scriptDir
+	}
+	args := rewriteFlags(stringSlice(ctr, "args"), rewrite)
 	cmd := "exec " + shellQuote(raceServer)
 	for _, a := range args {
 		if strings.Contains(a, "${PORT}") {
