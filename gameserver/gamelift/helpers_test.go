@@ -157,7 +157,6 @@ func counterValue(reg *prometheus.Registry, name, label, value string) float64 {
 	return 0
 }
 
-
 // login dials url and logs in as playerSessionID.
 func login(t *testing.T, url, playerSessionID string, opts gamelifttest.Options) *gamelifttest.Client {
 	t.Helper()
