@@ -57,6 +57,11 @@ type DialOptions struct {
 	// on a player session token that was already used (a server admits each
 	// token once). Leave it empty with a fresh token from the allocator.
 	ReconnectToken string
+	// Payload is the login payload sent in Hello: the game's own sign-in
+	// data (a script reads it as connectMsg.payload). At most the server's
+	// login payload limit (4,096 bytes by default); a larger one is refused
+	// with close 1009.
+	Payload []byte
 	// Now is the local clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -133,6 +138,7 @@ func Dial(ctx context.Context, wsURL, playerSessionToken string, opts DialOption
 	}
 	hello, err := proto.Marshal(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Hello{Hello: &realtimev1.Hello{
 		PlayerSessionToken: playerSessionToken, ClientVersion: opts.ClientVersion, ReconnectToken: opts.ReconnectToken,
+		Payload: opts.Payload,
 	}}})
 	if err != nil {
 		ws.Close()

@@ -18,13 +18,18 @@ type gameliftPlayerSession struct {
 	DNSName string `json:"dnsName,omitempty"`
 	// PlayerSessionID is the player session token: the client logs in with it.
 	PlayerSessionID string `json:"playerSessionId"`
-	// GameSessionID names the game session: one per allocation of a game
-	// server, so the game server's name.
+	// GameSessionID names the game session as the race server does (its
+	// Welcome.session_id and a script's getGameSessionId()): the race on a
+	// server of many races (race ids are unique), else the game server's
+	// name (one game session per allocation).
 	GameSessionID string `json:"gameSessionId"`
 }
 
 func newGameliftPlayerSession(a backend.Assignment, playerSessionToken string) gameliftPlayerSession {
 	ps := gameliftPlayerSession{PlayerSessionID: playerSessionToken, GameSessionID: a.GameServer}
+	if a.Race != "" {
+		ps.GameSessionID = a.Race
+	}
 	if net.ParseIP(a.Address) != nil {
 		ps.IPAddress = a.Address
 	} else {

@@ -20,8 +20,14 @@ func TestDecodeClient(t *testing.T) {
 		check func(*realtimev1.ClientFrame) bool
 		err   error
 	}{
-		{"login", Encode(&gameliftv1.Packet{Command: &gameliftv1.Packet_Login{Login: &gameliftv1.LoginCommand{PlayerSessionId: "tok"}}}),
-			func(f *realtimev1.ClientFrame) bool { return f.GetHello().GetPlayerSessionToken() == "tok" }, nil},
+		{"login", Encode(&gameliftv1.Packet{Payload: []byte(`{"user":"a"}`), Command: &gameliftv1.Packet_Login{Login: &gameliftv1.LoginCommand{PlayerSessionId: "tok"}}}),
+			func(f *realtimev1.ClientFrame) bool {
+				return f.GetHello().GetPlayerSessionToken() == "tok" && string(f.GetHello().GetPayload()) == `{"user":"a"}`
+			}, nil},
+		{"fast message", Encode(&gameliftv1.Packet{OpCode: 7, Payload: []byte("x")}),
+			func(f *realtimev1.ClientFrame) bool { return f.GetMessage().Fast }, nil},
+		{"reliable message", Encode(&gameliftv1.Packet{OpCode: 7, Reliable: true, Payload: []byte("x")}),
+			func(f *realtimev1.ClientFrame) bool { return !f.GetMessage().Fast }, nil},
 		{"to the server", Encode(&gameliftv1.Packet{OpCode: 7, TargetPlayer: ServerPeer, Payload: []byte("x")}),
 			func(f *realtimev1.ClientFrame) bool {
 				m := f.GetMessage()
@@ -87,17 +93,41 @@ func TestEncodeServer(t *testing.T) {
 	if b := c.EncodeServer(frame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Error{Error: &realtimev1.Error{Code: realtimev1.Error_CODE_BAD_TOKEN}}})); decode(b).GetLoginResult().GetSuccess() {
 		t.Error("an error before login is not a failed login result")
 	}
-	p := decode(c.EncodeServer(frame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Welcome{Welcome: &realtimev1.Welcome{PeerId: 3}}})))
-	if p.OpCode != OpLoginResult || p.TargetPlayer != 3 || !p.GetLoginResult().Success || p.GetLoginResult().PeerId != 3 {
-		t.Errorf("welcome = %v", p)
+	p := decode(c.EncodeServer(frame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Welcome{Welcome: &realtimev1.Welcome{PeerId: 3, ReconnectToken: "rt"}}})))
+	if lr := p.GetLoginResult(); p.OpCode != OpLoginResult || p.TargetPlayer != 3 || !lr.Success || lr.PeerId != 3 || lr.ReconnectToken != "rt" || lr.FastPort != 0 {
+		t.Errorf("welcome = %v, want a login result for peer 3 with its reconnect token and no fast port", p)
 	}
-	p = decode(c.EncodeServer(frame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{OpCode: 102, Sender: -1, Payload: []byte("m")}}})))
-	if p.OpCode != 102 || p.Sender != ServerPeer || p.TargetPlayer != 3 || string(p.Payload) != "m" || !p.Reliable {
-		t.Errorf("game message = %v", p)
+	// Sender and targetPlayer both name the originator (the SDK 1.2.0 reads
+	// sender, the 1.0.0 build targetPlayer); targetGroup the group.
+	senders := []struct {
+		name         string
+		in           *realtimev1.ServerFrame
+		op           int32
+		sender       int32
+		group        int32
+		reliable     bool
+		connectPeer  int32
+		disconnected bool
+	}{
+		{"from the server", &realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{OpCode: 102, Sender: -1, Payload: []byte("m")}}}, 102, ServerPeer, 0, true, 0, false},
+		{"from a peer to this one", &realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{OpCode: 7, Sender: 5}}}, 7, 5, 0, true, 0, false},
+		{"from a peer to a group, fast", &realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{OpCode: 7, Sender: 5, TargetGroup: 9, Fast: true}}}, 7, 5, 9, true, 0, false},
+		{"peer joined", &realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_PeerEvent{PeerEvent: &realtimev1.PeerEvent{Kind: realtimev1.PeerEvent_KIND_JOINED, PeerId: 4}}}, OpPlayerConnect, 4, 0, true, 4, false},
+		{"peer left", &realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_PeerEvent{PeerEvent: &realtimev1.PeerEvent{Kind: realtimev1.PeerEvent_KIND_LEFT, PeerId: 4}}}, OpPlayerDisconnect, 4, 0, true, 4, true},
 	}
-	p = decode(c.EncodeServer(frame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_PeerEvent{PeerEvent: &realtimev1.PeerEvent{Kind: realtimev1.PeerEvent_KIND_LEFT, PeerId: 4}}})))
-	if p.OpCode != OpPlayerDisconnect || p.Sender != 4 {
-		t.Errorf("peer left = %v", p)
+	for _, tt := range senders {
+		t.Run(tt.name, func(t *testing.T) {
+			p := decode(c.EncodeServer(frame(tt.in)))
+			if p.OpCode != tt.op || p.Sender != tt.sender || p.TargetPlayer != tt.sender || p.TargetGroup != tt.group || p.Reliable != tt.reliable {
+				t.Errorf("packet %v: want op %d, sender = targetPlayer = %d, group %d", p, tt.op, tt.sender, tt.group)
+			}
+			if tt.connectPeer != 0 && !tt.disconnected && p.GetPlayerConnect().GetPeerId() != tt.connectPeer {
+				t.Errorf("player connect %v: want peerId %d", p, tt.connectPeer)
+			}
+			if tt.disconnected && p.GetPlayerDisconnect().GetPeerId() != tt.connectPeer {
+				t.Errorf("player disconnect %v: want peerId %d", p, tt.connectPeer)
+			}
+		})
 	}
 	if b := c.EncodeServer(frame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Error{Error: &realtimev1.Error{Code: realtimev1.Error_CODE_UNKNOWN_OP_CODE}}})); b != nil {
 		t.Errorf("an error after login was sent: %x", b)

@@ -1,13 +1,9 @@
-package gamelift
+package gamelift_test
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -15,22 +11,13 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/client/clienttest"
+	. "github.com/leapfrog-games/leapfrog/gameserver/gamelift"
+	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/script"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
-
-// idAuth takes the player session token as the player id.
-type idAuth struct{}
-
-func (idAuth) Authenticate(_ context.Context, tok string) (realtime.Identity, error) {
-	if tok == "" {
-		return realtime.Identity{}, fmt.Errorf("%w: empty", token.ErrInvalid)
-	}
-	return realtime.Identity{PlayerID: tok, TokenID: tok}, nil
-}
 
 // scriptedRace serves one session of the Mega Frog Race Realtime script
 // (fast rules) on 127.0.0.1, at /ws (Leapfrog) and /websocket (GameLift).
@@ -46,10 +33,6 @@ func scriptedRace(t *testing.T) (base string, s *realtime.Session) {
 		t.Fatal(err)
 	}
 	rc := prog.Realtime(realtime.Config{GameServer: "gs-1", TickRate: 100, Logger: logger})
-	srv, err := realtime.NewServer(rc, idAuth{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	game, err := prog.NewGame()
 	if err != nil {
 		t.Fatal(err)
@@ -58,20 +41,15 @@ func scriptedRace(t *testing.T) (base string, s *realtime.Session) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.SetSession(s)
-	mux := http.NewServeMux()
-	mux.Handle("/ws", srv)
-	mux.Handle(Path, srv.Handler(NewCodec))
-	hs := httptest.NewServer(mux)
+	ts := startServer(t, rc, true)
+	ts.srv.SetSession(s)
 	ctx, cancel := context.WithCancel(context.Background())
 	go s.Run(ctx)
 	t.Cleanup(func() {
 		cancel()
 		<-s.Done()
-		srv.Drain()
-		hs.Close()
 	})
-	return "ws" + strings.TrimPrefix(hs.URL, "http"), s
+	return ts.base, s
 }
 
 // TestMixedProtocolsPlayOneRace: a GameLift Realtime client and a Leapfrog
@@ -80,7 +58,7 @@ func scriptedRace(t *testing.T) (base string, s *realtime.Session) {
 // the end (the Realtime client's hops go as fast messages).
 func TestMixedProtocolsPlayOneRace(t *testing.T) {
 	base, s := scriptedRace(t)
-	alice := dialRealtime(t, base+Path, "alice")
+	alice := login(t, base+Path, "alice", gamelifttest.Options{})
 	bob, err := client.Dial(t.Context(), base+"/ws", "bob", client.DialOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -88,18 +66,25 @@ func TestMixedProtocolsPlayOneRace(t *testing.T) {
 	t.Cleanup(func() { bob.Close() })
 	bobPeer := nextEvent[client.Welcome](t, bob).PeerId
 
-	if p := alice.until(isOp(OpPlayerConnect)); p.Sender != bobPeer {
-		t.Errorf("player connect names peer %d, want bob's %d", p.Sender, bobPeer)
+	if ev := until(t, alice, isOp(OpPlayerConnect)); ev.Sender != bobPeer {
+		t.Errorf("player connect names peer %d, want bob's %d", ev.Sender, bobPeer)
 	}
-	alice.send(&gameliftv1.Packet{OpCode: OpPing, Command: &gameliftv1.Packet_Ping{Ping: &gameliftv1.PingCommand{}}})
-	alice.until(isOp(OpPingResult))
-	alice.send(&gameliftv1.Packet{OpCode: OpJoinGroup, Command: &gameliftv1.Packet_JoinGroup{JoinGroup: &gameliftv1.JoinGroup{Group: 5}}})
-	if u := alice.until(isOp(OpGroupMembershipUpdate)).GetGroupMembershipUpdate(); u.Group != 5 || len(u.Players) != 1 || u.Players[0] != alice.peer {
+	if err := alice.SendRaw(Encode(&gameliftv1.Packet{OpCode: OpPing, Command: &gameliftv1.Packet_Ping{Ping: &gameliftv1.PingCommand{}}})); err != nil {
+		t.Fatal(err)
+	}
+	until(t, alice, isOp(OpPingResult))
+	if err := alice.JoinGroup(5); err != nil {
+		t.Fatal(err)
+	}
+	u := untilKind(t, alice, gamelifttest.GroupMembershipUpdated)
+	if u.Group != 5 || len(u.Players) != 1 || u.Players[0] != alice.PeerID() {
 		t.Errorf("membership update %v, want group 5 with alice", u)
 	}
 
-	alice.message(50, []byte("hello everyone"), 0, AllPlayersGroup, false)
-	if m := nextEvent[client.GameMessage](t, bob); m.OpCode != 50 || m.Sender != alice.peer || string(m.Payload) != "hello everyone" {
+	if err := alice.Send(50, []byte("hello everyone"), gamelifttest.Fast, 0, AllPlayersGroup); err != nil {
+		t.Fatal(err)
+	}
+	if m := nextEvent[client.GameMessage](t, bob); m.OpCode != 50 || m.Sender != alice.PeerID() || string(m.Payload) != "hello everyone" {
 		t.Errorf("bob got %v", m.GameMessage)
 	}
 	if err := bob.SendGameMessage(51, []byte("hi alice")); err != nil { // to the server: the script ignores it
@@ -107,7 +92,9 @@ func TestMixedProtocolsPlayOneRace(t *testing.T) {
 	}
 
 	// The race: both ready, first hop at the start, a hop on each landing.
-	alice.message(int32(racev1.OpCode_OP_CODE_SCENE_READY), nil, ServerPeer, 0, true)
+	if err := alice.Send(int32(racev1.OpCode_OP_CODE_SCENE_READY), nil, gamelifttest.Reliable, ServerPeer, 0); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() {
 		_, err := clienttest.HopToTheEnd(bob, "bob", true, 20*time.Second)
@@ -128,15 +115,19 @@ func TestMixedProtocolsPlayOneRace(t *testing.T) {
 }
 
 // aliceRaces plays the race as the GameLift client.
-func aliceRaces(t *testing.T, c *rtClient) *racev1.RaceResult {
+func aliceRaces(t *testing.T, c *gamelifttest.Client) *racev1.RaceResult {
 	t.Helper()
-	hop := func() { c.message(int32(racev1.OpCode_OP_CODE_HOP), nil, ServerPeer, 0, false) }
+	hop := func() {
+		if err := c.Send(int32(racev1.OpCode_OP_CODE_HOP), nil, gamelifttest.Fast, ServerPeer, 0); err != nil {
+			t.Error(err)
+		}
+	}
 	for {
-		p := c.until(func(p *gameliftv1.Packet) bool { return p.OpCode >= 100 })
+		p := until(t, c, func(ev gamelifttest.Event) bool { return ev.OpCode >= 100 })
 		switch racev1.OpCode(p.OpCode) {
 		case racev1.OpCode_OP_CODE_ASSIGN_PLAYER:
 			var a racev1.AssignPlayer
-			if err := proto.Unmarshal(p.Payload, &a); err != nil || a.PlayerId != "alice" || a.PeerId != c.peer {
+			if err := proto.Unmarshal(p.Payload, &a); err != nil || a.PlayerId != "alice" || a.PeerId != c.PeerID() {
 				t.Fatalf("assign player %v (%v)", &a, err)
 			}
 		case racev1.OpCode_OP_CODE_COUNTDOWN:
@@ -183,16 +174,18 @@ func nextEvent[E client.Event](t *testing.T, c *client.Conn) E {
 	}
 }
 
-// TestLoginRefused: a login the server refuses is a failed LoginResult.
+// TestLoginRefused: a login the server refuses is a failed LoginResult,
+// then the close.
 func TestLoginRefused(t *testing.T) {
 	base, _ := scriptedRace(t)
-	c := dialRealtimeRaw(t, base+Path)
-	c.send(&gameliftv1.Packet{OpCode: OpLogin, Command: &gameliftv1.Packet_Login{Login: &gameliftv1.LoginCommand{}}})
-	p := c.until(isOp(OpLoginResult))
-	if p.GetLoginResult().GetSuccess() {
-		t.Fatalf("login without a player session id succeeded: %v", p)
+	c, err := gamelifttest.Dial(t.Context(), base+Path, gamelifttest.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := c.read(); !errors.Is(err, errClosed) || !strings.Contains(err.Error(), "4001") {
-		t.Errorf("after the refusal: %v, want close 4001", err)
+	t.Cleanup(func() { c.Close() })
+	_, err = c.Login(t.Context(), "")
+	var le *gamelifttest.LoginError
+	if !errors.As(err, &le) || le.Code != realtime.CloseBadToken {
+		t.Errorf("login without a player session id: %v, want a refusal with close 4001", err)
 	}
 }

@@ -2,6 +2,8 @@ package host_test
 
 import (
 	"encoding/binary"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,38 +12,62 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
+	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
 )
 
 // TestGameLiftClientsLogInAtWebsocket: the host serves the GameLift Realtime
-// protocol at /websocket with the same tokens and reservations as /ws.
+// protocol at /websocket and at / with the same tokens and reservations as
+// /ws, and its UDP fast channel on the player port's number.
 func TestGameLiftClientsLogInAtWebsocket(t *testing.T) {
 	st := startStack(t, fastGame(), host.AfterShutdown)
 	if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
 		t.Fatal(err)
 	}
-	login := func(id string) *gameliftv1.LoginResult {
+	base := strings.TrimSuffix(st.url, "/ws")
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	mint := func(id string) string {
 		t.Helper()
 		raw, _, err := st.issuer.MintPlayerSession(id, "race-1", time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return gameliftLogin(t, st.url, raw)
+		return raw
 	}
-	if r := login("alice"); !r.GetSuccess() || r.PeerId != 1 || r.FastPort != 0 {
-		t.Errorf("alice: %v, want success as peer 1", r)
+	alice, err := gamelifttest.Dial(t.Context(), base+gamelift.Path, gamelifttest.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if r := login("mallory"); r.GetSuccess() {
+	t.Cleanup(func() { alice.Close() })
+	r, err := alice.Login(t.Context(), mint("alice"))
+	if err != nil || r.PeerID != 1 || int(r.FastPort) != port {
+		t.Fatalf("alice: %+v, %v; want success as peer 1 with fast port %d", r, err, port)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !alice.FastConnected() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !alice.FastConnected() || alice.UDPErrors() != 0 {
+		t.Errorf("alice's fast channel: connected %v, %d errors", alice.FastConnected(), alice.UDPErrors())
+	}
+	if r := gameliftLogin(t, base+"/", mint("mallory")); r.GetSuccess() {
 		t.Errorf("mallory, without a reservation, logged in: %v", r)
 	}
 }
 
 // gameliftLogin logs in at the GameLift Realtime path of the server whose
 // /ws URL is url with the player session token raw.
-func gameliftLogin(t *testing.T, url, raw string) *gameliftv1.LoginResult {
+func gameliftLogin(t *testing.T, wsURL, raw string) *gameliftv1.LoginResult {
 	t.Helper()
-	ws, _, err := websocket.DefaultDialer.Dial(strings.TrimSuffix(url, "/ws")+gamelift.Path, nil)
+	if strings.HasSuffix(wsURL, "/ws") {
+		wsURL = strings.TrimSuffix(wsURL, "/ws") + gamelift.Path
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(wsURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

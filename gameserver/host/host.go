@@ -185,9 +185,19 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	defer stopHealth()
 	go agonessdk.HealthLoopWhile(hctx, h.sdk, h.cfg.HealthPeriod, h.log, newWatchdog(h).sound)
 
+	newCodec := gamelift.NewCodec
+	if fast := h.openFast(ln); fast != nil {
+		fctx, stopFast := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopFast()
+		go fast.Serve(fctx)
+		newCodec = fast.NewCodec
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
-	mux.Handle(gamelift.Path, srv.Handler(gamelift.NewCodec)) // GameLift Realtime clients
+	// GameLift Realtime clients: the SDK's URL ends in /websocket,
+	// third-party clients' have no path at all.
+	mux.Handle(gamelift.Path, srv.Handler(newCodec))
+	mux.Handle("/{$}", srv.Handler(newCodec))
 	httpSrv := &http.Server{
 		Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: h.cfg.IdleTimeout,
 		MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
@@ -217,6 +227,23 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	return errors.Join(err, h.drain(httpSrv))
 }
 
+// openFast opens the GameLift Realtime fast channel: UDP on the port number
+// of the player listener (Agones gives both one number with protocol
+// TCPUDP). Without it (the port is taken, or ln is not TCP) GameLift
+// clients are told fastPort 0 and send everything over the WebSocket.
+func (h *Host) openFast(ln net.Listener) *gamelift.Fast {
+	ta, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone})
+	if err != nil {
+		h.log.Warn("no UDP fast channel for GameLift Realtime clients: they will send fast messages over the WebSocket", "port", ta.Port, "err", err)
+		return nil
+	}
+	return gamelift.NewFast(pc, h.log, h.cfg.Realtime.Metrics)
+}
+
 // loop follows the GameServer through the watch and runs a session per allocation.
 func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 	wctx, stopWatch := context.WithCancel(ctx)
@@ -234,7 +261,6 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 		awaitReady     bool
 		clearOnReady   bool // Ready asked for reuse: empty the list once it shows
 		over           bool // Shutdown requested: wait to be stopped
-		sessions       int
 	)
 	for {
 		select {
@@ -264,8 +290,9 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			}
 			if session == nil && !over && !clearOnReady && fresh && state == agonessdk.StateAllocated {
 				lastAllocation, awaitReady = allocation, false
-				sessions++
-				s, err := h.startSession(ctx, fmt.Sprintf("%s-%d", h.Name(), sessions))
+				// The session is named after the game server: the allocator's
+				// gameSessionId for it (one allocation at a time).
+				s, err := h.startSession(ctx, h.Name())
 				if err != nil {
 					return err
 				}

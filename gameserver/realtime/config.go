@@ -18,6 +18,11 @@ type Config struct {
 	TickRate int
 	// MaxPayload caps a GameMessage payload in bytes; 0 means 4096.
 	MaxPayload int
+	// MaxLoginPayload caps the login payload a client sends with its Hello
+	// (GameLift Realtime's connection token payload) in bytes; 0 means 4096,
+	// GameLift's reliable message cap. A larger one is refused with
+	// CODE_OVERSIZED_FRAME (close 1009).
+	MaxLoginPayload int
 	// HandshakeTimeout is how long a new connection has to send Hello; 0 means 5 s.
 	HandshakeTimeout time.Duration
 	// PongWait is how long a silent connection lives; 0 means 30 s. Pings go
@@ -77,6 +82,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.MaxPayload == 0 {
 		cfg.MaxPayload = 4096
 	}
+	if cfg.MaxLoginPayload == 0 {
+		cfg.MaxLoginPayload = 4096
+	}
 	if cfg.SendQueue == 0 {
 		cfg.SendQueue = 64
 	}
@@ -121,6 +129,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if cfg.MaxPayload < 1 || cfg.MaxPayload > 1<<20 {
 		errs = append(errs, fmt.Errorf("max payload %d must be between 1 and 1 MiB", cfg.MaxPayload))
 	}
+	if cfg.MaxLoginPayload > 64<<10 {
+		errs = append(errs, fmt.Errorf("max login payload %d must be at most 64 KiB", cfg.MaxLoginPayload))
+	}
 	if cfg.InputBurst < 1 {
 		errs = append(errs, fmt.Errorf("input burst %d must be at least 1", cfg.InputBurst))
 	}
@@ -146,7 +157,7 @@ func (c *Config) negatives() []error {
 		name string
 		v    int
 	}{
-		{"max players", c.MaxPlayers}, {"tick rate", c.TickRate}, {"max payload", c.MaxPayload}, {"send queue", c.SendQueue},
+		{"max players", c.MaxPlayers}, {"tick rate", c.TickRate}, {"max payload", c.MaxPayload}, {"max login payload", c.MaxLoginPayload}, {"send queue", c.SendQueue},
 		{"input burst", c.InputBurst}, {"max groups per player", c.MaxGroupsPerPlayer}, {"max connections", c.MaxConnections},
 		{"max connections per IP", c.MaxConnectionsPerIP}, {"max handshakes", c.MaxHandshakes},
 	} {

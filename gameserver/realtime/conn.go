@@ -30,6 +30,13 @@ type conn struct {
 	player   *Player     // owned by the session goroutine
 	admitted atomic.Bool // set once a session took the connection
 	codec    Codec       // nil: the Leapfrog protocol
+
+	// session is the session that admitted the connection, for input that
+	// arrives outside its reader (Link.Input); budget is its input
+	// allowance, shared by every transport, under inputMu.
+	session atomic.Pointer[Session]
+	inputMu sync.Mutex
+	budget  *inputBudget
 }
 
 func newConn(ws *websocket.Conn, wire *wireConn, cfg *Config) *conn {

@@ -60,7 +60,7 @@ func (d *Driver) SetReservations(ids ...string) {
 func (d *Driver) Connect(id Identity, reconnectToken string) (*LocalConn, error) {
 	c := &conn{out: make(chan []byte, d.s.cfg.SendQueue), done: make(chan struct{}), closed: make(chan struct{}), cfg: &d.s.cfg}
 	d.s.now = d.s.cfg.Clock.Now()
-	if err := d.s.admit(c, id, reconnectToken); err != nil {
+	if err := d.s.admit(c, id, reconnectToken, nil); err != nil {
 		return nil, err
 	}
 	return &LocalConn{d: d, c: c}, nil

@@ -60,6 +60,9 @@ type Message struct {
 	TargetPeer  int32
 	TargetGroup int32
 	Payload     []byte
+	// Fast is set when the sender did not ask for reliable delivery (a
+	// GameLift Realtime client's fast message); relaying keeps it.
+	Fast bool
 	// Received is when the server read the frame.
 	Received time.Time
 }

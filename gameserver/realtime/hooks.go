@@ -32,6 +32,14 @@ func (s *Session) SendAs(p *Player, sender, opCode int32, payload []byte) {
 	s.sendFrame(p, s.gameFrame(sender, opCode, payload), opCode)
 }
 
+// SendFastAs is SendAs for fast delivery: a client with a fast channel
+// up (GameLift Realtime's UDP) gets it as a datagram, others over their
+// WebSocket. For a script's sendMessage and sendGroupMessage, which
+// GameLift delivers over UDP. Loop only.
+func (s *Session) SendFastAs(p *Player, sender, opCode int32, payload []byte) {
+	s.sendFrame(p, s.gameFrameFast(sender, opCode, payload, true), opCode)
+}
+
 // SendGroupMembership sends a group's current members to p. Loop only.
 func (s *Session) SendGroupMembership(p *Player, group int32) {
 	if p.conn != nil {

@@ -20,6 +20,9 @@ type Metrics struct {
 	rejections       *prometheus.CounterVec
 	noShows          prometheus.Counter
 	panics           *prometheus.CounterVec
+	unroutables      *prometheus.CounterVec
+	datagrams        *prometheus.CounterVec
+	datagramDrops    *prometheus.CounterVec
 
 	// in and out cache the counter of each op code (int32 to
 	// prometheus.Counter): every session of the server counts each
@@ -60,10 +63,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake: one connection, which was closed).",
 		}, []string{"where"}),
+		unroutables: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_unroutable_messages_total", Help: "Messages a player addressed to a peer or group that were not relayed, by reason (no_relay: the game does not relay; no_peer: no such peer). The sender got CODE_INVALID_TARGET (a GameLift client has no error packet and sees nothing).",
+		}, []string{"reason"}),
+		datagrams: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_datagrams_total", Help: "UDP datagrams of the GameLift Realtime fast channel, by direction (in: every datagram read; out: every one sent).",
+		}, []string{"direction"}),
+		datagramDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_realtime_datagrams_dropped_total", Help: "UDP datagrams of the fast channel dropped, by reason (oversized, rate_limited, malformed, unknown_source, unknown_peer, ambiguous_peer, address_taken, queue_full, refused, oversized_out, write_failed).",
+		}, []string{"reason"}),
 	}
 	m.inBad = m.messages.WithLabelValues("in", "unknown")
 	reg.MustRegister(m.playersConnected, m.sessionsActive, m.sessionsStarted, m.sessionsEnded,
-		m.tickDuration, m.messages, m.rejections, m.noShows, m.panics)
+		m.tickDuration, m.messages, m.rejections, m.noShows, m.panics, m.unroutables, m.datagrams, m.datagramDrops)
 	return m
 }
 
@@ -139,5 +151,32 @@ func (m *Metrics) noShow() {
 func (m *Metrics) recovered(where string) {
 	if m != nil {
 		m.panics.WithLabelValues(where).Inc()
+	}
+}
+
+func (m *Metrics) unroutable(reason string) {
+	if m != nil {
+		m.unroutables.WithLabelValues(reason).Inc()
+	}
+}
+
+// DatagramIn counts a datagram read by a fast channel.
+func (m *Metrics) DatagramIn() {
+	if m != nil {
+		m.datagrams.WithLabelValues("in").Inc()
+	}
+}
+
+// DatagramOut counts a datagram a fast channel sent.
+func (m *Metrics) DatagramOut() {
+	if m != nil {
+		m.datagrams.WithLabelValues("out").Inc()
+	}
+}
+
+// DatagramDropped counts a datagram a fast channel dropped, and why.
+func (m *Metrics) DatagramDropped(reason string) {
+	if m != nil {
+		m.datagramDrops.WithLabelValues(reason).Inc()
 	}
 }

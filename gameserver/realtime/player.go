@@ -20,8 +20,9 @@ type Player struct {
 	groups     []int32
 	// tokens are the player session token ids admitted so far; secret is
 	// the reconnect token of the current connection epoch.
-	tokens []string
-	secret string
+	tokens  []string
+	secret  string
+	payload []byte // the login payload of the current connection
 	// Data is free for the game to use.
 	Data any
 }
@@ -31,6 +32,12 @@ func (p *Player) PeerID() int32 { return p.peerID }
 
 // PlayerID is the player id the allocator put in the player session token.
 func (p *Player) PlayerID() string { return p.playerID }
+
+// Payload is the login payload the player's current connection sent with
+// its Hello (a GameLift Realtime client's connection token payload, the
+// script's connectMsg.payload), or nil. It is a copy: the caller may keep
+// and change it. A reconnect replaces it with the new connection's.
+func (p *Player) Payload() []byte { return slices.Clone(p.payload) }
 
 // Connected reports whether the player has a live connection.
 func (p *Player) Connected() bool { return p.conn != nil }

@@ -198,11 +198,21 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 	}
 	c := newConn(ws, hw.wire, &srv.cfg)
 	c.codec = codec
+	linker, _ := codec.(Linker)
+	if linker != nil {
+		linker.Link(&Link{srv: srv, c: c, relayed: r.Header.Get("X-Forwarded-For") != ""})
+	}
+	unlink := func() {
+		if linker != nil {
+			linker.Unlink()
+		}
+	}
 	if !srv.track(c) {
 		<-srv.handshakes
 		go c.writeLoop()
 		srv.refuse(c, realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down", "shutting_down")
 		c.finish()
+		unlink()
 		return
 	}
 	go c.writeLoop()
@@ -210,9 +220,11 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 	<-srv.handshakes
 	if s == nil {
 		c.finish()
+		unlink()
 		srv.untrack(c)
 		return
 	}
+	c.session.Store(s)
 	// The player's reads go on in a fresh goroutine: returning frees
 	// net/http's per-request state and the stack the handshake grew, which
 	// matters with thousands of idle players.
@@ -220,6 +232,7 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 		defer srv.untrack(c)
 		srv.safeReadLoop(s, c)
 		c.finish()
+		unlink()
 	}()
 }
 
@@ -280,14 +293,21 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 	ws.SetReadLimit(hardReadLimit)
 	deadline := time.Now().Add(srv.cfg.HandshakeTimeout)
 	_ = ws.SetReadDeadline(deadline)
-	f, err := srv.readFrame(c)
+	f, err := srv.readFrame(c, int64(srv.helloLimit()), srv.helloLimit()-frameOverhead)
 	if err != nil {
+		if errors.Is(err, errOversized) {
+			err = fmt.Errorf("%w (hello: login payload limit %d bytes)", err, srv.cfg.MaxLoginPayload)
+		}
 		srv.refuseFrame(c, err)
 		return nil
 	}
 	hello := f.GetHello()
 	if hello == nil {
 		srv.refuse(c, realtimev1.Error_CODE_MALFORMED_FRAME, "the first frame must be hello", "malformed_frame")
+		return nil
+	}
+	if n := len(hello.Payload); n > srv.cfg.MaxLoginPayload {
+		srv.refuse(c, realtimev1.Error_CODE_OVERSIZED_FRAME, fmt.Sprintf("login payload of %d bytes, the limit is %d", n, srv.cfg.MaxLoginPayload), "oversized_frame")
 		return nil
 	}
 	hctx, cancel := context.WithDeadline(ctx, deadline)
@@ -307,10 +327,10 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "no game session is running on this server", "rejected")
 		return nil
 	}
-	if err := s.join(hctx, c, id, hello.ReconnectToken); err != nil {
+	if err := s.join(hctx, c, id, hello.ReconnectToken, hello.Payload); err != nil {
 		switch {
 		case errors.Is(err, errTokenUsed):
-			srv.refuse(c, realtimev1.Error_CODE_TOKEN_USED, "this player session token was already used: reconnect with the reconnect token of the last Welcome, or ask the allocator for a new match", "token_used")
+			srv.refuse(c, realtimev1.Error_CODE_TOKEN_USED, tokenUsedReason(c.codec == nil), "token_used")
 		case errors.Is(err, errSessionOver):
 			srv.refuse(c, realtimev1.Error_CODE_REJECTED, "the game on this server is over: ask the allocator for a new match", "closed")
 		case errors.Is(err, errSessionFull):
@@ -346,12 +366,11 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 		return ws.SetReadDeadline(time.Now().Add(srv.cfg.PongWait))
 	})
 	defer s.post(context.Background(), event{kind: evLeave, conn: c})
-	budget := newInputBudget(srv.cfg.InputRate, srv.cfg.InputBurst)
 	// The read deadline moves at most every PongWait/16: each move is a
 	// runtime timer update, and a busy player sends many frames a second.
 	refreshed := time.Now()
 	for {
-		f, err := srv.readFrame(c)
+		f, err := srv.readFrame(c, int64(srv.cfg.MaxPayload+frameOverhead), srv.cfg.MaxPayload)
 		if err != nil {
 			if errors.Is(err, errMalformed) || errors.Is(err, errOversized) {
 				srv.refuseFrame(c, err)
@@ -364,8 +383,7 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 			_ = ws.SetReadDeadline(now.Add(srv.cfg.PongWait))
 			refreshed = now
 		}
-		if err := budget.allow(f, srv.cfg.Clock.Now()); err != nil {
-			srv.refuse(c, realtimev1.Error_CODE_RATE_LIMITED, "too many frames: "+err.Error(), "rate_limited")
+		if !srv.admitInput(c, f) {
 			return
 		}
 		if p := f.GetPing(); p != nil {
@@ -384,7 +402,12 @@ func (srv *Server) readLoop(s *Session, c *conn) {
 	}
 }
 
-func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
+// readFrame reads one client message of at most limit bytes and decodes
+// it with maxPayload as the payload cap. A message over limit is read to
+// its end (so that the error frame is not lost to a reset from closing
+// with unread data) and refused whole: a truncated message must never be
+// parsed, or the codec would call it malformed instead of oversized.
+func (srv *Server) readFrame(c *conn, limit int64, maxPayload int) (*realtimev1.ClientFrame, error) {
 	kind, r, err := c.ws.NextReader()
 	if err != nil {
 		var ne net.Error
@@ -399,16 +422,16 @@ func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
 	if kind != websocket.BinaryMessage {
 		return nil, fmt.Errorf("%w: text frames are not part of the protocol; send binary protobuf frames", errMalformed)
 	}
-	limit := int64(srv.cfg.MaxPayload + frameOverhead)
 	buf := readBuffers.Get().(*bytes.Buffer)
 	defer readBuffers.Put(buf)
 	buf.Reset()
 	_, err = buf.ReadFrom(io.LimitReader(r, limit+1))
-	b := buf.Bytes()
-	if err == nil && int64(len(b)) > limit {
-		// Read the rest (the transport stops at hardReadLimit) so the error
-		// frame is not lost to a reset from closing with unread data.
-		_, err = io.Copy(io.Discard, r)
+	if err == nil && int64(buf.Len()) > limit {
+		n, cerr := io.Copy(io.Discard, r)
+		if cerr == nil {
+			return nil, fmt.Errorf("%w: a message of %d bytes, the limit is %d", errOversized, int64(buf.Len())+n, limit)
+		}
+		err = cerr
 	}
 	if err != nil {
 		if errors.Is(err, websocket.ErrReadLimit) {
@@ -416,8 +439,15 @@ func (srv *Server) readFrame(c *conn) (*realtimev1.ClientFrame, error) {
 		}
 		return nil, err
 	}
-	return c.decode(b, srv.cfg.MaxPayload)
+	return c.decode(buf.Bytes(), maxPayload)
 }
+
+// maxTokenBytes is room for a player session token in Hello: tokens are
+// at most 4 KiB (the edge reads Hello with the same bound).
+const maxTokenBytes = 4 << 10
+
+// helloLimit bounds the first frame: a token, the login payload and the envelope.
+func (srv *Server) helloLimit() int { return maxTokenBytes + srv.cfg.MaxLoginPayload + frameOverhead }
 
 // readBuffers hold a frame while it is decoded (decoding copies what it
 // keeps): a buffer per frame read was a large part of a busy server's garbage.

@@ -96,12 +96,13 @@ type event struct {
 
 // request is the payload of a join, a reservations update, a shutdown or a call.
 type request struct {
-	id     Identity
-	secret string
-	values []string
-	text   string
-	reply  chan error
-	fn     func()
+	id      Identity
+	secret  string
+	payload []byte
+	values  []string
+	text    string
+	reply   chan error
+	fn      func()
 }
 
 // NewSession builds a session for game; Run starts it.
@@ -370,10 +371,10 @@ func (s *Session) post(ctx context.Context, ev event) bool {
 }
 
 // join asks the loop to admit an authenticated connection; reconnectToken
-// is what its Hello carried.
-func (s *Session) join(ctx context.Context, c *conn, id Identity, reconnectToken string) error {
+// and payload are what its Hello carried.
+func (s *Session) join(ctx context.Context, c *conn, id Identity, reconnectToken string, payload []byte) error {
 	reply := make(chan error, 1)
-	if !s.post(ctx, event{kind: evJoin, conn: c, req: &request{id: id, secret: reconnectToken, reply: reply}}) {
+	if !s.post(ctx, event{kind: evJoin, conn: c, req: &request{id: id, secret: reconnectToken, payload: payload, reply: reply}}) {
 		return errSessionOver
 	}
 	select {
@@ -394,7 +395,7 @@ var (
 func (s *Session) handle(ev event) {
 	switch ev.kind {
 	case evJoin:
-		ev.req.reply <- s.admit(ev.conn, ev.req.id, ev.req.secret)
+		ev.req.reply <- s.admit(ev.conn, ev.req.id, ev.req.secret, ev.req.payload)
 	case evLeave:
 		s.disconnect(ev.conn)
 	case evFrame:
@@ -409,7 +410,7 @@ func (s *Session) handle(ev event) {
 	}
 }
 
-func (s *Session) admit(c *conn, id Identity, reconnectToken string) error {
+func (s *Session) admit(c *conn, id Identity, reconnectToken string, payload []byte) error {
 	if s.ended {
 		return errSessionOver
 	}
@@ -426,7 +427,7 @@ func (s *Session) admit(c *conn, id Identity, reconnectToken string) error {
 		if len(s.players) >= s.cfg.MaxPlayers {
 			return errSessionFull
 		}
-		p = &Player{peerID: s.nextPeer, playerID: playerID, joinedAt: s.now}
+		p = &Player{peerID: s.nextPeer, playerID: playerID, joinedAt: s.now, payload: payload}
 		if err := s.game.OnPlayerConnect(s, p); err != nil {
 			return &rejectError{reason: err.Error()}
 		}
@@ -440,6 +441,7 @@ func (s *Session) admit(c *conn, id Identity, reconnectToken string) error {
 	}
 	if rejoin {
 		p.reconnects++
+		p.payload = payload
 	}
 	p.useToken(id.TokenID)
 	p.conn = c
@@ -528,7 +530,7 @@ func (s *Session) onMessage(p *Player, gm *realtimev1.GameMessage, at time.Time)
 		p.conn.send(errorFrame(realtimev1.Error_CODE_UNKNOWN_OP_CODE, fmt.Sprintf("op code %d is reserved", gm.OpCode), gm.OpCode))
 		return
 	}
-	msg := Message{OpCode: gm.OpCode, Sender: p.peerID, TargetPeer: gm.TargetPeer, TargetGroup: gm.TargetGroup, Payload: gm.Payload, Received: at}
+	msg := Message{OpCode: gm.OpCode, Sender: p.peerID, TargetPeer: gm.TargetPeer, TargetGroup: gm.TargetGroup, Payload: gm.Payload, Fast: gm.Fast, Received: at}
 	if gm.TargetPeer > 0 || gm.TargetGroup > 0 || gm.TargetGroup == AllPlayersGroup {
 		m.messageIn(gm.OpCode, s.cfg.Relay)
 		s.relay(p, msg)
@@ -550,19 +552,27 @@ func (s *Session) onMessage(p *Player, gm *realtimev1.GameMessage, at time.Time)
 	}
 }
 
+// relay delivers a message a player addressed to a peer or a group. One
+// it cannot deliver is answered with a non-fatal CODE_INVALID_TARGET (a
+// GameLift Realtime client, whose protocol has no error packet, does not
+// see it) and counted in leapfrog_realtime_unroutable_messages_total.
 func (s *Session) relay(from *Player, m Message) {
 	if !s.cfg.Relay {
-		from.conn.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, "this game does not relay messages between players", m.OpCode))
+		s.unroutable(from, m, "no_relay", "this game does not relay messages between players")
 		return
 	}
 	if !s.relayAllowed(from, m) {
 		return
 	}
-	frame := s.gameFrame(from.peerID, m.OpCode, m.Payload)
+	// A group message names its group, so that a client can tell it from
+	// one addressed to it alone (GameLift Realtime's targetGroup).
+	frame := EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{
+		OpCode: m.OpCode, Sender: from.peerID, TargetGroup: m.TargetGroup, Payload: m.Payload, ServerTimeMs: s.now.UnixMilli(), Fast: m.Fast,
+	}}})
 	if m.TargetPeer > 0 {
 		to := s.PlayerByPeer(m.TargetPeer)
 		if to == nil {
-			from.conn.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, fmt.Sprintf("no peer %d", m.TargetPeer), m.OpCode))
+			s.unroutable(from, m, "no_peer", fmt.Sprintf("no peer %d", m.TargetPeer))
 			return
 		}
 		s.sendFrame(to, frame, m.OpCode)
@@ -572,6 +582,14 @@ func (s *Session) relay(from *Player, m Message) {
 		if p != from && (m.TargetGroup == AllPlayersGroup || p.inGroup(m.TargetGroup)) {
 			s.sendFrame(p, frame, m.OpCode)
 		}
+	}
+}
+
+func (s *Session) unroutable(from *Player, m Message, reason, text string) {
+	s.cfg.Metrics.unroutable(reason)
+	s.log.Debug("message not relayed", "player", from.playerID, "op_code", m.OpCode, "target_peer", m.TargetPeer, "target_group", m.TargetGroup, "reason", reason)
+	if from.conn != nil {
+		from.conn.send(errorFrame(realtimev1.Error_CODE_INVALID_TARGET, text, m.OpCode))
 	}
 }
 
@@ -651,8 +669,14 @@ func (s *Session) SendProto(p *Player, opCode int32, m proto.Message) {
 }
 
 func (s *Session) gameFrame(sender, opCode int32, payload []byte) []byte {
+	return s.gameFrameFast(sender, opCode, payload, false)
+}
+
+// gameFrameFast is gameFrame marked for fast delivery when fast is set: a
+// client with a datagram channel (GameLift Realtime's UDP) gets it there.
+func (s *Session) gameFrameFast(sender, opCode int32, payload []byte, fast bool) []byte {
 	return EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{
-		OpCode: opCode, Sender: sender, Payload: payload, ServerTimeMs: s.now.UnixMilli(),
+		OpCode: opCode, Sender: sender, Payload: payload, ServerTimeMs: s.now.UnixMilli(), Fast: fast,
 	}}})
 }
 

@@ -508,8 +508,13 @@ type Hello struct {
 	// session, to come back on a player session token that was already used.
 	// Empty on a first connection and with a fresh token from the allocator.
 	ReconnectToken string `protobuf:"bytes,3,opt,name=reconnect_token,json=reconnectToken,proto3" json:"reconnect_token,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The client's own sign-in data for the game (GameLift Realtime's
+	// connection token payload, often JSON), handed to the game as the
+	// player's login payload (realtime.Player.Payload). At most 4,096 bytes
+	// by default; a larger one is refused with CODE_OVERSIZED_FRAME (1009).
+	Payload       []byte `protobuf:"bytes,4,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Hello) Reset() {
@@ -561,6 +566,13 @@ func (x *Hello) GetReconnectToken() string {
 		return x.ReconnectToken
 	}
 	return ""
+}
+
+func (x *Hello) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
 }
 
 // Welcome accepts the player into the game session.
@@ -683,7 +695,12 @@ type GameMessage struct {
 	Payload     []byte                 `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
 	// Server wall clock in Unix milliseconds when the frame was written; set by
 	// the server only.
-	ServerTimeMs  int64 `protobuf:"varint,6,opt,name=server_time_ms,json=serverTimeMs,proto3" json:"server_time_ms,omitempty"`
+	ServerTimeMs int64 `protobuf:"varint,6,opt,name=server_time_ms,json=serverTimeMs,proto3" json:"server_time_ms,omitempty"`
+	// Fast (unreliable) delivery: from a client, the sender did not ask for
+	// reliable delivery (a GameLift Realtime client's reliable = false, or a
+	// datagram); from the server, the message may have travelled the
+	// client's datagram channel. Leapfrog's WebSocket delivers in order either way.
+	Fast          bool `protobuf:"varint,7,opt,name=fast,proto3" json:"fast,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -758,6 +775,13 @@ func (x *GameMessage) GetServerTimeMs() int64 {
 		return x.ServerTimeMs
 	}
 	return 0
+}
+
+func (x *GameMessage) GetFast() bool {
+	if x != nil {
+		return x.Fast
+	}
+	return false
 }
 
 // Ping measures round-trip time and clock offset.
@@ -1192,11 +1216,12 @@ const file_leapfrog_realtime_v1_realtime_proto_rawDesc = "" +
 	"\x10group_membership\x18\x05 \x01(\v2%.leapfrog.realtime.v1.GroupMembershipH\x00R\x0fgroupMembership\x12@\n" +
 	"\n" +
 	"peer_event\x18\x06 \x01(\v2\x1f.leapfrog.realtime.v1.PeerEventH\x00R\tpeerEventB\t\n" +
-	"\apayload\"\x89\x01\n" +
+	"\apayload\"\xa3\x01\n" +
 	"\x05Hello\x120\n" +
 	"\x14player_session_token\x18\x01 \x01(\tR\x12playerSessionToken\x12%\n" +
 	"\x0eclient_version\x18\x02 \x01(\tR\rclientVersion\x12'\n" +
-	"\x0freconnect_token\x18\x03 \x01(\tR\x0ereconnectToken\"\x9c\x02\n" +
+	"\x0freconnect_token\x18\x03 \x01(\tR\x0ereconnectToken\x12\x18\n" +
+	"\apayload\x18\x04 \x01(\fR\apayload\"\x9c\x02\n" +
 	"\aWelcome\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\x05R\x06peerId\x12\x1b\n" +
 	"\tplayer_id\x18\x02 \x01(\tR\bplayerId\x12\x1f\n" +
@@ -1207,7 +1232,7 @@ const file_leapfrog_realtime_v1_realtime_proto_rawDesc = "" +
 	"\x0eserver_time_ms\x18\x05 \x01(\x03R\fserverTimeMs\x12*\n" +
 	"\x11max_payload_bytes\x18\x06 \x01(\x05R\x0fmaxPayloadBytes\x12 \n" +
 	"\vreconnected\x18\a \x01(\bR\vreconnected\x12'\n" +
-	"\x0freconnect_token\x18\b \x01(\tR\x0ereconnectToken\"\xc2\x01\n" +
+	"\x0freconnect_token\x18\b \x01(\tR\x0ereconnectToken\"\xd6\x01\n" +
 	"\vGameMessage\x12\x17\n" +
 	"\aop_code\x18\x01 \x01(\x05R\x06opCode\x12\x16\n" +
 	"\x06sender\x18\x02 \x01(\x05R\x06sender\x12\x1f\n" +
@@ -1215,7 +1240,8 @@ const file_leapfrog_realtime_v1_realtime_proto_rawDesc = "" +
 	"targetPeer\x12!\n" +
 	"\ftarget_group\x18\x04 \x01(\x05R\vtargetGroup\x12\x18\n" +
 	"\apayload\x18\x05 \x01(\fR\apayload\x12$\n" +
-	"\x0eserver_time_ms\x18\x06 \x01(\x03R\fserverTimeMs\",\n" +
+	"\x0eserver_time_ms\x18\x06 \x01(\x03R\fserverTimeMs\x12\x12\n" +
+	"\x04fast\x18\a \x01(\bR\x04fast\",\n" +
 	"\x04Ping\x12$\n" +
 	"\x0eclient_time_ms\x18\x01 \x01(\x03R\fclientTimeMs\"R\n" +
 	"\x04Pong\x12$\n" +
