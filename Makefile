@@ -18,6 +18,12 @@ FUZZTIME ?=
 fuzztime = $(if $(FUZZTIME),$(FUZZTIME),$(1))
 # Where make run serves; another port while something else holds 8080 (the real-Agones rig does).
 LISTEN ?= 127.0.0.1:8080
+# make run SCRIPT=<folder or .zip> runs a GameLift Realtime script on the local fleet instead of the Go
+# race: LAUNCH is its launch path inside SCRIPT, SCRIPT_ARGS the arguments onProcessStarted gets.
+SCRIPT ?=
+LAUNCH ?= index.js
+SCRIPT_ARGS ?=
+RUN_GAME := $(if $(SCRIPT),--game=script --script-dir='$(SCRIPT)' --launch-path='$(LAUNCH)' --script-args='$(SCRIPT_ARGS)')
 
 .DEFAULT_GOAL := help
 
@@ -26,12 +32,12 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes), races through the edge.
-	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge
+run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes), races through the edge; SCRIPT=<dir|zip> [LAUNCH=index.js] [SCRIPT_ARGS=...] runs a Realtime script.
+	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge $(RUN_GAME)
 
 .PHONY: run-https
 run-https: ## Like run, over https:// and wss:// with a self-signed certificate made at start.
-	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge --tls-self-signed
+	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge --tls-self-signed $(RUN_GAME)
 
 .PHONY: build
 build: ## Build static binaries into bin/: race-server, allocator, bot, edge.

@@ -54,6 +54,9 @@ type Deps struct {
 	LocalFleet LocalFleet
 	// Web serves the browser client at /; nil answers 404 there.
 	Web http.Handler
+	// Script names the GameLift Realtime script the local fleet runs
+	// (empty: the Go race), for the line that tells how to play.
+	Script string
 	// Listener, if set, is served instead of listening on Config.Listen.
 	Listener net.Listener
 	// RESTConfig reaches the Kubernetes API for --backend=agones; nil means
@@ -179,12 +182,22 @@ func runLocal(ctx context.Context, cfg Config, deps Deps, issuer *token.Issuer, 
 	if err != nil {
 		return err
 	}
-	if deps.Web != nil {
-		scheme := "http://"
-		if cfg.TLSSelfSigned {
-			scheme = "https://"
-		}
-		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", scheme+srv.Listener.Addr().String()+"/")
+	scheme := "http://"
+	if cfg.TLSSelfSigned {
+		scheme = "https://"
+	}
+	url := scheme + srv.Listener.Addr().String() + "/"
+	switch {
+	case deps.Script != "":
+		// The page is Mega Frog Race's client: it plays a script only if the
+		// script speaks that game's messages. Every other script's players
+		// are the studio's own GameLift Realtime clients.
+		logger.Info("GameLift Realtime script is up: POST /v1/guest, then POST /v1/match with the guest token; "+
+			"connect a GameLift Realtime client to ws://<ipAddress>:<port>/websocket of the match with its playerSessionId "+
+			"(the page at / is Mega Frog Race's client: it plays only a script of that game, such as gameserver/script/examples/megafrograce)",
+			"script", deps.Script, "url", url)
+	case deps.Web != nil:
+		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", url)
 	}
 	// manager.Server logs through controller-runtime's context logger.
 	return srv.Start(crlog.IntoContext(ctx, logr.FromSlogHandler(logger.Handler())))

@@ -46,6 +46,11 @@ type Config struct {
 	MinReplicas, MaxReplicas int
 	// Game is the race rules and session settings.
 	Game raceserver.GameOptions
+	// Seats is the players of one race, the places the fleet fills before
+	// it opens another race: with a script, 1 to its configuration.maxPlayers
+	// (raceserver.Seats). 0 means the game's own: the rules' players for the
+	// Go race, the script's maxPlayers.
+	Seats int
 	// Tokens verifies player session tokens: the same keys the allocator signs with.
 	Tokens *token.Issuer
 	// SyncInterval is how often the fleet checks its size and health; 0 means 1 s.
@@ -118,8 +123,13 @@ func (c *Config) validate() error {
 		errs = append(errs, fmt.Errorf("local fleet: buffer %d races, min %d, max %d servers of %d races: want 0 <= buffer <= max x races, 0 <= min <= max, max >= 1",
 			c.BufferSize, c.MinReplicas, c.MaxReplicas, c.RacesPerServer))
 	}
-	if err := c.Game.Rules.Validate(); err != nil {
-		errs = append(errs, err)
+	if c.Game.Script == nil {
+		if err := c.Game.Rules.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if limit := c.Game.HostConfig(c.Tokens, nil, nil, slog.Default()).Realtime.MaxPlayers; c.Seats < 0 || c.Seats > limit {
+		errs = append(errs, fmt.Errorf("local fleet: %d seats per race: want 0 (the game's own) to %d, the players one session takes", c.Seats, limit))
 	}
 	return errors.Join(errs...)
 }
@@ -231,8 +241,14 @@ func (f *Fleet) scale() error {
 	return f.scaleSingle()
 }
 
-// seatsPerRace is the players of one race (a script may set its own).
+// seatsPerRace is the players of one race: Config.Seats, else the game's
+// own (a script's is its configuration.maxPlayers). Both kinds of fleet size
+// their races with it: the players list of a server of one race, the
+// placement engine's races on high-density servers.
 func (f *Fleet) seatsPerRace() int {
+	if f.cfg.Seats > 0 {
+		return f.cfg.Seats
+	}
 	return f.cfg.Game.HostConfig(f.cfg.Tokens, nil, nil, f.log).Realtime.MaxPlayers
 }
 
@@ -274,7 +290,7 @@ func (f *Fleet) startServer() error {
 	// Every race server of the fleet lives in this process: the caps are
 	// shared, so that no client can take all of its file descriptors.
 	ln = f.conns.Listener(ln)
-	lists := map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: agonessdk.Int64(f.cfg.Game.Rules.Players)}}
+	lists := map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: agonessdk.Int64(f.seatsPerRace())}}
 	if f.dense != nil {
 		lists = map[string]agonessdk.List{agonessdk.RacesList: {Capacity: agonessdk.Int64(f.cfg.RacesPerServer)}}
 	}

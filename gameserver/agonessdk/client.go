@@ -41,7 +41,18 @@ type Client struct {
 	callTimeout time.Duration
 	// watchEvery: report at most one GameServer of the watch per interval.
 	watchEvery time.Duration
+	// A call still retrying after warnAfter is logged as a warning, then
+	// every warnEvery while it waits, timed by clock.
+	warnAfter, warnEvery time.Duration
+	clock                Clock
 }
+
+// Defaults of WithWaitWarning: a game server started outside Agones (no
+// sidecar) says so well within 5 s, then twice a minute while it waits.
+const (
+	DefaultWarnAfter = 2 * time.Second
+	DefaultWarnEvery = 30 * time.Second
+)
 
 // DefaultCallTimeout bounds one attempt of a call (not the watch stream):
 // the sidecar is on localhost and answers in milliseconds when it is well.
@@ -70,8 +81,18 @@ func WithCallTimeout(d time.Duration) Option { return func(c *Client) { c.callTi
 // and changes with every race); 0, the default, reports every change.
 func WithWatchInterval(d time.Duration) Option { return func(c *Client) { c.watchEvery = d } }
 
-// WithLogger sets the logger for retries and reconnections (debug level).
+// WithLogger sets the logger for retries and reconnections (debug level)
+// and for calls that keep waiting for the sidecar (warning level).
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithWaitWarning sets when a call that cannot reach the sidecar is logged
+// as a warning: once it has retried for after, then every every.
+func WithWaitWarning(after, every time.Duration) Option {
+	return func(c *Client) { c.warnAfter, c.warnEvery = after, every }
+}
+
+// WithClock sets the clock that times the wait warnings.
+func WithClock(clk Clock) Option { return func(c *Client) { c.clock = clk } }
 
 // NewClient returns a Client for the sidecar at baseURL, such as
 // "http://localhost:9358".
@@ -89,6 +110,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		backoff:     DefaultBackoff,
 		log:         slog.New(slog.DiscardHandler),
 		callTimeout: DefaultCallTimeout,
+		warnAfter:   DefaultWarnAfter,
+		warnEvery:   DefaultWarnEvery,
+		clock:       SystemClock{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -98,6 +122,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if c.watchEvery < 0 {
 		return nil, fmt.Errorf("agones sdk watch interval %v must not be negative", c.watchEvery)
+	}
+	if c.warnAfter < 0 || c.warnEvery <= 0 || c.clock == nil {
+		return nil, fmt.Errorf("agones sdk wait warning after %v and every %v: want after >= 0, every > 0 and a clock", c.warnAfter, c.warnEvery)
 	}
 	return c, nil
 }
@@ -466,6 +493,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 // to send twice. done closes the answer's body and ends its attempt.
 func (c *Client) send(ctx context.Context, method, path string, body []byte, timeout time.Duration) (resp *http.Response, done func(), err error) {
 	b := c.backoff.start()
+	var wait waitReport
 	for attempt := 1; ; attempt++ {
 		actx, cancel := ctx, context.CancelFunc(func() {})
 		if timeout > 0 {
@@ -506,10 +534,33 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte, tim
 		cancel()
 		c.log.DebugContext(ctx, "agones sdk sidecar not reachable, retrying", "method", method, "path", path,
 			"attempt", attempt, "error", retry)
+		c.warnWaiting(ctx, &wait, method, path, retry)
 		if werr := b.wait(ctx); werr != nil {
 			return nil, nil, fmt.Errorf("%s %s: %w (last error: %v)", method, path, werr, retry)
 		}
 	}
+}
+
+// waitReport times the warnings of one call that keeps retrying.
+type waitReport struct{ since, next time.Time }
+
+// warnWaiting says, at warning level, that a call keeps waiting for the
+// sidecar: silent retries are right while the sidecar starts, but a process
+// started without one (not under Agones) would otherwise wait in silence.
+func (c *Client) warnWaiting(ctx context.Context, w *waitReport, method, path string, err error) {
+	now := c.clock.Now()
+	if w.since.IsZero() {
+		w.since, w.next = now, now.Add(c.warnAfter)
+	}
+	if now.Before(w.next) {
+		return
+	}
+	w.next = now.Add(c.warnEvery)
+	c.log.WarnContext(ctx, "the Agones SDK sidecar does not answer; still waiting for it. "+
+		"A game server runs as an Agones GameServer, with the SDK sidecar beside it; "+
+		"to play on one machine without Kubernetes, run the allocator's local backend instead: "+
+		"make run (SCRIPT=<script folder> for a Realtime script), or allocator --backend=local --game=script --script-dir=<folder>",
+		"sdk_url", c.base, "call", method+" "+path, "waiting", now.Sub(w.since).Round(time.Millisecond).String(), "last_error", err)
 }
 
 // idempotent reports whether sending a request twice does what sending it

@@ -14,6 +14,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
+	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
 var fastBackoff = agonessdk.WithBackoff(agonessdk.Backoff{Initial: time.Millisecond, Max: 10 * time.Millisecond})
@@ -270,19 +271,8 @@ func (d dialWatcher) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// freeAddr returns a loopback address that nothing listens on (for now).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
+// freeAddr is a loopback address nothing listens on (for now).
+var freeAddr = buildtest.FreeAddr
 
 func TestClientRetriesUntilTheSidecarListens(t *testing.T) {
 	addr := freeAddr(t)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -81,7 +82,26 @@ func (s ScriptOptions) Program(logger *slog.Logger, races int) (*script.Program,
 		Logger:         logger,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("script %s: %w", s.LaunchPath, err)
+		return nil, &ScriptLoadError{Launch: filepath.Join(s.Dir, s.LaunchPath), At: s.position(err), Err: err}
 	}
 	return p, nil
+}
+
+// Seats is the players of one session of p that an allocator fills before
+// it opens another: players when it was set explicitly (GameLift's
+// MaximumPlayerSessionCount, which may be below the script's limit but not
+// above it, where the script's sessions would refuse the last players),
+// else the script's configuration.maxPlayers. Without a script it is players.
+func Seats(p *script.Program, players int, explicit bool) (int, error) {
+	if p == nil {
+		return players, nil
+	}
+	limit := p.Settings().MaxPlayers
+	if !explicit {
+		return limit, nil
+	}
+	if players < 1 || players > limit {
+		return 0, fmt.Errorf("players %d: the script's configuration.maxPlayers is %d: want 1 to %d, or leave players unset", players, limit, limit)
+	}
+	return players, nil
 }

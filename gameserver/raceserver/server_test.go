@@ -5,7 +5,6 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
+	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
 func TestValidate(t *testing.T) {
@@ -56,15 +56,8 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freeAddr is a loopback address nothing listens on (for now).
+var freeAddr = buildtest.FreeAddr
 
 // TestRunServesAdminEndpointsAndStopsCleanly runs the whole process wiring
 // against the fake sidecar: Ready, probes, metrics, then a clean stop.

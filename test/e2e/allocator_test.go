@@ -1,18 +1,15 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,7 +55,7 @@ type allocator struct {
 	Key token.Key
 
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output *buildtest.Output
 	exited chan struct{} // closed once the process has been waited for
 }
 
@@ -96,7 +93,7 @@ func launch(t *testing.T, keyFile string, extra []string) (*allocator, error) {
 	addr := freeAddr(t)
 	args := append([]string{"--backend", "local", "--listen", addr, "--key-file", keyFile}, fastRules...)
 	args = append(args, extra...)
-	a := &allocator{URL: "http://" + addr, output: &syncBuffer{}, exited: make(chan struct{})}
+	a := &allocator{URL: "http://" + addr, output: &buildtest.Output{}, exited: make(chan struct{})}
 	a.cmd = exec.Command(allocatorBin, args...)
 	a.cmd.Env = buildtest.HermeticEnv("LEAPFROG_")
 	a.cmd.Stdout, a.cmd.Stderr = a.output, a.output
@@ -112,7 +109,7 @@ func launch(t *testing.T, keyFile string, extra []string) (*allocator, error) {
 	t.Cleanup(func() {
 		a.kill()
 		if t.Failed() {
-			t.Logf("allocator %s %s output:\n%s", allocatorBin, strings.Join(args, " "), a.output.tail(256<<10))
+			t.Logf("allocator %s %s output:\n%s", allocatorBin, strings.Join(args, " "), a.output.Tail(256<<10))
 		}
 	})
 	api, err := client.New(a.URL, loopback)
@@ -233,19 +230,8 @@ func (a *allocator) match(t *testing.T, g client.Guest) client.Match {
 	return m
 }
 
-// freeAddr finds a free port on 127.0.0.1: listen on :0 and close.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
+// freeAddr is a loopback address nothing listens on (for now).
+var freeAddr = buildtest.FreeAddr
 
 // writeKeyFile writes key in the key file format to the test's temp dir.
 func writeKeyFile(t *testing.T, key token.Key) string {
@@ -259,33 +245,6 @@ func writeKeyFile(t *testing.T, key token.Key) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// syncBuffer collects a process's output; the process writes while tests read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// tail is the last n bytes of the output.
-func (b *syncBuffer) tail(n int) string {
-	s := b.String()
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
 }
 
 // poll calls check until it returns nil, and fails the test with its last

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,17 +19,25 @@ import (
 )
 
 // localFlags configure the embedded fleet of --backend=local: its size and
-// the race servers' game settings (the race server's flags of the same names).
+// the race servers' game settings and game (the race server's flags of the
+// same names: --game=script runs a GameLift Realtime script).
 type localFlags struct {
 	RacesPerServer   int
 	Buffer, Min, Max int
 	Host             string
 	UnhealthyAfter   time.Duration
 	Game             raceserver.GameOptions
+	Script           raceserver.ScriptOptions
+	// PlayersSet: --players was given (flag or environment). A script's
+	// races then have that many seats, else its configuration.maxPlayers.
+	PlayersSet bool
 }
 
 func defaultLocalFlags() localFlags {
-	return localFlags{RacesPerServer: 512, Buffer: 2, Min: 2, Max: 8, Host: "127.0.0.1", UnhealthyAfter: 15 * time.Second, Game: raceserver.DefaultGameOptions()}
+	return localFlags{
+		RacesPerServer: 512, Buffer: 2, Min: 2, Max: 8, Host: "127.0.0.1", UnhealthyAfter: 15 * time.Second,
+		Game: raceserver.DefaultGameOptions(), Script: raceserver.DefaultScriptOptions(),
+	}
 }
 
 func (l *localFlags) register(fs *flag.FlagSet) {
@@ -39,6 +48,12 @@ func (l *localFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.Host, "local-host", l.Host, "local: address the race servers listen on and hand out")
 	fs.DurationVar(&l.UnhealthyAfter, "local-unhealthy-after", l.UnhealthyAfter, "local: replace a race server silent on health this long while the allocator runs")
 	l.Game.RegisterFlags(fs)
+	l.Script.RegisterFlags(fs)
+}
+
+// parsed records what only the parsed flag set knows: whether --players was set.
+func (l *localFlags) parsed(fs *flag.FlagSet) {
+	fs.Visit(func(f *flag.Flag) { l.PlayersSet = l.PlayersSet || f.Name == "players" })
 }
 
 // validate checks the local settings when the local backend is chosen.
@@ -59,7 +74,19 @@ func (l localFlags) validate(backend string) error {
 	if l.Host == "" {
 		errs = append(errs, errors.New("local-host is required"))
 	}
-	if err := l.Game.Validate(); err != nil {
+	game := l.Game
+	if l.Script.Game == raceserver.GameScript {
+		// A script's seats are checked against its maxPlayers once it is
+		// loaded; the Go race's limit of 8 lanes is not the script's.
+		if game.Rules.Players < 1 {
+			errs = append(errs, fmt.Errorf("players %d: want at least 1", game.Rules.Players))
+		}
+		game.Rules.Players = 1
+	}
+	if err := game.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := l.Script.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -68,9 +95,14 @@ func (l localFlags) validate(backend string) error {
 // fleet starts the embedded fleet of package allocator/local.
 func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 	return func(ctx context.Context, tokens *token.Issuer, reg prometheus.Registerer, logger *slog.Logger) (backend.Backend, func(), error) {
+		game := l.Game
+		seats, err := l.loadScript(&game, logger)
+		if err != nil {
+			return nil, nil, err
+		}
 		f, err := local.NewFleet(ctx, local.Config{
 			Host: l.Host, RacesPerServer: l.RacesPerServer, BufferSize: l.Buffer, MinReplicas: l.Min, MaxReplicas: l.Max,
-			Game: l.Game, Tokens: tokens, UnhealthyAfter: l.UnhealthyAfter, SeatHold: token.AcceptedFor(cfg.SessionTTL),
+			Game: game, Seats: seats, Tokens: tokens, UnhealthyAfter: l.UnhealthyAfter, SeatHold: token.AcceptedFor(cfg.SessionTTL),
 			MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConns: cfg.MaxConns,
 		}, reg, logger)
 		if err != nil {
@@ -78,4 +110,31 @@ func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 		}
 		return f, f.Close, nil
 	}
+}
+
+// loadScript loads the script of --game=script into game, once for the
+// whole fleet (each race still runs it in a runtime of its own), and
+// returns the seats of a race (0: the Go race's --players). A script that
+// does not load stops the allocator before any race server starts.
+func (l localFlags) loadScript(game *raceserver.GameOptions, logger *slog.Logger) (int, error) {
+	prog, err := l.Script.Program(logger, l.RacesPerServer)
+	if err != nil || prog == nil {
+		return 0, err
+	}
+	seats, err := raceserver.Seats(prog, l.Game.Rules.Players, l.PlayersSet)
+	if err != nil {
+		return 0, err
+	}
+	game.Script = prog
+	logger.Info("local fleet runs a GameLift Realtime script", "script_dir", l.Script.Dir, "launch_path", l.Script.LaunchPath,
+		"script_args", l.Script.Args, "max_players", prog.Settings().MaxPlayers, "seats_per_race", seats, "players_set", l.PlayersSet)
+	return seats, nil
+}
+
+// scriptName names the script for the start-up line ("" for the Go race).
+func (l localFlags) scriptName() string {
+	if l.Script.Game != raceserver.GameScript {
+		return ""
+	}
+	return filepath.Join(l.Script.Dir, l.Script.LaunchPath)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/app"
 	"github.com/leapfrog-games/leapfrog/allocator/webui"
+	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/envflag"
 	"github.com/leapfrog-games/leapfrog/internal/logging"
 )
@@ -52,6 +53,7 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "allocator: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	local.parsed(fs)
 	// --players is a race rule, registered with the local fleet's flags; the
 	// lease mode seats that many players per race too.
 	cfg.Players = local.Game.Rules.Players
@@ -76,9 +78,15 @@ func run() int {
 		Logger:     logger,
 		LocalFleet: local.fleet(cfg),
 		Web:        webui.Handler(),
+		Script:     local.scriptName(),
 	})
 	if err != nil {
-		logger.Error("allocator stopped", "err", err)
+		msg := "allocator stopped"
+		attrs := raceserver.ScriptErrorAttrs(err) // where a script that did not load failed: file:line, stack
+		if attrs != nil {
+			msg = "allocator stopped: the script did not load"
+		}
+		logger.Error(msg, append([]any{"err", err}, attrs...)...)
 		return 1
 	}
 	logger.Info("allocator stopped cleanly")

@@ -34,7 +34,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := raceserver.Run(ctx, opts, logger); err != nil {
-		logger.Error("race server stopped", "err", err)
+		// A script that did not load says where (file:line) and its stack.
+		logger.Error("race server stopped", append([]any{"err", err}, raceserver.ScriptErrorAttrs(err)...)...)
 		os.Exit(1)
 	}
 	logger.Info("race server stopped cleanly")
