@@ -272,3 +272,16 @@ func pressed(f *realtimev1.ServerFrame, lane int32) bool {
 	}
 	return fm.Frog.GetLane() == lane && fm.Cause != racev1.FrogMoved_CAUSE_LANDED
 }
+
+// BenchmarkNewGame is what one session's runtime costs before its script
+// touches a built-in: the Node.js world is built lazily, so an idle
+// session pays only for its globals.
+func BenchmarkNewGame(b *testing.B) {
+	prog := load(b, "examples/megafrograce", Config{Logger: slog.New(slog.DiscardHandler)})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := prog.NewGame(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -158,7 +158,7 @@ func (f failedGame) OnStart(s *realtime.Session) {
 }
 
 func (f failedGame) OnPlayerConnect(*realtime.Session, *realtime.Player) error {
-	return fmt.Errorf("the game script failed to start: %w", f.err)
+	return fmt.Errorf("the game script failed to start: %w: %w", realtime.ErrGameFailed, f.err)
 }
 func (failedGame) OnPlayerAccepted(*realtime.Session, *realtime.Player)   {}
 func (failedGame) OnPlayerDisconnect(*realtime.Session, *realtime.Player) {}
