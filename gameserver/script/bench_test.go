@@ -285,3 +285,31 @@ func BenchmarkNewGame(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBuiltinModule is NewGame for a minimal script that requires
+// one built-in module at load ("none": nothing), so that B/op less none's
+// is what a session pays for the module once it uses it.
+func BenchmarkBuiltinModule(b *testing.B) {
+	for _, name := range []string{"none", "console", "util", "events", "assert", "path", "string_decoder", "crypto", "timers", "buffer", "process"} {
+		b.Run(name, func(b *testing.B) {
+			use := ""
+			if name != "none" {
+				use = "require('" + name + "');"
+			}
+			src, err := NewSource(map[string][]byte{"index.js": []byte(use + "exports.ssExports = { init: function () {} };")}, "index.js")
+			if err != nil {
+				b.Fatal(err)
+			}
+			prog, err := NewProgram(src, Config{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := prog.NewGame(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -112,21 +112,28 @@ func (g *Game) installGlobals() {
 	must(host.Set("version", nodeVersion))
 	must(host.Set("root", root))
 	must(host.Set("module", func(name string) goja.Value { return g.module(name) }))
-	must(host.Set("promiseState", g.promiseState))
 	parts, err := build(goja.Undefined(), host)
 	if err != nil {
 		panic(fmt.Sprintf("script prelude: %v", err))
 	}
 	g.parts = parts.ToObject(rt)
 	g.newMessage = g.part("GameMessage").ToObject(rt)
-	must(rt.Set("console", g.part("console")))
 	must(rt.Set("require", g.requireFunc))
 	must(rt.Set("queueMicrotask", g.part("queueMicrotask")))
-	must(rt.Set("structuredClone", g.part("structuredClone")))
 	g.logger = g.part("logger")
-	g.lazyBuffer()
-	g.process = g.processObject()
-	must(rt.Set("process", g.process))
+	// The other globals are built on first use: many scripts never touch
+	// them, and a server hosts many idle sessions.
+	g.lazyGlobal("console", func() goja.Value { return g.part("console") })
+	g.lazyGlobal("process", func() goja.Value { return g.processObject() })
+	g.lazyGlobal("structuredClone", func() goja.Value { return g.module("_structured_clone") })
+	g.lazyGlobal("Buffer", func() goja.Value {
+		b := require.Require(rt, "buffer").ToObject(rt).Get("Buffer")
+		patch, _ := goja.AssertFunction(g.module("_buffer_patch"))
+		if _, err := patch(goja.Undefined(), b); err != nil {
+			panic(err)
+		}
+		return b
+	})
 	g.installTimers()
 	g.rtSession = g.sessionObject()
 }
@@ -134,20 +141,19 @@ func (g *Game) installGlobals() {
 // part is one of the things the prelude built.
 func (g *Game) part(name string) goja.Value { return g.parts.Get(name) }
 
-// lazyBuffer defines the global Buffer to load on first use: the buffer
-// module costs about 60 KiB per runtime, and many scripts never touch it.
-func (g *Game) lazyBuffer() {
+// lazyGlobal defines the global name to be built on first use (Buffer
+// alone costs about 60 KiB per runtime), after which it is a plain
+// writable global. It has no setter (a function more per global and
+// runtime): a script that assigns the global before reading it keeps the
+// built one (strict mode: a TypeError).
+func (g *Game) lazyGlobal(name string, build func() goja.Value) {
 	rt, global := g.rt, g.rt.GlobalObject()
-	load := func(goja.FunctionCall) goja.Value {
-		b := require.Require(rt, "buffer").ToObject(rt).Get("Buffer")
-		patch, _ := goja.AssertFunction(g.part("patchBuffer"))
-		if _, err := patch(goja.Undefined(), b); err != nil {
-			panic(err)
-		}
-		must(global.DefineDataProperty("Buffer", b, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE))
-		return b
+	get := func(goja.FunctionCall) goja.Value {
+		v := build()
+		must(global.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE))
+		return v
 	}
-	must(global.DefineAccessorProperty("Buffer", rt.ToValue(load), nil, goja.FLAG_TRUE, goja.FLAG_FALSE))
+	must(global.DefineAccessorProperty(name, rt.ToValue(get), nil, goja.FLAG_TRUE, goja.FLAG_FALSE))
 }
 
 func must(err error) {
@@ -197,9 +203,12 @@ func (g *Game) require(name string) (goja.Value, error) {
 	return v, err
 }
 
-// processObject is the global process: the prelude's object over the Go
-// parts (exit, the clocks, memory).
+// processObject is the global process (js/process.js) over the Go parts:
+// exit, the clocks, memory. It is built once, on first use.
 func (g *Game) processObject() *goja.Object {
+	if g.process != nil {
+		return g.process
+	}
 	rt := g.rt
 	exit := func(code goja.Value) {
 		c := 0
@@ -227,13 +236,14 @@ func (g *Game) processObject() *goja.Object {
 		live := heapLive()
 		return map[string]uint64{"heapUsed": live, "heapTotal": live, "rss": live, "external": 0, "arrayBuffers": 0}
 	}
-	build, _ := goja.AssertFunction(g.part("process"))
+	build, _ := goja.AssertFunction(g.module("_process").ToObject(rt).Get("process"))
 	p, err := build(goja.Undefined(), rt.NewObject(), rt.ToValue([]string{"/usr/bin/node", root + "/" + g.prog.src.Launch}),
 		rt.ToValue(exit), hr, rt.ToValue(uptime), rt.ToValue(memoryUsage))
 	if err != nil {
 		panic(fmt.Sprintf("script process object: %v", err))
 	}
-	return p.ToObject(rt)
+	g.process = p.ToObject(rt)
+	return g.process
 }
 
 // promiseState is what util.inspect shows inside a Promise.

@@ -46,11 +46,15 @@ func init() {
 		"timers/promises": jsModule("timers_promises"),
 		"crypto":          (*Game).cryptoModule,
 		"console":         func(g *Game) goja.Value { return g.rt.Get("console") },
-		"process":         func(g *Game) goja.Value { return g.process },
+		"process":         func(g *Game) goja.Value { return g.processObject() },
 		"timers":          (*Game).timersModule,
 	}
 	internalModules = map[string]func(g *Game) goja.Value{
-		"_deep_equal": jsModule("deep_equal"),
+		"_deep_equal":       jsModule("deep_equal"),
+		"_inspect":          jsModule("inspect"),
+		"_process":          jsModule("process"),
+		"_buffer_patch":     jsModule("buffer_patch"),
+		"_structured_clone": jsModule("structured_clone"),
 	}
 }
 
@@ -140,7 +144,12 @@ func (g *Game) internals() *goja.Object {
 	must(o.Set("inspect", g.part("inspect")))
 	must(o.Set("format", g.part("format")))
 	must(o.Set("cwd", root))
+	must(o.Set("isBuffer", g.part("isBuffer")))
+	must(o.Set("version", nodeVersion))
+	must(o.Set("module", func(name string) goja.Value { return g.module(name) }))
+	must(o.Set("promiseState", g.promiseState))
 	must(o.Set("warn", func(text string) { g.logText("warn", "(node) "+text) }))
+	must(o.Set("log", g.logText))
 	must(o.Set("deepEqual", func(call goja.FunctionCall) goja.Value {
 		eq, _ := goja.AssertFunction(g.module("_deep_equal"))
 		v, err := eq(goja.Undefined(), call.Arguments...)

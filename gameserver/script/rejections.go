@@ -39,13 +39,12 @@ func (g *Game) checkRejections() error {
 		p := g.rejected[0]
 		g.rejected = g.rejected[1:]
 		reason := p.Result()
-		emit, _ := goja.AssertFunction(g.part("emitProcess"))
-		handled, err := emit(goja.Undefined(), g.process, g.rt.ToValue("unhandledRejection"), reason, g.rt.ToValue(p))
+		handled, err := g.emitProcess("unhandledRejection", reason, g.rt.ToValue(p))
 		if err != nil {
 			g.rejected = nil
 			return err // the listener threw: an uncaught exception
 		}
-		if handled.ToBoolean() {
+		if handled {
 			continue
 		}
 		text, at := g.describeReason(reason)
@@ -97,4 +96,18 @@ func (g *Game) describeReason(reason goja.Value) (text, at string) {
 		return reason.String(), ""
 	}
 	return v.String(), ""
+}
+
+// emitProcess calls the script's process.on(name) listeners with a and b;
+// handled is false when it has none (or never touched process).
+func (g *Game) emitProcess(name string, a, b goja.Value) (handled bool, err error) {
+	if g.process == nil {
+		return false, nil
+	}
+	emit, _ := goja.AssertFunction(g.module("_process").ToObject(g.rt).Get("emitProcess"))
+	v, err := emit(goja.Undefined(), g.process, g.rt.ToValue(name), a, b)
+	if err != nil {
+		return false, err
+	}
+	return v.ToBoolean(), nil
 }

@@ -139,14 +139,13 @@ func (g *Game) callLoop(name string, fn goja.Callable, args ...goja.Value) {
 	_, err := g.invoke(fn, args...)
 	var ex *goja.Exception
 	if errors.As(err, &ex) {
-		emit, _ := goja.AssertFunction(g.part("emitProcess"))
-		var handled goja.Value
+		var handled bool
 		err = g.guard(func() error {
 			var err error
-			handled, err = emit(goja.Undefined(), g.process, g.rt.ToValue("uncaughtException"), ex.Value(), g.rt.ToValue("uncaughtException"))
+			handled, err = g.emitProcess("uncaughtException", ex.Value(), g.rt.ToValue("uncaughtException"))
 			return err
 		})
-		if err == nil && !handled.ToBoolean() {
+		if err == nil && !handled {
 			err = ex
 		}
 	}
