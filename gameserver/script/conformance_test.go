@@ -42,7 +42,12 @@ func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true
 func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.lines = append(h.lines, strings.Split(r.Message, "\n")...)
+	text := r.Message
+	r.Attrs(func(a slog.Attr) bool { // a console line has none: errors do, kept on the error's line
+		text += " " + strings.ReplaceAll(a.String(), "\n", " | ")
+		return true
+	})
+	h.lines = append(h.lines, strings.Split(text, "\n")...)
 	return nil
 }
 func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
