@@ -126,6 +126,15 @@ func (g *Game) installGlobals() {
 	g.lazyGlobal("console", func() goja.Value { return g.part("console") })
 	g.lazyGlobal("process", func() goja.Value { return g.processObject() })
 	g.lazyGlobal("structuredClone", func() goja.Value { return g.module("_structured_clone") })
+	must(rt.Set("global", rt.GlobalObject()))
+	for _, name := range []string{"TextEncoder", "TextDecoder", "atob", "btoa"} {
+		g.lazyGlobal(name, func() goja.Value { return g.module("_web").ToObject(rt).Get(name) })
+	}
+	for _, name := range []string{"URL", "URLSearchParams"} {
+		g.lazyGlobal(name, func() goja.Value { return require.Require(rt, "url").ToObject(rt).Get(name) })
+	}
+	g.lazyGlobal("crypto", func() goja.Value { return g.module("crypto").ToObject(rt).Get("webcrypto") })
+	g.lazyGlobal("performance", g.performance)
 	g.lazyGlobal("Buffer", func() goja.Value {
 		b := require.Require(rt, "buffer").ToObject(rt).Get("Buffer")
 		patch, _ := goja.AssertFunction(g.module("_buffer_patch"))
@@ -262,6 +271,15 @@ func (g *Game) promiseState(p *goja.Promise, format goja.Callable) string {
 		return "<rejected> " + show(p.Result())
 	}
 	return "<pending>"
+}
+
+// performance is the global performance: now() in milliseconds since the
+// process started, as Node's (monotonic, fractional), and timeOrigin.
+func (g *Game) performance() goja.Value {
+	p := g.rt.NewObject()
+	must(p.Set("now", func() float64 { return float64(time.Since(processStart).Microseconds()) / 1000 }))
+	must(p.Set("timeOrigin", float64(processStart.UnixMicro())/1000))
+	return p
 }
 
 // processStart is hrtime's origin (Node's is arbitrary too).

@@ -55,6 +55,7 @@ func init() {
 		"_process":          jsModule("process"),
 		"_buffer_patch":     jsModule("buffer_patch"),
 		"_structured_clone": jsModule("structured_clone"),
+		"_web":              jsModule("web"),
 	}
 }
 

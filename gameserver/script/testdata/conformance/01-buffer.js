@@ -18,3 +18,6 @@ console.log(Buffer.compare(Buffer.from([1]), Buffer.from([2])), Buffer.from('abc
 const t = Buffer.alloc(4);
 Buffer.from([9, 8]).copy(t, 1);
 console.log(Array.from(t).join(','));
+console.log(Buffer.from('ÿé', 'latin1').toString('hex'), Buffer.from([0xff, 0x41]).toString('latin1'), Buffer.from([0xc1]).toString('ascii'));
+console.log(Buffer.from('hi', 'utf16le').toString('hex'), Buffer.from('6869', 'HEX').toString('UTF8'), Buffer.from('_-8', 'base64url').toString('hex'));
+console.log(Buffer.from('frog').toString('base64url'), Buffer.from('frogs').toString('utf8', 1, 3), Buffer.isEncoding('latin1'), Buffer.isEncoding('nope'));

@@ -8,7 +8,7 @@ async function run() {
   try { await Promise.reject(new Error('nope')); } catch (e) { console.log('caught', e.message); }
   const r = await Promise.allSettled([Promise.reject(new Error('x')), 1]);
   console.log(r.map((s) => s.status).join(','));
-  console.log(await Promise.race([sleep(3).then(() => 'slow'), sleep(1).then(() => 'fast')]));
+  console.log(await Promise.race([sleep(40).then(() => 'slow'), sleep(1).then(() => 'fast')]));
   console.log(await Promise.any([Promise.reject(new Error('1')), Promise.resolve('any')]));
   return 'done';
 }
