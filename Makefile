@@ -91,6 +91,11 @@ proto: $(BIN)/protoc-gen-go ## Regenerate Go code from the .proto files.
 proto-check: proto ## Fail if the committed generated protobuf code is stale.
 	git diff --exit-code -- $(PROTO_DIR) || { echo "generated protobuf code is stale: run make proto and commit"; exit 1; }
 
+.PHONY: conformance-golden
+conformance-golden: ## Rewrite the script conformance corpus's golden files (gameserver/script/testdata/conformance/*.out) with node's output.
+	@command -v node >/dev/null || { echo "node is not on PATH: apt-get install nodejs"; exit 1; }
+	go test -count=1 -run 'TestConformanceWithNode' ./gameserver/script -update-golden
+
 .PHONY: web
 web: ## Rebuild the browser client bundle (TypeScript, esbuild) into allocator/webui/dist.
 	web/build.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Go, idempotently: Debian's chromium
-# (browser tests), protoc (generated-code checks), and the pinned Helm,
+# (browser tests), protoc (generated-code checks), Node.js (the script
+# conformance corpus is compared with real node), and the pinned Helm,
 # kube-apiserver and etcd in the tool cache (chart checks; hack/tools.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,6 +10,7 @@ pkgs=()
 command -v chromium >/dev/null 2>&1 || pkgs+=(chromium fonts-liberation)
 command -v protoc >/dev/null 2>&1 || pkgs+=(protobuf-compiler)
 command -v shellcheck >/dev/null 2>&1 || pkgs+=(shellcheck)
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 if [ ${#pkgs[@]} -gt 0 ]; then
   "$here/apt-install.sh" "${pkgs[@]}"
 fi

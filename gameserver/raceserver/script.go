@@ -26,11 +26,14 @@ type ScriptOptions struct {
 	Args           string
 	CallbackBudget time.Duration
 	MemoryLimitMiB int
+	// UnhandledRejections: throw (Node.js 24: the session ends) or warn.
+	UnhandledRejections string
 }
 
 // DefaultScriptOptions run the Go race.
 func DefaultScriptOptions() ScriptOptions {
-	return ScriptOptions{Game: GameRace, LaunchPath: "index.js", CallbackBudget: time.Second, MemoryLimitMiB: 256}
+	return ScriptOptions{Game: GameRace, LaunchPath: "index.js", CallbackBudget: time.Second, MemoryLimitMiB: 256,
+		UnhandledRejections: string(script.RejectionsThrow)}
 }
 
 // RegisterFlags adds the game selection flags to fs.
@@ -40,6 +43,7 @@ func (s *ScriptOptions) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.LaunchPath, "launch-path", s.LaunchPath, "game=script: the launch file, relative to script-dir, that exports ssExports")
 	fs.StringVar(&s.Args, "script-args", s.Args, "game=script: space-separated arguments passed to onProcessStarted")
 	fs.DurationVar(&s.CallbackBudget, "script-callback-budget", s.CallbackBudget, "game=script: longest a script callback may run before its session is ended")
+	fs.StringVar(&s.UnhandledRejections, "script-unhandled-rejections", s.UnhandledRejections, "game=script: a promise rejected without a handler (and no process.on('unhandledRejection') listener): throw ends the game session as a script error, as Node.js 24 ends the process; warn logs a warning and goes on, as Node.js 10 did")
 	fs.IntVar(&s.MemoryLimitMiB, "script-memory-limit-mib", s.MemoryLimitMiB, "game=script: live heap (MiB) past which the running session is ended; with races-per-server N, per race (the process's live heap may reach N times it); 0 for none")
 }
 
@@ -55,6 +59,9 @@ func (s ScriptOptions) Validate() error {
 	var errs []error
 	if s.Dir == "" || s.LaunchPath == "" {
 		errs = append(errs, errors.New("game=script needs script-dir and launch-path"))
+	}
+	if r := script.UnhandledRejections(s.UnhandledRejections); r != "" && r != script.RejectionsThrow && r != script.RejectionsWarn {
+		errs = append(errs, fmt.Errorf("script-unhandled-rejections %q: want %s or %s", s.UnhandledRejections, script.RejectionsThrow, script.RejectionsWarn))
 	}
 	if s.CallbackBudget <= 0 || s.MemoryLimitMiB < 0 {
 		errs = append(errs, errors.New("script-callback-budget must be positive and script-memory-limit-mib not negative"))
@@ -76,10 +83,11 @@ func (s ScriptOptions) Program(logger *slog.Logger, races int) (*script.Program,
 		return nil, err
 	}
 	p, err := script.NewProgram(src, script.Config{
-		Args:           strings.Fields(s.Args),
-		CallbackBudget: s.CallbackBudget,
-		MemoryLimit:    uint64(s.MemoryLimitMiB) << 20 * uint64(max(races, 1)),
-		Logger:         logger,
+		Args:                strings.Fields(s.Args),
+		CallbackBudget:      s.CallbackBudget,
+		MemoryLimit:         uint64(s.MemoryLimitMiB) << 20 * uint64(max(races, 1)),
+		Logger:              logger,
+		UnhandledRejections: script.UnhandledRejections(s.UnhandledRejections),
 	})
 	if err != nil {
 		return nil, &ScriptLoadError{Launch: filepath.Join(s.Dir, s.LaunchPath), At: s.position(err), Err: err}

@@ -69,3 +69,10 @@ type Message struct {
 
 // ErrUnknownOpCode is returned by Game.OnMessage for op codes it does not handle.
 var ErrUnknownOpCode = errors.New("unknown op code")
+
+// ErrGameFailed is wrapped by a Game.OnPlayerConnect error when the game
+// itself failed deciding (a script threw), as opposed to refusing the
+// player: the player gets Error CODE_INTERNAL and close 1011, as for a
+// crash, not CODE_REJECTED, so that its client retries elsewhere instead
+// of showing "rejected" to the player.
+var ErrGameFailed = errors.New("the game failed")

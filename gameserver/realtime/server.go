@@ -335,6 +335,8 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 			srv.refuse(c, realtimev1.Error_CODE_REJECTED, "the game on this server is over: ask the allocator for a new match", "closed")
 		case errors.Is(err, errSessionFull):
 			srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, fmt.Sprintf("the session already has %d players", s.cfg.MaxPlayers), "session_full")
+		case errors.Is(err, ErrGameFailed):
+			srv.refuse(c, realtimev1.Error_CODE_INTERNAL, "the game script failed", "game_failed")
 		default:
 			srv.refuse(c, realtimev1.Error_CODE_REJECTED, err.Error(), "rejected")
 		}

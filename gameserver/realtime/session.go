@@ -429,6 +429,9 @@ func (s *Session) admit(c *conn, id Identity, reconnectToken string, payload []b
 		}
 		p = &Player{peerID: s.nextPeer, playerID: playerID, joinedAt: s.now, payload: payload}
 		if err := s.game.OnPlayerConnect(s, p); err != nil {
+			if errors.Is(err, ErrGameFailed) {
+				return err
+			}
 			return &rejectError{reason: err.Error()}
 		}
 		s.nextPeer++

@@ -272,3 +272,44 @@ func pressed(f *realtimev1.ServerFrame, lane int32) bool {
 	}
 	return fm.Frog.GetLane() == lane && fm.Cause != racev1.FrogMoved_CAUSE_LANDED
 }
+
+// BenchmarkNewGame is what one session's runtime costs before its script
+// touches a built-in: the Node.js world is built lazily, so an idle
+// session pays only for its globals.
+func BenchmarkNewGame(b *testing.B) {
+	prog := load(b, "examples/megafrograce", Config{Logger: slog.New(slog.DiscardHandler)})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := prog.NewGame(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuiltinModule is NewGame for a minimal script that requires
+// one built-in module at load ("none": nothing), so that B/op less none's
+// is what a session pays for the module once it uses it.
+func BenchmarkBuiltinModule(b *testing.B) {
+	for _, name := range []string{"none", "console", "util", "events", "assert", "path", "string_decoder", "crypto", "timers", "buffer", "process"} {
+		b.Run(name, func(b *testing.B) {
+			use := ""
+			if name != "none" {
+				use = "require('" + name + "');"
+			}
+			src, err := NewSource(map[string][]byte{"index.js": []byte(use + "exports.ssExports = { init: function () {} };")}, "index.js")
+			if err != nil {
+				b.Fatal(err)
+			}
+			prog, err := NewProgram(src, Config{Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := prog.NewGame(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package script
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dop251/goja"
@@ -30,7 +31,9 @@ func (g *Game) OnStart(s *realtime.Session) {
 	g.checkMemory()
 }
 
-// OnPlayerConnect asks onPlayerConnect; false rejects the player.
+// OnPlayerConnect asks onPlayerConnect; false rejects the player. A script
+// that throws (or had already failed) has crashed its session: that is
+// realtime.ErrGameFailed, not a refusal.
 func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
 	msg := g.rt.NewObject()
 	must(msg.Set("peerId", p.PeerID()))
@@ -38,7 +41,10 @@ func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
 	must(msg.Set("playerId", p.PlayerID()))
 	must(msg.Set("payload", ""))
 	v, ok := g.call("onPlayerConnect", g.cb.onPlayerConnect, msg)
-	if !ok || isFalse(v) {
+	if !ok {
+		return fmt.Errorf("onPlayerConnect: %w", realtime.ErrGameFailed)
+	}
+	if isFalse(v) {
 		return errRejected
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"path"
 	"strings"
 	"time"
@@ -38,9 +39,15 @@ type Game struct {
 	cb       callbacks
 
 	rtSession  *goja.Object
-	util       *goja.Object // what require('util') returns
+	parts      *goja.Object // what the prelude built
+	process    *goja.Object
 	logger     goja.Value   // makes the object getLogger() returns
 	newMessage *goja.Object // the GameMessage constructor
+	// modules holds the built-in modules built so far (on first require).
+	modules map[string]goja.Value
+	// rejected are the promises rejected without a handler since the last check.
+	rejected     []*goja.Promise
+	internalsObj *goja.Object
 
 	sess    *realtime.Session
 	players map[int32]*goja.Object // accepted players by peer id
@@ -78,6 +85,7 @@ func newGame(p *Program) *Game {
 	g.rt.SetTimeSource(g.now)
 	g.req = p.registry.Enable(g.rt)
 	g.installGlobals()
+	g.trackRejections()
 	return g
 }
 
@@ -91,7 +99,9 @@ func (g *Game) now() time.Time {
 }
 
 // installGlobals sets up what Node.js would provide: require (with clear
-// errors for built-ins Leapfrog lacks), console, Buffer, process and the timers.
+// errors for built-ins Leapfrog lacks), console, Buffer, process, the
+// timers, queueMicrotask and structuredClone. Built-in modules are built
+// on first require (modules.go).
 func (g *Game) installGlobals() {
 	rt := g.rt
 	fn, err := rt.RunProgram(prelude)
@@ -99,34 +109,62 @@ func (g *Game) installGlobals() {
 		panic(fmt.Sprintf("script prelude: %v", err)) // our own code: a bug, not bad input
 	}
 	build, _ := goja.AssertFunction(fn)
-	parts, err := build(goja.Undefined(), rt.ToValue(g.logText))
+	host := rt.NewObject()
+	must(host.Set("log", g.logText))
+	must(host.Set("version", nodeVersion))
+	must(host.Set("root", root))
+	must(host.Set("module", func(name string) goja.Value { return g.module(name) }))
+	parts, err := build(goja.Undefined(), host)
 	if err != nil {
 		panic(fmt.Sprintf("script prelude: %v", err))
 	}
-	o := parts.ToObject(rt)
-	g.newMessage = o.Get("GameMessage").ToObject(rt)
-	must(rt.Set("console", o.Get("console")))
+	g.parts = parts.ToObject(rt)
+	g.newMessage = g.part("GameMessage").ToObject(rt)
 	must(rt.Set("require", g.requireFunc))
-	g.util = rt.NewObject()
-	must(g.util.Set("inspect", o.Get("inspect")))
-	must(g.util.Set("format", o.Get("format")))
-	g.logger = o.Get("logger")
-	g.lazyBuffer()
-	must(rt.Set("process", g.processObject()))
+	must(rt.Set("queueMicrotask", g.part("queueMicrotask")))
+	g.logger = g.part("logger")
+	// The other globals are built on first use: many scripts never touch
+	// them, and a server hosts many idle sessions.
+	g.lazyGlobal("console", func() goja.Value { return g.part("console") })
+	g.lazyGlobal("process", func() goja.Value { return g.processObject() })
+	g.lazyGlobal("structuredClone", func() goja.Value { return g.module("_structured_clone") })
+	must(rt.Set("global", rt.GlobalObject()))
+	for _, name := range []string{"TextEncoder", "TextDecoder", "atob", "btoa"} {
+		g.lazyGlobal(name, func() goja.Value { return g.module("_web").ToObject(rt).Get(name) })
+	}
+	for _, name := range []string{"URL", "URLSearchParams"} {
+		g.lazyGlobal(name, func() goja.Value { return require.Require(rt, "url").ToObject(rt).Get(name) })
+	}
+	g.lazyGlobal("crypto", func() goja.Value { return g.module("crypto").ToObject(rt).Get("webcrypto") })
+	g.lazyGlobal("performance", g.performance)
+	g.lazyGlobal("Buffer", func() goja.Value {
+		b := require.Require(rt, "buffer").ToObject(rt).Get("Buffer")
+		patch, _ := goja.AssertFunction(g.module("_buffer_patch"))
+		if _, err := patch(goja.Undefined(), b); err != nil {
+			panic(err)
+		}
+		return b
+	})
 	g.installTimers()
 	g.rtSession = g.sessionObject()
 }
 
-// lazyBuffer defines the global Buffer to load on first use: the buffer
-// module costs about 60 KiB per runtime, and many scripts never touch it.
-func (g *Game) lazyBuffer() {
+// part is one of the things the prelude built.
+func (g *Game) part(name string) goja.Value { return g.parts.Get(name) }
+
+// lazyGlobal defines the global name to be built on first use (Buffer
+// alone costs about 60 KiB per runtime), after which it is a plain
+// writable global. It has no setter (a function more per global and
+// runtime): a script that assigns the global before reading it keeps the
+// built one (strict mode: a TypeError).
+func (g *Game) lazyGlobal(name string, build func() goja.Value) {
 	rt, global := g.rt, g.rt.GlobalObject()
-	load := func(goja.FunctionCall) goja.Value {
-		b := require.Require(rt, "buffer").ToObject(rt).Get("Buffer")
-		must(global.DefineDataProperty("Buffer", b, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE))
-		return b
+	get := func(goja.FunctionCall) goja.Value {
+		v := build()
+		must(global.DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE))
+		return v
 	}
-	must(global.DefineAccessorProperty("Buffer", rt.ToValue(load), nil, goja.FLAG_TRUE, goja.FLAG_FALSE))
+	must(global.DefineAccessorProperty(name, rt.ToValue(get), nil, goja.FLAG_TRUE, goja.FLAG_FALSE))
 }
 
 func must(err error) {
@@ -220,19 +258,20 @@ func (g *Game) require(name string) (goja.Value, error) {
 	return v, err
 }
 
+// processObject is the global process (js/process.js) over the Go parts:
+// exit, the clocks, memory. It is built once, on first use.
 func (g *Game) processObject() *goja.Object {
+	if g.process != nil {
+		return g.process
+	}
 	rt := g.rt
-	p := rt.NewObject()
-	must(p.Set("env", rt.NewObject()))
-	must(p.Set("argv", rt.ToValue([]string{"node", g.prog.src.Launch})))
-	must(p.Set("platform", "linux"))
-	must(p.Set("exit", func(code goja.Value) {
+	exit := func(code goja.Value) {
 		c := 0
 		if code != nil && !goja.IsUndefined(code) {
 			c = int(code.ToInteger())
 		}
 		rt.Interrupt(&exitError{code: c})
-	}))
+	}
 	hrtime := func(prev goja.Value) goja.Value {
 		ns := time.Since(processStart).Nanoseconds()
 		if arr, ok := prev.(*goja.Object); ok && prev != nil {
@@ -245,14 +284,47 @@ func (g *Game) processObject() *goja.Object {
 	}
 	hr := rt.ToValue(hrtime).ToObject(rt)
 	must(hr.Set("bigint", func() goja.Value {
-		return rt.ToValue(time.Since(processStart).Nanoseconds())
+		return rt.ToValue(big.NewInt(time.Since(processStart).Nanoseconds()))
 	}))
-	must(p.Set("hrtime", hr))
-	must(p.Set("uptime", func() float64 { return time.Since(processStart).Seconds() }))
-	must(p.Set("memoryUsage", func() map[string]uint64 {
+	uptime := func() float64 { return time.Since(processStart).Seconds() }
+	memoryUsage := func() map[string]uint64 {
 		live := heapLive()
-		return map[string]uint64{"heapUsed": live, "rss": live}
-	}))
+		return map[string]uint64{"heapUsed": live, "heapTotal": live, "rss": live, "external": 0, "arrayBuffers": 0}
+	}
+	build, _ := goja.AssertFunction(g.module("_process").ToObject(rt).Get("process"))
+	p, err := build(goja.Undefined(), rt.NewObject(), rt.ToValue([]string{"/usr/bin/node", root + "/" + g.prog.src.Launch}),
+		rt.ToValue(exit), hr, rt.ToValue(uptime), rt.ToValue(memoryUsage))
+	if err != nil {
+		panic(fmt.Sprintf("script process object: %v", err))
+	}
+	g.process = p.ToObject(rt)
+	return g.process
+}
+
+// promiseState is what util.inspect shows inside a Promise.
+func (g *Game) promiseState(p *goja.Promise, format goja.Callable) string {
+	show := func(v goja.Value) string {
+		s, err := format(goja.Undefined(), v)
+		if err != nil {
+			panic(err)
+		}
+		return s.String()
+	}
+	switch p.State() {
+	case goja.PromiseStateFulfilled:
+		return show(p.Result())
+	case goja.PromiseStateRejected:
+		return "<rejected> " + show(p.Result())
+	}
+	return "<pending>"
+}
+
+// performance is the global performance: now() in milliseconds since the
+// process started, as Node's (monotonic, fractional), and timeOrigin.
+func (g *Game) performance() goja.Value {
+	p := g.rt.NewObject()
+	must(p.Set("now", func() float64 { return float64(time.Since(processStart).Microseconds()) / 1000 }))
+	must(p.Set("timeOrigin", float64(processStart.UnixMicro())/1000))
 	return p
 }
 
@@ -301,11 +373,18 @@ func (g *Game) bind(ss *goja.Object) error {
 	return nil
 }
 
-// guard runs fn (which calls into the runtime) within the time budget.
+// guard runs fn (which calls into the runtime) within the time budget,
+// then looks at the promises it left rejected without a handler.
 func (g *Game) guard(fn func() error) error {
 	g.watch.arm()
 	err := fn()
+	if err == nil && len(g.rejected) > 0 {
+		err = g.checkRejections()
+	}
 	g.watch.disarm()
+	if err != nil {
+		g.rejected = nil
+	}
 	return err
 }
 

@@ -406,3 +406,44 @@ func TestScriptSessionWakesOnlyForHealthAndMemory(t *testing.T) {
 		t.Fatalf("a script without onHealthCheck or memory limit asks for a tick at %v", next)
 	}
 }
+
+// TestPlayerConnectRefusalAndCrash: onPlayerConnect returning false refuses
+// the player (4009) and the session goes on; throwing crashes the session
+// (CODE_INTERNAL, 1011, outcome script_error).
+func TestPlayerConnectRefusalAndCrash(t *testing.T) {
+	tests := []struct {
+		player  string
+		code    realtimev1.Error_Code
+		close   int
+		outcome string // "" while the session goes on
+	}{
+		{"banned", realtimev1.Error_CODE_REJECTED, realtime.CloseRejected, ""},
+		{"crasher", realtimev1.Error_CODE_INTERNAL, realtime.CloseInternal, OutcomeScriptError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.player, func(t *testing.T) {
+			r := newRig(t, allAPIs, Config{})
+			p := r.dial(tt.player)
+			f := p.frame(func(f *realtimev1.ServerFrame) bool { return f.GetError() != nil || f.GetWelcome() != nil })
+			if f.GetError().GetCode() != tt.code {
+				t.Errorf("frame %v, want error %v", f, tt.code)
+			}
+			if code := p.closed(); code != tt.close {
+				t.Errorf("close %d, want %d", code, tt.close)
+			}
+			if tt.outcome == "" {
+				r.join("alice")
+				if r.sess.Closed() {
+					t.Error("a refusal ended the session")
+				}
+				return
+			}
+			if out := r.outcome(); out != tt.outcome {
+				t.Errorf("outcome %q, want %q", out, tt.outcome)
+			}
+			if !strings.Contains(r.logs.String(), "onPlayerConnect blew up") {
+				t.Errorf("logs lack the error:\n%s", r.logs)
+			}
+		})
+	}
+}

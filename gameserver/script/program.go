@@ -32,6 +32,21 @@ var (
 	ErrMemoryLimit = errors.New("script memory limit exceeded")
 	// ErrTooManyTimers: the script has Config.MaxTimers timers pending.
 	ErrTooManyTimers = errors.New("too many pending timers")
+	// ErrUnhandledRejection: a promise was rejected and no handler was
+	// attached by the time the promise jobs ran out (Node.js's default,
+	// --unhandled-rejections=throw).
+	ErrUnhandledRejection = errors.New("unhandled promise rejection")
+)
+
+// UnhandledRejections is what a rejected promise without a handler does.
+type UnhandledRejections string
+
+const (
+	// RejectionsThrow ends the session as a script error, as Node.js 15
+	// and later (GameLift's Node.js 24) end the process.
+	RejectionsThrow UnhandledRejections = "throw"
+	// RejectionsWarn logs a warning and goes on, as Node.js 10 did.
+	RejectionsWarn UnhandledRejections = "warn"
 )
 
 // OutcomeScriptError ends a session whose script threw, overran its time
@@ -63,6 +78,10 @@ type Config struct {
 	Clock realtime.Clock
 	// Logger receives console output and script errors; nil means slog.Default().
 	Logger *slog.Logger
+	// UnhandledRejections is what an unhandled promise rejection does when
+	// the script has no process.on('unhandledRejection') listener; empty
+	// means RejectionsThrow.
+	UnhandledRejections UnhandledRejections
 }
 
 func (c Config) withDefaults() Config {
@@ -80,6 +99,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.UnhandledRejections == "" {
+		c.UnhandledRejections = RejectionsThrow
 	}
 	return c
 }
@@ -117,6 +139,9 @@ const (
 // an error here, before the server says it is Ready.
 func NewProgram(src *Source, cfg Config) (*Program, error) {
 	p := &Program{src: src, cfg: cfg.withDefaults()}
+	if m := p.cfg.UnhandledRejections; m != RejectionsThrow && m != RejectionsWarn {
+		return nil, fmt.Errorf("unhandled rejections %q: want %s or %s", m, RejectionsThrow, RejectionsWarn)
+	}
 	p.registry = require.NewRegistry(
 		require.WithLoader(p.load),
 		require.WithPathResolver(func(base, name string) string { return path.Join(base, name) }),
@@ -169,7 +194,7 @@ func (f failedGame) OnStart(s *realtime.Session) {
 }
 
 func (f failedGame) OnPlayerConnect(*realtime.Session, *realtime.Player) error {
-	return fmt.Errorf("the game script failed to start: %w", f.err)
+	return fmt.Errorf("the game script failed to start: %w: %w", realtime.ErrGameFailed, f.err)
 }
 func (failedGame) OnPlayerAccepted(*realtime.Session, *realtime.Player)   {}
 func (failedGame) OnPlayerDisconnect(*realtime.Session, *realtime.Player) {}

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -70,6 +71,8 @@ func (g *Game) installTimers() {
 			} else {
 				args = nil
 			}
+			// The arguments live on goja's stack, which later calls reuse.
+			args = slices.Clone(args)
 			if len(g.timers.byID) >= g.prog.cfg.MaxTimers {
 				panic(rt.NewGoError(fmt.Errorf("%w: %d", ErrTooManyTimers, g.prog.cfg.MaxTimers)))
 			}
@@ -123,5 +126,30 @@ func (g *Game) fire(t *jsTimer) {
 	} else {
 		delete(g.timers.byID, t.id)
 	}
-	g.call("timer", t.fn, t.args...)
+	g.callLoop("timer", t.fn, t.args...)
+}
+
+// callLoop runs a callback of Node's own event loop (a timer): an
+// exception it throws goes to the script's process.on('uncaughtException')
+// listeners when it has some, and is a script error otherwise.
+func (g *Game) callLoop(name string, fn goja.Callable, args ...goja.Value) {
+	if g.stopped {
+		return
+	}
+	_, err := g.invoke(fn, args...)
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		var handled bool
+		err = g.guard(func() error {
+			var err error
+			handled, err = g.emitProcess("uncaughtException", ex.Value(), g.rt.ToValue("uncaughtException"))
+			return err
+		})
+		if err == nil && !handled {
+			err = ex
+		}
+	}
+	if err != nil {
+		g.fail(name, err)
+	}
 }

@@ -42,6 +42,7 @@ function onHealthCheck() {
 }
 
 function onPlayerConnect(connectMsg) {
+  if (connectMsg.playerSessionId === 'crasher') throw new Error('onPlayerConnect blew up');
   return connectMsg.playerSessionId !== 'banned';
 }
 

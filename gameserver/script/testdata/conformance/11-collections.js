@@ -1,0 +1,18 @@
+const m = new Map([['a', 1]]);
+m.set('b', 2).set({ k: 1 }, 'obj');
+console.log(m.size, m.get('b'), [...m.keys()].length, m.has('a'));
+m.forEach((v, k) => console.log(typeof k, v));
+const s = new Set([1, 2, 2, 3]);
+console.log(s.size, [...s], s.has(2));
+s.delete(2);
+console.log(s);
+const wm = new WeakMap();
+const key = {};
+wm.set(key, 'v');
+console.log(wm.get(key), wm.has({}));
+console.log(Object.entries({ a: 1, b: 2 }), Object.fromEntries([['x', 1]]));
+console.log([3, 1, 2].sort(), [1, [2, [3, [4]]]].flat(2), [1, 2].flatMap((v) => [v, v * 10]));
+console.log([1, 2, 3].at(-1), 'abc'.at(-1), [1, 2, 3].findLast((v) => v < 3), Array.from(new Set([1, 1])));
+console.log(Object.groupBy ? 'groupBy' : 'no groupBy', typeof structuredClone);
+const clone = structuredClone({ a: [1, { b: new Map([[1, 2]]) }], d: new Date(0) });
+console.log(clone);

@@ -1,0 +1,13 @@
+const d = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6));
+console.log(d.toISOString(), d.getTime(), d.getUTCDay(), JSON.stringify({ d }));
+console.log(new Date(0).toISOString(), new Date('2026-12-07T06:00:00Z').getTime());
+console.log(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours());
+console.log(new Date('garbage').getTime(), isNaN(new Date('x')));
+console.log(Math.round(2.5), Math.round(-2.5), Math.trunc(-4.7), Math.sign(-3), Math.hypot(3, 4));
+console.log(Math.floor(7 / 2), 7 % 3, -7 % 3, Math.cbrt(27), Math.log2(8), Math.clz32(1));
+console.log((1234.5678).toFixed(2), (0.1 + 0.2).toFixed(10), (255).toString(16), (1e21).toString(), (123.456).toPrecision(4));
+console.log(Number.MAX_SAFE_INTEGER, Number.EPSILON > 0, Number.isInteger(5.0), parseFloat('3.14abc'), parseInt('08'));
+console.log(0.1 + 0.2, 1 / 3, 100 / 3, 1e-7, 123e20, -1e-7);
+console.log((12345.678).toLocaleString('en-US'), (0.5).toLocaleString('en-US', { style: 'percent' }));
+const r = Math.random();
+console.log(typeof r, r >= 0 && r < 1);

@@ -1,0 +1,11 @@
+const m = /(?<year>\d{4})-(?<month>\d{2})/.exec('on 2026-12');
+console.log(m.groups.year, m.groups.month, m.index);
+console.log('price: $42'.match(/(?<=\$)\d+/)[0]);
+const sticky = /a/y;
+sticky.lastIndex = 1;
+console.log(sticky.test('ba'), sticky.lastIndex);
+console.log(/\u{1F438}/u.test('🐸'), '🐸'.length, [...'🐸'].length);
+console.log('a-b-c'.replace(/-/g, '+'), 'a-b-c'.replaceAll('-', '_'), 'x'.padStart(3, '.'));
+console.log([...'a1b2'.matchAll(/\d/g)].map((x) => x[0]));
+console.log(/a.c/s.test('a\nc'), /ABC/i.flags, new RegExp('x+', 'g').source);
+console.log('Frog Race'.split(/\s/), 'trim  '.trimEnd() + '|');

@@ -1,0 +1,12 @@
+const big = 2n ** 64n;
+console.log(big, big.toString(), typeof big, BigInt(10) * 3n, BigInt.asUintN(8, 257n));
+const f = new Float32Array([1.5, 2.25]);
+const u = new Uint8Array(f.buffer);
+console.log(f.length, u.length, u.byteLength);
+const dv = new DataView(new ArrayBuffer(8));
+dv.setUint32(0, 0xdeadbeef);
+dv.setInt16(4, -2, true);
+console.log(dv.getUint32(0).toString(16), dv.getInt16(4, true), dv.getUint8(0));
+const i32 = Int32Array.from([1, 2, 3]).map((v) => v * 2);
+console.log(Array.from(i32), i32.subarray(1).length);
+console.log(new BigInt64Array([1n, -1n]));

@@ -1,0 +1,14 @@
+const crypto = require('crypto');
+const b = crypto.randomBytes(16);
+console.log(Buffer.isBuffer(b), b.length);
+const i = crypto.randomInt(10);
+console.log(Number.isInteger(i), i >= 0 && i < 10);
+const j = crypto.randomInt(5, 7);
+console.log(j === 5 || j === 6);
+const id = crypto.randomUUID();
+console.log(typeof id, id.length, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id));
+const arr = crypto.getRandomValues(new Uint32Array(4));
+console.log(arr.length, arr instanceof Uint32Array);
+const buf = crypto.randomFillSync(Buffer.alloc(8), 2, 4);
+console.log(buf.length, buf[0], buf[1], buf[6], buf[7]);
+crypto.randomBytes(4, (err, bytes) => console.log('async', err, bytes.length));

@@ -1,0 +1,11 @@
+const { StringDecoder } = require('string_decoder');
+const d = new StringDecoder('utf8');
+const euro = Buffer.from('€');
+console.log(JSON.stringify(d.write(euro.subarray(0, 1))), JSON.stringify(d.write(euro.subarray(1, 2))), d.write(euro.subarray(2)));
+const frog = Buffer.from('🐸!');
+console.log(JSON.stringify(d.write(frog.subarray(0, 3))), d.write(frog.subarray(3)));
+console.log(JSON.stringify(d.end(Buffer.from([0xe2, 0x82]))));
+const h = new StringDecoder('hex');
+console.log(h.write(Buffer.from([1, 255])), h.end());
+const b64 = new StringDecoder('base64');
+console.log(b64.write(Buffer.from('ab')), b64.write(Buffer.from('c')), b64.end());

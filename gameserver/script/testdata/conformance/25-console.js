@@ -1,0 +1,10 @@
+console.log('log');
+console.info('info');
+console.warn('warn');
+console.error('error');
+console.debug('debug');
+console.log();
+console.log('multi\nline');
+console.log('%s=%d', 'x', 1, 'extra');
+console.dir({ a: { b: { c: { d: 1 } } } }, { depth: 0 });
+console.log(-0, [-0], 0);

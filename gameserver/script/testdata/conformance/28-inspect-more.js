@@ -1,0 +1,13 @@
+const util = require('util');
+const err = new TypeError('bad type');
+console.log(util.inspect(err).split('\n')[0]);
+console.log(util.inspect({ e: new Error('inner') }).split('\n')[0]);
+console.log([{ id: 1, name: 'alice', lane: 0 }, { id: 2, name: 'bob', lane: 1 }, { id: 3, name: 'carol', lane: 2 }]);
+console.log({ players: [{ peerId: 1, playerSessionId: 'psess-1', score: 10 }, { peerId: 2, playerSessionId: 'psess-2', score: 20 }] });
+console.log(Array.from({ length: 30 }, (_, i) => ({ i })));
+console.log(new Map([['config', { maxPlayers: 4, lanes: [0, 1, 2, 3], nested: { deep: { deeper: 1 } } }]]));
+console.log('x'.repeat(200));
+console.log(['a'.repeat(100)]);
+console.log({ s: 'line1\nline2', t: '\ttab', u: '\u0001' });
+console.log(Array.from({ length: 8 }, (_, i) => i * 1000), Array.from({ length: 7 }, (_, i) => 'item' + i));
+console.log([1.5, -2, 300000, 4, 5, 6, 7, 8, 9, 10, 11]);
