@@ -27,6 +27,7 @@ func (g *Game) OnStart(s *realtime.Session) {
 	must(gs.Set("fleetId", cfg.GameServer))
 	must(gs.Set("gameProperties", g.rt.NewArray()))
 	must(gs.Set("gameSessionData", ""))
+	must(gs.Set("matchmakerData", ""))
 	g.call("onStartGameSession", g.cb.onStartGameSession, gs)
 	g.checkMemory()
 }
@@ -35,11 +36,17 @@ func (g *Game) OnStart(s *realtime.Session) {
 // that throws (or had already failed) has crashed its session: that is
 // realtime.ErrGameFailed, not a refusal.
 func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
+	// connectMsg is what GameLift documents and scripts read: the player
+	// ({peerId, playerSessionId}, the object onPlayerAccepted gets too),
+	// the same ids at the top level, and the payload of the client's
+	// connection token as a Buffer (empty when it sent none).
+	player := g.playerObject(p)
 	msg := g.rt.NewObject()
 	must(msg.Set("peerId", p.PeerID()))
 	must(msg.Set("playerSessionId", p.PlayerID()))
 	must(msg.Set("playerId", p.PlayerID()))
-	must(msg.Set("payload", ""))
+	must(msg.Set("player", player))
+	must(msg.Set("payload", g.buffer(p.Payload())))
 	v, ok := g.call("onPlayerConnect", g.cb.onPlayerConnect, msg)
 	if !ok {
 		return fmt.Errorf("onPlayerConnect: %w", realtime.ErrGameFailed)
@@ -47,6 +54,7 @@ func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
 	if isFalse(v) {
 		return errRejected
 	}
+	g.players[p.PeerID()] = player
 	return nil
 }
 
@@ -75,7 +83,7 @@ func (g *Game) OnMessage(_ *realtime.Session, p *realtime.Player, m realtime.Mes
 	if g.cb.onMessage == nil {
 		return nil
 	}
-	g.call("onMessage", g.cb.onMessage, g.message(m.OpCode, p.PeerID(), m.Payload, true, ServerID, 0))
+	g.call("onMessage", g.cb.onMessage, g.message(m.OpCode, p.PeerID(), m.Payload, !m.Fast, ServerID, 0))
 	return nil
 }
 
@@ -151,7 +159,7 @@ func (g *Game) AllowRelay(_ *realtime.Session, from *realtime.Player, m realtime
 	if fn == nil {
 		return !g.stopped
 	}
-	v, ok := g.call(name, fn, g.message(m.OpCode, from.PeerID(), m.Payload, true, m.TargetPeer, m.TargetGroup))
+	v, ok := g.call(name, fn, g.message(m.OpCode, from.PeerID(), m.Payload, !m.Fast, m.TargetPeer, m.TargetGroup))
 	return ok && !isFalse(v)
 }
 

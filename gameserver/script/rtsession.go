@@ -38,13 +38,16 @@ func (g *Game) sessionObject() *goja.Object {
 	}
 	set("newTextGameMessage", newMessage)
 	set("newBinaryGameMessage", newMessage)
-	send := func(group bool) func(goja.Value, int32) {
-		return func(m goja.Value, target int32) { g.send(m, target, group) }
+	// GameLift sends sendMessage and sendGroupMessage over UDP, the
+	// reliable ones over TCP: a client whose fast channel is up gets the
+	// first kind as datagrams, every other client over its WebSocket.
+	send := func(group, fast bool) func(goja.Value, int32) {
+		return func(m goja.Value, target int32) { g.send(m, target, group, fast) }
 	}
-	set("sendMessage", send(false))
-	set("sendReliableMessage", send(false))
-	set("sendGroupMessage", send(true))
-	set("sendReliableGroupMessage", send(true))
+	set("sendMessage", send(false, true))
+	set("sendReliableMessage", send(false, false))
+	set("sendGroupMessage", send(true, true))
+	set("sendReliableGroupMessage", send(true, false))
 	return o
 }
 
@@ -94,7 +97,7 @@ func (g *Game) payload(v goja.Value) []byte {
 
 // send implements sendMessage (to a peer) and sendGroupMessage (to a group,
 // -1 for every player). Too large a payload is a RangeError for the script.
-func (g *Game) send(m goja.Value, target int32, group bool) {
+func (g *Game) send(m goja.Value, target int32, group, fast bool) {
 	rt := g.rt
 	obj, ok := m.(*goja.Object)
 	if !ok || g.sess == nil {
@@ -109,17 +112,35 @@ func (g *Game) send(m goja.Value, target int32, group bool) {
 	if max := g.sess.Config().MaxPayload; len(payload) > max {
 		panic(rt.NewGoError(fmt.Errorf("RangeError: payload of %d bytes is over the %d-byte limit", len(payload), max)))
 	}
+	sendTo := g.sess.SendAs
+	if fast {
+		sendTo = g.sess.SendFastAs
+	}
 	if !group {
 		if p := g.sess.PlayerByPeer(target); p != nil {
-			g.sess.SendAs(p, sender, op, payload)
+			sendTo(p, sender, op, payload)
 		}
 		return
 	}
 	for _, p := range g.sess.Players() {
 		if target == AllPlayersGroupID || p.InGroup(target) {
-			g.sess.SendAs(p, sender, op, payload)
+			sendTo(p, sender, op, payload)
 		}
 	}
+}
+
+// buffer makes a Buffer of b for the script (sharing b's memory: callers
+// hand over a copy).
+func (g *Game) buffer(b []byte) goja.Value {
+	from, ok := goja.AssertFunction(g.rt.Get("Buffer").ToObject(g.rt).Get("from"))
+	if !ok {
+		panic("script runtime: Buffer.from is not a function")
+	}
+	v, err := from(goja.Undefined(), g.rt.ToValue(g.rt.NewArrayBuffer(b)))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // getPlayers returns a Map of the connected players by peer id.

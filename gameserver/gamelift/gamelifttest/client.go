@@ -302,6 +302,12 @@ func (c *Client) readLoop() {
 	for {
 		p, err := c.readWS()
 		if err != nil {
+			// The SDK keeps its UDP socket open when the WebSocket closes, so
+			// datagrams the server sent just before its close frame still
+			// reach the game: give them that long before Closed ends the events.
+			if c.fast.Load() {
+				time.Sleep(udpLinger)
+			}
 			ev := Event{Kind: Closed, CloseCode: websocket.CloseAbnormalClosure}
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
@@ -314,6 +320,9 @@ func (c *Client) readLoop() {
 		c.handle(p, false)
 	}
 }
+
+// udpLinger is how long datagrams may trail the WebSocket's close.
+const udpLinger = 250 * time.Millisecond
 
 // handle does what the SDK does with a received packet.
 func (c *Client) handle(p *gameliftv1.Packet, overUDP bool) {

@@ -26,6 +26,7 @@ let logger;
 const table = new EventEmitter();
 const nicks = new Map();
 const decoders = new Map();
+const partial = new Map();
 let round = 1;
 let draws = new Map();
 const wins = new Map();
@@ -94,8 +95,9 @@ function onMessage(msg) {
       if (!draws.has(msg.sender)) table.emit('draw', msg.sender, crypto.randomInt(1, 14));
       break;
     case OP_NOTE: {
-      const text = decoders.get(msg.sender).write(msg.payload);
-      for (const line of text.split('\n').slice(0, -1)) {
+      const lines = ((partial.get(msg.sender) || '') + decoders.get(msg.sender).write(msg.payload)).split('\n');
+      partial.set(msg.sender, lines.pop());
+      for (const line of lines) {
         session.sendReliableGroupMessage(session.newTextGameMessage(OP_NOTED, msg.sender, line), TABLE);
       }
       break;
