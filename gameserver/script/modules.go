@@ -151,6 +151,7 @@ func (g *Game) internals() *goja.Object {
 	must(o.Set("promiseState", g.promiseState))
 	must(o.Set("warn", func(text string) { g.logText("warn", "(node) "+text) }))
 	must(o.Set("log", g.logText))
+	must(o.Set("tickQueued", func() { g.ticksQueued = true }))
 	must(o.Set("deepEqual", func(call goja.FunctionCall) goja.Value {
 		eq, _ := goja.AssertFunction(g.module("_deep_equal"))
 		v, err := eq(goja.Undefined(), call.Arguments...)
