@@ -22,7 +22,9 @@ var nodeBuiltins = map[string]bool{
 	"net": true, "os": true, "perf_hooks": true, "punycode": true,
 	"querystring": true, "readline": true, "repl": true, "stream": true,
 	"tls": true, "trace_events": true, "tty": true, "v8": true, "vm": true, "wasi": true,
-	"worker_threads": true, "zlib": true,
+	"worker_threads": true, "zlib": true, "constants": true, "dns/promises": true,
+	"inspector/promises": true, "path/win32": true, "readline/promises": true,
+	"stream/consumers": true, "stream/promises": true, "stream/web": true,
 }
 
 // providedModules are the built-in modules Leapfrog provides, each built
@@ -37,6 +39,8 @@ var internalModules map[string]func(g *Game) goja.Value
 func init() {
 	providedModules = map[string]func(g *Game) goja.Value{
 		"util":            jsModule("util"),
+		"sys":             func(g *Game) goja.Value { return g.module("util") },
+		"util/types":      func(g *Game) goja.Value { return g.module("util").ToObject(g.rt).Get("types") },
 		"events":          jsModule("events"),
 		"assert":          jsModule("assert"),
 		"assert/strict":   jsModule("assert"),

@@ -45,6 +45,13 @@
   }
   inspect.custom = customInspect;
   function format() {
+    // Strings alone, the first without a placeholder, print as they are:
+    // the common log line needs no printer.
+    var plain = true;
+    for (var i = 0; i < arguments.length && plain; i++) {
+      plain = typeof arguments[i] === 'string' && (i > 0 || arguments[i].indexOf('%') < 0);
+    }
+    if (plain) return Array.prototype.join.call(arguments, ' ');
     printer = printer || host.module('_inspect');
     return printer.format.apply(null, arguments);
   }
