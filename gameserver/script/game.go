@@ -388,21 +388,26 @@ func (g *Game) enter(fn goja.Callable, args []goja.Value) (goja.Value, error) {
 func (g *Game) runMacrotask(fn goja.Callable, args []goja.Value) (goja.Value, error) {
 	if g.macrotask == nil {
 		g.macrotask, _ = goja.AssertFunction(g.part("macrotask"))
+		// An error ends the task: an uncatchable one (exit, the budget)
+		// unwinds to the outer call at once, so that no promise job runs.
+		failed := func(err error) bool {
+			var ie *goja.InterruptedError
+			if errors.As(err, &ie) {
+				panic(ie)
+			}
+			g.taskErr = err
+			return err != nil
+		}
 		g.runTask = g.rt.ToValue(func(goja.FunctionCall) goja.Value {
 			v, err := g.task(goja.Undefined(), g.taskArgs...)
-			if err != nil {
-				var ie *goja.InterruptedError
-				if errors.As(err, &ie) {
-					panic(ie) // uncatchable: unwinds to the outer call
-				}
-				g.taskErr = err
+			if err != nil && failed(err) {
 				return goja.Undefined()
 			}
 			if g.ticksQueued {
 				g.ticksQueued = false
 				run, _ := goja.AssertFunction(g.module("_process").ToObject(g.rt).Get("runTicks"))
 				if _, err := run(goja.Undefined()); err != nil {
-					g.taskErr = err
+					failed(err)
 				}
 			}
 			return v
