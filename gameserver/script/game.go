@@ -41,8 +41,9 @@ type Game struct {
 	process    *goja.Object
 	logger     goja.Value   // makes the object getLogger() returns
 	newMessage *goja.Object // the GameMessage constructor
-	// messageProto is GameMessage.prototype, every gameMessage's.
-	messageProto *goja.Object
+	// messageProto is GameMessage.prototype, every gameMessage's; the
+	// others are the timer handles' (timers.go).
+	messageProto, timeoutProto, immediateProto *goja.Object
 	// modules holds the built-in modules built so far (on first require).
 	modules map[string]goja.Value
 	// rejected are the promises rejected without a handler since the last check.

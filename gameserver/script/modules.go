@@ -60,6 +60,7 @@ func init() {
 		"_buffer_patch":     jsModule("buffer_patch"),
 		"_structured_clone": jsModule("structured_clone"),
 		"_web":              jsModule("web"),
+		"_timer_handles":    jsModule("timer_handles"),
 	}
 }
 
@@ -155,6 +156,7 @@ func (g *Game) internals() *goja.Object {
 	must(o.Set("promiseState", g.promiseState))
 	must(o.Set("warn", func(text string) { g.logText("warn", "(node) "+text) }))
 	must(o.Set("log", g.logText))
+	must(o.Set("refreshTimer", g.refresh))
 	must(o.Set("tickQueued", func() { g.ticksQueued = true }))
 	must(o.Set("deepEqual", func(call goja.FunctionCall) goja.Value {
 		eq, _ := goja.AssertFunction(g.module("_deep_equal"))
