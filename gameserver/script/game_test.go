@@ -320,11 +320,11 @@ func readFile(t *testing.T, name string) string {
 func TestAvailableModules(t *testing.T) {
 	src, err := NewSource(map[string][]byte{"index.js": []byte(`
 		const names = ['util', 'node:util', 'buffer', 'url', 'console', 'process', 'timers', 'events', 'node:events',
-			'crypto', 'string_decoder', 'timers/promises', 'assert', 'assert/strict', 'path', 'path/posix', 'util/types', 'sys'];
+			'crypto', 'string_decoder', 'timers/promises', 'node:buffer', 'node:url', 'assert', 'assert/strict', 'path', 'path/posix', 'util/types', 'sys'];
 		for (const n of names) {
 			if (!require(n)) throw new Error(n + ' did not load');
 		}
-		if (require('buffer').Buffer !== Buffer) throw new Error('two Buffers');
+		if (require('buffer').Buffer !== Buffer || require('node:buffer').Buffer !== Buffer) throw new Error('two Buffers');
 		if (typeof require('timers').setTimeout !== 'function') throw new Error('no timers');
 		if (require('events') !== require('node:events')) throw new Error('two events modules');
 		if (require('sys') !== require('util') || require('util/types') !== require('util').types) throw new Error('aliases differ');
