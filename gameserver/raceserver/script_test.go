@@ -33,6 +33,8 @@ func TestScriptOptionsValidate(t *testing.T) {
 		{"unknown game", func(s *ScriptOptions) { s.Game = "chess" }, false},
 		{"no script dir", func(s *ScriptOptions) { s.Game = GameScript }, false},
 		{"no budget", func(s *ScriptOptions) { s.Game, s.Dir, s.CallbackBudget = GameScript, raceScript, 0 }, false},
+		{"rejections warn", func(s *ScriptOptions) { s.Game, s.Dir, s.UnhandledRejections = GameScript, raceScript, "warn" }, true},
+		{"rejections unknown", func(s *ScriptOptions) { s.Game, s.Dir, s.UnhandledRejections = GameScript, raceScript, "strict" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

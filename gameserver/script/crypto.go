@@ -64,14 +64,13 @@ func (g *Game) cryptoModule() goja.Value {
 	fill := func(call goja.FunctionCall) goja.Value {
 		target := call.Argument(0)
 		b := g.viewBytes(target)
-		off, size := int64(0), int64(len(b))
+		off := int64(0)
 		if v := call.Argument(1); !goja.IsUndefined(v) {
 			off = v.ToInteger()
 		}
+		size := int64(len(b)) - off
 		if v := call.Argument(2); !goja.IsUndefined(v) {
 			size = v.ToInteger()
-		} else {
-			size = int64(len(b)) - off
 		}
 		if off < 0 || size < 0 || off+size > int64(len(b)) {
 			panic(rt.NewGoError(fmt.Errorf("RangeError: offset %d and size %d are out of range for %d bytes", off, size, len(b))))

@@ -43,11 +43,22 @@ type Game struct {
 	process    *goja.Object
 	logger     goja.Value   // makes the object getLogger() returns
 	newMessage *goja.Object // the GameMessage constructor
+	// messageProto is GameMessage.prototype, every gameMessage's; the
+	// others are the timer handles' (timers.go).
+	messageProto, timeoutProto, immediateProto *goja.Object
 	// modules holds the built-in modules built so far (on first require).
 	modules map[string]goja.Value
 	// rejected are the promises rejected without a handler since the last check.
 	rejected     []*goja.Promise
 	internalsObj *goja.Object
+	// macrotask runs task (with taskArgs) then the nextTick queue, inside
+	// one call from Go, so before goja runs the promise jobs (enter).
+	macrotask   goja.Callable
+	runTask     goja.Value
+	task        goja.Callable
+	taskArgs    []goja.Value
+	taskErr     error
+	ticksQueued bool
 
 	sess    *realtime.Session
 	players map[int32]*goja.Object // accepted players by peer id
@@ -252,7 +263,7 @@ func (g *Game) require(name string) (goja.Value, error) {
 	var v goja.Value
 	err := g.guard(func() error {
 		var err error
-		v, err = g.req.Require(name)
+		v, err = g.enter(func(goja.Value, ...goja.Value) (goja.Value, error) { return g.req.Require(name) }, nil)
 		return err
 	})
 	return v, err
@@ -393,9 +404,70 @@ func (g *Game) invoke(fn goja.Callable, args ...goja.Value) (goja.Value, error) 
 	var v goja.Value
 	err := g.guard(func() error {
 		var err error
-		v, err = fn(goja.Undefined(), args...)
+		v, err = g.enter(fn, args)
 		return err
 	})
+	return v, err
+}
+
+// enter runs fn as Node runs a macrotask: fn, then the nextTick queue,
+// then the promise jobs (which goja runs as the outermost call returns:
+// fn and the ticks run inside the prelude's macrotask frame), then again
+// the ticks those jobs queued and their jobs, until none is left.
+func (g *Game) enter(fn goja.Callable, args []goja.Value) (goja.Value, error) {
+	var v goja.Value
+	var err error
+	if !g.prog.nextTick {
+		// A bundle that never says nextTick takes the plain call, cheaper.
+		// Ticks queued all the same (util.callbackify) run after the
+		// promise jobs, below.
+		v, err = fn(goja.Undefined(), args...)
+	} else {
+		v, err = g.runMacrotask(fn, args)
+	}
+	for err == nil && g.ticksQueued {
+		run, _ := goja.AssertFunction(g.module("_process").ToObject(g.rt).Get("runTicks"))
+		_, err = g.runMacrotask(run, nil)
+	}
+	return v, err
+}
+
+func (g *Game) runMacrotask(fn goja.Callable, args []goja.Value) (goja.Value, error) {
+	if g.macrotask == nil {
+		g.macrotask, _ = goja.AssertFunction(g.part("macrotask"))
+		// An error ends the task: an uncatchable one (exit, the budget)
+		// unwinds to the outer call at once, so that no promise job runs.
+		failed := func(err error) bool {
+			var ie *goja.InterruptedError
+			if errors.As(err, &ie) {
+				panic(ie)
+			}
+			g.taskErr = err
+			return err != nil
+		}
+		g.runTask = g.rt.ToValue(func(goja.FunctionCall) goja.Value {
+			v, err := g.task(goja.Undefined(), g.taskArgs...)
+			if err != nil && failed(err) {
+				return goja.Undefined()
+			}
+			if g.ticksQueued {
+				g.ticksQueued = false
+				run, _ := goja.AssertFunction(g.module("_process").ToObject(g.rt).Get("runTicks"))
+				if _, err := run(goja.Undefined()); err != nil {
+					failed(err)
+				}
+			}
+			return v
+		})
+	}
+	// A Go function the task calls may enter again: keep the outer task.
+	outerTask, outerArgs, outerErr := g.task, g.taskArgs, g.taskErr
+	g.task, g.taskArgs, g.taskErr = fn, args, nil
+	v, err := g.macrotask(goja.Undefined(), g.runTask)
+	if err == nil {
+		err = g.taskErr
+	}
+	g.task, g.taskArgs, g.taskErr = outerTask, outerArgs, outerErr
 	return v, err
 }
 

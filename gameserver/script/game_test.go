@@ -319,12 +319,16 @@ func readFile(t *testing.T, name string) string {
 // TestAvailableModules: the built-ins the migration guide lists load.
 func TestAvailableModules(t *testing.T) {
 	src, err := NewSource(map[string][]byte{"index.js": []byte(`
-		const names = ['util', 'node:util', 'buffer', 'url', 'console', 'process', 'timers'];
+		const names = ['util', 'node:util', 'buffer', 'url', 'console', 'process', 'timers', 'events', 'node:events',
+			'crypto', 'string_decoder', 'timers/promises', 'node:buffer', 'node:url', 'assert', 'assert/strict', 'path', 'path/posix', 'util/types', 'sys'];
 		for (const n of names) {
 			if (!require(n)) throw new Error(n + ' did not load');
 		}
-		if (require('buffer').Buffer !== Buffer) throw new Error('two Buffers');
+		if (require('buffer').Buffer !== Buffer || require('node:buffer').Buffer !== Buffer) throw new Error('two Buffers');
 		if (typeof require('timers').setTimeout !== 'function') throw new Error('no timers');
+		if (require('events') !== require('node:events')) throw new Error('two events modules');
+		if (require('sys') !== require('util') || require('util/types') !== require('util').types) throw new Error('aliases differ');
+		if (require('process') !== process) throw new Error('two processes');
 		exports.ssExports = { init: function () {} };
 	`)}, "index.js")
 	if err != nil {

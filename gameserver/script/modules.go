@@ -22,7 +22,9 @@ var nodeBuiltins = map[string]bool{
 	"net": true, "os": true, "perf_hooks": true, "punycode": true,
 	"querystring": true, "readline": true, "repl": true, "stream": true,
 	"tls": true, "trace_events": true, "tty": true, "v8": true, "vm": true, "wasi": true,
-	"worker_threads": true, "zlib": true,
+	"worker_threads": true, "zlib": true, "constants": true, "dns/promises": true,
+	"inspector/promises": true, "path/win32": true, "readline/promises": true,
+	"stream/consumers": true, "stream/promises": true, "stream/web": true,
 }
 
 // providedModules are the built-in modules Leapfrog provides, each built
@@ -37,6 +39,8 @@ var internalModules map[string]func(g *Game) goja.Value
 func init() {
 	providedModules = map[string]func(g *Game) goja.Value{
 		"util":            jsModule("util"),
+		"sys":             func(g *Game) goja.Value { return g.module("util") },
+		"util/types":      func(g *Game) goja.Value { return g.module("util").ToObject(g.rt).Get("types") },
 		"events":          jsModule("events"),
 		"assert":          jsModule("assert"),
 		"assert/strict":   jsModule("assert"),
@@ -56,6 +60,7 @@ func init() {
 		"_buffer_patch":     jsModule("buffer_patch"),
 		"_structured_clone": jsModule("structured_clone"),
 		"_web":              jsModule("web"),
+		"_timer_handles":    jsModule("timer_handles"),
 	}
 }
 
@@ -151,6 +156,8 @@ func (g *Game) internals() *goja.Object {
 	must(o.Set("promiseState", g.promiseState))
 	must(o.Set("warn", func(text string) { g.logText("warn", "(node) "+text) }))
 	must(o.Set("log", g.logText))
+	must(o.Set("refreshTimer", g.refresh))
+	must(o.Set("tickQueued", func() { g.ticksQueued = true }))
 	must(o.Set("deepEqual", func(call goja.FunctionCall) goja.Value {
 		eq, _ := goja.AssertFunction(g.module("_deep_equal"))
 		v, err := eq(goja.Undefined(), call.Arguments...)

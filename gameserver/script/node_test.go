@@ -176,3 +176,30 @@ func TestCallbackObjectShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptsThroughNextTickCallbacks: in a bundle that uses nextTick
+// (whose callbacks run inside a frame that also drains the tick queue),
+// process.exit and the time budget still end the session.
+func TestInterruptsThroughNextTickCallbacks(t *testing.T) {
+	tests := []struct {
+		name, code, outcome, log string
+	}{
+		{"exit in a timer", `setTimeout(() => process.exit(0), 5);`, realtime.OutcomeCompleted, "script called process.exit"},
+		{"exit in a tick", `setTimeout(() => process.nextTick(() => process.exit(3)), 5);`, OutcomeScriptError, "script called process.exit"},
+		{"runaway tick", `setTimeout(() => process.nextTick(() => { for (;;) {} }), 5);`, OutcomeScriptError, ErrBudget.Error()},
+		{"tick throws", `setTimeout(() => process.nextTick(() => { throw new Error('tick boom'); }), 5);`, OutcomeScriptError, "tick boom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs, logs := scriptSession(t, "exports.ssExports = { init: function () {}, onStartGameSession: function () { process.nextTick(() => {}); "+tt.code+" } };",
+				Config{CallbackBudget: 50 * time.Millisecond})
+			hs.Advance(10 * time.Millisecond)
+			if ended, outcome := hs.Ended(); !ended || outcome != tt.outcome {
+				t.Errorf("ended %v with %q, want %q\n%s", ended, outcome, tt.outcome, logs.text())
+			}
+			if !strings.Contains(logs.text(), tt.log) {
+				t.Errorf("logs lack %q:\n%s", tt.log, logs.text())
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -121,6 +122,9 @@ type Program struct {
 	cfg      Config
 	registry *require.Registry
 	settings Settings
+	// nextTick is whether the bundle names process.nextTick: only then do
+	// callbacks pay for running its queue before their promise jobs.
+	nextTick bool
 }
 
 // Where a script finds itself and its runtime: GameLift installs a bundle in
@@ -139,6 +143,9 @@ const (
 // an error here, before the server says it is Ready.
 func NewProgram(src *Source, cfg Config) (*Program, error) {
 	p := &Program{src: src, cfg: cfg.withDefaults()}
+	for _, b := range src.Files {
+		p.nextTick = p.nextTick || bytes.Contains(b, []byte("nextTick"))
+	}
 	if m := p.cfg.UnhandledRejections; m != RejectionsThrow && m != RejectionsWarn {
 		return nil, fmt.Errorf("unhandled rejections %q: want %s or %s", m, RejectionsThrow, RejectionsWarn)
 	}

@@ -105,7 +105,7 @@ func (g *Game) emitProcess(name string, a, b goja.Value) (handled bool, err erro
 		return false, nil
 	}
 	emit, _ := goja.AssertFunction(g.module("_process").ToObject(g.rt).Get("emitProcess"))
-	v, err := emit(goja.Undefined(), g.process, g.rt.ToValue(name), a, b)
+	v, err := g.enter(emit, []goja.Value{g.process, g.rt.ToValue(name), a, b})
 	if err != nil {
 		return false, err
 	}

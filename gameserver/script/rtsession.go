@@ -54,23 +54,13 @@ func (g *Game) sessionObject() *goja.Object {
 // message makes a gameMessage object around received payload bytes (a
 // Buffer over them once the script reads the payload).
 func (g *Game) message(op, sender int32, payload []byte, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
-	return g.newGameMessage(op, sender, goja.Undefined(), g.rt.ToValue(g.rt.NewArrayBuffer(payload)), reliable, targetPlayer, targetGroup)
+	return g.newGameMessage(op, sender, nil, payload, true, reliable, targetPlayer, targetGroup)
 }
 
 // messageOf makes a gameMessage object around a payload value as the script
 // gave it; it is read (payload) only when the message is sent.
 func (g *Game) messageOf(op, sender int32, payload goja.Value, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
-	return g.newGameMessage(op, sender, payload, goja.Undefined(), reliable, targetPlayer, targetGroup)
-}
-
-func (g *Game) newGameMessage(op, sender int32, payload, raw goja.Value, reliable bool, targetPlayer, targetGroup int32) *goja.Object {
-	rt := g.rt
-	o, err := rt.New(g.newMessage, rt.ToValue(op), rt.ToValue(sender), payload,
-		rt.ToValue(reliable), rt.ToValue(targetPlayer), rt.ToValue(targetGroup), raw)
-	if err != nil {
-		panic(err)
-	}
-	return o
+	return g.newGameMessage(op, sender, payload, nil, false, reliable, targetPlayer, targetGroup)
 }
 
 // payload reads a payload given as a string (UTF-8), Buffer, typed array,

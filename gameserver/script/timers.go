@@ -80,7 +80,7 @@ func (g *Game) installTimers() {
 			t := &jsTimer{id: g.timers.next, fn: fn, args: args, delay: delay, repeat: repeat}
 			g.timers.byID[t.id] = t
 			g.schedule(t)
-			return rt.ToValue(t.id)
+			return g.timerHandle(t.id, immediate)
 		}
 	}
 	clear := func(call goja.FunctionCall) goja.Value {
@@ -99,6 +99,57 @@ func (g *Game) installTimers() {
 	must(rt.Set("clearTimeout", clear))
 	must(rt.Set("clearInterval", clear))
 	must(rt.Set("clearImmediate", clear))
+}
+
+// timerHandle is what setTimeout returns: as in Node, an object (Timeout,
+// or Immediate) with ref, unref, hasRef, refresh and close, that is its
+// id as a number (Symbol.toPrimitive), so that clearTimeout and scripts
+// that keep timers in numeric maps both work. It has no own properties:
+// a Go object with the id, and a prototype of js/timer_handles.js.
+func (g *Game) timerHandle(id int64, immediate bool) goja.Value {
+	o := g.rt.NewDynamicObject(timerID{id: g.rt.ToValue(id)})
+	proto := g.timeoutProto
+	if immediate {
+		proto = g.immediateProto
+	}
+	if proto == nil {
+		types := g.module("_timer_handles").ToObject(g.rt)
+		proto = types.Get(map[bool]string{false: "Timeout", true: "Immediate"}[immediate]).ToObject(g.rt).Get("prototype").ToObject(g.rt)
+		if immediate {
+			g.immediateProto = proto
+		} else {
+			g.timeoutProto = proto
+		}
+	}
+	must(o.SetPrototype(proto))
+	return o
+}
+
+// timerID backs a timer handle: its one property, hidden, is _id.
+type timerID struct{ id goja.Value }
+
+func (t timerID) Get(key string) goja.Value {
+	if key == "_id" {
+		return t.id
+	}
+	return nil
+}
+func (timerID) Set(string, goja.Value) bool { return false }
+func (timerID) Has(string) bool             { return false }
+func (timerID) Delete(string) bool          { return true }
+func (timerID) Keys() []string              { return nil }
+
+// refresh restarts timer id's delay from now, as Node's timeout.refresh().
+func (g *Game) refresh(id int64) {
+	t := g.timers.byID[id]
+	if t == nil {
+		return
+	}
+	if t.handle != 0 && g.sess != nil {
+		g.sess.CancelTimer(t.handle)
+		t.handle = 0
+	}
+	g.schedule(t)
 }
 
 // schedule puts t on the session's loop; before the session exists it

@@ -6,40 +6,11 @@
   'use strict';
   var customInspect = Symbol.for('nodejs.util.inspect.custom');
 
-  // GameMessage holds a received payload as the raw ArrayBuffer and makes
-  // it a Buffer (sharing its memory) only when the script reads it: most
-  // messages of a game are read by op code alone. The two slots are
-  // non-enumerable symbols, so that Object.keys, JSON.stringify and
-  // console.log show only GameLift's documented fields.
-  var kPayload = Symbol('payload'), kRaw = Symbol('raw');
-  var messageShape = {
-    payload: {
-      get: function () {
-        if (this[kPayload] === undefined && this[kRaw] !== undefined) {
-          this[kPayload] = Buffer.from(this[kRaw]);
-        }
-        return this[kPayload];
-      },
-      set: function (v) { this[kPayload] = v; this[kRaw] = undefined; },
-      enumerable: true, configurable: true,
-    },
-  };
-  messageShape[kPayload] = { value: undefined, writable: true };
-  messageShape[kRaw] = { value: undefined, writable: true };
-  function GameMessage(opCode, sender, payload, reliable, targetPlayer, targetGroup, raw) {
-    this.opCode = opCode;
-    this.sender = sender;
-    Object.defineProperties(this, messageShape);
-    this[kPayload] = payload;
-    this[kRaw] = raw;
-    this.reliable = reliable;
-    this.targetPlayer = targetPlayer;
-    this.targetGroup = targetGroup;
+  // GameMessage is the type of gameMessage objects, which the host makes
+  // (message.go); its prototype holds the methods.
+  function GameMessage() {
+    throw new TypeError('gameMessage objects come from rtSession.newTextGameMessage or newBinaryGameMessage');
   }
-  Object.defineProperty(GameMessage.prototype, 'opcode', {
-    get: function () { return this.opCode; },
-    set: function (v) { this.opCode = v; },
-  });
   GameMessage.prototype.getPayloadAsText = function () {
     var p = this.payload;
     if (p === undefined || p === null) return '';
@@ -74,6 +45,13 @@
   }
   inspect.custom = customInspect;
   function format() {
+    // Strings alone, the first without a placeholder, print as they are:
+    // the common log line needs no printer.
+    var plain = true;
+    for (var i = 0; i < arguments.length && plain; i++) {
+      plain = typeof arguments[i] === 'string' && (i > 0 || arguments[i].indexOf('%') < 0);
+    }
+    if (plain) return Array.prototype.join.call(arguments, ' ');
     printer = printer || host.module('_inspect');
     return printer.format.apply(null, arguments);
   }
@@ -108,7 +86,13 @@
     },
   });
 
+  // macrotask gives the host's run (a callback, then the nextTick queue)
+  // a JavaScript frame to run in, so that goja runs the promise jobs only
+  // when it returns.
+  function macrotask(run) { return run(); }
+
   return {
+    macrotask: macrotask,
     GameMessage: GameMessage, console: logger(), logger: logger, inspect: inspect, format: format, isBuffer: isBuffer,
         queueMicrotask: queueMicrotask,
   };

@@ -1,6 +1,12 @@
 // The process object: what a game script reaches for. Listeners go
 // through an EventEmitter built on first use.
+//
+// nextTick callbacks run when the current callback returns, before its
+// promise jobs, and again after the promise jobs for the ticks they
+// queued, as in Node: the host drains them (exports.runTicks) once told a
+// tick is queued.
 var ticks = [], ticking = false;
+exports.runTicks = runTicks;
 function runTicks() {
   while (ticks.length > 0) {
     var t = ticks.shift();
@@ -13,7 +19,7 @@ function nextTick(fn) {
   ticks.push({ fn: fn, args: Array.prototype.slice.call(arguments, 1) });
   if (!ticking) {
     ticking = true;
-    Promise.resolve().then(runTicks);
+    internals.tickQueued();
   }
 }
 exports.process = function process(env, argv, exit, hrtime, uptime, memoryUsage) {

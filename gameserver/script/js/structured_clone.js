@@ -19,8 +19,6 @@ module.exports = function structuredClone(value) {
     if (v instanceof Set) { out = new Set(); seen.set(v, out); v.forEach(function (x) { out.add(clone(x)); }); return out; }
     if (v instanceof ArrayBuffer) return v.slice(0);
     if (ArrayBuffer.isView(v)) {
-      var C = v instanceof DataView ? DataView : Object.getPrototypeOf(Uint8Array.prototype).constructor;
-      void C;
       var ctor = internals.isBuffer(v) ? Uint8Array : v.constructor;
       return new ctor(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
     }

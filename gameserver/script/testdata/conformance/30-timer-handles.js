@@ -1,0 +1,16 @@
+const t = setTimeout(() => console.log('never'), 50);
+console.log(typeof t, t.constructor.name, typeof t.unref, t.hasRef(), t.unref() === t);
+clearTimeout(t);
+const i = setInterval(() => {}, 10).unref();
+clearInterval(i);
+const im = setImmediate(() => console.log('immediate ran'));
+console.log(im.constructor.name, typeof im.ref);
+let fired = 0;
+const r = setTimeout(() => console.log('refreshed fired', ++fired), 200);
+const byId = {};
+byId[+r] = 'kept';
+console.log(Object.values(byId), `${r}` === String(+r));
+setTimeout(() => r.refresh(), 100);
+setTimeout(() => console.log('at 250, before the refreshed timer'), 250);
+const c = setTimeout(() => console.log('closed: never'), 5);
+c.close();
