@@ -218,7 +218,7 @@ func (g *Game) requireFunc(call goja.FunctionCall) goja.Value {
 	from, at := g.requireCaller()
 	code := "ERR_UNKNOWN_BUILTIN_MODULE"
 	if errors.Is(err, ErrUnavailableModule) {
-		err = ErrUnavailableModule
+		err = fmt.Errorf("%w: %s", ErrUnavailableModule, strings.TrimPrefix(name, "node:"))
 	} else {
 		code = "MODULE_NOT_FOUND"
 		err = fmt.Errorf("%w: %s", ErrModuleNotFound, resolvedModule(from, name))

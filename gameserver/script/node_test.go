@@ -54,7 +54,7 @@ func TestUnhandledRejections(t *testing.T) {
 		logs    []string
 	}{
 		{"rejected promise", RejectionsThrow, `Promise.reject(new Error('lost race'));`, OutcomeScriptError,
-			[]string{"script failed", "unhandled promise rejection: Error: lost race (at /script/index.js:"}},
+			[]string{"script failed", "unhandled promise rejection: Error: lost race (at /local/game/index.js:"}},
 		{"async function throws", RejectionsThrow, `(async () => { await null; throw new TypeError('late'); })();`, OutcomeScriptError,
 			[]string{"TypeError: late"}},
 		{"rejected with a value", RejectionsThrow, `Promise.reject({ code: 7 });`, OutcomeScriptError,
@@ -114,7 +114,7 @@ func TestNodeIdioms(t *testing.T) {
 		{"queueMicrotask", `queueMicrotask(() => console.log('micro')); console.log('sync')`, "sync\nmicro"},
 		{"structuredClone", `const a = { m: new Map([[1, [2]]]) }; const b = structuredClone(a); console.log(b.m.get(1)[0], b.m !== a.m)`, "2 true"},
 		{"crypto rest", `try { require('crypto').createHash('sha256') } catch (e) { console.log(e.message) }`, "crypto.createHash: built-in module of Node.js not available"},
-		{"unavailable module", `try { require('node:fs') } catch (e) { console.log(e.message) }`, `require("node:fs"): built-in module of Node.js not available to Realtime scripts: fs`},
+		{"unavailable module", `try { require('node:fs') } catch (e) { console.log(e.message) }`, `built-in module of Node.js not available to Realtime scripts: fs`},
 		{"assigned global", `console.log(typeof process.nextTick, typeof require('process').nextTick)`, "function function"},
 	}
 	for _, tt := range tests {
@@ -157,9 +157,9 @@ func TestCallbackObjectShapes(t *testing.T) {
 	alice.Send(7, []byte("hi"))
 	hs.Advance(time.Millisecond)
 	want := []string{
-		"session: { gameSessionId: 'harness', name: 'harness', maximumPlayerSessionCount: 32, fleetId: 'harness', gameProperties: [], gameSessionData: '' }",
+		"session: { gameSessionId: 'harness', name: 'harness', maximumPlayerSessionCount: 32, fleetId: 'harness', gameProperties: [], gameSessionData: '', matchmakerData: '' }",
 		"rtSession: broadcastGroupMembershipUpdate:function getAllPlayersGroupId:function getGameSessionId:function getLogger:function getPlayers:function getServerId:function newBinaryGameMessage:function newTextGameMessage:function processEnding:function sendGroupMessage:function sendMessage:function sendReliableGroupMessage:function sendReliableMessage:function",
-		"connect: { peerId: 1, playerSessionId: 'alice', playerId: 'alice', payload: '' }",
+		"connect: {\n  peerId: 1,\n  playerSessionId: 'alice',\n  playerId: 'alice',\n  player: { peerId: 1, playerSessionId: 'alice', playerId: 'alice' },\n  payload: <Buffer >\n}",
 		// 82 columns on one line: Node breaks it (breakLength 80).
 		"player: {\n  peerId: 1,\n  playerSessionId: 'alice',\n  playerId: 'alice',\n  reconnects: 0\n}",
 		"players: Map(1) {\n  1 => {\n    peerId: 1,\n    playerSessionId: 'alice',\n    playerId: 'alice',\n    reconnects: 0\n  }\n}",

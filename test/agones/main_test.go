@@ -135,6 +135,13 @@ func (s *suite) waitFleetReady(t *testing.T, rel *rig.Release, min int64, timeou
 // test ends, with an allocator process of its own.
 func (s *suite) install(t *testing.T, name string, raceServer string, set ...string) (*rig.Release, *leapfrog.Client) {
 	t.Helper()
+	return s.installWith(t, name, rig.InstallOptions{RaceServer: raceServer}, set...)
+}
+
+// installWith is install with more of the release's inputs: values files
+// after the suite's own, and objects created before it.
+func (s *suite) installWith(t *testing.T, name string, o rig.InstallOptions, set ...string) (*rig.Release, *leapfrog.Client) {
+	t.Helper()
 	in, err := s.state.Installer()
 	if err != nil {
 		t.Fatal(err)
@@ -144,9 +151,9 @@ func (s *suite) install(t *testing.T, name string, raceServer string, set ...str
 	if err != nil {
 		t.Fatal(err)
 	}
-	values := rig.Values{Files: []string{valuesFile}, Set: set}
-	rel, err := in.Install(t.Context(), rig.InstallOptions{Release: name, Namespace: "leapfrog-" + name,
-		Values: values, RaceServer: raceServer})
+	o.Release, o.Namespace = name, "leapfrog-"+name
+	o.Values = rig.Values{Files: append([]string{valuesFile}, o.Values.Files...), Set: set}
+	rel, err := in.Install(t.Context(), o)
 	if rel != nil || err != nil {
 		t.Cleanup(func() {
 			if rel == nil {
