@@ -8,6 +8,10 @@ var kCustomPromisify = Symbol.for('nodejs.util.promisify.custom');
 exports.promisify = function promisify(fn) {
   if (typeof fn !== 'function') throw new TypeError('The "original" argument must be of type function. Received ' + inspect(fn));
   if (fn[kCustomPromisify]) return fn[kCustomPromisify];
+  // Node's timers carry their promise forms as util.promisify.custom: (ms,
+  // value) resolving with value, not a callback appended to the arguments.
+  if (fn === setTimeout) return internals.module('timers/promises').setTimeout;
+  if (fn === setImmediate) return internals.module('timers/promises').setImmediate;
   function promisified() {
     var self = this, args = Array.prototype.slice.call(arguments);
     return new Promise(function (resolve, reject) {

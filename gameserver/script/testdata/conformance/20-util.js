@@ -14,3 +14,10 @@ console.log(util.isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), 
 class Custom { [util.inspect.custom]() { return 'Custom<7>'; } }
 console.log(new Custom(), util.inspect(new Custom()));
 console.log(typeof util.inspect.custom, util.inspect('str'), util.inspect(5));
+
+// The timers promisify to their promise forms (util.promisify.custom).
+const sleepFor = util.promisify(setTimeout);
+sleepFor(40, 'slept').then((v) => {
+  console.log('promisified setTimeout:', v);
+  return util.promisify(setImmediate)('next');
+}).then((v) => console.log('promisified setImmediate:', v));
