@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/script"
 )
 
 // ScriptLoadError is a script that could not load or start: a syntax
@@ -54,10 +56,10 @@ func ScriptErrorAttrs(err error) []any {
 
 // scriptRoot is where the bundle's files appear to the script: goja's
 // positions name them under it.
-const scriptRoot = "/script/"
+const scriptRoot = script.BundleRoot + "/"
 
-// syntaxPosition reads goja's syntax error text: "/script/index.js: Line 3:11 Unexpected token".
-var syntaxPosition = regexp.MustCompile(`(/script/[^:\s]+): Line (\d+):(\d+)`)
+// syntaxPosition reads goja's syntax error text: "/local/game/index.js: Line 3:11 Unexpected token".
+var syntaxPosition = regexp.MustCompile(`(` + regexp.QuoteMeta(scriptRoot) + `[^:\s]+): Line (\d+):(\d+)`)
 
 // position is where err happened, with the bundle's file named by its path
 // in script-dir (a zip's path and the file inside it), or "".

@@ -874,6 +874,18 @@ func (s *Session) End(outcome string) {
 	s.closing.Store(true)
 }
 
+// Fail ends the session because the game failed without panicking (a
+// script that threw, ran out of its time budget or memory): its players get
+// Error CODE_INTERNAL and close 1011, as after a crash, so that clients treat
+// it as the server's fault and match again, and OnEnd is not called. Loop only.
+func (s *Session) Fail(outcome string) {
+	if s.ended {
+		return
+	}
+	s.crashed = true
+	s.End(outcome)
+}
+
 func (s *Session) shutdown(reason string) {
 	if s.ended {
 		return

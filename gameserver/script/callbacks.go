@@ -138,7 +138,7 @@ func (g *Game) checkMemory() {
 		g.stopped = true
 		g.timers.clear(g.sess)
 		g.log.Error("script failed; ending its session", "err", ErrMemoryLimit, "live_bytes", live, "limit_bytes", g.prog.cfg.MemoryLimit)
-		g.sess.End(OutcomeScriptError)
+		g.sess.Fail(OutcomeScriptError)
 	}
 }
 

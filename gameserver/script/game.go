@@ -216,12 +216,18 @@ func (g *Game) requireFunc(call goja.FunctionCall) goja.Value {
 		panic(ex)
 	}
 	from, at := g.requireCaller()
-	code := "ERR_UNKNOWN_BUILTIN_MODULE"
-	if errors.Is(err, ErrUnavailableModule) {
+	var code string
+	switch {
+	case errors.Is(err, ErrUnavailableModule):
+		code = "ERR_UNKNOWN_BUILTIN_MODULE"
 		err = fmt.Errorf("%w: %s", ErrUnavailableModule, strings.TrimPrefix(name, "node:"))
-	} else {
+	case errors.Is(err, require.InvalidModuleError), errors.Is(err, require.IllegalModuleNameError), errors.Is(err, require.NoSuchBuiltInModuleError):
 		code = "MODULE_NOT_FOUND"
 		err = fmt.Errorf("%w: %s", ErrModuleNotFound, resolvedModule(from, name))
+	default:
+		// The module exists but does not compile: the error names its own
+		// file and line; say which require brought it in.
+		panic(g.rt.NewGoError(fmt.Errorf("require(%q) at %s: %w", name, at, err)))
 	}
 	e := g.rt.NewGoError(fmt.Errorf("require(%q) at %s: %w", name, at, err))
 	must(e.Set("code", code))
@@ -499,7 +505,7 @@ func (g *Game) fail(name string, err error) {
 			if exit.code == 0 {
 				g.sess.End(realtime.OutcomeCompleted)
 			} else {
-				g.sess.End(OutcomeScriptError)
+				g.sess.Fail(OutcomeScriptError)
 			}
 		}
 		return
@@ -512,7 +518,7 @@ func (g *Game) fail(name string, err error) {
 	}
 	g.log.Error("script failed; ending its session", attrs...)
 	if g.sess != nil {
-		g.sess.End(OutcomeScriptError)
+		g.sess.Fail(OutcomeScriptError)
 	}
 }
 

@@ -190,12 +190,15 @@ func TestSessionEnders(t *testing.T) {
 		op      int32
 		advance time.Duration
 		outcome string
-		logs    []string
+		// close is what the players get: 1011 when the script failed (a
+		// crash of the game, not the end of a game), 1000 when it ended.
+		close int
+		logs  []string
 	}{
-		{"exception", Config{}, opThrow, 0, OutcomeScriptError, []string{"boom from op 18", "index.js", `"callback":"onMessage"`}},
-		{"runaway loop", Config{CallbackBudget: 50 * time.Millisecond}, opSpin, 0, OutcomeScriptError, []string{ErrBudget.Error()}},
-		{"process.exit", Config{}, opExit, 0, realtime.OutcomeCompleted, []string{"script called process.exit"}},
-		{"unhealthy", Config{HealthCheckPeriod: time.Second}, opSick, 2 * time.Second, OutcomeUnhealthy, []string{"onHealthCheck returned false"}},
+		{"exception", Config{}, opThrow, 0, OutcomeScriptError, realtime.CloseInternal, []string{"boom from op 18", "index.js", `"callback":"onMessage"`}},
+		{"runaway loop", Config{CallbackBudget: 50 * time.Millisecond}, opSpin, 0, OutcomeScriptError, realtime.CloseInternal, []string{ErrBudget.Error()}},
+		{"process.exit", Config{}, opExit, 0, realtime.OutcomeCompleted, realtime.CloseNormal, []string{"script called process.exit"}},
+		{"unhealthy", Config{HealthCheckPeriod: time.Second}, opSick, 2 * time.Second, OutcomeUnhealthy, realtime.CloseNormal, []string{"onHealthCheck returned false"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,8 +213,8 @@ func TestSessionEnders(t *testing.T) {
 			if out := r.outcome(); out != tt.outcome {
 				t.Errorf("outcome %q, want %q", out, tt.outcome)
 			}
-			if code := p.closed(); code != realtime.CloseNormal {
-				t.Errorf("close code %d", code)
+			if code := p.closed(); code != tt.close {
+				t.Errorf("close code %d, want %d", code, tt.close)
 			}
 			for _, want := range tt.logs {
 				if !strings.Contains(r.logs.String(), want) {

@@ -127,12 +127,16 @@ type Program struct {
 	nextTick bool
 }
 
+// BundleRoot is where a script's files appear to it (file names in its
+// stacks and errors start with it).
+const BundleRoot = "/local/game"
+
 // Where a script finds itself and its runtime: GameLift installs a bundle in
 // /local/game, beside the Realtime runtime's own files, and published scripts
 // reach those by relative path (require("../src/proto/Packet_pb")).
 const (
 	// root is the bundle's folder: __dirname of the launch file.
-	root = "/local/game"
+	root = BundleRoot
 	// runtimeRoot holds the runtime modules Leapfrog offers in its place
 	// (runtime.go), at the paths scripts require them from.
 	runtimeRoot = "/local/src"
@@ -197,7 +201,7 @@ type failedGame struct {
 
 func (f failedGame) OnStart(s *realtime.Session) {
 	f.log.Error("script failed to start; ending its session", "session", s.ID(), "err", f.err)
-	s.End(OutcomeScriptError)
+	s.Fail(OutcomeScriptError)
 }
 
 func (f failedGame) OnPlayerConnect(*realtime.Session, *realtime.Player) error {
