@@ -6,21 +6,21 @@ import (
 	"time"
 )
 
-// TestAllowSource: each source IP gets SourceRate datagrams a second, a
+// TestAllowSource: each source IP gets DefaultSourceRate datagrams a second, a
 // flood from one does not starve another, and at most maxSources sources
 // are counted in a second.
 func TestAllowSource(t *testing.T) {
 	now := time.Unix(1000, 0)
-	f := &Fast{now: func() time.Time { return now }, sources: make(map[netip.Addr]int)}
+	f := &Fast{now: func() time.Time { return now }, sources: make(map[netip.Addr]int), SourceRate: DefaultSourceRate}
 	flood, other := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
 	allowed := 0
-	for range 3 * SourceRate {
+	for range 3 * DefaultSourceRate {
 		if f.allowSource(flood) {
 			allowed++
 		}
 	}
-	if allowed != SourceRate {
-		t.Errorf("a flood got %d datagrams through in a second, want %d", allowed, SourceRate)
+	if allowed != DefaultSourceRate {
+		t.Errorf("a flood got %d datagrams through in a second, want %d", allowed, DefaultSourceRate)
 	}
 	if !f.allowSource(other) {
 		t.Error("another source was refused during a flood")

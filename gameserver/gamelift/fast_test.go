@@ -264,6 +264,41 @@ func TestHostileDatagrams(t *testing.T) {
 	}
 }
 
+// TestFastStateFreedOnDisconnect: once a player's WebSocket is gone, its
+// UDP address means nothing: a datagram from it is dropped as from a stranger.
+func TestFastStateFreedOnDisconnect(t *testing.T) {
+	ts, _, _ := echoServer(t, true, true)
+	alice := login(t, ts.base, "alice", gamelifttest.Options{})
+	eventually(t, "alice's fast channel", alice.FastConnected)
+	addr := alice.LocalUDPAddr()
+	if err := alice.Send(opEchoFast, []byte("up"), gamelifttest.Fast, gamelift.ServerPeer, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ev := until(t, alice, isOp(opEchoFast)); !ev.OverUDP {
+		t.Fatal("the echo did not come over UDP")
+	}
+	alice.Close()
+	data := gamelift.Encode(&gameliftv1.Packet{OpCode: opEchoFast, Sender: alice.PeerID(), TargetPlayer: gamelift.ServerPeer})
+	server := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ts.port()}
+	// The server forgets the address when the connection is over, which
+	// follows the close by a moment: send until a datagram is dropped.
+	var pc *net.UDPConn
+	eventually(t, "alice's old address reopened", func() bool {
+		var err error
+		pc, err = net.ListenUDP("udp", addr)
+		return err == nil
+	})
+	t.Cleanup(func() { pc.Close() })
+	eventually(t, "a datagram from alice's old address dropped", func() bool {
+		before := ts.dropped("unknown_source")
+		if _, err := pc.WriteToUDP(data, server); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		return ts.dropped("unknown_source") > before
+	})
+}
+
 // TestAmbiguousPeer: on a server of many sessions peer ids repeat; two
 // players of one IP with the same peer id get no ack (the SDK keeps using
 // the WebSocket, which works).

@@ -196,6 +196,14 @@ func (c *Client) PeerID() int32 { return c.peer }
 // FastConnected reports whether the server acked the UDP handshake.
 func (c *Client) FastConnected() bool { return c.fast.Load() }
 
+// LocalUDPAddr is the client's UDP socket address, nil before login.
+func (c *Client) LocalUDPAddr() *net.UDPAddr {
+	if c.udp == nil {
+		return nil
+	}
+	return c.udp.LocalAddr().(*net.UDPAddr)
+}
+
 // UDPErrors counts failed UDP handshake attempts (the SDK logs each one
 // every 5 s, forever, when the fast port is 0).
 func (c *Client) UDPErrors() int64 { return c.udpErrors.Load() }
