@@ -54,6 +54,7 @@ test: ## Run every test: unit, integration, end-to-end, browser, chart on a real
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for about 10 s (FUZZTIME overrides: a count like 10000000x, or a duration).
 	go test -run '^$$' -fuzz '^FuzzDecodeClientFrame$$' -fuzztime $(call fuzztime,100000x) ./gameserver/realtime
+	go test -run '^$$' -fuzz '^FuzzDecodeClient$$' -fuzztime $(call fuzztime,30000x) ./gameserver/gamelift
 	go test -run '^$$' -fuzz '^FuzzVerifyPlayerSession$$' -fuzztime $(call fuzztime,250000x) ./gameserver/token
 	go test -run '^$$' -fuzz '^FuzzMatchBody$$' -fuzztime $(call fuzztime,30000x) ./allocator/api
 	go test -run '^$$' -fuzz '^FuzzGuestBody$$' -fuzztime $(call fuzztime,20000x) ./allocator/api

@@ -19,8 +19,9 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
-// maxHelloBytes bounds the first frame: a token is at most 4 KiB.
-const maxHelloBytes = 8 << 10
+// maxHelloBytes bounds the first frame: a token is at most 4 KiB and the
+// login payload (Hello.payload) 4 KiB by default, as the race server reads it.
+const maxHelloBytes = 12 << 10
 
 // closeWait bounds how long a closing side waits for its peer's close frame.
 const closeWait = 2 * time.Second

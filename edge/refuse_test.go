@@ -57,7 +57,7 @@ func TestRefusedBeforeAnyDial(t *testing.T) {
 			_ = ws.WriteMessage(websocket.BinaryMessage, []byte{0x1a, 0x00}) // ClientFrame{ping: {}}
 		}, code: realtimev1.Error_CODE_MALFORMED_FRAME, close: 4006},
 		{name: "oversized hello", path: "race-a", send: func(ws *websocket.Conn) {
-			_ = ws.WriteMessage(websocket.BinaryMessage, make([]byte, 9<<10))
+			_ = ws.WriteMessage(websocket.BinaryMessage, make([]byte, 13<<10))
 		}, code: realtimev1.Error_CODE_OVERSIZED_FRAME, close: 1009},
 		{name: "no hello", path: "race-a", send: func(*websocket.Conn) {}, code: realtimev1.Error_CODE_HANDSHAKE_TIMEOUT, close: 4008},
 	} {

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
 // ErrContention means Agones kept reporting contention for the game servers
@@ -269,7 +270,7 @@ func (a *Allocator) assignment(gsa *GameServerAllocation, playerIDs []string) (b
 
 // port finds the game port among a game server's ports.
 func (cfg Config) port(server string, ports []GameServerPort) (int32, error) {
-	i := slices.IndexFunc(ports, func(p GameServerPort) bool { return p.Name == cfg.PortName })
+	i := slices.IndexFunc(ports, func(p GameServerPort) bool { return agonessdk.IsGamePort(p.Name, cfg.PortName) })
 	if i < 0 {
 		return 0, fmt.Errorf("game server %s/%s has no port named %q (ports %v)", cfg.Namespace, server, cfg.PortName, ports)
 	}

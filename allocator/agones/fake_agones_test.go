@@ -49,11 +49,12 @@ func newFakeAgones(fleet string, n int) *fakeAgones {
 	f := &fakeAgones{}
 	for i := range n {
 		f.servers = append(f.servers, &fakeGameServer{
-			name:     fmt.Sprintf("%s-%d", fleet, i),
-			fleet:    fleet,
-			state:    GameServerStateReady,
-			address:  fmt.Sprintf("10.0.0.%d", i+1),
-			ports:    []GameServerPort{{Name: "metrics", Port: 9000}, {Name: "default", Port: int32(7000 + i)}},
+			name:    fmt.Sprintf("%s-%d", fleet, i),
+			fleet:   fleet,
+			state:   GameServerStateReady,
+			address: fmt.Sprintf("10.0.0.%d", i+1),
+			// The game port as Agones shows a TCPUDP port: split in two halves of one number.
+			ports:    []GameServerPort{{Name: "metrics", Port: 9000}, {Name: "default-udp", Port: int32(7000 + i)}, {Name: "default-tcp", Port: int32(7000 + i)}},
 			capacity: 2,
 		})
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/leapfrog-games/leapfrog/edge"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
 // DefaultWait bounds how long Resolve waits for the watch to show a game
@@ -115,7 +116,7 @@ func (r *Resolver) lookup(ctx context.Context, name string) (addr string, final 
 	if gs.Status.State != StateAllocated {
 		return "", false, fmt.Errorf("game server %s/%s is %s: %w", r.cfg.Namespace, name, gs.Status.State, edge.ErrUnknownGameServer)
 	}
-	i := slices.IndexFunc(gs.Status.Ports, func(p GameServerPort) bool { return p.Name == r.cfg.PortName })
+	i := slices.IndexFunc(gs.Status.Ports, func(p GameServerPort) bool { return agonessdk.IsGamePort(p.Name, r.cfg.PortName) })
 	if gs.Status.Address == "" || i < 0 || gs.Status.Ports[i].Port <= 0 {
 		return "", false, fmt.Errorf("game server %s/%s has no address or port %q: %w", r.cfg.Namespace, name, r.cfg.PortName, edge.ErrUnknownGameServer)
 	}

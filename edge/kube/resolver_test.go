@@ -41,6 +41,9 @@ func TestResolve(t *testing.T) {
 		gameServer("games", "race-noport", "leapfrog-race", kube.StateAllocated, "10.0.0.8", kube.GameServerPort{Name: "metrics", Port: 9}),
 		gameServer("elsewhere", "race-ns", "leapfrog-race", kube.StateAllocated, "10.0.0.9", game),
 		gameServer("games", "race-v6", "blue", kube.StateAllocated, "fd00::1", game),
+		// A TCPUDP port, as Agones splits it: the TCP half is the game port.
+		gameServer("games", "race-tcpudp", "leapfrog-race", kube.StateAllocated, "10.0.0.10",
+			kube.GameServerPort{Name: "default-udp", Port: 7124}, kube.GameServerPort{Name: "default-tcp", Port: 7124}),
 	).Build()
 	r, err := kube.NewResolver(c, kube.Config{Namespace: "games", Fleets: []string{"leapfrog-race", "blue"}, PortName: "default", Wait: time.Millisecond})
 	if err != nil {
@@ -49,6 +52,7 @@ func TestResolve(t *testing.T) {
 	for _, tc := range []struct{ name, want string }{
 		{"race-a", "10.0.0.5:7123"},
 		{"race-v6", "[fd00::1]:7123"},
+		{"race-tcpudp", "10.0.0.10:7124"},
 		{"race-ready", ""},
 		{"race-other", ""},
 		{"race-noport", ""},

@@ -133,3 +133,37 @@ func TestEncodeServer(t *testing.T) {
 		t.Errorf("an error after login was sent: %x", b)
 	}
 }
+
+// FuzzDecodeClient: any bytes a client sends decode to a frame or to an
+// error that wraps ErrMalformedFrame or ErrOversizedFrame (which decide the
+// close code), never a panic; a game message keeps within its cap.
+func FuzzDecodeClient(f *testing.F) {
+	for _, p := range []*gameliftv1.Packet{
+		{Command: &gameliftv1.Packet_Login{Login: &gameliftv1.LoginCommand{PlayerSessionId: "tok"}}, Payload: []byte("{}")},
+		{OpCode: 7, TargetPlayer: 3, Reliable: true, Payload: []byte("x")},
+		{OpCode: 7, TargetGroup: AllPlayersGroup},
+		{OpCode: OpJoinGroup, Command: &gameliftv1.Packet_JoinGroup{JoinGroup: &gameliftv1.JoinGroup{Group: 2}}},
+		{OpCode: OpUDPConnect, Command: &gameliftv1.Packet_UdpConnect{UdpConnect: &gameliftv1.UDPConnect{}}},
+	} {
+		f.Add(Encode(p))
+	}
+	f.Add([]byte{0x05, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := NewCodec().DecodeClient(b, MaxReliablePayload)
+		if err != nil {
+			if !errors.Is(err, realtime.ErrMalformedFrame) && !errors.Is(err, realtime.ErrOversizedFrame) {
+				t.Fatalf("error %v wraps neither sentinel", err)
+			}
+			return
+		}
+		if m := fr.GetMessage(); m != nil {
+			limit := MaxReliablePayload
+			if m.Fast {
+				limit = MaxFastPayload
+			}
+			if len(m.Payload) > limit || m.OpCode <= 0 {
+				t.Fatalf("accepted %v", m)
+			}
+		}
+	})
+}

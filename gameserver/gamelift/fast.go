@@ -19,10 +19,10 @@ const (
 	// MaxDatagram bounds a datagram either way: a fast payload of
 	// MaxFastPayload bytes and the packet around it, within one Ethernet frame.
 	MaxDatagram = 1400
-	// SourceRate is how many datagrams per second one source IP may send
-	// (players behind one NAT share it: 16 connections per IP times a
-	// connection's whole input budget fits). Beyond, datagrams are dropped.
-	SourceRate = 1000
+	// DefaultSourceRate is how many datagrams per second one source IP may
+	// send (players behind one NAT share it: 16 connections per IP times a
+	// connection's whole default input budget fits). Beyond, datagrams are dropped.
+	DefaultSourceRate = 1000
 	// maxSources bounds the source IPs counted in one second; datagrams
 	// from further sources in that second are dropped.
 	maxSources = 4096
@@ -44,6 +44,10 @@ type Fast struct {
 	metrics *realtime.Metrics
 	now     func() time.Time
 
+	// SourceRate is the datagrams per second one source IP may send;
+	// NewFast sets DefaultSourceRate. Set it before Serve.
+	SourceRate int
+
 	mu    sync.Mutex
 	peers map[int32][]*Codec        // logged in, fast channel possible, by peer id
 	addrs map[netip.AddrPort]*Codec // accepted UDP addresses
@@ -57,7 +61,7 @@ type Fast struct {
 // (closing it ends Serve). metrics may be nil.
 func NewFast(pc *net.UDPConn, logger *slog.Logger, metrics *realtime.Metrics) *Fast {
 	return &Fast{
-		pc: pc, port: pc.LocalAddr().(*net.UDPAddr).Port, log: logger, metrics: metrics, now: time.Now,
+		pc: pc, port: pc.LocalAddr().(*net.UDPAddr).Port, log: logger, metrics: metrics, now: time.Now, SourceRate: DefaultSourceRate,
 		peers: make(map[int32][]*Codec), addrs: make(map[netip.AddrPort]*Codec), sources: make(map[netip.Addr]int),
 	}
 }
@@ -152,7 +156,7 @@ func (f *Fast) allowSource(ip netip.Addr) bool {
 	if !known && len(f.sources) >= maxSources {
 		return false
 	}
-	if n >= SourceRate {
+	if n >= f.SourceRate {
 		return false
 	}
 	f.sources[ip] = n + 1

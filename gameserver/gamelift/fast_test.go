@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
@@ -260,6 +264,41 @@ func TestHostileDatagrams(t *testing.T) {
 	}
 }
 
+// TestFastStateFreedOnDisconnect: once a player's WebSocket is gone, its
+// UDP address means nothing: a datagram from it is dropped as from a stranger.
+func TestFastStateFreedOnDisconnect(t *testing.T) {
+	ts, _, _ := echoServer(t, true, true)
+	alice := login(t, ts.base, "alice", gamelifttest.Options{})
+	eventually(t, "alice's fast channel", alice.FastConnected)
+	addr := alice.LocalUDPAddr()
+	if err := alice.Send(opEchoFast, []byte("up"), gamelifttest.Fast, gamelift.ServerPeer, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ev := until(t, alice, isOp(opEchoFast)); !ev.OverUDP {
+		t.Fatal("the echo did not come over UDP")
+	}
+	alice.Close()
+	data := gamelift.Encode(&gameliftv1.Packet{OpCode: opEchoFast, Sender: alice.PeerID(), TargetPlayer: gamelift.ServerPeer})
+	server := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ts.port()}
+	// The server forgets the address when the connection is over, which
+	// follows the close by a moment: send until a datagram is dropped.
+	var pc *net.UDPConn
+	eventually(t, "alice's old address reopened", func() bool {
+		var err error
+		pc, err = net.ListenUDP("udp", addr)
+		return err == nil
+	})
+	t.Cleanup(func() { pc.Close() })
+	eventually(t, "a datagram from alice's old address dropped", func() bool {
+		before := ts.dropped("unknown_source")
+		if _, err := pc.WriteToUDP(data, server); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		return ts.dropped("unknown_source") > before
+	})
+}
+
 // TestAmbiguousPeer: on a server of many sessions peer ids repeat; two
 // players of one IP with the same peer id get no ack (the SDK keeps using
 // the WebSocket, which works).
@@ -377,8 +416,10 @@ func TestReconnect(t *testing.T) {
 	}
 }
 
-// TestUnroutable: on a game that does not relay, a peer or group message
-// is counted; a GameLift client (no error packet) keeps its connection.
+// TestUnroutable: on a game that does not relay (the Go race), a peer or
+// group message is counted; a Leapfrog client gets a non-fatal
+// CODE_INVALID_TARGET, a GameLift client (no error packet) nothing; both
+// connections stay open.
 func TestUnroutable(t *testing.T) {
 	ts, _, _ := echoServer(t, false, true)
 	a := login(t, ts.base, "a", gamelifttest.Options{})
@@ -393,4 +434,50 @@ func TestUnroutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, a, isOp(opEchoReliable))
+
+	ws, _, err := websocket.DefaultDialer.Dial(ts.base+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	write := func(f *realtimev1.ClientFrame) {
+		t.Helper()
+		b, _ := proto.Marshal(f)
+		if err := ws.WriteMessage(websocket.BinaryMessage, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() *realtimev1.ServerFrame {
+		t.Helper()
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &realtimev1.ServerFrame{}
+		if err := proto.Unmarshal(b, f); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	write(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Hello{Hello: &realtimev1.Hello{PlayerSessionToken: "c"}}})
+	if read().GetWelcome() == nil {
+		t.Fatal("no welcome")
+	}
+	for _, m := range []*realtimev1.GameMessage{{OpCode: 9, TargetPeer: a.PeerID()}, {OpCode: 9, TargetGroup: gamelift.AllPlayersGroup}} {
+		write(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Message{Message: m}})
+		var e *realtimev1.Error
+		for e == nil {
+			e = read().GetError()
+		}
+		if e.Code != realtimev1.Error_CODE_INVALID_TARGET || e.OpCode != 9 {
+			t.Errorf("error %v, want CODE_INVALID_TARGET for op code 9", e)
+		}
+	}
+	write(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Ping{Ping: &realtimev1.Ping{ClientTimeMs: 1}}})
+	for read().GetPong() == nil {
+	}
+	if n := counterValue(ts.reg, "leapfrog_realtime_unroutable_messages_total", "reason", "no_relay"); n != 3 {
+		t.Errorf("%v unroutable messages counted, want 3", n)
+	}
 }

@@ -34,7 +34,7 @@ func (idAuth) Authenticate(_ context.Context, tok string) (realtime.Identity, er
 
 // listenPair opens TCP and UDP on one port number of 127.0.0.1, as a race
 // server's Agones port (TCPUDP) gives it.
-func listenPair(t *testing.T) (net.Listener, *net.UDPConn) {
+func listenPair(t testing.TB) (net.Listener, *net.UDPConn) {
 	t.Helper()
 	for range 20 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -61,7 +61,7 @@ type testServer struct {
 	reg     *prometheus.Registry
 }
 
-func startServer(t *testing.T, cfg realtime.Config, withFast bool) *testServer {
+func startServer(t testing.TB, cfg realtime.Config, withFast bool) *testServer {
 	t.Helper()
 	ts := &testServer{reg: prometheus.NewRegistry()}
 	ts.metrics = realtime.NewMetrics(ts.reg)
@@ -103,7 +103,7 @@ func startServer(t *testing.T, cfg realtime.Config, withFast bool) *testServer {
 }
 
 // run runs a session of game as the server's session until the test ends.
-func (ts *testServer) run(t *testing.T, cfg realtime.Config, game realtime.Game) *realtime.Session {
+func (ts *testServer) run(t testing.TB, cfg realtime.Config, game realtime.Game) *realtime.Session {
 	t.Helper()
 	if cfg.GameServer == "" {
 		cfg.GameServer = "gs-1"
@@ -158,7 +158,7 @@ func counterValue(reg *prometheus.Registry, name, label, value string) float64 {
 }
 
 // login dials url and logs in as playerSessionID.
-func login(t *testing.T, url, playerSessionID string, opts gamelifttest.Options) *gamelifttest.Client {
+func login(t testing.TB, url, playerSessionID string, opts gamelifttest.Options) *gamelifttest.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -174,7 +174,7 @@ func login(t *testing.T, url, playerSessionID string, opts gamelifttest.Options)
 }
 
 // until reads events until one matches, failing the test on a close or after 10 s.
-func until(t *testing.T, c *gamelifttest.Client, match func(gamelifttest.Event) bool) gamelifttest.Event {
+func until(t testing.TB, c *gamelifttest.Client, match func(gamelifttest.Event) bool) gamelifttest.Event {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
@@ -192,7 +192,7 @@ func until(t *testing.T, c *gamelifttest.Client, match func(gamelifttest.Event) 
 	}
 }
 
-func untilKind(t *testing.T, c *gamelifttest.Client, k gamelifttest.Kind) gamelifttest.Event {
+func untilKind(t testing.TB, c *gamelifttest.Client, k gamelifttest.Kind) gamelifttest.Event {
 	t.Helper()
 	return until(t, c, func(ev gamelifttest.Event) bool { return ev.Kind == k })
 }
@@ -202,7 +202,7 @@ func isOp(op int32) func(gamelifttest.Event) bool {
 }
 
 // eventually polls cond (a metric, a flag another goroutine sets) for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

@@ -337,8 +337,14 @@ func TestPlaceShownLateIsAwaited(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	if p, e, code := st.connect(t, "alice"); p == nil {
+	p, e, code := st.connect(t, "alice")
+	if p == nil {
 		t.Fatalf("alice, allocated 300 ms after connecting: %v close %d, want a welcome", e, code)
+	}
+	// The session is named as the allocator's gameSessionId names it: the
+	// game server, on a server of one race at a time.
+	if w := p.welcome; w.SessionId != w.GameServer {
+		t.Errorf("welcome to session %q on game server %q: want the game server's name", w.SessionId, w.GameServer)
 	}
 }
 

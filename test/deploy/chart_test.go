@@ -121,8 +121,8 @@ func TestChartInvariants(t *testing.T) {
 				t.Fatalf("Fleet ports %v, want one", ports)
 			}
 			gamePort := ports[0].(map[string]any)
-			if gamePort["name"] != "default" || gamePort["protocol"] != "TCP" {
-				t.Errorf("Fleet port %v, want name default, TCP", gamePort)
+			if gamePort["name"] != "default" || gamePort["protocol"] != "TCPUDP" {
+				t.Errorf("Fleet port %v, want name default, TCPUDP (WebSocket and the UDP fast channel)", gamePort)
 			}
 			podSpec := nested(t, gsSpec, "template", "spec").(map[string]any)
 			race := containerOf(t, podSpec, "race-server")
@@ -254,8 +254,8 @@ func TestChartDefaults(t *testing.T) {
 		t.Errorf("Fleet name %s, want the allocator's default leapfrog-race", fleet.GetName())
 	}
 	port := nested(t, fleet.Object, "spec", "template", "spec", "ports").([]any)[0].(map[string]any)
-	if port["portPolicy"] != "Dynamic" || toInt(t, port["containerPort"]) != 7654 || port["protocol"] != "TCP" {
-		t.Errorf("Fleet port %v, want Dynamic TCP 7654", port)
+	if port["portPolicy"] != "Dynamic" || toInt(t, port["containerPort"]) != 7654 || port["protocol"] != "TCPUDP" {
+		t.Errorf("Fleet port %v, want Dynamic TCPUDP 7654", port)
 	}
 	if got := toInt(t, nested(t, fleet.Object, "spec", "template", "spec", "lists", "players", "capacity")); got != 2 {
 		t.Errorf("lists.players.capacity %d, want 2", got)

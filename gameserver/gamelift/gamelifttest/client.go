@@ -107,6 +107,10 @@ type Client struct {
 	events chan Event
 	done   chan struct{}
 	once   sync.Once
+	// emitMu lets the WebSocket reader close events while the UDP reader
+	// may still be emitting: senders hold it, and done unblocks them.
+	emitMu       sync.Mutex
+	eventsClosed bool
 
 	peer      int32
 	fastPort  int32
@@ -191,6 +195,14 @@ func (c *Client) PeerID() int32 { return c.peer }
 
 // FastConnected reports whether the server acked the UDP handshake.
 func (c *Client) FastConnected() bool { return c.fast.Load() }
+
+// LocalUDPAddr is the client's UDP socket address, nil before login.
+func (c *Client) LocalUDPAddr() *net.UDPAddr {
+	if c.udp == nil {
+		return nil
+	}
+	return c.udp.LocalAddr().(*net.UDPAddr)
+}
 
 // UDPErrors counts failed UDP handshake attempts (the SDK logs each one
 // every 5 s, forever, when the fast port is 0).
@@ -298,7 +310,13 @@ func decode(b []byte) (*gameliftv1.Packet, error) {
 }
 
 func (c *Client) readLoop() {
-	defer close(c.events)
+	defer func() {
+		c.once.Do(func() { close(c.done) })
+		c.emitMu.Lock()
+		c.eventsClosed = true
+		close(c.events)
+		c.emitMu.Unlock()
+	}()
 	for {
 		p, err := c.readWS()
 		if err != nil {
@@ -314,7 +332,6 @@ func (c *Client) readLoop() {
 				ev.CloseCode, ev.CloseText = ce.Code, ce.Text
 			}
 			c.emit(ev)
-			c.once.Do(func() { close(c.done) })
 			return
 		}
 		c.handle(p, false)
@@ -343,6 +360,11 @@ func (c *Client) handle(p *gameliftv1.Packet, overUDP bool) {
 }
 
 func (c *Client) emit(ev Event) {
+	c.emitMu.Lock()
+	defer c.emitMu.Unlock()
+	if c.eventsClosed {
+		return
+	}
 	select {
 	case c.events <- ev:
 	case <-c.done:

@@ -1,0 +1,43 @@
+package gamelift_test
+
+import (
+	"testing"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
+	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+)
+
+// BenchmarkEchoRoundTrip: one message to the server and its echo back, over
+// the fast channel (datagrams both ways) and over the WebSocket.
+func BenchmarkEchoRoundTrip(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		intent gamelifttest.Intent
+		op     int32
+		udp    bool
+	}{
+		{"udp", gamelifttest.Fast, opEchoFast, true},
+		{"websocket", gamelifttest.Reliable, opEchoReliable, false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg := realtime.Config{MaxPlayers: 2, InputRate: 1e6, InputBurst: 1e6}
+			ts := startServer(b, cfg, true)
+			ts.fast.SourceRate = 1 << 30 // one client at full speed, not players behind a NAT
+			ts.run(b, cfg, &echoGame{})
+			c := login(b, ts.base, "bench", gamelifttest.Options{})
+			eventually(b, "fast channel", c.FastConnected)
+			payload := make([]byte, 64)
+			b.ResetTimer()
+			for range b.N {
+				if err := c.Send(bc.op, payload, bc.intent, gamelift.ServerPeer, 0); err != nil {
+					b.Fatal(err)
+				}
+				ev := until(b, c, isOp(bc.op))
+				if ev.OverUDP != bc.udp {
+					b.Fatalf("echo over UDP %v, want %v", ev.OverUDP, bc.udp)
+				}
+			}
+		})
+	}
+}
