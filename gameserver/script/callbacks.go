@@ -41,12 +41,7 @@ func (g *Game) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
 	// the same ids at the top level, and the payload of the client's
 	// connection token as a Buffer (empty when it sent none).
 	player := g.playerObject(p)
-	msg := g.rt.NewObject()
-	must(msg.Set("peerId", p.PeerID()))
-	must(msg.Set("playerSessionId", p.PlayerID()))
-	must(msg.Set("playerId", p.PlayerID()))
-	must(msg.Set("player", player))
-	must(msg.Set("payload", g.buffer(p.Payload())))
+	msg := g.newConnectMessage(p.PeerID(), p.PlayerID(), player, p.Payload())
 	v, ok := g.call("onPlayerConnect", g.cb.onPlayerConnect, msg)
 	if !ok {
 		return fmt.Errorf("onPlayerConnect: %w", realtime.ErrGameFailed)

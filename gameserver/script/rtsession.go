@@ -119,20 +119,6 @@ func (g *Game) send(m goja.Value, target int32, group, fast bool) {
 	}
 }
 
-// buffer makes a Buffer of b for the script (sharing b's memory: callers
-// hand over a copy).
-func (g *Game) buffer(b []byte) goja.Value {
-	from, ok := goja.AssertFunction(g.rt.Get("Buffer").ToObject(g.rt).Get("from"))
-	if !ok {
-		panic("script runtime: Buffer.from is not a function")
-	}
-	v, err := from(goja.Undefined(), g.rt.ToValue(g.rt.NewArrayBuffer(b)))
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // getPlayers returns a Map of the connected players by peer id.
 func (g *Game) getPlayers() goja.Value {
 	rt := g.rt
