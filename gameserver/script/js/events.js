@@ -39,7 +39,7 @@ function checkListener(listener) {
 function checkCount(name, n) {
   if (typeof n !== 'number') throw argTypeError(name, 'number', n);
   if (n < 0 || n !== n) {
-    var e = new RangeError('The value of "' + name + '" is out of range. It must be a non-negative number. Received ' + internals.inspect(n));
+    var e = new RangeError('The value of "' + name + '" is out of range. It must be >= 0. Received ' + internals.inspect(n));
     e.code = 'ERR_OUT_OF_RANGE';
     throw e;
   }
@@ -138,9 +138,12 @@ proto.off = proto.removeListener = function removeListener(type, listener) {
   if (all === undefined) return this;
   var have = all[type];
   if (have === undefined) return this;
-  var removed;
+  // The announced listener: the script's own function where a single one
+  // is stored, else the one given here (a once wrapper removing itself).
+  var removed, announced = listener;
   if (have === listener || have.listener === listener) {
     removed = have;
+    announced = have.listener || have;
     if (--this._eventsCount === 0) this._events = Object.create(null);
     else delete all[type];
   } else if (typeof have !== 'function') {
@@ -157,7 +160,7 @@ proto.off = proto.removeListener = function removeListener(type, listener) {
   }
   if (removed === undefined) return this;
   if (all.removeListener !== undefined || (this._events && this._events.removeListener !== undefined)) {
-    this.emit('removeListener', type, removed.listener || removed);
+    this.emit('removeListener', type, announced);
   }
   return this;
 };

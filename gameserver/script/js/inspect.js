@@ -409,13 +409,19 @@ function property(job, obj, key, level, arrayish) {
       text = d.get !== undefined ? (d.set !== undefined ? '[Getter/Setter]' : '[Getter]') : '[Setter]';
     }
   } else {
-    job.indent += 2;
+    // The older compact layout indents values by three and moves a
+    // value that does not fit under its key.
+    var step = job.compact === true ? 3 : 2;
+    job.indent += step;
     text = show(job, d.value, level + 1);
-    job.indent -= 2;
+    job.indent -= step;
+    if (step === 3 && !arrayish && (text.indexOf('\n') >= 0 || width(text) + job.indent > job.breakLength)) {
+      text = '\n' + spaces(job.indent + 3) + text;
+    }
   }
   var k = showKey(key);
   if (!d.enumerable) k = '[' + (typeof key === 'symbol' ? key.toString() : key) + ']';
-  return k + ': ' + text;
+  return k + ':' + (text[0] === '\n' ? '' : ' ') + text;
 }
 
 // width is how many columns s takes on a terminal: wide East Asian
@@ -482,10 +488,10 @@ function columns(job, out, value) {
   return rows;
 }
 
-// fits: an object's entries go on one line when they, its braces and
-// base fit in breakLength (with Node's allowance for separators).
-function fits(job, out, base, braces) {
-  var total = out.length * 2 + job.indent + braces[0].length + base.length + 10;
+// fits: an object's entries go on one line when they and their
+// separators, plus lead columns, fit in breakLength.
+function fits(job, out, base, lead) {
+  var total = out.length + lead;
   for (var i = 0; i < out.length; i++) {
     total += width(out[i]);
     if (total > job.breakLength) return false;
@@ -496,14 +502,20 @@ function fits(job, out, base, braces) {
 function layout(job, out, base, braces, arrayish, level, value) {
   var head = base !== '' ? base + ' ' : '';
   if (job.compact === true) {
-    if (fits(job, out, base, braces) && out.join('').indexOf('\n') < 0) return head + braces[0] + ' ' + out.join(', ') + ' ' + braces[1];
+    if (fits(job, out, base, 0) && out.join('').indexOf('\n') < 0) {
+      return braces[0] + (base !== '' ? ' ' + base : '') + ' ' + out.join(', ') + ' ' + braces[1];
+    }
+    // The older layout: entries follow the brace, closed on the last line.
     var pad = spaces(job.indent);
-    return head + braces[0] + '\n' + pad + '  ' + out.join(',\n' + pad + '  ') + ' ' + braces[1];
+    var lead = base === '' && braces[0].length === 1 ? ' ' : (base !== '' ? ' ' + base : '') + '\n' + pad + '  ';
+    return braces[0] + lead + out.join(',\n' + pad + '  ') + ' ' + braces[1];
   }
   if (typeof job.compact === 'number' && job.compact >= 1) {
     var entries = out.length;
     if (arrayish && entries > 6) out = columns(job, out, value);
-    if (job.lastLevel - level < job.compact && entries === out.length && fits(job, out, base, braces)) {
+    // Room for the braces, the base and the indentation, and Node's slack.
+    var lead = out.length + job.indent + braces[0].length + base.length + 10;
+    if (job.lastLevel - level < job.compact && entries === out.length && fits(job, out, base, lead)) {
       var line = out.join(', ');
       if (line.indexOf('\n') < 0) return head + braces[0] + ' ' + line + ' ' + braces[1];
     }
