@@ -153,6 +153,8 @@ function ownKeys(job, v, skipIndices) {
   return names;
 }
 
+// kindOf sorts v by what it is, not by what its tag claims: an object
+// whose toStringTag says 'Map' is still printed as an object.
 function kindOf(v) {
   if (Array.isArray(v)) return 'array';
   if (v instanceof Map) return 'map';
@@ -171,7 +173,7 @@ function showObject(job, v, level) {
   // A tag the object lists among its own properties is shown there.
   var tag = typeof tagValue === 'string' && !isEnumerable.call(v, Symbol.toStringTag) ? tagValue : '';
   var kind = kindOf(v);
-  var keys, braces, base = '', items, arrayish = false, empty = false;
+  var keys, braces, base = '', items, arrayish = false;
 
   if (kind === 'array') {
     keys = ownKeys(job, v, true);
@@ -219,8 +221,11 @@ function showObject(job, v, level) {
       if (keys.length === 0) return base;
     } else if (kind === 'Error' || v instanceof Error) {
       base = showError(job, v, name, keys);
-      keys = keys.filter(function (k) { return !((k === 'name' || k === 'message') && String(base).indexOf(String(v[k])) >= 0) && k !== 'stack'; });
-      if (hasOwn.call(v, 'stack') && typeof v.stack !== 'string' && isEnumerable.call(v, 'stack') === false && v.stack !== undefined) keys.push('stack');
+      // What the stack already says is not repeated as a property.
+      keys = keys.filter(function (k) {
+        if (k === 'stack') return typeof v.stack !== 'string';
+        return !((k === 'name' || k === 'message') && base.indexOf(String(v[k])) >= 0);
+      });
       if (keys.length === 0) return base;
     } else if (kind === 'Number' || kind === 'String' || kind === 'Boolean' || kind === 'Symbol' || kind === 'BigInt') {
       var prim = kind === 'Number' ? showNumber(Number.prototype.valueOf.call(v))
