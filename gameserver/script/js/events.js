@@ -26,10 +26,9 @@ EventEmitter.init = function init(opts) {
   this[kCapture] = Boolean(opts && opts.captureRejections);
 };
 
+// Errors are built by the printer, which describes the wrong value.
 function argTypeError(name, want, value) {
-  var e = new TypeError('The "' + name + '" argument must be of type ' + want + '. Received ' + internals.module('_inspect').received(value));
-  e.code = 'ERR_INVALID_ARG_TYPE';
-  return e;
+  return internals.module('_inspect').argTypeError(name, want, value);
 }
 
 function checkListener(listener) {
@@ -39,9 +38,8 @@ function checkListener(listener) {
 function checkCount(name, n) {
   if (typeof n !== 'number') throw argTypeError(name, 'number', n);
   if (n < 0 || n !== n) {
-    var e = new RangeError('The value of "' + name + '" is out of range. It must be >= 0. Received ' + internals.inspect(n));
-    e.code = 'ERR_OUT_OF_RANGE';
-    throw e;
+    throw internals.module('_inspect').nodeError(RangeError, 'ERR_OUT_OF_RANGE',
+      'The value of "' + name + '" is out of range. It must be >= 0. Received ' + internals.inspect(n));
   }
 }
 
@@ -203,8 +201,7 @@ proto.emit = function emit(type) {
     if (all === undefined || all.error === undefined) {
       var er = args[0];
       if (er instanceof Error) throw er;
-      var e = new Error('Unhandled error. (' + internals.inspect(er) + ')');
-      e.code = 'ERR_UNHANDLED_ERROR';
+      var e = internals.module('_inspect').nodeError(Error, 'ERR_UNHANDLED_ERROR', 'Unhandled error. (' + internals.inspect(er) + ')');
       e.context = er;
       throw e;
     }

@@ -611,6 +611,26 @@ function received(v) {
   return 'type ' + typeof v + ' (' + inspect(v) + ')';
 }
 
+// nodeError makes an error the way Node's own are: its code a property,
+// and named with it in its text and stack ("TypeError [CODE]: ...").
+function nodeError(Ctor, code, message) {
+  var e = new Ctor(message);
+  e.code = code;
+  var shown = e.name + ' [' + code + ']';
+  var stack = e.stack;
+  if (typeof stack === 'string' && stack.indexOf(e.name) === 0) {
+    Object.defineProperty(e, 'stack', { value: shown + stack.slice(e.name.length), writable: true, configurable: true });
+  }
+  Object.defineProperty(e, 'toString', { value: function toString() { return shown + ': ' + this.message; }, writable: true, configurable: true });
+  return e;
+}
+
+// argTypeError is Node's ERR_INVALID_ARG_TYPE for argument name.
+function argTypeError(name, want, value) {
+  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'The "' + name + '" argument must be of type ' + want + '. Received ' + received(value));
+}
+
 exports.inspect = inspect;
-exports.received = received;
+exports.nodeError = nodeError;
+exports.argTypeError = argTypeError;
 exports.format = format;

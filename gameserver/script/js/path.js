@@ -2,9 +2,7 @@
 // resolve starts from the bundle's root.
 function check(name, p) {
   if (typeof p !== 'string') {
-    var e = new TypeError('The "' + name + '" argument must be of type string. Received ' + internals.module('_inspect').received(p));
-    e.code = 'ERR_INVALID_ARG_TYPE';
-    throw e;
+    throw internals.module('_inspect').argTypeError(name, 'string', p);
   }
 }
 
@@ -164,9 +162,7 @@ function parse(p) {
 
 function format(o) {
   if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-    var e = new TypeError('The "pathObject" argument must be of type object. Received ' + internals.module('_inspect').received(o));
-    e.code = 'ERR_INVALID_ARG_TYPE';
-    throw e;
+    throw internals.module('_inspect').argTypeError('pathObject', 'object', o);
   }
   var dir = o.dir || o.root;
   var ext = o.ext || '';

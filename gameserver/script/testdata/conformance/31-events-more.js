@@ -54,3 +54,7 @@ EventEmitter.once(later, 'done').then((args) => console.log('done with', args));
 EventEmitter.once(later, 'never').catch((err) => console.log('rejected', err.message, later.listenerCount('never'), later.listenerCount('error')));
 later.emit('done', 'x', 2);
 later.emit('error', new Error('failed first'));
+try { new EventEmitter().emit('error', 'plain'); } catch (err) {
+  console.log(String(err), '|', err.stack.split('\n')[0], '|', util.inspect(err).split('\n').slice(-3).join(' '));
+}
+try { new EventEmitter().setMaxListeners(NaN); } catch (err) { console.log(String(err)); }

@@ -1,4 +1,5 @@
 const path = require('path');
+const util = require('util');
 console.log(path.posix === path, path.delimiter, require('path/posix') === path, path.toNamespacedPath('/a/b'));
 console.log(path.normalize(''), path.normalize('./'), path.normalize('a/../..'), path.normalize('//a//b//'), path.normalize('../a/./b/..'));
 console.log(path.join('/a', '..', '..', 'b'), path.join('a', '../..', 'c'), path.join('', ''), path.join('/', '/'), path.join('a/', '/b/'));
@@ -15,4 +16,8 @@ for (const f of [() => path.join('a', 1), () => path.resolve('/a', null), () => 
   () => path.format('x'), () => path.parse(undefined), () => path.dirname([]), () => path.extname(Symbol('s')), () => path.normalize(function norm() {}),
   () => path.join(10n), () => path.basename('a very long string that is cut off somewhere', {})]) {
   try { f(); } catch (err) { console.log(err.name, err.code, err.message); }
+}
+try { path.join(null); } catch (err) {
+  const lines = util.inspect(err).split('\n');
+  console.log(String(err), '|', err.stack.split('\n')[0], '|', lines[0], '|', lines.slice(-2).join(' '), '|', Object.keys(err));
 }
