@@ -45,7 +45,7 @@ func init() {
 		"assert":          jsModule("assert"),
 		"assert/strict":   jsModule("assert"),
 		"path":            jsModule("path"),
-		"path/posix":      jsModule("path"),
+		"path/posix":      func(g *Game) goja.Value { return g.module("path") },
 		"string_decoder":  jsModule("string_decoder"),
 		"timers/promises": jsModule("timers_promises"),
 		"crypto":          (*Game).cryptoModule,

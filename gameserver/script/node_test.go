@@ -116,6 +116,11 @@ func TestNodeIdioms(t *testing.T) {
 		{"crypto rest", `try { require('crypto').createHash('sha256') } catch (e) { console.log(e.message) }`, "crypto.createHash: built-in module of Node.js not available"},
 		{"unavailable module", `try { require('node:fs') } catch (e) { console.log(e.message) }`, `built-in module of Node.js not available to Realtime scripts: fs`},
 		{"assigned global", `console.log(typeof process.nextTick, typeof require('process').nextTick)`, "function function"},
+		// Node's process warning, once per event name, naming the emitter as inspect does at depth -1.
+		{"max listeners warning", `const E = require('events'); class Lobby extends E {} const l = new Lobby(); l.setMaxListeners(1);
+			l.on('join', () => {}); l.on('join', () => {}); l.on('join', () => {}); console.log('listeners', l.listenerCount('join'))`,
+			"(node) MaxListenersExceededWarning: Possible EventEmitter memory leak detected. 2 join listeners added to [Lobby]. MaxListeners is 1. Use emitter.setMaxListeners() to increase limit\nlisteners 3"},
+		{"no warning up to the maximum", `console.log('start'); const E = require('events'); const e = new E(); for (let i = 0; i < 10; i++) e.on('tick', () => {}); console.log('quiet', e.listenerCount('tick'))`, "start\nquiet 10"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
