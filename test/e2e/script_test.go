@@ -25,15 +25,15 @@ func scriptFlags(dir string, extra ...string) []string {
 // TestScriptRacesThroughTheLocalFleet: the allocator started as make run
 // SCRIPT=gameserver/script/examples/megafrograce starts it (the race as a
 // Realtime script): two players matched over HTTP race each other over real
-// WebSockets, on high-density servers (make run's default) and on servers of
-// one race. The script's maxPlayers (2) are the seats of a race.
+// WebSockets, as two browser tabs do, on high-density servers through the
+// local edge (make run's flags) and directly on servers of one race. The script's maxPlayers (2) are the seats of a race.
 func TestScriptRacesThroughTheLocalFleet(t *testing.T) {
 	dir := filepath.Join(moduleRoot, "gameserver", "script", "examples", "megafrograce")
 	for _, tt := range []struct {
 		name  string
 		extra []string
 	}{
-		{"high density", nil},
+		{"make run's: high density, through the local edge", []string{"--local-edge"}},
 		{"one race per server", []string{"--local-races-per-server", "1"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
