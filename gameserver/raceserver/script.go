@@ -71,9 +71,10 @@ func (s ScriptOptions) Program(logger *slog.Logger, races int) (*script.Program,
 	if s.Game != GameScript {
 		return nil, nil
 	}
+	launch := filepath.Join(s.Dir, s.LaunchPath)
 	src, err := script.Load(s.Dir, s.LaunchPath)
 	if err != nil {
-		return nil, err
+		return nil, &ScriptLoadError{Launch: launch, Err: err}
 	}
 	p, err := script.NewProgram(src, script.Config{
 		Args:           strings.Fields(s.Args),
@@ -82,7 +83,7 @@ func (s ScriptOptions) Program(logger *slog.Logger, races int) (*script.Program,
 		Logger:         logger,
 	})
 	if err != nil {
-		return nil, &ScriptLoadError{Launch: filepath.Join(s.Dir, s.LaunchPath), At: s.position(err), Err: err}
+		return nil, &ScriptLoadError{Launch: launch, At: s.position(err), Err: err}
 	}
 	return p, nil
 }
