@@ -78,9 +78,10 @@ func (s ScriptOptions) Program(logger *slog.Logger, races int) (*script.Program,
 	if s.Game != GameScript {
 		return nil, nil
 	}
+	launch := filepath.Join(s.Dir, s.LaunchPath)
 	src, err := script.Load(s.Dir, s.LaunchPath)
 	if err != nil {
-		return nil, err
+		return nil, &ScriptLoadError{Launch: launch, Err: err}
 	}
 	p, err := script.NewProgram(src, script.Config{
 		Args:                strings.Fields(s.Args),
@@ -90,7 +91,7 @@ func (s ScriptOptions) Program(logger *slog.Logger, races int) (*script.Program,
 		UnhandledRejections: script.UnhandledRejections(s.UnhandledRejections),
 	})
 	if err != nil {
-		return nil, &ScriptLoadError{Launch: filepath.Join(s.Dir, s.LaunchPath), At: s.position(err), Err: err}
+		return nil, &ScriptLoadError{Launch: launch, At: s.position(err), Err: err}
 	}
 	return p, nil
 }

@@ -29,6 +29,7 @@ func TestScriptLoadErrorSaysWhere(t *testing.T) {
 			"index.js":     "const m = require('./lib/rules.js');\nexports.ssExports = { init: function () {} };\n",
 			"lib/rules.js": "module.exports = {\n  a: 1,\n  b: = 2\n};\n",
 		}, "lib/rules.js:3:6"},
+		{"launch file not in the folder", map[string]string{"main.js": "exports.ssExports = { init: function () {} };\n"}, ""},
 		{"no init", map[string]string{"index.js": "exports.ssExports = { configuration: { maxPlayers: 4 } };\n"}, ""},
 		{"onProcessStarted refuses", map[string]string{"index.js": "exports.ssExports = { init: function () {}, onProcessStarted: function () { return false; } };\n"}, ""},
 	}

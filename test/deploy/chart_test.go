@@ -399,6 +399,50 @@ func TestChartOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "script from a ConfigMap",
+			set:  []string{"race.script.enabled=true", "race.script.configMap=my-script", "race.script.launchPath=main.js"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				podSpec := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+				if podSpec["initContainers"] != nil {
+					t.Errorf("init containers %v for a ConfigMap", podSpec["initContainers"])
+				}
+				if got := scriptVolume(t, podSpec); nested(t, got, "configMap", "name") != "my-script" {
+					t.Errorf("script volume %v, want ConfigMap my-script", got)
+				}
+				checkScriptFlags(t, podSpec, "main.js")
+			},
+		},
+		{
+			name: "script from an image",
+			set: []string{"race.script.enabled=true", "race.script.image.repository=registry.example.com/studio/script",
+				"race.script.image.tag=v7", "race.script.image.pullPolicy=Always", "race.script.image.path=/bundle/"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				podSpec := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+				inits, _ := podSpec["initContainers"].([]any)
+				if len(inits) != 1 {
+					t.Fatalf("init containers %v, want the script copy alone", podSpec["initContainers"])
+				}
+				c := inits[0].(map[string]any)
+				if c["image"] != "registry.example.com/studio/script:v7" || c["imagePullPolicy"] != "Always" {
+					t.Errorf("script init container image %v (%v)", c["image"], c["imagePullPolicy"])
+				}
+				if got := stringList(t, c["command"]); !slices.Equal(got, []string{"cp", "-R", "/bundle/.", "/etc/leapfrog/script/"}) {
+					t.Errorf("script init container command %q, want the image's folder copied into the script volume", got)
+				}
+				if nested(t, c, "securityContext", "readOnlyRootFilesystem") != true {
+					t.Errorf("script init container security context %v, want the chart's", c["securityContext"])
+				}
+				mounts, _ := c["volumeMounts"].([]any)
+				if len(mounts) != 1 || nested(t, mounts[0].(map[string]any), "name") != "script" || mounts[0].(map[string]any)["readOnly"] == true {
+					t.Errorf("script init container mounts %v, want the script volume writable", mounts)
+				}
+				if got := scriptVolume(t, podSpec); got["emptyDir"] == nil {
+					t.Errorf("script volume %v, want an emptyDir", got)
+				}
+				checkScriptFlags(t, podSpec, "index.js")
+			},
+		},
+		{
 			name: "high density",
 			set: []string{"fleet.racesPerServer=40", "autoscaler.policy=List", "autoscaler.list.bufferSize=20",
 				"race.leaseTTLSeconds=20", "allocator.lease.renewSeconds=4", "allocator.lease.lowWater=8"},
@@ -592,12 +636,52 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"rule overrides races per server", []string{"race.rules.races-per-server=3"}, "race.rules.races-per-server: the chart sets"},
 		{"more races than an Agones list", []string{"fleet.racesPerServer=1001"}, "/fleet/racesPerServer"},
 		{"high density on the Buffer autoscaler", []string{"fleet.racesPerServer=10"}, "fleet.racesPerServer 10 needs autoscaler.policy List"},
+		{"script without its files", []string{"race.script.enabled=true"},
+			"race.script.enabled needs one source of the script's files: race.script.configMap, race.script.volume or race.script.image.repository"},
+		{"script from a ConfigMap and an image", []string{"race.script.enabled=true", "race.script.configMap=s", "race.script.image.repository=r"},
+			"race.script: set one source of the script's files, not race.script.configMap and race.script.image.repository"},
+		{"script from a volume and an image", []string{"race.script.enabled=true", "race.script.volume.emptyDir.medium=Memory", "race.script.image.repository=r"},
+			"race.script: set one source of the script's files, not race.script.volume and race.script.image.repository"},
+		{"script image path not absolute", []string{"race.script.enabled=true", "race.script.image.repository=r", "race.script.image.path=script"}, "/race/script/image/path"},
 		{"lease lapses before the allocator stops", []string{"fleet.racesPerServer=10", "autoscaler.policy=List", "race.leaseTTLSeconds=10"},
 			"race.leaseTTLSeconds (10) must exceed twice allocator.lease.renewSeconds (5)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRejected(t, tc.set, tc.want) })
 	}
+}
+
+// scriptVolume is the pod's volume named script.
+func scriptVolume(t *testing.T, podSpec map[string]any) map[string]any {
+	t.Helper()
+	vols, _ := podSpec["volumes"].([]any)
+	for _, v := range vols {
+		if vol := v.(map[string]any); vol["name"] == "script" {
+			return vol
+		}
+	}
+	t.Fatalf("no script volume in %v", vols)
+	return nil
+}
+
+// checkScriptFlags checks that the race server runs the script from its read-only mount.
+func checkScriptFlags(t *testing.T, podSpec map[string]any, launch string) {
+	t.Helper()
+	race := containerOf(t, podSpec, "race-server")
+	flags := flagValues(stringList(t, race["args"]))
+	if flags["game"] != "script" || flags["script-dir"] != "/etc/leapfrog/script" || flags["launch-path"] != launch {
+		t.Errorf("race server --game=%s --script-dir=%s --launch-path=%s", flags["game"], flags["script-dir"], flags["launch-path"])
+	}
+	mounts, _ := race["volumeMounts"].([]any)
+	for _, m := range mounts {
+		if mount := m.(map[string]any); mount["name"] == "script" {
+			if mount["mountPath"] != "/etc/leapfrog/script" || mount["readOnly"] != true {
+				t.Errorf("race server mounts the script at %v (read-only %v)", mount["mountPath"], mount["readOnly"])
+			}
+			return
+		}
+	}
+	t.Errorf("race server does not mount the script: %v", mounts)
 }
 
 // TestGeneratedKeysAreRandom checks that two installs never share a signing key.

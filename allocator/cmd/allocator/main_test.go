@@ -7,6 +7,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/app"
 	"github.com/leapfrog-games/leapfrog/allocator/local"
+	"github.com/leapfrog-games/leapfrog/internal/envflag"
 )
 
 // The allocator's flags as docs/contracts.md lists them.
@@ -19,6 +20,7 @@ var contractFlags = []string{
 	"wait-for-players", "reconnect-grace", "no-show-timeout", "tick-rate", "max-payload",
 	"edge-url", "local-edge", "tls-self-signed",
 	"races-per-server", "replica-id", "lease-renew", "lease-low-water", "gc-percent",
+	"game", "script-dir", "launch-path", "script-args", "script-callback-budget", "script-memory-limit-mib",
 }
 
 func TestFlagsMatchTheContract(t *testing.T) {
@@ -49,6 +51,7 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"edge-url": "", "local-edge": "false", "tls-self-signed": "false",
 		"races-per-server": "1", "replica-id": "", "lease-renew": "5s", "lease-low-water": "0",
 		"gc-percent": "400",
+		"game":       "race", "script-dir": "", "launch-path": "index.js", "script-args": "", "script-callback-budget": "1s", "script-memory-limit-mib": "256",
 	}
 	for name, want := range defaults {
 		if f := fs.Lookup(name); f != nil && f.DefValue != want {
@@ -78,6 +81,16 @@ func TestLocalValidate(t *testing.T) {
 		{"negative unhealthy-after", app.BackendLocal, func(l *localFlags) { l.UnhealthyAfter = -time.Second }, false},
 		{"negative buffer", app.BackendLocal, func(l *localFlags) { l.Buffer = -1 }, false},
 		{"ignored for agones", app.BackendAgones, func(l *localFlags) { l.Max = 0 }, true},
+		{"a script", app.BackendLocal, func(l *localFlags) { l.Script.Game, l.Script.Dir = "script", "testdata/any" }, true},
+		{"a script without its folder", app.BackendLocal, func(l *localFlags) { l.Script.Game = "script" }, false},
+		{"an unknown game", app.BackendLocal, func(l *localFlags) { l.Script.Game = "chess" }, false},
+		{"a script's seats above the race's 8 lanes", app.BackendLocal, func(l *localFlags) {
+			l.Script.Game, l.Script.Dir, l.Game.Rules.Players = "script", "testdata/any", 32
+		}, true},
+		{"the race's players above its 8 lanes", app.BackendLocal, func(l *localFlags) { l.Game.Rules.Players = 9 }, false},
+		{"a script with no seats", app.BackendLocal, func(l *localFlags) {
+			l.Script.Game, l.Script.Dir, l.Game.Rules.Players = "script", "testdata/any", 0
+		}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +98,37 @@ func TestLocalValidate(t *testing.T) {
 			tt.edit(&l)
 			if err := l.validate(tt.backend); (err == nil) != tt.ok {
 				t.Errorf("validate = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}
+
+// TestPlayersSet: --players given on the command line or in the environment
+// sets a script's seats; left alone, the script's maxPlayers does.
+func TestPlayersSet(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{"not given", nil, nil, false},
+		{"on the command line", []string{"--players", "4"}, nil, true},
+		{"in the environment", nil, map[string]string{"LEAPFROG_PLAYERS": "4"}, true},
+		{"another flag", []string{"--countdown", "1s"}, nil, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, l := app.DefaultConfig(), defaultLocalFlags()
+			fs := flag.NewFlagSet("allocator", flag.ContinueOnError)
+			cfg.RegisterFlags(fs)
+			l.register(fs)
+			lookup := func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }
+			if err := envflag.Parse(fs, "LEAPFROG", tt.args, lookup); err != nil {
+				t.Fatal(err)
+			}
+			l.parsed(fs)
+			if l.PlayersSet != tt.want {
+				t.Errorf("PlayersSet = %v, want %v", l.PlayersSet, tt.want)
 			}
 		})
 	}

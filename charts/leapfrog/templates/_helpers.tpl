@@ -174,8 +174,17 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- if and (not .Values.allocator.serviceAccount.create) (not .Values.allocator.serviceAccount.name) }}
 {{- fail "allocator.serviceAccount.name is required when allocator.serviceAccount.create is false" }}
 {{- end }}
-{{- if and .Values.race.script.enabled (not .Values.race.script.configMap) (not .Values.race.script.volume) }}
-{{- fail "race.script.enabled needs race.script.configMap or race.script.volume: where the script's files are" }}
+{{- with .Values.race.script }}
+{{- $sources := list }}
+{{- if .configMap }}{{ $sources = append $sources "race.script.configMap" }}{{ end }}
+{{- if .volume }}{{ $sources = append $sources "race.script.volume" }}{{ end }}
+{{- if .image.repository }}{{ $sources = append $sources "race.script.image.repository" }}{{ end }}
+{{- if and .enabled (eq (len $sources) 0) }}
+{{- fail "race.script.enabled needs one source of the script's files: race.script.configMap, race.script.volume or race.script.image.repository" }}
+{{- end }}
+{{- if gt (len $sources) 1 }}
+{{- fail (printf "race.script: set one source of the script's files, not %s" (join " and " $sources)) }}
+{{- end }}
 {{- end }}
 {{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" "races-per-server" "lease-ttl" }}
 {{- if hasKey $.Values.race.rules $flag }}
