@@ -66,7 +66,7 @@ func TestGameLiftScriptsThroughTheChart(t *testing.T) {
 	t.Run("payload sign-in on a high-density server", func(t *testing.T) {
 		rtplay.Lobby(t, s.installScript(t, "lobby", "payload-lobby", 3, 16))
 	})
-	t.Run("a Node 10-era script, one game session per server", func(t *testing.T) {
+	t.Run("a Node 10-era script on one game session per server", func(t *testing.T) {
 		rtplay.Tug(t, s.installScript(t, "tug", "classic-tug", 2, 1))
 	})
 	t.Run("built-ins on a high-density server", func(t *testing.T) {
