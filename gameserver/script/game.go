@@ -131,7 +131,7 @@ func (g *Game) installGlobals() {
 	}
 	g.parts = parts.ToObject(rt)
 	g.newMessage = g.part("GameMessage").ToObject(rt)
-	must(rt.Set("require", g.requireFunc))
+	must(rt.Set("require", g.named("require", g.requireFunc)))
 	must(rt.Set("queueMicrotask", g.part("queueMicrotask")))
 	g.logger = g.part("logger")
 	// The other globals are built on first use: many scripts never touch
@@ -299,10 +299,10 @@ func (g *Game) processObject() *goja.Object {
 		}
 		return rt.ToValue([]int64{ns / 1e9, ns % 1e9})
 	}
-	hr := rt.ToValue(hrtime).ToObject(rt)
-	must(hr.Set("bigint", func() goja.Value {
+	hr := g.named("hrtime", hrtime)
+	must(hr.Set("bigint", g.named("bigint", func() goja.Value {
 		return rt.ToValue(big.NewInt(time.Since(processStart).Nanoseconds()))
-	}))
+	})))
 	uptime := func() float64 { return time.Since(processStart).Seconds() }
 	memoryUsage := func() map[string]uint64 {
 		live := heapLive()
@@ -310,7 +310,7 @@ func (g *Game) processObject() *goja.Object {
 	}
 	build, _ := goja.AssertFunction(g.module("_process").ToObject(rt).Get("process"))
 	p, err := build(goja.Undefined(), rt.NewObject(), rt.ToValue([]string{"/usr/bin/node", root + "/" + g.prog.src.Launch}),
-		rt.ToValue(exit), hr, rt.ToValue(uptime), rt.ToValue(memoryUsage))
+		g.named("exit", exit), hr, g.named("uptime", uptime), g.named("memoryUsage", memoryUsage))
 	if err != nil {
 		panic(fmt.Sprintf("script process object: %v", err))
 	}
@@ -343,6 +343,15 @@ func (g *Game) performance() goja.Value {
 	must(p.Set("now", func() float64 { return float64(time.Since(processStart).Microseconds()) / 1000 }))
 	must(p.Set("timeOrigin", float64(processStart.UnixMicro())/1000))
 	return p
+}
+
+// named makes a Go function a JavaScript function called name, as a
+// script expects to see it printed (util.inspect(rtSession) in the original
+// samples) instead of the Go function's symbol.
+func (g *Game) named(name string, fn any) *goja.Object {
+	o := g.rt.ToValue(fn).ToObject(g.rt)
+	must(o.DefineDataProperty("name", g.rt.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE))
+	return o
 }
 
 // processStart is hrtime's origin (Node's is arbitrary too).

@@ -13,7 +13,7 @@ import (
 func (g *Game) sessionObject() *goja.Object {
 	rt := g.rt
 	o := rt.NewObject()
-	set := func(name string, fn any) { must(o.Set(name, fn)) }
+	set := func(name string, fn any) { must(o.Set(name, g.named(name, fn))) }
 	set("getServerId", func() int { return ServerID })
 	set("getAllPlayersGroupId", func() int { return AllPlayersGroupID })
 	set("getGameSessionId", func() string {

@@ -191,3 +191,21 @@ func exportBytes(t *testing.T, v any) []byte {
 	t.Fatalf("serializeBinary returned %T", v)
 	return nil
 }
+
+// TestInspectedFunctionsHaveTheirNames: scripts print the session object
+// (util.inspect(rtSession), as the original samples do in init) and the
+// globals: Go-backed functions show the names scripts call them by.
+func TestInspectedFunctionsHaveTheirNames(t *testing.T) {
+	_, err := newTestProgram(t, map[string]string{"index.js": `
+		const util = require('util');
+		exports.ssExports = { init(s) {
+			const got = [util.inspect(s.getPlayers), util.inspect(s.sendReliableMessage), util.inspect(require),
+				setTimeout.name, clearInterval.name, process.exit.name, process.hrtime.name, process.hrtime.bigint.name].join(' ');
+			const want = '[Function: getPlayers] [Function: sendReliableMessage] [Function: require] setTimeout clearInterval exit hrtime bigint';
+			if (got !== want) throw new Error(got);
+			if (/github\.com|func\d/.test(util.inspect(s))) throw new Error(util.inspect(s));
+		} };`})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

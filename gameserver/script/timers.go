@@ -93,12 +93,12 @@ func (g *Game) installTimers() {
 		}
 		return goja.Undefined()
 	}
-	must(rt.Set("setTimeout", set(false, false)))
-	must(rt.Set("setInterval", set(true, false)))
-	must(rt.Set("setImmediate", set(false, true)))
-	must(rt.Set("clearTimeout", clear))
-	must(rt.Set("clearInterval", clear))
-	must(rt.Set("clearImmediate", clear))
+	must(rt.Set("setTimeout", g.named("setTimeout", set(false, false))))
+	must(rt.Set("setInterval", g.named("setInterval", set(true, false))))
+	must(rt.Set("setImmediate", g.named("setImmediate", set(false, true))))
+	must(rt.Set("clearTimeout", g.named("clearTimeout", clear)))
+	must(rt.Set("clearInterval", g.named("clearInterval", clear)))
+	must(rt.Set("clearImmediate", g.named("clearImmediate", clear)))
 }
 
 // timerHandle is what setTimeout returns: as in Node, an object (Timeout,
