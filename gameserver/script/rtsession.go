@@ -41,8 +41,8 @@ func (g *Game) sessionObject() *goja.Object {
 	// GameLift sends sendMessage and sendGroupMessage over UDP, the
 	// reliable ones over TCP: a client whose fast channel is up gets the
 	// first kind as datagrams, every other client over its WebSocket.
-	send := func(group, fast bool) func(goja.Value, int32) {
-		return func(m goja.Value, target int32) { g.send(m, target, group, fast) }
+	send := func(group, fast bool) func(goja.Value, goja.Value) {
+		return func(m, target goja.Value) { g.send(m, g.target(target), group, fast) }
 	}
 	set("sendMessage", send(false, true))
 	set("sendReliableMessage", send(false, false))
@@ -87,6 +87,21 @@ func (g *Game) payload(v goja.Value) []byte {
 
 // send implements sendMessage (to a peer) and sendGroupMessage (to a group,
 // -1 for every player). Too large a payload is a RangeError for the script.
+// target reads a send's target: a peer or group id, or a player object
+// (scripts that iterate getPlayers() with forEach((player) => ...) pass the
+// player itself), whose peerId is the target.
+func (g *Game) target(v goja.Value) int32 {
+	if o, ok := v.(*goja.Object); ok {
+		if id := o.Get("peerId"); id != nil && !goja.IsUndefined(id) {
+			return int32(id.ToInteger())
+		}
+	}
+	if v == nil {
+		return 0
+	}
+	return int32(v.ToInteger())
+}
+
 func (g *Game) send(m goja.Value, target int32, group, fast bool) {
 	rt := g.rt
 	obj, ok := m.(*goja.Object)

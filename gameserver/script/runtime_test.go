@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dop251/goja"
 	"google.golang.org/protobuf/proto"
@@ -207,5 +208,30 @@ func TestInspectedFunctionsHaveTheirNames(t *testing.T) {
 		} };`})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSendToAPlayerObject: a script that iterates getPlayers() with
+// forEach((player) => rtSession.sendReliableMessage(msg, player)) reaches
+// the player, as with its peer id.
+func TestSendToAPlayerObject(t *testing.T) {
+	hs, _ := scriptSession(t, `
+		let s;
+		exports.ssExports = {
+			init(rt) { s = rt; },
+			onMessage(m) {
+				const msg = s.newTextGameMessage(9, s.getServerId(), 'to you');
+				s.getPlayers().forEach((player) => s.sendReliableMessage(msg, player));
+			},
+		};`, Config{})
+	alice, err := hs.Connect("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.Send(1, nil)
+	hs.Advance(time.Millisecond)
+	got := alice.Messages()
+	if len(got) != 1 || got[0].OpCode != 9 || string(got[0].Payload) != "to you" {
+		t.Fatalf("alice got %v, want op 9 'to you'", got)
 	}
 }
