@@ -560,6 +560,18 @@ func TestChartOptions(t *testing.T) {
 						t.Errorf("%s policyTypes %v: egress must stay open for the Agones sidecar", np.GetName(), got)
 					}
 				}
+				if got := playerPortProtocols(t, objs); !slices.Equal(got, []string{"TCP", "UDP"}) {
+					t.Errorf("race servers' player port open for %v, want TCP (WebSocket) and UDP (GameLift fast channel)", got)
+				}
+			},
+		},
+		{
+			name: "network policies, TCP game port",
+			set:  []string{"networkPolicy.enabled=true", "fleet.port.protocol=TCP"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				if got := playerPortProtocols(t, objs); !slices.Equal(got, []string{"TCP"}) {
+					t.Errorf("race servers' player port open for %v, want TCP only", got)
+				}
 			},
 		},
 		{
@@ -779,4 +791,23 @@ func checkNoLivenessProbe(t *testing.T, fleet *unstructured.Unstructured) {
 	if probe, ok := containerOf(t, podSpec, "race-server")["livenessProbe"]; ok {
 		t.Errorf("Fleet %s: race server has liveness probe %v, which turns Agones health checking off", fleet.GetName(), probe)
 	}
+}
+
+// playerPortProtocols are the protocols the race servers' NetworkPolicy
+// opens on the Fleet's game port to players (its first ingress rule).
+func playerPortProtocols(t *testing.T, objs []*unstructured.Unstructured) []string {
+	t.Helper()
+	for _, np := range objsOfKind(objs, "NetworkPolicy") {
+		if !strings.HasSuffix(np.GetName(), "-race") {
+			continue
+		}
+		rules := nested(t, np.Object, "spec", "ingress").([]any)
+		var out []string
+		for _, p := range rules[0].(map[string]any)["ports"].([]any) {
+			out = append(out, p.(map[string]any)["protocol"].(string))
+		}
+		return out
+	}
+	t.Fatal("no NetworkPolicy for the race servers")
+	return nil
 }
