@@ -366,12 +366,19 @@ func TestKindFilesAgree(t *testing.T) {
 	if cluster.Kind != "Cluster" || cluster.APIVersion != "kind.x-k8s.io/v1alpha4" || len(cluster.Nodes) == 0 {
 		t.Fatalf("cluster.yaml is not a kind Cluster: %+v", cluster)
 	}
-	mapped := map[int]int{} // container port -> host port
+	mapped := map[int]int{}    // container port -> host port, over TCP
+	mappedUDP := map[int]int{} // the same over UDP
 	for _, m := range cluster.Nodes[0].ExtraPortMappings {
-		if m.Protocol != "TCP" || m.ListenAddress != "127.0.0.1" {
-			t.Errorf("mapping %+v: want TCP on 127.0.0.1 (WebSocket, host only)", m)
+		switch {
+		case m.ListenAddress != "127.0.0.1":
+			t.Errorf("mapping %+v: want 127.0.0.1 (host only)", m)
+		case m.Protocol == "TCP":
+			mapped[m.ContainerPort] = m.HostPort
+		case m.Protocol == "UDP":
+			mappedUDP[m.ContainerPort] = m.HostPort
+		default:
+			t.Errorf("mapping %+v: want TCP (WebSocket, the allocator) or UDP (GameLift fast channel)", m)
 		}
-		mapped[m.ContainerPort] = m.HostPort
 	}
 
 	gs := agones.GameServers
@@ -387,10 +394,19 @@ func TestKindFilesAgree(t *testing.T) {
 		if mapped[p] != p {
 			t.Errorf("game port %d is mapped to host port %d, want %d", p, mapped[p], p)
 		}
+		// The Fleet's port is TCPUDP: GameLift clients' fast channel is UDP on the same number.
+		if mappedUDP[p] != p {
+			t.Errorf("game port %d over UDP is mapped to host port %d, want %d", p, mappedUDP[p], p)
+		}
 	}
 	for c := range mapped {
 		if (c < gs.MinPort || c > gs.MaxPort) && c != leapfrog.Allocator.Service.NodePort {
 			t.Errorf("port %d is mapped but neither a game port nor the allocator's NodePort", c)
+		}
+	}
+	for c := range mappedUDP {
+		if c < gs.MinPort || c > gs.MaxPort {
+			t.Errorf("port %d is mapped over UDP but is not a game port", c)
 		}
 	}
 	if !slices.Contains(gs.Namespaces, "leapfrog") {
