@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync"
 
+	"github.com/pion/dtls/v3"
 	"google.golang.org/protobuf/proto"
 
 	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
@@ -67,13 +68,17 @@ type Codec struct {
 	// peer the codec awaits or holds a fast channel.
 	registered bool
 	regPeer    int32
+	// connectToken (under fast.mu) is what the player's DTLS session must
+	// show in its VerifyIdentity; empty without DTLS.
+	connectToken string
 
 	// udp is the client's recorded UDP address (zero until accepted) and
 	// seq the last sequence number sent on UDP, both under mu: the writer
 	// and the datagram reader both send datagrams.
-	mu  sync.Mutex
-	udp netip.AddrPort
-	seq int32
+	mu   sync.Mutex
+	udp  netip.AddrPort
+	dtls *dtls.Conn // the verified DTLS session, nil until then
+	seq  int32
 }
 
 var (
@@ -158,7 +163,7 @@ func toFrame(p *gameliftv1.Packet, maxPayload int, fast bool) (*realtimev1.Clien
 		}}, nil
 	case nil:
 	default:
-		return nil, fmt.Errorf("%w: op code %d (%T) is not accepted here (UDP connect travels over UDP; verify identity needs DTLS, which is not offered)", realtime.ErrMalformedFrame, p.OpCode, cmd)
+		return nil, fmt.Errorf("%w: op code %d (%T) is not accepted here (UDP connect travels over UDP; verify identity travels over DTLS)", realtime.ErrMalformedFrame, p.OpCode, cmd)
 	}
 	if p.OpCode <= 0 {
 		return nil, fmt.Errorf("%w: op code %d without its command", realtime.ErrMalformedFrame, p.OpCode)
@@ -203,14 +208,16 @@ func (c *Codec) EncodeServer(frame []byte) []byte {
 	case *realtimev1.ServerFrame_Welcome:
 		w := x.Welcome
 		c.peer, c.loggedIn = w.PeerId, true
-		port := c.fastPort()
-		if port != 0 {
-			c.fast.register(c, c.peer)
+		lr := &gameliftv1.LoginResult{Success: true, PeerId: c.peer, FastPort: c.fastPort(), ReconnectToken: w.ReconnectToken}
+		if lr.FastPort != 0 {
+			lr.ConnectToken = c.fast.register(c, c.peer)
+		}
+		if c.fast != nil && c.fast.secure != nil {
+			// The SDK's secure mode fails without the CA, even with no fast port.
+			lr.CaCert = c.fast.secure.caCert
 		}
 		p.OpCode, p.TargetPlayer = OpLoginResult, c.peer
-		p.Command = &gameliftv1.Packet_LoginResult{LoginResult: &gameliftv1.LoginResult{
-			Success: true, PeerId: c.peer, FastPort: port, ReconnectToken: w.ReconnectToken,
-		}}
+		p.Command = &gameliftv1.Packet_LoginResult{LoginResult: lr}
 	case *realtimev1.ServerFrame_Message:
 		m := x.Message
 		p.OpCode, p.Sender, p.TargetPlayer, p.TargetGroup, p.Payload = m.OpCode, m.Sender, m.Sender, m.TargetGroup, m.Payload
@@ -253,12 +260,16 @@ func (c *Codec) sendFast(p *gameliftv1.Packet) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.udp.IsValid() {
+	if !c.udp.IsValid() && c.dtls == nil {
 		return false
 	}
 	c.seq++
 	p.SequenceNumber, p.Reliable = c.seq, false
-	c.fast.write(Encode(p), c.udp)
+	if c.dtls != nil {
+		c.fast.writeSecure(c.dtls, Encode(p))
+	} else {
+		c.fast.write(Encode(p), c.udp)
+	}
 	return true
 }
 

@@ -38,7 +38,8 @@ const (
 // records the source address; from then on datagrams from that address
 // are the player's fast input, and fast messages to the player go there.
 type Fast struct {
-	pc      *net.UDPConn
+	pc      *net.UDPConn // nil when secure
+	secure  *secure      // nil for plain UDP
 	port    int
 	log     *slog.Logger
 	metrics *realtime.Metrics
@@ -60,8 +61,14 @@ type Fast struct {
 // NewFast serves the fast channel on pc, which is the caller's to close
 // (closing it ends Serve). metrics may be nil.
 func NewFast(pc *net.UDPConn, logger *slog.Logger, metrics *realtime.Metrics) *Fast {
+	f := newFast(pc.LocalAddr().(*net.UDPAddr).Port, logger, metrics)
+	f.pc = pc
+	return f
+}
+
+func newFast(port int, logger *slog.Logger, metrics *realtime.Metrics) *Fast {
 	return &Fast{
-		pc: pc, port: pc.LocalAddr().(*net.UDPAddr).Port, log: logger, metrics: metrics, now: time.Now, SourceRate: DefaultSourceRate,
+		port: port, log: logger, metrics: metrics, now: time.Now, SourceRate: DefaultSourceRate,
 		peers: make(map[int32][]*Codec), addrs: make(map[netip.AddrPort]*Codec), sources: make(map[netip.Addr]int),
 	}
 }
@@ -73,9 +80,13 @@ func (f *Fast) Port() int { return f.port }
 // fast channel.
 func (f *Fast) NewCodec() realtime.Codec { return &Codec{fast: f} }
 
-// Serve reads datagrams until the socket is closed or ctx is done (which
-// closes it).
+// Serve reads datagrams (or accepts DTLS sessions) until the socket is
+// closed or ctx is done (which closes it and every DTLS session).
 func (f *Fast) Serve(ctx context.Context) {
+	if f.secure != nil {
+		f.serveSecure(ctx)
+		return
+	}
 	stop := context.AfterFunc(ctx, func() { f.pc.Close() })
 	defer stop()
 	buf := make([]byte, MaxDatagram+1) // one more: a larger datagram is seen as too large, not cut
@@ -127,6 +138,11 @@ func (f *Fast) handle(b []byte, src netip.AddrPort) {
 		f.metrics.DatagramDropped("malformed")
 		return
 	}
+	f.input(c, p)
+}
+
+// input hands a packet of c's fast channel (UDP or DTLS) to its connection.
+func (f *Fast) input(c *Codec, p *gameliftv1.Packet) {
 	frame, err := toFrame(p, c.link.MaxPayload(), true)
 	if err != nil {
 		if errors.Is(err, realtime.ErrOversizedFrame) {
@@ -216,25 +232,30 @@ func (f *Fast) bound(src netip.AddrPort) *Codec {
 	return f.addrs[src]
 }
 
-// register makes c's player able to connect its fast channel.
-func (f *Fast) register(c *Codec, peer int32) {
+// register makes c's player able to connect its fast channel; with DTLS
+// it returns the connect token the player's session must show.
+func (f *Fast) register(c *Codec, peer int32) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c.registered {
-		return
+		return c.connectToken
 	}
 	c.registered, c.regPeer = true, peer
+	if f.secure != nil {
+		c.connectToken = newConnectToken()
+	}
 	f.peers[peer] = append(f.peers[peer], c)
+	return c.connectToken
 }
 
-// unregister forgets c: its connection is over.
+// unregister forgets c: its connection is over, and so is its DTLS session.
 func (f *Fast) unregister(c *Codec) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !c.registered {
 		return
 	}
-	c.registered = false
+	c.registered, c.connectToken = false, ""
 	list := slices.DeleteFunc(f.peers[c.regPeer], func(x *Codec) bool { return x == c })
 	if len(list) == 0 {
 		delete(f.peers, c.regPeer)
@@ -246,7 +267,13 @@ func (f *Fast) unregister(c *Codec) {
 		delete(f.addrs, c.udp)
 	}
 	c.udp = netip.AddrPort{}
+	session := c.dtls
+	c.dtls = nil
 	c.mu.Unlock()
+	if session != nil {
+		// Closing ends the session's goroutine; it never holds f.mu.
+		session.Close()
+	}
 }
 
 // write sends one datagram; a failure is counted, never waited on.

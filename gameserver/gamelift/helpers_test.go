@@ -2,6 +2,7 @@ package gamelift_test
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
 )
 
 // idAuth reads a player session token "player" or "player:n": the player
@@ -63,6 +65,19 @@ type testServer struct {
 
 func startServer(t testing.TB, cfg realtime.Config, withFast bool) *testServer {
 	t.Helper()
+	return startServerWith(t, cfg, withFast, nil, gamelift.SecureConfig{})
+}
+
+// startSecureServer serves TLS on the TCP port and DTLS on the UDP port,
+// both with certs' server certificate, and hands clients certs' CA.
+// sc's certificate and CA are filled in from certs.
+func startSecureServer(t testing.TB, cfg realtime.Config, certs selfsigned.Chain, sc gamelift.SecureConfig) *testServer {
+	t.Helper()
+	return startServerWith(t, cfg, true, &certs, sc)
+}
+
+func startServerWith(t testing.TB, cfg realtime.Config, withFast bool, certs *selfsigned.Chain, sc gamelift.SecureConfig) *testServer {
+	t.Helper()
 	ts := &testServer{reg: prometheus.NewRegistry()}
 	ts.metrics = realtime.NewMetrics(ts.reg)
 	if cfg.GameServer == "" {
@@ -80,12 +95,30 @@ func startServer(t testing.TB, cfg realtime.Config, withFast bool) *testServer {
 	ln, pc := listenPair(t)
 	newCodec := gamelift.NewCodec
 	ctx, cancel := context.WithCancel(context.Background())
-	if withFast {
+	scheme := "ws://"
+	switch {
+	case certs != nil:
+		cert, err := certs.TLS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := pc.LocalAddr().(*net.UDPAddr)
+		pc.Close() // the DTLS listener opens its own socket on the number
+		sc.Certificate, sc.CACert = cert, certs.CA
+		ts.fast, err = gamelift.ListenSecure(addr, sc, cfg.Logger, ts.metrics)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}})
+		scheme = "wss://"
+	case withFast:
 		ts.fast = gamelift.NewFast(pc, cfg.Logger, ts.metrics)
+	default:
+		pc.Close()
+	}
+	if ts.fast != nil {
 		newCodec = ts.fast.NewCodec
 		go ts.fast.Serve(ctx)
-	} else {
-		pc.Close()
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", srv)
@@ -93,7 +126,7 @@ func startServer(t testing.TB, cfg realtime.Config, withFast bool) *testServer {
 	mux.Handle("/{$}", srv.Handler(newCodec))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
-	ts.base = "ws://" + ln.Addr().String()
+	ts.base = scheme + ln.Addr().String()
 	t.Cleanup(func() {
 		cancel()
 		srv.Drain()
@@ -127,7 +160,7 @@ func (ts *testServer) run(t testing.TB, cfg realtime.Config, game realtime.Game)
 }
 
 func (ts *testServer) port() int {
-	_, p, _ := net.SplitHostPort(strings.TrimPrefix(ts.base, "ws://"))
+	_, p, _ := net.SplitHostPort(ts.base[strings.Index(ts.base, "//")+2:])
 	n, _ := strconv.Atoi(p)
 	return n
 }

@@ -67,10 +67,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_unroutable_messages_total", Help: "Messages a player addressed to a peer or group that were not relayed, by reason (no_relay: the game does not relay; no_peer: no such peer). The sender got CODE_INVALID_TARGET (a GameLift client has no error packet and sees nothing).",
 		}, []string{"reason"}),
 		datagrams: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_datagrams_total", Help: "UDP datagrams of the GameLift Realtime fast channel, by direction (in: every datagram read; out: every one sent).",
+			Name: "leapfrog_realtime_datagrams_total", Help: "UDP datagrams (DTLS records, with DTLS) of the GameLift Realtime fast channel, by direction (in: every datagram read; out: every one sent).",
 		}, []string{"direction"}),
 		datagramDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_datagrams_dropped_total", Help: "UDP datagrams of the fast channel dropped, by reason (oversized, rate_limited, malformed, unknown_source, unknown_peer, ambiguous_peer, address_taken, queue_full, refused, oversized_out, write_failed).",
+			Name: "leapfrog_realtime_datagrams_dropped_total", Help: "UDP datagrams of the fast channel dropped, by reason (oversized, rate_limited, malformed, unknown_source, unknown_peer, ambiguous_peer, address_taken, queue_full, refused, oversized_out, write_failed; with DTLS also handshake_limited, handshake_failed, unverified, identity_refused).",
 		}, []string{"reason"}),
 	}
 	m.inBad = m.messages.WithLabelValues("in", "unknown")

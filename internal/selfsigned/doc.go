@@ -1,2 +1,2 @@
-// Package selfsigned makes a throwaway TLS certificate, so that a local run can serve https:// and wss://.
+// Package selfsigned makes throwaway TLS certificates (alone, or a CA and a server certificate it signed), so that local runs and tests can serve https://, wss:// and DTLS.
 package selfsigned

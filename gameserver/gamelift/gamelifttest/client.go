@@ -2,6 +2,8 @@ package gamelifttest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/dtls/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
@@ -50,7 +53,21 @@ type Options struct {
 	// MaxBackoff caps the UDP_CONNECT resend interval, which starts at 100 ms
 	// and doubles; 0 means the SDK's 5 s.
 	MaxBackoff time.Duration
+	// Secure is the SDK's RT_OVER_WSS_DTLS_TLS12: the URL is wss://, and
+	// after login the fast channel is a DTLS session verified against the
+	// login result's caCert and the host dialed.
+	Secure bool
+	// RootCAs verifies the wss:// server (the SDK uses the system's store);
+	// nil means the system's.
+	RootCAs *x509.CertPool
+	// Identity, when set, rewrites the VerifyIdentity the client sends
+	// (hostile tests); SkipVerify sends none and uses the session anyway.
+	Identity   func(peer int32, connectToken string) (int32, string)
+	SkipVerify bool
 }
+
+// ErrNoCACert is the SDK's failure when a secure login result has no caCert.
+var ErrNoCACert = errors.New("CA cert is undefined")
 
 // Kind tells what an Event is.
 type Kind int
@@ -87,6 +104,8 @@ type LoginResult struct {
 	PeerID         int32
 	FastPort       int32
 	ReconnectToken string
+	CACert         []byte
+	ConnectToken   string
 }
 
 // LoginError is a refused login: the failed result, then the close.
@@ -121,6 +140,12 @@ type Client struct {
 	ackOnce   sync.Once
 	udpErrors atomic.Int64
 	lastSeq   int32 // the UDP reader's: last sequence number accepted
+
+	caCert       []byte
+	connectToken string
+	dtls         atomic.Pointer[dtls.Conn]
+	refused      atomic.Bool
+	fastClosed   atomic.Bool
 }
 
 // Dial opens the WebSocket: url is ws://host:port/websocket as the SDK
@@ -130,7 +155,11 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse url %q: %w", rawURL, err)
 	}
-	ws, resp, err := websocket.DefaultDialer.DialContext(ctx, rawURL, nil)
+	dialer := *websocket.DefaultDialer
+	if opts.Secure {
+		dialer.TLSClientConfig = &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12}
+	}
+	ws, resp, err := dialer.DialContext(ctx, rawURL, nil)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -181,19 +210,28 @@ func (c *Client) Login(ctx context.Context, playerSessionID string) (*LoginResul
 			return nil, &LoginError{Text: fmt.Sprint(err)}
 		}
 		_ = c.ws.SetReadDeadline(time.Time{})
-		c.peer, c.fastPort = lr.PeerId, lr.FastPort
+		c.peer, c.fastPort, c.caCert, c.connectToken = lr.PeerId, lr.FastPort, lr.CaCert, lr.ConnectToken
+		if c.opts.Secure && len(lr.CaCert) == 0 {
+			c.Close()
+			return nil, ErrNoCACert
+		}
 		go c.readLoop()
-		if err := c.startUDP(); err != nil {
+		start := c.startUDP
+		if c.opts.Secure {
+			start = c.startDTLS
+		}
+		if err := start(); err != nil {
 			c.udpErrors.Add(1)
 		}
-		return &LoginResult{PeerID: lr.PeerId, FastPort: lr.FastPort, ReconnectToken: lr.ReconnectToken}, nil
+		return &LoginResult{PeerID: lr.PeerId, FastPort: lr.FastPort, ReconnectToken: lr.ReconnectToken, CACert: lr.CaCert, ConnectToken: lr.ConnectToken}, nil
 	}
 }
 
 // PeerID is the peer id from the login result.
 func (c *Client) PeerID() int32 { return c.peer }
 
-// FastConnected reports whether the server acked the UDP handshake.
+// FastConnected reports whether the server acked the UDP handshake, or
+// (secure) verified the DTLS session's identity.
 func (c *Client) FastConnected() bool { return c.fast.Load() }
 
 // LocalUDPAddr is the client's UDP socket address, nil before login.
@@ -238,6 +276,9 @@ func (c *Client) RequestGroupMembership(group int32) error {
 func (c *Client) send(p *gameliftv1.Packet, intent Intent) error {
 	if intent == Fast && c.fast.Load() && len(p.Payload) <= gamelift.MaxFastPayload {
 		p.Reliable = false
+		if c.opts.Secure {
+			return c.writeDTLS(p)
+		}
 		return c.writeUDP(p)
 	}
 	p.Reliable = true
@@ -275,6 +316,9 @@ func (c *Client) Close() error {
 	c.wmu.Unlock()
 	if c.udp != nil {
 		c.udp.Close()
+	}
+	if d := c.dtls.Load(); d != nil {
+		d.Close()
 	}
 	return c.ws.Close()
 }
@@ -344,7 +388,16 @@ const udpLinger = 250 * time.Millisecond
 // handle does what the SDK does with a received packet.
 func (c *Client) handle(p *gameliftv1.Packet, overUDP bool) {
 	switch p.OpCode {
-	case gamelift.OpLoginResult, gamelift.OpVerifyIdentityResult:
+	case gamelift.OpLoginResult:
+	case gamelift.OpVerifyIdentityResult:
+		if !overUDP {
+			return // the result counts only inside the session it verifies
+		}
+		if p.GetVerifyIdentityResult().GetSuccess() {
+			c.fast.Store(true)
+		} else {
+			c.refused.Store(true)
+		}
 	case gamelift.OpUDPConnectServerAck:
 		c.ackOnce.Do(func() { close(c.acked) })
 	case gamelift.OpGroupMembershipUpdate:
@@ -447,4 +500,9 @@ func (c *Client) readUDP() {
 // URL is the SDK's WebSocket URL for a host and port.
 func URL(host string, port int) string {
 	return "ws://" + net.JoinHostPort(host, strconv.Itoa(port)) + gamelift.Path
+}
+
+// SecureURL is the SDK's URL with RT_OVER_WSS_DTLS_TLS12.
+func SecureURL(host string, port int) string {
+	return "wss://" + net.JoinHostPort(host, strconv.Itoa(port)) + gamelift.Path
 }
