@@ -1,6 +1,7 @@
 package host_test
 
 import (
+	"crypto/tls"
 	"encoding/binary"
 	"net/url"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
+	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
 )
 
 // TestGameLiftClientsLogInAtWebsocket: the host serves the GameLift Realtime
@@ -109,5 +111,66 @@ func TestGameLiftClientsJoinTheirRace(t *testing.T) {
 	rs.waitRaces(t, "r1", "r2")
 	if r := gameliftLogin(t, rs.url, rs.token(t, "carol", "r3")); r.GetSuccess() {
 		t.Fatalf("carol logged in to a third race on a server of two: %v", r)
+	}
+}
+
+// TestGameLiftSecureClients: with a certificate the player port serves
+// TLS on every path, and GameLift Realtime clients in the SDK's
+// RT_OVER_WSS_DTLS_TLS12 mode get the CA, verify their DTLS session on
+// the same port number and send fast; a plain ws:// client is refused.
+func TestGameLiftSecureClients(t *testing.T) {
+	chain, err := selfsigned.NewChain(time.Hour, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := chain.TLS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := startStackWith(t, fastGame(), host.AfterShutdown, func(cfg *host.Config) {
+		cfg.TLS = &host.TLS{Certificate: cert, CACert: chain.CA}
+	})
+	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimSuffix(strings.TrimPrefix(st.url, "ws://"), "/ws")
+	opts := gamelifttest.Options{Secure: true, RootCAs: chain.Pool()}
+	for _, tt := range []struct{ player, path string }{{"alice", gamelift.Path}, {"bob", "/"}} {
+		t.Run(tt.player, func(t *testing.T) {
+			raw, _, err := st.issuer.MintPlayerSession(tt.player, "race-1", time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := gamelifttest.Dial(t.Context(), "wss://"+addr+tt.path, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			r, err := c.Login(t.Context(), raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(r.CACert) != string(chain.CA) || r.ConnectToken == "" {
+				t.Errorf("login result: caCert %q, connect token %q; want the CA and a token", r.CACert, r.ConnectToken)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !c.FastConnected() && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if !c.FastConnected() || c.UDPErrors() != 0 || c.FastRefused() {
+				t.Errorf("fast channel: connected %v, refused %v, %d errors", c.FastConnected(), c.FastRefused(), c.UDPErrors())
+			}
+		})
+	}
+	dialer := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: chain.Pool()}}
+	ws, _, err := dialer.Dial("wss://"+addr+"/ws", nil)
+	if err != nil {
+		t.Errorf("Leapfrog's own path over wss: %v", err)
+	} else {
+		ws.Close()
+	}
+	if ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+gamelift.Path, nil); err == nil {
+		ws.Close()
+		t.Error("a plain ws:// client got through to a TLS port")
 	}
 }

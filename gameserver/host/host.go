@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -59,10 +60,22 @@ type Config struct {
 	LeaseTTL time.Duration
 	// Clock times leases; nil means the wall clock.
 	Clock agonessdk.Clock
+	// TLS, when set, makes the player port serve TLS on every path (wss://)
+	// and the GameLift Realtime fast channel DTLS 1.2 (RT_OVER_WSS_DTLS_TLS12).
+	TLS *TLS
 	// Metrics records races and leases; nil records nothing.
 	Metrics *Metrics
 	// Logger receives the host's logs; nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// TLS is the player port's certificate.
+type TLS struct {
+	// Certificate is served on TCP (TLS) and UDP (DTLS).
+	Certificate tls.Certificate
+	// CACert is the PEM GameLift Realtime clients get as the login
+	// result's caCert: they verify the DTLS server against it.
+	CACert []byte
 }
 
 // Host runs one game server.
@@ -186,7 +199,12 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	go agonessdk.HealthLoopWhile(hctx, h.sdk, h.cfg.HealthPeriod, h.log, newWatchdog(h).sound)
 
 	newCodec := gamelift.NewCodec
-	if fast := h.openFast(ln); fast != nil {
+	fast, err := h.openFast(ln)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if fast != nil {
 		fctx, stopFast := context.WithCancel(context.WithoutCancel(ctx))
 		defer stopFast()
 		go fast.Serve(fctx)
@@ -202,8 +220,15 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 		Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: h.cfg.IdleTimeout,
 		MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
 	}
+	players := srv.LimitListener(ln)
+	if h.cfg.TLS != nil {
+		// HTTP/1.1 only: a WebSocket upgrade needs it.
+		players = tls.NewListener(players, &tls.Config{
+			Certificates: []tls.Certificate{h.cfg.TLS.Certificate}, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12,
+		})
+	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(srv.LimitListener(ln)) }()
+	go func() { serveErr <- httpSrv.Serve(players) }()
 
 	if err := h.sdk.Ready(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -231,17 +256,29 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 // of the player listener (Agones gives both one number with protocol
 // TCPUDP). Without it (the port is taken, or ln is not TCP) GameLift
 // clients are told fastPort 0 and send everything over the WebSocket.
-func (h *Host) openFast(ln net.Listener) *gamelift.Fast {
+// With TLS it is DTLS, and required: a secure client without it fails.
+func (h *Host) openFast(ln net.Listener) (*gamelift.Fast, error) {
 	ta, ok := ln.Addr().(*net.TCPAddr)
 	if !ok {
-		return nil
+		if h.cfg.TLS != nil {
+			return nil, fmt.Errorf("DTLS fast channel: the player listener %v is not TCP", ln.Addr())
+		}
+		return nil, nil
 	}
-	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone})
+	addr := &net.UDPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone}
+	if h.cfg.TLS != nil {
+		fast, err := gamelift.ListenSecure(addr, gamelift.SecureConfig{Certificate: h.cfg.TLS.Certificate, CACert: h.cfg.TLS.CACert}, h.log, h.cfg.Realtime.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("DTLS fast channel on UDP port %d: %w", ta.Port, err)
+		}
+		return fast, nil
+	}
+	pc, err := net.ListenUDP("udp", addr)
 	if err != nil {
 		h.log.Warn("no UDP fast channel for GameLift Realtime clients: they will send fast messages over the WebSocket", "port", ta.Port, "err", err)
-		return nil
+		return nil, nil
 	}
-	return gamelift.NewFast(pc, h.log, h.cfg.Realtime.Metrics)
+	return gamelift.NewFast(pc, h.log, h.cfg.Realtime.Metrics), nil
 }
 
 // loop follows the GameServer through the watch and runs a session per allocation.

@@ -43,8 +43,11 @@ type Options struct {
 	MaxConnections      int
 	MaxConnectionsPerIP int
 	LogLevel            string
-	Game                GameOptions
-	Script              ScriptOptions
+	// TLS: the player port serves TLS (wss://) and GameLift Realtime's
+	// fast channel DTLS when a certificate is given.
+	TLS    TLSOptions
+	Game   GameOptions
+	Script ScriptOptions
 }
 
 // watchInterval is how often a server of many races looks at its
@@ -77,6 +80,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxConnections, "max-connections", o.MaxConnections, "most open player connections; 0: 64, or with races-per-server > 1 enough for every player of every race")
 	fs.IntVar(&o.MaxConnectionsPerIP, "max-connections-per-ip", o.MaxConnectionsPerIP, "most open player connections from one client address; 0: 16")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn, error")
+	fs.StringVar(&o.TLS.CertFile, "tls-cert-file", o.TLS.CertFile, "player port certificate (PEM, with its chain): the port serves TLS on every path and GameLift Realtime's fast channel DTLS; empty: plain")
+	fs.StringVar(&o.TLS.KeyFile, "tls-key-file", o.TLS.KeyFile, "private key (PEM) of tls-cert-file")
+	fs.StringVar(&o.TLS.CAFile, "tls-ca-file", o.TLS.CAFile, "CA (PEM) GameLift Realtime clients verify the DTLS server against (the login result's caCert); empty: the certificates of tls-cert-file")
 	o.Game.RegisterFlags(fs)
 	o.Script.RegisterFlags(fs)
 }
@@ -102,6 +108,9 @@ func (o Options) Validate() error {
 	if o.LeaseTTL < 0 {
 		errs = append(errs, fmt.Errorf("lease-ttl %v must not be negative (0: leases never lapse)", o.LeaseTTL))
 	}
+	if err := o.TLS.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := logging.ParseLevel(o.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -120,6 +129,10 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	tlsCfg, err := o.TLS.Load()
+	if err != nil {
+		return err
+	}
 	if o.Game.Script, err = o.Script.Program(logger, o.RacesPerServer); err != nil {
 		return err
 	}
@@ -131,6 +144,7 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	hc.RacesPerServer = o.RacesPerServer
 	hc.LeaseTTL = o.LeaseTTL
 	hc.Metrics = host.NewMetrics(reg)
+	hc.TLS = tlsCfg
 	hc.Realtime.MaxConnections = o.MaxConnections
 	hc.Realtime.MaxConnectionsPerIP = o.MaxConnectionsPerIP
 	sdkOpts := []agonessdk.Option{agonessdk.WithLogger(logger)}
@@ -170,7 +184,7 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("player listener: %w", err)
 	}
-	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession, "races_per_server", o.RacesPerServer, "lease_ttl", o.LeaseTTL, "fault_injection", FaultInjection)
+	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession, "races_per_server", o.RacesPerServer, "lease_ttl", o.LeaseTTL, "tls", o.TLS.Enabled(), "fault_injection", FaultInjection)
 	return h.Run(ctx, ln)
 }
 

@@ -44,6 +44,11 @@ func TestValidate(t *testing.T) {
 		{"negative lease", func(o *Options) { o.LeaseTTL = -time.Second }, false},
 		{"negative connections", func(o *Options) { o.MaxConnections = -1 }, false},
 		{"negative connections per ip", func(o *Options) { o.MaxConnectionsPerIP = -1 }, false},
+		{"tls", func(o *Options) { o.TLS = TLSOptions{CertFile: "c.pem", KeyFile: "k.pem"} }, true},
+		{"tls with a CA", func(o *Options) { o.TLS = TLSOptions{CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem"} }, true},
+		{"tls without a key", func(o *Options) { o.TLS = TLSOptions{CertFile: "c.pem"} }, false},
+		{"tls key alone", func(o *Options) { o.TLS = TLSOptions{KeyFile: "k.pem"} }, false},
+		{"tls CA alone", func(o *Options) { o.TLS = TLSOptions{CAFile: "ca.pem"} }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
