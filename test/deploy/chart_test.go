@@ -443,6 +443,20 @@ func TestChartOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "game port TLS",
+			set:  []string{"race.tls.existingSecret=race-tls"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				checkRaceTLS(t, objs, false)
+			},
+		},
+		{
+			name: "game port TLS with a CA",
+			set:  []string{"race.tls.existingSecret=race-tls", "race.tls.hasCA=true"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				checkRaceTLS(t, objs, true)
+			},
+		},
+		{
 			name: "high density",
 			set: []string{"fleet.racesPerServer=40", "autoscaler.policy=List", "autoscaler.list.bufferSize=20",
 				"race.leaseTTLSeconds=20", "allocator.lease.renewSeconds=4", "allocator.lease.lowWater=8"},
@@ -655,6 +669,9 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"script from a volume and an image", []string{"race.script.enabled=true", "race.script.volume.emptyDir.medium=Memory", "race.script.image.repository=r"},
 			"race.script: set one source of the script's files, not race.script.volume and race.script.image.repository"},
 		{"script image path not absolute", []string{"race.script.enabled=true", "race.script.image.repository=r", "race.script.image.path=script"}, "/race/script/image/path"},
+		{"TLS CA without its Secret", []string{"race.tls.hasCA=true"}, "race.tls.hasCA needs race.tls.existingSecret"},
+		{"TLS on a TCP-only game port", []string{"race.tls.existingSecret=race-tls", "fleet.port.protocol=TCP"}, "race.tls.existingSecret needs fleet.port.protocol TCPUDP"},
+		{"rule overrides the TLS certificate", []string{"race.rules.tls-cert-file=/x"}, "race.rules.tls-cert-file: the chart sets"},
 		{"lease lapses before the allocator stops", []string{"fleet.racesPerServer=10", "autoscaler.policy=List", "race.leaseTTLSeconds=10"},
 			"race.leaseTTLSeconds (10) must exceed twice allocator.lease.renewSeconds (5)"},
 	}
@@ -666,14 +683,40 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 // scriptVolume is the pod's volume named script.
 func scriptVolume(t *testing.T, podSpec map[string]any) map[string]any {
 	t.Helper()
+	return volumeNamed(t, podSpec, "script")
+}
+
+// volumeNamed is the pod's volume called name.
+func volumeNamed(t *testing.T, podSpec map[string]any, name string) map[string]any {
+	t.Helper()
 	vols, _ := podSpec["volumes"].([]any)
 	for _, v := range vols {
-		if vol := v.(map[string]any); vol["name"] == "script" {
+		if vol := v.(map[string]any); vol["name"] == name {
 			return vol
 		}
 	}
-	t.Fatalf("no script volume in %v", vols)
+	t.Fatalf("no %s volume in %v", name, vols)
 	return nil
+}
+
+// checkRaceTLS checks that the race server mounts the Secret race-tls
+// read-only and gets the TLS flags, --tls-ca-file only when withCA.
+func checkRaceTLS(t *testing.T, objs []*unstructured.Unstructured, withCA bool) {
+	t.Helper()
+	podSpec := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec", "template", "spec").(map[string]any)
+	if got := nested(t, volumeNamed(t, podSpec, "tls"), "secret", "secretName"); got != "race-tls" {
+		t.Errorf("tls volume from %v, want the Secret race-tls", got)
+	}
+	race := containerOf(t, podSpec, "race-server")
+	flags := flagValues(stringList(t, race["args"]))
+	wantCA := ""
+	if withCA {
+		wantCA = "/etc/leapfrog/tls/ca.crt"
+	}
+	if flags["tls-cert-file"] != "/etc/leapfrog/tls/tls.crt" || flags["tls-key-file"] != "/etc/leapfrog/tls/tls.key" || flags["tls-ca-file"] != wantCA {
+		t.Errorf("race server --tls-cert-file=%s --tls-key-file=%s --tls-ca-file=%s", flags["tls-cert-file"], flags["tls-key-file"], flags["tls-ca-file"])
+	}
+	checkReadOnlyMount(t, race, "tls", "/etc/leapfrog/tls")
 }
 
 // checkScriptFlags checks that the race server runs the script from its read-only mount.
@@ -684,16 +727,22 @@ func checkScriptFlags(t *testing.T, podSpec map[string]any, launch string) {
 	if flags["game"] != "script" || flags["script-dir"] != "/etc/leapfrog/script" || flags["launch-path"] != launch {
 		t.Errorf("race server --game=%s --script-dir=%s --launch-path=%s", flags["game"], flags["script-dir"], flags["launch-path"])
 	}
-	mounts, _ := race["volumeMounts"].([]any)
+	checkReadOnlyMount(t, race, "script", "/etc/leapfrog/script")
+}
+
+// checkReadOnlyMount checks that container mounts the volume name read-only at path.
+func checkReadOnlyMount(t *testing.T, container map[string]any, name, path string) {
+	t.Helper()
+	mounts, _ := container["volumeMounts"].([]any)
 	for _, m := range mounts {
-		if mount := m.(map[string]any); mount["name"] == "script" {
-			if mount["mountPath"] != "/etc/leapfrog/script" || mount["readOnly"] != true {
-				t.Errorf("race server mounts the script at %v (read-only %v)", mount["mountPath"], mount["readOnly"])
+		if mount := m.(map[string]any); mount["name"] == name {
+			if mount["mountPath"] != path || mount["readOnly"] != true {
+				t.Errorf("%s mounts %s at %v (read-only %v), want %s read-only", container["name"], name, mount["mountPath"], mount["readOnly"], path)
 			}
 			return
 		}
 	}
-	t.Errorf("race server does not mount the script: %v", mounts)
+	t.Errorf("%s does not mount %s: %v", container["name"], name, mounts)
 }
 
 // TestGeneratedKeysAreRandom checks that two installs never share a signing key.

@@ -186,7 +186,13 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- fail (printf "race.script: set one source of the script's files, not %s" (join " and " $sources)) }}
 {{- end }}
 {{- end }}
-{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" "races-per-server" "lease-ttl" }}
+{{- if and .Values.race.tls.hasCA (not .Values.race.tls.existingSecret) }}
+{{- fail "race.tls.hasCA needs race.tls.existingSecret" }}
+{{- end }}
+{{- if and .Values.race.tls.existingSecret (ne .Values.fleet.port.protocol "TCPUDP") }}
+{{- fail (printf "race.tls.existingSecret needs fleet.port.protocol TCPUDP (not %s): GameLift Realtime's secure clients send fast messages over DTLS on the game port's UDP number" .Values.fleet.port.protocol) }}
+{{- end }}
+{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" "races-per-server" "lease-ttl" "tls-cert-file" "tls-key-file" "tls-ca-file" }}
 {{- if hasKey $.Values.race.rules $flag }}
 {{- fail (printf "race.rules.%s: the chart sets --%s itself; use the race.* or fleet.* value instead" $flag $flag) }}
 {{- end }}
