@@ -25,8 +25,9 @@ const (
 	// DefaultHandshakeTimeout bounds a DTLS handshake and, after it, the
 	// wait for the client's VerifyIdentity.
 	DefaultHandshakeTimeout = 10 * time.Second
-	// DefaultHandshakesPerIP is how many DTLS handshakes one source IP may
-	// have in flight (players behind one NAT log in one by one, a flood does not).
+	// DefaultHandshakesPerIP is how many DTLS sessions one source IP may
+	// have between their first record and a valid VerifyIdentity (players
+	// behind one NAT log in one by one, a flood does not).
 	DefaultHandshakesPerIP = 8
 	// maxHandshakes bounds the DTLS handshakes in flight on the server.
 	maxHandshakes = 256
@@ -78,7 +79,6 @@ func ListenSecure(addr *net.UDPAddr, cfg SecureConfig, logger *slog.Logger, metr
 	ln, err := dtls.ListenWithOptions("udp", addr,
 		dtls.WithCertificates(cfg.Certificate),
 		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
-		dtls.WithMTU(MaxDatagram+100), // a fast packet of MaxDatagram bytes and the record around it
 	)
 	if err != nil {
 		return nil, fmt.Errorf("listen for DTLS on %v: %w", addr, err)
@@ -131,7 +131,8 @@ func (f *Fast) serveSecure(ctx context.Context) {
 	}
 }
 
-// startHandshake takes a handshake slot for ip, or says there is none.
+// startHandshake takes a slot for a session from ip until it is
+// verified, or says there is none.
 func (s *secure) startHandshake(ip netip.Addr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -173,10 +174,17 @@ func (f *Fast) session(ctx context.Context, conn *dtls.Conn, ip netip.Addr) {
 		s.track(conn, false)
 		conn.Close()
 	}()
+	// The source's slot is held until the session is verified: a session
+	// that shakes hands and never verifies holds it for the whole timeout.
+	pending := true
+	defer func() {
+		if pending {
+			s.endHandshake(ip)
+		}
+	}()
 	hctx, cancel := context.WithTimeout(ctx, s.timeout)
 	err := conn.HandshakeContext(hctx)
 	cancel()
-	s.endHandshake(ip)
 	if err != nil {
 		f.metrics.DatagramDropped("handshake_failed")
 		f.log.Debug("DTLS handshake", "remote", conn.RemoteAddr().String(), "err", err)
@@ -207,6 +215,8 @@ func (f *Fast) session(ctx context.Context, conn *dtls.Conn, ip netip.Addr) {
 			return
 		}
 	}
+	pending = false
+	s.endHandshake(ip)
 	defer c.dropSecure(conn)
 	_ = conn.SetReadDeadline(time.Time{})
 	for {
