@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -126,7 +127,7 @@ func (f *Fast) serveSecure(ctx context.Context) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			f.session(ctx, conn, ip)
+			f.safeSession(ctx, conn, ip)
 		}()
 	}
 }
@@ -162,6 +163,18 @@ func (s *secure) track(conn *dtls.Conn, open bool) {
 	} else {
 		delete(s.sessions, conn)
 	}
+}
+
+// safeSession is session with a panic (on a client's input) ending only
+// this session.
+func (f *Fast) safeSession(ctx context.Context, conn *dtls.Conn, ip netip.Addr) {
+	defer func() {
+		if v := recover(); v != nil {
+			f.metrics.Recovered("dtls_session")
+			f.log.Error("panic in a DTLS session", "remote", conn.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	f.session(ctx, conn, ip)
 }
 
 // session owns one DTLS session: the handshake, the wait for a valid

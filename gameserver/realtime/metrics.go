@@ -61,7 +61,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_no_shows_total", Help: "Reserved places freed because the player never connected.",
 		}),
 		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake: one connection, which was closed).",
+			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake, dtls_session: one connection or DTLS session, which was closed).",
 		}, []string{"where"}),
 		unroutables: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_unroutable_messages_total", Help: "Messages a player addressed to a peer or group that were not relayed, by reason (no_relay: the game does not relay; no_peer: no such peer). The sender got CODE_INVALID_TARGET (a GameLift client has no error packet and sees nothing).",
@@ -147,6 +147,11 @@ func (m *Metrics) noShow() {
 		m.noShows.Inc()
 	}
 }
+
+// Recovered counts a panic recovered on a goroutine outside this package
+// that handles one client's input (where: dtls_session, the GameLift fast
+// channel's DTLS session, which is closed).
+func (m *Metrics) Recovered(where string) { m.recovered(where) }
 
 func (m *Metrics) recovered(where string) {
 	if m != nil {
