@@ -1,15 +1,18 @@
 package agones
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
+	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
 	"github.com/leapfrog-games/leapfrog/test/internal/rtplay"
 )
@@ -18,7 +21,7 @@ import (
 // studio would: the script folder made into a ConfigMap (one key per file,
 // kubectl create configmap --from-file), mounted with race.script.items at
 // its paths, and race.players set to the script's maxPlayers.
-func (s *suite) installScript(t *testing.T, name, script string, players, racesPerServer int) rtplay.Matcher {
+func (s *suite) installScript(t *testing.T, name, script string, players, racesPerServer int, more ...*unstructured.Unstructured) rtplay.Matcher {
 	t.Helper()
 	root, err := buildtest.ModuleRoot()
 	if err != nil {
@@ -38,11 +41,17 @@ func (s *suite) installScript(t *testing.T, name, script string, players, racesP
 	if err := os.WriteFile(file, values, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	o := rig.InstallOptions{RaceServer: s.state.Binary("race-server"), Objects: []*unstructured.Unstructured{cm}}
+	o := rig.InstallOptions{RaceServer: s.state.Binary("race-server"), Objects: append([]*unstructured.Unstructured{cm}, more...)}
 	o.Values.Files = []string{file}
-	rel, api := s.installWith(t, name, o, "autoscaler.enabled=false", "fleet.replicas=1",
-		"race.players="+strconv.Itoa(players), "fleet.racesPerServer="+strconv.Itoa(racesPerServer),
-		"race.rules.max-connections-per-ip=100000")
+	set := []string{"autoscaler.enabled=false", "fleet.replicas=1",
+		"race.players=" + strconv.Itoa(players), "fleet.racesPerServer=" + strconv.Itoa(racesPerServer),
+		"race.rules.max-connections-per-ip=100000"}
+	for _, obj := range more {
+		if obj.GetKind() == "Secret" {
+			set = append(set, "race.tls.existingSecret="+obj.GetName(), "race.tls.hasCA=true")
+		}
+	}
+	rel, api := s.installWith(t, name, o, set...)
 	base := rel.Allocators[len(rel.Allocators)-1].URL
 	return func(t *testing.T) rtplay.PlayerSession {
 		t.Helper()
@@ -71,5 +80,26 @@ func TestGameLiftScriptsThroughTheChart(t *testing.T) {
 	})
 	t.Run("built-ins on a high-density server", func(t *testing.T) {
 		rtplay.Cards(t, s.installScript(t, "cards", "cards-events", 2, 16))
+	})
+	t.Run("secure clients over wss and DTLS on a high-density server", func(t *testing.T) {
+		// The operator's certificate for the address clients connect to, in
+		// a kubernetes.io/tls Secret with its CA (race.tls.existingSecret).
+		chain, err := selfsigned.NewChain(time.Hour, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		secret := &unstructured.Unstructured{Object: map[string]any{
+			"type": "kubernetes.io/tls",
+			"data": map[string]any{
+				"tls.crt": base64.StdEncoding.EncodeToString(chain.Cert),
+				"tls.key": base64.StdEncoding.EncodeToString(chain.Key),
+				"ca.crt":  base64.StdEncoding.EncodeToString(chain.CA),
+			},
+		}}
+		secret.SetAPIVersion("v1")
+		secret.SetKind("Secret")
+		secret.SetName("race-tls")
+		match := s.installScript(t, "secure", "classic-tug", 2, 16, secret)
+		rtplay.TugWith(t, match, rtplay.Style{Secure: true, RootCAs: chain.Pool()})
 	})
 }

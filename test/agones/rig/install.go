@@ -159,11 +159,11 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 			continue
 		case obj.GetKind() == "Fleet":
 			rel.Fleet = obj.GetName()
-			scriptDir, err := projectScriptVolume(ctx, c, obj, o.Namespace, filepath.Join(rel.Dir, "script"))
+			volumes, err := projectVolumes(ctx, c, obj, o.Namespace, filepath.Join(rel.Dir, "volumes"))
 			if err != nil {
 				return nil, err
 			}
-			if err := setGameCommand(obj, o.RaceServer, rel.KeyFile, scriptDir); err != nil {
+			if err := setGameCommand(obj, o.RaceServer, rel.KeyFile, volumes); err != nil {
 				return nil, err
 			}
 		case obj.GetKind() == "Secret":
@@ -265,22 +265,29 @@ func testArgs(pod *unstructured.Unstructured) ([]string, error) {
 
 // setGameCommand makes each GameServer of the Fleet run raceServer with the
 // race-server container's arguments, listening where the pod runner says
-// and reading the key file (and the script, when scriptDir is set) from disk
-// instead of the volumes.
-func setGameCommand(fleet *unstructured.Unstructured, raceServer, keyFile, scriptDir string) error {
+// and reading the key file, and the files of the projected volumes (mount
+// path -> folder here), from disk instead of the volumes.
+func setGameCommand(fleet *unstructured.Unstructured, raceServer, keyFile string, volumes map[string]string) error {
 	ctr, err := container(fleet, "race-server", "spec", "template", "spec", "template", "spec")
 	if err != nil {
 		return err
 	}
-	rewrite := map[string]string{
+	args := rewriteFlags(stringSlice(ctr, "args"), map[string]string{
 		"listen":       "127.0.0.1:${PORT}",
 		"admin-listen": "127.0.0.1:0",
 		"key-file":     keyFile,
+	})
+	for i, a := range args {
+		name, value, ok := strings.Cut(a, "=")
+		if !ok {
+			continue
+		}
+		for mount, local := range volumes {
+			if value == mount || strings.HasPrefix(value, mount+"/") {
+				args[i] = name + "=" + local + strings.TrimPrefix(value, mount)
+			}
+		}
 	}
-	if scriptDir != "" {
-		rewrite["script-dir"] = scriptDir
-	}
-	args := rewriteFlags(stringSlice(ctr, "args"), rewrite)
 	cmd := "exec " + shellQuote(raceServer)
 	for _, a := range args {
 		if strings.Contains(a, "${PORT}") {

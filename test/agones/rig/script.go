@@ -2,6 +2,7 @@ package rig
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,33 +12,90 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// projectScriptVolume does what the kubelet does for the chart's script
-// volume when it is a ConfigMap: it reads the ConfigMap from the API server
-// and writes its keys (or its items, at their paths) as files into dir. It
-// returns dir, or "" when the Fleet mounts no ConfigMap script.
-func projectScriptVolume(ctx context.Context, c client.Client, fleet *unstructured.Unstructured, namespace, dir string) (string, error) {
-	volumes, _, err := unstructured.NestedSlice(fleet.Object, "spec", "template", "spec", "template", "spec", "volumes")
+// projectVolumes does what the kubelet does for the race server's volumes
+// that come from the API server (ConfigMaps, such as the chart's script, and
+// Secrets, such as its TLS certificate): it reads each object and writes its
+// keys (or its items, at their paths) as files into a folder of dir per
+// volume. It returns the race-server container's mount paths of those
+// volumes with their folders here.
+func projectVolumes(ctx context.Context, c client.Client, fleet *unstructured.Unstructured, namespace, dir string) (map[string]string, error) {
+	podSpec := []string{"spec", "template", "spec", "template", "spec"}
+	volumes, _, err := unstructured.NestedSlice(fleet.Object, append(podSpec, "volumes")...)
 	if err != nil {
-		return "", fmt.Errorf("Fleet %s: volumes: %w", fleet.GetName(), err)
+		return nil, fmt.Errorf("Fleet %s: volumes: %w", fleet.GetName(), err)
 	}
-	var source map[string]any
+	ctr, err := container(fleet, "race-server", podSpec...)
+	if err != nil {
+		return nil, err
+	}
+	mounts := map[string]string{} // volume -> mount path
+	raw, _ := ctr["volumeMounts"].([]any)
+	for _, m := range raw {
+		mm, _ := m.(map[string]any)
+		name, _ := mm["name"].(string)
+		path, _ := mm["mountPath"].(string)
+		mounts[name] = path
+	}
+	out := map[string]string{}
 	for _, v := range volumes {
-		m, _ := v.(map[string]any)
-		if m["name"] == "script" {
-			source, _ = m["configMap"].(map[string]any)
+		vm, _ := v.(map[string]any)
+		name, _ := vm["name"].(string)
+		mountPath, mounted := mounts[name]
+		if !mounted {
+			continue
 		}
+		var data map[string][]byte
+		var source map[string]any
+		switch {
+		case vm["configMap"] != nil:
+			source, _ = vm["configMap"].(map[string]any)
+			objName, _ := source["name"].(string)
+			data, err = objectData(ctx, c, "ConfigMap", namespace, objName)
+		case vm["secret"] != nil:
+			source, _ = vm["secret"].(map[string]any)
+			objName, _ := source["secretName"].(string)
+			data, err = objectData(ctx, c, "Secret", namespace, objName)
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		local := filepath.Join(dir, name)
+		if err := writeVolume(local, data, source); err != nil {
+			return nil, fmt.Errorf("volume %s: %w", name, err)
+		}
+		out[mountPath] = local
 	}
-	if source == nil {
-		return "", nil
+	return out, nil
+}
+
+// objectData reads a ConfigMap's data or a Secret's decoded data.
+func objectData(ctx context.Context, c client.Client, kind, namespace, name string) (map[string][]byte, error) {
+	var obj unstructured.Unstructured
+	obj.SetAPIVersion("v1")
+	obj.SetKind(kind)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &obj); err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", kind, namespace, name, err)
 	}
-	name, _ := source["name"].(string)
-	var cm unstructured.Unstructured
-	cm.SetAPIVersion("v1")
-	cm.SetKind("ConfigMap")
-	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &cm); err != nil {
-		return "", fmt.Errorf("script ConfigMap %s/%s: %w", namespace, name, err)
+	data := map[string][]byte{}
+	fields, _, _ := unstructured.NestedStringMap(obj.Object, "data")
+	for k, v := range fields {
+		if kind == "Secret" {
+			b, err := base64.StdEncoding.DecodeString(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s/%s: key %s: %w", kind, namespace, name, k, err)
+			}
+			data[k] = b
+			continue
+		}
+		data[k] = []byte(v)
 	}
-	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+	return data, nil
+}
+
+// writeVolume writes data's keys (or source's items, at their paths) into dir.
+func writeVolume(dir string, data map[string][]byte, source map[string]any) error {
 	paths := make(map[string]string, len(data)) // key -> file
 	if items, ok := source["items"].([]any); ok && len(items) > 0 {
 		for _, it := range items {
@@ -45,7 +103,7 @@ func projectScriptVolume(ctx context.Context, c client.Client, fleet *unstructur
 			key, _ := m["key"].(string)
 			p, _ := m["path"].(string)
 			if _, found := data[key]; !found {
-				return "", fmt.Errorf("script ConfigMap %s/%s has no key %q named in items", namespace, name, key)
+				return fmt.Errorf("no key %q named in items", key)
 			}
 			paths[key] = p
 		}
@@ -55,21 +113,21 @@ func projectScriptVolume(ctx context.Context, c client.Client, fleet *unstructur
 		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return "", err
+		return err
 	}
 	for key, p := range paths {
 		if filepath.IsAbs(p) || strings.HasPrefix(filepath.Clean(p), "..") {
-			return "", fmt.Errorf("script ConfigMap item path %q must stay inside the volume", p)
+			return fmt.Errorf("item path %q must stay inside the volume", p)
 		}
 		file := filepath.Join(dir, p)
-		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return "", err
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return err
 		}
-		if err := os.WriteFile(file, []byte(data[key]), 0o644); err != nil {
-			return "", err
+		if err := os.WriteFile(file, data[key], 0o600); err != nil {
+			return err
 		}
 	}
-	return dir, nil
+	return nil
 }
 
 // ScriptConfigMap is the ConfigMap a user makes of a script folder with

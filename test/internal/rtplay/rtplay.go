@@ -8,6 +8,7 @@ package rtplay
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -83,6 +84,10 @@ type Style struct {
 	Sender gamelifttest.SenderField
 	// Payload is the connection token's payload.
 	Payload []byte
+	// Secure is the SDK's RT_OVER_WSS_DTLS_TLS12 (wss:// and a DTLS fast
+	// channel), with RootCAs trusting the race servers' certificate.
+	Secure  bool
+	RootCAs *x509.CertPool
 }
 
 func (s Style) url(ps PlayerSession) string {
@@ -90,10 +95,14 @@ func (s Style) url(ps PlayerSession) string {
 	if host == "" {
 		host = ps.DNSName
 	}
-	if s.Pathless {
-		return fmt.Sprintf("ws://%s:%d", host, ps.Port)
+	scheme := "ws"
+	if s.Secure {
+		scheme = "wss"
 	}
-	return gamelifttest.URL(host, ps.Port)
+	if s.Pathless {
+		return fmt.Sprintf("%s://%s:%d", scheme, host, ps.Port)
+	}
+	return strings.Replace(gamelifttest.URL(host, ps.Port), "ws://", scheme+"://", 1)
 }
 
 // Dial connects a client for ps without logging in.
@@ -101,7 +110,8 @@ func Dial(t *testing.T, ps PlayerSession, s Style) *gamelifttest.Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), WaitFor)
 	defer cancel()
-	c, err := gamelifttest.Dial(ctx, s.url(ps), gamelifttest.Options{Payload: s.Payload, Sender: s.Sender, MaxBackoff: 200 * time.Millisecond})
+	c, err := gamelifttest.Dial(ctx, s.url(ps), gamelifttest.Options{Payload: s.Payload, Sender: s.Sender, MaxBackoff: 200 * time.Millisecond,
+		Secure: s.Secure, RootCAs: s.RootCAs})
 	if err != nil {
 		t.Fatalf("dial %s: %v", s.url(ps), err)
 	}
@@ -197,9 +207,15 @@ func (p *Player) WaitFast() {
 // get their sides from the server, ready up, and one pulls five times over
 // the UDP fast channel to win. Both see the winner from the server, the game
 // ends with close 1000, and no client logged a UDP error.
-func Tug(t *testing.T, match Matcher) {
-	left := Join(t, match, "left", Style{Sender: gamelifttest.SenderFromSender})
-	right := Join(t, match, "right", Style{Pathless: true, Sender: gamelifttest.SenderFromTargetPlayer})
+func Tug(t *testing.T, match Matcher) { TugWith(t, match, Style{}) }
+
+// TugWith is Tug with clients of a base style (Secure: over wss:// and DTLS).
+func TugWith(t *testing.T, match Matcher, base Style) {
+	leftStyle, rightStyle := base, base
+	leftStyle.Sender = gamelifttest.SenderFromSender
+	rightStyle.Pathless, rightStyle.Sender = true, gamelifttest.SenderFromTargetPlayer
+	left := Join(t, match, "left", leftStyle)
+	right := Join(t, match, "right", rightStyle)
 	if left.PS.GameSessionID != right.PS.GameSessionID {
 		t.Fatalf("placed in %s and %s, want one game session", left.PS.GameSessionID, right.PS.GameSessionID)
 	}
@@ -225,7 +241,7 @@ func Tug(t *testing.T, match Matcher) {
 	}
 	puller := right
 	for range 5 {
-		puller.Send(11, "", gamelifttest.Fast, -1, 0) // over UDP: the channel is up
+		puller.Send(11, "", gamelifttest.Fast, -1, 0) // over UDP (or DTLS): the channel is up
 	}
 	for _, p := range []*Player{left, right} {
 		e := p.Next(23)
