@@ -142,6 +142,15 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 		in.logf("applied %s %s/%s", obj.GetKind(), o.Namespace, obj.GetName())
 	}
 
+	// The release's own Secrets and ConfigMaps are applied below; the rig
+	// reads what the race server needs of them (the key file) from the
+	// rendered objects, and projects only volumes of objects made before.
+	own := map[string]bool{}
+	for _, obj := range objs {
+		if k := obj.GetKind(); k == "Secret" || k == "ConfigMap" {
+			own[obj.GetName()] = true
+		}
+	}
 	var apply []*unstructured.Unstructured
 	for _, obj := range objs {
 		switch {
@@ -159,7 +168,7 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 			continue
 		case obj.GetKind() == "Fleet":
 			rel.Fleet = obj.GetName()
-			volumes, err := projectVolumes(ctx, c, obj, o.Namespace, filepath.Join(rel.Dir, "volumes"))
+			volumes, err := projectVolumes(ctx, c, obj, o.Namespace, filepath.Join(rel.Dir, "volumes"), own)
 			if err != nil {
 				return nil, err
 			}

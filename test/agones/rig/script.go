@@ -16,9 +16,9 @@ import (
 // that come from the API server (ConfigMaps, such as the chart's script, and
 // Secrets, such as its TLS certificate): it reads each object and writes its
 // keys (or its items, at their paths) as files into a folder of dir per
-// volume. It returns the race-server container's mount paths of those
-// volumes with their folders here.
-func projectVolumes(ctx context.Context, c client.Client, fleet *unstructured.Unstructured, namespace, dir string) (map[string]string, error) {
+// volume, except the objects named in skip. It returns the race-server
+// container's mount paths of those volumes with their folders here.
+func projectVolumes(ctx context.Context, c client.Client, fleet *unstructured.Unstructured, namespace, dir string, skip map[string]bool) (map[string]string, error) {
 	podSpec := []string{"spec", "template", "spec", "template", "spec"}
 	volumes, _, err := unstructured.NestedSlice(fleet.Object, append(podSpec, "volumes")...)
 	if err != nil {
@@ -50,10 +50,16 @@ func projectVolumes(ctx context.Context, c client.Client, fleet *unstructured.Un
 		case vm["configMap"] != nil:
 			source, _ = vm["configMap"].(map[string]any)
 			objName, _ := source["name"].(string)
+			if skip[objName] {
+				continue
+			}
 			data, err = objectData(ctx, c, "ConfigMap", namespace, objName)
 		case vm["secret"] != nil:
 			source, _ = vm["secret"].(map[string]any)
 			objName, _ := source["secretName"].(string)
+			if skip[objName] {
+				continue
+			}
 			data, err = objectData(ctx, c, "Secret", namespace, objName)
 		default:
 			continue
