@@ -1,8 +1,11 @@
 package script
 
 import (
+	"encoding/hex"
 	"errors"
 	"log/slog"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
+	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
 // newTestProgram loads a bundle from memory with a quiet logger.
@@ -233,5 +237,56 @@ func TestSendToAPlayerObject(t *testing.T) {
 	got := alice.Messages()
 	if len(got) != 1 || got[0].OpCode != 9 || string(got[0].Payload) != "to you" {
 		t.Fatalf("alice got %v, want op 9 'to you'", got)
+	}
+}
+
+// TestRuntimeModulesAndFixturesOnNode: the runtime's Packet module is plain
+// Node.js code (GameLift's runtime loads its modules in real Node): node
+// itself writes with it the bytes Go's protobuf writes; and the GameLift
+// scripts of test/gamelift, written as studios write them, are valid
+// Node.js.
+func TestRuntimeModulesAndFixturesOnNode(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not on PATH (apt-get install nodejs): the runtime modules and fixtures are not checked against Node.js")
+	}
+	dir, err := filepath.Abs("runtime/proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(node, "-e", `
+		const pb = require(process.argv[1] + '/Packet_pb');
+		const p = new pb.Packet().setOpcode(-101).setSender(-1).setTargetplayer(4).setReliable(true);
+		p.setPayload(Uint8Array.from([1, 2, 255]));
+		p.setPlayerconnect(new pb.PlayerConnectMessage().setPeerid(4));
+		const back = pb.Packet.deserializeBinary(p.serializeBinary());
+		if (back.getPlayerconnect().getPeerid() !== 4 || back.getOpcode() !== -101) throw new Error('round trip');
+		console.log(Buffer.from(p.serializeBinary()).toString('hex'));`, dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	want, err := proto.Marshal(&gameliftv1.Packet{OpCode: -101, Sender: -1, TargetPlayer: 4, Reliable: true, Payload: []byte{1, 2, 255},
+		Command: &gameliftv1.Packet_PlayerConnect{PlayerConnect: &gameliftv1.PlayerConnect{PeerId: 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(out)); got != hex.EncodeToString(want) {
+		t.Errorf("node wrote %s with the Packet module, Go's protobuf %x", got, want)
+	}
+
+	root, err := buildtest.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(root, "test", "gamelift", "scripts", "*", "*.js"))
+	more, _ := filepath.Glob(filepath.Join(root, "test", "gamelift", "scripts", "*", "lib", "*.js"))
+	files = append(files, more...)
+	if len(files) == 0 {
+		t.Fatal("no GameLift scripts in test/gamelift/scripts")
+	}
+	for _, f := range files {
+		if out, err := exec.Command(node, "--check", f).CombinedOutput(); err != nil {
+			t.Errorf("node --check %s: %v\n%s", f, err, out)
+		}
 	}
 }
