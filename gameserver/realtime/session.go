@@ -569,9 +569,7 @@ func (s *Session) relay(from *Player, m Message) {
 	}
 	// A group message names its group, so that a client can tell it from
 	// one addressed to it alone (GameLift Realtime's targetGroup).
-	frame := EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{
-		OpCode: m.OpCode, Sender: from.peerID, TargetGroup: m.TargetGroup, Payload: m.Payload, ServerTimeMs: s.now.UnixMilli(), Fast: m.Fast,
-	}}})
+	frame := s.messageFrame(&realtimev1.GameMessage{OpCode: m.OpCode, Sender: from.peerID, TargetGroup: m.TargetGroup, Payload: m.Payload, Fast: m.Fast})
 	if m.TargetPeer > 0 {
 		to := s.PlayerByPeer(m.TargetPeer)
 		if to == nil {
@@ -678,9 +676,13 @@ func (s *Session) gameFrame(sender, opCode int32, payload []byte) []byte {
 // gameFrameFast is gameFrame marked for fast delivery when fast is set: a
 // client with a datagram channel (GameLift Realtime's UDP) gets it there.
 func (s *Session) gameFrameFast(sender, opCode int32, payload []byte, fast bool) []byte {
-	return EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: &realtimev1.GameMessage{
-		OpCode: opCode, Sender: sender, Payload: payload, ServerTimeMs: s.now.UnixMilli(), Fast: fast,
-	}}})
+	return s.messageFrame(&realtimev1.GameMessage{OpCode: opCode, Sender: sender, Payload: payload, Fast: fast})
+}
+
+// messageFrame encodes a game message stamped with the session's time.
+func (s *Session) messageFrame(m *realtimev1.GameMessage) []byte {
+	m.ServerTimeMs = s.now.UnixMilli()
+	return EncodeServerFrame(&realtimev1.ServerFrame{Payload: &realtimev1.ServerFrame_Message{Message: m}})
 }
 
 func (s *Session) sendFrame(p *Player, frame []byte, opCode int32) {
