@@ -59,18 +59,22 @@ type Placement struct {
 	// waiting for players, or the player's own earlier placement), false when
 	// a new race was started for them.
 	Joined bool
+	// Again is true when the answer is the first player's own earlier
+	// placement: a player asking again, often because it lost its server.
+	Again bool
 }
 
 // Stats counts what the engine holds.
 type Stats struct {
-	Servers   int // servers known
-	Suspended int // of which suspended
-	Races     int // races on all servers: pending and started
-	Pending   int // races placed but not reported by their server yet
-	Started   int // races reported by their server
-	OpenRaces int // races with free seats on servers that are not suspended
-	Players   int // players holding a placement
-	FreeRaces int // races that can still be started on servers that are not suspended
+	Servers     int // servers known
+	Suspended   int // of which suspended
+	Unreachable int // of which marked unreachable
+	Races       int // races on all servers: pending and started
+	Pending     int // races placed but not reported by their server yet
+	Started     int // races reported by their server
+	OpenRaces   int // races with free seats on servers in placement (neither suspended nor unreachable)
+	Players     int // players holding a placement
+	FreeRaces   int // races that can still be started on servers in placement
 	// Lobbies is the races their servers report waiting for players past
 	// the no-show window; SeatsFreed the seats given back in them so far.
 	Lobbies    int
@@ -78,7 +82,7 @@ type Stats struct {
 }
 
 // Engine places players into races on servers. Every operation but Upsert,
-// Remove, Suspend and Idle is O(1) in the number of servers and races. It
+// Remove, Suspend, Unreachable and Idle is O(1) in the number of servers and races. It
 // is safe for concurrent use.
 type Engine struct {
 	cfg   Config
@@ -104,6 +108,7 @@ type Engine struct {
 	races    int
 	nopen    int
 	nsuspend int
+	ndown    int
 	// lobbies holds the races reported waiting for players (Lobbies);
 	// freed counts the seats given back in them.
 	lobbies map[*race]struct{}
@@ -113,9 +118,13 @@ type Engine struct {
 type server struct {
 	Server
 	suspended bool
-	races     map[string]*race
-	counted   int // the room this server adds to Engine.free
-	roomNode  node[server]
+	// down: the server was found unreachable. Kept apart from suspended,
+	// whose owners (the lease gate, the closed label) would otherwise
+	// resume a server they did not suspend.
+	down     bool
+	races    map[string]*race
+	counted  int // the room this server adds to Engine.free
+	roomNode node[server]
 }
 
 type race struct {
@@ -243,6 +252,9 @@ func (e *Engine) Remove(name string) {
 	if sv.suspended {
 		e.nsuspend--
 	}
+	if sv.down {
+		e.ndown--
+	}
 	sv.suspended = true // out of the room buckets and the free count
 	e.refileServer(sv)
 	delete(e.servers, name)
@@ -259,17 +271,50 @@ func (e *Engine) Suspend(name string, suspended bool) {
 	if sv == nil || sv.suspended == suspended {
 		return
 	}
+	wasOut := sv.out()
 	sv.suspended = suspended
 	if suspended {
 		e.nsuspend++
 	} else {
 		e.nsuspend--
 	}
-	for _, r := range sv.races {
-		e.refileRace(r)
+	if sv.out() != wasOut {
+		for _, r := range sv.races {
+			e.refileRace(r)
+		}
+		e.refileServer(sv)
 	}
-	e.refileServer(sv)
 }
+
+// Unreachable marks the server found unreachable (down true) or reachable
+// again. Placement treats an unreachable server as a suspended one (no new
+// race, no new seat, its players placed afresh when they ask again), but
+// the two marks are independent: resuming one does not lift the other. An
+// unknown server is ignored.
+func (e *Engine) Unreachable(name string, down bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sv := e.servers[name]
+	if sv == nil || sv.down == down {
+		return
+	}
+	wasOut := sv.out()
+	sv.down = down
+	if down {
+		e.ndown++
+	} else {
+		e.ndown--
+	}
+	if sv.out() != wasOut {
+		for _, r := range sv.races {
+			e.refileRace(r)
+		}
+		e.refileServer(sv)
+	}
+}
+
+// out is true when nothing new is placed on the server.
+func (sv *server) out() bool { return sv.suspended || sv.down }
 
 // Place finds a race for the players, all on one server: the first player's
 // own placement if it holds one (seats missing from it are added if its race
@@ -330,10 +375,11 @@ func (e *Engine) checkPlayers(ids []string) error {
 }
 
 // placeOwn answers a player that holds a placement in r. ok is false when
-// r's server is suspended: the placement is dropped (its seats stay taken:
-// a token for them may be in use) and the players are placed afresh.
+// r's server is suspended or unreachable: the placement is dropped (its
+// seats stay taken: a token for them may be in use) and the players are
+// placed afresh.
 func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err error) {
-	if r.srv.suspended {
+	if r.srv.out() {
 		for _, id := range ids {
 			if e.players[id] == r {
 				delete(e.players, id)
@@ -353,7 +399,9 @@ func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err erro
 	if missing > 0 {
 		e.seat(r, ids)
 	}
-	return e.placement(r, true), true, nil
+	p = e.placement(r, true)
+	p.Again = true
+	return p, true, nil
 }
 
 // seat adds the players r does not hold yet; r has room for them.
@@ -459,7 +507,7 @@ func (e *Engine) refileRace(r *race) {
 		nd.in.remove(r)
 		e.nopen--
 	}
-	if f := e.cfg.SeatsPerRace - len(r.players); r.placed && f > 0 && !r.srv.suspended {
+	if f := e.cfg.SeatsPerRace - len(r.players); r.placed && f > 0 && !r.srv.out() {
 		e.open[f].pushBack(r)
 		e.nopen++
 	}
@@ -476,7 +524,7 @@ func (e *Engine) refileServer(sv *server) {
 		}
 	}
 	f := 0
-	if !sv.suspended {
+	if !sv.out() {
 		f = max(sv.Capacity-len(sv.races), 0)
 	}
 	e.free += f - sv.counted
@@ -529,7 +577,7 @@ func (e *Engine) expire() {
 }
 
 // FreeRaces is the number of races that can still be started on servers
-// that are not suspended.
+// in placement (neither suspended nor unreachable).
 func (e *Engine) FreeRaces() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -558,7 +606,7 @@ func (e *Engine) Stats() Stats {
 	defer e.mu.Unlock()
 	e.expire()
 	return Stats{
-		Servers: len(e.servers), Suspended: e.nsuspend,
+		Servers: len(e.servers), Suspended: e.nsuspend, Unreachable: e.ndown,
 		Races: e.races, Pending: e.pending.n, Started: e.started,
 		OpenRaces: e.nopen, Players: len(e.players), FreeRaces: e.free,
 		Lobbies: len(e.lobbies), SeatsFreed: e.freed,

@@ -107,7 +107,7 @@ func TestPairsPlayersAndIsIdempotent(t *testing.T) {
 	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Race, "r1-") {
 		t.Fatalf("first player: %+v, want a new race on gs", a)
 	}
-	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true}) {
+	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true, Again: true}) {
 		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
 	}
 	b := place(t, e, "bob")
@@ -509,5 +509,62 @@ func TestLobbyKeepsWhatItMust(t *testing.T) {
 				t.Fatalf("stats %+v, want no seat freed", st)
 			}
 		})
+	}
+}
+
+// TestUnreachableServer: the players of a server found unreachable are
+// placed afresh on a live one when they ask again, together when they ask
+// one after the other; the mark is independent of Suspend, so that the
+// owner of one never lifts the other.
+func TestUnreachableServer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("dead", 4), nil)
+	a := place(t, e, "a")
+	b := place(t, e, "b")
+	if a.Again || b.Again || b.Race != a.Race {
+		t.Fatalf("a %+v, b %+v: want one race, neither asking again", a, b)
+	}
+	if again := place(t, e, "a"); !again.Again || again.Race != a.Race || !again.Joined {
+		t.Fatalf("a asking again: %+v, want its own race, marked Again", again)
+	}
+	e.Upsert(srv("live", 4), nil)
+	e.Unreachable("dead", true)
+	if s := e.Stats(); s.Unreachable != 1 || s.Suspended != 0 || s.FreeRaces != 4 || s.OpenRaces != 0 {
+		t.Fatalf("stats %+v, want dead out of placement, live's 4 races free", s)
+	}
+	a2 := place(t, e, "a")
+	b2 := place(t, e, "b")
+	if a2.Server != "live" || a2.Again || a2.Joined {
+		t.Fatalf("a asking again after its server went unreachable: %+v, want a new race on live", a2)
+	}
+	if b2.Server != "live" || b2.Race != a2.Race || b2.Again {
+		t.Fatalf("b asking again: %+v, want a's new race %s on live", b2, a2.Race)
+	}
+	for _, tc := range []struct {
+		name     string
+		act      func()
+		wantFree int
+	}{
+		{"suspend does not lift the mark", func() { e.Suspend("dead", true) }, 3},
+		{"resume does not lift the mark", func() { e.Suspend("dead", false) }, 3},
+		{"reachable again, still suspended", func() { e.Suspend("dead", true); e.Unreachable("dead", false) }, 3},
+		{"reachable and resumed", func() { e.Suspend("dead", false) }, 3 + 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.act()
+			if n := e.FreeRaces(); n != tc.wantFree {
+				t.Fatalf("FreeRaces = %d, want %d", n, tc.wantFree)
+			}
+		})
+	}
+	// Back in placement, the old race (its seats held by tokens that may be
+	// in use) is not reopened to anybody: both seats are taken.
+	if p := place(t, e, "c", "d"); p.Joined || p.Race == a.Race {
+		t.Fatalf("c and d: %+v, want a new race, not the unreachable server's old one", p)
+	}
+	e.Unreachable("nope", true) // unknown: ignored
+	e.Remove("dead")
+	if s := e.Stats(); s.Unreachable != 0 || s.Servers != 1 {
+		t.Fatalf("stats %+v after removing the server", s)
 	}
 }
