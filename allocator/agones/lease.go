@@ -25,6 +25,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/allocator/reach"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
@@ -61,10 +62,20 @@ type Engine interface {
 	Lobbies(name string, lobbies map[string][]string)
 	Remove(name string)
 	Suspend(name string, suspended bool)
+	Unreachable(name string, down bool)
 	Place(playerIDs []string) (placement.Placement, error)
 	FreeRaces() int
 	Idle() []string
 	Stats() placement.Stats
+}
+
+// Prober tells whether a game server can still be reached, waiting for a
+// probe at most until ctx ends, and forgets a server out of placement for
+// good; reach.Prober is one. Its contract is that type's: Unreachable only
+// for a server that was reached before.
+type Prober interface {
+	Check(ctx context.Context, t reach.Target) reach.Verdict
+	Forget(name string)
 }
 
 // LeaseClient creates lease allocations and patches leased GameServers; a
@@ -99,6 +110,12 @@ type LeaseConfig struct {
 	// Now is the clock of renewals and of the placement gate; nil means
 	// time.Now.
 	Now func() time.Time
+	// Probe, if set, checks leased servers: when leased, at every renewal,
+	// and when a player placed on one asks again (it may have lost it). A
+	// server found unreachable takes no new race and its players asking
+	// again are placed afresh, until a probe reaches it again; the watch
+	// drops it once Agones marks it Unhealthy. Nil: Agones' health alone.
+	Probe Prober
 }
 
 // Leaser is the Agones backend of high-density Fleets: it leases whole game
@@ -134,6 +151,8 @@ type lease struct {
 	// confirmed: the watch has shown this lease (events from before the
 	// allocation may still arrive until it has).
 	confirmed bool
+	// unreachable: the last probe could not reach the server.
+	unreachable bool
 }
 
 // leaseCall is one lease allocation that matches may wait for.
@@ -211,6 +230,11 @@ func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (b
 	}
 	for waits := 0; ; waits++ {
 		p, err := l.place(ctx, req.PlayerIDs)
+		if err == nil && p.Again && l.probe(ctx, p.Server, p.Address, p.Port) == reach.Unreachable {
+			// Its server is out of placement now: the players are placed
+			// afresh on a live one.
+			p, err = l.place(ctx, req.PlayerIDs)
+		}
 		if err == nil {
 			address, err := l.cfg.address(p.Server, p.Address)
 			if err != nil {
@@ -330,7 +354,36 @@ func (l *Leaser) lease(ctx context.Context) error {
 	l.engine.Upsert(server, races)
 	l.gateAt = time.Time{}
 	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "races", len(races), "capacity", server.Capacity)
+	// A first probe: a server is judged unreachable only once it was
+	// reached, so the prober learns it now, before anyone needs it.
+	go l.probe(context.WithoutCancel(ctx), server.Name, server.Address, server.Port)
 	return nil
+}
+
+// probe checks a leased server through Probe and applies the verdict: an
+// unreachable server leaves placement, a reachable one comes back. It
+// returns the verdict (Unknown without a Prober).
+func (l *Leaser) probe(ctx context.Context, name, address string, port int32) reach.Verdict {
+	if l.cfg.Probe == nil {
+		return reach.Unknown
+	}
+	v := l.cfg.Probe.Check(ctx, reach.Target{Name: name, Address: address, Port: port})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ls := l.leases[name]
+	if ls == nil || v == reach.Unknown || ls.unreachable == (v == reach.Unreachable) {
+		return v
+	}
+	ls.unreachable = v == reach.Unreachable
+	l.engine.Unreachable(name, ls.unreachable)
+	if ls.unreachable {
+		l.metrics.unreachable.Inc()
+		l.logger.WarnContext(ctx, "leased game server unreachable: no more races placed on it, its players placed afresh", "gameserver", name)
+		l.leaseAheadLocked(ctx)
+	} else {
+		l.logger.InfoContext(ctx, "leased game server reachable again", "gameserver", name)
+	}
+	return v
 }
 
 // leaseAllocation is the request of docs/high-density.md: a Ready server of
@@ -466,7 +519,16 @@ func (l *Leaser) renew(ctx context.Context) {
 	}
 	l.mu.Lock()
 	l.gateLocked(l.cfg.Now())
+	var servers []placement.Server
+	for _, ls := range l.leases {
+		servers = append(servers, ls.server)
+	}
 	l.mu.Unlock()
+	// Every lease is probed each period: a dead server leaves placement
+	// even when none of its players asks again, and one back comes back.
+	for _, s := range servers {
+		go l.probe(ctx, s.Name, s.Address, s.Port)
+	}
 }
 
 // patchRenewal sets RenewedAnnotation on a leased game server, only while
@@ -532,6 +594,9 @@ func (l *Leaser) dropLocked(ctx context.Context, name, why string) {
 	}
 	delete(l.leases, name)
 	l.engine.Remove(name)
+	if l.cfg.Probe != nil {
+		l.cfg.Probe.Forget(name)
+	}
 	l.gateAt = time.Time{}
 	l.logger.InfoContext(ctx, "lease dropped", "gameserver", name, "why", why)
 	l.leaseAheadLocked(ctx)

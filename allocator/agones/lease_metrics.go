@@ -26,6 +26,7 @@ type leaseMetrics struct {
 	renewals    *prometheus.CounterVec
 	races       *prometheus.CounterVec
 	released    prometheus.Counter
+	unreachable prometheus.Counter
 }
 
 func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error) {
@@ -45,6 +46,10 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 		released: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_lease_releases_total",
 			Help: "Leases no longer renewed because their server had no race and was not needed: they lapse back to the pool.",
+		}),
+		unreachable: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_allocator_lease_unreachable_total",
+			Help: "Times a leased game server was taken out of placement because a probe could not reach it (its players asking again are placed afresh).",
 		}),
 	}
 	held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -79,7 +84,7 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, held, free, pending, started} {
+	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, m.unreachable, held, free, pending, started} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register lease metrics: %w", err)
 		}

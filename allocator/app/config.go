@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/allocator/agones"
+	"github.com/leapfrog-games/leapfrog/allocator/reach"
 )
 
 // Backends.
@@ -58,7 +59,10 @@ type Config struct {
 	ReplicaID     string
 	LeaseRenew    time.Duration
 	LeaseLowWater int
-	LogLevel      string
+	// ProbeTimeout bounds the dial that checks a leased game server is
+	// still there (allocator/reach); 0 turns the checks off.
+	ProbeTimeout time.Duration
+	LogLevel     string
 	// GCPercent is the garbage collector's target (Go's GOGC) when the
 	// environment sets no GOGC; 0 leaves Go's own default (100).
 	GCPercent int
@@ -94,6 +98,7 @@ func DefaultConfig() Config {
 		RacesPerServer: 1,
 		Players:        2,
 		LeaseRenew:     agones.DefaultLeaseRenew,
+		ProbeTimeout:   reach.DefaultTimeout,
 		LogLevel:       "info",
 		// The allocator's live heap is small (about 11 MiB with 16,000
 		// guests and 4,000 races): at Go's default it collects five times a
@@ -128,6 +133,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ReplicaID, "replica-id", c.ReplicaID, "agones, races-per-server > 1: this replica's name on the game servers it leases (empty: env POD_NAME, else the host name)")
 	fs.DurationVar(&c.LeaseRenew, "lease-renew", c.LeaseRenew, "agones, races-per-server > 1: lease renewal period (race servers lapse a lease after their --lease-ttl, 15s)")
 	fs.IntVar(&c.LeaseLowWater, "lease-low-water", c.LeaseLowWater, "agones, races-per-server > 1: lease one more game server when fewer races than this are free (0: races-per-server/4)")
+	fs.DurationVar(&c.ProbeTimeout, "probe-timeout", c.ProbeTimeout, "agones, races-per-server > 1: timeout of the TCP dial that checks a leased game server can still be reached when its players ask again (0: no checks, Agones' health alone)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "garbage collection target percent (Go's GOGC), unless the environment sets GOGC; 0 = Go's default; GOMEMLIMIT still caps the heap")
 	c.registerEdgeFlags(fs)
@@ -190,8 +196,8 @@ func (c Config) validateLease() error {
 	if c.Players < 1 {
 		errs = append(errs, fmt.Errorf("players %d: want at least 1", c.Players))
 	}
-	if c.LeaseRenew <= 0 || c.LeaseLowWater < 0 {
-		errs = append(errs, fmt.Errorf("lease-renew %v must be positive and lease-low-water %d not negative", c.LeaseRenew, c.LeaseLowWater))
+	if c.LeaseRenew <= 0 || c.LeaseLowWater < 0 || c.ProbeTimeout < 0 {
+		errs = append(errs, fmt.Errorf("lease-renew %v must be positive, lease-low-water %d and probe-timeout %v not negative", c.LeaseRenew, c.LeaseLowWater, c.ProbeTimeout))
 	}
 	if c.RacesPerServer > 1 && c.Backend != BackendAgones {
 		errs = append(errs, fmt.Errorf("races-per-server %d is for --backend=agones", c.RacesPerServer))

@@ -28,6 +28,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/connlimit"
 	"github.com/leapfrog-games/leapfrog/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/allocator/reach"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
@@ -282,10 +283,18 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	if err != nil {
 		return nil, fmt.Errorf("placement engine: %w", err)
 	}
-	l, err := agones.NewLeaser(mgr.GetClient(), engine, agones.LeaseConfig{
+	leaseCfg := agones.LeaseConfig{
 		Config: agonesCfg, ReplicaID: id, RacesPerServer: cfg.RacesPerServer,
 		Renew: cfg.LeaseRenew, LowWater: cfg.LeaseLowWater, Now: now,
-	}, reg, logger.With("replica", id))
+	}
+	if cfg.ProbeTimeout > 0 {
+		prober, err := reach.New(reach.Config{Timeout: cfg.ProbeTimeout, Now: now}, reg)
+		if err != nil {
+			return nil, err
+		}
+		leaseCfg.Probe = prober
+	}
+	l, err := agones.NewLeaser(mgr.GetClient(), engine, leaseCfg, reg, logger.With("replica", id))
 	if err != nil {
 		return nil, err
 	}
