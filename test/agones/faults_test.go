@@ -118,3 +118,63 @@ func TestKilledRaceServerGoesUnhealthy(t *testing.T) {
 	}
 	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 }
+
+// TestKilledHighDensityServerLosesItsPlayersAtOnce kills a high-density
+// race server mid-race with SIGKILL. Its players ask the allocator again as
+// the browser does (after 200 ms, then doubling up to 2 s, dialing each
+// answer): the allocator probes the server they were placed on, finds it
+// gone and places them afresh, together, on a live server, long before
+// Agones marks the dead one Unhealthy; there they race to a winner.
+func TestKilledHighDensityServerLosesItsPlayersAtOnce(t *testing.T) {
+	s := needRig(t)
+	rel, dense := s.installDense(t, "dense-kill", 16, 2)
+	r := s.startRace(t, rel, dense.api)
+	if err := syscall.Kill(r.pod.GamePID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	playtest.ExpectClosed(t, r.players, realtimev1.Error_CODE_UNSPECIFIED, websocket.CloseAbnormalClosure)
+
+	var ma, mb leapfrog.Match
+	deadAnswers := 0
+	delay := 200 * time.Millisecond
+	for {
+		time.Sleep(delay)
+		delay = min(2*delay, 2*time.Second)
+		ma, mb = s.match(t, dense.api, r.guests[0]), s.match(t, dense.api, r.guests[1])
+		for _, m := range []leapfrog.Match{ma, mb} {
+			if m.GameServer == r.gameServer {
+				deadAnswers++
+				if _, err := leapfrog.Dial(t.Context(), m.WSURL, m.PlayerSessionToken, playtest.DialOptions); err == nil {
+					t.Fatalf("dialed the killed server %s", r.gameServer)
+				}
+			}
+		}
+		if ma.GameServer != r.gameServer && mb.GameServer != r.gameServer {
+			break
+		}
+		if time.Since(killed) > healthDeadline {
+			t.Fatalf("players still sent to the killed server %s %.1fs after the kill (%d answers)", r.gameServer, time.Since(killed).Seconds(), deadAnswers)
+		}
+	}
+	placed := time.Since(killed)
+	if ma.GameServer != mb.GameServer {
+		t.Fatalf("placed afresh on %s and %s, want one race together", ma.GameServer, mb.GameServer)
+	}
+	players := []playtest.Player{
+		playtest.Join(t, ma.WSURL, r.guests[0].PlayerID, ma.PlayerSessionToken),
+		playtest.Join(t, mb.WSURL, r.guests[1].PlayerID, mb.PlayerSessionToken),
+	}
+	playtest.StartRacing(t, players...)
+	raced := time.Since(killed)
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
+	gs := s.gameServer(t, rel, r.gameServer)
+	t.Logf("figure: SIGKILL of a high-density server: its players placed on a live one %.1fs after the kill, %d answers named the dead server; the rematch raced %.1fs after the kill; the dead GameServer then %s",
+		placed.Seconds(), deadAnswers, raced.Seconds(), gs.State)
+	if placed > 3*time.Second {
+		t.Errorf("players placed on a live server %.1fs after the kill, want within 3 s", placed.Seconds())
+	}
+	if n := scrape(t, dense.base, `leapfrog_allocator_lease_unreachable_total`); n < 1 {
+		t.Errorf("leapfrog_allocator_lease_unreachable_total = %v, want the killed server counted", n)
+	}
+}
