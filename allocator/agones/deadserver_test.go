@@ -73,14 +73,16 @@ func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile strin
 			_ = rs.cmd.Process.Kill()
 			_ = rs.cmd.Wait()
 		})
-		eventually(t, name+" ready", func() bool {
-			resp, err := http.Get("http://" + admin + "/readyz")
-			if err != nil {
-				return false
+		ready := false
+		for deadline := time.Now().Add(30 * time.Second); !ready && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if resp, err := http.Get("http://" + admin + "/readyz"); err == nil {
+				resp.Body.Close()
+				ready = resp.StatusCode == http.StatusOK
 			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
+		}
+		if !ready {
+			t.Fatalf("%s not ready within 30s:\n%s", name, rs.out.Tail(20))
+		}
 		fc.edit(name, func(gs *GameServer) {
 			gs.Status.Address = "127.0.0.1"
 			gs.Status.Ports = []GameServerPort{{Name: "default", Port: int32(port)}}

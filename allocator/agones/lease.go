@@ -575,7 +575,7 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 			continue
 		}
 		own := ls.server.Capacity
-		if ls.suspended {
+		if ls.suspended || ls.unreachable {
 			own = 0 // not counted as free: nothing can be placed there
 		}
 		if free-own < l.cfg.LowWater {
