@@ -168,6 +168,15 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	}
 	start := time.Now()
 	hdr := http.Header{"X-Forwarded-For": {ip}}
+	// The race server counts the player's address, not the edge's, against
+	// its caps when a credential signed with the token keys vouches for it.
+	// A client address that is no IP (a proxy's odd header) gets none: the
+	// race server then counts the edge, as it would count any peer.
+	if cred, err := h.cfg.Tokens.MintRelay(ip, name); err == nil {
+		hdr.Set(token.RelayHeader, cred)
+	} else {
+		log.Warn("no relay credential: the race server will count this player against the edge's address", "err", err)
+	}
 	up, resp, err := h.dialer.DialContext(ctx, "ws://"+addr+h.cfg.UpstreamPath, hdr)
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
