@@ -87,8 +87,8 @@ type Server struct {
 	upgrader websocket.Upgrader
 
 	session    atomic.Pointer[Session]
-	router     Router        // nil: every player joins session
-	changed    chan struct{} // closed and replaced when the session changes
+	router     Router         // nil: every player joins session
+	changed    chan struct{}  // closed and replaced when the session changes
 	handshakes *handshakePool // a slot per connection between upgrade and Welcome
 	mu         sync.Mutex
 	draining   bool
