@@ -132,30 +132,34 @@ func loopbacks(first, n int) []string {
 // the players who come next still get in.
 func TestIdleSocketsDoNotKeepPlayersOut(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		path string
-		from []string
-		per  int
+		name  string
+		path  string
+		from  []string
+		per   int
+		slots int // 0: the one-race default, 16
 		// wait is how long the idle sockets have been silent when the
 		// players come: a few addresses within their share lose their
 		// slots only after a second of silence.
 		wait time.Duration
 	}{
-		{"one address", "/ws", loopbacks(2, 1), 16, 0},
-		{"one address, GameLift Realtime protocol", gamelift.Path, loopbacks(2, 1), 16, 0},
-		{"one address, GameLift Realtime at /", "/", loopbacks(2, 1), 16, 0},
-		{"eight addresses at their share", "/ws", loopbacks(2, 8), 2, time.Second},
-		{"four addresses, GameLift Realtime protocol", gamelift.Path, loopbacks(2, 4), 4, 0},
+		{"one address", "/ws", loopbacks(2, 1), 16, 0, 0},
+		{"one address, GameLift Realtime protocol", gamelift.Path, loopbacks(2, 1), 16, 0, 0},
+		{"one address, GameLift Realtime at /", "/", loopbacks(2, 1), 16, 0, 0},
+		{"eight addresses at their share", "/ws", loopbacks(2, 8), 2, 0, time.Second},
+		{"four addresses, GameLift Realtime protocol", gamelift.Path, loopbacks(2, 4), 4, 0, 0},
+		// A high-density server of 128 races has 170 slots (host.New).
+		{"seventeen addresses, high density", "/ws", loopbacks(2, 17), 10, 170, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l := listen(t, realtime.Config{HandshakeTimeout: time.Minute})
-			if held := l.hold(t, tc.path, tc.per, tc.from...); held != 16 {
-				t.Fatalf("%d idle sockets upgraded, want all 16 handshake slots held", held)
+			l := listen(t, realtime.Config{HandshakeTimeout: time.Minute, MaxHandshakes: tc.slots, MaxConnections: 512})
+			slots := max(tc.slots, 16)
+			if held := l.hold(t, tc.path, tc.per, tc.from...); held != slots {
+				t.Fatalf("%d idle sockets upgraded, want all %d handshake slots held", held, slots)
 			}
 			l.clock.Add(tc.wait)
 			for _, p := range []string{"p1", "p2"} {
 				if err := l.play(t, p); err != nil {
-					t.Fatalf("player %s while 16 idle sockets from %d addresses are held: %v", p, len(tc.from), err)
+					t.Fatalf("player %s while %d idle sockets from %d addresses are held: %v", p, slots, len(tc.from), err)
 				}
 			}
 		})
