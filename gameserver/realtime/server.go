@@ -253,7 +253,7 @@ func (srv *Server) clientAddr(r *http.Request) (addr string, vouched bool) {
 	addr, err := srv.cfg.Relays.VerifyRelay(cred, srv.cfg.GameServer)
 	if err != nil {
 		srv.cfg.Metrics.rejected("bad_relay_credential")
-		srv.log.Info("relay credential refused: counting the connection against its peer", "remote", r.RemoteAddr, "err", err)
+		srv.log.Debug("relay credential refused: counting the connection against its peer", "remote", r.RemoteAddr, "err", err)
 		return peer, false
 	}
 	return addr, true
