@@ -168,10 +168,16 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	}
 	start := time.Now()
 	hdr := http.Header{"X-Forwarded-For": {ip}}
-	up, resp, err := h.dialer.DialContext(ctx, "ws://"+addr+h.cfg.UpstreamPath, hdr)
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
+	// The race server counts the player's address, not the edge's, against
+	// its caps when a credential signed with the token keys vouches for it.
+	// A client address that is no IP (a proxy's odd header) gets none: the
+	// race server then counts the edge, as it would count any peer.
+	if cred, err := h.cfg.Tokens.MintRelay(ip, name); err == nil {
+		hdr.Set(token.RelayHeader, cred)
+	} else {
+		log.Warn("no relay credential: the race server will count this player against the edge's address", "err", err)
 	}
+	up, err := h.dialUpstream(ctx, "ws://"+addr+h.cfg.UpstreamPath, hdr)
 	if err != nil {
 		h.refuse(ws, realtimev1.Error_CODE_SHUTTING_DOWN, "the race server cannot be reached", outcomeDialFailed, log, "address", addr, "err", err)
 		return nil
@@ -189,6 +195,43 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	h.metrics.bytes[toServer].Add(float64(len(hello.raw)))
 	log.Debug("relaying", "address", addr)
 	return &relay{h: h, client: ws, server: up, log: log, started: start}
+}
+
+// dialRetries are the waits before dialing a race server again: a race
+// server turns a connection away on accept while it still counts it against
+// the edge's address (the first dials of a burst, before the server has
+// seen the edge's credential) or while its handshake slots are full, and a
+// moment later lets it in.
+var dialRetries = []time.Duration{25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+
+// dialUpstream dials the race server, again after a refusal that may pass
+// (a connection closed before any answer, 429, 503), until ctx ends.
+func (h *Handler) dialUpstream(ctx context.Context, url string, hdr http.Header) (*websocket.Conn, error) {
+	for attempt := 0; ; attempt++ {
+		up, resp, err := h.dialer.DialContext(ctx, url, hdr)
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+			if resp.Body != nil {
+				resp.Body.Close()
+			}
+		}
+		if err == nil {
+			return up, nil
+		}
+		passing := status == 0 || status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
+		if !passing || attempt == len(dialRetries) || ctx.Err() != nil {
+			return nil, err
+		}
+		h.metrics.dialRetries.Inc()
+		t := time.NewTimer(dialRetries[attempt])
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		}
+	}
 }
 
 // hello is the first client frame: its bytes, forwarded as they came, and

@@ -53,6 +53,7 @@ type metrics struct {
 	bytes       [2]prometheus.Counter
 	latency     [2]prometheus.Observer
 	dial        prometheus.Histogram
+	dialRetries prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -78,8 +79,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "leapfrog_edge_dial_duration_seconds", Help: "Time to open the WebSocket to a race server.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
 		}),
+		dialRetries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_edge_dial_retries_total", Help: "Dials of a race server made again after it turned one away (closed on accept, 429, 503).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.connections, m.active, frames, bytes, latency, m.dial} {
+	for _, c := range []prometheus.Collector{m.connections, m.active, frames, bytes, latency, m.dial, m.dialRetries} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -1,11 +1,13 @@
 package connlimit
 
 import (
+	"errors"
 	"fmt"
 	"net"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/internal/conncount"
 )
 
 // Config configures a Limiter.
@@ -27,11 +29,7 @@ type Config struct {
 // idle keep-alive connections, slow handshakes and WebSockets all count until
 // they are closed.
 type Limiter struct {
-	perIP, total int
-
-	mu   sync.Mutex
-	open int
-	byIP map[string]int
+	table *conncount.Table
 
 	openGauge prometheus.GaugeFunc
 	rejected  *prometheus.CounterVec
@@ -51,7 +49,11 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Registry == nil || cfg.Subsystem == "" {
 		return nil, fmt.Errorf("connlimit: a registry and a metrics subsystem are required")
 	}
-	l := &Limiter{perIP: cfg.PerIP, total: cfg.Total, byIP: make(map[string]int)}
+	table, err := conncount.New(cfg.PerIP, cfg.Total)
+	if err != nil {
+		return nil, fmt.Errorf("connlimit: %w", err)
+	}
+	l := &Limiter{table: table}
 	l.openGauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "leapfrog_" + cfg.Subsystem + "_open_connections",
 		Help: "Connections open now, counted against the connection caps.",
@@ -73,39 +75,11 @@ func New(cfg Config) (*Limiter, error) {
 }
 
 // Open is the number of connections open now.
-func (l *Limiter) Open() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.open
-}
+func (l *Limiter) Open() int { return l.table.Open() }
 
 // Listener wraps ln: its Accept returns only connections within the caps.
 func (l *Limiter) Listener(ln net.Listener) net.Listener {
 	return &listener{Listener: ln, limiter: l}
-}
-
-// acquire counts a connection from ip, or reports which cap it would break.
-func (l *Limiter) acquire(ip string) (reason string, ok bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch {
-	case l.byIP[ip] >= l.perIP:
-		return ReasonPerIP, false
-	case l.open >= l.total:
-		return ReasonTotal, false
-	}
-	l.byIP[ip]++
-	l.open++
-	return "", true
-}
-
-func (l *Limiter) release(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.open--
-	if l.byIP[ip]--; l.byIP[ip] <= 0 {
-		delete(l.byIP, ip) // the map holds only addresses with connections open
-	}
 }
 
 type listener struct {
@@ -121,27 +95,47 @@ func (ln *listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		ip := hostOf(c.RemoteAddr())
-		if reason, ok := ln.limiter.acquire(ip); !ok {
-			ln.limiter.rejected.WithLabelValues(reason).Inc()
+		count, err := ln.limiter.table.Admit(hostOf(c.RemoteAddr()))
+		if err != nil {
+			ln.limiter.rejected.WithLabelValues(reason(err)).Inc()
 			_ = c.Close()
 			continue
 		}
-		return &conn{Conn: c, release: sync.OnceFunc(func() { ln.limiter.release(ip) })}, nil
+		return &conn{Conn: c, count: count, limiter: ln.limiter}, nil
 	}
+}
+
+func reason(err error) string {
+	if errors.Is(err, conncount.ErrPerAddr) {
+		return ReasonPerIP
+	}
+	return ReasonTotal
 }
 
 // conn gives its place back when closed, once, however often Close is called
 // (a server closes a hijacked WebSocket connection and may close it again).
 type conn struct {
 	net.Conn
-	release func()
+	count   *conncount.Count
+	limiter *Limiter
 }
+
+var _ conncount.Attributable = (*conn)(nil)
 
 func (c *conn) Close() error {
 	err := c.Conn.Close()
-	c.release()
+	c.count.Release()
 	return err
+}
+
+// CountAs counts the connection against the client address a trusted relay
+// vouched for (a race server of the local fleet behind the local edge).
+func (c *conn) CountAs(client string, relayed bool) error {
+	if err := c.count.As(client, relayed); err != nil {
+		c.limiter.rejected.WithLabelValues(ReasonPerIP).Inc()
+		return err
+	}
+	return nil
 }
 
 func hostOf(a net.Addr) string {

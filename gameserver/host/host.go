@@ -177,6 +177,9 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	rc := h.cfg.Realtime
 	rc.GameServer = name
 	rc.Logger = h.log
+	// The edge signs the player's address with the token keys: whoever
+	// holds them could mint any player's token anyway.
+	rc.Relays = h.cfg.Tokens
 	srv, err := realtime.NewServer(rc, h)
 	if err != nil {
 		return fmt.Errorf("realtime server: %w", err)
@@ -217,7 +220,7 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	mux.Handle(gamelift.Path, srv.Handler(newCodec))
 	mux.Handle("/{$}", srv.Handler(newCodec))
 	httpSrv := &http.Server{
-		Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: h.cfg.IdleTimeout,
+		Handler: mux, ConnContext: srv.ConnContext, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: h.cfg.IdleTimeout,
 		MaxHeaderBytes: 16 << 10, ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelDebug),
 	}
 	players := srv.LimitListener(ln)

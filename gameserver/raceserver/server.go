@@ -78,7 +78,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.RacesPerServer, "races-per-server", o.RacesPerServer, "races one process runs at once: 1 is one race per allocation; above 1, high density (the Fleet's races list capacity must match)")
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", o.LeaseTTL, "races-per-server > 1: an Allocated server whose lease is not renewed for this long takes no new race and leaves once empty; 0 never lapses")
 	fs.IntVar(&o.MaxConnections, "max-connections", o.MaxConnections, "most open player connections; 0: 64, or with races-per-server > 1 enough for every player of every race")
-	fs.IntVar(&o.MaxConnectionsPerIP, "max-connections-per-ip", o.MaxConnectionsPerIP, "most open player connections from one client address; 0: 16")
+	fs.IntVar(&o.MaxConnectionsPerIP, "max-connections-per-ip", o.MaxConnectionsPerIP, "most open player connections from one client address (through the edge, the player's address it vouches for); 0: 16")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn, error")
 	fs.StringVar(&o.TLS.CertFile, "tls-cert-file", o.TLS.CertFile, "player port certificate (PEM, with its chain): the port serves TLS on every path and GameLift Realtime's fast channel DTLS; empty: plain")
 	fs.StringVar(&o.TLS.KeyFile, "tls-key-file", o.TLS.KeyFile, "private key (PEM) of tls-cert-file")

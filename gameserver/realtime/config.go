@@ -51,10 +51,16 @@ type Config struct {
 	// MaxConnections bounds the server's open connections (WebSocket or
 	// plain HTTP); 0 means 64. MaxConnectionsPerIP bounds those from one
 	// client address; 0 means 16. MaxHandshakes bounds connections between
-	// upgrade and Welcome; 0 means 16.
+	// upgrade and Welcome; 0 means 16. When they are all taken, an address
+	// holding less than an eighth of them takes the slot of a connection
+	// that has sent nothing (see handshakePool).
 	MaxConnections      int
 	MaxConnectionsPerIP int
 	MaxHandshakes       int
+	// Relays checks the credential of a trusted relay (the edge), which
+	// names the player's address: the caps above then count that address,
+	// not the relay's. nil trusts no relay.
+	Relays RelayVerifier
 	// Relay lets clients address game messages to other peers and groups.
 	// Off by default: every message goes to the game only.
 	Relay bool
@@ -169,6 +175,12 @@ func (c *Config) negatives() []error {
 		errs = append(errs, fmt.Errorf("input rate %v must not be negative", c.InputRate))
 	}
 	return errs
+}
+
+// RelayVerifier checks a relay credential (token.RelayHeader) for a game
+// server and returns the client address it vouches for.
+type RelayVerifier interface {
+	VerifyRelay(credential, gameServer string) (string, error)
 }
 
 // Clock tells the time. Tests inject a fake one so tick logic never sleeps.

@@ -67,6 +67,10 @@ func (c *conn) send(b []byte) bool {
 	}
 }
 
+// interruptRead makes the reader's wait for a frame end now (the handshake
+// pool took the slot of a connection that sent nothing). Safe for any goroutine.
+func (c *conn) interruptRead() { _ = c.ws.SetReadDeadline(time.Now()) }
+
 // fail closes the connection with an error frame and its close code.
 func (c *conn) fail(code realtimev1.Error_Code, msg string) {
 	c.closeWith(CloseCode(code), msg, errorFrame(code, msg, 0))

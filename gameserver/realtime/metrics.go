@@ -55,7 +55,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_messages_total", Help: "Game messages by direction (in, out) and op code; unhandled op codes count as op_code=\"unknown\".",
 		}, []string{"direction", "op_code"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, server_full, server_closed, race_claim, rejected, game_failed, closed, token_used, malformed_frame, oversized_frame, handshake_timeout, shutting_down, rate_limited, busy, too_many_connections, too_many_connections_per_ip).",
+			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, server_full, server_closed, race_claim, rejected, game_failed, closed, token_used, malformed_frame, oversized_frame, handshake_timeout, handshake_slot_taken (a newcomer took the slot of a connection that sent nothing), shutting_down, rate_limited, busy, too_many_connections, too_many_connections_per_ip, bad_relay_credential (counted against the peer, not refused)).",
 		}, []string{"reason"}),
 		noShows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_no_shows_total", Help: "Reserved places freed because the player never connected.",

@@ -87,9 +87,9 @@ type Server struct {
 	upgrader websocket.Upgrader
 
 	session    atomic.Pointer[Session]
-	router     Router        // nil: every player joins session
-	changed    chan struct{} // closed and replaced when the session changes
-	handshakes chan struct{} // one token per connection between upgrade and Welcome
+	router     Router         // nil: every player joins session
+	changed    chan struct{}  // closed and replaced when the session changes
+	handshakes *handshakePool // a slot per connection between upgrade and Welcome
 	mu         sync.Mutex
 	draining   bool
 	conns      map[*conn]struct{}
@@ -117,7 +117,7 @@ func NewServer(cfg Config, auth Authenticator) (*Server, error) {
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 		changed:    make(chan struct{}),
-		handshakes: make(chan struct{}, c.MaxHandshakes),
+		handshakes: newHandshakePool(c.MaxHandshakes, c.Clock),
 		conns:      make(map[*conn]struct{}),
 	}, nil
 }
@@ -182,9 +182,12 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve serves one player connection; a nil codec is the Leapfrog protocol.
 func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
-	select {
-	case srv.handshakes <- struct{}{}:
-	default:
+	client, vouched := srv.clientAddr(r)
+	if !srv.countAs(w, r, client, vouched) {
+		return
+	}
+	slot := srv.handshakes.acquire(client)
+	if slot == nil {
 		srv.cfg.Metrics.rejected("busy")
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, fmt.Sprintf("more than %d connections are in their handshake: retry", srv.cfg.MaxHandshakes), http.StatusServiceUnavailable)
@@ -193,14 +196,16 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 	hw := &hijacker{ResponseWriter: w}
 	ws, err := srv.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
-		<-srv.handshakes
+		srv.handshakes.release(slot)
 		return // the upgrader already answered with an HTTP error
 	}
 	c := newConn(ws, hw.wire, &srv.cfg)
 	c.codec = codec
 	linker, _ := codec.(Linker)
 	if linker != nil {
-		linker.Link(&Link{srv: srv, c: c, relayed: r.Header.Get("X-Forwarded-For") != ""})
+		// Relayed: the edge named a client, vouched for or not; either way
+		// the TCP peer is not the client, whom UDP could not reach.
+		linker.Link(&Link{srv: srv, c: c, relayed: vouched || r.Header.Get("X-Forwarded-For") != ""})
 	}
 	unlink := func() {
 		if linker != nil {
@@ -208,7 +213,7 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 		}
 	}
 	if !srv.track(c) {
-		<-srv.handshakes
+		srv.handshakes.release(slot)
 		go c.writeLoop()
 		srv.refuse(c, realtimev1.Error_CODE_SHUTTING_DOWN, "server shutting down", "shutting_down")
 		c.finish()
@@ -216,8 +221,8 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 		return
 	}
 	go c.writeLoop()
-	s := srv.safeHandshake(r.Context(), c)
-	<-srv.handshakes
+	s := srv.safeHandshake(r.Context(), c, slot)
+	srv.handshakes.release(slot)
 	if s == nil {
 		c.finish()
 		unlink()
@@ -236,9 +241,27 @@ func (srv *Server) serve(w http.ResponseWriter, r *http.Request, codec Codec) {
 	}()
 }
 
+// clientAddr is whom a connection counts against: the client address a
+// trusted relay (the edge) vouches for with a credential (vouched), else
+// the TCP peer. X-Forwarded-For alone is never believed: anyone can send it.
+func (srv *Server) clientAddr(r *http.Request) (addr string, vouched bool) {
+	peer := hostOf(r.RemoteAddr)
+	cred := r.Header.Get(token.RelayHeader)
+	if cred == "" || srv.cfg.Relays == nil {
+		return peer, false
+	}
+	addr, err := srv.cfg.Relays.VerifyRelay(cred, srv.cfg.GameServer)
+	if err != nil {
+		srv.cfg.Metrics.rejected("bad_relay_credential")
+		srv.log.Debug("relay credential refused: counting the connection against its peer", "remote", r.RemoteAddr, "err", err)
+		return peer, false
+	}
+	return addr, true
+}
+
 // safeHandshake is handshake with a panic (in an Authenticator, say) ending
 // only this connection.
-func (srv *Server) safeHandshake(ctx context.Context, c *conn) (s *Session) {
+func (srv *Server) safeHandshake(ctx context.Context, c *conn, slot *handshakeSlot) (s *Session) {
 	defer func() {
 		if v := recover(); v != nil {
 			srv.cfg.Metrics.recovered("handshake")
@@ -247,7 +270,7 @@ func (srv *Server) safeHandshake(ctx context.Context, c *conn) (s *Session) {
 			s = nil
 		}
 	}()
-	return srv.handshake(ctx, c)
+	return srv.handshake(ctx, c, slot)
 }
 
 // safeReadLoop is readLoop with a panic ending only this connection.
@@ -288,12 +311,22 @@ func (srv *Server) refuse(c *conn, code realtimev1.Error_Code, msg, reason strin
 
 // handshake reads Hello, authenticates and joins the session; nil means the
 // connection was refused and is closing.
-func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
+func (srv *Server) handshake(ctx context.Context, c *conn, slot *handshakeSlot) *Session {
 	ws := c.ws
 	ws.SetReadLimit(hardReadLimit)
 	deadline := time.Now().Add(srv.cfg.HandshakeTimeout)
 	_ = ws.SetReadDeadline(deadline)
+	// Attached after the deadline is set: from here a newcomer taking the
+	// slot ends the read (and before, attach tells).
+	if !srv.handshakes.attach(slot, c) {
+		srv.refuseSlotTaken(c)
+		return nil
+	}
 	f, err := srv.readFrame(c, int64(srv.helloLimit()), srv.helloLimit()-frameOverhead)
+	if !srv.handshakes.heard(slot) {
+		srv.refuseSlotTaken(c)
+		return nil
+	}
 	if err != nil {
 		if errors.Is(err, errOversized) {
 			err = fmt.Errorf("%w (hello: login payload limit %d bytes)", err, srv.cfg.MaxLoginPayload)
@@ -343,6 +376,12 @@ func (srv *Server) handshake(ctx context.Context, c *conn) *Session {
 		return nil
 	}
 	return s
+}
+
+// refuseSlotTaken closes a connection whose handshake slot went to a
+// newcomer while it sent nothing.
+func (srv *Server) refuseSlotTaken(c *conn) {
+	srv.refuse(c, realtimev1.Error_CODE_HANDSHAKE_TIMEOUT, "no hello in time: the server is busy with other handshakes", "handshake_slot_taken")
 }
 
 func (srv *Server) waitSession(ctx context.Context) *Session {
