@@ -216,7 +216,7 @@ func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (b
 			if err != nil {
 				return backend.Assignment{}, err
 			}
-			return backend.Assignment{GameServer: p.Server, Address: address, Port: p.Port, Race: p.Race, Joined: p.Joined}, nil
+			return backend.Assignment{GameServer: p.Server, Address: address, Port: p.Port, Race: p.Race, Joined: p.Joined, RaceStartBy: p.StartBy}, nil
 		}
 		if !errors.Is(err, backend.ErrNoCapacity) || waits == leaseWaits {
 			return backend.Assignment{}, err

@@ -82,7 +82,7 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		PlayerID:   guest.PlayerID,
 	}
 	for _, id := range playerIDs {
-		raw, ps, err := s.issuer.MintRaceSession(id, a.GameServer, a.Race, s.sessionTTL)
+		raw, ps, err := s.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, s.sessionTTL)
 		if err != nil {
 			return fmt.Errorf("mint player session for %s on %s: %w", id, a.GameServer, err)
 		}
