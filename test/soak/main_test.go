@@ -54,6 +54,11 @@ func TestSoakShort(t *testing.T) {
 	if rep.outcomes[outFinish] == 0 || rep.faults[faultPause] != 1 {
 		t.Errorf("no race finished or no pause injected: %s", rep)
 	}
+	for _, f := range []string{faultLateNoShow, faultStaleToken} {
+		if rep.faults[f] == 0 {
+			t.Errorf("fault %s not played: %s", f, rep)
+		}
+	}
 }
 
 func TestClassify(t *testing.T) {
