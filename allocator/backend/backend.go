@@ -70,6 +70,12 @@ type Assignment struct {
 	// ended, is never started by a late token); zero when the backend does
 	// not bound it (one race per server).
 	RaceStartBy time.Time
+	// SeatedAt is when the backend (re)seated the players, from which it
+	// may give a seat away once the seat's hold (the token lifetime plus the
+	// race servers' clock leeway, and a second) has passed: tokens for the
+	// seats must expire no later than SeatedAt plus their lifetime. Zero
+	// when the backend never gives a seat away.
+	SeatedAt time.Time
 }
 
 // The label a finished race server carries (see agonessdk.ClosedLabelKey):

@@ -70,6 +70,12 @@ type Placement struct {
 	// race. Tokens carry it, so that a race the engine forgot unreported,
 	// or one that ended, is never started (again) by a late token.
 	StartBy time.Time
+	// SeatedAt is when the engine (re)seated the players: their seats'
+	// hold runs from it, so a token minted for them must expire no later
+	// than SeatedAt plus its lifetime (then the seat is never given away
+	// while a token of its player is still accepted, however long the
+	// caller took to mint it).
+	SeatedAt time.Time
 }
 
 // Stats counts what the engine holds.
@@ -305,8 +311,7 @@ func (e *Engine) Place(playerIDs []string) (Placement, error) {
 		}
 	}
 	if r := e.oldestOpen(len(playerIDs)); r != nil {
-		e.seat(r, playerIDs)
-		return e.placement(r, true), nil
+		return e.placement(r, true, e.seat(r, playerIDs)), nil
 	}
 	sv := e.fullestWithRoom()
 	if sv == nil {
@@ -320,9 +325,9 @@ func (e *Engine) Place(playerIDs []string) (Placement, error) {
 	sv.races[r.id] = r
 	e.races++
 	e.pending.pushBack(r)
-	e.seat(r, playerIDs)
+	at := e.seat(r, playerIDs)
 	e.refileServer(sv)
-	return e.placement(r, false), nil
+	return e.placement(r, false, at), nil
 }
 
 func (e *Engine) checkPlayers(ids []string) error {
@@ -364,15 +369,14 @@ func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err erro
 	if missing > e.cfg.SeatsPerRace-len(r.players) {
 		return Placement{}, false, fmt.Errorf("place %d seats in race %s on %s: %w", len(ids), r.id, r.srv.Name, backend.ErrSeatsTaken)
 	}
-	e.seat(r, ids)
-	return e.placement(r, true), true, nil
+	return e.placement(r, true, e.seat(r, ids)), true, nil
 }
 
 // seat adds the players r does not hold yet (r has room for them) and
 // restarts the hold of every seat of ids: the caller mints a new token for
 // each, and a seat must not be given to another player while any token of
-// its player may still bring it.
-func (e *Engine) seat(r *race, ids []string) {
+// its player may still bring it. It returns when the holds restarted.
+func (e *Engine) seat(r *race, ids []string) time.Time {
 	now := e.cfg.Now()
 	for _, id := range ids {
 		if i := slices.Index(r.players, id); i >= 0 {
@@ -384,6 +388,7 @@ func (e *Engine) seat(r *race, ids []string) {
 		e.players[id] = r // a placement elsewhere is replaced
 	}
 	e.refileRace(r)
+	return now
 }
 
 // Lobbies takes what the server reports of its races waiting for players
@@ -444,9 +449,9 @@ func (e *Engine) freeNoShows(now time.Time) {
 	}
 }
 
-func (e *Engine) placement(r *race, joined bool) Placement {
+func (e *Engine) placement(r *race, joined bool, seatedAt time.Time) Placement {
 	return Placement{Server: r.srv.Name, Address: r.srv.Address, Port: r.srv.Port, Race: r.id, Joined: joined,
-		StartBy: r.placedAt.Add(e.cfg.Pending)}
+		StartBy: r.placedAt.Add(e.cfg.Pending), SeatedAt: seatedAt}
 }
 
 // oldestOpen is the oldest open race with at least seats free seats, or nil.

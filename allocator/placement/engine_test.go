@@ -108,7 +108,7 @@ func TestPairsPlayersAndIsIdempotent(t *testing.T) {
 	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Race, "r1-") {
 		t.Fatalf("first player: %+v, want a new race on gs", a)
 	}
-	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true, StartBy: a.StartBy}) {
+	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true, StartBy: a.StartBy, SeatedAt: a.SeatedAt}) {
 		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
 	}
 	b := place(t, e, "bob")
