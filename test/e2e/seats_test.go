@@ -161,3 +161,32 @@ func TestEndedRaceNeverStartsAgain(t *testing.T) {
 		t.Fatalf("B's mid-race token after the end: welcomed into %q, refusal %+v; want %+v (the race is over)", v.race, v.refusal, want)
 	}
 }
+
+// TestForgottenRaceIsNotStartedLate: a race nobody brought to its server
+// within the no-show window is forgotten by the allocator (its room may be
+// another race's by now); a player who comes later with a token that is
+// still valid must not start it, but is told to ask again, and then races.
+// Before the fix the late token started the forgotten race, a race nobody
+// placed holding a slot.
+func TestForgottenRaceIsNotStartedLate(t *testing.T) {
+	// Races must start within 1 s (and the leeway, 5 s) of their placement;
+	// tokens live 20 s.
+	a := startAllocator(t, append(highDensity, "--no-show-timeout", "1s", "--session-ttl", "20s")...)
+	ga, gb := a.guest(t), a.guest(t)
+	placed := time.Now()
+	ma := a.match(t, ga)
+	sleepUntil(t, placed.Add(time.Second+token.ClockSkewLeeway+time.Second))
+	v := connect(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken)
+	t.Logf("figure: a token of a forgotten race, 7 s after its placement: welcomed %v (race %q), refusal %v close %d %q",
+		v.race != "", v.race, v.refusal.Code, v.refusal.Close, v.closeMsg)
+	if want := (playtest.Refusal{Code: realtimev1.Error_CODE_REJECTED, Close: 4009}); v.race != "" || v.refusal != want {
+		t.Fatalf("late token of a forgotten race: welcomed into %q, refusal %+v; want %+v", v.race, v.refusal, want)
+	}
+	// Asking again, as the refusal says, places the player afresh.
+	ma2, mb := a.match(t, ga), a.match(t, gb)
+	players := []playtest.Player{
+		playtest.Join(t, ma2.WSURL, ga.PlayerID, ma2.PlayerSessionToken),
+		playtest.Join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
+	}
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
+}
