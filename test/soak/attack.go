@@ -53,8 +53,15 @@ func (a *idleSockets) hold(ctx context.Context, wsURL, addr string) {
 		HandshakeTimeout: 5 * time.Second,
 		NetDialContext:   (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(addr)}}).DialContext,
 	}
-	for ctx.Err() == nil {
-		c, _, err := d.DialContext(ctx, wsURL, nil)
+	// A server that is gone (one race per server: replaced after each)
+	// refuses every dial: give it up after a few in a row.
+	for failures := 0; ctx.Err() == nil && failures < 20; {
+		c, resp, err := d.DialContext(ctx, wsURL, nil)
+		if err != nil && resp == nil {
+			failures++
+		} else {
+			failures = 0
+		}
 		if err == nil {
 			stop := context.AfterFunc(ctx, func() { c.Close() })
 			for err == nil { // never writes: reads until the server closes
