@@ -23,6 +23,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/client/clienttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
@@ -163,7 +164,9 @@ func TestPlayersOfAKilledRaceServerRaceOnALiveOne(t *testing.T) {
 	issuer, keyFile := writeKeyFile(t)
 	fc := newFakeCluster(t, "race", 2, 16)
 	procs := startRaceServers(t, fc, 2, 16, keyFile)
-	clk := newFakeClock()
+	// The clock starts at the real time: the race server processes check
+	// the tokens' expiry and race_start_by on their own clocks.
+	clk := realtimetest.NewFakeClock(time.Now())
 	reg := prometheus.NewRegistry()
 	prober, err := reach.New(reach.Config{Now: clk.Now}, reg)
 	if err != nil {
@@ -212,8 +215,13 @@ func TestPlayersOfAKilledRaceServerRaceOnALiveOne(t *testing.T) {
 		t.Fatalf("paired on %s and %s, want one server", ma.GameServer, mb.GameServer)
 	}
 	dead := ma.GameServer
+	// The lease's probe of this server (not of the one leased ahead, which
+	// counts in the same metric) must have reached it: a server never
+	// reached is never judged unreachable. Check waits for that probe, or
+	// reuses its answer.
 	eventually(t, "the lease's probe reaching the server", func() bool {
-		return gathered(t, reg, `leapfrog_allocator_server_probes_total{result="reachable"}`) >= 1
+		return gathered(t, reg, `leapfrog_allocator_server_probes_total{result="reachable"}`) >= 1 &&
+			prober.Check(t.Context(), reach.Target{Name: dead, Address: ma.Address, Port: int32(ma.Port)}) == reach.Reachable
 	})
 	ca, cb := dial(ma), dial(mb)
 	for _, c := range []*client.Conn{ca, cb} {
@@ -227,6 +235,10 @@ func TestPlayersOfAKilledRaceServerRaceOnALiveOne(t *testing.T) {
 	if err := procs[dead].cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	// Reaped, the process has closed every socket, its listener included;
+	// before that its players may see their connections drop while a dial
+	// of its port still completes.
+	_ = procs[dead].cmd.Wait()
 	for _, c := range []*client.Conn{ca, cb} {
 		if code := awaitClosed(t, c); code != 1006 {
 			t.Fatalf("close %d, want 1006: the server died without a word", code)

@@ -240,7 +240,8 @@ func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (b
 			if err != nil {
 				return backend.Assignment{}, err
 			}
-			return backend.Assignment{GameServer: p.Server, Address: address, Port: p.Port, Race: p.Race, Joined: p.Joined}, nil
+			return backend.Assignment{GameServer: p.Server, Address: address, Port: p.Port, Race: p.Race, Joined: p.Joined,
+				RaceStartBy: p.StartBy, SeatedAt: p.SeatedAt}, nil
 		}
 		if !errors.Is(err, backend.ErrNoCapacity) || waits == leaseWaits {
 			return backend.Assignment{}, err

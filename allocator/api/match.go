@@ -74,6 +74,15 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
+	// A seat's hold runs from when the backend seated the player: a token
+	// minted later (a slow request, a paused process) still expires with
+	// the hold, so a seat given away never has a token still accepted.
+	ttl := s.sessionTTL
+	if !a.SeatedAt.IsZero() {
+		if ttl -= s.now().Sub(a.SeatedAt); ttl < time.Second {
+			return fmt.Errorf("allocate for %s: %w: the place was held too long before its token could be minted", guest.PlayerID, backend.ErrUnavailable)
+		}
+	}
 	resp := matchResponse{
 		GameServer: a.GameServer,
 		Address:    a.Address,
@@ -82,7 +91,7 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		PlayerID:   guest.PlayerID,
 	}
 	for _, id := range playerIDs {
-		raw, ps, err := s.issuer.MintRaceSession(id, a.GameServer, a.Race, s.sessionTTL)
+		raw, ps, err := s.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, ttl)
 		if err != nil {
 			return fmt.Errorf("mint player session for %s on %s: %w", id, a.GameServer, err)
 		}

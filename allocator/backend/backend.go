@@ -3,6 +3,8 @@ package backend
 import (
 	"context"
 	"errors"
+	"time"
+
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
@@ -63,6 +65,17 @@ type Assignment struct {
 	// already allocated (a race waiting for players, or the player's own
 	// earlier reservation), false when a fresh game server was allocated.
 	Joined bool
+	// RaceStartBy is the latest time the race may start on its server (the
+	// players' tokens carry it: a race the backend forgot, or one that
+	// ended, is never started by a late token); zero when the backend does
+	// not bound it (one race per server).
+	RaceStartBy time.Time
+	// SeatedAt is when the backend (re)seated the players, from which it
+	// may give a seat away once the seat's hold (the token lifetime plus the
+	// race servers' clock leeway, and a second) has passed: tokens for the
+	// seats must expire no later than SeatedAt plus their lifetime. Zero
+	// when the backend never gives a seat away.
+	SeatedAt time.Time
 }
 
 // The label a finished race server carries (see agonessdk.ClosedLabelKey):

@@ -32,7 +32,8 @@ func (f *Fleet) allocateDense(req backend.AllocationRequest) (backend.Assignment
 	if !p.Joined && f.dense.FreeRaces() < f.cfg.BufferSize {
 		f.wake()
 	}
-	return backend.Assignment{GameServer: p.Server, Address: p.Address, Port: p.Port, Race: p.Race, Joined: p.Joined}, nil
+	return backend.Assignment{GameServer: p.Server, Address: p.Address, Port: p.Port, Race: p.Race, Joined: p.Joined,
+		RaceStartBy: p.StartBy, SeatedAt: p.SeatedAt}, nil
 }
 
 // observe feeds one state of a high-density server to the placement

@@ -81,10 +81,12 @@ func TestDenseFleetStartsLeasedServers(t *testing.T) {
 func TestDenseAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
 	f := newDenseFleet(t, 4, 1, 1, 2, nil)
 	a := alloc(t, f.Fleet, "alice")
-	if a.Joined || a.Race == "" || a.Address != "127.0.0.1" || a.Port == 0 {
-		t.Fatalf("first player: %+v, want a new race", a)
+	if a.Joined || a.Race == "" || a.Address != "127.0.0.1" || a.Port == 0 || a.RaceStartBy.IsZero() {
+		t.Fatalf("first player: %+v, want a new race with a start deadline", a)
 	}
-	if again := alloc(t, f.Fleet, "alice"); again != (backend.Assignment{GameServer: a.GameServer, Address: a.Address, Port: a.Port, Race: a.Race, Joined: true}) {
+	// Asking again re-seats the player: its seat's hold restarts.
+	if again := alloc(t, f.Fleet, "alice"); again.SeatedAt.Before(a.SeatedAt) || again != (backend.Assignment{GameServer: a.GameServer,
+		Address: a.Address, Port: a.Port, Race: a.Race, Joined: true, RaceStartBy: a.RaceStartBy, SeatedAt: again.SeatedAt}) {
 		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
 	}
 	b := alloc(t, f.Fleet, "bob")

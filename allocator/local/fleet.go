@@ -196,7 +196,8 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	}
 	if cfg.RacesPerServer > 1 {
 		if f.dense, err = placement.New(placement.Config{
-			SeatsPerRace: f.seatsPerRace(), Pending: cfg.Game.NoShowTimeout, SeatHold: cfg.SeatHold, RacePrefix: "race-", Now: cfg.Now,
+			SeatsPerRace: f.seatsPerRace(), Pending: cfg.Game.NoShowTimeout, StartLeeway: token.ClockSkewLeeway,
+			SeatHold: cfg.SeatHold, RacePrefix: "race-", Now: cfg.Now,
 		}); err != nil {
 			cancel()
 			return nil, fmt.Errorf("local fleet: %w", err)

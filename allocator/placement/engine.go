@@ -19,17 +19,23 @@ type Config struct {
 	SeatsPerRace int
 	// Pending is how long a placed race may go unreported by its server
 	// before it is forgotten (its players were no-shows, or the server never
-	// got their tokens): its room and its players' placements go.
+	// got their tokens): its room and its players' placements go. A race
+	// server starts a race only until Placement.StartBy, placement + Pending.
 	Pending time.Duration
+	// StartLeeway is how long past StartBy a race server may still start a
+	// race (the clock leeway of its tokens): an unreported race is forgotten
+	// only then, so that its room is never given while the race may start.
+	StartLeeway time.Duration
 	// RacePrefix starts every race id, to keep them unique across allocator
 	// replicas (the replica id). The engine adds a part drawn at New, so that
 	// a replica restarted under the same name never reuses an id.
 	RacePrefix string
 	// SeatHold is how long a seat's player session token may still bring
 	// its player (the token's lifetime plus the race servers' clock
-	// leeway). A seat held longer, in a race its server reports waiting for
-	// players without that player (Lobbies), is free again. 0: seats are
-	// never given back.
+	// leeway). A seat not placed again for longer, in a race its server
+	// reports waiting for players without that player (Lobbies), is free
+	// again: every Place that answers with the seat restarts its hold, as
+	// the caller mints a new token for it. 0: seats are never given back.
 	SeatHold time.Duration
 	// Now is the clock that times pending races; nil means time.Now.
 	Now func() time.Time
@@ -62,6 +68,17 @@ type Placement struct {
 	// Again is true when the answer is the first player's own earlier
 	// placement: a player asking again, often because it lost its server.
 	Again bool
+	// StartBy is the latest time the race may start on its server: the
+	// race's placement plus Config.Pending, the same for every seat of the
+	// race. Tokens carry it, so that a race the engine forgot unreported,
+	// or one that ended, is never started (again) by a late token.
+	StartBy time.Time
+	// SeatedAt is when the engine (re)seated the players: their seats'
+	// hold runs from it, so a token minted for them must expire no later
+	// than SeatedAt plus its lifetime (then the seat is never given away
+	// while a token of its player is still accepted, however long the
+	// caller took to mint it).
+	SeatedAt time.Time
 }
 
 // Stats counts what the engine holds.
@@ -132,7 +149,7 @@ type race struct {
 	srv     *server
 	seq     uint64
 	players []string
-	// seatedAt[i] is when players[i] was placed.
+	// seatedAt[i] is when players[i] was last placed (a token minted).
 	seatedAt []time.Time
 	// lobby is what the server last reported of the race while it waits
 	// for players: the players in it (Lobbies); nil when not reported.
@@ -156,6 +173,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Pending <= 0 {
 		errs = append(errs, fmt.Errorf("placement: pending %v: want a positive duration", cfg.Pending))
+	}
+	if cfg.StartLeeway < 0 {
+		errs = append(errs, fmt.Errorf("placement: start leeway %v: want 0 or a positive duration", cfg.StartLeeway))
 	}
 	if cfg.SeatHold < 0 {
 		errs = append(errs, fmt.Errorf("placement: seat hold %v: want 0 (never) or a positive duration", cfg.SeatHold))
@@ -336,8 +356,7 @@ func (e *Engine) Place(playerIDs []string) (Placement, error) {
 		}
 	}
 	if r := e.oldestOpen(len(playerIDs)); r != nil {
-		e.seat(r, playerIDs)
-		return e.placement(r, true), nil
+		return e.placement(r, true, e.seat(r, playerIDs)), nil
 	}
 	sv := e.fullestWithRoom()
 	if sv == nil {
@@ -351,9 +370,9 @@ func (e *Engine) Place(playerIDs []string) (Placement, error) {
 	sv.races[r.id] = r
 	e.races++
 	e.pending.pushBack(r)
-	e.seat(r, playerIDs)
+	at := e.seat(r, playerIDs)
 	e.refileServer(sv)
-	return e.placement(r, false), nil
+	return e.placement(r, false, at), nil
 }
 
 func (e *Engine) checkPlayers(ids []string) error {
@@ -396,25 +415,28 @@ func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err erro
 	if missing > e.cfg.SeatsPerRace-len(r.players) {
 		return Placement{}, false, fmt.Errorf("place %d seats in race %s on %s: %w", len(ids), r.id, r.srv.Name, backend.ErrSeatsTaken)
 	}
-	if missing > 0 {
-		e.seat(r, ids)
-	}
-	p = e.placement(r, true)
+	p = e.placement(r, true, e.seat(r, ids))
 	p.Again = true
 	return p, true, nil
 }
 
-// seat adds the players r does not hold yet; r has room for them.
-func (e *Engine) seat(r *race, ids []string) {
+// seat adds the players r does not hold yet (r has room for them) and
+// restarts the hold of every seat of ids: the caller mints a new token for
+// each, and a seat must not be given to another player while any token of
+// its player may still bring it. It returns when the holds restarted.
+func (e *Engine) seat(r *race, ids []string) time.Time {
 	now := e.cfg.Now()
 	for _, id := range ids {
-		if !slices.Contains(r.players, id) {
+		if i := slices.Index(r.players, id); i >= 0 {
+			r.seatedAt[i] = now
+		} else {
 			r.players = append(r.players, id)
 			r.seatedAt = append(r.seatedAt, now)
 		}
 		e.players[id] = r // a placement elsewhere is replaced
 	}
 	e.refileRace(r)
+	return now
 }
 
 // Lobbies takes what the server reports of its races waiting for players
@@ -475,8 +497,9 @@ func (e *Engine) freeNoShows(now time.Time) {
 	}
 }
 
-func (e *Engine) placement(r *race, joined bool) Placement {
-	return Placement{Server: r.srv.Name, Address: r.srv.Address, Port: r.srv.Port, Race: r.id, Joined: joined}
+func (e *Engine) placement(r *race, joined bool, seatedAt time.Time) Placement {
+	return Placement{Server: r.srv.Name, Address: r.srv.Address, Port: r.srv.Port, Race: r.id, Joined: joined,
+		StartBy: r.placedAt.Add(e.cfg.Pending), SeatedAt: seatedAt}
 }
 
 // oldestOpen is the oldest open race with at least seats free seats, or nil.
@@ -564,11 +587,12 @@ func (e *Engine) forget(r *race) {
 	e.refileServer(sv)
 }
 
-// expire forgets the pending races older than Pending and gives back the
-// seats of reported lobbies whose players did not come.
+// expire forgets the pending races no token can start any more (older than
+// Pending plus StartLeeway) and gives back the seats of reported lobbies
+// whose players did not come.
 func (e *Engine) expire() {
 	now := e.cfg.Now()
-	for r := e.pending.head; r != nil && now.Sub(r.placedAt) >= e.cfg.Pending; r = e.pending.head {
+	for r := e.pending.head; r != nil && now.Sub(r.placedAt) >= e.cfg.Pending+e.cfg.StartLeeway; r = e.pending.head {
 		e.forget(r)
 	}
 	if len(e.lobbies) > 0 {

@@ -59,6 +59,7 @@ func TestNewChecksConfig(t *testing.T) {
 		{"negative pending", Config{SeatsPerRace: 2, Pending: -time.Second}, "pending -1s"},
 		{"long prefix", Config{SeatsPerRace: 2, Pending: time.Second, RacePrefix: strings.Repeat("x", 41)}, "longer than 40 bytes"},
 		{"negative seat hold", Config{SeatsPerRace: 2, Pending: time.Second, SeatHold: -time.Second}, "seat hold -1s"},
+		{"negative start leeway", Config{SeatsPerRace: 2, Pending: time.Second, StartLeeway: -time.Second}, "start leeway -1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
@@ -107,7 +108,7 @@ func TestPairsPlayersAndIsIdempotent(t *testing.T) {
 	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Race, "r1-") {
 		t.Fatalf("first player: %+v, want a new race on gs", a)
 	}
-	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true, Again: true}) {
+	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true, Again: true, StartBy: a.StartBy, SeatedAt: a.SeatedAt}) {
 		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
 	}
 	b := place(t, e, "bob")
@@ -424,15 +425,23 @@ func TestConcurrentPlaces(t *testing.T) {
 
 const seatHold = 65 * time.Second
 
+// holdEngine is an engine of races of seats players that gives back a
+// no-show's seat after hold.
+func holdEngine(t *testing.T, c *clock, seats int, hold time.Duration) *Engine {
+	t.Helper()
+	e, err := New(Config{SeatsPerRace: seats, Pending: pending, SeatHold: hold, RacePrefix: "r1-", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // A race whose server reports it waiting for players gives back the seats
 // of players it does not hold once their tokens can no longer bring them:
 // the next player takes the seat, next to the one who waited.
 func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
 	c := newClock()
-	e, err := New(Config{SeatsPerRace: 2, Pending: pending, SeatHold: seatHold, RacePrefix: "r1-", Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := holdEngine(t, c, 2, seatHold)
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "a")
 	c.Advance(10 * time.Second)
@@ -489,10 +498,7 @@ func TestLobbyKeepsWhatItMust(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newClock()
-			e, err := New(Config{SeatsPerRace: 2, Pending: pending, SeatHold: tc.hold, RacePrefix: "r1-", Now: c.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := holdEngine(t, c, 2, tc.hold)
 			e.Upsert(srv("gs", 4), nil)
 			a := place(t, e, "a")
 			place(t, e, "b")
@@ -566,5 +572,93 @@ func TestUnreachableServer(t *testing.T) {
 	e.Remove("dead")
 	if s := e.Stats(); s.Unreachable != 0 || s.Servers != 1 {
 		t.Fatalf("stats %+v after removing the server", s)
+	}
+}
+
+// A no-show who asks again before its seat is given back gets a new token
+// for it: the seat's hold restarts, so that the seat is not given to
+// another player while that token may still bring its player (the attack
+// of a seat given twice: B asks again at +60 s, C is placed at +80 s, B
+// connects with its fresh token and C is refused until the race ends).
+func TestAskingAgainRestartsTheSeatHold(t *testing.T) {
+	c := newClock()
+	e := holdEngine(t, c, 2, seatHold)
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a")
+	if b := place(t, e, "b"); b.Race != a.Race {
+		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	}
+	e.Upsert(srv("gs", 4), []string{a.Race})
+	e.Lobbies("gs", map[string][]string{a.Race: {"a"}}) // b never came
+	c.Advance(60 * time.Second)
+	if b := place(t, e, "b"); b.Race != a.Race || !b.Joined {
+		t.Fatalf("b asking again at +60s: %+v, want its seat in %s", b, a.Race)
+	}
+	c.Advance(20 * time.Second) // +80 s: past the hold of b's first token
+	if p := place(t, e, "c"); p.Race == a.Race {
+		t.Fatalf("c placed at +80s in %s: b's seat, which b's token of +60s still brings", p.Race)
+	}
+	if st := e.Stats(); st.SeatsFreed != 0 {
+		t.Fatalf("stats %+v, want no seat freed while b's last token may come", st)
+	}
+	place(t, e, "c2") // c's partner: no other race waits
+	// Once the hold of b's last token is over, the seat is given back.
+	c.Advance(seatHold - 20*time.Second)
+	if p := place(t, e, "d"); p.Race != a.Race {
+		t.Fatalf("d placed in %s at +60s+hold, want b's seat in %s", p.Race, a.Race)
+	}
+	if p := place(t, e, "b"); p.Race == a.Race {
+		t.Fatalf("b asking again after its seat went to d: %+v", p)
+	}
+}
+
+// Asking again restarts the hold of exactly the seats a token is minted
+// for: a device of two seats that asks again for one leaves the other's
+// hold running.
+func TestAskingAgainRestartsOnlyTheSeatsAskedFor(t *testing.T) {
+	c := newClock()
+	e := holdEngine(t, c, 3, seatHold)
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a")
+	place(t, e, "b", "b.2")
+	e.Upsert(srv("gs", 4), []string{a.Race})
+	e.Lobbies("gs", map[string][]string{a.Race: {"a"}})
+	c.Advance(30 * time.Second)
+	place(t, e, "b")
+	c.Advance(seatHold - 30*time.Second)
+	if st := e.Stats(); st.SeatsFreed != 1 {
+		t.Fatalf("stats %+v, want b.2's seat (no token since the first) freed, b's kept", st)
+	}
+	if p := place(t, e, "b"); p.Race != a.Race {
+		t.Fatalf("b: %+v, want its seat in %s", p, a.Race)
+	}
+}
+
+// Every seat of a race carries the same start deadline, placement plus
+// Pending; the engine forgets an unreported race only StartLeeway after
+// it, when no token can start the race any more.
+func TestStartByAndTheStartLeeway(t *testing.T) {
+	const leeway = 5 * time.Second
+	c := newClock()
+	e, err := New(Config{SeatsPerRace: 2, Pending: pending, StartLeeway: leeway, RacePrefix: "r1-", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Upsert(srv("gs", 1), nil)
+	placedAt := c.Now()
+	a := place(t, e, "a")
+	c.Advance(pending / 2)
+	b := place(t, e, "b")
+	want := placedAt.Add(pending)
+	if !a.StartBy.Equal(want) || !b.StartBy.Equal(want) {
+		t.Fatalf("StartBy a %v, b %v; want both %v", a.StartBy, b.StartBy, want)
+	}
+	c.Advance(pending/2 + leeway - time.Nanosecond)
+	if st := e.Stats(); st.Pending != 1 || st.FreeRaces != 0 {
+		t.Fatalf("within the start leeway: %+v, want the race still held", st)
+	}
+	c.Advance(time.Nanosecond)
+	if st := e.Stats(); st.Pending != 0 || st.FreeRaces != 1 {
+		t.Fatalf("after the start leeway: %+v, want the race forgotten", st)
 	}
 }

@@ -470,7 +470,8 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 	if err != nil {
 		return realtime.Identity{}, err
 	}
-	id := realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID, Race: ps.Race, IssuedAt: ps.IssuedAt, ExpiresAt: ps.ExpiresAt}
+	id := realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID, Race: ps.Race, IssuedAt: ps.IssuedAt, ExpiresAt: ps.ExpiresAt,
+		RaceStartBy: ps.RaceStartBy}
 	if h.highDensity() {
 		return h.authenticateRace(id)
 	}

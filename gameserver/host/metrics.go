@@ -26,7 +26,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_host_race_refusals_total",
-			Help: "Players refused a race, by reason (server_full, draining, lease_lapsed, shutting_down, race_over, race_claim, broken).",
+			Help: "Players refused a race, by reason (server_full, draining, lease_lapsed, shutting_down, race_over, race_late, race_claim, broken).",
 		}, []string{"reason"}),
 		leaseLapses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_host_lease_lapses_total", Help: "Leases that lapsed: the lessee stopped renewing while the server was Allocated.",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // raceSet is a high-density server's races: it routes each player to the
@@ -23,9 +24,9 @@ type raceSet struct {
 
 	mu      sync.Mutex
 	running map[string]*raceSlot
-	// over holds finished races until the last token seen for each expires:
-	// such a token must not start the race again. overQueue is the same
-	// races in the order they ended, to forget them without a scan.
+	// over holds finished races until no token of theirs can start them
+	// again (raceSlot.startable). overQueue is the same races in the order
+	// they ended, to forget them without a scan.
 	over      map[string]time.Time
 	overQueue []overRace
 	// closed says why no new race is taken; "" when open. While the lease
@@ -37,11 +38,17 @@ type raceSet struct {
 // raceSlot is one running race. ready is closed once s (or err) is set, so
 // that the players of a race being created wait for its session.
 type raceSlot struct {
-	ready   chan struct{}
-	s       *realtime.Session
-	err     error
-	expires time.Time
-	since   time.Time // when the race was admitted
+	ready chan struct{}
+	s     *realtime.Session
+	err   error
+	// startable is until when a token of the race seen so far could start
+	// it: the start deadline (race_start_by) plus the leeway, which every
+	// token of the race shares, including those minted during the race
+	// that the server never sees; for a token without the claim, its expiry
+	// plus the leeway (such tokens the server has not seen can still start
+	// an ended race: the rule of tokens minted before the claim existed).
+	startable time.Time
+	since     time.Time // when the race was admitted
 }
 
 type overRace struct {
@@ -56,6 +63,7 @@ const (
 	closedRetiring = "shutting_down"
 	refusedFull    = "server_full"
 	refusedOver    = "race_over"
+	refusedLate    = "race_late"
 	refusedClaim   = "race_claim"
 	refusedBroken  = "broken"
 )
@@ -83,7 +91,7 @@ func (rs *raceSet) Route(ctx context.Context, id realtime.Identity) (*realtime.S
 		rs.mu.Unlock()
 		rs.create(id.Race, slot)
 	} else {
-		slot.expires = later(slot.expires, id.ExpiresAt)
+		slot.startable = later(slot.startable, startable(id))
 		rs.mu.Unlock()
 	}
 	select {
@@ -101,8 +109,16 @@ func (rs *raceSet) admit(id realtime.Identity) (*raceSlot, error) {
 		rs.metrics.refused(reason)
 		return nil, err
 	}
+	now := rs.now()
+	rs.forgetOver(now)
 	if _, ok := rs.over[id.Race]; ok {
 		return refuse(refusedOver, fmt.Errorf("%w: race %s", realtime.ErrClosed, id.Race))
+	}
+	if by := id.RaceStartBy; !by.IsZero() && !now.Before(by.Add(token.ClockSkewLeeway)) {
+		// The allocator forgot this race (its room may be another race's
+		// now), or it ran and ended and is forgotten here: either way
+		// nobody placed it now.
+		return refuse(refusedLate, fmt.Errorf("%w: race %s had to start by %s", realtime.ErrClosed, id.Race, by.UTC().Format(time.RFC3339)))
 	}
 	switch rs.closed {
 	case "":
@@ -116,7 +132,7 @@ func (rs *raceSet) admit(id realtime.Identity) (*raceSlot, error) {
 	if len(rs.running) >= rs.max {
 		return refuse(refusedFull, fmt.Errorf("%w (%d races)", realtime.ErrServerFull, rs.max))
 	}
-	slot := &raceSlot{ready: make(chan struct{}), expires: id.ExpiresAt, since: rs.now()}
+	slot := &raceSlot{ready: make(chan struct{}), startable: startable(id), since: now}
 	rs.running[id.Race] = slot
 	return slot, nil
 }
@@ -147,27 +163,49 @@ func (rs *raceSet) create(race string, slot *raceSlot) {
 	close(slot.ready)
 }
 
-// ended forgets a finished race, remembering its id until its tokens expire.
+// startable is until when the token of id could start its race: past its
+// start deadline, or for a token without one past its expiry, the token is
+// refused anyway (each with the tokens' clock leeway).
+func startable(id realtime.Identity) time.Time {
+	if !id.RaceStartBy.IsZero() {
+		return id.RaceStartBy.Add(token.ClockSkewLeeway)
+	}
+	return id.ExpiresAt.Add(token.ClockSkewLeeway)
+}
+
+// ended forgets a finished race, remembering its id while a token of it
+// could start it again.
 func (rs *raceSet) ended(race, outcome string) {
 	now := rs.now()
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	rs.forgetOver(now)
 	slot := rs.running[race]
 	if slot == nil {
 		return
 	}
 	delete(rs.running, race)
 	rs.metrics.raceEnded(outcome)
-	if slot.expires.After(now) {
-		rs.over[race] = slot.expires
-		rs.overQueue = append(rs.overQueue, overRace{race: race, until: slot.expires})
+	if slot.startable.After(now) {
+		rs.over[race] = slot.startable
+		rs.overQueue = append(rs.overQueue, overRace{race: race, until: slot.startable})
 	}
-	// Forget the oldest finished races whose tokens have expired. Expiries
-	// are nearly in order (tokens share one lifetime): one that expires
-	// sooner behind a later one waits for it, still bounded by the lifetime.
+}
+
+// forgetOver forgets the oldest finished races no token can start any more.
+// Those times are nearly in order (races share one no-show window, tokens
+// one lifetime): one due sooner behind a later one waits for it, still
+// bounded by the window or the lifetime. Called with mu held, at every end
+// and every admission, so that the memory is bounded by the races that
+// ended within one window. An entry is dropped only if it is the queue's
+// own: a race id may end twice (an old token started it again after the
+// first memory ended).
+func (rs *raceSet) forgetOver(now time.Time) {
 	n := 0
 	for n < len(rs.overQueue) && !rs.overQueue[n].until.After(now) {
-		delete(rs.over, rs.overQueue[n].race)
+		if o := rs.overQueue[n]; rs.over[o.race].Equal(o.until) {
+			delete(rs.over, o.race)
+		}
 		n++
 	}
 	rs.overQueue = rs.overQueue[n:]

@@ -3,14 +3,19 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // testRaces is a race set whose races are sessions never run: the test
@@ -155,5 +160,136 @@ func TestRaceThatCannotStartFreesItsSlot(t *testing.T) {
 	rs.start = start
 	if s, err := rs.Route(context.Background(), realtime.Identity{PlayerID: "p", Race: "r1"}); err != nil || s == nil {
 		t.Fatalf("after a failed start: %v, %v", s, err)
+	}
+}
+
+// A race id, once ended, never starts again on the server, whatever token
+// of it comes: one the server saw, one minted during the race that it never
+// saw, one within the tokens' clock leeway past its expiry. And a race is
+// started only until its start deadline (plus the leeway): a late token
+// starts nothing the allocator no longer holds. Finished races are
+// remembered only as long as a token could start them.
+func TestFinishedRaceNeverStartsAgain(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	const window, ttl = 60 * time.Second, 60 * time.Second
+	leeway := token.ClockSkewLeeway
+	// seat is a token of race r minted at minted, as the allocator mints
+	// them: the race's start deadline (placed at t0) unless old.
+	seat := func(r string, minted time.Duration, old bool) realtime.Identity {
+		id := realtime.Identity{PlayerID: "p", Race: r, IssuedAt: t0.Add(minted), ExpiresAt: t0.Add(minted + ttl)}
+		if !old {
+			id.RaceStartBy = t0.Add(window)
+		}
+		return id
+	}
+	tests := []struct {
+		name string
+		// the token the race started with, when the race ends, then the
+		// token that comes after the end, and when
+		first      realtime.Identity
+		end        time.Duration
+		late       realtime.Identity
+		at         time.Duration
+		wantReason string
+	}{
+		// The attack: a player asked again mid-race (+40 s); its token,
+		// never seen, comes after the token the server saw has expired.
+		{"a token minted mid-race, after the seen one expired", seat("r", 0, false), 30 * time.Second, seat("r", 40*time.Second, false), 80 * time.Second, refusedLate},
+		{"a token minted mid-race, before the start deadline", seat("r", 0, false), 30 * time.Second, seat("r", 40*time.Second, false), 50 * time.Second, refusedOver},
+		{"within the leeway past the start deadline", seat("r", 0, false), 30 * time.Second, seat("r", 40*time.Second, false), window + leeway - time.Second, refusedOver},
+		// Tokens minted before the claim existed: the one the server saw
+		// keeps the race id for its lifetime and the leeway.
+		{"an old token within the leeway past its expiry", seat("r", 0, true), 30 * time.Second, seat("r", 0, true), ttl + leeway - time.Second, refusedOver},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := t0
+			rs, started := testRaces(t, 4, &now)
+			rs.metrics = NewMetrics(prometheus.NewRegistry())
+			if _, err := rs.Route(t.Context(), tt.first); err != nil {
+				t.Fatal(err)
+			}
+			now = t0.Add(tt.end)
+			rs.ended(tt.first.Race, race.OutcomeFinished)
+			// A busy server: another race ends just before the late token
+			// comes (a finished race's memory is trimmed as races end).
+			if _, err := rs.Route(t.Context(), seat("other", 0, false)); err != nil {
+				t.Fatal(err)
+			}
+			now = t0.Add(tt.at)
+			rs.ended("other", race.OutcomeFinished)
+			if _, err := rs.Route(t.Context(), tt.late); !errors.Is(err, realtime.ErrClosed) {
+				t.Fatalf("after the end: route %v; want the race refused (ErrClosed), not started again", err)
+			}
+			if n := started.Load(); n != 2 {
+				t.Fatalf("%d races started, want 2 (the race once, the other)", n)
+			}
+			var m dto.Metric
+			if err := rs.metrics.refusals.WithLabelValues(tt.wantReason).Write(&m); err != nil {
+				t.Fatal(err)
+			}
+			if got := m.GetCounter().GetValue(); got != 1 {
+				t.Errorf("refusals{reason=%s} = %v, want 1", tt.wantReason, got)
+			}
+		})
+	}
+}
+
+// A new race starts only until its start deadline plus the clock leeway:
+// past it the allocator has forgotten the race (and may have given its
+// room), so a late token starts nothing. Tokens without a deadline keep
+// the old rule: they start their race while valid.
+func TestLateRaceIsNotStarted(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	leeway := token.ClockSkewLeeway
+	tests := []struct {
+		name    string
+		startBy time.Time
+		want    error
+	}{
+		{"before the deadline", t0.Add(time.Second), nil},
+		{"within the leeway", t0.Add(-leeway + time.Second), nil},
+		{"at the end of the leeway", t0.Add(-leeway), realtime.ErrClosed},
+		{"long after", t0.Add(-time.Hour), realtime.ErrClosed},
+		{"no deadline (an old token)", time.Time{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := t0
+			rs, started := testRaces(t, 4, &now)
+			id := realtime.Identity{PlayerID: "p", Race: "r", IssuedAt: t0, ExpiresAt: t0.Add(time.Minute), RaceStartBy: tt.startBy}
+			_, err := rs.Route(t.Context(), id)
+			if !errors.Is(err, tt.want) || (tt.want == nil) != (started.Load() == 1) {
+				t.Fatalf("route: %v (%d started), want %v", err, started.Load(), tt.want)
+			}
+		})
+	}
+}
+
+// Finished races are forgotten once no token could start them, so that the
+// memory of a server that runs races for weeks stays bounded.
+func TestFinishedRacesAreForgotten(t *testing.T) {
+	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	now := t0
+	rs, _ := testRaces(t, 100, &now)
+	for i := range 50 {
+		r := fmt.Sprintf("r%d", i)
+		now = t0.Add(time.Duration(i) * time.Second)
+		id := realtime.Identity{PlayerID: "p", Race: r, IssuedAt: now, ExpiresAt: now.Add(time.Hour), RaceStartBy: now.Add(time.Minute)}
+		if _, err := rs.Route(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+		rs.ended(r, race.OutcomeFinished)
+	}
+	if len(rs.over) != 50 {
+		t.Fatalf("remembered %d finished races, want 50", len(rs.over))
+	}
+	// The last race was placed at +49 s: all are past their start
+	// deadline (+1 min) and the leeway at +115 s, long before the tokens
+	// (an hour) expire.
+	now = t0.Add(49*time.Second + time.Minute + token.ClockSkewLeeway)
+	rs.ended("none", race.OutcomeFinished)
+	if len(rs.over) != 0 || len(rs.overQueue) != 0 {
+		t.Fatalf("remembered %d finished races (queue %d), want none", len(rs.over), len(rs.overQueue))
 	}
 }

@@ -42,6 +42,9 @@ type Identity struct {
 	// IssuedAt and ExpiresAt are when the token was minted and when it
 	// expires (whole seconds).
 	IssuedAt, ExpiresAt time.Time
+	// RaceStartBy is the latest time Race may start (whole seconds); zero
+	// when the token sets no deadline (minted before the claim existed).
+	RaceStartBy time.Time
 }
 
 // Router finds the session an authenticated player joins on a server that

@@ -32,17 +32,19 @@ type jwsHeader struct {
 }
 
 // claims are the registered claims Leapfrog uses and its own: gs (the game
-// server of a player session) and race (its race on a high-density server).
+// server of a player session), race (its race on a high-density server) and
+// race_start_by (the latest time that race may start).
 type claims struct {
-	GameServer string       `json:"gs,omitempty"`
-	Race       string       `json:"race,omitempty"`
-	Issuer     string       `json:"iss,omitempty"`
-	Subject    string       `json:"sub,omitempty"`
-	Audience   audience     `json:"aud,omitempty"`
-	ExpiresAt  *numericDate `json:"exp,omitempty"`
-	NotBefore  *numericDate `json:"nbf,omitempty"`
-	IssuedAt   *numericDate `json:"iat,omitempty"`
-	ID         string       `json:"jti,omitempty"`
+	GameServer  string       `json:"gs,omitempty"`
+	Race        string       `json:"race,omitempty"`
+	RaceStartBy *numericDate `json:"race_start_by,omitempty"`
+	Issuer      string       `json:"iss,omitempty"`
+	Subject     string       `json:"sub,omitempty"`
+	Audience    audience     `json:"aud,omitempty"`
+	ExpiresAt   *numericDate `json:"exp,omitempty"`
+	NotBefore   *numericDate `json:"nbf,omitempty"`
+	IssuedAt    *numericDate `json:"iat,omitempty"`
+	ID          string       `json:"jti,omitempty"`
 }
 
 // numericDate is a JWT NumericDate: seconds since the epoch, written as an

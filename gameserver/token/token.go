@@ -46,9 +46,15 @@ type PlayerSession struct {
 	GameServer string
 	// Race names the race on a high-density game server (one process, many
 	// races); empty on a server that hosts one race at a time.
-	Race      string
-	IssuedAt  time.Time
-	ExpiresAt time.Time
+	Race string
+	// RaceStartBy is the latest time the race may start on its server: its
+	// placement plus the allocator's no-show window, after which the
+	// allocator forgets a race nobody brought. It is the same in every token
+	// of the race (claim race_start_by, whole seconds). Zero in tokens minted
+	// before the claim existed, and without a race.
+	RaceStartBy time.Time
+	IssuedAt    time.Time
+	ExpiresAt   time.Time
 }
 
 // Guest is the content of a guest identity token.
@@ -86,21 +92,37 @@ func (is *Issuer) MintPlayerSession(playerID, gameServer string, ttl time.Durati
 }
 
 // MintRaceSession signs a player session token for playerID in race on the
-// high-density gameServer; an empty race is MintPlayerSession.
+// high-density gameServer, without a start deadline (as tokens were before
+// the race_start_by claim); an empty race is MintPlayerSession.
 func (is *Issuer) MintRaceSession(playerID, gameServer, race string, ttl time.Duration) (string, PlayerSession, error) {
+	return is.MintRaceSeat(playerID, gameServer, race, time.Time{}, ttl)
+}
+
+// MintRaceSeat signs a player session token for playerID in race on the
+// high-density gameServer, a race its server may start only until startBy
+// (zero: no deadline, a token as minted before the claim existed).
+func (is *Issuer) MintRaceSeat(playerID, gameServer, race string, startBy time.Time, ttl time.Duration) (string, PlayerSession, error) {
 	if playerID == "" || gameServer == "" {
 		return "", PlayerSession{}, errors.New("mint player session: player id and game server are required")
 	}
 	if len(race) > maxRaceBytes {
 		return "", PlayerSession{}, fmt.Errorf("mint player session: race id longer than %d bytes", maxRaceBytes)
 	}
+	if !startBy.IsZero() && race == "" {
+		return "", PlayerSession{}, errors.New("mint player session: a race start deadline without a race")
+	}
 	now := is.now()
 	ps := PlayerSession{ID: NewID(), PlayerID: playerID, GameServer: gameServer, Race: race,
 		IssuedAt: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second)}
-	s, err := is.sign(&claims{GameServer: gameServer, Race: race,
+	c := &claims{GameServer: gameServer, Race: race,
 		Issuer: issuer, Subject: playerID, Audience: audience{audiencePlayer},
 		IssuedAt: newNumericDate(now), ExpiresAt: newNumericDate(ps.ExpiresAt), ID: ps.ID,
-	})
+	}
+	if !startBy.IsZero() {
+		c.RaceStartBy = newNumericDate(startBy)
+		ps.RaceStartBy = c.RaceStartBy.Time
+	}
+	s, err := is.sign(c)
 	return s, ps, err
 }
 
@@ -132,9 +154,15 @@ func (is *Issuer) VerifyPlayerSession(raw, gameServer string) (PlayerSession, er
 	if len(c.Race) > maxRaceBytes {
 		return PlayerSession{}, fmt.Errorf("%w: race id longer than %d bytes", ErrInvalid, maxRaceBytes)
 	}
+	if c.RaceStartBy != nil && c.Race == "" {
+		return PlayerSession{}, fmt.Errorf("%w: a race start deadline without a race", ErrInvalid)
+	}
 	ps := PlayerSession{ID: c.ID, PlayerID: c.Subject, GameServer: c.GameServer, Race: c.Race, ExpiresAt: c.ExpiresAt.Time}
 	if c.IssuedAt != nil {
 		ps.IssuedAt = c.IssuedAt.Time
+	}
+	if c.RaceStartBy != nil {
+		ps.RaceStartBy = c.RaceStartBy.Time
 	}
 	if c.GameServer != gameServer {
 		return ps, fmt.Errorf("%w: minted for %q, this is %q", ErrWrongServer, c.GameServer, gameServer)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -80,6 +82,38 @@ func TestRaceSession(t *testing.T) {
 	}
 	if _, _, err := is.MintRaceSession("p1", "gs-a", strings.Repeat("r", 64), time.Minute); err == nil {
 		t.Error("a 64-byte race id was minted")
+	}
+}
+
+// A race's start deadline travels in the token as race_start_by, in whole
+// seconds; a token without it (minted before the claim) reads as zero, and
+// the claim without a race is refused both ways.
+func TestRaceStartBy(t *testing.T) {
+	is := fixedIssuer(t, "k1", key("k1", 1))
+	startBy := now.Add(90*time.Second + 300*time.Millisecond)
+	raw, ps, err := is.MintRaceSeat("p1", "gs-a", "r-7", startBy, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := startBy.Truncate(time.Second)
+	if !ps.RaceStartBy.Equal(want) {
+		t.Fatalf("minted RaceStartBy %v, want %v", ps.RaceStartBy, want)
+	}
+	got, err := is.VerifyPlayerSession(raw, "gs-a")
+	if err != nil || !got.RaceStartBy.Equal(want) || got.Race != "r-7" {
+		t.Fatalf("verify = %+v, %v; want race r-7 starting by %v", got, err, want)
+	}
+	old, _, _ := is.MintRaceSession("p1", "gs-a", "r-7", time.Minute)
+	if got, err := is.VerifyPlayerSession(old, "gs-a"); err != nil || !got.RaceStartBy.IsZero() {
+		t.Fatalf("a token without the claim: %+v, %v; want a zero RaceStartBy", got, err)
+	}
+	if _, _, err := is.MintRaceSeat("p1", "gs-a", "", startBy, time.Minute); err == nil {
+		t.Error("a start deadline without a race was minted")
+	}
+	noRace := libMint(t, is, "k1", jwt.SigningMethodHS256, jwt.MapClaims{"iss": issuer, "sub": "p1", "aud": audiencePlayer,
+		"gs": "gs-a", "race_start_by": now.Unix(), "exp": now.Add(time.Minute).Unix()})
+	if _, err := is.VerifyPlayerSession(noRace, "gs-a"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a signed race_start_by without a race: err = %v, want %v", err, ErrInvalid)
 	}
 }
 

@@ -4,12 +4,16 @@
 //
 // builds the allocator, starts it in local mode on 127.0.0.1, plays the
 // scenarios (races, living-room races, disconnects and reconnects, no-shows,
-// hostile clients with bad frames, SIGSTOP/SIGCONT of the whole allocator;
-// hop floods and lobby leavers with -faults all), waits for the fleet to
-// come back, and prints one summary line. It exits 0 only if every player's
-// visit ended with a result or a documented outcome, no place is stuck, the
-// fleet is back to its buffer, goroutines and file descriptors are back to
-// their baseline and every ERROR line of the allocator is explained.
+// hostile clients with bad frames, SIGSTOP/SIGCONT of the whole allocator, a
+// no-show who asks again late and then comes, a token asked for mid-race and
+// used after the end, an attacker holding idle sockets against the race
+// servers; hop floods and lobby leavers with -faults all), waits for the
+// fleet to come back, and prints one summary line. It exits 0 only if every
+// player's visit ended with a result or a documented outcome, no seat was
+// given twice, no ended race started again, no player was refused while the
+// attacker held sockets, no place is stuck, the fleet is back to its buffer,
+// goroutines and file descriptors are back to their baseline and every ERROR
+// line of the allocator is explained.
 package main
 
 import (

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -39,7 +41,7 @@ const (
 type behaviour int
 
 func (b behaviour) String() string {
-	return [...]string{"racing", "no-show", "lobby-leaver", "disconnector", "flooder"}[b]
+	return [...]string{"racing", "no-show", "lobby-leaver", "disconnector", "flooder", "late-no-show", "mid-race-asker"}[b]
 }
 
 const (
@@ -48,6 +50,15 @@ const (
 	lobbyLeaver            // connects, then leaves before the race
 	disconnector           // races, drops its connection mid-race and comes back
 	flooder                // races and sends a burst of hop presses mid-race
+	// lateNoShow matches and does not come; asks again after its race was
+	// reported waiting, then comes with the fresh token once its first
+	// token could no longer bring it (a seat given twice, if the fresh
+	// token did not keep the seat).
+	lateNoShow
+	// midRaceAsker races, asks again mid-race and keeps that token; once
+	// every token the server saw has expired it comes back with it (a race
+	// started again, if the server welcomes it).
+	midRaceAsker
 )
 
 // env is what players share.
@@ -59,12 +70,31 @@ type env struct {
 	raceLimit      time.Duration // one connection's time limit
 	floodHops      int
 	reconnectAfter time.Duration
+	// sessionTTL is the allocator's token lifetime; seatHold how long a
+	// seat is held after its last token (token.AcceptedFor).
+	sessionTTL, seatHold time.Duration
+	// servers are the race servers' ws URLs the players were sent to: the
+	// idle-sockets attacker's targets.
+	servers *serverSet
+	// attacked is set while an attacker holds idle sockets on them.
+	attacked atomic.Bool
 }
 
 type result struct {
 	outcome string
 	detail  string // why, for failures
 	reason  racev1.RaceResult_Reason
+	race    string // the race the player was welcomed into
+	// refused is the error code the server closed with before a Welcome.
+	refused realtimev1.Error_Code
+	// seatGivenTwice: the player's token was refused because the race was
+	// full of others (its seat had been given to another player too).
+	seatGivenTwice bool
+	// raceRestarted: a token of a race that had ended was welcomed into it.
+	raceRestarted bool
+	// refusedUnderAttack: the race server turned the player away (HTTP 503)
+	// while an attacker held idle sockets.
+	refusedUnderAttack bool
 }
 
 func failed(format string, args ...any) result {
@@ -80,7 +110,32 @@ func (e *env) guest(ctx context.Context) (client.Guest, error) {
 
 // match gets places, waiting out 429 and 503 for up to e.patience.
 func (e *env) match(ctx context.Context, g client.Guest, seats int) (client.Match, error) {
-	return retrying(ctx, e.patience, func() (client.Match, error) { return e.api.Match(ctx, g.GuestToken, seats) })
+	m, err := retrying(ctx, e.patience, func() (client.Match, error) { return e.api.Match(ctx, g.GuestToken, seats) })
+	if err == nil {
+		e.servers.add(m.WSURL)
+	}
+	return m, err
+}
+
+// dial connects to the race server, dialing again while it answers 503
+// (busy: too many connections in their handshake), as the Go client's
+// users do, for up to e.patience. refused says whether a 503 came while
+// an attacker held idle sockets.
+func (e *env) dial(ctx context.Context, wsURL, tok string, opts client.DialOptions) (c *client.Conn, refused bool, err error) {
+	deadline := time.Now().Add(e.patience)
+	for {
+		c, err = client.Dial(ctx, wsURL, tok, opts)
+		hsErr, ok := errors.AsType[*client.HandshakeError](err)
+		if err == nil || !ok || !hsErr.Busy() || time.Now().After(deadline) {
+			return c, refused, err
+		}
+		refused = refused || e.attacked.Load()
+		select {
+		case <-ctx.Done():
+			return nil, refused, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 var errPatience = errors.New("still refused at the end of the player's patience")
@@ -129,6 +184,9 @@ func (e *env) player(ctx context.Context, seats int, b behaviour, out chan<- res
 	case b == noShow:
 		send(result{outcome: outNoShow})
 		return
+	case b == lateNoShow:
+		out <- e.lateNoShow(ctx, g, m)
+		return
 	}
 	tokens := []string{m.PlayerSessionToken}
 	if seats > 1 {
@@ -154,17 +212,31 @@ func (e *env) player(ctx context.Context, seats int, b behaviour, out chan<- res
 
 // race connects with tok and plays until the server lets the player go.
 func (e *env) race(ctx context.Context, g client.Guest, m client.Match, tok string, b behaviour) result {
+	return e.raceFor(ctx, g, m, tok, b, e.lobbyLimit)
+}
+
+// raceFor is race with its own lobby limit.
+func (e *env) raceFor(ctx context.Context, g client.Guest, m client.Match, tok string, b behaviour, lobbyLimit time.Duration) result {
 	ctx, cancel := context.WithTimeout(ctx, e.raceLimit)
 	defer cancel()
 	opts := dial
 	if b == flooder {
 		opts.SendQueue = e.floodHops + 16
 	}
-	c, err := client.Dial(ctx, m.WSURL, tok, opts)
+	c, refused, err := e.dial(ctx, m.WSURL, tok, opts)
 	if err != nil {
-		return failed("dial %s: %v", m.GameServer, err)
+		r := failed("dial %s: %v", m.GameServer, err)
+		r.refusedUnderAttack = refused
+		return r
 	}
 	defer c.Close()
+	r := e.play(ctx, g, m, c, b, lobbyLimit)
+	r.refusedUnderAttack = r.refusedUnderAttack || refused
+	return r
+}
+
+// play plays one connection until the server lets the player go.
+func (e *env) play(ctx context.Context, g client.Guest, m client.Match, c *client.Conn, b behaviour, lobbyLimit time.Duration) result {
 	if b == lobbyLeaver {
 		if err := waitWelcome(ctx, c); err != nil {
 			return failed("lobby leaver: %v", err)
@@ -176,13 +248,15 @@ func (e *env) race(ctx context.Context, g client.Guest, m client.Match, tok stri
 	}
 	press := time.NewTicker(e.hopEvery)
 	defer press.Stop()
-	lobby := time.NewTimer(e.lobbyLimit)
+	lobby := time.NewTimer(lobbyLimit)
 	defer lobby.Stop()
 	var (
 		started, faulted bool
 		startedAt        time.Time
 		lastErr          *realtimev1.Error
 		res              *racev1.RaceResult
+		race             string
+		midRace          *client.Match // midRaceAsker's token, asked for mid-race
 	)
 	for {
 		select {
@@ -190,7 +264,7 @@ func (e *env) race(ctx context.Context, g client.Guest, m client.Match, tok stri
 			return failed("%s (%s) on %s: no end within %v (started %v, result %v, last error %v)", g.PlayerID, b, m.GameServer, e.raceLimit, started, res, lastErr)
 		case <-lobby.C:
 			if !started {
-				return result{outcome: outNobodyCame}
+				return result{outcome: outNobodyCame, race: race}
 			}
 		case <-press.C:
 			if started {
@@ -216,19 +290,136 @@ func (e *env) race(ctx context.Context, g client.Guest, m client.Match, tok stri
 				return failed("%s: events ended without a close", g.PlayerID)
 			}
 			switch ev := ev.(type) {
+			case client.Welcome:
+				race = ev.SessionId
 			case client.Countdown:
 				if !started {
 					started, startedAt = true, time.Now()
+				}
+				if b == midRaceAsker && midRace == nil {
+					again, err := e.match(ctx, g, 1)
+					if err != nil {
+						return failed("%s: match again mid-race: %v", g.PlayerID, err)
+					}
+					midRace = &again
 				}
 			case client.RaceResult:
 				res = ev.RaceResult
 			case client.ServerError:
 				lastErr = ev.Error
 			case client.Closed:
-				return classify(res, started, lastErr, ev)
+				r := classify(res, started, lastErr, ev)
+				r.race = race
+				if race == "" {
+					r.refused = lastErr.GetCode()
+				}
+				if race == "" && lastErr.GetCode() == realtimev1.Error_CODE_SESSION_FULL && strings.Contains(lastErr.GetMessage(), "session already has") {
+					r.seatGivenTwice = true
+					r.detail = fmt.Sprintf("%s on %s: refused, the race is full of others: its seat was given twice (%q)", g.PlayerID, m.GameServer, lastErr.GetMessage())
+				}
+				if b == midRaceAsker && midRace != nil && r.outcome != outFailed {
+					r.raceRestarted = e.comeBackAfterTheEnd(ctx, *midRace, race, m.ExpiresAt)
+				}
+				return r
 			}
 		}
 	}
+}
+
+// lateNoShow is a player placed at placed (m) who does not come: it asks
+// again once its race was reported waiting without it, and comes with the
+// fresh token once its first token could no longer bring it. The fresh
+// token must still hold its seat: nobody else may have been given it.
+func (e *env) lateNoShow(ctx context.Context, g client.Guest, m client.Match) result {
+	placed := time.Now()
+	if err := sleepUntil(ctx, placed.Add(noShowTimeout+2*time.Second)); err != nil {
+		return failed("late no-show: %v", err)
+	}
+	again, err := e.match(ctx, g, 1)
+	if err != nil {
+		return failed("late no-show: match again: %v", err)
+	}
+	if err := sleepUntil(ctx, placed.Add(e.seatHold+time.Second)); err != nil {
+		return failed("late no-show: %v", err)
+	}
+	r := e.raceFor(ctx, g, again, again.PlayerSessionToken, racing, e.lobbyLimit)
+	if r.race != "" || r.refused != realtimev1.Error_CODE_REJECTED {
+		return r
+	}
+	// Nobody came to the race (the no-show was alone in it): the allocator
+	// forgot it, the race server no longer starts it, and the player asks
+	// again, as the server says.
+	m2, err := e.match(ctx, g, 1)
+	if err != nil {
+		return failed("late no-show: match after a refusal: %v", err)
+	}
+	return e.race(ctx, g, m2, m2.PlayerSessionToken, racing)
+}
+
+// comeBackAfterTheEnd comes back with the token a player asked for mid-race
+// once every token of the race the server saw has expired (they expire
+// with the player's first, firstExpiry, give or take the seconds between
+// the two players' matches): it reports whether the server welcomed it
+// into the race that ended, a race started again.
+func (e *env) comeBackAfterTheEnd(ctx context.Context, mid client.Match, race string, firstExpiry time.Time) bool {
+	if err := sleepUntil(ctx, firstExpiry.Add(3*time.Second)); err != nil {
+		return false
+	}
+	c, _, err := e.dial(ctx, mid.WSURL, mid.PlayerSessionToken, dial)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case ev, ok := <-c.Events():
+			if !ok {
+				return false
+			}
+			switch ev := ev.(type) {
+			case client.Welcome:
+				return ev.SessionId == race
+			case client.Closed:
+				return false
+			}
+		}
+	}
+}
+
+func sleepUntil(ctx context.Context, at time.Time) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(at)):
+		return nil
+	}
+}
+
+// serverSet is the race servers' ws URLs seen in matches.
+type serverSet struct {
+	mu   sync.Mutex
+	urls map[string]struct{}
+}
+
+func (s *serverSet) add(wsURL string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.urls == nil {
+		s.urls = make(map[string]struct{})
+	}
+	s.urls[wsURL] = struct{}{}
+}
+
+func (s *serverSet) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.urls))
+	for u := range s.urls {
+		out = append(out, u)
+	}
+	return out
 }
 
 // comeBack is a player whose connection dropped mid-race: it asks the

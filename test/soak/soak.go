@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
-// Faults the soak can inject. The default set passes on the allocator alone;
-// hop-flood and lobby-leaver need the race server's input budgets and lobby
-// deadlines.
+// Faults the soak can inject. hop-flood and lobby-leaver need the race
+// server's input budgets and lobby deadlines; idle-sockets passes only once
+// the race servers share their handshake slots per client address.
 const (
 	faultDisconnect  = "disconnect"
 	faultNoShow      = "no-show"
@@ -29,11 +30,24 @@ const (
 	faultLivingRoom  = "living-room"
 	faultHopFlood    = "hop-flood"
 	faultLobbyLeaver = "lobby-leaver"
+	// faultLateNoShow: a no-show asks again late and then comes with the
+	// fresh token (a seat given twice if it did not keep the seat).
+	faultLateNoShow = "late-no-show"
+	// faultStaleToken: a player asks again mid-race and comes back with
+	// that token after the race ended (a race started again if welcomed).
+	faultStaleToken = "stale-token"
+	// faultIdleSockets: an attacker holds idle sockets (never a Hello)
+	// against the race servers from a few addresses while players play.
+	faultIdleSockets = "idle-sockets"
 )
 
 var (
-	defaultFaults = []string{faultDisconnect, faultNoShow, faultBadFrames, faultPause, faultLivingRoom}
-	allFaults     = append(slices.Clone(defaultFaults), faultHopFlood, faultLobbyLeaver)
+	defaultFaults = []string{faultDisconnect, faultNoShow, faultBadFrames, faultPause, faultLivingRoom, faultLateNoShow, faultStaleToken,
+		faultIdleSockets}
+	allFaults = append(slices.Clone(defaultFaults), faultHopFlood, faultLobbyLeaver)
+	// ciFaults are the short run's: the defaults but idle-sockets, whose
+	// refusals stay above 0 until handshake slots are shared per address.
+	ciFaults = slices.DeleteFunc(slices.Clone(defaultFaults), func(f string) bool { return f == faultIdleSockets })
 )
 
 // config is one soak run.
@@ -78,12 +92,22 @@ func (c config) idle(m metrics) bool {
 const (
 	unhealthyAfter = 5 * time.Second
 	noShowTimeout  = 10 * time.Second
+	// sessionTTL is short, so that a no-show's seat is given back (after
+	// token.AcceptedFor of it, 21 s) within a scenario.
+	sessionTTL = 15 * time.Second
+	// attackSockets is what the idle-sockets attacker holds on each race
+	// server, from attackAddrs: more than the handshake slots of a server of
+	// 512 races (168).
+	attackSockets = 200
 )
+
+var attackAddrs = []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"}
 
 func (c config) allocatorArgs() []string {
 	return []string{
 		"--hop-duration=200ms", "--hop-penalty=20ms", "--countdown=200ms", "--tick-rate=50",
 		"--reconnect-grace=8s", "--no-show-timeout=" + noShowTimeout.String(), "--wait-for-players=12s",
+		"--session-ttl=" + sessionTTL.String(),
 		fmt.Sprintf("--local-races-per-server=%d", max(c.racesPerServer, 1)),
 		"--local-buffer=2", "--local-min=2", fmt.Sprintf("--local-max=%d", c.concurrency*2+4),
 		"--local-unhealthy-after=" + unhealthyAfter.String(),
@@ -121,10 +145,15 @@ type report struct {
 	explainedErrors  int
 	problems         []string
 	duration         time.Duration
+	// The attacks' figures: seats given to two players at once, ended
+	// races welcomed again, honest players refused (HTTP 503) while an
+	// attacker held idle sockets.
+	seatsGivenTwice, racesRestarted, refusedUnderAttack int
 }
 
 func (r *report) ok() bool {
-	return len(r.failures) == 0 && len(r.problems) == 0 && len(r.unexplained) == 0
+	return len(r.failures) == 0 && len(r.problems) == 0 && len(r.unexplained) == 0 &&
+		r.seatsGivenTwice == 0 && r.racesRestarted == 0 && r.refusedUnderAttack == 0
 }
 
 // String is the one summary line.
@@ -135,10 +164,12 @@ func (r *report) String() string {
 	}
 	return fmt.Sprintf("soak %s: %d scenarios, %d players in %v; races started %.0f, ended %.0f; outcomes %s; faults %s; "+
 		"failed players %d; stuck places %.0f, allocated servers %.0f, ready %.0f; allocator goroutines %.0f->%.0f, fds %.0f->%.0f, "+
-		"RSS %.1f->%.1f MiB; soak goroutines %d->%d; ERROR lines %d explained, %d unexplained",
+		"RSS %.1f->%.1f MiB; soak goroutines %d->%d; ERROR lines %d explained, %d unexplained; "+
+		"seats given twice %d, races restarted %d, honest players refused while an attacker holds sockets %d",
 		verdict, r.slots, r.players, r.duration.Round(time.Second), r.racesStarted, r.racesEnded, counts(r.outcomes), counts(r.faults),
 		len(r.failures), r.stuckPlaces, r.allocatedServers, r.readyServers, r.goroutines[0], r.goroutines[1], r.fds[0], r.fds[1],
-		r.rss[0]/(1<<20), r.rss[1]/(1<<20), r.ownGoroutines[0], r.ownGoroutines[1], r.explainedErrors, len(r.unexplained))
+		r.rss[0]/(1<<20), r.rss[1]/(1<<20), r.ownGoroutines[0], r.ownGoroutines[1], r.explainedErrors, len(r.unexplained),
+		r.seatsGivenTwice, r.racesRestarted, r.refusedUnderAttack)
 }
 
 // details lists what went wrong, for the log.
@@ -188,7 +219,8 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	e := &env{api: api, hopEvery: 250 * time.Millisecond, patience: 30 * time.Second, lobbyLimit: cfg.lobbyLimit, raceLimit: 60 * time.Second,
-		floodHops: 2000, reconnectAfter: 300 * time.Millisecond}
+		floodHops: 2000, reconnectAfter: 300 * time.Millisecond,
+		sessionTTL: sessionTTL, seatHold: token.AcceptedFor(sessionTTL), servers: &serverSet{}}
 
 	rep := &report{slots: cfg.slots, outcomes: map[string]int{}, faults: map[string]int{}}
 	var mu sync.Mutex
@@ -205,6 +237,9 @@ func run(ctx context.Context, cfg config) (*report, error) {
 			mu.Lock()
 			rep.players++
 			rep.outcomes[r.outcome]++
+			rep.seatsGivenTwice += btoi(r.seatGivenTwice)
+			rep.racesRestarted += btoi(r.raceRestarted)
+			rep.refusedUnderAttack += btoi(r.refusedUnderAttack)
 			if r.outcome == outNobodyCame && cfg.requireLobbyDeadline {
 				r.detail = "a player waited alone in a lobby that never ended"
 				r.outcome = outFailed
@@ -239,11 +274,28 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		}()
 	}
 
+	// An attacker holds idle sockets on every race server the players are
+	// sent to, for the whole run.
+	if slices.Contains(cfg.faults, faultIdleSockets) {
+		faultsDone.Add(1)
+		e.attacked.Store(true)
+		go func() {
+			defer faultsDone.Done()
+			(&idleSockets{addrs: attackAddrs, perServer: attackSockets, servers: e.servers}).run(runCtx)
+			e.attacked.Store(false)
+		}()
+		fault(faultIdleSockets)
+	}
+
 	scenarios := weights(cfg.faults)
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x50a4))
-	picks := make([]string, cfg.slots)
-	for i := range picks {
-		picks[i] = scenarios[rng.IntN(len(scenarios))]
+	// Every scenario once first (a short run plays each fault), then a
+	// random mix by weight.
+	picks := slices.Compact(slices.Clone(scenarios))
+	rng.Shuffle(len(picks), func(i, j int) { picks[i], picks[j] = picks[j], picks[i] })
+	picks = picks[:min(len(picks), cfg.slots)]
+	for len(picks) < cfg.slots {
+		picks = append(picks, scenarios[rng.IntN(len(scenarios))])
 	}
 	slotsCh := make(chan string)
 	var workers sync.WaitGroup
@@ -371,13 +423,14 @@ func weights(faults []string) []string {
 	if slices.Contains(faults, faultLivingRoom) {
 		w[faultLivingRoom] = 2
 	}
-	for _, f := range []string{faultDisconnect, faultNoShow, faultBadFrames, faultHopFlood, faultLobbyLeaver} {
+	for _, f := range []string{faultDisconnect, faultNoShow, faultBadFrames, faultHopFlood, faultLobbyLeaver, faultLateNoShow, faultStaleToken} {
 		if slices.Contains(faults, f) {
 			w[f] = 2
 		}
 	}
 	var out []string
-	for _, k := range []string{"race", faultLivingRoom, faultDisconnect, faultNoShow, faultBadFrames, faultHopFlood, faultLobbyLeaver} {
+	for _, k := range []string{"race", faultLivingRoom, faultDisconnect, faultNoShow, faultBadFrames, faultHopFlood, faultLobbyLeaver,
+		faultLateNoShow, faultStaleToken} {
 		for range w[k] {
 			out = append(out, k)
 		}
@@ -412,6 +465,18 @@ func playScenario(ctx context.Context, e *env, sc string, out chan<- result, fau
 		go2(1, flooder)
 	case faultLobbyLeaver:
 		go2(1, lobbyLeaver)
+	case faultLateNoShow:
+		// The player next to the late no-show waits for it: the seat
+		// stays the no-show's until its fresh token could no longer bring it.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.patientPlayer(ctx, e.seatHold+e.lobbyLimit, out)
+		}()
+		go2(1, lateNoShow)
+	case faultStaleToken:
+		go2(1, racing)
+		go2(1, midRaceAsker)
 	case faultBadFrames:
 		// A hostile client: takes a place, then talks garbage to the server.
 		wg.Add(1)
@@ -424,6 +489,32 @@ func playScenario(ctx context.Context, e *env, sc string, out chan<- result, fau
 		fault(sc)
 	}
 	wg.Wait()
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// patientPlayer races as a racing player but waits lobbyLimit for an
+// opponent.
+func (e *env) patientPlayer(ctx context.Context, lobbyLimit time.Duration, out chan<- result) {
+	g, err := e.guest(ctx)
+	if err != nil {
+		out <- failed("guest: %v", err)
+		return
+	}
+	m, err := e.match(ctx, g, 1)
+	switch {
+	case errors.Is(err, errPatience):
+		out <- result{outcome: outNoCapacity}
+	case err != nil:
+		out <- failed("match: %v", err)
+	default:
+		out <- e.raceFor(ctx, g, m, m.PlayerSessionToken, racing, lobbyLimit)
+	}
 }
 
 // hostile takes a place and connects to its race server only with bad
