@@ -228,4 +228,6 @@ func (noBackend) Allocate(context.Context, backend.AllocationRequest) (backend.A
 
 type noResolver struct{}
 
-func (noResolver) Resolve(context.Context, string) (string, error) { return "", edge.ErrUnknownGameServer }
+func (noResolver) Resolve(context.Context, string) (string, error) {
+	return "", edge.ErrUnknownGameServer
+}
