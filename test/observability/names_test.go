@@ -1,9 +1,6 @@
 package observability
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/leapfrog-games/leapfrog/test/internal/dashboard"
 	"github.com/leapfrog-games/leapfrog/test/internal/metricset"
 )
 
@@ -100,40 +98,6 @@ func TestRulesUseRegisteredMetrics(t *testing.T) {
 	}
 }
 
-// Dashboard is the part of the Grafana dashboard JSON the checks read.
-type Dashboard struct {
-	UID    string  `json:"uid"`
-	Title  string  `json:"title"`
-	Panels []Panel `json:"panels"`
-}
-
-// Panel is one dashboard panel.
-type Panel struct {
-	ID          int    `json:"id"`
-	Type        string `json:"type"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	FieldConfig struct {
-		Defaults struct {
-			Unit string `json:"unit"`
-		} `json:"defaults"`
-	} `json:"fieldConfig"`
-	Targets []struct {
-		Expr         string `json:"expr"`
-		LegendFormat string `json:"legendFormat"`
-	} `json:"targets"`
-}
-
-// LoadDashboard reads the chart's dashboard.
-func LoadDashboard(path string) (Dashboard, error) {
-	var d Dashboard
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return d, err
-	}
-	return d, json.Unmarshal(raw, &d)
-}
-
 // TestDashboardUsesRegisteredMetrics checks that every panel has a unit, and
 // a legend and a registered metric in each query.
 func TestDashboardUsesRegisteredMetrics(t *testing.T) {
@@ -141,9 +105,14 @@ func TestDashboardUsesRegisteredMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := LoadDashboard(filepath.Join(repoRoot(t), "charts", "leapfrog", "dashboards", "leapfrog.json"))
+	d, err := dashboard.Chart()
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, v := range d.Templating.List {
+		if v.Definition != "" && len(checkExpr(t, families, "variable $"+v.Name, v.Definition)) == 0 {
+			t.Errorf("variable $%s queries no metric: %s", v.Name, v.Definition)
+		}
 	}
 	for _, p := range d.Panels {
 		if p.Type == "row" {

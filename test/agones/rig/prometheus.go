@@ -63,6 +63,9 @@ func sanitizeLabel(s string) string {
 type ScrapeJob struct {
 	// Name is the job, as the operator names it (kind/namespace/name/index).
 	Name string
+	// Component is the app.kubernetes.io/component the monitor selects
+	// (allocator, edge, race-server).
+	Component string
 	// File is where the job's targets are written (file_sd JSON).
 	File   string
 	config map[string]any
@@ -116,7 +119,8 @@ func ScrapeJobs(objs []*unstructured.Unstructured, namespace, dir string) ([]Scr
 				"file_sd_configs": []map[string]any{{"files": []string{file}, "refresh_interval": "1s"}},
 				"relabel_configs": relabel,
 			}
-			jobs = append(jobs, ScrapeJob{Name: name, File: file, config: cfg})
+			component, _, _ := unstructured.NestedString(o.Object, "spec", "selector", "matchLabels", "app.kubernetes.io/component")
+			jobs = append(jobs, ScrapeJob{Name: name, Component: component, File: file, config: cfg})
 		}
 	}
 	return jobs, nil
