@@ -161,6 +161,7 @@ func TestPrometheusOnRealAgones(t *testing.T) {
 		t.Errorf("%d targets up, want the allocators, the edge, the race servers and Agones: %v", len(up["up"]), up)
 	}
 	s.checkPanels(t, prom, out, started, healthy, obs, obsDense)
+	logScrapeCost(t, prom)
 
 	for _, name := range []string{"LeapfrogRaceServerWedged", "LeapfrogPlayersRefusedNoCapacity"} {
 		if state, err := prom.AlertState(t.Context(), name); err != nil || state != "inactive" {
@@ -409,4 +410,30 @@ func (s *suite) logAlert(t *testing.T, prom *rig.Prometheus, name string) {
 	t.Helper()
 	state, err := prom.AlertState(t.Context(), name)
 	t.Logf("alert %s: %s (%v)", name, state, err)
+}
+
+// logScrapeCost logs, per target, the samples and bytes of its last scrape.
+func logScrapeCost(t *testing.T, prom *rig.Prometheus) {
+	t.Helper()
+	samples, err := prom.Query(t.Context(), "scrape_samples_scraped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bytes, err := prom.Query(t.Context(), "scrape_body_size_bytes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := map[string]float64{}
+	for _, b := range bytes {
+		if len(b.Points) > 0 {
+			size[b.Labels["instance"]] = b.Points[0].V
+		}
+	}
+	for _, sm := range samples {
+		if len(sm.Points) == 0 {
+			continue
+		}
+		t.Logf("figure: scrape of %s %s (%s): %.0f samples, %.0f bytes", sm.Labels["job"], sm.Labels["pod"], sm.Labels["instance"],
+			sm.Points[0].V, size[sm.Labels["instance"]])
+	}
 }

@@ -207,7 +207,9 @@ func StartPrometheus(ctx context.Context, bin, config, dir, listen string) (*Pro
 	}
 	defer logFile.Close()
 	cmd := exec.Command(bin, "--config.file="+config, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--web.enable-lifecycle")
+		"--web.listen-address="+addr, "--web.enable-lifecycle",
+		// scrape_body_size_bytes: the bytes of each scrape, beside the samples.
+		"--enable-feature=extra-scrape-metrics")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start prometheus: %w", err)
@@ -280,6 +282,12 @@ func (p *Prometheus) QueryRange(ctx context.Context, expr string, start, end tim
 		series = append(series, s)
 	}
 	return series, nil
+}
+
+// Query evaluates expr now.
+func (p *Prometheus) Query(ctx context.Context, expr string) ([]Series, error) {
+	now := time.Now()
+	return p.QueryRange(ctx, expr, now, now, time.Second)
 }
 
 // Alert is one entry of /api/v1/alerts.
