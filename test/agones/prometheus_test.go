@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/discovery"
 
 	"github.com/leapfrog-games/leapfrog/client/bot"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
@@ -226,7 +227,18 @@ func renderObjects(t *testing.T, s *suite, name string, set []string) []*unstruc
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := in.Chart.Render(t.Context(), name, "leapfrog-"+name, rig.Values{Files: []string{valuesFile}, Set: set})
+	// helm install renders for the API server it installs on.
+	dc, err := discovery.NewDiscoveryClientForConfig(in.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := dc.ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chart := in.Chart
+	chart.KubeVersion = v.GitVersion
+	objs, err := chart.Render(t.Context(), name, "leapfrog-"+name, rig.Values{Files: []string{valuesFile}, Set: set})
 	if err != nil {
 		t.Fatal(err)
 	}
