@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -271,11 +273,10 @@ func (p *Prometheus) QueryRange(ctx context.Context, expr string, start, end tim
 		s := Series{Labels: r.Metric}
 		for _, v := range r.Values {
 			ts, _ := v[0].(float64)
-			var f float64
-			if str, ok := v[1].(string); ok {
-				if _, err := fmt.Sscan(str, &f); err != nil {
-					continue // NaN and Inf: no point to draw
-				}
+			str, _ := v[1].(string)
+			f, err := strconv.ParseFloat(str, 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				continue // a quantile of no observations: no point
 			}
 			s.Points = append(s.Points, Point{T: time.Unix(0, int64(ts*1e9)), V: f})
 		}

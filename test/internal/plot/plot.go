@@ -71,13 +71,20 @@ func (c Chart) WritePNG(w io.Writer) error {
 			y := y1 - int(float64(y1-y0)*(s.V[j]-lo)/(hi-lo))
 			return x, y
 		}
-		for j := range s.V {
+		// NaN and Inf (a quantile with no observations) are gaps in the line.
+		prev := -1
+		for j, v := range s.V {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				prev = -1
+				continue
+			}
 			x, y := px(j)
 			fill(img, image.Rect(x-1, y-1, x+2, y+2), col)
-			if j > 0 {
-				xa, ya := px(j - 1)
+			if prev >= 0 {
+				xa, ya := px(prev)
 				line(img, xa, ya, x, y, col)
 			}
+			prev = j
 		}
 		if i < 24 {
 			ly := top + i*12

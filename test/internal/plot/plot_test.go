@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image/color"
 	"image/png"
+	"math"
 	"testing"
 	"time"
 )
@@ -20,6 +21,10 @@ func TestWritePNG(t *testing.T) {
 			{Legend: "p50", T: ts, V: []float64{0.001, 0.002, 0.0015}},
 			{Legend: "p99", T: ts, V: []float64{0.004, 0.01, 0.006}},
 		}}, false},
+		{"gaps", Chart{Title: "p99 with idle windows", Unit: "s", Series: []Series{
+			{Legend: "p99", T: ts, V: []float64{math.NaN(), 0.01, math.Inf(1)}},
+		}}, false},
+		{"only NaN", Chart{Title: "idle", Series: []Series{{Legend: "p99", T: ts, V: []float64{math.NaN(), math.NaN(), math.NaN()}}}}, true},
 		{"one point", Chart{Title: "x", Series: []Series{{Legend: "a", T: ts[:1], V: []float64{3}}}}, false},
 		{"no points", Chart{Title: "empty", Series: []Series{{Legend: "a"}}}, true},
 	}
