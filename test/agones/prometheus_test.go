@@ -53,8 +53,9 @@ type observed struct {
 // (the operator's relabelling, then the monitors' own), with the chart's
 // alerting rules at short windows. A bot run shows every dashboard panel's
 // query returning data (each panel drawn as a PNG); a wedged race server
-// and a burst past capacity each bring their alert to firing, then back to
-// inactive.
+// (LeapfrogRaceServerWedged, and Agones' LeapfrogRaceServersUnhealthy) and
+// a burst past capacity (LeapfrogPlayersRefusedNoCapacity) each bring their
+// alerts to firing, then back to inactive.
 func TestPrometheusOnRealAgones(t *testing.T) {
 	s := needRig(t)
 	bin, err := exec.LookPath("prometheus")
@@ -184,8 +185,10 @@ func TestPrometheusOnRealAgones(t *testing.T) {
 	}
 	awaitAlert(t, prom, "LeapfrogRaceServerWedged", "firing", wedged, 30*time.Second)
 	s.waitGameServer(t, obs.rel, r.gameServer, healthDeadline, "Unhealthy or gone", gone)
+	// Agones' own count of Unhealthy servers, which also sees crashes.
+	awaitAlert(t, prom, "LeapfrogRaceServersUnhealthy", "firing", wedged, time.Minute)
 	awaitAlert(t, prom, "LeapfrogRaceServerWedged", "inactive", wedged, 2*time.Minute)
-	s.logAlert(t, prom, "LeapfrogRaceServersUnhealthy")
+	awaitAlert(t, prom, "LeapfrogRaceServersUnhealthy", "inactive", wedged, 2*time.Minute)
 	s.waitFleetReady(t, obs.rel, 2, 2*time.Minute)
 
 	// Fault 2: a burst of players past the Fleet's maximum (3 servers, 6 seats).
