@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,7 +55,8 @@ type observed struct {
 // alerting rules at short windows. A bot run shows every dashboard panel's
 // query returning data (each panel drawn as a PNG); a wedged race server
 // (LeapfrogRaceServerWedged, and Agones' LeapfrogRaceServersUnhealthy) and
-// a burst past capacity (LeapfrogPlayersRefusedNoCapacity) each bring their
+// a burst past capacity (LeapfrogPlayersRefusedNoCapacity) and the
+// kube-apiserver stopped (LeapfrogKubernetesAPIUnreachable) each bring their
 // alerts to firing, then back to inactive.
 func TestPrometheusOnRealAgones(t *testing.T) {
 	s := needRig(t)
@@ -201,13 +203,36 @@ func TestPrometheusOnRealAgones(t *testing.T) {
 	awaitAlert(t, prom, "LeapfrogPlayersRefusedNoCapacity", "firing", burst, 30*time.Second)
 	s.logAlert(t, prom, "LeapfrogAutoscalerAtMaximum")
 	awaitAlert(t, prom, "LeapfrogPlayersRefusedNoCapacity", "inactive", burst, 2*time.Minute)
+
+	// Fault 3: the kube-apiserver stopped (SIGSTOP) until the alert fires.
+	pid := apiServerPID(t)
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+				t.Errorf("resume the kube-apiserver: %v", err)
+			}
+		}
+	}
+	t.Cleanup(resume) // whatever happens, the rig gets its API server back
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	awaitAlert(t, prom, "LeapfrogKubernetesAPIUnreachable", "firing", stopped, 30*time.Second)
+	resume()
+	awaitAlert(t, prom, "LeapfrogKubernetesAPIUnreachable", "inactive", stopped, time.Minute)
 }
 
 // observe installs a release whose monitors the test's Prometheus scrapes.
 func (s *suite) observe(t *testing.T, out, name, raceServer string, set []string) *observed {
 	t.Helper()
 	rel, _ := s.install(t, name, raceServer, set...)
-	objs := renderObjects(t, s, name, append(slices.Clone(set), "metrics.serviceMonitor.enabled=true", "metrics.podMonitor.enabled=true"))
+	// The allocator's scrape checks the Kubernetes API (at most 2 s): its
+	// interval, the scrape's timeout, leaves room for that.
+	objs := renderObjects(t, s, name, append(slices.Clone(set), "metrics.serviceMonitor.enabled=true", "metrics.podMonitor.enabled=true",
+		"metrics.serviceMonitor.interval=3s", "metrics.podMonitor.interval="+promInterval.String()))
 	jobs, err := rig.ScrapeJobs(objs, rel.Namespace, out)
 	if err != nil {
 		t.Fatal(err)

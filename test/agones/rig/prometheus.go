@@ -115,11 +115,18 @@ func ScrapeJobs(objs []*unstructured.Unstructured, namespace, dir string) ([]Scr
 				rm, _ := r.(map[string]any)
 				relabel = append(relabel, snakeKeys(rm))
 			}
-			cfg := map[string]any{
+			cfg := map[string]any{}
+			if iv, _ := ep["interval"].(string); iv != "" {
+				// The monitor's own interval; a scrape may take all of it.
+				cfg["scrape_interval"], cfg["scrape_timeout"] = iv, iv
+			}
+			for k, v := range map[string]any{
 				"job_name":        name,
 				"metrics_path":    fmt.Sprint(ep["path"]),
 				"file_sd_configs": []map[string]any{{"files": []string{file}, "refresh_interval": "1s"}},
 				"relabel_configs": relabel,
+			} {
+				cfg[k] = v
 			}
 			component, _, _ := unstructured.NestedString(o.Object, "spec", "selector", "matchLabels", "app.kubernetes.io/component")
 			jobs = append(jobs, ScrapeJob{Name: name, Component: component, File: file, config: cfg})
