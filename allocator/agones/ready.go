@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 )
 
@@ -97,4 +99,21 @@ func (f FailFast) Allocate(ctx context.Context, req backend.AllocationRequest) (
 		return backend.Assignment{}, fmt.Errorf("%w: %w", backend.ErrUnavailable, err)
 	}
 	return f.Backend.Allocate(ctx, req)
+}
+
+// Collector exports the probe as leapfrog_allocator_kube_api_up: 1 when
+// the allocation API answered the check, 0 when it did not. A scrape
+// checks (at most once per TTL, each check bounded by the probe's timeout),
+// so an idle allocator, with no player asking and no kubelet probing, still
+// tells an unreachable API.
+func (p *APIProbe) Collector() prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "leapfrog_allocator_kube_api_up",
+		Help: "Whether the Kubernetes API (and the Agones allocation API behind it) answered the allocator's last check: 1 yes, 0 no.",
+	}, func() float64 {
+		if p.Ready(context.Background()) != nil {
+			return 0
+		}
+		return 1
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 )
 
@@ -115,4 +117,48 @@ func TestFailFast(t *testing.T) {
 		t.Fatalf("failure two TTLs old: err %v, backend calls %d", err, b.calls)
 	}
 	checked(7 * time.Second)
+}
+
+// TestAPIProbeCollector scrapes leapfrog_allocator_kube_api_up through an
+// outage: each scrape checks the API (within the TTL it reuses the check),
+// and the gauge goes to 0 and back to 1 without a restart.
+func TestAPIProbeCollector(t *testing.T) {
+	t0 := time.Now()
+	now, down, calls := t0, false, 0
+	p, err := NewAPIProbe(func(context.Context) error {
+		calls++
+		if down {
+			return errors.New("connection refused")
+		}
+		return nil
+	}, 2*time.Second, time.Second, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(p.Collector())
+	steps := []struct {
+		name      string
+		at        time.Duration
+		down      bool
+		want      float64
+		wantCalls int
+	}{
+		{"first scrape checks", 0, false, 1, 1},
+		{"API down, last check reused within the TTL", time.Second, true, 1, 1},
+		{"API down, checked again", 3 * time.Second, true, 0, 2},
+		{"API back", 6 * time.Second, false, 1, 3},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			now, down = t0.Add(s.at), s.down
+			mfs, err := reg.Gather()
+			if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+				t.Fatalf("gathered %v (%v), want one series", mfs, err)
+			}
+			if v := mfs[0].GetMetric()[0].GetGauge().GetValue(); v != s.want || calls != s.wantCalls {
+				t.Errorf("kube_api_up = %v after %d checks, want %v after %d", v, calls, s.want, s.wantCalls)
+			}
+		})
+	}
 }

@@ -245,6 +245,9 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	if err != nil {
 		return err
 	}
+	if err := reg.Register(probe.Collector()); err != nil {
+		return fmt.Errorf("register the API probe's metric: %w", err)
+	}
 	served, ready := alloc, probe.Ready
 	if l, ok := alloc.(*agones.Leaser); ok {
 		// Matches on leased servers need no API and go on through an

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
@@ -166,6 +167,11 @@ func TestWatchdogStopsHealthAndTellsPlayersWhenTheLoopIsStuck(t *testing.T) {
 		c.DrainGrace = time.Second
 	})
 	t.Cleanup(func() { close(block) })
+	health := prometheus.NewRegistry()
+	health.MustRegister(host.HealthCollector(st.host))
+	if got := healthGauge(t, health); got != 1 {
+		t.Fatalf("leapfrog_host_healthy = %v on a sound server, want 1", got)
+	}
 	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
 		t.Fatal(err)
 	}
@@ -183,6 +189,9 @@ func TestWatchdogStopsHealthAndTellsPlayersWhenTheLoopIsStuck(t *testing.T) {
 	}
 	if st.host.Healthy() || st.host.Ready() {
 		t.Error("the host still says it is healthy or ready with its loop stuck")
+	}
+	if got := healthGauge(t, health); got != 0 {
+		t.Errorf("leapfrog_host_healthy = %v with the loop stuck, want 0", got)
 	}
 	if _, e, code := st.connect(t, "alice"); code != realtime.CloseRejected || !strings.Contains(e.GetMessage(), "over") {
 		t.Errorf("a new connection to the broken server: %v close %d, want refused", e, code)
@@ -311,4 +320,14 @@ func TestNormalStopLogsNoErrorForAPlaceBeingFreed(t *testing.T) {
 	if len(errs.msgs) != 0 {
 		t.Fatalf("ERROR lines on a normal stop: %q", errs.msgs)
 	}
+}
+
+// healthGauge reads leapfrog_host_healthy from reg.
+func healthGauge(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 || mfs[0].GetName() != "leapfrog_host_healthy" {
+		t.Fatalf("gathered %v (%v), want leapfrog_host_healthy", mfs, err)
+	}
+	return mfs[0].GetMetric()[0].GetGauge().GetValue()
 }

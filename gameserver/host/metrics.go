@@ -61,3 +61,19 @@ func (m *Metrics) leaseLapsed() {
 		m.leaseLapses.Inc()
 	}
 }
+
+// HealthCollector exports h's health as leapfrog_host_healthy: 0 once the
+// watchdog found a game loop stuck or the game failed for good. The process
+// lives on and keeps serving /metrics until Agones replaces it, so this is
+// the one series that tells a wedged server from a busy one.
+func HealthCollector(h *Host) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "leapfrog_host_healthy",
+		Help: "Whether this server sends Agones health pings: 1 yes, 0 once its watchdog found a game loop stuck or the game failed (Agones then marks it Unhealthy).",
+	}, func() float64 {
+		if h.Healthy() {
+			return 1
+		}
+		return 0
+	})
+}

@@ -162,6 +162,7 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	reg.MustRegister(host.HealthCollector(h))
 
 	admin, err := net.Listen("tcp", o.AdminListen)
 	if err != nil {

@@ -3,6 +3,7 @@ package realtime
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,12 +25,26 @@ type Metrics struct {
 	datagrams        *prometheus.CounterVec
 	datagramDrops    *prometheus.CounterVec
 
-	// in and out cache the counter of each op code (int32 to
-	// prometheus.Counter): every session of the server counts each
-	// message, so the lookup takes no lock.
-	in    sync.Map
-	out   sync.Map
+	// in and out count messages by op code, the first maxOpCodes op codes
+	// of each direction with a label value of their own.
+	in    opCounters
+	out   opCounters
 	inBad prometheus.Counter
+}
+
+// maxOpCodes bounds the op_code label values of each direction. A game's
+// own op codes are few, but relayed messages, and every message of a script
+// game, are counted under whatever op code the client sent: a label value
+// per op code would let one client grow the server's series without end.
+// Op codes past the first maxOpCodes seen count as op_code="other".
+const maxOpCodes = 64
+
+// opCounters are one direction's message counters by op code.
+type opCounters struct {
+	cache sync.Map // int32 -> prometheus.Counter; read without a lock on every message
+	size  atomic.Int32
+	mu    sync.Mutex // adds to cache
+	other prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -52,7 +67,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 5e-2},
 		}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_messages_total", Help: "Game messages by direction (in, out) and op code; unhandled op codes count as op_code=\"unknown\".",
+			Name: "leapfrog_realtime_messages_total", Help: "Game messages by direction (in, out) and op code; unhandled op codes count as op_code=\"unknown\", and op codes past the first 64 of a direction as op_code=\"other\".",
 		}, []string{"direction", "op_code"}),
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_connection_rejections_total", Help: "Connections refused, by reason (bad_token, expired_token, wrong_server, not_reserved, session_full, server_full, server_closed, race_claim, rejected, game_failed, closed, token_used, malformed_frame, oversized_frame, handshake_timeout, handshake_slot_taken (a newcomer took the slot of a connection that sent nothing), shutting_down, rate_limited, busy, too_many_connections, too_many_connections_per_ip, bad_relay_credential (counted against the peer, not refused)).",
@@ -74,17 +89,32 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"reason"}),
 	}
 	m.inBad = m.messages.WithLabelValues("in", "unknown")
+	m.in.other = m.messages.WithLabelValues("in", "other")
+	m.out.other = m.messages.WithLabelValues("out", "other")
 	reg.MustRegister(m.playersConnected, m.sessionsActive, m.sessionsStarted, m.sessionsEnded,
 		m.tickDuration, m.messages, m.rejections, m.noShows, m.panics, m.unroutables, m.datagrams, m.datagramDrops)
 	return m
 }
 
-func (m *Metrics) counter(cache *sync.Map, dir string, op int32) prometheus.Counter {
-	if c, ok := cache.Load(op); ok {
+func (m *Metrics) counter(oc *opCounters, dir string, op int32) prometheus.Counter {
+	if c, ok := oc.cache.Load(op); ok {
 		return c.(prometheus.Counter)
 	}
-	c, _ := cache.LoadOrStore(op, m.messages.WithLabelValues(dir, strconv.Itoa(int(op))))
-	return c.(prometheus.Counter)
+	if oc.size.Load() >= maxOpCodes {
+		return oc.other
+	}
+	oc.mu.Lock()
+	defer oc.mu.Unlock()
+	if c, ok := oc.cache.Load(op); ok {
+		return c.(prometheus.Counter)
+	}
+	if oc.size.Load() >= maxOpCodes {
+		return oc.other
+	}
+	c := m.messages.WithLabelValues(dir, strconv.Itoa(int(op)))
+	oc.cache.Store(op, c)
+	oc.size.Add(1)
+	return c
 }
 
 func (m *Metrics) messageIn(op int32, handled bool) {

@@ -131,8 +131,9 @@ func createNamespace(t *testing.T, c client.Client, name string) {
 }
 
 // withoutPrometheusOperator names the kinds whose CRDs (monitoring.coreos.com, and the Gateway API's
-// HTTPRoute) envtest does not have.
-var withoutPrometheusOperator = map[string]bool{"ServiceMonitor": true, "PodMonitor": true, "HTTPRoute": true}
+// HTTPRoute) envtest does not have. The PrometheusRule's content is checked by promtool instead
+// (test/observability: promtool check rules and promtool test rules on the rendered rules).
+var withoutPrometheusOperator = map[string]bool{"ServiceMonitor": true, "PodMonitor": true, "PrometheusRule": true, "HTTPRoute": true}
 
 // dryRunCreate asks the API server to validate and admit an object without storing it. Strict field
 // validation turns a misspelt field into an error instead of a silent drop.

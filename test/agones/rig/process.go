@@ -20,9 +20,12 @@ import (
 // chart's Deployment.
 type Allocator struct {
 	URL string `json:"url"`
-	PID int    `json:"pid"`
-	Log string `json:"log"`
-	cmd *exec.Cmd
+	// AdminURL is the edge's admin server (/metrics); an allocator serves
+	// everything on URL.
+	AdminURL string `json:"adminURL,omitempty"`
+	PID      int    `json:"pid"`
+	Log      string `json:"log"`
+	cmd      *exec.Cmd
 }
 
 // StartAllocator runs bin with the release's allocator arguments, listening
@@ -72,7 +75,7 @@ func (rel *Release) StartEdge(ctx context.Context, bin, listen string) (*Allocat
 	if err != nil {
 		return nil, err
 	}
-	e.URL = "ws://" + addr
+	e.URL, e.AdminURL = "ws://"+addr, "http://"+admin
 	return e, nil
 }
 

@@ -152,6 +152,10 @@ type Result struct {
 	// calls (-1 when unknown).
 	Frames                    int64
 	ServerReads, ServerWrites int64
+	// Scrape is one scrape of the server's /metrics at the end of the
+	// window (targets that serve one); ScrapeErr why there is none.
+	Scrape    ScrapeCost
+	ScrapeErr error
 }
 
 // HopsPerSecond is the hops that reached the opponent per second of window.
@@ -201,6 +205,11 @@ func (r Result) Summary() string {
 	}
 	if r.LoadAvg[0] != "" {
 		fmt.Fprintf(&b, " loadavg=%s->%s", r.LoadAvg[0], r.LoadAvg[1])
+	}
+	if r.Scrape.Bytes > 0 {
+		fmt.Fprintf(&b, " scrape_bytes=%d scrape_series=%d scrape_leapfrog_series=%d", r.Scrape.Bytes, r.Scrape.Series, r.Scrape.LeapfrogSeries)
+	} else if r.ScrapeErr != nil {
+		fmt.Fprintf(&b, " scrape_error=%q", r.ScrapeErr)
 	}
 	return b.String()
 }
@@ -328,6 +337,11 @@ func Run(ctx context.Context, t Target, cfg Config) (Result, error) {
 	}
 	res.LoadAvg[1] = loadstat.LoadAverage()
 	res.Busy = d.busy.Load()
+	if m, ok := t.(interface{ MetricsURL() string }); ok {
+		// What one Prometheus scrape of the server costs with its races
+		// still running.
+		res.Scrape, res.ScrapeErr = scrape(ctx, m.MetricsURL())
+	}
 	d.mu.Lock()
 	res.Errors, res.Samples = d.errors, d.samples
 	d.errors = map[string]int64{} // what fails while everyone leaves does not count

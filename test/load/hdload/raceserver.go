@@ -42,6 +42,7 @@ type ServerOptions struct {
 type RaceServerTarget struct {
 	proc, sidecar *process
 	url           string
+	admin         string
 	name          string
 	issuer        *token.Issuer
 	dir           string
@@ -148,11 +149,14 @@ func StartRaceServer(ctx context.Context, opts ServerOptions, cfg Config) (_ *Ra
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.url = "ws://" + listen + "/ws"
+	t.url, t.admin = "ws://"+listen+"/ws", admin
 	t.ready = mustMarshal(gameMessage(race.OpSceneReady))
 	t.hop = mustMarshal(gameMessage(race.OpHop))
 	return t, nil
 }
+
+// MetricsURL is the server's /metrics, what a PodMonitor scrapes.
+func (t *RaceServerTarget) MetricsURL() string { return "http://" + t.admin + "/metrics" }
 
 // BuildRaceServer builds ./gameserver/cmd/race-server of the module this
 // tool runs in (found with go env GOMOD) into dir.
