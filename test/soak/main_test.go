@@ -41,7 +41,7 @@ func TestSoakShort(t *testing.T) {
 		t.Skip("soak: not in -short")
 	}
 	rep, err := run(t.Context(), config{
-		bin: allocatorBin, slots: 24, concurrency: 4, racesPerServer: 512, seed: 7, faults: ciFaults,
+		bin: allocatorBin, slots: 24, concurrency: 4, racesPerServer: 512, seed: 7, faults: defaultFaults,
 		pauses: 1, pauseFor: unhealthyAfter + time.Second, settle: 60 * time.Second, lobbyLimit: 15 * time.Second,
 	})
 	if err != nil {
@@ -54,7 +54,7 @@ func TestSoakShort(t *testing.T) {
 	if rep.outcomes[outFinish] == 0 || rep.faults[faultPause] != 1 {
 		t.Errorf("no race finished or no pause injected: %s", rep)
 	}
-	for _, f := range []string{faultLateNoShow, faultStaleToken} {
+	for _, f := range []string{faultLateNoShow, faultStaleToken, faultIdleSockets} {
 		if rep.faults[f] == 0 {
 			t.Errorf("fault %s not played: %s", f, rep)
 		}

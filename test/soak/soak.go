@@ -20,8 +20,8 @@ import (
 )
 
 // Faults the soak can inject. hop-flood and lobby-leaver need the race
-// server's input budgets and lobby deadlines; idle-sockets passes only once
-// the race servers share their handshake slots per client address.
+// server's input budgets and lobby deadlines; idle-sockets needs the race
+// servers' handshake slots shared per client address.
 const (
 	faultDisconnect  = "disconnect"
 	faultNoShow      = "no-show"
@@ -45,9 +45,6 @@ var (
 	defaultFaults = []string{faultDisconnect, faultNoShow, faultBadFrames, faultPause, faultLivingRoom, faultLateNoShow, faultStaleToken,
 		faultIdleSockets}
 	allFaults = append(slices.Clone(defaultFaults), faultHopFlood, faultLobbyLeaver)
-	// ciFaults are the short run's: the defaults but idle-sockets, whose
-	// refusals stay above 0 until handshake slots are shared per address.
-	ciFaults = slices.DeleteFunc(slices.Clone(defaultFaults), func(f string) bool { return f == faultIdleSockets })
 )
 
 // config is one soak run.
