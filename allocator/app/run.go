@@ -134,8 +134,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 				ReadTimeout:       15 * time.Second,
 				WriteTimeout:      30 * time.Second,
 				IdleTimeout:       2 * time.Minute,
-				MaxHeaderBytes:    16 << 10,
-				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+				// Idle keep-alives are the first to go when a connection cap is
+				// reached; WebSocket relays (hijacked) never are.
+				ConnState:      conns.ConnState,
+				MaxHeaderBytes: 16 << 10,
+				ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 			},
 			ShutdownTimeout: &timeout,
 		}, nil

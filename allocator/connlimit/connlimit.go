@@ -1,8 +1,10 @@
 package connlimit
 
 import (
+	"container/list"
 	"fmt"
 	"net"
+	"net/http"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,15 +28,32 @@ type Config struct {
 // read, so that one client cannot take every file descriptor of the process:
 // idle keep-alive connections, slow handshakes and WebSockets all count until
 // they are closed.
+//
+// Idle keep-alive connections go first: when the server reports connection
+// states (ConnState), a new connection at a cap closes the connection idle
+// longest (from its own address at the per-IP cap, from anyone at the total
+// cap) and takes its place, so that a few addresses holding hundreds of
+// idle keep-alives cannot turn every other client away for the idle
+// timeout. Connections serving a request or hijacked (WebSockets) are never
+// closed for room.
 type Limiter struct {
 	perIP, total int
 
 	mu   sync.Mutex
 	open int
-	byIP map[string]int
+	byIP map[string]*address
+	// idle holds the idle keep-alive connections, idle longest first.
+	idle list.List
 
 	openGauge prometheus.GaugeFunc
 	rejected  *prometheus.CounterVec
+	shed      *prometheus.CounterVec
+}
+
+// address is what the limiter holds of one client IP address.
+type address struct {
+	open int
+	idle list.List // its idle connections, idle longest first
 }
 
 // Reasons a connection is rejected, the values of the metric's reason label.
@@ -51,7 +70,7 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Registry == nil || cfg.Subsystem == "" {
 		return nil, fmt.Errorf("connlimit: a registry and a metrics subsystem are required")
 	}
-	l := &Limiter{perIP: cfg.PerIP, total: cfg.Total, byIP: make(map[string]int)}
+	l := &Limiter{perIP: cfg.PerIP, total: cfg.Total, byIP: make(map[string]*address)}
 	l.openGauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "leapfrog_" + cfg.Subsystem + "_open_connections",
 		Help: "Connections open now, counted against the connection caps.",
@@ -60,14 +79,18 @@ func New(cfg Config) (*Limiter, error) {
 		Name: "leapfrog_" + cfg.Subsystem + "_rejected_connections_total",
 		Help: "Connections closed on accept because a cap was reached, by cap (per_ip, total).",
 	}, []string{"reason"})
+	l.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leapfrog_" + cfg.Subsystem + "_shed_connections_total",
+		Help: "Idle keep-alive connections closed to make room for a new connection at a cap, by cap (per_ip, total).",
+	}, []string{"reason"})
 	for _, r := range []string{ReasonPerIP, ReasonTotal} {
 		l.rejected.WithLabelValues(r)
+		l.shed.WithLabelValues(r)
 	}
-	if err := cfg.Registry.Register(l.openGauge); err != nil {
-		return nil, fmt.Errorf("connlimit: %w", err)
-	}
-	if err := cfg.Registry.Register(l.rejected); err != nil {
-		return nil, fmt.Errorf("connlimit: %w", err)
+	for _, c := range []prometheus.Collector{l.openGauge, l.rejected, l.shed} {
+		if err := cfg.Registry.Register(c); err != nil {
+			return nil, fmt.Errorf("connlimit: %w", err)
+		}
 	}
 	return l, nil
 }
@@ -84,27 +107,113 @@ func (l *Limiter) Listener(ln net.Listener) net.Listener {
 	return &listener{Listener: ln, limiter: l}
 }
 
-// acquire counts a connection from ip, or reports which cap it would break.
-func (l *Limiter) acquire(ip string) (reason string, ok bool) {
+// ConnState is an http.Server ConnState hook: it tells the limiter which of
+// its connections are idle keep-alives, the ones closed first at a cap. A
+// connection from another listener is ignored; a *tls.Conn is followed to
+// the connection under it.
+func (l *Limiter) ConnState(nc net.Conn, state http.ConnState) {
+	c := unwrap(nc)
+	if c == nil || c.limiter != l {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	switch {
-	case l.byIP[ip] >= l.perIP:
-		return ReasonPerIP, false
-	case l.open >= l.total:
-		return ReasonTotal, false
+	if !c.counted {
+		return // closed, or shed: its place is gone
 	}
-	l.byIP[ip]++
+	switch state {
+	case http.StateIdle:
+		if c.idleAll == nil {
+			c.idleAll = l.idle.PushBack(c)
+			c.idleIP = l.byIP[c.ip].idle.PushBack(c)
+		}
+	default: // new, active, hijacked, closed: not idle
+		l.unidle(c)
+	}
+}
+
+// unwrap finds the limiter's connection under nc, or nil.
+func unwrap(nc net.Conn) *conn {
+	for range 4 { // tls.Conn over conn is the deepest wrapping there is
+		switch v := nc.(type) {
+		case *conn:
+			return v
+		case interface{ NetConn() net.Conn }:
+			nc = v.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// acquire counts a connection c from its address, closing the connection
+// idle longest to make room at a cap; or reports the cap it would break.
+func (l *Limiter) acquire(c *conn) (reason string, ok bool) {
+	var victim *conn
+	defer func() {
+		if victim != nil {
+			_ = victim.Conn.Close() // outside l.mu: its place was handed over already
+		}
+	}()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.byIP[c.ip]
+	switch {
+	case a != nil && a.open >= l.perIP:
+		reason = ReasonPerIP
+		if e := a.idle.Front(); e != nil {
+			victim = e.Value.(*conn)
+		}
+	case l.open >= l.total:
+		reason = ReasonTotal
+		if e := l.idle.Front(); e != nil {
+			victim = e.Value.(*conn)
+		}
+	}
+	if reason != "" {
+		if victim == nil {
+			return reason, false
+		}
+		l.shed.WithLabelValues(reason).Inc()
+		l.uncount(victim)
+	}
+	if a = l.byIP[c.ip]; a == nil { // uncount may have dropped it
+		a = &address{}
+		l.byIP[c.ip] = a
+	}
+	a.open++
 	l.open++
+	c.counted = true
 	return "", true
 }
 
-func (l *Limiter) release(ip string) {
+// release gives c's place back, once, however often it is called.
+func (l *Limiter) release(c *conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if c.counted {
+		l.uncount(c)
+	}
+}
+
+// uncount drops a counted connection from the counts. Callers hold l.mu.
+func (l *Limiter) uncount(c *conn) {
+	l.unidle(c)
+	c.counted = false
 	l.open--
-	if l.byIP[ip]--; l.byIP[ip] <= 0 {
-		delete(l.byIP, ip) // the map holds only addresses with connections open
+	a := l.byIP[c.ip]
+	if a.open--; a.open <= 0 {
+		delete(l.byIP, c.ip) // the map holds only addresses with connections open
+	}
+}
+
+// unidle takes c off the idle lists. Callers hold l.mu.
+func (l *Limiter) unidle(c *conn) {
+	if c.idleAll != nil {
+		l.idle.Remove(c.idleAll)
+		l.byIP[c.ip].idle.Remove(c.idleIP)
+		c.idleAll, c.idleIP = nil, nil
 	}
 }
 
@@ -117,30 +226,35 @@ type listener struct {
 // closed here and never reach the server.
 func (ln *listener) Accept() (net.Conn, error) {
 	for {
-		c, err := ln.Listener.Accept()
+		nc, err := ln.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		ip := hostOf(c.RemoteAddr())
-		if reason, ok := ln.limiter.acquire(ip); !ok {
+		c := &conn{Conn: nc, limiter: ln.limiter, ip: hostOf(nc.RemoteAddr())}
+		if reason, ok := ln.limiter.acquire(c); !ok {
 			ln.limiter.rejected.WithLabelValues(reason).Inc()
-			_ = c.Close()
+			_ = nc.Close()
 			continue
 		}
-		return &conn{Conn: c, release: sync.OnceFunc(func() { ln.limiter.release(ip) })}, nil
+		return c, nil
 	}
 }
 
 // conn gives its place back when closed, once, however often Close is called
 // (a server closes a hijacked WebSocket connection and may close it again).
+// Its fields but Conn, limiter and ip are guarded by limiter.mu.
 type conn struct {
 	net.Conn
-	release func()
+	limiter *Limiter
+	ip      string
+	counted bool
+	// idleAll and idleIP are its places in the idle lists while idle.
+	idleAll, idleIP *list.Element
 }
 
 func (c *conn) Close() error {
 	err := c.Conn.Close()
-	c.release()
+	c.limiter.release(c)
 	return err
 }
 
