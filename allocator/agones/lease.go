@@ -62,6 +62,7 @@ type Engine interface {
 	Remove(name string)
 	Suspend(name string, suspended bool)
 	Place(playerIDs []string) (placement.Placement, error)
+	Holding(player, server, race string) bool
 	FreeRaces() int
 	Idle() []string
 	Stats() placement.Stats
@@ -238,6 +239,13 @@ func (l *Leaser) place(ctx context.Context, playerIDs []string) (placement.Place
 		l.leaseAheadLocked(ctx)
 	}
 	return p, err
+}
+
+// Holding reports whether player still holds its placement in a's race:
+// the race not over on its server, the seat not given back
+// (api.PlaceTracker).
+func (l *Leaser) Holding(player string, a backend.Assignment) bool {
+	return l.engine.Holding(player, a.GameServer, a.Race)
 }
 
 // CanPlace reports whether a new race can be placed now, without a lease
