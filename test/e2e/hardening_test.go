@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )
 
@@ -164,4 +166,68 @@ func TestPausedAllocatorKeepsItsRaces(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestIdleRacesKeepTheirAddressAtItsCap is the idle-races attack on real
+// processes: two guests of one address are paired, connect, start their
+// race and never hop. Before, a place counted for --place-hold only, so the
+// address took its cap again after the hold while its race ran on; now its
+// places count until the race ends, and the race ends after
+// --idle-race-timeout with the reason idle, which gives them back.
+func TestIdleRacesKeepTheirAddressAtItsCap(t *testing.T) {
+	const hold, idle = 1 * time.Second, 2 * time.Second
+	a := startAllocator(t, "--max-places-per-ip", "2", "--place-hold", hold.String(), "--idle-race-timeout", idle.String())
+	attacker := from(t, a.URL, "127.0.0.1")
+	match := func() (client.Guest, client.Match, error) {
+		g, err := attacker.Guest(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := attacker.Match(t.Context(), g.GuestToken, 1)
+		return g, m, err
+	}
+	var players []playtest.Player
+	for range 2 {
+		g, m, err := match()
+		if err != nil {
+			t.Fatalf("place under the cap: %v", err)
+		}
+		p := playtest.Join(t, m.WSURL, g.PlayerID, m.PlayerSessionToken)
+		if err := p.Conn.SendSceneReady(); err != nil {
+			t.Fatal(err)
+		}
+		players = append(players, p)
+	}
+	// Past the hold, the race runs on without a hop: no place for the address.
+	for deadline := time.Now().Add(hold + time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, _, err := match(); err == nil {
+			t.Fatal("the address got a third place while its two players hold a running race")
+		} else if apiErr, ok := errors.AsType[*client.APIError](err); !ok || apiErr.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("over the cap: %v, want 429", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*idle)
+	defer cancel()
+	for {
+		ev, err := playtest.NextEvent(ctx, players[0].Conn)
+		if err != nil {
+			t.Fatalf("wait for the idle race to end: %v", err)
+		}
+		if r, ok := ev.(client.RaceResult); ok {
+			if r.Reason != racev1.RaceResult_REASON_IDLE || r.WinnerLane != -1 {
+				t.Fatalf("result %v, want reason idle and no winner", r.RaceResult)
+			}
+			break
+		}
+	}
+	// The race is over: its places come back once the fleet has seen it end.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, _, err := match()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no place for the address after its race ended: %v", err)
+		}
+	}
 }
