@@ -33,8 +33,34 @@ type placeBook struct {
 	tracker      PlaceTracker // nil: places count for the hold
 
 	mu        sync.Mutex
-	byIP      map[string]map[string]*place // address, then guest
+	byIP      map[string]*addressPlaces
 	lastSweep time.Time
+}
+
+// addressPlaces is what the players of one address hold. seats is kept
+// with the places, so that a match costs O(1) however many players share
+// the address (a load test, a big NAT), and the places that ended are
+// looked for only at the cap, at most once per prunePeriod.
+type addressPlaces struct {
+	places   map[string]*place // by guest
+	seats    int
+	prunedAt time.Time
+}
+
+// prunePeriod bounds how often an address at its cap has its places
+// looked at: each look asks the tracker about every place.
+const prunePeriod = time.Second
+
+func (a *addressPlaces) put(player string, p *place) {
+	a.places[player] = p
+	a.seats += p.seats
+}
+
+func (a *addressPlaces) drop(player string) {
+	if p := a.places[player]; p != nil {
+		a.seats -= p.seats
+		delete(a.places, player)
+	}
 }
 
 type place struct {
@@ -47,7 +73,7 @@ func newPlaceBook(max int, hold time.Duration, maxKeys int, tracker PlaceTracker
 	if max < 1 || hold <= 0 || maxKeys < 1 {
 		return nil, fmt.Errorf("places: max %d, hold %v and max keys %d must be positive", max, hold, maxKeys)
 	}
-	return &placeBook{max: max, hold: hold, maxKeys: maxKeys, tracker: tracker, byIP: make(map[string]map[string]*place)}, nil
+	return &placeBook{max: max, hold: hold, maxKeys: maxKeys, tracker: tracker, byIP: make(map[string]*addressPlaces)}, nil
 }
 
 // held reports whether the place of player p still counts at now. Callers
@@ -80,41 +106,40 @@ func (b *placeBook) Take(ip, player string, seats int, now time.Time) (ok bool, 
 		if len(b.byIP) >= b.maxKeys {
 			return false, b.hold, false
 		}
-		m = make(map[string]*place, 1)
+		m = &addressPlaces{places: make(map[string]*place, 1)}
 		b.byIP[ip] = m
 	}
-	if p := m[player]; p != nil && !b.held(player, p, now) {
-		delete(m, player) // its race is over: a new place counts afresh
+	extra := seats
+	if p := m.places[player]; p != nil && !b.held(player, p, now) {
+		m.drop(player) // its race is over: a new place counts afresh
 	} else if p != nil {
-		extra := max(seats-p.seats, 0) // more seats on the same race
-		if extra == 0 || b.seats(m)+extra <= b.max {
-			return true, 0, true
-		}
-		b.prune(m, now)
-		if b.seats(m)+extra <= b.max {
-			return true, 0, true
-		}
-		return false, b.retryAfter(m, now), true
+		had, extra = true, max(seats-p.seats, 0) // more seats on the same race
 	}
-	if b.seats(m)+seats > b.max {
-		// Pruning costs a look at every place of the address: done only at
-		// the cap, it is paid once per place that ends.
+	if m.seats+extra > b.max && now.Sub(m.prunedAt) >= prunePeriod {
+		m.prunedAt = now
 		b.prune(m, now)
-		if b.seats(m)+seats > b.max {
-			return false, b.retryAfter(m, now), false
-		}
 	}
-	m[player] = &place{seats: seats, given: now}
-	return true, 0, false
+	if m.seats+extra > b.max {
+		return false, b.retryAfter(m, now), had
+	}
+	if !had {
+		m.put(player, &place{seats: seats, given: now})
+	}
+	return true, 0, had
 }
 
 // Give records where player's place is: from now on it counts while held.
 func (b *placeBook) Give(ip, player string, seats int, a backend.Assignment, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if p := b.byIP[ip][player]; p != nil {
-		p.a, p.seats, p.given = a, max(p.seats, seats), now
+	m := b.byIP[ip]
+	if m == nil || m.places[player] == nil {
+		return
 	}
+	p := m.places[player]
+	m.drop(player)
+	p.a, p.seats, p.given = a, max(p.seats, seats), now
+	m.put(player, p)
 }
 
 // Release drops player's place at ip: its allocation failed.
@@ -122,8 +147,8 @@ func (b *placeBook) Release(ip, player string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if m := b.byIP[ip]; m != nil {
-		delete(m, player)
-		if len(m) == 0 {
+		m.drop(player)
+		if len(m.places) == 0 {
 			delete(b.byIP, ip)
 		}
 	}
@@ -134,28 +159,21 @@ func (b *placeBook) Held(ip string, now time.Time) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := 0
-	for player, p := range b.byIP[ip] {
-		if b.held(player, p, now) {
-			n += p.seats
+	if m := b.byIP[ip]; m != nil {
+		for player, p := range m.places {
+			if b.held(player, p, now) {
+				n += p.seats
+			}
 		}
 	}
 	return n
 }
 
-// seats sums the seats of m, held or not. Callers hold b.mu.
-func (b *placeBook) seats(m map[string]*place) int {
-	n := 0
-	for _, p := range m {
-		n += p.seats
-	}
-	return n
-}
-
 // prune drops the places of m that no longer count. Callers hold b.mu.
-func (b *placeBook) prune(m map[string]*place, now time.Time) {
-	for player, p := range m {
+func (b *placeBook) prune(m *addressPlaces, now time.Time) {
+	for player, p := range m.places {
 		if !b.held(player, p, now) {
-			delete(m, player)
+			m.drop(player)
 		}
 	}
 }
@@ -163,12 +181,12 @@ func (b *placeBook) prune(m map[string]*place, now time.Time) {
 // retryAfter is the wait to advise an address at its cap: until the first
 // of its places stops counting, when that is known (places counted for the
 // hold); else, while races run, a quarter of the hold. Callers hold b.mu.
-func (b *placeBook) retryAfter(m map[string]*place, now time.Time) time.Duration {
+func (b *placeBook) retryAfter(m *addressPlaces, now time.Time) time.Duration {
 	if b.tracker != nil {
 		return b.hold / 4
 	}
 	first := b.hold
-	for _, p := range m {
+	for _, p := range m.places {
 		first = min(first, p.given.Add(b.hold).Sub(now))
 	}
 	return max(first, time.Second)
@@ -179,7 +197,7 @@ func (b *placeBook) retryAfter(m map[string]*place, now time.Time) time.Duration
 func (b *placeBook) sweep(now time.Time) {
 	for ip, m := range b.byIP {
 		b.prune(m, now)
-		if len(m) == 0 {
+		if len(m.places) == 0 {
 			delete(b.byIP, ip)
 		}
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -120,5 +121,71 @@ func TestPlacesCountSeats(t *testing.T) {
 	}
 	if r := f.serveFrom(t, ip, "/v1/match", "Bearer "+f.guestFrom(t, ip).GuestToken, "{}"); r.status != http.StatusOK {
 		t.Fatalf("the third seat: %d %s", r.status, r.body)
+	}
+}
+
+// TestPlaceBookManyPlayersBehindOneAddress: thousands of players behind one
+// address (a load test, a big NAT) asking again and again keep the cap,
+// never count twice, and a match costs no pass over all of them.
+func TestPlaceBookManyPlayersBehindOneAddress(t *testing.T) {
+	t0 := time.Now()
+	const n = 5000
+	b, err := newPlaceBook(n, time.Minute, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		id := fmt.Sprint("p", i)
+		if ok, _, _ := b.Take("ip", id, 1, t0); !ok {
+			t.Fatalf("player %d refused under the cap", i)
+		}
+		b.Give("ip", id, 1, backend.Assignment{GameServer: "gs"}, t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	for range 10 * n {
+		if ok, _, had := b.Take("ip", "p0", 1, t0.Add(time.Second)); !ok || !had {
+			t.Fatal("a player holding a place was refused it, or counted anew")
+		}
+	}
+	if ok, after, _ := b.Take("ip", "new", 1, t0.Add(30*time.Second)); ok || after != 30*time.Second {
+		t.Fatalf("over the cap: %v, %v; want refused until p0's hold ends in 30s", ok, after)
+	}
+	if ok, _, _ := b.Take("ip", "new", 1, t0.Add(time.Minute+time.Millisecond)); !ok {
+		t.Fatal("refused once the first places' holds ended")
+	}
+}
+
+func TestPlaceBookBoundsTheAddresses(t *testing.T) {
+	t0 := time.Now()
+	b, _ := newPlaceBook(1, time.Minute, 2, nil)
+	for _, ip := range []string{"ip1", "ip2"} {
+		b.Take(ip, "p-"+ip, 1, t0)
+		b.Give(ip, "p-"+ip, 1, backend.Assignment{GameServer: "gs"}, t0)
+	}
+	// A third address is refused while the others hold places: forgetting
+	// one of them would lift its cap.
+	if ok, after, _ := b.Take("ip3", "c", 1, t0); ok || after != time.Minute {
+		t.Fatalf("third address: %v, %v; want refused for the hold", ok, after)
+	}
+	if ok, _, _ := b.Take("ip3", "c", 1, t0.Add(time.Minute)); !ok {
+		t.Fatal("third address refused after the others' places ended")
+	}
+	if n := len(b.byIP); n != 1 {
+		t.Fatalf("%d addresses tracked after the sweep, want 1", n)
+	}
+	b.Release("ip3", "c")
+	if n := len(b.byIP); n != 0 {
+		t.Fatalf("%d addresses tracked after the release, want 0", n)
+	}
+}
+
+func TestNewPlaceBookValidates(t *testing.T) {
+	for _, c := range []struct {
+		max     int
+		hold    time.Duration
+		maxKeys int
+	}{{0, time.Minute, 1}, {1, 0, 1}, {1, -time.Second, 1}, {1, time.Minute, 0}} {
+		if _, err := newPlaceBook(c.max, c.hold, c.maxKeys, nil); err == nil {
+			t.Errorf("newPlaceBook(%d, %v, %d) accepted", c.max, c.hold, c.maxKeys)
+		}
 	}
 }
