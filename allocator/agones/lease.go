@@ -64,6 +64,7 @@ type Engine interface {
 	Suspend(name string, suspended bool)
 	Unreachable(name string, down bool)
 	Place(playerIDs []string) (placement.Placement, error)
+	Holding(player, server, race string) bool
 	FreeRaces() int
 	Idle() []string
 	Stats() placement.Stats
@@ -263,6 +264,13 @@ func (l *Leaser) place(ctx context.Context, playerIDs []string) (placement.Place
 		l.leaseAheadLocked(ctx)
 	}
 	return p, err
+}
+
+// Holding reports whether player still holds its placement in a's race:
+// the race not over on its server, the seat not given back
+// (api.PlaceTracker).
+func (l *Leaser) Holding(player string, a backend.Assignment) bool {
+	return l.engine.Holding(player, a.GameServer, a.Race)
 }
 
 // CanPlace reports whether a new race can be placed now, without a lease

@@ -58,11 +58,11 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	client, now := clientAddress(r), s.now()
-	held := s.places.Holding(client, guest.PlayerID, now)
-	if ok, after := s.places.Take(client, guest.PlayerID, now); !ok {
+	ok, after, held := s.places.Take(client, guest.PlayerID, seats, now)
+	if !ok {
 		s.metrics.placesRefused.Inc()
-		return withRetryAfter(fmt.Errorf("%w: players from %s were given %d places in the last %v; retry once one is used or freed",
-			errRateLimited, client, s.maxPlacesPerIP, s.placeHold), after)
+		return withRetryAfter(fmt.Errorf("%w: players from %s hold %d places, the most one address may hold; retry once a race of theirs ends",
+			errRateLimited, client, s.maxPlacesPerIP), after)
 	}
 
 	playerIDs := seatPlayerIDs(guest.PlayerID, seats)
@@ -73,6 +73,7 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
+	s.places.Give(client, guest.PlayerID, seats, a, s.now())
 
 	// A seat's hold runs from when the backend seated the player: a token
 	// minted later (a slow request, a paused process) still expires with

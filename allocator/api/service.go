@@ -23,9 +23,11 @@ const (
 	DefaultAllocateTimeout = 10 * time.Second
 	DefaultMaxTrackedKeys  = 100_000
 	// DefaultMaxPlacesPerIP and DefaultPlaceHold: players from one client
-	// address may be given at most this many places within the hold (the
-	// race servers' no-show timeout): see docs/abuse-limits.md.
-	DefaultMaxPlacesPerIP = 8
+	// address may hold at most this many places (seats) at once, a place
+	// counting until its race ends (the hold after it was given, the race
+	// servers' no-show timeout, with a backend that cannot tell): sized
+	// for one machine or a small NAT; see docs/abuse-limits.md.
+	DefaultMaxPlacesPerIP = 64
 	DefaultPlaceHold      = 60 * time.Second
 	// MaxSeats is the most players one match request may seat: a race has two
 	// lanes.
@@ -56,11 +58,12 @@ type Config struct {
 	GuestBurst int
 	MatchRate  float64
 	MatchBurst int
-	// MaxPlacesPerIP caps the places given to players from one client
-	// address within PlaceHold, the time a place stays reserved for a
-	// player who never connects (defaults DefaultMaxPlacesPerIP and
-	// DefaultPlaceHold). A player asking again for its own place counts
-	// once.
+	// MaxPlacesPerIP caps the places (seats) the players from one client
+	// address hold at once. A place counts until its race ends when the
+	// backend is a PlaceTracker, else for PlaceHold after it was last
+	// given (the time a place stays reserved for a player who never
+	// connects). Defaults DefaultMaxPlacesPerIP and DefaultPlaceHold. A
+	// player asking again for its own place counts once.
 	MaxPlacesPerIP int
 	PlaceHold      time.Duration
 	Registry       Registry
@@ -91,7 +94,7 @@ type Service struct {
 	sessionTTL      time.Duration
 	guestLimit      *ratelimit.Keyed
 	matchLimit      *ratelimit.Keyed
-	places          *ratelimit.Holds
+	places          *placeBook
 	maxPlacesPerIP  int
 	placeHold       time.Duration
 	ready           func(ctx context.Context) error
@@ -153,7 +156,8 @@ func New(cfg Config) (*Service, error) {
 	if s.matchLimit, err = ratelimit.New(cfg.MatchRate, cfg.MatchBurst, maxKeys); err != nil {
 		return nil, fmt.Errorf("api: match %w", err)
 	}
-	if s.places, err = ratelimit.NewHolds(s.maxPlacesPerIP, s.placeHold, maxKeys); err != nil {
+	tracker, _ := cfg.Backend.(PlaceTracker)
+	if s.places, err = newPlaceBook(s.maxPlacesPerIP, s.placeHold, maxKeys, tracker); err != nil {
 		return nil, fmt.Errorf("api: places %w", err)
 	}
 	if s.metrics, err = newMetrics(cfg.Registry); err != nil {

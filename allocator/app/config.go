@@ -34,8 +34,9 @@ type Config struct {
 	GuestBurst    int
 	MatchRate     float64
 	MatchBurst    int
-	// MaxPlacesPerIP places per client address within PlaceHold: see
-	// docs/abuse-limits.md.
+	// MaxPlacesPerIP places (seats) held at once by the players of one
+	// client address, each until its race ends; PlaceHold is the race
+	// servers' no-show timeout. See docs/abuse-limits.md.
 	MaxPlacesPerIP int
 	PlaceHold      time.Duration
 	// MaxConnsPerIP and MaxConns cap the open connections of the HTTP API
@@ -87,9 +88,13 @@ func DefaultConfig() Config {
 		GuestBurst: 20,
 		MatchRate:  2,
 		MatchBurst: 10,
-		// A household or a small office behind one address; the hold is
-		// the race servers' default no-show timeout.
-		MaxPlacesPerIP: 8,
+		// One machine (a bot, the soak at low concurrency, browser tabs)
+		// or a small office behind one address: 32 races at once. A place
+		// counts until its race ends, and races end: a player finishing
+		// races one after another holds one place. Production behind
+		// carrier-grade NAT raises it (the chart's allocator.maxPlacesPerIP).
+		// The hold is the race servers' default no-show timeout.
+		MaxPlacesPerIP: 64,
 		PlaceHold:      60 * time.Second,
 		MaxConnsPerIP:  256,
 		KubeQPS:        200,
@@ -123,8 +128,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GuestBurst, "guest-burst", c.GuestBurst, "burst of guest identities per client IP")
 	fs.Float64Var(&c.MatchRate, "match-rate", c.MatchRate, "match requests per second per player")
 	fs.IntVar(&c.MatchBurst, "match-burst", c.MatchBurst, "burst of match requests per player")
-	fs.IntVar(&c.MaxPlacesPerIP, "max-places-per-ip", c.MaxPlacesPerIP, "most places given to players from one client IP within --place-hold")
-	fs.DurationVar(&c.PlaceHold, "place-hold", c.PlaceHold, "how long a place given counts against its client IP (the race servers' --no-show-timeout)")
+	fs.IntVar(&c.MaxPlacesPerIP, "max-places-per-ip", c.MaxPlacesPerIP, "most places (seats) the players from one client IP hold at once; a place counts until its race ends (docs/abuse-limits.md)")
+	fs.DurationVar(&c.PlaceHold, "place-hold", c.PlaceHold, "the race servers' --no-show-timeout: a race placed but never reported by its server is forgotten after it")
 	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "most open connections from one client IP (the API; the local fleet's race servers apart)")
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's race servers apart)")
 	fs.Float64Var(&c.KubeQPS, "kube-api-qps", c.KubeQPS, "agones: requests per second to the Kubernetes API (each match is one)")

@@ -135,8 +135,11 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 				ReadTimeout:       15 * time.Second,
 				WriteTimeout:      30 * time.Second,
 				IdleTimeout:       2 * time.Minute,
-				MaxHeaderBytes:    16 << 10,
-				ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+				// Idle keep-alives are the first to go when a connection cap is
+				// reached; WebSocket relays (hijacked) never are.
+				ConnState:      conns.ConnState,
+				MaxHeaderBytes: 16 << 10,
+				ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 			},
 			ShutdownTimeout: &timeout,
 		}, nil
@@ -260,8 +263,20 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 			return err
 		}
 	} else {
-		// Every match is an allocation.
-		served = agones.FailFast{Backend: alloc, Probe: probe}
+		// Every match is an allocation; the players lists of the Fleet's
+		// servers tell when a place given is no longer held.
+		players := agones.NewPlayers()
+		informer, start, err := gameServerInformer(ctx, mgr, restCfg, scheme, cfg)
+		if err != nil {
+			return err
+		}
+		if err := players.Watch(ctx, informer); err != nil {
+			return err
+		}
+		if err := mgr.Add(start); err != nil {
+			return fmt.Errorf("add the GameServer watch to the manager: %w", err)
+		}
+		served = trackedBackend{Backend: agones.FailFast{Backend: alloc, Probe: probe}, Players: players}
 	}
 	srv, err := newServer(served, ready, nil)
 	if err != nil {
@@ -301,10 +316,27 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	if err != nil {
 		return nil, err
 	}
-	// The Fleet's GameServers, and only those, in a cache of their own: the
-	// manager would not start the API server's peers, nor stop, until its own
-	// caches synced, and the lease mode serves matches (and shuts down)
-	// through an API outage.
+	informer, start, err := gameServerInformer(ctx, mgr, restCfg, scheme, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Watch(ctx, informer); err != nil {
+		return nil, err
+	}
+	for _, r := range []manager.Runnable{start, l} {
+		if err := mgr.Add(r); err != nil {
+			return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
+		}
+	}
+	logger.Info("lease mode", "replica", id, "races_per_server", cfg.RacesPerServer, "race_prefix", agones.RacePrefix(id))
+	return l, nil
+}
+
+// gameServerInformer watches the Fleet's GameServers, and only those, in a
+// cache of their own: the manager would not start the API server's peers,
+// nor stop, until its own caches synced, and the allocator serves matches
+// (and shuts down) through an API outage. start runs the cache.
+func gameServerInformer(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config) (agones.Informer, manager.Runnable, error) {
 	informers, err := cache.New(restCfg, cache.Options{
 		Scheme:            scheme,
 		Mapper:            mgr.GetRESTMapper(),
@@ -314,23 +346,26 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 		}},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("GameServer cache: %w", err)
+		return nil, nil, fmt.Errorf("GameServer cache: %w", err)
 	}
 	informer, err := informers.GetInformer(ctx, &agones.GameServer{})
 	if err != nil {
-		return nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
+		return nil, nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 	}
-	if err := l.Watch(ctx, informer); err != nil {
-		return nil, err
-	}
-	for _, r := range []manager.Runnable{manager.RunnableFunc(informers.Start), l} {
-		if err := mgr.Add(r); err != nil {
-			return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
-		}
-	}
-	logger.Info("lease mode", "replica", id, "races_per_server", cfg.RacesPerServer, "race_prefix", agones.RacePrefix(id))
-	return l, nil
+	return informer, manager.RunnableFunc(informers.Start), nil
 }
+
+// trackedBackend is a one-race-per-server Agones backend with the watch
+// that tells the API when the places it gave are no longer held.
+type trackedBackend struct {
+	backend.Backend
+	*agones.Players
+}
+
+var (
+	_ api.PlaceTracker = trackedBackend{}
+	_ api.PlaceTracker = (*agones.Leaser)(nil)
+)
 
 // apiProbe checks that the allocation API is served, with the allocator's
 // own credentials: discovery of allocation.agones.dev/v1 goes through the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -28,11 +29,20 @@ type Config struct {
 // read, so that one client cannot take every file descriptor of the process:
 // idle keep-alive connections, slow handshakes and WebSockets all count until
 // they are closed.
+//
+// Idle keep-alive connections go first: when the server reports connection
+// states (ConnState), a new connection at a cap closes the connection idle
+// longest (from its own address at the per-IP cap, from anyone at the total
+// cap) and takes its place, so that a few addresses holding hundreds of
+// idle keep-alives cannot turn every other client away for the idle
+// timeout. Connections serving a request or hijacked (WebSockets, the local
+// edge's relays) are never closed for room.
 type Limiter struct {
 	table *conncount.Table
 
 	openGauge prometheus.GaugeFunc
 	rejected  *prometheus.CounterVec
+	shed      *prometheus.CounterVec
 }
 
 // Reasons a connection is rejected, the values of the metric's reason label.
@@ -62,15 +72,20 @@ func New(cfg Config) (*Limiter, error) {
 		Name: "leapfrog_" + cfg.Subsystem + "_rejected_connections_total",
 		Help: "Connections closed on accept because a cap was reached, by cap (per_ip, total).",
 	}, []string{"reason"})
+	l.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leapfrog_" + cfg.Subsystem + "_shed_connections_total",
+		Help: "Idle keep-alive connections closed to make room for a new connection at a cap, by cap (per_ip, total).",
+	}, []string{"reason"})
 	for _, r := range []string{ReasonPerIP, ReasonTotal} {
 		l.rejected.WithLabelValues(r)
+		l.shed.WithLabelValues(r)
 	}
-	if err := cfg.Registry.Register(l.openGauge); err != nil {
-		return nil, fmt.Errorf("connlimit: %w", err)
+	for _, c := range []prometheus.Collector{l.openGauge, l.rejected, l.shed} {
+		if err := cfg.Registry.Register(c); err != nil {
+			return nil, fmt.Errorf("connlimit: %w", err)
+		}
 	}
-	if err := cfg.Registry.Register(l.rejected); err != nil {
-		return nil, fmt.Errorf("connlimit: %w", err)
-	}
+	table.OnShed(func(full error) { l.shed.WithLabelValues(reason(full)).Inc() })
 	return l, nil
 }
 
@@ -80,6 +95,31 @@ func (l *Limiter) Open() int { return l.table.Open() }
 // Listener wraps ln: its Accept returns only connections within the caps.
 func (l *Limiter) Listener(ln net.Listener) net.Listener {
 	return &listener{Listener: ln, limiter: l}
+}
+
+// ConnState is an http.Server ConnState hook: it tells the limiter which of
+// its connections are idle keep-alives, the ones closed first at a cap. A
+// connection from another listener is ignored; a *tls.Conn is followed to
+// the connection under it.
+func (l *Limiter) ConnState(nc net.Conn, state http.ConnState) {
+	if c := unwrap(nc); c != nil && c.limiter == l {
+		c.count.SetIdle(state == http.StateIdle)
+	}
+}
+
+// unwrap finds the limiter's connection under nc, or nil.
+func unwrap(nc net.Conn) *conn {
+	for range 4 { // tls.Conn over conn is the deepest wrapping there is
+		switch v := nc.(type) {
+		case *conn:
+			return v
+		case interface{ NetConn() net.Conn }:
+			nc = v.NetConn()
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 type listener struct {
@@ -95,7 +135,7 @@ func (ln *listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		count, err := ln.limiter.table.Admit(hostOf(c.RemoteAddr()))
+		count, err := ln.limiter.table.AdmitShedding(hostOf(c.RemoteAddr()), func() { _ = c.Close() })
 		if err != nil {
 			ln.limiter.rejected.WithLabelValues(reason(err)).Inc()
 			_ = c.Close()

@@ -16,6 +16,13 @@ import (
 // serve runs an HTTP server with keep-alive on 127.0.0.1 behind the limiter.
 func serve(t *testing.T, cfg Config) (*Limiter, string) {
 	t.Helper()
+	return serveWith(t, cfg, false, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+}
+
+// serveWith runs h behind the limiter; states wires the limiter's ConnState
+// hook into the server, as the allocator does.
+func serveWith(t *testing.T, cfg Config, states bool, h http.Handler) (*Limiter, string) {
+	t.Helper()
 	l, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -24,9 +31,9 @@ func serve(t *testing.T, cfg Config) (*Limiter, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{
-		Handler:           http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }),
-		ReadHeaderTimeout: 5 * time.Second,
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	if states {
+		srv.ConnState = l.ConnState
 	}
 	go func() { _ = srv.Serve(l.Listener(ln)) }()
 	t.Cleanup(func() { _ = srv.Close() })
@@ -121,12 +128,18 @@ func TestNewValidates(t *testing.T) {
 
 func rejected(t *testing.T, reg *prometheus.Registry, reason string) float64 {
 	t.Helper()
+	return counter(t, reg, "leapfrog_test_rejected_connections_total", reason)
+}
+
+// counter reads the counter name{reason} from reg.
+func counter(t *testing.T, reg *prometheus.Registry, name, reason string) float64 {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "leapfrog_test_rejected_connections_total" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
@@ -135,6 +148,6 @@ func rejected(t *testing.T, reg *prometheus.Registry, reason string) float64 {
 			}
 		}
 	}
-	t.Fatalf("no rejected connections metric for %s", reason)
+	t.Fatalf("no %s{reason=%q}", name, reason)
 	return 0
 }

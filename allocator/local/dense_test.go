@@ -189,6 +189,9 @@ func TestDenseRaceReportedThenOver(t *testing.T) {
 	}
 	eventually(t, "the race in the races list", func() bool { return slices.Contains(f.races(a.GameServer), a.Race) })
 	eventually(t, "the engine to see it started", func() bool { return f.dense.Stats().Started == 1 })
+	if !f.Holding("a", a) {
+		t.Fatal("the place of a connected player of a running race is not held")
+	}
 	if b := alloc(t, f.Fleet, "b"); b.Race != a.Race || !b.Joined {
 		t.Fatalf("second player: %+v, want to join the started race %s", b, a.Race)
 	}
@@ -197,6 +200,9 @@ func TestDenseRaceReportedThenOver(t *testing.T) {
 	conn.Close()
 	eventually(t, "the race off the list", func() bool { return len(f.races(a.GameServer)) == 0 })
 	eventually(t, "the room back", func() bool { s := f.dense.Stats(); return s.Races == 0 && s.FreeRaces == 2 })
+	if f.Holding("a", a) {
+		t.Fatal("a place in a race that is over is still held")
+	}
 	if b := alloc(t, f.Fleet, "b"); b.Race == a.Race {
 		t.Fatalf("a player of a race that is over was sent back to it: %+v", b)
 	}

@@ -636,3 +636,15 @@ func (e *Engine) Stats() Stats {
 		Lobbies: len(e.lobbies), SeatsFreed: e.freed,
 	}
 }
+
+// Holding reports whether player still holds its placement in race on
+// server: placed there, the race not over nor forgotten, the seat not given
+// back. The allocator counts a player's place against its client address
+// while it does.
+func (e *Engine) Holding(player, server, race string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.expire()
+	r := e.players[player]
+	return r != nil && r.id == race && r.srv.Name == server
+}

@@ -662,3 +662,34 @@ func TestStartByAndTheStartLeeway(t *testing.T) {
 		t.Fatalf("after the start leeway: %+v, want the race forgotten", st)
 	}
 }
+
+// TestHolding: a placement is held from Place until its race is over, its
+// race forgotten unreported, or its player placed elsewhere.
+func TestHolding(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a", "b")
+	ghost := place(t, e, "ghost")
+	for _, tt := range []struct {
+		player string
+		p      Placement
+		want   bool
+	}{
+		{"a", a, true}, {"b", a, true}, {"ghost", ghost, true},
+		{"a", ghost, false}, {"nobody", a, false},
+	} {
+		if got := e.Holding(tt.player, tt.p.Server, tt.p.Race); got != tt.want {
+			t.Errorf("Holding(%s, %s) = %v, want %v", tt.player, tt.p.Race, got, tt.want)
+		}
+	}
+	e.Upsert(srv("gs", 4), []string{a.Race})
+	c.Advance(2 * pending) // a's race runs on; ghost's was never reported
+	if !e.Holding("a", a.Server, a.Race) || e.Holding("ghost", ghost.Server, ghost.Race) {
+		t.Fatal("after the pending time: want a's started race held and ghost's unreported one not")
+	}
+	e.Upsert(srv("gs", 4), nil) // a's race is over
+	if e.Holding("a", a.Server, a.Race) || e.Holding("b", a.Server, a.Race) {
+		t.Fatal("a race that is over is still held")
+	}
+}

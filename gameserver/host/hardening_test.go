@@ -72,6 +72,7 @@ func (p *player) untilOp(op int32) *realtimev1.GameMessage {
 func TestHopFloodDoesNotDisconnectTheOpponent(t *testing.T) {
 	g := fastGame()
 	g.Rules.HopDuration = time.Minute // every press after the first is a penalty
+	g.Rules.IdleTimeout = 0           // not longer than a hop: off
 	g.Rules.Countdown = 0
 	st := startStack(t, g, host.AfterShutdown)
 	if _, err := st.mem.ClusterAllocate([]string{"flooder", "victim"}); err != nil {

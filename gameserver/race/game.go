@@ -28,6 +28,8 @@ const (
 	OutcomeFinished  = "finished"
 	OutcomeForfeit   = "forfeit"
 	OutcomeAbandoned = "abandoned"
+	// OutcomeIdle: nobody hopped for the rules' IdleTimeout.
+	OutcomeIdle = "idle"
 )
 
 // Game plays one Mega Frog Race on a realtime session.
@@ -221,10 +223,28 @@ func (g *Game) startCountdown(s *realtime.Session, now time.Time) {
 			g.announce(s)
 		}
 	})
+	if r.IdleTimeout > 0 {
+		s.After(r.Countdown+r.IdleTimeout, func() { g.checkIdle(s) })
+	}
 	for _, p := range s.Players() {
 		if lane := g.model.Lane(p.PlayerID()); lane >= 0 && !p.Connected() {
 			g.startGrace(s, p, lane)
 		}
+	}
+}
+
+// checkIdle ends the race if nobody has started a hop for the idle
+// timeout, else looks again when that would be so. One timer at a time,
+// set again at most once per idle timeout: hops cost nothing here.
+func (g *Game) checkIdle(s *realtime.Session) {
+	timeout, now := g.model.Rules().IdleTimeout, s.Now()
+	if left := g.model.LastHop().Add(timeout).Sub(now); left > 0 {
+		s.After(left, func() { g.checkIdle(s) })
+		return
+	}
+	if g.model.EndIdle(now) {
+		s.Logger().Info("race ended: nobody hopped", "idle_timeout", timeout)
+		g.announce(s)
 	}
 }
 
@@ -308,6 +328,9 @@ func (g *Game) announce(s *realtime.Session) {
 	case ByForfeit:
 		res.Reason = racev1.RaceResult_REASON_FORFEIT
 		outcome = OutcomeForfeit
+	case Idle:
+		res.Reason = racev1.RaceResult_REASON_IDLE
+		outcome = OutcomeIdle
 	default:
 		res.Reason = racev1.RaceResult_REASON_ABANDONED
 		outcome = OutcomeAbandoned
@@ -402,7 +425,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_race_races_started_total", Help: "Races whose countdown started.",
 		}),
 		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_race_races_ended_total", Help: "Races decided, by outcome (finished, forfeit, abandoned).",
+			Name: "leapfrog_race_races_ended_total", Help: "Races decided, by outcome (finished, forfeit, abandoned, idle).",
 		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.hopLatency, m.started, m.ended)

@@ -179,6 +179,7 @@ func TestPlayerAwayAtTheStartGetsTheGrace(t *testing.T) {
 
 func TestRaceHasADeadline(t *testing.T) {
 	rules := DefaultRules()
+	rules.IdleTimeout = 0 // else the race ends idle first
 	tb := newTable(t, rules)
 	tb.h.Advance(rules.RaceTimeout)
 	if ended, outcome := tb.h.Ended(); !ended || outcome != OutcomeAbandoned {

@@ -52,6 +52,8 @@ const (
 	ByFinish Reason = iota + 1
 	ByForfeit
 	Abandoned
+	// Idle: nobody hopped for the rules' IdleTimeout; nobody wins.
+	Idle
 )
 
 // Result is a finished race.
@@ -325,6 +327,28 @@ func (m *Model) Abandon(now time.Time) bool {
 	}
 	m.finish(Result{Winner: -1, Reason: Abandoned, At: now})
 	return true
+}
+
+// EndIdle ends a race in which nobody hopped for too long, with no
+// winner. It reports false unless the race is counting down or on.
+func (m *Model) EndIdle(now time.Time) bool {
+	if m.phase != CountingDown && m.phase != Racing {
+		return false
+	}
+	m.finish(Result{Winner: -1, Reason: Idle, At: now})
+	return true
+}
+
+// LastHop is when a hop last started in this race, or the start when
+// none has.
+func (m *Model) LastHop() time.Time {
+	last := m.startAt
+	for _, f := range m.frogs {
+		if f.Hops > 0 && f.HopStart.After(last) {
+			last = f.HopStart
+		}
+	}
+	return last
 }
 
 func (m *Model) finish(r Result) {

@@ -30,6 +30,12 @@ type Rules struct {
 	// RaceTimeout ends a race still running this long after its start,
 	// with no winner.
 	RaceTimeout time.Duration
+	// IdleTimeout ends a started race in which no player has started a hop
+	// for this long (counted from the start, then from the last hop), with
+	// no winner: two connected players who never hop would otherwise hold
+	// the race, and a place of their server, for the whole RaceTimeout.
+	// 0 turns it off.
+	IdleTimeout time.Duration
 }
 
 // DefaultRules returns the original sample's constants: hop 0.2 of the
@@ -45,6 +51,7 @@ func DefaultRules() Rules {
 		ReconnectGrace: 10 * time.Second,
 		LobbyTimeout:   3 * time.Minute,
 		RaceTimeout:    10 * time.Minute,
+		IdleTimeout:    30 * time.Second,
 	}
 }
 
@@ -59,6 +66,11 @@ func (r Rules) Validate() error {
 	}
 	if r.LobbyTimeout <= 0 || r.RaceTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("lobby timeout %v and race timeout %v must be positive", r.LobbyTimeout, r.RaceTimeout))
+	}
+	if r.IdleTimeout < 0 || (r.IdleTimeout > 0 && r.IdleTimeout <= r.HopDuration) {
+		// A player presses again only after landing: a timeout within one
+		// hop would end races that are being played.
+		errs = append(errs, fmt.Errorf("idle timeout %v must be 0 (off) or longer than the hop duration %v", r.IdleTimeout, r.HopDuration))
 	}
 	if r.Players < 1 || r.Players > 8 {
 		errs = append(errs, fmt.Errorf("players %d must be between 1 and 8", r.Players))

@@ -43,6 +43,7 @@ func (g *GameOptions) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&r.ReconnectGrace, "reconnect-grace", r.ReconnectGrace, "time a player who dropped mid-race has to come back before forfeiting")
 	fs.DurationVar(&r.LobbyTimeout, "lobby-timeout", r.LobbyTimeout, "end a race whose countdown has not started this long after its session began")
 	fs.DurationVar(&r.RaceTimeout, "race-timeout", r.RaceTimeout, "end a race still running this long after its start, with no winner")
+	fs.DurationVar(&r.IdleTimeout, "idle-race-timeout", r.IdleTimeout, "end a started race in which no player has hopped for this long, with no winner (reason idle); 0 turns it off")
 	fs.DurationVar(&g.WaitForPlayers, "wait-for-players", g.WaitForPlayers, "end a session that has had no connected player for this long")
 	fs.DurationVar(&g.NoShowTimeout, "no-show-timeout", g.NoShowTimeout, "free a reserved place whose player has not connected within this time")
 	fs.IntVar(&g.TickRate, "tick-rate", g.TickRate, "game loop ticks per second")

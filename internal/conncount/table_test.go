@@ -86,3 +86,111 @@ func TestReleaseGivesEverythingBack(t *testing.T) {
 		t.Fatalf("after release: open %d, by address %v, relays %v", table.Open(), table.byAddr, table.relays)
 	}
 }
+
+// TestShedding: at a cap, AdmitShedding closes the connection idle longest
+// (the address's own at the per-address cap, anyone's at the total cap) and
+// takes its place; busy connections and those admitted without a way to
+// close them are never shed.
+func TestShedding(t *testing.T) {
+	type conn struct {
+		count  *Count
+		closed bool
+	}
+	for _, tc := range []struct {
+		name string
+		// open admits these peers in order (busy unless idle[i]); shedding
+		// says which were admitted with AdmitShedding.
+		open     []string
+		idle     []bool
+		plain    []bool // admitted with Admit: never shed
+		next     string
+		wantErr  error
+		wantShed int // index of the connection closed, -1 none
+		reason   error
+	}{
+		{"per address: its own idle goes", []string{"a", "b", "a"}, []bool{true, true, false}, nil, "a", nil, 0, ErrPerAddr},
+		{"per address: another's idle is not taken", []string{"a", "b", "a"}, []bool{false, true, false}, nil, "a", ErrPerAddr, -1, nil},
+		{"total: the idle longest goes", []string{"a", "b", "c", "d"}, []bool{false, true, true, false}, nil, "e", nil, 1, ErrTotal},
+		{"total: nothing idle", []string{"a", "b", "c", "d"}, []bool{false, false, false, false}, nil, "e", ErrTotal, -1, nil},
+		{"never shed without a way to close", []string{"a", "b", "c", "d"}, []bool{true, true, true, true},
+			[]bool{true, true, true, true}, "e", ErrTotal, -1, nil},
+		{"below the caps nothing goes", []string{"a", "b"}, []bool{true, true}, nil, "c", nil, -1, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table, err := New(2, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var reasons []error
+			table.OnShed(func(r error) { reasons = append(reasons, r) })
+			conns := make([]*conn, len(tc.open))
+			for i, peer := range tc.open {
+				c := &conn{}
+				if tc.plain != nil && tc.plain[i] {
+					c.count, err = table.Admit(peer)
+				} else {
+					c.count, err = table.AdmitShedding(peer, func() { c.closed = true })
+				}
+				if err != nil {
+					t.Fatalf("admit %d (%s): %v", i, peer, err)
+				}
+				c.count.SetIdle(tc.idle[i])
+				conns[i] = c
+			}
+			before := table.Open()
+			_, err = table.AdmitShedding(tc.next, func() {})
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+				t.Fatalf("admit %s: %v, want %v", tc.next, err, tc.wantErr)
+			}
+			for i, c := range conns {
+				if c.closed != (i == tc.wantShed) {
+					t.Errorf("connection %d closed %v, want %v", i, c.closed, i == tc.wantShed)
+				}
+			}
+			switch {
+			case tc.wantShed >= 0:
+				if table.Open() != before || len(reasons) != 1 || !errors.Is(reasons[0], tc.reason) {
+					t.Errorf("open %d (was %d), shed reasons %v: want the same count and one %v", table.Open(), before, reasons, tc.reason)
+				}
+				conns[tc.wantShed].count.Release() // the server closes the shed connection: no second release
+				if table.Open() != before {
+					t.Errorf("open %d after the shed connection's own release, want %d", table.Open(), before)
+				}
+			case len(reasons) != 0:
+				t.Errorf("shed %v, want none", reasons)
+			}
+		})
+	}
+}
+
+// TestSetIdleFollowsState: a connection busy again, or released, is no longer
+// a candidate.
+func TestSetIdleFollowsState(t *testing.T) {
+	table, err := New(1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	c, err := table.AdmitShedding("a", func() { closed = true })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetIdle(true)
+	c.SetIdle(true) // twice: listed once
+	if table.Idle() != 1 {
+		t.Fatalf("idle %d, want 1", table.Idle())
+	}
+	c.SetIdle(false)
+	if _, err := table.AdmitShedding("a", func() {}); !errors.Is(err, ErrPerAddr) || closed {
+		t.Fatalf("busy again: %v (closed %v), want %v and nothing closed", err, closed, ErrPerAddr)
+	}
+	c.SetIdle(true)
+	c.Release()
+	if table.Idle() != 0 || table.Open() != 0 {
+		t.Fatalf("after release: idle %d open %d, want 0 and 0", table.Idle(), table.Open())
+	}
+	c.SetIdle(true) // a late state report of a released connection
+	if table.Idle() != 0 {
+		t.Fatalf("a released connection listed idle")
+	}
+}

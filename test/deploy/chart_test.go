@@ -293,6 +293,11 @@ func TestChartDefaults(t *testing.T) {
 	if _, ok := args["public-address"]; ok {
 		t.Errorf("--public-address set by default")
 	}
+	// Production sits behind NAT: more places per address than the
+	// binary's one-machine default.
+	if args["max-places-per-ip"] != "256" {
+		t.Errorf("allocator --max-places-per-ip=%q, want 256", args["max-places-per-ip"])
+	}
 	if got := nested(t, deploy.Object, "spec", "template", "spec", "serviceAccountName"); got != find(t, objs, "ServiceAccount").GetName() {
 		t.Errorf("allocator runs as %v, not the chart's ServiceAccount", got)
 	}

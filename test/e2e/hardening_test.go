@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
+	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )
 
@@ -98,8 +100,11 @@ func idleKeepAlive(t *testing.T, ip, addr, path string) bool {
 }
 
 // TestIdleConnectionFloodLeavesTheAllocatorUp: one address opens many idle
-// keep-alive connections to the API and to a race server port. Beyond the
-// caps they are closed on accept; the allocator keeps answering others.
+// keep-alive connections to the API and to a race server port. At the
+// API's per-IP cap each new connection takes the place of the address's
+// connection idle longest (the address keeps at most its cap open); at a
+// race server's, they are closed on accept. The allocator keeps answering
+// others.
 func TestIdleConnectionFloodLeavesTheAllocatorUp(t *testing.T) {
 	a := startAllocator(t, "--max-conns-per-ip", "8", "--max-conns", "64")
 	api := a.URL[len("http://"):]
@@ -109,15 +114,34 @@ func TestIdleConnectionFloodLeavesTheAllocatorUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	const flood = 100
-	for _, target := range []struct{ addr, path string }{{api, "/healthz"}, {u.Host, "/ws"}} {
+	for _, target := range []struct {
+		addr, path     string
+		minSrv, maxSrv int
+		// metric{reason="per_ip"} must reach minCounted: connections shed
+		// (API) or refused (race server) at the per-IP cap.
+		metric     string
+		minCounted int
+	}{
+		// The server marks a connection idle just after the response its
+		// client has read: the next connection may come a moment before.
+		{api, "/healthz", flood * 9 / 10, flood, "leapfrog_allocator_shed_connections_total", flood*9/10 - 8},
+		{u.Host, "/ws", 0, 8, "leapfrog_local_fleet_rejected_connections_total", flood - 8},
+	} {
 		served := 0
 		for range flood {
 			if idleKeepAlive(t, "127.0.0.3", target.addr, target.path) {
 				served++
 			}
 		}
-		if served > 8 {
-			t.Errorf("%s: %d idle connections from one address kept, want at most 8", target.addr, served)
+		if served < target.minSrv || served > target.maxSrv {
+			t.Errorf("%s: %d of %d idle connections from one address served, want %d to %d", target.addr, served, flood, target.minSrv, target.maxSrv)
+		}
+		s, err := a.scrape(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.atLeast(float64(target.minCounted), target.metric, "reason", "per_ip"); err != nil {
+			t.Error(err)
 		}
 	}
 	other := from(t, a.URL, "127.0.0.4")
@@ -130,15 +154,6 @@ func TestIdleConnectionFloodLeavesTheAllocatorUp(t *testing.T) {
 		t.Fatalf("match for another address: %v", err)
 	}
 	playtest.Join(t, m2.WSURL, g.PlayerID, m2.PlayerSessionToken)
-	s, err := a.scrape(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range []string{"leapfrog_allocator_rejected_connections_total", "leapfrog_local_fleet_rejected_connections_total"} {
-		if err := s.atLeast(flood-8, name, "reason", "per_ip"); err != nil {
-			t.Error(err)
-		}
-	}
 }
 
 // TestPausedAllocatorKeepsItsRaces: SIGSTOP of the whole allocator for
@@ -164,4 +179,68 @@ func TestPausedAllocatorKeepsItsRaces(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestIdleRacesKeepTheirAddressAtItsCap is the idle-races attack on real
+// processes: two guests of one address are paired, connect, start their
+// race and never hop. Before, a place counted for --place-hold only, so the
+// address took its cap again after the hold while its race ran on; now its
+// places count until the race ends, and the race ends after
+// --idle-race-timeout with the reason idle, which gives them back.
+func TestIdleRacesKeepTheirAddressAtItsCap(t *testing.T) {
+	const hold, idle = 1 * time.Second, 2 * time.Second
+	a := startAllocator(t, "--max-places-per-ip", "2", "--place-hold", hold.String(), "--idle-race-timeout", idle.String())
+	attacker := from(t, a.URL, "127.0.0.1")
+	match := func() (client.Guest, client.Match, error) {
+		g, err := attacker.Guest(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := attacker.Match(t.Context(), g.GuestToken, 1)
+		return g, m, err
+	}
+	var players []playtest.Player
+	for range 2 {
+		g, m, err := match()
+		if err != nil {
+			t.Fatalf("place under the cap: %v", err)
+		}
+		p := playtest.Join(t, m.WSURL, g.PlayerID, m.PlayerSessionToken)
+		if err := p.Conn.SendSceneReady(); err != nil {
+			t.Fatal(err)
+		}
+		players = append(players, p)
+	}
+	// Past the hold, the race runs on without a hop: no place for the address.
+	for deadline := time.Now().Add(hold + time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, _, err := match(); err == nil {
+			t.Fatal("the address got a third place while its two players hold a running race")
+		} else if apiErr, ok := errors.AsType[*client.APIError](err); !ok || apiErr.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("over the cap: %v, want 429", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*idle)
+	defer cancel()
+	for {
+		ev, err := playtest.NextEvent(ctx, players[0].Conn)
+		if err != nil {
+			t.Fatalf("wait for the idle race to end: %v", err)
+		}
+		if r, ok := ev.(client.RaceResult); ok {
+			if r.Reason != racev1.RaceResult_REASON_IDLE || r.WinnerLane != -1 {
+				t.Fatalf("result %v, want reason idle and no winner", r.RaceResult)
+			}
+			break
+		}
+	}
+	// The race is over: its places come back once the fleet has seen it end.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, _, err := match()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no place for the address after its race ended: %v", err)
+		}
+	}
 }

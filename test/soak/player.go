@@ -23,6 +23,7 @@ const (
 	outFinish    = "finish"    // the race reached the finish line
 	outForfeit   = "forfeit"   // the other player left for good: won by forfeit
 	outAbandoned = "abandoned" // everybody left
+	outIdle      = "idle"      // nobody hopped for the race servers' --idle-race-timeout
 	// outLobbyTimeout: the player waited alone in the lobby until the
 	// session gave up (--wait-for-players): no opponent came in time.
 	outLobbyTimeout = "lobby_timeout"
@@ -466,6 +467,8 @@ func classify(res *racev1.RaceResult, started bool, lastErr *realtimev1.Error, c
 			return result{outcome: outForfeit, reason: res.GetReason()}
 		case racev1.RaceResult_REASON_ABANDONED:
 			return result{outcome: outAbandoned, reason: res.GetReason()}
+		case racev1.RaceResult_REASON_IDLE:
+			return result{outcome: outIdle, reason: res.GetReason()}
 		}
 	}
 	if !started && (lastErr.GetCode() == realtimev1.Error_CODE_SESSION_ENDED || closed.Code == websocket.CloseNormalClosure) {

@@ -79,7 +79,7 @@ function boot(): void {
           status: app.model.laneInfo[f.lane]?.status ?? "connected",
         })),
         myLanes: mine,
-        winner: r && r.reason !== "abandoned" ? r.winnerLane : null,
+        winner: r && r.winnerLane >= 0 ? r.winnerLane : null,
         reason: r ? r.reason : null,
         finishTimesMs: r ? [...r.finishTimesMs] : [],
         ending: app.ending ? app.ending.title : null,

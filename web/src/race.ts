@@ -58,7 +58,7 @@ export interface Frog {
   lastPenaltyMs: number;
 }
 
-export type ResultReason = "finish" | "forfeit" | "abandoned" | "unknown";
+export type ResultReason = "finish" | "forfeit" | "abandoned" | "idle" | "unknown";
 
 export interface Result {
   winnerLane: number;
@@ -316,7 +316,9 @@ function toResult(r: WireResult): Result {
         ? "forfeit"
         : r.reason === RaceResult_Reason.ABANDONED
           ? "abandoned"
-          : "unknown";
+          : r.reason === RaceResult_Reason.IDLE
+            ? "idle"
+            : "unknown";
   return {
     winnerLane: r.winnerLane,
     winnerPlayerId: r.winnerPlayerId,

@@ -326,6 +326,9 @@ export class View {
     const online = app.mode === "online";
     const mine = app.myLanes;
     const name = (lane: number) => (online ? (mine.includes(lane) ? "You" : "Opponent") : `${laneNames[lane]} frog`);
+    if (r.reason === "idle") {
+      return { title: "Race ended", detail: "Nobody hopped for a while, so the race was called off." };
+    }
     if (r.reason === "abandoned") {
       return {
         title: "Race abandoned",

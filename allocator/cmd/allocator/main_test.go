@@ -42,7 +42,7 @@ func TestFlagsMatchTheContract(t *testing.T) {
 		"listen": "127.0.0.1:8080", "backend": "local", "namespace": "default", "fleet": "leapfrog-race",
 		"port-name": "default", "key-file": "", "guest-ttl": "24h0m0s", "session-ttl": "1m0s", "public-address": "",
 		"guest-rate": "5", "guest-burst": "20", "match-rate": "2", "match-burst": "10",
-		"max-places-per-ip": "8", "place-hold": "1m0s", "max-conns-per-ip": "256", "max-conns": "4096",
+		"max-places-per-ip": "64", "place-hold": "1m0s", "max-conns-per-ip": "256", "max-conns": "4096",
 		"kube-api-qps": "200", "kube-api-burst": "400",
 		"local-races-per-server": "512", "local-buffer": "2", "local-min": "2", "local-max": "8", "local-host": "127.0.0.1", "local-unhealthy-after": "15s",
 		"hop-distance": "0.2", "hop-duration": "4s", "hop-penalty": "100ms", "finish-line": "1", "players": "2",

@@ -204,7 +204,7 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- fail (printf "race.leaseTTLSeconds (%v) must exceed twice allocator.lease.renewSeconds (%v): the allocator stops placing after two missed renewals, the race server must lapse later" .Values.race.leaseTTLSeconds .Values.allocator.lease.renewSeconds) }}
 {{- end }}
 {{- include "leapfrog.validateEdge" . }}
-{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "log-level" "public-address" "edge-url" "races-per-server" "players" "lease-renew" "lease-low-water" "replica-id" }}
+{{- range $flag := list "backend" "listen" "namespace" "fleet" "port-name" "key-file" "guest-ttl" "session-ttl" "max-places-per-ip" "log-level" "public-address" "edge-url" "races-per-server" "players" "lease-renew" "lease-low-water" "replica-id" }}
 {{- if hasKey $.Values.allocator.extraArgs $flag }}
 {{- fail (printf "allocator.extraArgs.%s: the chart sets --%s itself; use the allocator.* value instead" $flag $flag) }}
 {{- end }}

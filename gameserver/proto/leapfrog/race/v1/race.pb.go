@@ -210,6 +210,8 @@ const (
 	RaceResult_REASON_FINISH      RaceResult_Reason = 1
 	RaceResult_REASON_FORFEIT     RaceResult_Reason = 2
 	RaceResult_REASON_ABANDONED   RaceResult_Reason = 3
+	// Nobody hopped for the server's idle race timeout: no winner.
+	RaceResult_REASON_IDLE RaceResult_Reason = 4
 )
 
 // Enum value maps for RaceResult_Reason.
@@ -219,12 +221,14 @@ var (
 		1: "REASON_FINISH",
 		2: "REASON_FORFEIT",
 		3: "REASON_ABANDONED",
+		4: "REASON_IDLE",
 	}
 	RaceResult_Reason_value = map[string]int32{
 		"REASON_UNSPECIFIED": 0,
 		"REASON_FINISH":      1,
 		"REASON_FORFEIT":     2,
 		"REASON_ABANDONED":   3,
+		"REASON_IDLE":        4,
 	}
 )
 
@@ -1009,7 +1013,7 @@ const file_leapfrog_race_v1_race_proto_rawDesc = "" +
 	"\x11CAUSE_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tCAUSE_HOP\x10\x01\x12\x11\n" +
 	"\rCAUSE_PENALTY\x10\x02\x12\x10\n" +
-	"\fCAUSE_LANDED\x10\x03\"\xde\x02\n" +
+	"\fCAUSE_LANDED\x10\x03\"\xef\x02\n" +
 	"\n" +
 	"RaceResult\x12\x1f\n" +
 	"\vwinner_lane\x18\x01 \x01(\x05R\n" +
@@ -1018,12 +1022,13 @@ const file_leapfrog_race_v1_race_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\x0e2#.leapfrog.race.v1.RaceResult.ReasonR\x06reason\x12&\n" +
 	"\x0ffinish_times_ms\x18\x04 \x03(\x03R\rfinishTimesMs\x12\x1b\n" +
 	"\ttie_break\x18\x05 \x01(\bR\btieBreak\x12$\n" +
-	"\x0eserver_time_ms\x18\x06 \x01(\x03R\fserverTimeMs\"]\n" +
+	"\x0eserver_time_ms\x18\x06 \x01(\x03R\fserverTimeMs\"n\n" +
 	"\x06Reason\x12\x16\n" +
 	"\x12REASON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rREASON_FINISH\x10\x01\x12\x12\n" +
 	"\x0eREASON_FORFEIT\x10\x02\x12\x14\n" +
-	"\x10REASON_ABANDONED\x10\x03\"\xe7\x01\n" +
+	"\x10REASON_ABANDONED\x10\x03\x12\x0f\n" +
+	"\vREASON_IDLE\x10\x04\"\xe7\x01\n" +
 	"\fRaceSnapshot\x12-\n" +
 	"\x05phase\x18\x01 \x01(\x0e2\x17.leapfrog.race.v1.PhaseR\x05phase\x12,\n" +
 	"\x05frogs\x18\x02 \x03(\v2\x16.leapfrog.race.v1.FrogR\x05frogs\x12\x1e\n" +

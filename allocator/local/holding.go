@@ -1,0 +1,29 @@
+package local
+
+import (
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+)
+
+// Holding reports whether player still holds the place a gave it: on a
+// high-density server, its placement in a's race; on a one-race server,
+// its name in the players list of the Allocated server while the race is
+// not over (api.PlaceTracker).
+func (f *Fleet) Holding(player string, a backend.Assignment) bool {
+	if f.dense != nil {
+		return f.dense.Holding(player, a.GameServer, a.Race)
+	}
+	f.mu.Lock()
+	s := f.servers[a.GameServer]
+	f.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	holding := false
+	s.sdk.Peek(func(gs *agonessdk.GameServer) {
+		holding = gs.Status.State == agonessdk.StateAllocated &&
+			gs.ObjectMeta.Labels[backend.ClosedLabel] != backend.ClosedValue &&
+			gs.Status.Lists[agonessdk.PlayersList].Contains(player)
+	})
+	return holding
+}
