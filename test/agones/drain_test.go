@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
@@ -355,4 +356,64 @@ func TestEvictionSafeNeverBlocksADrain(t *testing.T) {
 		t.Fatalf("GameServer after the refused evictions: %+v, %v", gs, err)
 	}
 	t.Logf("figure: eviction.safe Never: %d evictions of a Ready high-density server's pod refused (429) over %d s; the GameServer is %s", refusals, refusals, gs.State)
+}
+
+// TestMaxAgeRecyclesAServerOnRealAgones: a high-density server that reaches
+// race.maxAgeSeconds labels itself closed through the real sdk-server while
+// a race waits on it; the race still plays to its end, then the server shuts
+// down and the Fleet replaces it; the next players are placed on the new one.
+func TestMaxAgeRecyclesAServerOnRealAgones(t *testing.T) {
+	s := needRig(t)
+	const maxAge = 20 * time.Second // the chart's least: above race.leaseTTLSeconds (15 s)
+	rel, api := s.install(t, "recycle", s.state.Binary("race-server"), "autoscaler.enabled=false", "fleet.replicas=1",
+		"fleet.racesPerServer=16", "race.maxAgeSeconds="+strconv.Itoa(int(maxAge.Seconds())),
+		"race.rules.max-connections-per-ip=100000")
+	ready := time.Now() // just after the server's own Ready: its age counts from there
+
+	// A race that waits in its lobby past the server's max age.
+	ga, gb := s.guest(t, api), s.guest(t, api)
+	ma, mb := s.match(t, api, ga), s.match(t, api, gb)
+	old := ma.GameServer
+	players := []playtest.Player{
+		playtest.Join(t, ma.WSURL, ga.PlayerID, ma.PlayerSessionToken),
+		playtest.Join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
+	}
+	s.waitGameServer(t, rel, old, maxAge+maxAge/10+15*time.Second, "labelled closed", func(gs rig.GameServer) bool {
+		return gs.Labels[agonessdk.ClosedLabel] == agonessdk.ClosedValue
+	})
+	closedAfter := time.Since(ready)
+	if closedAfter < maxAge-3*time.Second {
+		t.Errorf("closed %.1fs after Ready, before its max age %v", closedAfter.Seconds(), maxAge)
+	}
+	if gs := s.gameServer(t, rel, old); gs.State != "Allocated" || len(gs.Races) != 1 {
+		t.Errorf("closed server: state %s, races %v; want still Allocated with the waiting race", gs.State, gs.Races)
+	}
+	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
+	raced := time.Now()
+	s.waitGameServer(t, rel, old, time.Minute, "shut down", gone)
+	down := time.Since(raced)
+
+	// The next players: on the Fleet's new server, never on the old one.
+	var mc, md leapfrog.Match
+	err := rig.Poll(t.Context(), time.Minute, func() (bool, error) {
+		gc, gd := s.guest(t, api), s.guest(t, api)
+		var err error
+		if mc, err = api.Match(t.Context(), gc.GuestToken, 1); err != nil {
+			return false, nil // 503 until the new server is Ready
+		}
+		if md, err = api.Match(t.Context(), gd.GuestToken, 1); err != nil {
+			return false, err
+		}
+		return true, nil
+	}, "players placed after the recycling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := time.Since(raced)
+	if mc.GameServer == old || md.GameServer != mc.GameServer {
+		t.Fatalf("placed on %s and %s after %s was recycled", mc.GameServer, md.GameServer, old)
+	}
+	t.Logf("figure: max age %v on real Agones: labelled closed %.1fs after Ready with a race waiting; that race played to its winner; "+
+		"the server gone %.1fs after it, the next players placed on the Fleet's new server %s %.1fs after it",
+		maxAge, closedAfter.Seconds(), down.Seconds(), mc.GameServer, replaced.Seconds())
 }
