@@ -65,7 +65,7 @@ func (h *Host) prepareRaces(ctx context.Context) (stop func()) {
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	list := newRaceList(h.sdk, h.log)
 	go list.run(rctx)
-	h.races = newRaceSet(h.cfg.RacesPerServer, h.cfg.Clock.Now, h.cfg.Metrics)
+	h.races = newRaceSet(h.cfg.RacesPerServer, h.cfg.MaxRaces, h.cfg.Clock.Now, h.cfg.Metrics)
 	h.races.start = func(race string) (*realtime.Session, error) { return h.startRace(rctx, list, race) }
 	h.srv.SetRouter(h.races)
 	go h.publishLobbies(rctx)
@@ -101,9 +101,16 @@ func (h *Host) authenticateRace(id realtime.Identity) (realtime.Identity, error)
 	return id, nil
 }
 
+// Why a server is recycled (the reason label of leapfrog_host_recycles_total).
+const (
+	recycledMaxRaces = "max_races"
+	recycledMaxAge   = "max_age"
+)
+
 // runRaces follows the GameServer of a high-density server: the lease, its
 // lapse, and the return to the pool (or the shutdown) once a lapsed server
-// is empty. Then it drains.
+// is empty; its recycling (max races, max age) and the shutdown once a
+// recycled server is empty. Then it drains.
 func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *http.Server, stopRaces func()) error {
 	updates := h.watch(ctx)
 	clock := h.cfg.Clock
@@ -111,8 +118,10 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 		l          = lease{ttl: h.cfg.LeaseTTL}
 		stopTimer  func() bool
 		lapseWake  = make(chan struct{}, 1)
+		ageWake    = make(chan struct{}, 1)
 		state      string
 		awaitReady bool // Ready() asked after a lapse: reopen once it shows
+		recycling  bool // closed for good: shut down once empty
 		over       bool // Shutdown() asked
 		err        error
 	)
@@ -123,6 +132,21 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 		}
 	}
 	defer disarm()
+	if h.cfg.MaxAge > 0 {
+		stopAge := clock.AfterFunc(h.cfg.MaxAge, func() { ageWake <- struct{}{} })
+		defer stopAge()
+	}
+	recycle := func(reason string) {
+		if recycling {
+			return
+		}
+		recycling = true
+		h.races.recycleAt(clock.Now())
+		h.cfg.Metrics.recycled(reason)
+		h.log.Info("recycling: taking no new race; running races go on, then the server shuts down and the Fleet replaces it",
+			"reason", reason, "races", h.races.count(), "max_races", h.cfg.MaxRaces, "max_age", h.cfg.MaxAge)
+		h.markClosed(ctx, true)
+	}
 	arm := func(now time.Time) {
 		disarm()
 		if d, ok := l.due(now); ok {
@@ -136,6 +160,9 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 	}
 	reopen := func() {
 		awaitReady = false
+		if recycling {
+			return // closed for good
+		}
 		l = lease{ttl: h.cfg.LeaseTTL}
 		h.races.reopen()
 		h.markClosed(ctx, false)
@@ -180,9 +207,24 @@ loop:
 			h.log.Warn("lease lapsed: taking no new race; running races go on", "ttl", h.cfg.LeaseTTL,
 				"races", h.races.count(), "after", h.cfg.AfterSession)
 			h.markClosed(ctx, true)
+		case <-ageWake:
+			recycle(recycledMaxAge)
+		case <-h.races.recycle:
+			recycle(recycledMaxRaces)
 		case <-h.raceDone:
 		}
-		if !l.lapsed || awaitReady || over {
+		if over {
+			continue
+		}
+		if recycling {
+			if h.races.idleRecycled() {
+				h.log.Info("recycled and empty: shutting down")
+				over = true
+				h.shutdown(ctx)
+			}
+			continue
+		}
+		if !l.lapsed || awaitReady {
 			continue
 		}
 		reuse := h.cfg.AfterSession == AfterReady && h.fatal.Load() == nil

@@ -58,7 +58,17 @@ type Config struct {
 	// without seeing its lease renewed before the lease lapses (the chart
 	// uses 15 s); 0 means leases never lapse (the embedded local fleet).
 	LeaseTTL time.Duration
-	// Clock times leases; nil means the wall clock.
+	// MaxRaces and MaxAge recycle a high-density server: once it has
+	// started MaxRaces races, or MaxAge after it became Ready, it takes no
+	// new race (as when its lease lapses: labelled closed, players placed
+	// before still welcome), lets the running ones finish and shuts down, and
+	// the Fleet replaces it. A server of many races otherwise lives as long
+	// as its lease is renewed: it would keep its heap's high-water mark, its
+	// node (drains wait for it) and its version through every rollout. 0: no
+	// limit. Both need RacesPerServer above 1.
+	MaxRaces int
+	MaxAge   time.Duration
+	// Clock times leases and MaxAge; nil means the wall clock.
 	Clock agonessdk.Clock
 	// TLS, when set, makes the player port serve TLS on every path (wss://)
 	// and the GameLift Realtime fast channel DTLS 1.2 (RT_OVER_WSS_DTLS_TLS12).
@@ -119,6 +129,13 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 	}
 	if cfg.RacesPerServer == 0 {
 		cfg.RacesPerServer = 1
+	}
+	if cfg.MaxRaces < 0 || cfg.MaxAge < 0 {
+		return nil, fmt.Errorf("host: max races %d and max age %v must not be negative", cfg.MaxRaces, cfg.MaxAge)
+	}
+	if (cfg.MaxRaces > 0 || cfg.MaxAge > 0) && cfg.RacesPerServer == 1 {
+		return nil, fmt.Errorf("host: max races %d and max age %v recycle a server of many races: with one race per server, "+
+			"after-race=shutdown already gives each race a fresh server", cfg.MaxRaces, cfg.MaxAge)
 	}
 	if cfg.RacesPerServer > 1 && cfg.Realtime.MaxConnections == 0 {
 		cfg.Realtime.MaxConnections = racesConnections(cfg.RacesPerServer, cfg.Realtime.MaxPlayers)

@@ -10,6 +10,7 @@ type Metrics struct {
 	racesEnded   *prometheus.CounterVec
 	refusals     *prometheus.CounterVec
 	leaseLapses  prometheus.Counter
+	recycles     *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -26,13 +27,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_host_race_refusals_total",
-			Help: "Players refused a race, by reason (server_full, draining, lease_lapsed, shutting_down, race_over, race_late, race_claim, broken).",
+			Help: "Players refused a race, by reason (server_full, draining, lease_lapsed, recycled, shutting_down, race_over, race_late, race_claim, broken).",
 		}, []string{"reason"}),
 		leaseLapses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_host_lease_lapses_total", Help: "Leases that lapsed: the lessee stopped renewing while the server was Allocated.",
 		}),
+		recycles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leapfrog_host_recycles_total",
+			Help: "Times this server closed itself to new races to be replaced, by reason (max_races, max_age): 0 or 1 in a process's life.",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.racesRunning, m.racesStarted, m.racesEnded, m.refusals, m.leaseLapses)
+	reg.MustRegister(m.racesRunning, m.racesStarted, m.racesEnded, m.refusals, m.leaseLapses, m.recycles)
 	return m
 }
 
@@ -59,6 +64,12 @@ func (m *Metrics) refused(reason string) {
 func (m *Metrics) leaseLapsed() {
 	if m != nil {
 		m.leaseLapses.Inc()
+	}
+}
+
+func (m *Metrics) recycled(reason string) {
+	if m != nil {
+		m.recycles.WithLabelValues(reason).Inc()
 	}
 }
 

@@ -30,9 +30,16 @@ type raceSet struct {
 	over      map[string]time.Time
 	overQueue []overRace
 	// closed says why no new race is taken; "" when open. While the lease
-	// is lapsed, tokens issued before lapsedAt still start their race.
+	// is lapsed or the server is being recycled, tokens issued before
+	// closedAt still start their race: they were placed while it was open.
 	closed   string
-	lapsedAt time.Time
+	closedAt time.Time
+	// maxStarts is the most races the server starts in its life before it
+	// is recycled (0: no limit); started counts them. recycle is signalled
+	// (never blocking) when started reaches maxStarts.
+	maxStarts int
+	started   int
+	recycle   chan struct{}
 }
 
 // raceSlot is one running race. ready is closed once s (or err) is set, so
@@ -60,6 +67,7 @@ type overRace struct {
 const (
 	closedDraining = "draining"
 	closedLapsed   = "lease_lapsed"
+	closedRecycled = "recycled"
 	closedRetiring = "shutting_down"
 	refusedFull    = "server_full"
 	refusedOver    = "race_over"
@@ -68,8 +76,9 @@ const (
 	refusedBroken  = "broken"
 )
 
-func newRaceSet(max int, now func() time.Time, metrics *Metrics) *raceSet {
-	return &raceSet{max: max, now: now, metrics: metrics, running: make(map[string]*raceSlot), over: make(map[string]time.Time)}
+func newRaceSet(max, maxStarts int, now func() time.Time, metrics *Metrics) *raceSet {
+	return &raceSet{max: max, maxStarts: maxStarts, now: now, metrics: metrics, running: make(map[string]*raceSlot),
+		over: make(map[string]time.Time), recycle: make(chan struct{}, 1)}
 }
 
 var _ realtime.Router = (*raceSet)(nil)
@@ -122,27 +131,37 @@ func (rs *raceSet) admit(id realtime.Identity) (*raceSlot, error) {
 	}
 	switch rs.closed {
 	case "":
-	case closedLapsed:
-		if !id.IssuedAt.Before(rs.lapsedAt) {
-			return refuse(closedLapsed, fmt.Errorf("%w: its lease lapsed", realtime.ErrNoNewRace))
+	case closedLapsed, closedRecycled:
+		if !id.IssuedAt.Before(rs.closedAt) {
+			return refuse(rs.closed, fmt.Errorf("%w: %s", realtime.ErrNoNewRace, closedText(rs.closed)))
 		}
 	default:
-		return refuse(rs.closed, fmt.Errorf("%w: it is %s", realtime.ErrNoNewRace, closedText(rs.closed)))
+		return refuse(rs.closed, fmt.Errorf("%w: %s", realtime.ErrNoNewRace, closedText(rs.closed)))
 	}
 	if len(rs.running) >= rs.max {
 		return refuse(refusedFull, fmt.Errorf("%w (%d races)", realtime.ErrServerFull, rs.max))
 	}
 	slot := &raceSlot{ready: make(chan struct{}), startable: startable(id), since: now}
 	rs.running[id.Race] = slot
+	if rs.started++; rs.maxStarts > 0 && rs.started == rs.maxStarts {
+		select { // the host's loop closes the server: label, log, metric
+		case rs.recycle <- struct{}{}:
+		default:
+		}
+	}
 	return slot, nil
 }
 
 func closedText(reason string) string {
 	switch reason {
 	case closedDraining:
-		return "draining"
+		return "it is draining"
 	case closedRetiring:
-		return "shutting down"
+		return "it is shutting down"
+	case closedLapsed:
+		return "its lease lapsed"
+	case closedRecycled:
+		return "it is being recycled (it reached its most races or its most age) and shuts down once its races end"
 	}
 	return reason
 }
@@ -224,8 +243,35 @@ func (rs *raceSet) lapse(at time.Time) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.closed == "" {
-		rs.closed, rs.lapsedAt = closedLapsed, at
+		rs.closed, rs.closedAt = closedLapsed, at
 	}
+}
+
+// recycleAt stops taking new races for good, except those of tokens issued
+// before at (or before the lease lapsed, if it did). A draining or retiring
+// server stays so.
+func (rs *raceSet) recycleAt(at time.Time) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	switch rs.closed {
+	case "":
+		rs.closed, rs.closedAt = closedRecycled, at
+	case closedLapsed:
+		rs.closed = closedRecycled
+	}
+}
+
+// idleRecycled reports whether the server is being recycled and no race
+// runs: it may shut down. It then closes the server for good, in the same
+// step, so that no race can start between the check and the shutdown.
+func (rs *raceSet) idleRecycled() bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.closed != closedRecycled || len(rs.running) > 0 {
+		return false
+	}
+	rs.closed = closedRetiring
+	return true
 }
 
 // reopen takes new races again after a lapse (the server is back in the
@@ -234,7 +280,7 @@ func (rs *raceSet) reopen() {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.closed == closedLapsed {
-		rs.closed, rs.lapsedAt = "", time.Time{}
+		rs.closed, rs.closedAt = "", time.Time{}
 	}
 }
 

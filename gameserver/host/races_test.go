@@ -23,7 +23,7 @@ import (
 func testRaces(t *testing.T, max int, now *time.Time) (*raceSet, *atomic.Int32) {
 	t.Helper()
 	var started atomic.Int32
-	rs := newRaceSet(max, func() time.Time { return *now }, nil)
+	rs := newRaceSet(max, 0, func() time.Time { return *now }, nil)
 	rs.start = func(id string) (*realtime.Session, error) {
 		started.Add(1)
 		g, err := race.NewGame(race.DefaultRules(), nil)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/leapfrog-games/leapfrog/internal/logging"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -37,6 +38,11 @@ type Options struct {
 	// its lease to be renewed (0: never lapses).
 	RacesPerServer int
 	LeaseTTL       time.Duration
+	// MaxRaces and MaxAge recycle a high-density server (host.Config): it
+	// closes to new races after starting MaxRaces, or MaxAge (plus up to a
+	// tenth more, at random) after it became Ready; 0: no limit.
+	MaxRaces int
+	MaxAge   time.Duration
 	// MaxConnections and MaxConnectionsPerIP cap the player port's open
 	// connections (0: the realtime defaults, or for many races one per
 	// player and some).
@@ -77,6 +83,8 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.DrainGrace, "drain-grace", o.DrainGrace, "on SIGTERM, time to let players go before exiting")
 	fs.IntVar(&o.RacesPerServer, "races-per-server", o.RacesPerServer, "races one process runs at once: 1 is one race per allocation; above 1, high density (the Fleet's races list capacity must match)")
 	fs.DurationVar(&o.LeaseTTL, "lease-ttl", o.LeaseTTL, "races-per-server > 1: an Allocated server whose lease is not renewed for this long takes no new race and leaves once empty; 0 never lapses")
+	fs.IntVar(&o.MaxRaces, "max-races", o.MaxRaces, "races-per-server > 1: after starting this many races in its life the server takes no new race, lets the running ones finish and shuts down (the Fleet replaces it); 0: no limit")
+	fs.DurationVar(&o.MaxAge, "max-age", o.MaxAge, "races-per-server > 1: this long after it became Ready (plus up to a tenth more, at random, so that servers started together do not all close together) the server takes no new race, lets the running ones finish and shuts down; 0: no limit")
 	fs.IntVar(&o.MaxConnections, "max-connections", o.MaxConnections, "most open player connections; 0: 64, or with races-per-server > 1 enough for every player of every race")
 	fs.IntVar(&o.MaxConnectionsPerIP, "max-connections-per-ip", o.MaxConnectionsPerIP, "most open player connections from one client address (through the edge, the player's address it vouches for); 0: 16")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "log level: debug, info, warn, error")
@@ -104,6 +112,12 @@ func (o Options) Validate() error {
 	}
 	if o.MaxConnections < 0 || o.MaxConnectionsPerIP < 0 {
 		errs = append(errs, fmt.Errorf("max-connections %d and max-connections-per-ip %d must not be negative", o.MaxConnections, o.MaxConnectionsPerIP))
+	}
+	if o.MaxRaces < 0 || o.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("max-races %d and max-age %v must not be negative (0: no limit)", o.MaxRaces, o.MaxAge))
+	}
+	if (o.MaxRaces > 0 || o.MaxAge > 0) && o.RacesPerServer == 1 {
+		errs = append(errs, fmt.Errorf("max-races %d and max-age %v need races-per-server above 1: a server of one race is recycled after each race (after-race=shutdown)", o.MaxRaces, o.MaxAge))
 	}
 	if o.LeaseTTL < 0 {
 		errs = append(errs, fmt.Errorf("lease-ttl %v must not be negative (0: leases never lapse)", o.LeaseTTL))
@@ -143,6 +157,8 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	hc.DrainGrace = o.DrainGrace
 	hc.RacesPerServer = o.RacesPerServer
 	hc.LeaseTTL = o.LeaseTTL
+	hc.MaxRaces = o.MaxRaces
+	hc.MaxAge = jitter(o.MaxAge)
 	hc.Metrics = host.NewMetrics(reg)
 	hc.TLS = tlsCfg
 	hc.Realtime.MaxConnections = o.MaxConnections
@@ -185,8 +201,18 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("player listener: %w", err)
 	}
-	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession, "races_per_server", o.RacesPerServer, "lease_ttl", o.LeaseTTL, "tls", o.TLS.Enabled(), "fault_injection", FaultInjection)
+	logger.Info("race server starting", "listen", ln.Addr().String(), "admin", admin.Addr().String(), "sdk_port", o.SDKHTTPPort, "after_race", o.AfterSession, "races_per_server", o.RacesPerServer, "lease_ttl", o.LeaseTTL, "max_races", o.MaxRaces, "max_age", hc.MaxAge, "tls", o.TLS.Enabled(), "fault_injection", FaultInjection)
 	return h.Run(ctx, ln)
+}
+
+// jitter adds up to a tenth of d, at random: the servers of a Fleet start
+// together at install and after a rollout, and would otherwise all close to
+// new races at the same moment.
+func jitter(d time.Duration) time.Duration {
+	if d < 10 {
+		return d
+	}
+	return d + rand.N(d/10)
 }
 
 // AdminHandler serves /metrics from reg, /healthz from healthy (false once

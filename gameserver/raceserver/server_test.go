@@ -42,6 +42,11 @@ func TestValidate(t *testing.T) {
 		{"too many races", func(o *Options) { o.RacesPerServer = 10001 }, false},
 		{"leases never lapse", func(o *Options) { o.LeaseTTL = 0 }, true},
 		{"negative lease", func(o *Options) { o.LeaseTTL = -time.Second }, false},
+		{"recycled many races", func(o *Options) { o.RacesPerServer, o.MaxRaces, o.MaxAge = 100, 10000, time.Hour }, true},
+		{"recycling one race", func(o *Options) { o.MaxRaces = 5 }, false},
+		{"aging one race", func(o *Options) { o.MaxAge = time.Hour }, false},
+		{"negative max races", func(o *Options) { o.RacesPerServer, o.MaxRaces = 100, -1 }, false},
+		{"negative max age", func(o *Options) { o.RacesPerServer, o.MaxAge = 100, -time.Hour }, false},
 		{"negative connections", func(o *Options) { o.MaxConnections = -1 }, false},
 		{"negative connections per ip", func(o *Options) { o.MaxConnectionsPerIP = -1 }, false},
 		{"tls", func(o *Options) { o.TLS = TLSOptions{CertFile: "c.pem", KeyFile: "k.pem"} }, true},
@@ -58,6 +63,26 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// A server's max age gets up to a tenth more, never less, and not the same
+// tenth for every server.
+func TestJitterSpreadsMaxAge(t *testing.T) {
+	const age = time.Hour
+	seen := map[time.Duration]bool{}
+	for range 50 {
+		d := jitter(age)
+		if d < age || d >= age+age/10 {
+			t.Fatalf("jitter(%v) = %v, want in [%v, %v)", age, d, age, age+age/10)
+		}
+		seen[d] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("50 jittered ages all equal: %v", seen)
+	}
+	if got := jitter(0); got != 0 {
+		t.Errorf("jitter(0) = %v, want 0 (no limit stays no limit)", got)
 	}
 }
 

@@ -195,7 +195,7 @@ func TestAPIServerRejectsBrokenFleet(t *testing.T) {
 		}},
 		{"Fleet", func(t *testing.T, obj *unstructured.Unstructured) {
 			// Agones caps a list at 1000 values.
-			if err := unstructured.SetNestedField(obj.Object, int64(5000), "spec", "template", "spec", "lists", "players", "capacity"); err != nil {
+			if err := unstructured.SetNestedField(obj.Object, int64(5000), "spec", "template", "spec", "lists", "races", "capacity"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -205,10 +205,10 @@ func TestAPIServerRejectsBrokenFleet(t *testing.T) {
 			}
 		}},
 		{"FleetAutoscaler", func(t *testing.T, obj *unstructured.Unstructured) {
-			unstructured.RemoveNestedField(obj.Object, "spec", "policy", "buffer", "maxReplicas")
+			unstructured.RemoveNestedField(obj.Object, "spec", "policy", "list", "maxCapacity")
 		}},
 		{"FleetAutoscaler", func(t *testing.T, obj *unstructured.Unstructured) {
-			if err := unstructured.SetNestedField(obj.Object, int64(1), "spec", "policy", "buffer", "bufferSizes"); err != nil {
+			if err := unstructured.SetNestedField(obj.Object, int64(1), "spec", "policy", "list", "bufferSizes"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -234,14 +234,14 @@ func TestAPIServerRejectsBrokenFleet(t *testing.T) {
 func TestAllocatorRBAC(t *testing.T) {
 	cfg := kubeAPI(t)
 	c := newClient(t, cfg)
-	// One race per server: nothing written but allocations. High density: the lease renewals patch
-	// GameServers too.
+	// One race per server: nothing written but allocations. High density (the default): the lease renewals
+	// patch GameServers too.
 	for _, vs := range []struct {
 		set   valueSet
 		patch bool
 	}{
-		{valueSet{name: "default"}, false},
-		{valueSet{name: "high-density", file: chartDir + "/ci/high-density-values.yaml"}, true},
+		{valueSet{name: "one-race", file: chartDir + "/ci/one-race-values.yaml"}, false},
+		{valueSet{name: "default"}, true},
 	} {
 		t.Run(vs.set.name, func(t *testing.T) { checkAllocatorRBAC(t, c, "rbac-"+vs.set.name, vs.set, vs.patch) })
 	}
@@ -384,13 +384,13 @@ func TestHelmInstallAndUpgradeKeepTheKey(t *testing.T) {
 		}
 	}
 	before := keysJSON()
-	if got := fleetReplicas(); got != 2 {
-		t.Errorf("installed Fleet replicas %d, want 2", got)
+	if got := fleetReplicas(); got != 3 {
+		t.Errorf("installed Fleet replicas %d, want 3", got)
 	}
 
-	helmIn("upgrade", releaseName, chartDir, "--set", "fleet.replicas=3")
-	if got := fleetReplicas(); got != 3 {
-		t.Errorf("upgraded Fleet replicas %d, want 3", got)
+	helmIn("upgrade", releaseName, chartDir, "--set", "fleet.replicas=4")
+	if got := fleetReplicas(); got != 4 {
+		t.Errorf("upgraded Fleet replicas %d, want 4", got)
 	}
 	if after := keysJSON(); after != before {
 		t.Errorf("the upgrade replaced the signing key:\nbefore %s\nafter  %s", before, after)

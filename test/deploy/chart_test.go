@@ -257,8 +257,16 @@ func TestChartDefaults(t *testing.T) {
 	if port["portPolicy"] != "Dynamic" || toInt(t, port["containerPort"]) != 7654 || port["protocol"] != "TCPUDP" {
 		t.Errorf("Fleet port %v, want Dynamic TCPUDP 7654", port)
 	}
-	if got := toInt(t, nested(t, fleet.Object, "spec", "template", "spec", "lists", "players", "capacity")); got != 2 {
-		t.Errorf("lists.players.capacity %d, want 2", got)
+	// High density by default: 100 races per server, recycled after 10,000 races or an hour.
+	lists := nested(t, fleet.Object, "spec", "template", "spec", "lists").(map[string]any)
+	if len(lists) != 1 || toInt(t, nested(t, lists, "races", "capacity")) != 100 {
+		t.Errorf("Fleet lists %v, want races of capacity 100 alone", lists)
+	}
+	if got := nested(t, fleet.Object, "spec", "template", "spec", "eviction", "safe"); got != "OnUpgrade" {
+		t.Errorf("eviction.safe %v, want OnUpgrade (drains and node upgrades may evict, the cluster autoscaler may not)", got)
+	}
+	if got := toInt(t, nested(t, fleet.Object, "spec", "replicas")); got != 3 {
+		t.Errorf("Fleet replicas %d, want 3 (two leased, one Ready for the next lease)", got)
 	}
 	if got := nested(t, fleet.Object, "spec", "template", "spec", "sdkServer", "logLevel"); got != "Info" {
 		t.Errorf("sdkServer.logLevel %v", got)
@@ -269,14 +277,21 @@ func TestChartDefaults(t *testing.T) {
 	}
 	podSpec := nested(t, fleet.Object, "spec", "template", "spec", "template", "spec").(map[string]any)
 	raceArgs := flagValues(stringList(t, containerOf(t, podSpec, "race-server")["args"]))
-	if raceArgs["drain-grace"] != "10s" || toInt(t, podSpec["terminationGracePeriodSeconds"]) != 15 {
-		t.Errorf("--drain-grace=%s with terminationGracePeriodSeconds %v, want 10s and 15",
+	if raceArgs["drain-grace"] != "30s" || toInt(t, podSpec["terminationGracePeriodSeconds"]) != 35 {
+		t.Errorf("--drain-grace=%s with terminationGracePeriodSeconds %v, want 30s and 35",
 			raceArgs["drain-grace"], podSpec["terminationGracePeriodSeconds"])
+	}
+	for flag, want := range map[string]string{"races-per-server": "100", "lease-ttl": "15s", "max-races": "10000", "max-age": "3600s"} {
+		if raceArgs[flag] != want {
+			t.Errorf("race server --%s=%q, want %q", flag, raceArgs[flag], want)
+		}
 	}
 
 	policy := nested(t, find(t, objs, "FleetAutoscaler").Object, "spec", "policy").(map[string]any)
-	if policy["type"] != "Buffer" || policy["buffer"] == nil {
-		t.Errorf("autoscaler policy %v, want Buffer", policy)
+	if policy["type"] != "List" || policy["buffer"] != nil || nested(t, policy, "list", "key") != "races" ||
+		toInt(t, nested(t, policy, "list", "bufferSize")) != 150 || toInt(t, nested(t, policy, "list", "minCapacity")) != 300 ||
+		toInt(t, nested(t, policy, "list", "maxCapacity")) != 2000 {
+		t.Errorf("autoscaler policy %v, want List on races: buffer 150, 300 to 2000", policy)
 	}
 	if got := nested(t, find(t, objs, "FleetAutoscaler").Object, "spec", "sync", "fixedInterval", "seconds"); toInt(t, got) != 30 {
 		t.Errorf("sync interval %v, want 30", got)
@@ -305,20 +320,20 @@ func TestChartDefaults(t *testing.T) {
 	if got := nested(t, find(t, objs, "Service").Object, "spec", "type"); got != "ClusterIP" {
 		t.Errorf("Service type %v, want ClusterIP", got)
 	}
-	if _, ok := args["races-per-server"]; ok || nested(t, find(t, objs, "Service").Object, "spec").(map[string]any)["sessionAffinity"] != nil {
-		t.Errorf("one race per server by default: allocator args %v, Service affinity set", args)
+	if args["races-per-server"] != "100" || nested(t, find(t, objs, "Service").Object, "spec", "sessionAffinity") != "ClientIP" {
+		t.Errorf("high density by default: allocator args %v, Service affinity %v", args, nested(t, find(t, objs, "Service").Object, "spec").(map[string]any)["sessionAffinity"])
 	}
 	if got := toInt(t, nested(t, find(t, objs, "PodDisruptionBudget").Object, "spec", "minAvailable")); got != 1 {
 		t.Errorf("PDB minAvailable %d, want 1", got)
 	}
 
-	// The Role grants exactly: create gameserverallocations; get, list, watch gameservers.
+	// The Role grants exactly: create gameserverallocations; get, list, watch and patch (lease renewals) gameservers.
 	rules, err := json.Marshal(nested(t, find(t, objs, "Role").Object, "rules"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const wantRules = `[{"apiGroups":["allocation.agones.dev"],"resources":["gameserverallocations"],"verbs":["create"]},` +
-		`{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch"]}]`
+		`{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch"]}]`
 	if string(rules) != wantRules {
 		t.Errorf("Role rules\n%s\nwant\n%s", rules, wantRules)
 	}
@@ -343,8 +358,37 @@ func TestChartOptions(t *testing.T) {
 		check func(t *testing.T, objs []*unstructured.Unstructured)
 	}{
 		{
+			// chart 0.1's mode, a value away: one race per GameServer, players listed, the Buffer autoscaler.
+			name: "one race per server",
+			set:  []string{"fleet.racesPerServer=1"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				list, capacity, race := fleetList(t, objs)
+				if list != "players" || capacity != 2 {
+					t.Errorf("Fleet list %s of capacity %d, want players of 2", list, capacity)
+				}
+				for _, flag := range []string{"races-per-server", "lease-ttl", "max-races", "max-age"} {
+					if v, ok := race[flag]; ok {
+						t.Errorf("race server --%s=%s with one race per server", flag, v)
+					}
+				}
+				policy := nested(t, find(t, objs, "FleetAutoscaler").Object, "spec", "policy").(map[string]any)
+				if policy["type"] != "Buffer" || toInt(t, nested(t, policy, "buffer", "bufferSize")) != 2 || policy["list"] != nil {
+					t.Errorf("autoscaler policy %v, want Buffer of 2 Ready servers", policy)
+				}
+				deploy := find(t, objs, "Deployment")
+				args := flagValues(stringList(t, containerOf(t, nested(t, deploy.Object, "spec", "template", "spec").(map[string]any), "allocator")["args"]))
+				if _, ok := args["races-per-server"]; ok || nested(t, find(t, objs, "Service").Object, "spec").(map[string]any)["sessionAffinity"] != nil {
+					t.Errorf("one race per server: allocator args %v, Service affinity set", args)
+				}
+				rules, _ := json.Marshal(nested(t, find(t, objs, "Role").Object, "rules"))
+				if strings.Contains(string(rules), "patch") {
+					t.Errorf("Role rules %s: no patch without leases", rules)
+				}
+			},
+		},
+		{
 			name: "list autoscaler on players",
-			set:  []string{"autoscaler.policy=List", "autoscaler.list.bufferSize=3", "autoscaler.syncIntervalSeconds=7"},
+			set:  []string{"fleet.racesPerServer=1", "autoscaler.policy=List", "autoscaler.list.bufferSize=3", "autoscaler.syncIntervalSeconds=7"},
 			check: func(t *testing.T, objs []*unstructured.Unstructured) {
 				fas := find(t, objs, "FleetAutoscaler")
 				policy := nested(t, fas.Object, "spec", "policy").(map[string]any)
@@ -466,13 +510,10 @@ func TestChartOptions(t *testing.T) {
 			set: []string{"fleet.racesPerServer=40", "autoscaler.policy=List", "autoscaler.list.bufferSize=20",
 				"race.leaseTTLSeconds=20", "allocator.lease.renewSeconds=4", "allocator.lease.lowWater=8"},
 			check: func(t *testing.T, objs []*unstructured.Unstructured) {
-				fleet := find(t, objs, "Fleet")
-				lists := nested(t, fleet.Object, "spec", "template", "spec", "lists").(map[string]any)
-				if len(lists) != 1 || toInt(t, nested(t, lists, "races", "capacity")) != 40 {
-					t.Errorf("Fleet lists %v, want races of capacity 40 alone", lists)
+				list, capacity, race := fleetList(t, objs)
+				if list != "races" || capacity != 40 {
+					t.Errorf("Fleet list %s of capacity %d, want races of 40", list, capacity)
 				}
-				podSpec := nested(t, fleet.Object, "spec", "template", "spec", "template", "spec").(map[string]any)
-				race := flagValues(stringList(t, containerOf(t, podSpec, "race-server")["args"]))
 				if race["races-per-server"] != "40" || race["lease-ttl"] != "20s" {
 					t.Errorf("race server --races-per-server=%s --lease-ttl=%s", race["races-per-server"], race["lease-ttl"])
 				}
@@ -655,8 +696,8 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"bad after-race", []string{"race.afterRace=restart"}, "/race/afterRace"},
 		{"bad service type", []string{"allocator.service.type=ExternalName"}, "/allocator/service/type"},
 		{"bad flag name", []string{"race.rules.Hop_Duration=2s"}, "Hop_Duration"},
-		{"min over max replicas", []string{"autoscaler.buffer.minReplicas=30"}, "autoscaler.buffer.minReplicas (30) must not exceed"},
-		{"min over max capacity", []string{"autoscaler.policy=List", "autoscaler.list.minCapacity=100"}, "autoscaler.list.minCapacity (100) must not exceed"},
+		{"min over max replicas", []string{"fleet.racesPerServer=1", "autoscaler.buffer.minReplicas=30"}, "autoscaler.buffer.minReplicas (30) must not exceed"},
+		{"min over max capacity", []string{"autoscaler.list.minCapacity=3000"}, "autoscaler.list.minCapacity (3000) must not exceed"},
 		{"static without host port", []string{"fleet.port.policy=Static"}, "fleet.port.hostPort is required"},
 		{"node port on ClusterIP", []string{"allocator.service.nodePort=30080"}, "allocator.service.nodePort needs"},
 		{"PDB blocks drains", []string{"allocator.pdb.minAvailable=2"}, "allocator.pdb.minAvailable (2) must be below"},
@@ -666,7 +707,19 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"extra arg overrides the replica id", []string{"allocator.extraArgs.replica-id=a"}, "allocator.extraArgs.replica-id: the chart sets --replica-id"},
 		{"rule overrides races per server", []string{"race.rules.races-per-server=3"}, "race.rules.races-per-server: the chart sets"},
 		{"more races than an Agones list", []string{"fleet.racesPerServer=1001"}, "/fleet/racesPerServer"},
-		{"high density on the Buffer autoscaler", []string{"fleet.racesPerServer=10"}, "fleet.racesPerServer 10 needs autoscaler.policy List"},
+		{"high density on the Buffer autoscaler", []string{"autoscaler.policy=Buffer"}, "fleet.racesPerServer 100 needs autoscaler.policy List"},
+		{"more players than Mega Frog Race's lanes", []string{"race.players=9"}, "race.players (9) is more than the 8 lanes of Mega Frog Race"},
+		{"more players than a full server's connections", []string{"race.rules.max-connections=150"},
+			"race.rules.max-connections (150) is less than the players of a full race server: race.players (2) x fleet.racesPerServer (100) = 200"},
+		{"recycled before it could be full", []string{"race.maxRaces=50"}, "race.maxRaces (50) must be 0 (no limit) or at least fleet.racesPerServer (100)"},
+		{"recycled before a lease could lapse", []string{"race.maxAgeSeconds=15"}, "race.maxAgeSeconds (15) must be 0 (no limit) or longer than race.leaseTTLSeconds (15)"},
+		{"negative max races", []string{"race.maxRaces=-1"}, "/race/maxRaces"},
+		{"autoscaler smaller than one server", []string{"autoscaler.list.minCapacity=50", "autoscaler.list.maxCapacity=50", "autoscaler.list.bufferSize=10"},
+			"autoscaler.list.maxCapacity (50) counts races: it must hold at least one race server of fleet.racesPerServer (100) races"},
+		{"buffer beyond the most races", []string{"autoscaler.list.bufferSize=3000"}, "autoscaler.list.bufferSize (3000) must not exceed autoscaler.list.maxCapacity (2000)"},
+		{"buffer beyond the most servers", []string{"fleet.racesPerServer=1", "autoscaler.buffer.bufferSize=30"}, "autoscaler.buffer.bufferSize (30) must not exceed autoscaler.buffer.maxReplicas (20)"},
+		{"rule overrides max age", []string{"race.rules.max-age=1h"}, "race.rules.max-age: the chart sets"},
+		{"one race per server on a list of more players than Agones holds", []string{"fleet.racesPerServer=1", "race.players=1001", "race.script.enabled=true", "race.script.configMap=s"}, "/race/players"},
 		{"script without its files", []string{"race.script.enabled=true"},
 			"race.script.enabled needs one source of the script's files: race.script.configMap, race.script.volume or race.script.image.repository"},
 		{"script from a ConfigMap and an image", []string{"race.script.enabled=true", "race.script.configMap=s", "race.script.image.repository=r"},
@@ -677,12 +730,29 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"TLS CA without its Secret", []string{"race.tls.hasCA=true"}, "race.tls.hasCA needs race.tls.existingSecret"},
 		{"TLS on a TCP-only game port", []string{"race.tls.existingSecret=race-tls", "fleet.port.protocol=TCP"}, "race.tls.existingSecret needs fleet.port.protocol TCPUDP"},
 		{"rule overrides the TLS certificate", []string{"race.rules.tls-cert-file=/x"}, "race.rules.tls-cert-file: the chart sets"},
-		{"lease lapses before the allocator stops", []string{"fleet.racesPerServer=10", "autoscaler.policy=List", "race.leaseTTLSeconds=10"},
+		{"lease lapses before the allocator stops", []string{"race.leaseTTLSeconds=10"},
 			"race.leaseTTLSeconds (10) must exceed twice allocator.lease.renewSeconds (5)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkRejected(t, tc.set, tc.want) })
 	}
+}
+
+// fleetList is the name and capacity of the Fleet's one list (it fails
+// unless there is exactly one) and the race server's flags.
+func fleetList(t *testing.T, objs []*unstructured.Unstructured) (string, int64, map[string]string) {
+	t.Helper()
+	gsSpec := nested(t, find(t, objs, "Fleet").Object, "spec", "template", "spec").(map[string]any)
+	lists := nested(t, gsSpec, "lists").(map[string]any)
+	if len(lists) != 1 {
+		t.Fatalf("Fleet lists %v, want one", lists)
+	}
+	podSpec := nested(t, gsSpec, "template", "spec").(map[string]any)
+	flags := flagValues(stringList(t, containerOf(t, podSpec, "race-server")["args"]))
+	for name := range lists {
+		return name, toInt(t, nested(t, lists, name, "capacity")), flags
+	}
+	panic("unreachable")
 }
 
 // scriptVolume is the pod's volume named script.

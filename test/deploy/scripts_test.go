@@ -359,9 +359,31 @@ func TestKindFilesAgree(t *testing.T) {
 				MinReplicas int `json:"minReplicas"`
 				MaxReplicas int `json:"maxReplicas"`
 			} `json:"buffer"`
+			List struct {
+				BufferSize  int `json:"bufferSize"`
+				MinCapacity int `json:"minCapacity"`
+				MaxCapacity int `json:"maxCapacity"`
+			} `json:"list"`
 		} `json:"autoscaler"`
 	}
 	read("deploy/kind/leapfrog-values.yaml", &leapfrog)
+	// The races per server the kind install gets: its own value, else the chart's default.
+	perServer, _ := leapfrog.Fleet["racesPerServer"].(float64)
+	if perServer == 0 {
+		raw, err := os.ReadFile(filepath.Join(root, chartDir, "values.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var chart struct {
+			Fleet struct {
+				RacesPerServer float64 `json:"racesPerServer"`
+			} `json:"fleet"`
+		}
+		if err := sigsyaml.Unmarshal(raw, &chart); err != nil {
+			t.Fatal(err)
+		}
+		perServer = chart.Fleet.RacesPerServer
+	}
 
 	if cluster.Kind != "Cluster" || cluster.APIVersion != "kind.x-k8s.io/v1alpha4" || len(cluster.Nodes) == 0 {
 		t.Fatalf("cluster.yaml is not a kind Cluster: %+v", cluster)
@@ -418,7 +440,16 @@ func TestKindFilesAgree(t *testing.T) {
 	if leapfrog.Allocator.PublicAddress != "127.0.0.1" {
 		t.Errorf("allocator.publicAddress %q: players on the host reach the mappings on 127.0.0.1", leapfrog.Allocator.PublicAddress)
 	}
-	if leapfrog.Autoscaler.Buffer.MaxReplicas > gamePorts {
+	if perServer > 1 {
+		// High density: the List autoscaler counts races; each server takes one game port.
+		l := leapfrog.Autoscaler.List
+		if l.MaxCapacity == 0 || leapfrog.Autoscaler.Buffer.MaxReplicas != 0 {
+			t.Errorf("kind values with %v races per server must set autoscaler.list (races), not autoscaler.buffer: %+v", perServer, leapfrog.Autoscaler)
+		}
+		if servers := (l.MaxCapacity + int(perServer) - 1) / int(perServer); servers > gamePorts {
+			t.Errorf("autoscaler.list.maxCapacity %d is %d servers of %v races, more than the %d game ports", l.MaxCapacity, servers, perServer, gamePorts)
+		}
+	} else if leapfrog.Autoscaler.Buffer.MaxReplicas > gamePorts {
 		t.Errorf("autoscaler maxReplicas %d exceeds the %d game ports", leapfrog.Autoscaler.Buffer.MaxReplicas, gamePorts)
 	}
 

@@ -151,16 +151,53 @@ Pod termination grace: the race server's drain plus a margin, so the drain alway
 {{- end }}
 
 {{/*
+The FleetAutoscaler's policy: autoscaler.policy, or when empty List on free races with high density (leased
+GameServers are Allocated: Buffer would count none of their room) and Buffer with one race per server.
+*/}}
+{{- define "leapfrog.autoscalerPolicy" -}}
+{{- if .Values.autoscaler.policy }}{{ .Values.autoscaler.policy }}{{ else if include "leapfrog.highDensity" . }}List{{ else }}Buffer{{ end }}
+{{- end }}
+
+{{/*
 Combinations the schema cannot express; each fails with one clear message.
 */}}
 {{- define "leapfrog.validate" -}}
+{{- $policy := include "leapfrog.autoscalerPolicy" . }}
 {{- $b := .Values.autoscaler.buffer }}
-{{- if and .Values.autoscaler.enabled (eq .Values.autoscaler.policy "Buffer") (gt (int $b.minReplicas) (int $b.maxReplicas)) }}
+{{- if and .Values.autoscaler.enabled (eq $policy "Buffer") (gt (int $b.minReplicas) (int $b.maxReplicas)) }}
 {{- fail (printf "autoscaler.buffer.minReplicas (%v) must not exceed autoscaler.buffer.maxReplicas (%v)" $b.minReplicas $b.maxReplicas) }}
 {{- end }}
+{{- if and .Values.autoscaler.enabled (eq $policy "Buffer") (not (kindIs "string" $b.bufferSize)) (gt (int $b.bufferSize) (int $b.maxReplicas)) }}
+{{- fail (printf "autoscaler.buffer.bufferSize (%v) must not exceed autoscaler.buffer.maxReplicas (%v): the Fleet could never keep that many Ready" $b.bufferSize $b.maxReplicas) }}
+{{- end }}
 {{- $l := .Values.autoscaler.list }}
-{{- if and .Values.autoscaler.enabled (eq .Values.autoscaler.policy "List") (gt (int $l.minCapacity) (int $l.maxCapacity)) }}
+{{- if and .Values.autoscaler.enabled (eq $policy "List") (gt (int $l.minCapacity) (int $l.maxCapacity)) }}
 {{- fail (printf "autoscaler.list.minCapacity (%v) must not exceed autoscaler.list.maxCapacity (%v)" $l.minCapacity $l.maxCapacity) }}
+{{- end }}
+{{- if and .Values.autoscaler.enabled (eq $policy "List") (not (kindIs "string" $l.bufferSize)) (gt (int $l.bufferSize) (int $l.maxCapacity)) }}
+{{- fail (printf "autoscaler.list.bufferSize (%v) must not exceed autoscaler.list.maxCapacity (%v): the Fleet could never keep that many free" $l.bufferSize $l.maxCapacity) }}
+{{- end }}
+{{- if and .Values.autoscaler.enabled (eq $policy "List") (include "leapfrog.highDensity" .) (lt (int $l.maxCapacity) (int .Values.fleet.racesPerServer)) }}
+{{- fail (printf "autoscaler.list.maxCapacity (%v) counts races: it must hold at least one race server of fleet.racesPerServer (%v) races" $l.maxCapacity .Values.fleet.racesPerServer) }}
+{{- end }}
+{{- if and (not .Values.race.script.enabled) (gt (int .Values.race.players) 8) }}
+{{- fail (printf "race.players (%v) is more than the 8 lanes of Mega Frog Race: a race seats 1 to 8 players (more only with race.script.enabled)" .Values.race.players) }}
+{{- end }}
+{{- with .Values.race.rules }}
+{{- if hasKey . "max-connections" }}
+{{- $seats := mul (int $.Values.race.players) (int $.Values.fleet.racesPerServer) }}
+{{- if lt (int (index . "max-connections")) $seats }}
+{{- fail (printf "race.rules.max-connections (%v) is less than the players of a full race server: race.players (%v) x fleet.racesPerServer (%v) = %v" (index . "max-connections") $.Values.race.players $.Values.fleet.racesPerServer $seats) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if include "leapfrog.highDensity" . }}
+{{- if and .Values.race.maxRaces (lt (int .Values.race.maxRaces) (int .Values.fleet.racesPerServer)) }}
+{{- fail (printf "race.maxRaces (%v) must be 0 (no limit) or at least fleet.racesPerServer (%v): a server would be recycled before it could ever hold its races" .Values.race.maxRaces .Values.fleet.racesPerServer) }}
+{{- end }}
+{{- if and .Values.race.maxAgeSeconds (le (int .Values.race.maxAgeSeconds) (int .Values.race.leaseTTLSeconds)) }}
+{{- fail (printf "race.maxAgeSeconds (%v) must be 0 (no limit) or longer than race.leaseTTLSeconds (%v): a server would be recycled before its first lease could lapse" .Values.race.maxAgeSeconds .Values.race.leaseTTLSeconds) }}
+{{- end }}
 {{- end }}
 {{- if and (eq .Values.fleet.port.policy "Static") (not .Values.fleet.port.hostPort) }}
 {{- fail "fleet.port.hostPort is required when fleet.port.policy is Static" }}
@@ -192,12 +229,12 @@ Combinations the schema cannot express; each fails with one clear message.
 {{- if and .Values.race.tls.existingSecret (ne .Values.fleet.port.protocol "TCPUDP") }}
 {{- fail (printf "race.tls.existingSecret needs fleet.port.protocol TCPUDP (not %s): GameLift Realtime's secure clients send fast messages over DTLS on the game port's UDP number" .Values.fleet.port.protocol) }}
 {{- end }}
-{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" "races-per-server" "lease-ttl" "tls-cert-file" "tls-key-file" "tls-ca-file" }}
+{{- range $flag := list "listen" "admin-listen" "key-file" "players" "after-race" "drain-grace" "log-level" "game" "script-dir" "launch-path" "script-args" "races-per-server" "lease-ttl" "max-races" "max-age" "tls-cert-file" "tls-key-file" "tls-ca-file" }}
 {{- if hasKey $.Values.race.rules $flag }}
 {{- fail (printf "race.rules.%s: the chart sets --%s itself; use the race.* or fleet.* value instead" $flag $flag) }}
 {{- end }}
 {{- end }}
-{{- if and (include "leapfrog.highDensity" .) .Values.autoscaler.enabled (ne .Values.autoscaler.policy "List") }}
+{{- if and (include "leapfrog.highDensity" .) .Values.autoscaler.enabled (ne $policy "List") }}
 {{- fail (printf "fleet.racesPerServer %v needs autoscaler.policy List (free races): leased GameServers are Allocated, the Buffer policy would count none of their room" .Values.fleet.racesPerServer) }}
 {{- end }}
 {{- if and (include "leapfrog.highDensity" .) (le (int .Values.race.leaseTTLSeconds) (mul 2 (int .Values.allocator.lease.renewSeconds))) }}

@@ -238,23 +238,44 @@ func (r *racer) run(ctx context.Context, done func() bool) error {
 // until the server has closed every connection after the result.
 func Race(t testing.TB, players ...Player) []Outcome {
 	t.Helper()
+	outs, err := play(t.Context(), players, func(r *racer) bool { return r.Result != nil && r.Closed != nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outs
+}
+
+// RaceUntilClosed plays a race between the players as Race does, but takes
+// any end: it returns once the server has closed every connection, after a
+// result or not (a draining server may end a race early with
+// CODE_SHUTTING_DOWN, 1001). Safe to call from any goroutine.
+func RaceUntilClosed(t testing.TB, players ...Player) []Outcome {
+	t.Helper()
+	outs, err := play(t.Context(), players, func(r *racer) bool { return r.Closed != nil })
+	if err != nil {
+		t.Error(err)
+	}
+	return outs
+}
+
+// play races the players, each on its own goroutine, until done says so
+// for every one of them.
+func play(ctx context.Context, players []Player, done func(*racer) bool) ([]Outcome, error) {
 	racers := make([]*racer, len(players))
-	g, ctx := errgroup.WithContext(t.Context())
+	g, ctx := errgroup.WithContext(ctx)
 	for i, p := range players {
 		r := &racer{Player: p}
 		racers[i] = r
 		g.Go(func() error {
-			return r.run(ctx, func() bool { return r.Result != nil && r.Closed != nil })
+			return r.run(ctx, func() bool { return done(r) })
 		})
 	}
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	err := g.Wait()
 	outs := make([]Outcome, len(racers))
 	for i, r := range racers {
 		outs[i] = r.Outcome
 	}
-	return outs
+	return outs, err
 }
 
 // StartRacing brings the players to the race and returns once each frog has
