@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
 // ErrContention means Agones kept reporting contention for the game servers
@@ -124,6 +127,7 @@ func (a *Allocator) Allocate(ctx context.Context, req backend.AllocationRequest)
 	if len(req.PlayerIDs) == 0 || slices.Contains(req.PlayerIDs, "") {
 		return backend.Assignment{}, fmt.Errorf("agones: allocation needs non-empty player ids, got %q", req.PlayerIDs)
 	}
+	tracing.SetMode(ctx, tracing.ModeOneRace)
 	gsa, err := a.cfg.allocate(ctx, a.client, a.logger, fmt.Sprintf("%d players", len(req.PlayerIDs)), func() *GameServerAllocation {
 		return a.allocation(req.PlayerIDs)
 	})
@@ -139,7 +143,10 @@ func (a *Allocator) Allocate(ctx context.Context, req backend.AllocationRequest)
 // outlasts its retries, wrap backend.ErrNoCapacity; an API that stays
 // unreachable wraps backend.ErrUnavailable. what names the allocation in
 // errors and logs ("2 players", "a lease").
-func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, what string, build func() *GameServerAllocation) (*GameServerAllocation, error) {
+func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, what string, build func() *GameServerAllocation) (gsa *GameServerAllocation, err error) {
+	ctx, span := tracing.Start(ctx, "create GameServerAllocation", trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(attrNamespace.String(cfg.Namespace), attrFleet.String(cfg.Fleet)))
+	defer func() { endAllocation(span, gsa, err) }()
 	contention, api := cfg.Backoff, cfg.APIBackoff
 	for attempt := 1; ; attempt++ {
 		gsa := build()
@@ -155,6 +162,7 @@ func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, 
 				return nil, fmt.Errorf("create GameServerAllocation in %s: %w after %d attempts: %w", cfg.Namespace, backend.ErrUnavailable, attempt, err)
 			}
 			logger.DebugContext(ctx, "transient API error, retrying", "attempt", attempt, "for", what, "err", err)
+			retried(span, attempt, "transient API error")
 			wait = api.Step()
 		case gsa.Status.State == StateAllocated:
 			return gsa, nil
@@ -165,6 +173,7 @@ func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, 
 				return nil, fmt.Errorf("fleet %s/%s: %w: %w after %d attempts", cfg.Namespace, cfg.Fleet, backend.ErrNoCapacity, ErrContention, attempt)
 			}
 			logger.DebugContext(ctx, "allocation contention, retrying", "attempt", attempt, "for", what)
+			retried(span, attempt, StateContention)
 			wait = contention.Step()
 		default:
 			return nil, fmt.Errorf("GameServerAllocation in %s: unknown state %q", cfg.Namespace, gsa.Status.State)

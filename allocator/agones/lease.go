@@ -22,11 +22,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/placement"
 	"github.com/leapfrog-games/leapfrog/allocator/reach"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
 // The names of docs/high-density.md, on the wire.
@@ -229,6 +231,7 @@ func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (b
 	if len(req.PlayerIDs) == 0 || slices.Contains(req.PlayerIDs, "") {
 		return backend.Assignment{}, fmt.Errorf("agones: allocation needs non-empty player ids, got %q", req.PlayerIDs)
 	}
+	tracing.SetMode(ctx, tracing.ModeHighDensity)
 	for waits := 0; ; waits++ {
 		p, err := l.place(ctx, req.PlayerIDs)
 		if err == nil && p.Again && l.probe(ctx, p.Server, p.Address, p.Port) == reach.Unreachable {
@@ -254,11 +257,18 @@ func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (b
 }
 
 // place places players in memory and leases ahead when room runs low.
-func (l *Leaser) place(ctx context.Context, playerIDs []string) (placement.Placement, error) {
+func (l *Leaser) place(ctx context.Context, playerIDs []string) (p placement.Placement, err error) {
+	_, span := tracing.Start(ctx, "place")
+	defer func() {
+		if err == nil && span.IsRecording() {
+			span.SetAttributes(attrServer.String(p.Server), attrRace.String(p.Race), attrJoined.Bool(p.Joined), attrAgain.Bool(p.Again))
+		}
+		tracing.End(span, err)
+	}()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.gateLocked(l.cfg.Now())
-	p, err := l.engine.Place(playerIDs)
+	p, err = l.engine.Place(playerIDs)
 	if err == nil {
 		l.metrics.placed(p.Joined)
 		l.leaseAheadLocked(ctx)
@@ -283,9 +293,11 @@ func (l *Leaser) CanPlace() bool {
 }
 
 // awaitLease waits for the lease allocation under way, or starts one.
-func (l *Leaser) awaitLease(ctx context.Context) error {
+func (l *Leaser) awaitLease(ctx context.Context) (err error) {
+	ctx, span := tracing.Start(ctx, "wait for lease")
+	defer func() { tracing.End(span, err) }()
 	l.mu.Lock()
-	call := l.startLeaseLocked(ctx)
+	call := l.startLeaseLocked(ctx, false)
 	l.mu.Unlock()
 	if call == nil {
 		return fmt.Errorf("fleet %s/%s: %w (the last lease found none)", l.cfg.Namespace, l.cfg.Fleet, backend.ErrNoCapacity)
@@ -306,13 +318,15 @@ func (l *Leaser) leaseAheadLocked(ctx context.Context) *leaseCall {
 	if l.engine.FreeRaces() >= l.cfg.LowWater {
 		return nil
 	}
-	return l.startLeaseLocked(ctx)
+	return l.startLeaseLocked(ctx, true)
 }
 
 // startLeaseLocked returns the lease allocation under way or starts one; nil
 // while UnAllocated holds. The allocation outlives ctx's cancellation (other
-// matches wait for it) but not leaseTimeout.
-func (l *Leaser) startLeaseLocked(ctx context.Context) *leaseCall {
+// matches wait for it) but not leaseTimeout. ahead is a lease started before
+// any match needs it: its span starts a trace of its own, linked to the
+// match's, as no match waits for it.
+func (l *Leaser) startLeaseLocked(ctx context.Context, ahead bool) *leaseCall {
 	if l.inflight != nil {
 		return l.inflight
 	}
@@ -323,7 +337,13 @@ func (l *Leaser) startLeaseLocked(ctx context.Context) *leaseCall {
 	l.inflight = call
 	go func() {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaseTimeout)
+		opts := []trace.SpanStartOption{trace.WithAttributes(attrAhead.Bool(ahead))}
+		if ahead {
+			opts = append(opts, trace.WithNewRoot(), trace.WithLinks(trace.LinkFromContext(ctx)))
+		}
+		lctx, span := tracing.Start(lctx, "lease", opts...)
 		call.err = l.lease(lctx)
+		tracing.End(span, call.err)
 		cancel()
 		l.mu.Lock()
 		l.inflight = nil

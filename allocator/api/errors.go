@@ -88,6 +88,7 @@ func classify(err error) (int, string) {
 // unexpected errors stay in the logs, not in the response.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code := classify(err)
+	traceErrorCode(r.Context(), code)
 	msg := err.Error()
 	switch status {
 	case http.StatusInternalServerError:

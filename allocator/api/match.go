@@ -11,6 +11,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
 type matchRequest struct {
@@ -91,9 +92,12 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		WSURL:      s.raceURL(r, a),
 		PlayerID:   guest.PlayerID,
 	}
+	_, span := tracing.Start(r.Context(), "mint tokens")
+	span.SetAttributes(attrSeats.Int(seats))
 	for _, id := range playerIDs {
 		raw, ps, err := s.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, ttl)
 		if err != nil {
+			tracing.End(span, err)
 			return fmt.Errorf("mint player session for %s on %s: %w", id, a.GameServer, err)
 		}
 		if id == guest.PlayerID {
@@ -103,6 +107,7 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 			resp.Seats = append(resp.Seats, seat{PlayerID: id, PlayerSessionToken: raw})
 		}
 	}
+	span.End()
 	resp.gameliftPlayerSession = newGameliftPlayerSession(a, resp.PlayerSessionToken)
 	writeJSON(w, http.StatusOK, resp)
 	return nil
@@ -112,25 +117,39 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 func (s *Service) allocate(ctx context.Context, playerIDs []string) (backend.Assignment, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.allocateTimeout)
 	defer cancel()
+	ctx, span := tracing.Start(ctx, "allocate")
 	start := time.Now()
 	a, err := s.backend.Allocate(ctx, backend.AllocationRequest{PlayerIDs: playerIDs})
 	elapsed := time.Since(start)
 	if err == nil && (a.GameServer == "" || a.Address == "" || a.Port <= 0) {
 		err = fmt.Errorf("backend returned an incomplete assignment %+v", a)
 	}
+	var result string
 	switch {
 	case err == nil && a.Joined:
-		s.metrics.observeAllocation(resultJoined, elapsed)
+		result = resultJoined
 	case err == nil:
-		s.metrics.observeAllocation(resultCreated, elapsed)
+		result = resultCreated
 	case errors.Is(err, backend.ErrNoCapacity):
-		s.metrics.observeAllocation(resultNoCapacity, elapsed)
+		result = resultNoCapacity
 		s.logger.InfoContext(ctx, "no capacity", "player", playerIDs[0], "err", err)
 	case errors.Is(err, backend.ErrUnavailable):
-		s.metrics.observeAllocation(resultUnavailable, elapsed)
+		result = resultUnavailable
 	default:
-		s.metrics.observeAllocation(resultError, elapsed)
+		result = resultError
 	}
+	s.metrics.observeAllocation(result, elapsed)
+	if span.IsRecording() {
+		span.SetAttributes(attrSeats.Int(len(playerIDs)), attrResult.String(result))
+		if err == nil {
+			span.SetAttributes(attrServer.String(a.GameServer), attrJoined.Bool(a.Joined))
+			if a.Race != "" {
+				span.SetAttributes(attrRace.String(a.Race))
+			}
+		}
+	}
+	// The backend's error, before it is wrapped with the player's id.
+	tracing.End(span, err)
 	if err != nil {
 		return a, fmt.Errorf("allocate for %s: %w", playerIDs[0], err)
 	}

@@ -11,10 +11,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/ratelimit"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
 // Defaults for the optional fields of Config.
@@ -84,6 +86,9 @@ type Config struct {
 	MaxTrackedKeys int
 	// Now is the clock of the rate limiters (default time.Now).
 	Now func() time.Time
+	// Tracer, if set, makes a span of each API request and of the steps of
+	// a match (internal/tracing); nil turns tracing off at no cost.
+	Tracer trace.TracerProvider
 }
 
 // Service is the allocator's HTTP handler.
@@ -104,6 +109,7 @@ type Service struct {
 	now             func() time.Time
 	logger          *slog.Logger
 	metrics         *metrics
+	tracer          trace.Tracer
 	mux             *http.ServeMux
 }
 
@@ -142,6 +148,9 @@ func New(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if cfg.Tracer != nil {
+		s.tracer = cfg.Tracer.Tracer(tracing.Scope)
+	}
 	if s.raceURL == nil {
 		s.raceURL = DirectURL
 	}
@@ -168,8 +177,8 @@ func New(cfg Config) (*Service, error) {
 	if web == nil {
 		web = http.NotFoundHandler()
 	}
-	s.route("POST /v1/guest", "guest", s.apiHandler(s.guest))
-	s.route("POST /v1/match", "match", s.apiHandler(s.match))
+	s.route("POST /v1/guest", "guest", s.traced("POST /v1/guest", s.apiHandler(s.guest)))
+	s.route("POST /v1/match", "match", s.traced("POST /v1/match", s.apiHandler(s.match)))
 	s.route("/v1/guest", "guest", s.methodNotAllowed(http.MethodPost))
 	s.route("/v1/match", "match", s.methodNotAllowed(http.MethodPost))
 	s.route("/v1/", "unknown", s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {

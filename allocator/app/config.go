@@ -4,13 +4,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/leapfrog-games/leapfrog/internal/logging"
 	"net"
 	"os"
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/allocator/agones"
 	"github.com/leapfrog-games/leapfrog/allocator/reach"
+	"github.com/leapfrog-games/leapfrog/internal/logging"
+	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
 // Backends.
@@ -72,6 +73,10 @@ type Config struct {
 	EdgeURL       string
 	LocalEdge     bool
 	TLSSelfSigned bool
+	// OTLPEndpoint is the OTLP/HTTP collector that match traces go to
+	// (internal/tracing); empty leaves it to OTEL_EXPORTER_OTLP_ENDPOINT,
+	// and with neither, tracing is off.
+	OTLPEndpoint string
 }
 
 // DefaultConfig returns the flag defaults.
@@ -141,6 +146,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ProbeTimeout, "probe-timeout", c.ProbeTimeout, "agones, races-per-server > 1: timeout of the TCP dial that checks a leased game server can still be reached when its players ask again (0: no checks, Agones' health alone)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "garbage collection target percent (Go's GOGC), unless the environment sets GOGC; 0 = Go's default; GOMEMLIMIT still caps the heap")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", c.OTLPEndpoint, "OTLP/HTTP collector base URL for match traces, e.g. http://otel-collector:4318 (spans go to /v1/traces); empty: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/operations.md, Traces)")
 	c.registerEdgeFlags(fs)
 }
 
@@ -185,7 +191,7 @@ func (c Config) Validate() error {
 	if c.GCPercent < 0 || c.GCPercent > 10000 {
 		errs = append(errs, fmt.Errorf("gc-percent %d: want 0 (Go's default) to 10000", c.GCPercent))
 	}
-	errs = append(errs, c.validateEdge())
+	errs = append(errs, c.validateEdge(), tracing.ValidateEndpoint(c.OTLPEndpoint))
 	return errors.Join(errs...)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/discovery"
@@ -30,6 +31,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/allocator/placement"
 	"github.com/leapfrog-games/leapfrog/allocator/reach"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
 // ErrNoLocalFleet: --backend=local in a build without the embedded fleet.
@@ -88,6 +90,18 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	traces, err := tracing.New(ctx, tracing.Config{Endpoint: cfg.OTLPEndpoint, ServiceName: ServiceName})
+	if err != nil {
+		return err
+	}
+	// After the API server has shut down: the last requests' spans go too.
+	defer flushTraces(traces, logger)
+	var tracer trace.TracerProvider
+	if traces.Enabled() {
+		tracer = traces
+		logger.Info("tracing matches", "otlp_endpoint", cfg.OTLPEndpoint)
+	}
+
 	ln := deps.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -117,6 +131,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			MatchRate: cfg.MatchRate, MatchBurst: cfg.MatchBurst,
 			MaxPlacesPerIP: cfg.MaxPlacesPerIP, PlaceHold: cfg.PlaceHold,
 			Registry: reg, Logger: logger, Web: deps.Web, Ready: ready, RaceURL: cfg.raceURL(),
+			Tracer: tracer,
 		})
 		if err != nil {
 			return nil, err
@@ -151,6 +166,19 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		return runAgones(ctx, cfg, deps, reg, logger, newServer)
 	default:
 		return runLocal(ctx, cfg, deps, issuer, reg, logger, newServer)
+	}
+}
+
+// ServiceName is the allocator's service.name in traces, unless
+// OTEL_SERVICE_NAME says otherwise.
+const ServiceName = "leapfrog-allocator"
+
+// flushTraces exports the spans still buffered, within the shutdown timeout.
+func flushTraces(traces *tracing.Provider, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := traces.Shutdown(ctx); err != nil {
+		logger.Warn("traces not all exported", "err", err)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
 // Config configures a local fleet.
@@ -224,10 +225,11 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 
 // Allocate places the players in one race: see allocateDense and
 // allocateSingle for the two kinds of fleet.
-func (f *Fleet) Allocate(_ context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
+func (f *Fleet) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 {
 		return backend.Assignment{}, errors.New("allocate: no players")
 	}
+	tracing.SetMode(ctx, tracing.ModeLocal)
 	if f.dense != nil {
 		return f.allocateDense(req)
 	}

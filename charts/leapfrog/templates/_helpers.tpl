@@ -282,3 +282,15 @@ Edge combinations the schema cannot express.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+The tracing headers as OTEL_EXPORTER_OTLP_HEADERS wants them: key=value pairs, comma-separated, in key
+order, each value URL-encoded.
+*/}}
+{{- define "leapfrog.otlpHeaders" -}}
+{{- $pairs := list -}}
+{{- range $k, $v := . -}}
+{{- $pairs = append $pairs (printf "%s=%s" $k (urlquery $v)) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
