@@ -1,0 +1,244 @@
+package agones
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	lfclient "github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/gameserver/token"
+)
+
+// pairingRig is high-density race server processes on a fake cluster and
+// allocator replicas (Leasers) placing players on them, each watching the
+// cluster as the allocator does. What the race servers write through their
+// sidecars (the races list, the lobbies annotation) is mirrored into the
+// cluster's GameServers, as Agones' sdk-server does.
+type pairingRig struct {
+	t        *testing.T
+	fc       *fakeCluster
+	issuer   *token.Issuer
+	replicas []*Leaser
+}
+
+const pairingSessionTTL = time.Minute
+
+func newPairingRig(t *testing.T, replicas, servers, races int) *pairingRig {
+	t.Helper()
+	issuer, keyFile := writeKeyFile(t)
+	fc := newFakeCluster(t, "race", servers, races)
+	procs := startRaceServers(t, fc, servers, races, keyFile, "--max-connections-per-ip=1000")
+	r := &pairingRig{t: t, fc: fc, issuer: issuer}
+	for name, p := range procs {
+		r.mirror(name, p.mem)
+	}
+	for i := range replicas {
+		id := fmt.Sprintf("alloc-%d", i)
+		engine, err := pairingEngine(id, pairingSessionTTL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := NewLeaser(fc.client, engine, LeaseConfig{
+			Config:    Config{Namespace: fc.ns, Fleet: "race", PortName: "default", Backoff: wait.Backoff{Steps: 4}, APIBackoff: wait.Backoff{Steps: 2}},
+			ReplicaID: id, RacesPerServer: races, Renew: time.Second, LowWater: 1,
+		}, prometheus.NewRegistry(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Watch(t.Context(), fc.informer(t.Context())); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = l.Start(t.Context()) }()
+		r.replicas = append(r.replicas, l)
+	}
+	return r
+}
+
+// mirror copies the races list and the lobbies annotation the race server
+// of name writes to its sidecar onto the cluster's GameServer.
+func (r *pairingRig) mirror(name string, mem *agonessdk.Memory) {
+	ctx := r.t.Context()
+	go func() {
+		_ = mem.WatchGameServer(ctx, func(src *agonessdk.GameServer) {
+			var gs GameServer
+			if err := r.fc.client.Get(ctx, client.ObjectKey{Namespace: r.fc.ns, Name: name}, &gs); err != nil {
+				return
+			}
+			orig := gs.DeepCopy()
+			l := gs.Status.Lists[RacesList]
+			l.Values = slices.Clone(src.Status.Lists[agonessdk.RacesList].Values)
+			gs.Status.Lists[RacesList] = l
+			if gs.Annotations == nil {
+				gs.Annotations = map[string]string{}
+			}
+			if v := src.ObjectMeta.Annotations[agonessdk.LobbiesAnnotation]; v != "" {
+				gs.Annotations[agonessdk.LobbiesAnnotation] = v
+			} else {
+				delete(gs.Annotations, agonessdk.LobbiesAnnotation)
+			}
+			_ = r.fc.client.Patch(ctx, &gs, client.MergeFrom(orig))
+		})
+	}()
+}
+
+// visit is what became of one player: how long from its first match to
+// its race's countdown, and how often it was refused and asked again.
+type visit struct {
+	wait     time.Duration
+	started  bool
+	refusals int
+}
+
+// asksAgainAfter is how long a refused browser waits before it asks the
+// allocator again (web/src/app.ts, requeue).
+const asksAgainAfter = time.Second
+
+// play is one player placed by l: it asks for a match, connects (unless it
+// is a no-show), says its scene is ready and waits for its race's
+// countdown; refused, it asks again, as the browser does. It gives up at
+// limit after its first match.
+func (r *pairingRig) play(ctx context.Context, l *Leaser, id string, noShow bool, limit time.Duration) visit {
+	var v visit
+	start := time.Now()
+	for time.Since(start) < limit {
+		a, err := l.Allocate(ctx, backend.AllocationRequest{PlayerIDs: []string{id}})
+		if err != nil {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		raw, _, err := r.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, pairingSessionTTL-time.Since(a.SeatedAt))
+		if err != nil {
+			r.t.Error(err)
+			return v
+		}
+		if noShow {
+			return v
+		}
+		if v.started = r.race(ctx, a, raw, start.Add(limit)); v.started {
+			v.wait = time.Since(start)
+			return v
+		}
+		v.refusals++
+		time.Sleep(asksAgainAfter)
+	}
+	v.wait = limit
+	return v
+}
+
+// race connects with raw and reports whether the race's countdown came
+// before deadline; false when refused or closed first.
+func (r *pairingRig) race(ctx context.Context, a backend.Assignment, raw string, deadline time.Time) bool {
+	c, err := lfclient.Dial(ctx, fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, lfclient.DialOptions{})
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	timeout := time.After(time.Until(deadline))
+	for {
+		select {
+		case ev := <-c.Events():
+			switch ev.(type) {
+			case lfclient.Welcome:
+				if err := c.SendSceneReady(); err != nil {
+					return false
+				}
+			case lfclient.Countdown:
+				return true
+			case lfclient.Closed:
+				return false
+			}
+		case <-timeout:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// percentile is the p-th percentile (0-100) of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p/100+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// TestPairingAcrossReplicasUnderLightLoad is the night shape of a fleet:
+// three allocator replicas, one new player every 2-3 s from its own
+// address (a random replica each, as the Service's client-IP affinity
+// spreads them), optionally 10% of matched players never connecting. It
+// measures, for each player who connects, the wait from its match to its
+// race's countdown. Opt-in (LEAPFROG_PAIRING_LOAD=1; it runs in real
+// time, about 2.5 s per player; LEAPFROG_PAIRING_PLAYERS sets how many,
+// 40 by default).
+func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
+	if os.Getenv("LEAPFROG_PAIRING_LOAD") == "" {
+		t.Skip("opt-in: LEAPFROG_PAIRING_LOAD=1 (real time, about 2.5 s per player)")
+	}
+	players := 40
+	if n, err := strconv.Atoi(os.Getenv("LEAPFROG_PAIRING_PLAYERS")); err == nil && n > 1 {
+		players = n
+	}
+	const limit = 30 * time.Second
+	for _, tc := range []struct {
+		name   string
+		noShow float64
+	}{{"lone players", 0}, {"10% no-shows", 0.1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newPairingRig(t, 3, 4, 32)
+			rng := rand.New(rand.NewPCG(18, 4)) // the same shape on every run
+			var (
+				wg     sync.WaitGroup
+				mu     sync.Mutex
+				visits []visit
+			)
+			for i := range players {
+				l := r.replicas[rng.IntN(len(r.replicas))]
+				noShow := rng.Float64() < tc.noShow
+				id := fmt.Sprintf("p%02d", i)
+				wg.Go(func() {
+					v := r.play(t.Context(), l, id, noShow, limit)
+					if !noShow {
+						mu.Lock()
+						visits = append(visits, v)
+						mu.Unlock()
+					}
+				})
+				time.Sleep(2*time.Second + time.Duration(rng.Int64N(int64(time.Second))))
+			}
+			wg.Wait()
+			var waits []time.Duration
+			late, refusals := 0, 0
+			for _, v := range visits {
+				waits = append(waits, v.wait)
+				refusals += v.refusals
+				if !v.started {
+					late++
+				}
+			}
+			slices.Sort(waits)
+			t.Logf("figure: %d players over 3 replicas, %d connected (%.0f%% no-shows): match to race start p50 %v, p99 %v, max %v; %d never started within %v; %d refusals asked again",
+				players, len(visits), tc.noShow*100, percentile(waits, 50).Round(10*time.Millisecond), percentile(waits, 99).Round(10*time.Millisecond),
+				waits[len(waits)-1].Round(10*time.Millisecond), late, limit, refusals)
+			if late > 0 {
+				t.Errorf("%d connected players never raced within %v", late, limit)
+			}
+			if p99 := percentile(waits, 99); p99 > 4*time.Second {
+				t.Errorf("p99 wait %v, want under 4 s (goal 3 s; players arrive 2-3 s apart)", p99)
+			}
+		})
+	}
+}
