@@ -231,8 +231,8 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 			}
 			slices.Sort(waits)
 			t.Logf("figure: %d players over 3 replicas, %d connected (%.0f%% no-shows): match to race start p50 %v, p99 %v, max %v; %d never started within %v; %d refusals asked again",
-				players, len(visits), tc.noShow*100, percentile(waits, 50).Round(10*time.Millisecond), percentile(waits, 99).Round(10*time.Millisecond),
-				waits[len(waits)-1].Round(10*time.Millisecond), late, limit, refusals)
+				players, len(visits), tc.noShow*100, percentile(waits, 50).Round(time.Millisecond), percentile(waits, 99).Round(time.Millisecond),
+				waits[len(waits)-1].Round(time.Millisecond), late, limit, refusals)
 			if late > 0 {
 				t.Errorf("%d connected players never raced within %v", late, limit)
 			}
@@ -240,5 +240,76 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 				t.Errorf("p99 wait %v, want under 4 s (goal 3 s; players arrive 2-3 s apart)", p99)
 			}
 		})
+	}
+}
+
+// TestLonePlayersOfTwoReplicasRaceTogether runs real race server processes
+// behind two replicas. p1, placed by replica A, connects and waits alone;
+// its server reports it; p2, placed by replica B, is seated in p1's race on
+// A's server, and both count down. Then both replicas seat a player in
+// the next lone player's race: the first to connect races, the other is
+// refused and, asking again, is placed in another race.
+func TestLonePlayersOfTwoReplicasRaceTogether(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the race server and runs two processes")
+	}
+	r := newPairingRig(t, 2, 2, 8)
+	ra, rb := r.replicas[0], r.replicas[1]
+	ctx := t.Context()
+	ask := func(l *Leaser, id string) (backend.Assignment, string) {
+		t.Helper()
+		a, err := l.Allocate(ctx, backend.AllocationRequest{PlayerIDs: []string{id}})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		raw, _, err := r.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, pairingSessionTTL-time.Since(a.SeatedAt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, raw
+	}
+	// b0 makes replica B lease a server of its own.
+	if b0, _ := ask(rb, "b0"); b0.GameServer == "" {
+		t.Fatal("replica B leased nothing")
+	}
+	a1, raw1 := ask(ra, "p1")
+	started1 := make(chan bool, 1)
+	go func() { started1 <- r.race(ctx, a1, raw1, time.Now().Add(10*time.Second)) }()
+	eventually(t, "p1's race reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
+	a2, raw2 := ask(rb, "p2")
+	if a2.GameServer != a1.GameServer || a2.Race != a1.Race {
+		t.Fatalf("p2 placed %s/%s, want p1's race %s/%s", a2.GameServer, a2.Race, a1.GameServer, a1.Race)
+	}
+	if !r.race(ctx, a2, raw2, time.Now().Add(10*time.Second)) || !<-started1 {
+		t.Fatal("p1 and p2 did not count down together")
+	}
+
+	// q1 waits alone on A's server; both replicas seat a player next to it.
+	eventually(t, "p1's race reported full to both replicas", func() bool {
+		return ra.engine.Stats().Waiting == 0 && rb.engine.Stats().Waiting == 0
+	})
+	q1, rawQ1 := ask(ra, "q1")
+	if q1.Race == a1.Race {
+		t.Fatalf("q1 placed in p1's full race %s", a1.Race)
+	}
+	startedQ1 := make(chan bool, 1)
+	go func() { startedQ1 <- r.race(ctx, q1, rawQ1, time.Now().Add(10*time.Second)) }()
+	eventually(t, "q1's race reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
+	own, rawOwn := ask(ra, "own")
+	foreign, rawForeign := ask(rb, "foreign")
+	if own.Race != q1.Race || foreign.Race != q1.Race {
+		t.Fatalf("own in %s, foreign in %s, want both in q1's race %s", own.Race, foreign.Race, q1.Race)
+	}
+	if !r.race(ctx, foreign, rawForeign, time.Now().Add(10*time.Second)) || !<-startedQ1 {
+		t.Fatal("q1 and the first to come did not count down together")
+	}
+	if r.race(ctx, own, rawOwn, time.Now().Add(10*time.Second)) {
+		t.Fatal("a second player was welcomed into a full race")
+	}
+	eventually(t, "replica A to learn who holds q1's race", func() bool {
+		return !ra.engine.Holding("own", own.GameServer, own.Race)
+	})
+	if again, _ := ask(ra, "own"); again.Race == q1.Race {
+		t.Fatalf("the refused player asking again got the full race %s", q1.Race)
 	}
 }

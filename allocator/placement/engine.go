@@ -118,6 +118,9 @@ type Stats struct {
 	// players; ForeignSeats the players this engine seated in them.
 	Foreign      int
 	ForeignSeats int
+	// Waiting is the races, this engine's or other replicas', reported
+	// waiting with a player present and a seat open to this engine.
+	Waiting int
 }
 
 // Engine places players into races on servers. Every operation but Upsert,
@@ -662,6 +665,12 @@ func (e *Engine) openSeats(r *race) int {
 	return e.cfg.SeatsPerRace - held
 }
 
+// waiting is true when r is reported waiting with a player present, has a
+// seat open to this engine, and is on a server in placement.
+func (e *Engine) waiting(r *race) bool {
+	return !r.waitingSince.IsZero() && e.openSeats(r) > 0 && !r.srv.out()
+}
+
 // oldestWaiting is the race reported waiting the longest with a player
 // present and at least seats open seats, on this engine's servers in
 // placement or on other replicas', or nil. It is O(races reported
@@ -669,7 +678,7 @@ func (e *Engine) openSeats(r *race) int {
 func (e *Engine) oldestWaiting(seats int) *race {
 	var best *race
 	consider := func(r *race) {
-		if r.waitingSince.IsZero() || e.openSeats(r) < seats || r.srv.out() {
+		if !e.waiting(r) || e.openSeats(r) < seats {
 			return
 		}
 		if best == nil || r.waitingSince.Before(best.waitingSince) {
@@ -823,11 +832,19 @@ func (e *Engine) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expire()
-	foreign, seats := 0, 0
+	foreign, seats, waiting := 0, 0, 0
 	for _, fs := range e.foreign {
 		foreign += len(fs.races)
 		for _, r := range fs.races {
 			seats += len(r.players)
+			if e.waiting(r) {
+				waiting++
+			}
+		}
+	}
+	for r := range e.lobbies {
+		if e.waiting(r) {
+			waiting++
 		}
 	}
 	return Stats{
@@ -835,7 +852,7 @@ func (e *Engine) Stats() Stats {
 		Races: e.races, Pending: e.pending.n, Started: e.started,
 		OpenRaces: e.nopen, Players: len(e.players), FreeRaces: e.free,
 		Lobbies: len(e.lobbies), SeatsFreed: e.freed,
-		Foreign: foreign, ForeignSeats: seats,
+		Foreign: foreign, ForeignSeats: seats, Waiting: waiting,
 	}
 }
 
