@@ -221,23 +221,33 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 			}
 			wg.Wait()
 			var waits []time.Duration
-			late, refusals := 0, 0
+			late, refusals, over3 := 0, 0, 0
 			for _, v := range visits {
 				waits = append(waits, v.wait)
+				if v.wait > 3*time.Second {
+					over3++
+				}
 				refusals += v.refusals
 				if !v.started {
 					late++
 				}
 			}
 			slices.Sort(waits)
-			t.Logf("figure: %d players over 3 replicas, %d connected (%.0f%% no-shows): match to race start p50 %v, p99 %v, max %v; %d never started within %v; %d refusals asked again",
+			t.Logf("figure: %d players over 3 replicas, %d connected (%.0f%% no-shows): match to race start p50 %v, p99 %v, max %v; %d waited over 3 s; %d never started within %v; %d refusals asked again",
 				players, len(visits), tc.noShow*100, percentile(waits, 50).Round(time.Millisecond), percentile(waits, 99).Round(time.Millisecond),
-				waits[len(waits)-1].Round(time.Millisecond), late, limit, refusals)
+				waits[len(waits)-1].Round(time.Millisecond), over3, late, limit, refusals)
 			if late > 0 {
 				t.Errorf("%d connected players never raced within %v", late, limit)
 			}
-			if p99 := percentile(waits, 99); p99 > 4*time.Second {
-				t.Errorf("p99 wait %v, want under 4 s (goal 3 s; players arrive 2-3 s apart)", p99)
+			// A lone player waits for the next player to arrive (at most 3 s
+			// here). When the next one is a no-show, the present player can
+			// only race the one after: two arrivals, at most 6 s.
+			bound := 3*time.Second + time.Second
+			if tc.noShow > 0 {
+				bound += 3 * time.Second
+			}
+			if p99 := percentile(waits, 99); p99 > bound {
+				t.Errorf("p99 wait %v, want under %v (players arrive 2-3 s apart)", p99, bound)
 			}
 		})
 	}
