@@ -124,8 +124,10 @@ type Stats struct {
 }
 
 // Engine places players into races on servers. Every operation but Upsert,
-// Remove, Suspend, Unreachable and Idle is O(1) in the number of servers and races. It
-// is safe for concurrent use.
+// Remove, Suspend, Unreachable, Idle, Lobbies and Foreign is O(1) in the
+// number of servers and races, plus the races reported waiting with a
+// player present (few: each takes the next lone player). It is safe for
+// concurrent use.
 type Engine struct {
 	cfg   Config
 	epoch string // drawn at New: race ids differ across restarts
@@ -155,6 +157,10 @@ type Engine struct {
 	// freed counts the seats given back in them.
 	lobbies map[*race]struct{}
 	freed   int
+	// waits holds the reported races that wait with a player present
+	// (own and foreign): lone players go there first, and their seats'
+	// graces run out. Few: each takes the next lone player.
+	waits map[*race]struct{}
 	// foreign holds the servers of other replicas that report races
 	// waiting for players (Foreign), by name.
 	foreign map[string]*server
@@ -230,6 +236,7 @@ func New(cfg Config) (*Engine, error) {
 		servers: make(map[string]*server),
 		players: make(map[string]*race),
 		lobbies: make(map[*race]struct{}),
+		waits:   make(map[*race]struct{}),
 		foreign: make(map[string]*server),
 		open:    make([]chain[race], cfg.SeatsPerRace),
 		pending: newChain(func(r *race) *node[race] { return &r.pendNode }),
@@ -506,6 +513,7 @@ func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 			if _, still := lobbies[r.id]; !still {
 				r.lobby, r.waitingSince = nil, time.Time{}
 				delete(e.lobbies, r)
+				delete(e.waits, r)
 			}
 		}
 	}
@@ -517,6 +525,7 @@ func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 		if r := sv.races[id]; r != nil && r.placed && r.started && len(players) > 0 {
 			e.report(r, players, now)
 			e.lobbies[r] = struct{}{}
+			e.settle(r, now)
 		}
 	}
 	e.expire()
@@ -528,9 +537,13 @@ func (e *Engine) report(r *race, players []string, now time.Time) {
 	r.lobby = slices.Clone(players)
 	if len(players) >= e.cfg.SeatsPerRace {
 		r.waitingSince = time.Time{}
-	} else if r.waitingSince.IsZero() {
+		delete(e.waits, r)
+		return
+	}
+	if r.waitingSince.IsZero() {
 		r.waitingSince = now
 	}
+	e.waits[r] = struct{}{}
 }
 
 // Foreign takes what a server leased by another replica reports of its
@@ -565,6 +578,7 @@ func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
 		if players, still := lobbies[id]; !still || len(players) == 0 {
 			e.dropSeats(r, r.players)
 			delete(fs.races, id)
+			delete(e.waits, r)
 		}
 	}
 	for id, players := range lobbies {
@@ -577,6 +591,7 @@ func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
 			fs.races[id] = r
 		}
 		e.report(r, players, now)
+		e.settle(r, now)
 	}
 	if len(fs.races) == 0 {
 		delete(e.foreign, s.Name)
@@ -588,6 +603,7 @@ func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
 func (e *Engine) dropForeign(fs *server) {
 	for _, r := range fs.races {
 		e.dropSeats(r, r.players)
+		delete(e.waits, r)
 	}
 	delete(e.foreign, fs.Name)
 }
@@ -601,16 +617,11 @@ func (e *Engine) dropSeats(r *race, ids []string) {
 	}
 }
 
-// freeNoShows gives back the seats of reported races their players lost
-// or did not come to in time (Lobbies, Foreign).
+// freeNoShows gives back the seats of races reported waiting whose players
+// did not come in time (a race reported full settled at its report).
 func (e *Engine) freeNoShows(now time.Time) {
-	for r := range e.lobbies {
+	for r := range e.waits {
 		e.settle(r, now)
-	}
-	for _, fs := range e.foreign {
-		for _, r := range fs.races {
-			e.settle(r, now)
-		}
 	}
 }
 
@@ -685,13 +696,8 @@ func (e *Engine) oldestWaiting(seats int) *race {
 			best = r
 		}
 	}
-	for r := range e.lobbies {
+	for r := range e.waits {
 		consider(r)
-	}
-	for _, fs := range e.foreign {
-		for _, r := range fs.races {
-			consider(r)
-		}
 	}
 	return best
 }
@@ -778,6 +784,7 @@ func (e *Engine) forget(r *race) {
 	}
 	e.pending.remove(r)
 	delete(e.lobbies, r)
+	delete(e.waits, r)
 	if r.openNode.in != nil {
 		r.openNode.in.remove(r)
 		e.nopen--
@@ -798,7 +805,7 @@ func (e *Engine) expire() {
 	for r := e.pending.head; r != nil && now.Sub(r.placedAt) >= e.cfg.Pending+e.cfg.StartLeeway; r = e.pending.head {
 		e.forget(r)
 	}
-	if len(e.lobbies) > 0 || len(e.foreign) > 0 {
+	if len(e.waits) > 0 {
 		e.freeNoShows(now)
 	}
 }
@@ -837,12 +844,9 @@ func (e *Engine) Stats() Stats {
 		foreign += len(fs.races)
 		for _, r := range fs.races {
 			seats += len(r.players)
-			if e.waiting(r) {
-				waiting++
-			}
 		}
 	}
-	for r := range e.lobbies {
+	for r := range e.waits {
 		if e.waiting(r) {
 			waiting++
 		}
