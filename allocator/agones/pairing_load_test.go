@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
-	lfclient "github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/client/clienttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
@@ -137,34 +137,10 @@ func (r *pairingRig) play(ctx context.Context, l *Leaser, id string, noShow bool
 	return v
 }
 
-// race connects with raw and reports whether the race's countdown came
-// before deadline; false when refused or closed first.
+// race connects a's player with raw and reports whether its race counted
+// down before deadline.
 func (r *pairingRig) race(ctx context.Context, a backend.Assignment, raw string, deadline time.Time) bool {
-	c, err := lfclient.Dial(ctx, fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, lfclient.DialOptions{})
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	timeout := time.After(time.Until(deadline))
-	for {
-		select {
-		case ev := <-c.Events():
-			switch ev.(type) {
-			case lfclient.Welcome:
-				if err := c.SendSceneReady(); err != nil {
-					return false
-				}
-			case lfclient.Countdown:
-				return true
-			case lfclient.Closed:
-				return false
-			}
-		case <-timeout:
-			return false
-		case <-ctx.Done():
-			return false
-		}
-	}
+	return clienttest.Countdown(ctx, fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, deadline)
 }
 
 // percentile is the p-th percentile (0-100) of sorted durations.
