@@ -110,12 +110,14 @@ type Stats struct {
 	OpenRaces   int // races with free seats on servers in placement (neither suspended nor unreachable)
 	Players     int // players holding a placement
 	FreeRaces   int // races that can still be started on servers in placement
-	// Lobbies is the races their servers report waiting for players past
-	// the no-show window; SeatsFreed the seats given back in them so far.
+	// Lobbies is the races of this engine their servers report (waiting
+	// for players, or filled since); SeatsFreed the seats given back in
+	// them so far.
 	Lobbies    int
 	SeatsFreed int
-	// Foreign is the races of other replicas' servers reported waiting for
-	// players; ForeignSeats the players this engine seated in them.
+	// Foreign is the races of other replicas' servers reported (waiting
+	// for players, or filled since); ForeignSeats the players this engine
+	// seated in them.
 	Foreign      int
 	ForeignSeats int
 	// Waiting is the races, this engine's or other replicas', reported
