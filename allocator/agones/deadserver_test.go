@@ -33,12 +33,15 @@ import (
 type raceServerProcess struct {
 	cmd *exec.Cmd
 	out *buildtest.Output
+	// mem is the sidecar's GameServer: what the race server writes shows
+	// there, not in the fake cluster (see mirror).
+	mem *agonessdk.Memory
 }
 
 // startRaceServers builds the race server and runs one process per
 // GameServer of fc (named race-0, race-1...), each with a sidecar of its own;
 // the GameServers get the processes' addresses and ports.
-func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile string) map[string]*raceServerProcess {
+func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile string, extraArgs ...string) map[string]*raceServerProcess {
 	t.Helper()
 	root, err := buildtest.ModuleRoot()
 	if err != nil {
@@ -54,17 +57,17 @@ func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile strin
 		listen, admin := buildtest.FreeAddr(t), buildtest.FreeAddr(t)
 		_, p, _ := net.SplitHostPort(listen)
 		port, _ := strconv.Atoi(p)
-		sidecar, _ := sdktest.Start(t, agonessdk.MemoryConfig{
+		sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{
 			Name: name, Address: "127.0.0.1", Ports: []agonessdk.Port{{Name: "default", Port: int32(port)}},
 			Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: agonessdk.Int64(int64(races))}},
 		})
 		su, _ := url.Parse(sidecar.URL)
-		rs := &raceServerProcess{out: &buildtest.Output{}}
-		rs.cmd = exec.Command(filepath.Join(dir, "race-server"),
-			"--listen="+listen, "--admin-listen="+admin, "--key-file="+keyFile, "--sdk-http-port="+su.Port(),
-			"--races-per-server="+strconv.Itoa(races), "--log-level=warn",
+		rs := &raceServerProcess{out: &buildtest.Output{}, mem: mem}
+		rs.cmd = exec.Command(filepath.Join(dir, "race-server"), append([]string{
+			"--listen=" + listen, "--admin-listen=" + admin, "--key-file=" + keyFile, "--sdk-http-port=" + su.Port(),
+			"--races-per-server=" + strconv.Itoa(races), "--log-level=warn",
 			// A short race: four hops of 50 ms after a 200 ms countdown.
-			"--countdown=200ms", "--hop-distance=0.25", "--hop-duration=50ms", "--hop-penalty=0s")
+			"--countdown=200ms", "--hop-distance=0.25", "--hop-duration=50ms", "--hop-penalty=0s"}, extraArgs...)...)
 		rs.cmd.Env = buildtest.HermeticEnv("LEAPFROG_")
 		rs.cmd.Stdout, rs.cmd.Stderr = rs.out, rs.out
 		if err := rs.cmd.Start(); err != nil {

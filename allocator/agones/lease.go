@@ -62,6 +62,7 @@ const (
 type Engine interface {
 	Upsert(s placement.Server, races []string)
 	Lobbies(name string, lobbies map[string][]string)
+	Foreign(s placement.Server, lobbies map[string][]string)
 	Remove(name string)
 	Suspend(name string, suspended bool)
 	Unreachable(name string, down bool)
@@ -648,6 +649,7 @@ func (l *Leaser) Watch(ctx context.Context, informer Informer) error {
 				l.mu.Lock()
 				l.dropLocked(ctx, gs.Name, "deleted")
 				l.mu.Unlock()
+				l.engine.Foreign(placement.Server{Name: gs.Name}, nil)
 			}
 		},
 	})
@@ -667,6 +669,7 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 	defer l.mu.Unlock()
 	ls := l.leases[gs.Name]
 	if ls == nil {
+		l.observeForeign(ctx, gs)
 		return
 	}
 	mine := gs.Labels[LesseeLabel] == l.cfg.ReplicaID

@@ -71,6 +71,10 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 			ConstLabels: prometheus.Labels{"state": state},
 		}, func() float64 { return float64(count(l.engine.Stats())) })
 	}
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "leapfrog_allocator_lease_waiting_races",
+		Help: "Races reported waiting with a player present and a seat open to this replica, on its leases or other replicas': lone players go there first.",
+	}, func() float64 { return float64(l.engine.Stats().Waiting) })
 	pending := races("pending", func(s placement.Stats) int { return s.Pending })
 	started := races("started", func(s placement.Stats) int { return s.Started })
 	for _, r := range []string{leaseAllocated, leaseUnAllocated, leaseError} {
@@ -84,7 +88,7 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, m.unreachable, held, free, pending, started} {
+	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, m.unreachable, held, free, waiting, pending, started} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register lease metrics: %w", err)
 		}

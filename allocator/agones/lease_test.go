@@ -506,6 +506,7 @@ func TestLeaseMetrics(t *testing.T) {
 	for metric, wantValue := range map[string]float64{
 		`leapfrog_allocator_leases`:                                        1,
 		`leapfrog_allocator_lease_free_races`:                              3,
+		`leapfrog_allocator_lease_waiting_races`:                           0,
 		`leapfrog_allocator_lease_allocations_total{result="allocated"}`:   1,
 		`leapfrog_allocator_lease_allocations_total{result="unallocated"}`: 0,
 		`leapfrog_allocator_lease_renewals_total{result="ok"}`:             1,

@@ -325,7 +325,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 		return nil, err
 	}
 	engine, err := placement.New(placement.Config{SeatsPerRace: cfg.Players, Pending: cfg.PlaceHold, StartLeeway: token.ClockSkewLeeway,
-		SeatHold: token.AcceptedFor(cfg.SessionTTL), RacePrefix: agones.RacePrefix(id), Now: now})
+		SeatHold: token.AcceptedFor(cfg.SessionTTL), ShowGrace: placement.DefaultShowGrace, RacePrefix: agones.RacePrefix(id), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("placement engine: %w", err)
 	}

@@ -344,8 +344,8 @@ func TestDensePlayersShareAnAddress(t *testing.T) {
 
 // TestDenseNoShowSeatGoesToTheNextPlayer: a placed player who never comes
 // leaves an empty seat in a race another player waits in. Once the race
-// server reports the race waiting past the no-show window and the seat's
-// token has expired, the seat goes to the next player, who races there.
+// server reports the race waiting and the seat's hold has passed, the seat
+// goes to the next player, who races there.
 func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	const window, hold = 300 * time.Millisecond, 600 * time.Millisecond
 	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) {
@@ -384,7 +384,9 @@ func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	if b := alloc(t, f.Fleet, "b"); b.Race == a.Race {
 		t.Fatalf("b asking again was sent back to the race it left to c: %+v", b)
 	}
-	eventually(t, "the race no longer reported waiting", func() bool {
-		return f.Servers()[a.GameServer].ObjectMeta.Annotations[agonessdk.LobbiesAnnotation] == ""
+	// The race stays reported, full, with the players who won its seats.
+	eventually(t, "the race reported full with a and c", func() bool {
+		l, err := agonessdk.DecodeLobbies(f.Servers()[a.GameServer].ObjectMeta.Annotations[agonessdk.LobbiesAnnotation])
+		return err == nil && len(l) == 1 && slices.Equal(l[a.Race], []string{"a", "c"})
 	})
 }

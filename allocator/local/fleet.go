@@ -64,6 +64,10 @@ type Config struct {
 	// leeway) while the race, past the no-show window, waits without it
 	// (placement.Config.SeatHold); 0 never does. High density only.
 	SeatHold time.Duration
+	// ShowGrace gives a race's seat to the next player once its player has
+	// not come for this long while another player waits in the race
+	// (placement.Config.ShowGrace); 0 leaves it to SeatHold. High density only.
+	ShowGrace time.Duration
 	// HealthPeriod is each server's health ping period; 0 means 2 s.
 	HealthPeriod time.Duration
 	// MaxConnsPerIP and MaxConns cap the open connections to all of the
@@ -198,7 +202,7 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	if cfg.RacesPerServer > 1 {
 		if f.dense, err = placement.New(placement.Config{
 			SeatsPerRace: f.seatsPerRace(), Pending: cfg.Game.NoShowTimeout, StartLeeway: token.ClockSkewLeeway,
-			SeatHold: cfg.SeatHold, RacePrefix: "race-", Now: cfg.Now,
+			SeatHold: cfg.SeatHold, ShowGrace: cfg.ShowGrace, RacePrefix: "race-", Now: cfg.Now,
 		}); err != nil {
 			cancel()
 			return nil, fmt.Errorf("local fleet: %w", err)

@@ -37,6 +37,14 @@ type Config struct {
 	// again: every Place that answers with the seat restarts its hold, as
 	// the caller mints a new token for it. 0: seats are never given back.
 	SeatHold time.Duration
+	// ShowGrace is how long a seated player may take to connect while its
+	// server reports the race waiting with someone else present (Lobbies):
+	// past it, the seat goes to the next player even though the first
+	// player's token still runs. The race server seats whoever comes first
+	// and refuses the other (4004); its report then names who holds the
+	// seats, and the loser asking again is placed afresh. 0: only SeatHold
+	// gives seats back.
+	ShowGrace time.Duration
 	// Now is the clock that times pending races; nil means time.Now.
 	Now func() time.Time
 }
@@ -44,6 +52,16 @@ type Config struct {
 // MaxRacePrefix bounds Config.RacePrefix: a race id is an Agones list value
 // and a token claim, both at most 63 bytes.
 const MaxRacePrefix = 40
+
+// DefaultShowGrace is Config.ShowGrace as the allocator sets it: a browser
+// connects within a second of its match, and the race server reports a
+// lone present player within half a second.
+const DefaultShowGrace = 2 * time.Second
+
+// joinOnly is how far in the past the start deadline of a seat in another
+// replica's race lies: such a token joins the running race and can never
+// start it anew on its server (the race servers allow 5 s of clock leeway).
+const joinOnly = time.Minute
 
 // MaxCapacity bounds Server.Capacity (Agones lists hold at most 1000 values).
 const MaxCapacity = 1 << 16
@@ -92,15 +110,26 @@ type Stats struct {
 	OpenRaces   int // races with free seats on servers in placement (neither suspended nor unreachable)
 	Players     int // players holding a placement
 	FreeRaces   int // races that can still be started on servers in placement
-	// Lobbies is the races their servers report waiting for players past
-	// the no-show window; SeatsFreed the seats given back in them so far.
+	// Lobbies is the races of this engine their servers report (waiting
+	// for players, or filled since); SeatsFreed the seats given back in
+	// them so far.
 	Lobbies    int
 	SeatsFreed int
+	// Foreign is the races of other replicas' servers reported (waiting
+	// for players, or filled since); ForeignSeats the players this engine
+	// seated in them.
+	Foreign      int
+	ForeignSeats int
+	// Waiting is the races, this engine's or other replicas', reported
+	// waiting with a player present and a seat open to this engine.
+	Waiting int
 }
 
 // Engine places players into races on servers. Every operation but Upsert,
-// Remove, Suspend, Unreachable and Idle is O(1) in the number of servers and races. It
-// is safe for concurrent use.
+// Remove, Suspend, Unreachable, Idle, Lobbies and Foreign is O(1) in the
+// number of servers and races, plus the races reported waiting with a
+// player present (few: each takes the next lone player). It is safe for
+// concurrent use.
 type Engine struct {
 	cfg   Config
 	epoch string // drawn at New: race ids differ across restarts
@@ -130,6 +159,13 @@ type Engine struct {
 	// freed counts the seats given back in them.
 	lobbies map[*race]struct{}
 	freed   int
+	// waits holds the reported races that wait with a player present
+	// (own and foreign): lone players go there first, and their seats'
+	// graces run out. Few: each takes the next lone player.
+	waits map[*race]struct{}
+	// foreign holds the servers of other replicas that report races
+	// waiting for players (Foreign), by name.
+	foreign map[string]*server
 }
 
 type server struct {
@@ -154,9 +190,14 @@ type race struct {
 	// lobby is what the server last reported of the race while it waits
 	// for players: the players in it (Lobbies); nil when not reported.
 	lobby []string
+	// waitingSince is when a report first showed the race waiting with a
+	// player present: lone present players are paired oldest first.
+	waitingSince time.Time
 	// placed is false for a race its server reported that this engine did
 	// not place (another replica's, or one from before a restart): its
-	// players are unknown, so it takes nobody.
+	// players are unknown, so it takes nobody. A foreign race (on another
+	// replica's server) is not placed either: it takes players only while
+	// reported waiting, and its players are this engine's seats in it.
 	placed   bool
 	started  bool
 	seen     uint64 // the Upsert generation that last named it
@@ -177,6 +218,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.StartLeeway < 0 {
 		errs = append(errs, fmt.Errorf("placement: start leeway %v: want 0 or a positive duration", cfg.StartLeeway))
 	}
+	if cfg.ShowGrace < 0 {
+		errs = append(errs, fmt.Errorf("placement: show grace %v: want 0 (never) or a positive duration", cfg.ShowGrace))
+	}
 	if cfg.SeatHold < 0 {
 		errs = append(errs, fmt.Errorf("placement: seat hold %v: want 0 (never) or a positive duration", cfg.SeatHold))
 	}
@@ -194,6 +238,8 @@ func New(cfg Config) (*Engine, error) {
 		servers: make(map[string]*server),
 		players: make(map[string]*race),
 		lobbies: make(map[*race]struct{}),
+		waits:   make(map[*race]struct{}),
+		foreign: make(map[string]*server),
 		open:    make([]chain[race], cfg.SeatsPerRace),
 		pending: newChain(func(r *race) *node[race] { return &r.pendNode }),
 	}
@@ -229,6 +275,9 @@ func (e *Engine) Upsert(s Server, races []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expire()
+	if fs := e.foreign[s.Name]; fs != nil {
+		e.dropForeign(fs) // leased by this replica now
+	}
 	sv := e.servers[s.Name]
 	if sv == nil {
 		sv = &server{races: make(map[string]*race)}
@@ -355,6 +404,9 @@ func (e *Engine) Place(playerIDs []string) (Placement, error) {
 			return p, err
 		}
 	}
+	if r := e.oldestWaiting(len(playerIDs)); r != nil {
+		return e.placement(r, true, e.seat(r, playerIDs)), nil
+	}
 	if r := e.oldestOpen(len(playerIDs)); r != nil {
 		return e.placement(r, true, e.seat(r, playerIDs)), nil
 	}
@@ -408,11 +460,11 @@ func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err erro
 	}
 	missing := 0
 	for _, id := range ids {
-		if !slices.Contains(r.players, id) {
+		if !slices.Contains(r.players, id) && !slices.Contains(r.lobby, id) {
 			missing++
 		}
 	}
-	if missing > e.cfg.SeatsPerRace-len(r.players) {
+	if missing > e.openSeats(r) {
 		return Placement{}, false, fmt.Errorf("place %d seats in race %s on %s: %w", len(ids), r.id, r.srv.Name, backend.ErrSeatsTaken)
 	}
 	p = e.placement(r, true, e.seat(r, ids))
@@ -439,13 +491,18 @@ func (e *Engine) seat(r *race, ids []string) time.Time {
 	return now
 }
 
-// Lobbies takes what the server reports of its races waiting for players
-// past the no-show window: race id to the players the race holds. A seat of
-// such a race whose player is not among them and was placed at least
-// SeatHold ago is free again (that player's token can no longer bring it;
-// the player is placed afresh if it asks again); seats younger than that
-// are given back once they are, as long as the report stands. A report
-// replaces the server's last one. Lobbies is O(races reported + lobbies held).
+// Lobbies takes what the server reports of its races waiting for players:
+// race id to the players the race holds (connected, or kept in its lobby).
+// A race stays reported, with the players who filled it, until it ends.
+// The report is the truth of who holds a seat: a race reported full gives
+// back every seat whose player it does not name (the race server seated
+// someone else first and refuses that player, who is placed afresh when
+// it asks again); a race reported waiting gives back the seats of players
+// it does not name once they were placed ShowGrace ago (or SeatHold, when
+// ShowGrace is 0), and seats in it go to lone players before any other
+// race's. Players it names that this engine did not seat (another
+// replica's) hold their seats. A report replaces the server's last one.
+// Lobbies is O(races reported + lobbies held).
 func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -456,50 +513,204 @@ func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 	for r := range e.lobbies {
 		if r.srv == sv {
 			if _, still := lobbies[r.id]; !still {
-				r.lobby = nil
+				r.lobby, r.waitingSince = nil, time.Time{}
 				delete(e.lobbies, r)
+				delete(e.waits, r)
 			}
 		}
 	}
-	if e.cfg.SeatHold <= 0 {
+	if e.cfg.SeatHold <= 0 && e.cfg.ShowGrace <= 0 {
 		return
 	}
+	now := e.cfg.Now()
 	for id, players := range lobbies {
-		if r := sv.races[id]; r != nil && r.placed && r.started {
-			r.lobby = slices.Clone(players)
+		if r := sv.races[id]; r != nil && r.placed && r.started && len(players) > 0 {
+			e.report(r, players, now)
 			e.lobbies[r] = struct{}{}
+			e.settle(r, now)
 		}
 	}
 	e.expire()
 }
 
-// freeNoShows gives back the seats of reported lobbies whose players did
-// not come within SeatHold.
-func (e *Engine) freeNoShows(now time.Time) {
-	for r := range e.lobbies {
-		n := 0
-		for i, id := range r.players {
-			if slices.Contains(r.lobby, id) || now.Sub(r.seatedAt[i]) < e.cfg.SeatHold {
-				r.players[n], r.seatedAt[n] = id, r.seatedAt[i]
-				n++
-				continue
-			}
-			if e.players[id] == r {
-				delete(e.players, id)
-			}
+// report records what a server said of race r: its players, and since
+// when it waits for more.
+func (e *Engine) report(r *race, players []string, now time.Time) {
+	r.lobby = slices.Clone(players)
+	if len(players) >= e.cfg.SeatsPerRace {
+		r.waitingSince = time.Time{}
+		delete(e.waits, r)
+		return
+	}
+	if r.waitingSince.IsZero() {
+		r.waitingSince = now
+	}
+	e.waits[r] = struct{}{}
+}
+
+// Foreign takes what a server leased by another replica reports of its
+// races waiting for players (as Lobbies). A lone player is seated in the
+// oldest of them before any race of this engine without a present player:
+// two lone players on two replicas meet. Such a seat is a claim the race
+// server arbitrates (first to connect wins); the engine keeps it while the
+// race is reported waiting and the claim is younger than ShowGrace, or
+// while the report names its player, and drops it otherwise (its player
+// asking again is placed afresh). No report, or nil, forgets the server.
+// A server this engine leases is ignored. Foreign is O(races reported).
+func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
+	if s.Name == "" || e.cfg.ShowGrace <= 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.servers[s.Name] != nil {
+		return
+	}
+	fs := e.foreign[s.Name]
+	if fs == nil {
+		if len(lobbies) == 0 {
+			return
 		}
-		if n < len(r.players) {
-			e.freed += len(r.players) - n
-			clear(r.players[n:])
-			r.players, r.seatedAt = r.players[:n], r.seatedAt[:n]
-			e.refileRace(r)
+		fs = &server{races: make(map[string]*race)}
+		e.foreign[s.Name] = fs
+	}
+	fs.Server = s
+	now := e.cfg.Now()
+	for id, r := range fs.races {
+		if players, still := lobbies[id]; !still || len(players) == 0 {
+			e.dropSeats(r, r.players)
+			delete(fs.races, id)
+			delete(e.waits, r)
+		}
+	}
+	for id, players := range lobbies {
+		if len(players) == 0 {
+			continue
+		}
+		r := fs.races[id]
+		if r == nil {
+			r = &race{id: id, srv: fs, started: true}
+			fs.races[id] = r
+		}
+		e.report(r, players, now)
+		e.settle(r, now)
+	}
+	if len(fs.races) == 0 {
+		delete(e.foreign, s.Name)
+	}
+	e.expire()
+}
+
+// dropForeign forgets a foreign server and this engine's seats on it.
+func (e *Engine) dropForeign(fs *server) {
+	for _, r := range fs.races {
+		e.dropSeats(r, r.players)
+		delete(e.waits, r)
+	}
+	delete(e.foreign, fs.Name)
+}
+
+// dropSeats forgets the placements of ids in r (not r's seat list).
+func (e *Engine) dropSeats(r *race, ids []string) {
+	for _, id := range ids {
+		if e.players[id] == r {
+			delete(e.players, id)
 		}
 	}
 }
 
+// freeNoShows gives back the seats of races reported waiting whose players
+// did not come in time (a race reported full settled at its report).
+func (e *Engine) freeNoShows(now time.Time) {
+	for r := range e.waits {
+		e.settle(r, now)
+	}
+}
+
+// settle applies r's report to the seats this engine gave in it.
+func (e *Engine) settle(r *race, now time.Time) {
+	full := len(r.lobby) >= e.cfg.SeatsPerRace
+	hold := e.cfg.SeatHold
+	if e.cfg.ShowGrace > 0 && (hold <= 0 || e.cfg.ShowGrace < hold) {
+		hold = e.cfg.ShowGrace
+	}
+	n := 0
+	for i, id := range r.players {
+		if slices.Contains(r.lobby, id) || !full && now.Sub(r.seatedAt[i]) < hold {
+			r.players[n], r.seatedAt[n] = id, r.seatedAt[i]
+			n++
+			continue
+		}
+		if e.players[id] == r {
+			delete(e.players, id)
+		}
+	}
+	changed := n < len(r.players)
+	if changed {
+		e.freed += len(r.players) - n
+		clear(r.players[n:])
+		r.players, r.seatedAt = r.players[:n], r.seatedAt[:n]
+	}
+	if r.placed {
+		// The report's players hold seats, this engine's or not.
+		for _, id := range r.lobby {
+			if !slices.Contains(r.players, id) {
+				r.players = append(r.players, id)
+				r.seatedAt = append(r.seatedAt, now)
+				changed = true
+			}
+		}
+	}
+	if changed {
+		e.refileRace(r)
+	}
+}
+
+// openSeats is the seats of r nobody holds: neither its reported players
+// nor this engine's seats in it.
+func (e *Engine) openSeats(r *race) int {
+	held := len(r.lobby)
+	for _, id := range r.players {
+		if !slices.Contains(r.lobby, id) {
+			held++
+		}
+	}
+	return e.cfg.SeatsPerRace - held
+}
+
+// waiting is true when r is reported waiting with a player present, has a
+// seat open to this engine, and is on a server in placement.
+func (e *Engine) waiting(r *race) bool {
+	return !r.waitingSince.IsZero() && e.openSeats(r) > 0 && !r.srv.out()
+}
+
+// oldestWaiting is the race reported waiting the longest with a player
+// present and at least seats open seats, on this engine's servers in
+// placement or on other replicas', or nil. It is O(races reported
+// waiting): few, as a race reported alone takes the next lone player.
+func (e *Engine) oldestWaiting(seats int) *race {
+	var best *race
+	consider := func(r *race) {
+		if !e.waiting(r) || e.openSeats(r) < seats {
+			return
+		}
+		if best == nil || r.waitingSince.Before(best.waitingSince) {
+			best = r
+		}
+	}
+	for r := range e.waits {
+		consider(r)
+	}
+	return best
+}
+
 func (e *Engine) placement(r *race, joined bool, seatedAt time.Time) Placement {
+	by := r.placedAt.Add(e.cfg.Pending)
+	if !r.placed {
+		by = seatedAt.Add(-joinOnly) // another replica's race: join it, never start it
+	}
 	return Placement{Server: r.srv.Name, Address: r.srv.Address, Port: r.srv.Port, Race: r.id, Joined: joined,
-		StartBy: r.placedAt.Add(e.cfg.Pending), SeatedAt: seatedAt}
+		StartBy: by, SeatedAt: seatedAt}
 }
 
 // oldestOpen is the oldest open race with at least seats free seats, or nil.
@@ -575,6 +786,7 @@ func (e *Engine) forget(r *race) {
 	}
 	e.pending.remove(r)
 	delete(e.lobbies, r)
+	delete(e.waits, r)
 	if r.openNode.in != nil {
 		r.openNode.in.remove(r)
 		e.nopen--
@@ -595,7 +807,7 @@ func (e *Engine) expire() {
 	for r := e.pending.head; r != nil && now.Sub(r.placedAt) >= e.cfg.Pending+e.cfg.StartLeeway; r = e.pending.head {
 		e.forget(r)
 	}
-	if len(e.lobbies) > 0 {
+	if len(e.waits) > 0 {
 		e.freeNoShows(now)
 	}
 }
@@ -629,11 +841,24 @@ func (e *Engine) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expire()
+	foreign, seats, waiting := 0, 0, 0
+	for _, fs := range e.foreign {
+		foreign += len(fs.races)
+		for _, r := range fs.races {
+			seats += len(r.players)
+		}
+	}
+	for r := range e.waits {
+		if e.waiting(r) {
+			waiting++
+		}
+	}
 	return Stats{
 		Servers: len(e.servers), Suspended: e.nsuspend, Unreachable: e.ndown,
 		Races: e.races, Pending: e.pending.n, Started: e.started,
 		OpenRaces: e.nopen, Players: len(e.players), FreeRaces: e.free,
 		Lobbies: len(e.lobbies), SeatsFreed: e.freed,
+		Foreign: foreign, ForeignSeats: seats, Waiting: waiting,
 	}
 }
 

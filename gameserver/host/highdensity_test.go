@@ -412,9 +412,13 @@ func TestSleepingRacesKeepTheServerHealthy(t *testing.T) {
 // A race that still has an empty seat past the no-show window is reported
 // on the GameServer with the players it holds, so that an allocator can
 // give the seat to someone else; once the seat is taken the report goes.
-func TestRaceWaitingPastTheNoShowWindowIsReported(t *testing.T) {
-	const window = 200 * time.Millisecond
-	rs := startRaces(t, 4, host.AfterShutdown, func(cfg *host.Config) { cfg.Realtime.NoShowTimeout = window })
+// TestRaceWaitingWithAPlayerIsReportedQuickly: a race holding a player and
+// an empty seat is reported once it was admitted a scan ago (on the host's
+// clock), so that allocator replicas pair its player with the next one;
+// once filled it stays reported with the players who hold it, until it
+// ends, so that allocators learn who won its seats.
+func TestRaceWaitingWithAPlayerIsReportedQuickly(t *testing.T) {
+	rs := startRaces(t, 4, host.AfterShutdown, nil)
 	lobbies := func(gs *agonessdk.GameServer) map[string][]string {
 		l, err := agonessdk.DecodeLobbies(gs.ObjectMeta.Annotations[agonessdk.LobbiesAnnotation])
 		if err != nil {
@@ -423,27 +427,27 @@ func TestRaceWaitingPastTheNoShowWindowIsReported(t *testing.T) {
 		return l
 	}
 	a := rs.join(t, "a", "r-1")
-	rs.join(t, "x", "r-2") // alone too, but younger: admitted after the window moved
+	rs.join(t, "x", "r-2")
 	rs.waitRaces(t, "r-1", "r-2")
-	time.Sleep(2 * window) // scans find nothing old yet: the host's clock has not moved
+	time.Sleep(600 * time.Millisecond) // scans find nothing old yet: the host's clock has not moved
 	gs, err := rs.mem.GameServer(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if l := lobbies(gs); len(l) != 0 {
-		t.Fatalf("lobbies %v before the no-show window passed on the host's clock", l)
+		t.Fatalf("lobbies %v before a scan passed on the host's clock", l)
 	}
-	rs.clock.Advance(window)
-	rs.join(t, "y", "r-3") // admitted now: within the window
+	rs.clock.Advance(time.Second)
+	rs.join(t, "y", "r-3") // admitted now: not reported yet
 	rs.waitFor(t, "r-1 and r-2 reported", func(gs *agonessdk.GameServer) bool {
 		l := lobbies(gs)
 		return len(l) == 2 && slices.Equal(l["r-1"], []string{"a"}) && slices.Equal(l["r-2"], []string{"x"})
 	})
-	// b takes r-1's empty seat: r-1 leaves the report.
+	// b takes r-1's empty seat: r-1 stays reported, with both players.
 	rs.join(t, "b", "r-1")
-	rs.waitFor(t, "r-1 no longer reported", func(gs *agonessdk.GameServer) bool {
+	rs.waitFor(t, "r-1 reported full", func(gs *agonessdk.GameServer) bool {
 		l := lobbies(gs)
-		return len(l) == 1 && l["r-2"] != nil
+		return len(l) == 2 && slices.Equal(l["r-1"], []string{"a", "b"}) && l["r-2"] != nil
 	})
 	leave(a)
 }

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
@@ -12,13 +13,28 @@ import (
 // seats: a stuck loop is the watchdog's to catch, not this report's.
 const lobbyAsk = time.Second
 
+// lobbyScan is how often the races waiting for players are looked at, and
+// how long a race must have been admitted before it is reported: its
+// players usually connect together, and a race that fills within it
+// writes nothing. It also bounds the report's writes to four a second.
+const lobbyScan = 250 * time.Millisecond
+
 // publishLobbies keeps the GameServer's lobbies annotation
-// (agonessdk.LobbiesAnnotation) until ctx is done: every quarter of the
-// no-show window, the races admitted at least that window ago that hold
-// players and still have empty seats (realtime.SeatKeeper), with those
-// players. An allocator gives those seats to new players once the tokens
-// that could fill them have expired. Only a change is written, one SDK
-// call: races that fill within the window write nothing.
+// (agonessdk.LobbiesAnnotation) until ctx is done: the races admitted at
+// least lobbyScan ago that hold players and still have empty seats
+// (realtime.SeatKeeper), with those players, so that allocator replicas
+// pair a lone present player with the next one, whichever replica places
+// it, and give a seat whose player did not come to the next player. A race
+// once reported stays in the report, with the players who filled it, until
+// it ends: allocators learn from it who holds its seats (the race seats
+// whoever comes first), so that a player refused a seat someone else took
+// is placed afresh when it asks again. Only a change is written, one SDK
+// call: races that fill within lobbyScan write nothing.
+//
+// Races are asked on their own goroutines: each race until it is seen full
+// or started (settled), and every quarter of the no-show window also the
+// settled races admitted at least that window ago (a player who left a
+// lobby gives its seat back).
 func (h *Host) publishLobbies(ctx context.Context) {
 	window := h.cfg.Realtime.NoShowTimeout
 	if window <= 0 {
@@ -26,23 +42,54 @@ func (h *Host) publishLobbies(ctx context.Context) {
 	}
 	// The scans are paced by the wall clock; the races' ages are read on
 	// the host's clock, which times their admission.
-	scan := time.NewTicker(min(max(window/4, 50*time.Millisecond), 15*time.Second))
+	scan := time.NewTicker(lobbyScan)
 	defer scan.Stop()
-	last := ""
-	for {
+	slowEvery := max(int(min(max(window/4, lobbyScan), 15*time.Second)/lobbyScan), 1)
+	var (
+		last     = ""
+		reported = make(map[string][]string) // race -> players, as last published
+		settled  = make(map[string]bool)     // races seen full or started
+	)
+	for tick := 1; ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-scan.C:
 		}
+		now := h.cfg.Clock.Now()
+		running := h.races.admittedBy(now.Add(-lobbyScan))
+		var old map[string]*realtime.Session
+		if tick%slowEvery == 0 {
+			old = h.races.admittedBy(now.Add(-window))
+		}
 		lobbies := make(map[string][]string)
-		for race, s := range h.races.admittedBy(h.cfg.Clock.Now().Add(-window)) {
+		for race, s := range running {
+			_, aged := old[race]
+			if settled[race] && !aged {
+				if p, ok := reported[race]; ok {
+					lobbies[race] = p
+				}
+				continue
+			}
 			ask, cancel := context.WithTimeout(ctx, lobbyAsk)
 			open, players, ok := s.Lobby(ask)
 			cancel()
-			// A race nobody is in ends on its own (its empty timeout).
-			if ok && open > 0 && len(players) > 0 {
+			switch {
+			case !ok:
+			case open > 0 && len(players) > 0:
+				// A race nobody is in ends on its own (its empty timeout).
+				delete(settled, race)
 				lobbies[race] = players
+			case open == 0:
+				settled[race] = true
+				if _, was := reported[race]; was && len(players) > 0 {
+					lobbies[race] = players
+				}
+			}
+		}
+		for race := range settled {
+			if _, still := running[race]; !still {
+				delete(settled, race)
 			}
 		}
 		value := agonessdk.EncodeLobbies(lobbies)
@@ -56,6 +103,10 @@ func (h *Host) publishLobbies(ctx context.Context) {
 			continue
 		}
 		last = value
-		h.log.Info("races waiting for players past the no-show window", "races", len(lobbies), "window", window)
+		clear(reported)
+		for race, p := range lobbies {
+			reported[race] = slices.Clone(p)
+		}
+		h.log.Debug("races waiting for players reported", "races", len(lobbies))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/allocator/app"
 	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/allocator/local"
+	"github.com/leapfrog-games/leapfrog/allocator/placement"
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
@@ -103,7 +104,7 @@ func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 		f, err := local.NewFleet(ctx, local.Config{
 			Host: l.Host, RacesPerServer: l.RacesPerServer, BufferSize: l.Buffer, MinReplicas: l.Min, MaxReplicas: l.Max,
 			Game: game, Seats: seats, Tokens: tokens, UnhealthyAfter: l.UnhealthyAfter, SeatHold: token.AcceptedFor(cfg.SessionTTL),
-			MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConns: cfg.MaxConns,
+			ShowGrace: placement.DefaultShowGrace, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConns: cfg.MaxConns,
 		}, reg, logger)
 		if err != nil {
 			return nil, nil, err
