@@ -98,7 +98,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 		_ = dst.SetWriteDeadline(start.Add(writeTimeout))
 		w, err := dst.NextWriter(kind)
 		if err != nil {
-			rl.end(1-d, dst, src, err)
+			rl.writeFailed(dst)
 			return
 		}
 		// messageWriter.ReadFrom streams into dst's write buffer: no
@@ -113,7 +113,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 			err = w.Close()
 		}
 		if err != nil {
-			rl.end(1-d, dst, src, err)
+			rl.writeFailed(dst)
 			return
 		}
 		m.latency[d].Observe(time.Since(start).Seconds())
@@ -149,6 +149,18 @@ func (rl *relay) end(d direction, from, to *websocket.Conn, err error) {
 		from.Close()
 		to.Close()
 	})
+}
+
+// writeFailed stops a pump whose destination broke (or closed) while
+// written to. The relay is not ended here: the other pump reads dst, and
+// what dst sent before it went (a race server's last message and close
+// frame, already in the socket's buffer) is passed on before that pump
+// ends the relay, within closeWait. Ending it here dropped them: a player
+// whose hop met a race server that had just closed after the result got
+// 1006 instead of the result and the server's close code.
+func (rl *relay) writeFailed(dst *websocket.Conn) {
+	rl.closing.Store(true)
+	_ = dst.SetReadDeadline(time.Now().Add(closeWait))
 }
 
 func (rl *relay) stopPing() {

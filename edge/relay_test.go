@@ -212,3 +212,46 @@ func TestSlowServerIsDropped(t *testing.T) {
 		t.Fatalf("client read ended with %v (last write: %v), want the edge to drop it (1006)", rerr, err)
 	}
 }
+
+// A race server that ends the game (its last frame, then close 1000) while
+// the player is still sending: the edge's write of a late frame to the
+// server fails (the close was already answered), and that must not cut the
+// player off before the last frame and the close code reach it. Before, it
+// did, with 1006, now and then under load: a player saw its race end
+// without the result.
+func TestLastFramesSurviveALateClientWrite(t *testing.T) {
+	const rounds = 40
+	for i := range rounds {
+		ws, _, _ := relayTo(t, func(ws *websocket.Conn) {
+			_ = ws.WriteMessage(websocket.BinaryMessage, errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "result"))
+			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "race over"), time.Now().Add(time.Second))
+			for { // read on, as the race server does until the close is answered
+				if _, _, err := ws.ReadMessage(); err != nil {
+					return
+				}
+			}
+		}, nil)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() { // the player goes on pressing hop
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if ws.WriteMessage(websocket.BinaryMessage, []byte{0x12, 0x00}) != nil {
+					return
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+		}()
+		frames, ce := readToClose(t, ws)
+		close(stop)
+		<-done
+		if ce.Code != websocket.CloseNormalClosure || len(frames) != 1 {
+			t.Fatalf("round %d of %d: close %d after %d frames, want 1000 after the last frame", i+1, rounds, ce.Code, len(frames))
+		}
+	}
+}
