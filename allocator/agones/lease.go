@@ -138,6 +138,10 @@ type Leaser struct {
 	noRoomUntil time.Time
 	// gateAt is the earliest time a placeable lease's renewal gets too old.
 	gateAt time.Time
+	// sets are the Fleet's GameServerSets by creation time, and current
+	// the newest of them: the generation leases go to (generation.go).
+	sets    map[string]time.Time
+	current string
 }
 
 // lease is one leased game server.
@@ -153,6 +157,10 @@ type lease struct {
 	confirmed bool
 	// unreachable: the last probe could not reach the server.
 	unreachable bool
+	// set is the server's GameServerSet; retired: it is of an older
+	// generation than one this replica holds, and takes no new race.
+	set     string
+	retired bool
 }
 
 // leaseCall is one lease allocation that matches may wait for.
@@ -197,7 +205,7 @@ func NewLeaser(c LeaseClient, engine Engine, cfg LeaseConfig, reg prometheus.Reg
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Leaser{client: c, engine: engine, cfg: cfg, logger: logger, leases: make(map[string]*lease)}
+	l := &Leaser{client: c, engine: engine, cfg: cfg, logger: logger, leases: make(map[string]*lease), sets: make(map[string]time.Time)}
 	if l.metrics, err = newLeaseMetrics(reg, l); err != nil {
 		return nil, err
 	}
@@ -276,7 +284,7 @@ func (l *Leaser) CanPlace() bool {
 // awaitLease waits for the lease allocation under way, or starts one.
 func (l *Leaser) awaitLease(ctx context.Context) error {
 	l.mu.Lock()
-	call := l.startLeaseLocked(ctx)
+	call := l.startLeaseLocked(ctx, false)
 	l.mu.Unlock()
 	if call == nil {
 		return fmt.Errorf("fleet %s/%s: %w (the last lease found none)", l.cfg.Namespace, l.cfg.Fleet, backend.ErrNoCapacity)
@@ -297,13 +305,15 @@ func (l *Leaser) leaseAheadLocked(ctx context.Context) *leaseCall {
 	if l.engine.FreeRaces() >= l.cfg.LowWater {
 		return nil
 	}
-	return l.startLeaseLocked(ctx)
+	return l.startLeaseLocked(ctx, false)
 }
 
 // startLeaseLocked returns the lease allocation under way or starts one; nil
 // while UnAllocated holds. The allocation outlives ctx's cancellation (other
-// matches wait for it) but not leaseTimeout.
-func (l *Leaser) startLeaseLocked(ctx context.Context) *leaseCall {
+// matches wait for it) but not leaseTimeout. current: a server of the
+// current generation only (else one of any generation when the current has
+// none Ready).
+func (l *Leaser) startLeaseLocked(ctx context.Context, current bool) *leaseCall {
 	if l.inflight != nil {
 		return l.inflight
 	}
@@ -314,7 +324,7 @@ func (l *Leaser) startLeaseLocked(ctx context.Context) *leaseCall {
 	l.inflight = call
 	go func() {
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), leaseTimeout)
-		call.err = l.lease(lctx)
+		call.err = l.lease(lctx, current)
 		cancel()
 		l.mu.Lock()
 		l.inflight = nil
@@ -324,10 +334,14 @@ func (l *Leaser) startLeaseLocked(ctx context.Context) *leaseCall {
 	return call
 }
 
-// lease allocates one more game server to this replica.
-func (l *Leaser) lease(ctx context.Context) error {
+// lease allocates one more game server to this replica; current as for
+// startLeaseLocked.
+func (l *Leaser) lease(ctx context.Context, current bool) error {
 	at := l.cfg.Now()
-	gsa, err := l.cfg.allocate(ctx, l.client, l.logger, "a lease", func() *GameServerAllocation { return l.leaseAllocation(at) })
+	l.mu.Lock()
+	set := l.current
+	l.mu.Unlock()
+	gsa, err := l.cfg.allocate(ctx, l.client, l.logger, "a lease", func() *GameServerAllocation { return l.leaseAllocation(at, set, current) })
 	if errors.Is(err, backend.ErrNoCapacity) {
 		l.metrics.allocation(leaseUnAllocated)
 		l.mu.Lock()
@@ -350,10 +364,15 @@ func (l *Leaser) lease(ctx context.Context) error {
 	l.metrics.allocation(leaseAllocated)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.leases[server.Name] = &lease{server: server, leasedAt: at, renewedAt: at}
+	ls := &lease{server: server, leasedAt: at, renewedAt: at}
+	if md := gsa.Status.Metadata; md != nil {
+		ls.set = md.Labels[GameServerSetLabel]
+	}
+	l.leases[server.Name] = ls
 	l.engine.Upsert(server, races)
 	l.gateAt = time.Time{}
-	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "races", len(races), "capacity", server.Capacity)
+	l.generationsLocked(ctx)
+	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "gameserverset", ls.set, "races", len(races), "capacity", server.Capacity)
 	// A first probe: a server is judged unreachable only once it was
 	// reached, so the prober learns it now, before anyone needs it.
 	go l.probe(context.WithoutCancel(ctx), server.Name, server.Address, server.Port)
@@ -376,6 +395,7 @@ func (l *Leaser) probe(ctx context.Context, name, address string, port int32) re
 	}
 	ls.unreachable = v == reach.Unreachable
 	l.engine.Unreachable(name, ls.unreachable)
+	l.generationsLocked(ctx)
 	if ls.unreachable {
 		l.metrics.unreachable.Inc()
 		l.logger.WarnContext(ctx, "leased game server unreachable: no more races placed on it, its players placed afresh", "gameserver", name)
@@ -387,17 +407,30 @@ func (l *Leaser) probe(ctx context.Context, name, address string, port int32) re
 }
 
 // leaseAllocation is the request of docs/high-density.md: a Ready server of
-// the Fleet, not closed, with room for a race, labelled with this replica.
-func (l *Leaser) leaseAllocation(at time.Time) *GameServerAllocation {
+// the Fleet, not closed, with room for a race, labelled with this replica;
+// one of GameServerSet set first when set is known, and only of it when
+// only is true.
+func (l *Leaser) leaseAllocation(at time.Time, set string, only bool) *GameServerAllocation {
+	selector := func(labels map[string]string) GameServerSelector {
+		labels[FleetLabel] = l.cfg.Fleet
+		return GameServerSelector{
+			MatchLabels:      labels,
+			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: backend.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{backend.ClosedValue}}},
+			GameServerState:  GameServerStateReady,
+			Lists:            map[string]ListSelector{RacesList: {MinAvailable: 1}},
+		}
+	}
+	var selectors []GameServerSelector
+	if set != "" {
+		selectors = append(selectors, selector(map[string]string{GameServerSetLabel: set}))
+	}
+	if set == "" || !only {
+		selectors = append(selectors, selector(map[string]string{}))
+	}
 	return &GameServerAllocation{
 		ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace},
 		Spec: GameServerAllocationSpec{
-			Selectors: []GameServerSelector{{
-				MatchLabels:      map[string]string{FleetLabel: l.cfg.Fleet},
-				MatchExpressions: []metav1.LabelSelectorRequirement{{Key: backend.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{backend.ClosedValue}}},
-				GameServerState:  GameServerStateReady,
-				Lists:            map[string]ListSelector{RacesList: {MinAvailable: 1}},
-			}},
+			Selectors:  selectors,
 			Scheduling: "Packed",
 			Metadata: &GameServerMetadata{
 				Labels:      map[string]string{LesseeLabel: l.cfg.ReplicaID},
@@ -443,6 +476,12 @@ func (l *Leaser) gateLocked(now time.Time) {
 	}
 	limit := 2 * l.cfg.Renew
 	l.gateAt = time.Time{}
+	suspended := false
+	defer func() {
+		if suspended {
+			l.generationsLocked(context.Background())
+		}
+	}()
 	for name, ls := range l.leases {
 		if ls.suspended {
 			continue
@@ -450,7 +489,8 @@ func (l *Leaser) gateLocked(now time.Time) {
 		expiry := ls.renewedAt.Add(limit)
 		if !now.Before(expiry) {
 			ls.suspended = true
-			l.engine.Suspend(name, true)
+			l.applySuspensionLocked(name, ls)
+			suspended = true
 			l.logger.Warn("lease not renewed in time, no more races placed on it", "gameserver", name, "renewed", ls.renewedAt)
 			continue
 		}
@@ -458,6 +498,12 @@ func (l *Leaser) gateLocked(now time.Time) {
 			l.gateAt = expiry
 		}
 	}
+}
+
+// applySuspensionLocked tells the engine whether the server takes new
+// races: not while its renewal is too old nor while it is retired.
+func (l *Leaser) applySuspensionLocked(name string, ls *lease) {
+	l.engine.Suspend(name, ls.suspended || ls.retired)
 }
 
 // Start renews the leases every Renew and keeps the free races above the
@@ -469,6 +515,9 @@ func (l *Leaser) Start(ctx context.Context) error {
 	for {
 		l.mu.Lock()
 		l.leaseAheadLocked(ctx)
+		if !l.holdsCurrentLocked() {
+			l.startGenerationLeaseLocked(ctx)
+		}
 		l.mu.Unlock()
 		select {
 		case <-ctx.Done():
@@ -503,7 +552,8 @@ func (l *Leaser) renew(ctx context.Context) {
 			ls.renewedAt = at
 			if ls.suspended {
 				ls.suspended = false
-				l.engine.Suspend(name, false)
+				l.applySuspensionLocked(name, ls)
+				l.generationsLocked(ctx)
 			}
 			l.gateAt = time.Time{}
 		case apierrors.IsNotFound(err) || apierrors.IsInvalid(err):
@@ -575,10 +625,12 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 			continue
 		}
 		own := ls.server.Capacity
-		if ls.suspended || ls.unreachable {
+		if ls.suspended || ls.unreachable || ls.retired {
 			own = 0 // not counted as free: nothing can be placed there
 		}
-		if free-own < l.cfg.LowWater {
+		// An idle server of an older generation always goes: it lapses and
+		// leaves with its GameServerSet.
+		if !ls.retired && free-own < l.cfg.LowWater {
 			continue
 		}
 		free -= own
@@ -594,6 +646,7 @@ func (l *Leaser) dropLocked(ctx context.Context, name, why string) {
 	}
 	delete(l.leases, name)
 	l.engine.Remove(name)
+	l.generationsLocked(ctx)
 	if l.cfg.Probe != nil {
 		l.cfg.Probe.Forget(name)
 	}
@@ -666,6 +719,10 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 			return
 		}
 		ls.server = server
+		if set := gs.Labels[GameServerSetLabel]; set != "" && set != ls.set {
+			ls.set = set
+			l.generationsLocked(ctx)
+		}
 		l.engine.Upsert(server, races)
 		lobbies, err := agonessdk.DecodeLobbies(gs.Annotations[agonessdk.LobbiesAnnotation])
 		if err != nil {

@@ -302,13 +302,15 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	// manager would not start the API server's peers, nor stop, until its own
 	// caches synced, and the lease mode serves matches (and shuts down)
 	// through an API outage.
+	fleetOnly := labels.SelectorFromSet(labels.Set{agones.FleetLabel: cfg.Fleet})
 	informers, err := cache.New(restCfg, cache.Options{
 		Scheme:            scheme,
 		Mapper:            mgr.GetRESTMapper(),
 		DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}},
-		ByObject: map[client.Object]cache.ByObject{&agones.GameServer{}: {
-			Label: labels.SelectorFromSet(labels.Set{agones.FleetLabel: cfg.Fleet}),
-		}},
+		ByObject: map[client.Object]cache.ByObject{
+			&agones.GameServer{}:    {Label: fleetOnly},
+			&agones.GameServerSet{}: {Label: fleetOnly},
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("GameServer cache: %w", err)
@@ -318,6 +320,15 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 		return nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 	}
 	if err := l.Watch(ctx, informer); err != nil {
+		return nil, err
+	}
+	// The Fleet's GameServerSets tell its generations apart: a rollout's
+	// new one takes the races as soon as it has room.
+	sets, err := informers.GetInformer(ctx, &agones.GameServerSet{})
+	if err != nil {
+		return nil, fmt.Errorf("watch GameServerSets in %s: %w", cfg.Namespace, err)
+	}
+	if err := l.WatchSets(ctx, sets); err != nil {
 		return nil, err
 	}
 	for _, r := range []manager.Runnable{manager.RunnableFunc(informers.Start), l} {

@@ -489,6 +489,9 @@ func TestChartOptions(t *testing.T) {
 				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch"]}`) {
 					t.Errorf("Role rules %s: want patch on gameservers", rules)
 				}
+				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameserversets"],"verbs":["get","list","watch"]}`) {
+					t.Errorf("Role rules %s: want the Fleet's GameServerSets read (rollouts)", rules)
+				}
 				if got := nested(t, find(t, objs, "Service").Object, "spec", "sessionAffinity"); got != "ClientIP" {
 					t.Errorf("allocator Service sessionAffinity %v, want ClientIP", got)
 				}
