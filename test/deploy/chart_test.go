@@ -511,6 +511,22 @@ func TestChartOptions(t *testing.T) {
 			},
 		},
 		{
+			name: "allocator autoscaled",
+			set:  []string{"fleet.racesPerServer=40", "autoscaler.policy=List", "allocator.autoscaling.enabled=true", "allocator.autoscaling.maxReplicas=5"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				hpa := find(t, objs, "HorizontalPodAutoscaler")
+				deploy := find(t, objs, "Deployment")
+				if nested(t, hpa.Object, "spec", "scaleTargetRef", "name") != deploy.GetName() ||
+					toInt(t, nested(t, hpa.Object, "spec", "minReplicas")) != 2 || toInt(t, nested(t, hpa.Object, "spec", "maxReplicas")) != 5 {
+					t.Errorf("HPA spec %v, want the allocator Deployment %s from 2 to 5", hpa.Object["spec"], deploy.GetName())
+				}
+				policies := nested(t, hpa.Object, "spec", "behavior", "scaleDown", "policies").([]any)
+				if p := policies[0].(map[string]any); p["type"] != "Pods" || toInt(t, p["value"]) != 1 {
+					t.Errorf("HPA scale-down policies %v, want one pod at a time", policies)
+				}
+			},
+		},
+		{
 			name: "longer drain",
 			set:  []string{"race.drainGraceSeconds=45", "race.terminationGraceMarginSeconds=10"},
 			check: func(t *testing.T, objs []*unstructured.Unstructured) {
@@ -654,6 +670,8 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"bad service type", []string{"allocator.service.type=ExternalName"}, "/allocator/service/type"},
 		{"bad flag name", []string{"race.rules.Hop_Duration=2s"}, "Hop_Duration"},
 		{"min over max replicas", []string{"autoscaler.buffer.minReplicas=30"}, "autoscaler.buffer.minReplicas (30) must not exceed"},
+		{"allocator HPA min over max", []string{"allocator.autoscaling.enabled=true", "allocator.autoscaling.minReplicas=7"},
+			"allocator.autoscaling.minReplicas 7 is above allocator.autoscaling.maxReplicas 6"},
 		{"min over max capacity", []string{"autoscaler.policy=List", "autoscaler.list.minCapacity=100"}, "autoscaler.list.minCapacity (100) must not exceed"},
 		{"static without host port", []string{"fleet.port.policy=Static"}, "fleet.port.hostPort is required"},
 		{"node port on ClusterIP", []string{"allocator.service.nodePort=30080"}, "allocator.service.nodePort needs"},
