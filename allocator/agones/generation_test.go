@@ -89,16 +89,18 @@ func TestRolloutMovesRacesToTheNewGeneration(t *testing.T) {
 		t.Errorf("generation lease selectors %+v, want race-new only", sel)
 	}
 
-	// The old race ends (p3's race, placed but never started, goes with
-	// the place hold): the old server is released though the free races
-	// are then below the low-water mark, and is never renewed again.
+	// The old race ends, but p3's race, placed and never started, keeps
+	// the old server until the place hold lets it go; the next event of
+	// the server then releases it at once, though the free races are then
+	// below the low-water mark, and it is never renewed again.
 	fc.endRace(old.GameServer, old.Race)
-	clk.Add(time.Minute)
-	eventually(t, "the old server idle", func() bool { return slices.Contains(l.engine.Idle(), old.GameServer) })
-	l.renew(t.Context())
-	if containsName(l.held(), old.GameServer) {
-		t.Fatalf("held %v after the old server went idle, want it released", l.held())
+	eventually(t, "the old race's end seen", func() bool { return l.engine.Stats().Started == 0 })
+	if !containsName(l.held(), old.GameServer) {
+		t.Fatalf("held %v with p3's race pending on the old server, want it kept", l.held())
 	}
+	clk.Add(time.Minute)
+	fc.edit(old.GameServer, func(gs *GameServer) { gs.Annotations["note"] = "any change" })
+	eventually(t, "the idle old server released", func() bool { return !containsName(l.held(), old.GameServer) })
 	renewed := fc.patchCount(old.GameServer)
 	l.renew(t.Context())
 	if got := fc.patchCount(old.GameServer); got != renewed {

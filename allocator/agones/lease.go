@@ -729,5 +729,11 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 			l.logger.WarnContext(ctx, "unreadable report of races waiting for players: ignored", "gameserver", gs.Name, "err", err)
 		}
 		l.engine.Lobbies(gs.Name, lobbies)
+		if ls.retired && slices.Contains(l.engine.Idle(), gs.Name) {
+			// Of an older generation and idle: released now rather than
+			// at the next renewal, its server leaves a period sooner.
+			l.metrics.released.Inc()
+			l.dropLocked(ctx, gs.Name, "released: of an older generation, no race")
+		}
 	}
 }

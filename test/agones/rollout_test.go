@@ -3,7 +3,6 @@ package agones
 import (
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,9 +34,10 @@ func TestRolloutUnderLoad(t *testing.T) {
 		t.Fatalf("GameServerSets before the roll %v, want one", oldSets)
 	}
 
-	// 4 addresses x 75 races, 25 at a time each: 100 races at once.
+	// 4 addresses x 200 races, 25 at a time each: 100 races at once, for
+	// both rolls.
 	loaded := make(chan bot.Summary, 1)
-	go func() { loaded <- botLoad(t, svc.urls(), 75, 25, 200) }()
+	go func() { loaded <- botLoad(t, svc.urls(), 200, 25, 200) }()
 	time.Sleep(10 * time.Second)
 	racing := 0
 	if gss, err := rig.GameServers(t.Context(), s.admin, rel.Namespace, rel.Fleet); err == nil {
@@ -54,32 +54,22 @@ func TestRolloutUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	upgrade := func(more ...string) {
+		err := in.Upgrade(t.Context(), rel, rig.InstallOptions{RaceServer: s.state.Binary("race-server"), Values: rig.Values{
+			Files: []string{valuesFile}, Set: append(slices.Clone(set), more...),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The race server's arguments change: the Fleet rolls.
+	newRace := "race.rules.reconnect-grace=6s"
 	upgraded := time.Now()
-	err = in.Upgrade(t.Context(), rel, rig.InstallOptions{RaceServer: s.state.Binary("race-server"), Values: rig.Values{
-		Files: []string{valuesFile},
-		Set:   append(slices.Clone(set), "race.rules.reconnect-grace=6s", "allocator.lease.renewSeconds=4"),
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("upgraded with %d races running: the race server's and the allocator's arguments changed", racing)
-
-	// The allocator Deployment rolls: maxSurge, one new replica ready
-	// before an old one leaves the Service and gets SIGTERM.
-	var stops []time.Duration
-	for _, old := range olds {
-		a := s.startAllocator(t, rel)
-		svc.add(t, a.URL)
-		svc.remove(old.URL)
-		began := time.Now()
-		old.Stop(15 * time.Second)
-		stops = append(stops, time.Since(began))
-	}
-	t.Logf("figure: allocator roll done %.1fs after the upgrade; old replicas exited %v after SIGTERM", time.Since(upgraded).Seconds(), stops)
+	upgrade(newRace)
+	t.Logf("upgraded the race server with %d races running", racing)
 
 	// The old servers finish their races, then leave.
 	var racesDone, gone time.Duration
-	var mu sync.Mutex
 	err = rig.Poll(t.Context(), 5*time.Minute, func() (bool, error) {
 		gss, err := rig.GameServers(t.Context(), s.admin, rel.Namespace, rel.Fleet)
 		if err != nil {
@@ -92,25 +82,28 @@ func TestRolloutUnderLoad(t *testing.T) {
 				oldRaces += len(gs.Races)
 			}
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		if oldRaces == 0 && racesDone == 0 {
 			racesDone = time.Since(upgraded)
 		}
-		if old == 0 {
-			gone = time.Since(upgraded)
-		}
+		gone = time.Since(upgraded)
 		return old == 0, nil
 	}, "no GameServer of the old GameServerSet left")
-	sum := <-loaded
-	t.Logf("figure: during the roll, 300 races, 100 at once: %s; %d retries, %d requests the Service could not pass on", sum, sum.Retries, svc.failed.Load())
-	t.Logf("figure: match p99 %.0fms during the roll, %.0fms outside", ms(percentile(sum.Match, 0.99)), ms(percentile(base.Match, 0.99)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("figure: the old servers' last race ended %.1fs after the upgrade; no old server left %.1fs after it", racesDone.Seconds(), gone.Seconds())
-	if !sum.OK() {
-		t.Errorf("races dropped during the roll: %s\n%s", sum, sum.FailureReport())
+	retired := 0.0
+	for _, a := range olds {
+		retired += scrape(t, a.URL, `leapfrog_allocator_lease_retired_total`)
+	}
+	t.Logf("figure: Fleet roll: the old servers' last race ended %.1fs after the upgrade; no old server left %.1fs after it; %v leases retired by the two replicas",
+		racesDone.Seconds(), gone.Seconds(), retired)
+	if retired == 0 {
+		t.Error("no lease of the old generation was retired: the replicas did not move to the new one")
+	}
+	// Released at a renewal, then a lease TTL (15 s) to lapse, and the
+	// shutdown: well within 30 s of the last race.
+	if gone-racesDone > 30*time.Second {
+		t.Errorf("old servers gone %.1fs after their last race, want within 30 s", (gone - racesDone).Seconds())
 	}
 	sets, err := rig.GameServerSets(t.Context(), s.admin, rel.Namespace, rel.Fleet)
 	if err != nil {
@@ -121,5 +114,32 @@ func TestRolloutUnderLoad(t *testing.T) {
 			t.Errorf("old GameServerSet %s still has %d servers", gss.Name, gss.Current)
 		}
 	}
-	t.Logf("GameServerSets after the roll: %+v", sets)
+	t.Logf("GameServerSets after the Fleet roll: %+v", sets)
+
+	// The allocators' arguments change: their Deployment rolls, one new
+	// replica ready before an old one leaves the Service and gets SIGTERM.
+	select {
+	case <-loaded:
+		t.Fatal("the load ended before the allocator roll: make it longer")
+	default:
+	}
+	upgrade(newRace, "allocator.lease.renewSeconds=4")
+	var stops []time.Duration
+	began := time.Now()
+	for _, old := range olds {
+		a := s.startAllocator(t, rel)
+		svc.add(t, a.URL)
+		svc.remove(old.URL)
+		stopped := time.Now()
+		old.Stop(15 * time.Second)
+		stops = append(stops, time.Since(stopped))
+	}
+	t.Logf("figure: allocator roll done in %.1fs; old replicas exited %v after SIGTERM", time.Since(began).Seconds(), stops)
+
+	sum := <-loaded
+	t.Logf("figure: during both rolls, 800 races, 100 at once: %s; %d retries, %d requests the Service could not pass on", sum, sum.Retries, svc.failed.Load())
+	t.Logf("figure: match p99 %.0fms during the rolls, %.0fms outside", ms(percentile(sum.Match, 0.99)), ms(percentile(base.Match, 0.99)))
+	if !sum.OK() {
+		t.Errorf("races dropped during the rolls: %s\n%s", sum, sum.FailureReport())
+	}
 }
