@@ -520,6 +520,11 @@ func TestChartOptions(t *testing.T) {
 					toInt(t, nested(t, hpa.Object, "spec", "minReplicas")) != 2 || toInt(t, nested(t, hpa.Object, "spec", "maxReplicas")) != 5 {
 					t.Errorf("HPA spec %v, want the allocator Deployment %s from 2 to 5", hpa.Object["spec"], deploy.GetName())
 				}
+				podSpec := nested(t, deploy.Object, "spec", "template", "spec").(map[string]any)
+				if got := nested(t, containerOf(t, podSpec, "allocator"), "lifecycle", "preStop", "sleep", "seconds"); toInt(t, got) != 5 ||
+					toInt(t, podSpec["terminationGracePeriodSeconds"]) != 25 {
+					t.Errorf("allocator preStop sleep %v, grace %v: want 5 s before SIGTERM, 25 s in all", got, podSpec["terminationGracePeriodSeconds"])
+				}
 				policies := nested(t, hpa.Object, "spec", "behavior", "scaleDown", "policies").([]any)
 				if p := policies[0].(map[string]any); p["type"] != "Pods" || toInt(t, p["value"]) != 1 {
 					t.Errorf("HPA scale-down policies %v, want one pod at a time", policies)
