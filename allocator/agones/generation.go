@@ -3,6 +3,8 @@ package agones
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -103,6 +105,7 @@ func (l *Leaser) observeSet(ctx context.Context, obj any, deleted bool) {
 	}
 	l.logger.InfoContext(ctx, "the fleet's current generation changed", "gameserverset", newest, "was", l.current)
 	l.current = newest
+	l.fallback = false
 	l.generationsLocked(ctx)
 	if !l.holdsCurrentLocked() {
 		// Lease the new generation now: until this replica holds one of
@@ -130,7 +133,7 @@ func (l *Leaser) holdsCurrentLocked() bool {
 // no longer does: the new generation takes the races as soon as it has
 // room, and the old one until then.
 func (l *Leaser) generationsLocked(ctx context.Context) {
-	held := l.holdsCurrentLocked()
+	held := !l.fallback && l.holdsCurrentLocked()
 	for name, ls := range l.leases {
 		retired := held && l.current != "" && ls.set != "" && ls.set != l.current
 		if retired == ls.retired {
@@ -153,4 +156,19 @@ func (l *Leaser) startGenerationLeaseLocked(ctx context.Context) {
 		return
 	}
 	l.startLeaseLocked(ctx, true)
+}
+
+// fallBackLocked gives the retired leases their races back when a match
+// finds no room on the current generation (its leases full, the lease
+// allocation under way or none Ready): a rollout must not turn players away
+// while old servers have room. The next lease of the current generation
+// retires them again. It reports whether any lease came back.
+func (l *Leaser) fallBackLocked(ctx context.Context) bool {
+	if l.fallback || !slices.ContainsFunc(slices.Collect(maps.Values(l.leases)), func(ls *lease) bool { return ls.retired }) {
+		return false
+	}
+	l.fallback = true
+	l.generationsLocked(ctx)
+	l.logger.InfoContext(ctx, "no room on the current generation: older servers take races until more of it is leased", "gameserverset", l.current)
+	return true
 }

@@ -183,3 +183,51 @@ func TestNewestGameServerSetIsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestFullNewGenerationFallsBackToTheOld: while the current generation's
+// lease is full and none more of it is Ready, a match goes to a retired
+// server of the old generation instead of being turned away; the next lease
+// of the current generation retires the old one again.
+func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
+	fc := newFakeCluster(t, "race", 3, 2)
+	fc.inSet("race-0", "race-old", GameServerStateReady)
+	fc.inSet("race-1", "race-new", "Creating")
+	fc.inSet("race-2", "race-new", "Creating")
+	clk := newFakeClock()
+	l := newTestLeaser(t, fc, "alloc-a", 2, clk, func(c *LeaseConfig) { c.LowWater = 1 })
+	sets := &setEvents{}
+	if err := l.WatchSets(t.Context(), sets); err != nil {
+		t.Fatal(err)
+	}
+	sets.add("race-old", clk.Now())
+	if got := place(t, l, "p1"); got.GameServer != "race-0" {
+		t.Fatalf("p1 on %s, want race-0", got.GameServer)
+	}
+	fc.inSet("race-1", "race-new", GameServerStateReady)
+	sets.add("race-new", clk.Now().Add(time.Minute))
+	l.awaitInflight()
+	// race-1's two races: p2 (joining nobody: p1's race is retired) and p3.
+	for _, p := range []string{"p2", "p3", "p4", "p5"} {
+		if got := place(t, l, p); got.GameServer != "race-1" {
+			t.Fatalf("%s on %s, want the new generation's race-1", p, got.GameServer)
+		}
+	}
+	l.awaitInflight()
+	clk.Add(unallocatedHold)
+	// race-1 is full and no server of the new generation is Ready: the old
+	// one takes the next player rather than nobody.
+	if got := place(t, l, "p6"); got.GameServer != "race-0" {
+		t.Fatalf("p6 on %s, want the old race-0 while the new generation is full", got.GameServer)
+	}
+	l.awaitInflight()
+	fc.inSet("race-2", "race-new", GameServerStateReady)
+	clk.Add(unallocatedHold)
+	if err := l.lease(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"p7", "p8"} {
+		if got := place(t, l, p); got.GameServer != "race-2" {
+			t.Fatalf("%s on %s, want race-2: the old generation retired again", p, got.GameServer)
+		}
+	}
+}

@@ -142,6 +142,9 @@ type Leaser struct {
 	// the newest of them: the generation leases go to (generation.go).
 	sets    map[string]time.Time
 	current string
+	// fallback: the current generation's leases are full and no more of
+	// it could be had; older servers take races again until one is.
+	fallback bool
 }
 
 // lease is one leased game server.
@@ -265,6 +268,9 @@ func (l *Leaser) place(ctx context.Context, playerIDs []string) (placement.Place
 	defer l.mu.Unlock()
 	l.gateLocked(l.cfg.Now())
 	p, err := l.engine.Place(playerIDs)
+	if errors.Is(err, backend.ErrNoCapacity) && l.fallBackLocked(ctx) {
+		p, err = l.engine.Place(playerIDs)
+	}
 	if err == nil {
 		l.metrics.placed(p.Joined)
 		l.leaseAheadLocked(ctx)
@@ -371,6 +377,9 @@ func (l *Leaser) lease(ctx context.Context, current bool) error {
 	l.leases[server.Name] = ls
 	l.engine.Upsert(server, races)
 	l.gateAt = time.Time{}
+	if ls.set != "" && ls.set == l.current {
+		l.fallback = false // room on the current generation again
+	}
 	l.generationsLocked(ctx)
 	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "gameserverset", ls.set, "races", len(races), "capacity", server.Capacity)
 	// A first probe: a server is judged unreachable only once it was
