@@ -5,8 +5,10 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // setEvents is an informer of GameServerSets the test feeds by hand.
@@ -91,32 +93,35 @@ func TestRolloutMovesRacesToTheNewGeneration(t *testing.T) {
 
 	// The old race ends, but p3's race, placed and never started, keeps
 	// the old server until the place hold lets it go; the next event of
-	// the server then releases it at once, though the free races are then
-	// below the low-water mark, and it is never renewed again.
+	// the server then ends the lease at once, though the free races are
+	// then below the low-water mark: it is never renewed again, and its
+	// GameServer is deleted rather than left to lapse.
 	fc.endRace(old.GameServer, old.Race)
 	eventually(t, "the old race's end seen", func() bool { return l.engine.Stats().Started == 0 })
 	if !containsName(l.held(), old.GameServer) {
 		t.Fatalf("held %v with p3's race pending on the old server, want it kept", l.held())
 	}
 	clk.Add(time.Minute)
+	renewed := fc.patchCount(old.GameServer)
 	fc.edit(old.GameServer, func(gs *GameServer) { gs.Annotations["note"] = "any change" })
 	eventually(t, "the idle old server released", func() bool { return !containsName(l.held(), old.GameServer) })
-	renewed := fc.patchCount(old.GameServer)
+	eventually(t, "the idle old server deleted", func() bool {
+		var gs GameServer
+		return apierrors.IsNotFound(fc.client.Get(t.Context(), client.ObjectKey{Namespace: fc.ns, Name: old.GameServer}, &gs))
+	})
 	l.renew(t.Context())
 	if got := fc.patchCount(old.GameServer); got != renewed {
 		t.Errorf("old server renewed %d times after its release, want %d", got, renewed)
 	}
 
-	// The old server lapses back to Ready: a lease needed for room asks
-	// for the new generation first and does not take it while the new one
-	// has a Ready server.
-	fc.edit(old.GameServer, func(gs *GameServer) { gs.Status.State = GameServerStateReady })
+	// A lease needed for room asks for the new generation first: it takes
+	// race-3, not the old generation's Ready race-1.
 	fc.inSet("race-3", "race-new", GameServerStateReady)
 	if err := l.lease(t.Context(), false); err != nil {
 		t.Fatal(err)
 	}
-	if held := l.held(); containsName(held, old.GameServer) || !containsName(held, "race-3") {
-		t.Errorf("held %v after a lease for room, want race-3 and not the old %s", held, old.GameServer)
+	if held := l.held(); containsName(held, "race-1") || !containsName(held, "race-3") {
+		t.Errorf("held %v after a lease for room, want race-3 and not the old race-1", held)
 	}
 }
 

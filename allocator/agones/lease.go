@@ -78,11 +78,13 @@ type Prober interface {
 	Forget(name string)
 }
 
-// LeaseClient creates lease allocations and patches leased GameServers; a
-// controller-runtime client.Client is one.
+// LeaseClient creates lease allocations, patches leased GameServers and
+// deletes idle ones of an older generation; a controller-runtime
+// client.Client is one.
 type LeaseClient interface {
 	Creator
 	Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error
+	Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error
 }
 
 // Informer delivers the Fleet's GameServer events; a controller-runtime
@@ -637,15 +639,35 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 		if ls.suspended || ls.unreachable || ls.retired {
 			own = 0 // not counted as free: nothing can be placed there
 		}
-		// An idle server of an older generation always goes: it lapses and
-		// leaves with its GameServerSet.
-		if !ls.retired && free-own < l.cfg.LowWater {
+		if ls.retired {
+			l.endRetiredLocked(ctx, name)
+			continue
+		}
+		if free-own < l.cfg.LowWater {
 			continue
 		}
 		free -= own
 		l.metrics.released.Inc()
 		l.dropLocked(ctx, name, "released: no race, not needed")
 	}
+}
+
+// endRetiredLocked ends an idle lease of an older generation: the lease is
+// dropped and its GameServer deleted, which the race server, idle, obeys at
+// once. Left to lapse it would hold its place in the Fleet for a lease TTL
+// more, while the rollout waits for that place to start a server of the new
+// generation. A failed delete leaves the lapse to do it.
+func (l *Leaser) endRetiredLocked(ctx context.Context, name string) {
+	l.metrics.released.Inc()
+	l.dropLocked(ctx, name, "released: of an older generation, no race; deleting its GameServer")
+	go func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Renew)
+		defer cancel()
+		gs := &GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
+		if err := l.client.Delete(dctx, gs); err != nil && !apierrors.IsNotFound(err) {
+			l.logger.WarnContext(ctx, "delete an idle game server of an older generation: left to lapse", "gameserver", name, "err", err)
+		}
+	}()
 }
 
 // dropLocked forgets a lease: nothing is placed on the server any more.
@@ -739,10 +761,7 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 		}
 		l.engine.Lobbies(gs.Name, lobbies)
 		if ls.retired && slices.Contains(l.engine.Idle(), gs.Name) {
-			// Of an older generation and idle: released now rather than
-			// at the next renewal, its server leaves a period sooner.
-			l.metrics.released.Inc()
-			l.dropLocked(ctx, gs.Name, "released: of an older generation, no race")
+			l.endRetiredLocked(ctx, gs.Name)
 		}
 	}
 }

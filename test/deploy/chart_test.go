@@ -486,8 +486,8 @@ func TestChartOptions(t *testing.T) {
 					t.Errorf("allocator env %s: want POD_NAME from the pod's name", env)
 				}
 				rules, _ := json.Marshal(nested(t, find(t, objs, "Role").Object, "rules"))
-				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch"]}`) {
-					t.Errorf("Role rules %s: want patch on gameservers", rules)
+				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch","delete"]}`) {
+					t.Errorf("Role rules %s: want patch and delete on gameservers", rules)
 				}
 				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameserversets"],"verbs":["get","list","watch"]}`) {
 					t.Errorf("Role rules %s: want the Fleet's GameServerSets read (rollouts)", rules)
