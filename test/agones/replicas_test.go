@@ -34,7 +34,7 @@ func TestAllocatorScaleInAndOut(t *testing.T) {
 	var matchP99 time.Duration
 	go func() {
 		defer close(loaded)
-		sum := botLoad(t, svc.urls(), 40, 8, 300) // 240 races, 48 at once
+		sum := botLoad(t, svc.urls(), 80, 8, 300) // 480 races, 48 at once
 		sumText, ok, failures, matchP99 = fmt.Sprintf("%s; %d retries", sum, sum.Retries), sum.OK(), sum.FailureReport(), percentile(sum.Match, 0.99)
 	}()
 	time.Sleep(10 * time.Second)
@@ -70,7 +70,7 @@ func TestAllocatorScaleInAndOut(t *testing.T) {
 		t.Logf("figure: 1 -> 3: a new replica ready %.1fs after its start, placing races %.1fs after its start", ready.Seconds(), time.Since(began).Seconds())
 	}
 	<-loaded
-	t.Logf("figure: bots through 3 -> 1 -> 3 replicas (240 races, 48 at once): %s; match p99 %.0fms; %d requests the Service could not pass on",
+	t.Logf("figure: bots through 3 -> 1 -> 3 replicas (480 races, 48 at once): %s; match p99 %.0fms; %d requests the Service could not pass on",
 		sumText, ms(matchP99), svc.failed.Load())
 	if !ok {
 		t.Errorf("races dropped while scaling: %s\n%s", sumText, failures)
