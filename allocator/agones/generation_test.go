@@ -1,6 +1,7 @@
 package agones
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -234,5 +235,38 @@ func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
 		if got := place(t, l, p); got.GameServer != "race-2" {
 			t.Fatalf("%s on %s, want race-2: the old generation retired again", p, got.GameServer)
 		}
+	}
+}
+
+// TestStopHandsLeasesBack: a replica that stops deletes its idle leased
+// servers at once and leaves the one with a race to lapse, and leases
+// nothing more.
+func TestStopHandsLeasesBack(t *testing.T) {
+	fc := newFakeCluster(t, "race", 3, 2)
+	clk := newFakeClock()
+	l := newTestLeaser(t, fc, "alloc-a", 2, clk, func(c *LeaseConfig) { c.LowWater = 1 })
+	busy := place(t, l, "p1", "p2")
+	l.awaitInflight()
+	if err := l.lease(t.Context(), false); err != nil {
+		t.Fatal(err)
+	}
+	held := l.held()
+	if len(held) != 2 {
+		t.Fatalf("held %v, want two leases", held)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	stop()
+	if err := l.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range held {
+		var gs GameServer
+		err := fc.client.Get(t.Context(), client.ObjectKey{Namespace: fc.ns, Name: name}, &gs)
+		if deleted := apierrors.IsNotFound(err); deleted != (name != busy.GameServer) {
+			t.Errorf("%s deleted %v (err %v), want only the idle one deleted", name, deleted, err)
+		}
+	}
+	if got := len(fc.fa.requests()); got != 2 {
+		t.Errorf("%d lease allocations, want the 2 before the stop", got)
 	}
 }

@@ -147,6 +147,8 @@ type Leaser struct {
 	// fallback: the current generation's leases are full and no more of
 	// it could be had; older servers take races again until one is.
 	fallback bool
+	// stopping: the replica hands its leases back and takes no more.
+	stopping bool
 }
 
 // lease is one leased game server.
@@ -325,7 +327,7 @@ func (l *Leaser) startLeaseLocked(ctx context.Context, current bool) *leaseCall 
 	if l.inflight != nil {
 		return l.inflight
 	}
-	if l.cfg.Now().Before(l.noRoomUntil) {
+	if l.stopping || l.cfg.Now().Before(l.noRoomUntil) {
 		return nil
 	}
 	call := &leaseCall{done: make(chan struct{})}
@@ -518,8 +520,9 @@ func (l *Leaser) applySuspensionLocked(name string, ls *lease) {
 }
 
 // Start renews the leases every Renew and keeps the free races above the
-// low-water mark until ctx ends; it is a manager.Runnable. The leases it
-// holds then lapse by themselves.
+// low-water mark until ctx ends; it is a manager.Runnable. It then hands
+// the leases back: idle servers are deleted, the others lapse by themselves
+// once their races are done.
 func (l *Leaser) Start(ctx context.Context) error {
 	t := time.NewTicker(l.cfg.Renew)
 	defer t.Stop()
@@ -532,6 +535,7 @@ func (l *Leaser) Start(ctx context.Context) error {
 		l.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			l.handBack(context.WithoutCancel(ctx))
 			return nil
 		case <-t.C:
 		}
@@ -660,14 +664,40 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 func (l *Leaser) endRetiredLocked(ctx context.Context, name string) {
 	l.metrics.released.Inc()
 	l.dropLocked(ctx, name, "released: of an older generation, no race; deleting its GameServer")
-	go func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.Renew)
-		defer cancel()
-		gs := &GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
-		if err := l.client.Delete(dctx, gs); err != nil && !apierrors.IsNotFound(err) {
-			l.logger.WarnContext(ctx, "delete an idle game server of an older generation: left to lapse", "gameserver", name, "err", err)
-		}
-	}()
+	go l.deleteServer(context.WithoutCancel(ctx), name)
+}
+
+// deleteServer deletes an idle game server this replica no longer leases,
+// within one renew period; a failure leaves it to lapse.
+func (l *Leaser) deleteServer(ctx context.Context, name string) {
+	dctx, cancel := context.WithTimeout(ctx, l.cfg.Renew)
+	defer cancel()
+	gs := &GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
+	if err := l.client.Delete(dctx, gs); err != nil && !apierrors.IsNotFound(err) {
+		l.logger.WarnContext(ctx, "delete an idle game server no longer leased: left to lapse", "gameserver", name, "err", err)
+	}
+}
+
+// handBack ends the leases of a replica that stops: the idle ones are
+// dropped and their GameServers deleted, so that their places in the Fleet
+// serve the other replicas now rather than after a lease TTL; the ones with
+// races, pending or running, are left to lapse once their races are done
+// (docs/high-density.md, "Replicas come and go").
+func (l *Leaser) handBack(ctx context.Context) {
+	l.mu.Lock()
+	l.stopping = true
+	idle := l.engine.Idle()
+	for _, name := range idle {
+		l.dropLocked(ctx, name, "handed back: the replica stops; deleting its idle GameServer")
+	}
+	busy := len(l.leases)
+	l.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, name := range idle {
+		wg.Go(func() { l.deleteServer(ctx, name) })
+	}
+	wg.Wait()
+	l.logger.InfoContext(ctx, "leases handed back", "idle_deleted", len(idle), "with_races", busy)
 }
 
 // dropLocked forgets a lease: nothing is placed on the server any more.
