@@ -141,7 +141,13 @@ func choose(req GameServerAllocation, servers []*fakeGameServer) *fakeGameServer
 
 func (gs *fakeGameServer) matches(sel GameServerSelector) bool {
 	for k, v := range sel.MatchLabels {
-		if k != FleetLabel || v != gs.fleet {
+		if k == FleetLabel {
+			if v != gs.fleet {
+				return false
+			}
+			continue
+		}
+		if gs.labels[k] != v {
 			return false
 		}
 	}

@@ -82,11 +82,13 @@ type Prober interface {
 	Forget(name string)
 }
 
-// LeaseClient creates lease allocations and patches leased GameServers; a
-// controller-runtime client.Client is one.
+// LeaseClient creates lease allocations, patches leased GameServers and
+// deletes idle ones of an older generation; a controller-runtime
+// client.Client is one.
 type LeaseClient interface {
 	Creator
 	Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error
+	Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error
 }
 
 // Informer delivers the Fleet's GameServer events; a controller-runtime
@@ -142,6 +144,15 @@ type Leaser struct {
 	noRoomUntil time.Time
 	// gateAt is the earliest time a placeable lease's renewal gets too old.
 	gateAt time.Time
+	// sets are the Fleet's GameServerSets by creation time, and current
+	// the newest of them: the generation leases go to (generation.go).
+	sets    map[string]time.Time
+	current string
+	// fallback: the current generation's leases are full and no more of
+	// it could be had; older servers take races again until one is.
+	fallback bool
+	// stopping: the replica hands its leases back and takes no more.
+	stopping bool
 }
 
 // lease is one leased game server.
@@ -157,6 +168,10 @@ type lease struct {
 	confirmed bool
 	// unreachable: the last probe could not reach the server.
 	unreachable bool
+	// set is the server's GameServerSet; retired: it is of an older
+	// generation than one this replica holds, and takes no new race.
+	set     string
+	retired bool
 }
 
 // leaseCall is one lease allocation that matches may wait for.
@@ -201,7 +216,7 @@ func NewLeaser(c LeaseClient, engine Engine, cfg LeaseConfig, reg prometheus.Reg
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	l := &Leaser{client: c, engine: engine, cfg: cfg, logger: logger, leases: make(map[string]*lease)}
+	l := &Leaser{client: c, engine: engine, cfg: cfg, logger: logger, leases: make(map[string]*lease), sets: make(map[string]time.Time)}
 	if l.metrics, err = newLeaseMetrics(reg, l); err != nil {
 		return nil, err
 	}
@@ -270,6 +285,9 @@ func (l *Leaser) place(ctx context.Context, playerIDs []string) (p placement.Pla
 	defer l.mu.Unlock()
 	l.gateLocked(l.cfg.Now())
 	p, err = l.engine.Place(playerIDs)
+	if errors.Is(err, backend.ErrNoCapacity) && l.fallBackLocked(ctx) {
+		p, err = l.engine.Place(playerIDs)
+	}
 	if err == nil {
 		l.metrics.placed(p.Joined)
 		l.leaseAheadLocked(ctx)
@@ -298,7 +316,7 @@ func (l *Leaser) awaitLease(ctx context.Context) (err error) {
 	ctx, span := tracing.Start(ctx, "wait for lease")
 	defer func() { tracing.End(span, err) }()
 	l.mu.Lock()
-	call := l.startLeaseLocked(ctx, false)
+	call := l.startLeaseLocked(ctx, false, false)
 	l.mu.Unlock()
 	if call == nil {
 		return fmt.Errorf("fleet %s/%s: %w (the last lease found none)", l.cfg.Namespace, l.cfg.Fleet, backend.ErrNoCapacity)
@@ -319,19 +337,21 @@ func (l *Leaser) leaseAheadLocked(ctx context.Context) *leaseCall {
 	if l.engine.FreeRaces() >= l.cfg.LowWater {
 		return nil
 	}
-	return l.startLeaseLocked(ctx, true)
+	return l.startLeaseLocked(ctx, true, false)
 }
 
 // startLeaseLocked returns the lease allocation under way or starts one; nil
 // while UnAllocated holds. The allocation outlives ctx's cancellation (other
 // matches wait for it) but not leaseTimeout. ahead is a lease started before
 // any match needs it: its span starts a trace of its own, linked to the
-// match's, as no match waits for it.
-func (l *Leaser) startLeaseLocked(ctx context.Context, ahead bool) *leaseCall {
+// match's, as no match waits for it. current: a server of the current
+// generation only (else one of any generation when the current has none
+// Ready).
+func (l *Leaser) startLeaseLocked(ctx context.Context, ahead, current bool) *leaseCall {
 	if l.inflight != nil {
 		return l.inflight
 	}
-	if l.cfg.Now().Before(l.noRoomUntil) {
+	if l.stopping || l.cfg.Now().Before(l.noRoomUntil) {
 		return nil
 	}
 	call := &leaseCall{done: make(chan struct{})}
@@ -343,7 +363,7 @@ func (l *Leaser) startLeaseLocked(ctx context.Context, ahead bool) *leaseCall {
 			opts = append(opts, trace.WithNewRoot(), trace.WithLinks(trace.LinkFromContext(ctx)))
 		}
 		lctx, span := tracing.Start(lctx, "lease", opts...)
-		call.err = l.lease(lctx)
+		call.err = l.lease(lctx, current)
 		tracing.End(span, call.err)
 		cancel()
 		l.mu.Lock()
@@ -354,10 +374,14 @@ func (l *Leaser) startLeaseLocked(ctx context.Context, ahead bool) *leaseCall {
 	return call
 }
 
-// lease allocates one more game server to this replica.
-func (l *Leaser) lease(ctx context.Context) error {
+// lease allocates one more game server to this replica; current as for
+// startLeaseLocked.
+func (l *Leaser) lease(ctx context.Context, current bool) error {
 	at := l.cfg.Now()
-	gsa, err := l.cfg.allocate(ctx, l.client, l.logger, "a lease", func() *GameServerAllocation { return l.leaseAllocation(at) })
+	l.mu.Lock()
+	set := l.current
+	l.mu.Unlock()
+	gsa, err := l.cfg.allocate(ctx, l.client, l.logger, "a lease", func() *GameServerAllocation { return l.leaseAllocation(at, set, current) })
 	if errors.Is(err, backend.ErrNoCapacity) {
 		l.metrics.allocation(leaseUnAllocated)
 		l.mu.Lock()
@@ -380,10 +404,18 @@ func (l *Leaser) lease(ctx context.Context) error {
 	l.metrics.allocation(leaseAllocated)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.leases[server.Name] = &lease{server: server, leasedAt: at, renewedAt: at}
+	ls := &lease{server: server, leasedAt: at, renewedAt: at}
+	if md := gsa.Status.Metadata; md != nil {
+		ls.set = md.Labels[GameServerSetLabel]
+	}
+	l.leases[server.Name] = ls
 	l.engine.Upsert(server, races)
 	l.gateAt = time.Time{}
-	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "races", len(races), "capacity", server.Capacity)
+	if ls.set != "" && ls.set == l.current {
+		l.fallback = false // room on the current generation again
+	}
+	l.generationsLocked(ctx)
+	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "gameserverset", ls.set, "races", len(races), "capacity", server.Capacity)
 	// A first probe: a server is judged unreachable only once it was
 	// reached, so the prober learns it now, before anyone needs it.
 	go l.probe(context.WithoutCancel(ctx), server.Name, server.Address, server.Port)
@@ -406,6 +438,7 @@ func (l *Leaser) probe(ctx context.Context, name, address string, port int32) re
 	}
 	ls.unreachable = v == reach.Unreachable
 	l.engine.Unreachable(name, ls.unreachable)
+	l.generationsLocked(ctx)
 	if ls.unreachable {
 		l.metrics.unreachable.Inc()
 		l.logger.WarnContext(ctx, "leased game server unreachable: no more races placed on it, its players placed afresh", "gameserver", name)
@@ -417,17 +450,30 @@ func (l *Leaser) probe(ctx context.Context, name, address string, port int32) re
 }
 
 // leaseAllocation is the request of docs/high-density.md: a Ready server of
-// the Fleet, not closed, with room for a race, labelled with this replica.
-func (l *Leaser) leaseAllocation(at time.Time) *GameServerAllocation {
+// the Fleet, not closed, with room for a race, labelled with this replica;
+// one of GameServerSet set first when set is known, and only of it when
+// only is true.
+func (l *Leaser) leaseAllocation(at time.Time, set string, only bool) *GameServerAllocation {
+	selector := func(labels map[string]string) GameServerSelector {
+		labels[FleetLabel] = l.cfg.Fleet
+		return GameServerSelector{
+			MatchLabels:      labels,
+			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: backend.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{backend.ClosedValue}}},
+			GameServerState:  GameServerStateReady,
+			Lists:            map[string]ListSelector{RacesList: {MinAvailable: 1}},
+		}
+	}
+	var selectors []GameServerSelector
+	if set != "" {
+		selectors = append(selectors, selector(map[string]string{GameServerSetLabel: set}))
+	}
+	if set == "" || !only {
+		selectors = append(selectors, selector(map[string]string{}))
+	}
 	return &GameServerAllocation{
 		ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace},
 		Spec: GameServerAllocationSpec{
-			Selectors: []GameServerSelector{{
-				MatchLabels:      map[string]string{FleetLabel: l.cfg.Fleet},
-				MatchExpressions: []metav1.LabelSelectorRequirement{{Key: backend.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{backend.ClosedValue}}},
-				GameServerState:  GameServerStateReady,
-				Lists:            map[string]ListSelector{RacesList: {MinAvailable: 1}},
-			}},
+			Selectors:  selectors,
 			Scheduling: "Packed",
 			Metadata: &GameServerMetadata{
 				Labels:      map[string]string{LesseeLabel: l.cfg.ReplicaID},
@@ -473,6 +519,12 @@ func (l *Leaser) gateLocked(now time.Time) {
 	}
 	limit := 2 * l.cfg.Renew
 	l.gateAt = time.Time{}
+	suspended := false
+	defer func() {
+		if suspended {
+			l.generationsLocked(context.Background())
+		}
+	}()
 	for name, ls := range l.leases {
 		if ls.suspended {
 			continue
@@ -480,7 +532,8 @@ func (l *Leaser) gateLocked(now time.Time) {
 		expiry := ls.renewedAt.Add(limit)
 		if !now.Before(expiry) {
 			ls.suspended = true
-			l.engine.Suspend(name, true)
+			l.applySuspensionLocked(name, ls)
+			suspended = true
 			l.logger.Warn("lease not renewed in time, no more races placed on it", "gameserver", name, "renewed", ls.renewedAt)
 			continue
 		}
@@ -490,18 +543,29 @@ func (l *Leaser) gateLocked(now time.Time) {
 	}
 }
 
+// applySuspensionLocked tells the engine whether the server takes new
+// races: not while its renewal is too old nor while it is retired.
+func (l *Leaser) applySuspensionLocked(name string, ls *lease) {
+	l.engine.Suspend(name, ls.suspended || ls.retired)
+}
+
 // Start renews the leases every Renew and keeps the free races above the
-// low-water mark until ctx ends; it is a manager.Runnable. The leases it
-// holds then lapse by themselves.
+// low-water mark until ctx ends; it is a manager.Runnable. It then hands
+// the leases back: idle servers are deleted, the others lapse by themselves
+// once their races are done.
 func (l *Leaser) Start(ctx context.Context) error {
 	t := time.NewTicker(l.cfg.Renew)
 	defer t.Stop()
 	for {
 		l.mu.Lock()
 		l.leaseAheadLocked(ctx)
+		if !l.holdsCurrentLocked() {
+			l.startGenerationLeaseLocked(ctx)
+		}
 		l.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			l.handBack(context.WithoutCancel(ctx))
 			return nil
 		case <-t.C:
 		}
@@ -533,7 +597,8 @@ func (l *Leaser) renew(ctx context.Context) {
 			ls.renewedAt = at
 			if ls.suspended {
 				ls.suspended = false
-				l.engine.Suspend(name, false)
+				l.applySuspensionLocked(name, ls)
+				l.generationsLocked(ctx)
 			}
 			l.gateAt = time.Time{}
 		case apierrors.IsNotFound(err) || apierrors.IsInvalid(err):
@@ -605,8 +670,12 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 			continue
 		}
 		own := ls.server.Capacity
-		if ls.suspended || ls.unreachable {
+		if ls.suspended || ls.unreachable || ls.retired {
 			own = 0 // not counted as free: nothing can be placed there
+		}
+		if ls.retired {
+			l.endRetiredLocked(ctx, name)
+			continue
 		}
 		if free-own < l.cfg.LowWater {
 			continue
@@ -617,6 +686,50 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 	}
 }
 
+// endRetiredLocked ends an idle lease of an older generation: the lease is
+// dropped and its GameServer deleted, which the race server, idle, obeys at
+// once. Left to lapse it would hold its place in the Fleet for a lease TTL
+// more, while the rollout waits for that place to start a server of the new
+// generation. A failed delete leaves the lapse to do it.
+func (l *Leaser) endRetiredLocked(ctx context.Context, name string) {
+	l.metrics.released.Inc()
+	l.dropLocked(ctx, name, "released: of an older generation, no race; deleting its GameServer")
+	go l.deleteServer(context.WithoutCancel(ctx), name)
+}
+
+// deleteServer deletes an idle game server this replica no longer leases,
+// within one renew period; a failure leaves it to lapse.
+func (l *Leaser) deleteServer(ctx context.Context, name string) {
+	dctx, cancel := context.WithTimeout(ctx, l.cfg.Renew)
+	defer cancel()
+	gs := &GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
+	if err := l.client.Delete(dctx, gs); err != nil && !apierrors.IsNotFound(err) {
+		l.logger.WarnContext(ctx, "delete an idle game server no longer leased: left to lapse", "gameserver", name, "err", err)
+	}
+}
+
+// handBack ends the leases of a replica that stops: the idle ones are
+// dropped and their GameServers deleted, so that their places in the Fleet
+// serve the other replicas now rather than after a lease TTL; the ones with
+// races, pending or running, are left to lapse once their races are done
+// (docs/high-density.md, "Replicas come and go").
+func (l *Leaser) handBack(ctx context.Context) {
+	l.mu.Lock()
+	l.stopping = true
+	idle := l.engine.Idle()
+	for _, name := range idle {
+		l.dropLocked(ctx, name, "handed back: the replica stops; deleting its idle GameServer")
+	}
+	busy := len(l.leases)
+	l.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, name := range idle {
+		wg.Go(func() { l.deleteServer(ctx, name) })
+	}
+	wg.Wait()
+	l.logger.InfoContext(ctx, "leases handed back", "idle_deleted", len(idle), "with_races", busy)
+}
+
 // dropLocked forgets a lease: nothing is placed on the server any more.
 func (l *Leaser) dropLocked(ctx context.Context, name, why string) {
 	if _, ok := l.leases[name]; !ok {
@@ -624,6 +737,7 @@ func (l *Leaser) dropLocked(ctx context.Context, name, why string) {
 	}
 	delete(l.leases, name)
 	l.engine.Remove(name)
+	l.generationsLocked(ctx)
 	if l.cfg.Probe != nil {
 		l.cfg.Probe.Forget(name)
 	}
@@ -698,11 +812,18 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 			return
 		}
 		ls.server = server
+		if set := gs.Labels[GameServerSetLabel]; set != "" && set != ls.set {
+			ls.set = set
+			l.generationsLocked(ctx)
+		}
 		l.engine.Upsert(server, races)
 		lobbies, err := agonessdk.DecodeLobbies(gs.Annotations[agonessdk.LobbiesAnnotation])
 		if err != nil {
 			l.logger.WarnContext(ctx, "unreadable report of races waiting for players: ignored", "gameserver", gs.Name, "err", err)
 		}
 		l.engine.Lobbies(gs.Name, lobbies)
+		if ls.retired && slices.Contains(l.engine.Idle(), gs.Name) {
+			l.endRetiredLocked(ctx, gs.Name)
+		}
 	}
 }

@@ -27,6 +27,7 @@ type leaseMetrics struct {
 	races       *prometheus.CounterVec
 	released    prometheus.Counter
 	unreachable prometheus.Counter
+	retired     prometheus.Counter
 }
 
 func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error) {
@@ -50,6 +51,10 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 		unreachable: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_lease_unreachable_total",
 			Help: "Times a leased game server was taken out of placement because a probe could not reach it (its players asking again are placed afresh).",
+		}),
+		retired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "leapfrog_allocator_lease_retired_total",
+			Help: "Leased game servers of an older generation of the Fleet (a rollout) taken out of placement: they finish their races, then are released.",
 		}),
 	}
 	held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -88,7 +93,7 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, m.unreachable, held, free, waiting, pending, started} {
+	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, m.unreachable, m.retired, held, free, waiting, pending, started} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register lease metrics: %w", err)
 		}

@@ -323,7 +323,7 @@ func TestRelease(t *testing.T) {
 	clk := newFakeClock()
 	l := newTestLeaser(t, fc, "alloc-a", 4, clk, func(c *LeaseConfig) { c.LowWater = 2 })
 	for range 2 {
-		if err := l.lease(t.Context()); err != nil {
+		if err := l.lease(t.Context(), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -570,7 +570,7 @@ func BenchmarkLeaserAllocate(b *testing.B) {
 		b.Fatal(err)
 	}
 	for range servers {
-		if err := l.lease(b.Context()); err != nil {
+		if err := l.lease(b.Context(), false); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -17,12 +17,12 @@ var GroupVersion = schema.GroupVersion{Group: "allocation.agones.dev", Version: 
 // GameServerGroupVersion of the GameServer API (a CustomResourceDefinition).
 var GameServerGroupVersion = schema.GroupVersion{Group: "agones.dev", Version: "v1"}
 
-// AddToScheme registers GameServerAllocation, GameServer and GameServerList
-// in a scheme.
+// AddToScheme registers GameServerAllocation, GameServer, GameServerSet and
+// their lists in a scheme.
 func AddToScheme(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion, &GameServerAllocation{})
 	metav1.AddToGroupVersion(s, GroupVersion)
-	s.AddKnownTypes(GameServerGroupVersion, &GameServer{}, &GameServerList{})
+	s.AddKnownTypes(GameServerGroupVersion, &GameServer{}, &GameServerList{}, &GameServerSet{}, &GameServerSetList{})
 	metav1.AddToGroupVersion(s, GameServerGroupVersion)
 	return nil
 }

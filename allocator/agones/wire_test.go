@@ -399,7 +399,7 @@ func TestLeaseRequestUsesAgonesFieldNames(t *testing.T) {
 	c := readCapture(t, "gsa-allocated-q1.http")
 	fc := newFakeCluster(t, "standin", 0, 4)
 	l := newTestLeaser(t, fc, "alloc-a", 4, newFakeClock(), nil)
-	raw, spec := sentSpec(t, l.leaseAllocation(time.Now()))
+	raw, spec := sentSpec(t, l.leaseAllocation(time.Now(), "", false))
 	sent := struct{ Spec map[string]any }{spec}
 	captured := capturedSpec(t, c)
 	md, _ := sent.Spec["metadata"].(map[string]any)

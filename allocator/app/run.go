@@ -294,14 +294,18 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 		// Every match is an allocation; the players lists of the Fleet's
 		// servers tell when a place given is no longer held.
 		players := agones.NewPlayers()
-		informer, start, err := gameServerInformer(ctx, mgr, restCfg, scheme, cfg)
+		fleet, err := fleetCache(mgr, restCfg, scheme, cfg)
 		if err != nil {
 			return err
+		}
+		informer, err := fleet.GetInformer(ctx, &agones.GameServer{})
+		if err != nil {
+			return fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 		}
 		if err := players.Watch(ctx, informer); err != nil {
 			return err
 		}
-		if err := mgr.Add(start); err != nil {
+		if err := mgr.Add(manager.RunnableFunc(fleet.Start)); err != nil {
 			return fmt.Errorf("add the GameServer watch to the manager: %w", err)
 		}
 		served = trackedBackend{Backend: agones.FailFast{Backend: alloc, Probe: probe}, Players: players}
@@ -344,14 +348,27 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	if err != nil {
 		return nil, err
 	}
-	informer, start, err := gameServerInformer(ctx, mgr, restCfg, scheme, cfg)
+	fleet, err := fleetCache(mgr, restCfg, scheme, cfg)
 	if err != nil {
 		return nil, err
+	}
+	informer, err := fleet.GetInformer(ctx, &agones.GameServer{})
+	if err != nil {
+		return nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 	}
 	if err := l.Watch(ctx, informer); err != nil {
 		return nil, err
 	}
-	for _, r := range []manager.Runnable{start, l} {
+	// The Fleet's GameServerSets tell its generations apart: a rollout's
+	// new one takes the races as soon as it has room.
+	sets, err := fleet.GetInformer(ctx, &agones.GameServerSet{})
+	if err != nil {
+		return nil, fmt.Errorf("watch GameServerSets in %s: %w", cfg.Namespace, err)
+	}
+	if err := l.WatchSets(ctx, sets); err != nil {
+		return nil, err
+	}
+	for _, r := range []manager.Runnable{manager.RunnableFunc(fleet.Start), l} {
 		if err := mgr.Add(r); err != nil {
 			return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
 		}
@@ -360,27 +377,27 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	return l, nil
 }
 
-// gameServerInformer watches the Fleet's GameServers, and only those, in a
-// cache of their own: the manager would not start the API server's peers,
-// nor stop, until its own caches synced, and the allocator serves matches
-// (and shuts down) through an API outage. start runs the cache.
-func gameServerInformer(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config) (agones.Informer, manager.Runnable, error) {
+// fleetCache watches the Fleet's GameServers and GameServerSets, and only
+// those, in a cache of their own: the manager would not start the API
+// server's peers, nor stop, until its own caches synced, and the allocator
+// serves matches (and shuts down) through an API outage. Informers are made
+// on first ask (GetInformer), so a mode that never asks for GameServerSets
+// (one race per server: no RBAC for them) never watches them. Start runs it.
+func fleetCache(mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config) (cache.Cache, error) {
+	fleetOnly := labels.SelectorFromSet(labels.Set{agones.FleetLabel: cfg.Fleet})
 	informers, err := cache.New(restCfg, cache.Options{
 		Scheme:            scheme,
 		Mapper:            mgr.GetRESTMapper(),
 		DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}},
-		ByObject: map[client.Object]cache.ByObject{&agones.GameServer{}: {
-			Label: labels.SelectorFromSet(labels.Set{agones.FleetLabel: cfg.Fleet}),
-		}},
+		ByObject: map[client.Object]cache.ByObject{
+			&agones.GameServer{}:    {Label: fleetOnly},
+			&agones.GameServerSet{}: {Label: fleetOnly},
+		},
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("GameServer cache: %w", err)
+		return nil, fmt.Errorf("GameServer cache: %w", err)
 	}
-	informer, err := informers.GetInformer(ctx, &agones.GameServer{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
-	}
-	return informer, manager.RunnableFunc(informers.Start), nil
+	return informers, nil
 }
 
 // trackedBackend is a one-race-per-server Agones backend with the watch

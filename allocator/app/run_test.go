@@ -206,28 +206,34 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 		}
 		writeJSON(w, 201, &gsa)
 	})
-	// The lease mode's watch of the Fleet's GameServers: none, and no event.
+	// The lease mode's watch of the Fleet's GameServers and GameServerSets:
+	// none, and no event.
 	gsGV := agones.GameServerGroupVersion.String()
 	mux.HandleFunc("GET /apis/"+gsGV, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gsGV,
-			APIResources: []metav1.APIResource{{Name: "gameservers", Namespaced: true, Kind: "GameServer", Verbs: []string{"get", "list", "watch", "patch"}}}})
+			APIResources: []metav1.APIResource{
+				{Name: "gameservers", Namespaced: true, Kind: "GameServer", Verbs: []string{"get", "list", "watch", "patch"}},
+				{Name: "gameserversets", Namespaced: true, Kind: "GameServerSet", Verbs: []string{"get", "list", "watch"}},
+			}})
 	})
-	mux.HandleFunc("GET /apis/"+gsGV+"/namespaces/"+namespace+"/gameservers", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("labelSelector") != agones.FleetLabel+"=leapfrog-race" {
-			t.Errorf("GameServers listed with selector %q", r.URL.Query().Get("labelSelector"))
-		}
-		if r.URL.Query().Get("watch") == "true" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(200)
-			// The end of the (empty) initial list, for a streaming list.
-			_, _ = io.WriteString(w, `{"type":"BOOKMARK","object":{"kind":"GameServer","apiVersion":"`+gsGV+
-				`","metadata":{"resourceVersion":"1","annotations":{"k8s.io/initial-events-end":"true"}}}}`+"\n")
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-			return
-		}
-		writeJSON(w, 200, agones.GameServerList{TypeMeta: metav1.TypeMeta{Kind: "GameServerList", APIVersion: gsGV}, ListMeta: metav1.ListMeta{ResourceVersion: "1"}})
-	})
+	for resource, kind := range map[string]string{"gameservers": "GameServer", "gameserversets": "GameServerSet"} {
+		mux.HandleFunc("GET /apis/"+gsGV+"/namespaces/"+namespace+"/"+resource, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("labelSelector") != agones.FleetLabel+"=leapfrog-race" {
+				t.Errorf("%s listed with selector %q", resource, r.URL.Query().Get("labelSelector"))
+			}
+			if r.URL.Query().Get("watch") == "true" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(200)
+				// The end of the (empty) initial list, for a streaming list.
+				_, _ = io.WriteString(w, `{"type":"BOOKMARK","object":{"kind":"`+kind+`","apiVersion":"`+gsGV+
+					`","metadata":{"resourceVersion":"1","annotations":{"k8s.io/initial-events-end":"true"}}}}`+"\n")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+				return
+			}
+			writeJSON(w, 200, map[string]any{"kind": kind + "List", "apiVersion": gsGV, "metadata": map[string]any{"resourceVersion": "1"}, "items": []any{}})
+		})
+	}
 	mux.HandleFunc("PATCH /apis/"+gsGV+"/namespaces/"+namespace+"/gameservers/{name}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, agones.GameServer{TypeMeta: metav1.TypeMeta{Kind: "GameServer", APIVersion: gsGV},
 			ObjectMeta: metav1.ObjectMeta{Name: r.PathValue("name"), Namespace: namespace}})

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -155,6 +154,21 @@ type burstResult struct {
 	failures map[string]int
 }
 
+// record counts one match: its latency, or its failure by kind.
+func (r *burstResult) record(took time.Duration, err error) {
+	var apiErr *leapfrog.APIError
+	switch {
+	case err == nil:
+		r.latency = append(r.latency, took)
+	case errors.As(err, &apiErr):
+		r.failures[fmt.Sprintf("HTTP %d %s", apiErr.StatusCode, apiErr.Code)]++
+	case errors.Is(err, context.DeadlineExceeded):
+		r.failures["timeout"]++
+	default:
+		r.failures[err.Error()]++
+	}
+}
+
 func (r burstResult) errors() int {
 	n := 0
 	for _, c := range r.failures {
@@ -192,39 +206,7 @@ func (r burstResult) String() string {
 // with a 30 s client timeout.
 func (s *suite) burst(t *testing.T, api *leapfrog.Client, n int) burstResult {
 	t.Helper()
-	guests := make([]leapfrog.Guest, n)
-	for i := range guests {
-		guests[i] = s.guest(t, api)
-	}
-	res := burstResult{n: n, failures: map[string]int{}}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := time.Now()
-	for _, g := range guests {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-			defer cancel()
-			began := time.Now()
-			_, err := api.Match(ctx, g.GuestToken, 1)
-			took := time.Since(began)
-			mu.Lock()
-			defer mu.Unlock()
-			var apiErr *leapfrog.APIError
-			switch {
-			case err == nil:
-				res.latency = append(res.latency, took)
-			case errors.As(err, &apiErr):
-				res.failures[fmt.Sprintf("HTTP %d %s", apiErr.StatusCode, apiErr.Code)]++
-			case errors.Is(err, context.DeadlineExceeded):
-				res.failures["timeout"]++
-			default:
-				res.failures[err.Error()]++
-			}
-		})
-	}
-	wg.Wait()
-	res.wall = time.Since(start)
-	return res
+	return s.spreadBurst(t, []*leapfrog.Client{api}, n, n)
 }
 
 // logMemory reports the resident memory of the release's race servers and

@@ -292,9 +292,12 @@ func checkAllocatorRBAC(t *testing.T, c client.Client, ns string, vs valueSet, p
 		{"get", "agones.dev", "gameservers", ns, true},
 		{"list", "agones.dev", "gameservers", ns, true},
 		{"watch", "agones.dev", "gameservers", ns, true},
-		{"delete", "agones.dev", "gameservers", ns, false},
+		{"delete", "agones.dev", "gameservers", ns, patch}, // high density: idle servers given up
 		{"update", "agones.dev", "gameservers", ns, false},
 		{"patch", "agones.dev", "gameservers", ns, patch},
+		{"list", "agones.dev", "gameserversets", ns, patch}, // high density: the Fleet's generations
+		{"watch", "agones.dev", "gameserversets", ns, patch},
+		{"update", "agones.dev", "gameserversets", ns, false},
 		{"create", "agones.dev", "gameservers", ns, false},
 		{"create", "agones.dev", "fleets", ns, false},
 		{"patch", "agones.dev", "fleets", ns, false},

@@ -532,8 +532,11 @@ func TestChartOptions(t *testing.T) {
 					t.Errorf("allocator env %s: want POD_NAME from the pod's name", env)
 				}
 				rules, _ := json.Marshal(nested(t, find(t, objs, "Role").Object, "rules"))
-				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch"]}`) {
-					t.Errorf("Role rules %s: want patch on gameservers", rules)
+				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch","delete"]}`) {
+					t.Errorf("Role rules %s: want patch and delete on gameservers", rules)
+				}
+				if !strings.Contains(string(rules), `{"apiGroups":["agones.dev"],"resources":["gameserversets"],"verbs":["get","list","watch"]}`) {
+					t.Errorf("Role rules %s: want the Fleet's GameServerSets read (rollouts)", rules)
 				}
 				if got := nested(t, find(t, objs, "Service").Object, "spec", "sessionAffinity"); got != "ClientIP" {
 					t.Errorf("allocator Service sessionAffinity %v, want ClientIP", got)
@@ -550,6 +553,27 @@ func TestChartOptions(t *testing.T) {
 				args := flagValues(stringList(t, containerOf(t, nested(t, find(t, objs, "Deployment").Object, "spec", "template", "spec").(map[string]any), "allocator")["args"]))
 				if _, ok := args["lease-low-water"]; ok || args["races-per-server"] != "40" {
 					t.Errorf("allocator args %v: want the default low water", args)
+				}
+			},
+		},
+		{
+			name: "allocator autoscaled",
+			set:  []string{"fleet.racesPerServer=40", "autoscaler.policy=List", "allocator.autoscaling.enabled=true", "allocator.autoscaling.maxReplicas=5"},
+			check: func(t *testing.T, objs []*unstructured.Unstructured) {
+				hpa := find(t, objs, "HorizontalPodAutoscaler")
+				deploy := find(t, objs, "Deployment")
+				if nested(t, hpa.Object, "spec", "scaleTargetRef", "name") != deploy.GetName() ||
+					toInt(t, nested(t, hpa.Object, "spec", "minReplicas")) != 2 || toInt(t, nested(t, hpa.Object, "spec", "maxReplicas")) != 5 {
+					t.Errorf("HPA spec %v, want the allocator Deployment %s from 2 to 5", hpa.Object["spec"], deploy.GetName())
+				}
+				podSpec := nested(t, deploy.Object, "spec", "template", "spec").(map[string]any)
+				if got := nested(t, containerOf(t, podSpec, "allocator"), "lifecycle", "preStop", "sleep", "seconds"); toInt(t, got) != 5 ||
+					toInt(t, podSpec["terminationGracePeriodSeconds"]) != 25 {
+					t.Errorf("allocator preStop sleep %v, grace %v: want 5 s before SIGTERM, 25 s in all", got, podSpec["terminationGracePeriodSeconds"])
+				}
+				policies := nested(t, hpa.Object, "spec", "behavior", "scaleDown", "policies").([]any)
+				if p := policies[0].(map[string]any); p["type"] != "Pods" || toInt(t, p["value"]) != 1 {
+					t.Errorf("HPA scale-down policies %v, want one pod at a time", policies)
 				}
 			},
 		},
@@ -697,6 +721,8 @@ func TestChartRejectsInvalidValues(t *testing.T) {
 		{"bad service type", []string{"allocator.service.type=ExternalName"}, "/allocator/service/type"},
 		{"bad flag name", []string{"race.rules.Hop_Duration=2s"}, "Hop_Duration"},
 		{"min over max replicas", []string{"fleet.racesPerServer=1", "autoscaler.buffer.minReplicas=30"}, "autoscaler.buffer.minReplicas (30) must not exceed"},
+		{"allocator HPA min over max", []string{"allocator.autoscaling.enabled=true", "allocator.autoscaling.minReplicas=7"},
+			"allocator.autoscaling.minReplicas 7 is above allocator.autoscaling.maxReplicas 6"},
 		{"min over max capacity", []string{"autoscaler.list.minCapacity=3000"}, "autoscaler.list.minCapacity (3000) must not exceed"},
 		{"static without host port", []string{"fleet.port.policy=Static"}, "fleet.port.hostPort is required"},
 		{"node port on ClusterIP", []string{"allocator.service.nodePort=30080"}, "allocator.service.nodePort needs"},

@@ -144,3 +144,29 @@ func DeleteGameServer(ctx context.Context, c client.Client, namespace, name stri
 	}
 	return nil
 }
+
+// GameServerSet is what the tests read of an agones.dev/v1 GameServerSet.
+type GameServerSet struct {
+	Name string
+	// Replicas is the wanted count; Current the servers it has, of which
+	// Allocated are allocated.
+	Replicas, Current, Allocated int64
+}
+
+// GameServerSets lists the GameServerSets of a Fleet, one per version of
+// its template that still has servers.
+func GameServerSets(ctx context.Context, c client.Client, namespace, fleet string) ([]GameServerSet, error) {
+	l := list("GameServerSet")
+	if err := c.List(ctx, l, client.InNamespace(namespace), client.MatchingLabels{"agones.dev/fleet": fleet}); err != nil {
+		return nil, fmt.Errorf("list GameServerSets of %s/%s: %w", namespace, fleet, err)
+	}
+	out := make([]GameServerSet, 0, len(l.Items))
+	for _, u := range l.Items {
+		s := GameServerSet{Name: u.GetName()}
+		s.Replicas, _, _ = unstructured.NestedInt64(u.Object, "spec", "replicas")
+		s.Current, _, _ = unstructured.NestedInt64(u.Object, "status", "replicas")
+		s.Allocated, _, _ = unstructured.NestedInt64(u.Object, "status", "allocatedReplicas")
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -109,20 +109,7 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 	if err != nil {
 		return nil, fmt.Errorf("install %s: client: %w", o.Release, err)
 	}
-	chart := in.Chart
-	if chart.KubeVersion == "" {
-		// helm install renders for the API server it installs on.
-		dc, err := discovery.NewDiscoveryClientForConfig(in.Config)
-		if err != nil {
-			return nil, err
-		}
-		v, err := dc.ServerVersion()
-		if err != nil {
-			return nil, fmt.Errorf("install %s: server version: %w", o.Release, err)
-		}
-		chart.KubeVersion = v.GitVersion
-	}
-	objs, err := chart.Render(ctx, o.Release, o.Namespace, o.Values)
+	objs, err := in.render(ctx, o)
 	if err != nil {
 		return nil, err
 	}
@@ -142,63 +129,9 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 		in.logf("applied %s %s/%s", obj.GetKind(), o.Namespace, obj.GetName())
 	}
 
-	// The release's own Secrets and ConfigMaps are applied below; the rig
-	// reads what the race server needs of them (the key file) from the
-	// rendered objects, and projects only volumes of objects made before.
-	own := map[string]bool{}
-	for _, obj := range objs {
-		if k := obj.GetKind(); k == "Secret" || k == "ConfigMap" {
-			own[obj.GetName()] = true
-		}
-	}
-	var apply []*unstructured.Unstructured
-	for _, obj := range objs {
-		switch {
-		case IsHook(obj):
-			if obj.GetKind() == "Pod" {
-				if rel.TestArgs, err = testArgs(obj); err != nil {
-					return nil, err
-				}
-			}
-			continue
-		case obj.GetKind() == "Deployment":
-			if err := rel.takeDeployment(obj); err != nil {
-				return nil, err
-			}
-			continue
-		case obj.GetKind() == "Fleet":
-			rel.Fleet = obj.GetName()
-			volumes, err := projectVolumes(ctx, c, obj, o.Namespace, filepath.Join(rel.Dir, "volumes"), own)
-			if err != nil {
-				return nil, err
-			}
-			if err := setGameCommand(obj, o.RaceServer, rel.KeyFile, volumes); err != nil {
-				return nil, err
-			}
-		case obj.GetKind() == "Secret":
-			if err := writeKeyFile(obj, rel.KeyFile); err != nil {
-				return nil, err
-			}
-		}
-		apply = append(apply, obj)
-	}
-	if rel.Fleet == "" || rel.AllocatorArgs == nil {
-		return nil, fmt.Errorf("install %s: the chart rendered no Fleet or no allocator Deployment", o.Release)
-	}
-
 	started := time.Now()
-	for _, obj := range apply {
-		namespaced, err := c.IsObjectNamespaced(obj)
-		if err != nil {
-			return nil, fmt.Errorf("install %s: %s %s: %w", o.Release, obj.GetKind(), obj.GetName(), err)
-		}
-		if namespaced && obj.GetNamespace() == "" {
-			obj.SetNamespace(o.Namespace)
-		}
-		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
-			return nil, fmt.Errorf("install %s: apply %s %s: %w", o.Release, obj.GetKind(), obj.GetName(), err)
-		}
-		in.logf("applied %s %s/%s", obj.GetKind(), obj.GetNamespace(), obj.GetName())
+	if err := in.apply(ctx, c, o, rel, objs, false); err != nil {
+		return nil, err
 	}
 	if _, err := os.Stat(rel.KeyFile); err != nil {
 		// keys.existingSecret: the key file comes from the cluster.
@@ -221,6 +154,115 @@ func (in *Installer) Install(ctx context.Context, o InstallOptions) (*Release, e
 	rel.FleetReady = time.Since(started)
 	in.logf("Fleet %s/%s Ready %.1fs after the apply", rel.Namespace, rel.Fleet, rel.FleetReady.Seconds())
 	return rel, nil
+}
+
+// apply applies a rendered release as helm install (upgrade false) or helm
+// upgrade does, keeping in rel what the Deployments and the test pod run.
+func (in *Installer) apply(ctx context.Context, c client.Client, o InstallOptions, rel *Release, objs []*unstructured.Unstructured, upgrade bool) error {
+	// The release's own Secrets and ConfigMaps are applied below; the rig
+	// reads what the race server needs of them (the key file) from the
+	// rendered objects, and projects only volumes of objects made before.
+	own := map[string]bool{}
+	for _, obj := range objs {
+		if k := obj.GetKind(); k == "Secret" || k == "ConfigMap" {
+			own[obj.GetName()] = true
+		}
+	}
+	var apply []*unstructured.Unstructured
+	for _, obj := range objs {
+		switch {
+		case IsHook(obj):
+			if obj.GetKind() == "Pod" {
+				args, err := testArgs(obj)
+				if err != nil {
+					return err
+				}
+				rel.TestArgs = args
+			}
+			continue
+		case obj.GetKind() == "Deployment":
+			if err := rel.takeDeployment(obj); err != nil {
+				return err
+			}
+			continue
+		case obj.GetKind() == "Fleet":
+			rel.Fleet = obj.GetName()
+			volumes, err := projectVolumes(ctx, c, obj, o.Namespace, filepath.Join(rel.Dir, "volumes"), own)
+			if err != nil {
+				return err
+			}
+			if err := setGameCommand(obj, o.RaceServer, rel.KeyFile, volumes); err != nil {
+				return err
+			}
+		case obj.GetKind() == "Secret" && upgrade:
+			// helm upgrade keeps the key Secret (its template looks the
+			// previous one up, which helm template cannot): tokens in
+			// flight stay valid.
+			continue
+		case obj.GetKind() == "Secret":
+			if err := writeKeyFile(obj, rel.KeyFile); err != nil {
+				return err
+			}
+		}
+		apply = append(apply, obj)
+	}
+	if rel.Fleet == "" || rel.AllocatorArgs == nil {
+		return fmt.Errorf("install %s: the chart rendered no Fleet or no allocator Deployment", o.Release)
+	}
+
+	for _, obj := range apply {
+		namespaced, err := c.IsObjectNamespaced(obj)
+		if err != nil {
+			return fmt.Errorf("install %s: %s %s: %w", o.Release, obj.GetKind(), obj.GetName(), err)
+		}
+		if namespaced && obj.GetNamespace() == "" {
+			obj.SetNamespace(o.Namespace)
+		}
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(fieldOwner), client.ForceOwnership); err != nil {
+			return fmt.Errorf("install %s: apply %s %s: %w", o.Release, obj.GetKind(), obj.GetName(), err)
+		}
+		in.logf("applied %s %s/%s", obj.GetKind(), obj.GetNamespace(), obj.GetName())
+	}
+	return nil
+}
+
+// Upgrade applies the chart again to an installed release with o's values,
+// as helm upgrade does: the Fleet rolls to a new GameServerSet if its
+// template changed (Agones keeps Allocated servers), and rel's allocator
+// arguments become the new Deployment's, for the allocator processes
+// started from now on. It does not wait for the Fleet.
+func (in *Installer) Upgrade(ctx context.Context, rel *Release, o InstallOptions) error {
+	if o.RaceServer == "" {
+		return errors.New("upgrade: no race server binary")
+	}
+	c, err := client.New(in.Config, client.Options{})
+	if err != nil {
+		return fmt.Errorf("upgrade %s: client: %w", rel.Name, err)
+	}
+	o.Release, o.Namespace = rel.Name, rel.Namespace
+	objs, err := in.render(ctx, o)
+	if err != nil {
+		return err
+	}
+	return in.apply(ctx, c, o, rel, objs, true)
+}
+
+// render renders the chart for o, for the API server it installs on, as
+// helm install does.
+func (in *Installer) render(ctx context.Context, o InstallOptions) ([]*unstructured.Unstructured, error) {
+	chart := in.Chart
+	if chart.KubeVersion == "" {
+		dc, err := discovery.NewDiscoveryClientForConfig(in.Config)
+		if err != nil {
+			return nil, err
+		}
+		v, err := dc.ServerVersion()
+		if err != nil {
+			return nil, fmt.Errorf("install %s: server version: %w", o.Release, err)
+		}
+		chart.KubeVersion = v.GitVersion
+	}
+	return chart.Render(ctx, o.Release, o.Namespace, o.Values)
 }
 
 // prepareNamespace creates the namespace and the ServiceAccount that Agones
