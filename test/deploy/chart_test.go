@@ -327,13 +327,15 @@ func TestChartDefaults(t *testing.T) {
 		t.Errorf("PDB minAvailable %d, want 1", got)
 	}
 
-	// The Role grants exactly: create gameserverallocations; get, list, watch and patch (lease renewals) gameservers.
+	// The Role grants exactly: create gameserverallocations; get, list, watch, patch (lease renewals) and
+	// delete (idle leases handed back or of an older generation) gameservers; read gameserversets (generations).
 	rules, err := json.Marshal(nested(t, find(t, objs, "Role").Object, "rules"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const wantRules = `[{"apiGroups":["allocation.agones.dev"],"resources":["gameserverallocations"],"verbs":["create"]},` +
-		`{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch"]}]`
+		`{"apiGroups":["agones.dev"],"resources":["gameservers"],"verbs":["get","list","watch","patch","delete"]},` +
+		`{"apiGroups":["agones.dev"],"resources":["gameserversets"],"verbs":["get","list","watch"]}]`
 	if string(rules) != wantRules {
 		t.Errorf("Role rules\n%s\nwant\n%s", rules, wantRules)
 	}
