@@ -19,6 +19,28 @@ import (
 )
 
 // apiServerPID finds the rig's kube-apiserver process.
+// stopAPIServer stops the rig's kube-apiserver (SIGSTOP) and returns what
+// resumes it; the test's cleanup resumes it too, whatever happens, so the
+// rig always gets its API server back. Calling resume more than once is
+// fine.
+func stopAPIServer(t *testing.T) (resume func()) {
+	t.Helper()
+	pid := apiServerPID(t)
+	var once sync.Once
+	resume = func() {
+		once.Do(func() {
+			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+				t.Errorf("resume the kube-apiserver: %v", err)
+			}
+		})
+	}
+	t.Cleanup(resume)
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	return resume
+}
+
 func apiServerPID(t *testing.T) int {
 	t.Helper()
 	dirs, err := os.ReadDir("/proc")
@@ -67,20 +89,7 @@ func TestAPIServerStoppedTenSeconds(t *testing.T) {
 	if code := readyz(base); code != http.StatusOK {
 		t.Fatalf("/readyz %d before the stop", code)
 	}
-	pid := apiServerPID(t)
-	resumed := false
-	resume := func() {
-		if !resumed {
-			resumed = true
-			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-				t.Errorf("resume the kube-apiserver: %v", err)
-			}
-		}
-	}
-	t.Cleanup(resume) // whatever happens, the rig gets its API server back
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	resume := stopAPIServer(t)
 	stopped := time.Now()
 
 	// A match asked while the API server is stopped, and /readyz meanwhile.

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -205,20 +204,7 @@ func TestPrometheusOnRealAgones(t *testing.T) {
 	awaitAlert(t, prom, "LeapfrogPlayersRefusedNoCapacity", "inactive", burst, 2*time.Minute)
 
 	// Fault 3: the kube-apiserver stopped (SIGSTOP) until the alert fires.
-	pid := apiServerPID(t)
-	resumed := false
-	resume := func() {
-		if !resumed {
-			resumed = true
-			if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
-				t.Errorf("resume the kube-apiserver: %v", err)
-			}
-		}
-	}
-	t.Cleanup(resume) // whatever happens, the rig gets its API server back
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	resume := stopAPIServer(t)
 	stopped := time.Now()
 	awaitAlert(t, prom, "LeapfrogKubernetesAPIUnreachable", "firing", stopped, 30*time.Second)
 	resume()
