@@ -15,6 +15,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/client"
 	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
 // Outcomes of one player. Every one but failed is a documented end of a
@@ -35,7 +36,10 @@ const (
 	// outNobodyCame: the player waited lobbyLimit in the lobby without an
 	// opponent and left, as a person would.
 	outNobodyCame = "nobody_came"
-	outFailed     = "failed"
+	// outFlooded: a flooder (the hop-flood fault) was closed by the race
+	// server's input budget (4012), as it should be.
+	outFlooded = "flooded"
+	outFailed  = "failed"
 )
 
 // behaviour is what one player does.
@@ -218,6 +222,12 @@ func (e *env) race(ctx context.Context, g client.Guest, m client.Match, tok stri
 
 // raceFor is race with its own lobby limit.
 func (e *env) raceFor(ctx context.Context, g client.Guest, m client.Match, tok string, b behaviour, lobbyLimit time.Duration) result {
+	return e.raceOnce(ctx, g, m, tok, b, lobbyLimit, false)
+}
+
+// raceOnce is raceFor; second says the player already asked again after its
+// seat was taken.
+func (e *env) raceOnce(ctx context.Context, g client.Guest, m client.Match, tok string, b behaviour, lobbyLimit time.Duration, second bool) result {
 	ctx, cancel := context.WithTimeout(ctx, e.raceLimit)
 	defer cancel()
 	opts := dial
@@ -233,6 +243,24 @@ func (e *env) raceFor(ctx context.Context, g client.Guest, m client.Match, tok s
 	defer c.Close()
 	r := e.play(ctx, g, m, c, b, lobbyLimit)
 	r.refusedUnderAttack = r.refusedUnderAttack || refused
+	if r.seatGivenTwice && !second {
+		// A seat of a race reported waiting may be promised to two players
+		// (docs/high-density.md, "Pairing across replicas"): the race
+		// server seats whoever comes first, and the report tells the
+		// allocators who won, so the other, asking again as the browser
+		// does a second later, is placed elsewhere. Only a seat refused
+		// again after that was given twice.
+		select {
+		case <-ctx.Done():
+			return r
+		case <-time.After(time.Second):
+		}
+		again, err := e.match(ctx, g, 1)
+		if err != nil {
+			return failed("%s: match again after a seat taken by another player: %v", g.PlayerID, err)
+		}
+		return e.raceOnce(ctx, g, again, again.PlayerSessionToken, b, lobbyLimit, true)
+	}
 	return r
 }
 
@@ -310,6 +338,12 @@ func (e *env) play(ctx context.Context, g client.Guest, m client.Match, c *clien
 				lastErr = ev.Error
 			case client.Closed:
 				r := classify(res, started, lastErr, ev)
+				if b == flooder && faulted && ev.Code == realtime.CloseRateLimited {
+					r = result{outcome: outFlooded}
+				}
+				if r.outcome == outFailed {
+					r.detail = b.String() + ": " + r.detail
+				}
 				r.race = race
 				if race == "" {
 					r.refused = lastErr.GetCode()
