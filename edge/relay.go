@@ -98,7 +98,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 		_ = dst.SetWriteDeadline(start.Add(writeTimeout))
 		w, err := dst.NextWriter(kind)
 		if err != nil {
-			rl.writeFailed(dst)
+			rl.writeFailed(src, dst)
 			return
 		}
 		// messageWriter.ReadFrom streams into dst's write buffer: no
@@ -113,7 +113,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 			err = w.Close()
 		}
 		if err != nil {
-			rl.writeFailed(dst)
+			rl.writeFailed(src, dst)
 			return
 		}
 		m.latency[d].Observe(time.Since(start).Seconds())
@@ -151,16 +151,24 @@ func (rl *relay) end(d direction, from, to *websocket.Conn, err error) {
 	})
 }
 
-// writeFailed stops a pump whose destination broke (or closed) while
+// writeFailed ends a pump whose destination broke (or closed) while
 // written to. The relay is not ended here: the other pump reads dst, and
 // what dst sent before it went (a race server's last message and close
 // frame, already in the socket's buffer) is passed on before that pump
-// ends the relay, within closeWait. Ending it here dropped them: a player
-// whose hop met a race server that had just closed after the result got
-// 1006 instead of the result and the server's close code.
-func (rl *relay) writeFailed(dst *websocket.Conn) {
+// ends the relay, within closeWait. Meanwhile src is read on and dropped
+// until it ends (its close answer, or the deadline the ending sets): a
+// socket closed with unread data is reset, and a reset makes the peer's
+// kernel drop what it had not read yet, the last message and close frame
+// included. Either shortcut gave a player whose hop met a race server that
+// had just closed after the result 1006 instead of the result.
+func (rl *relay) writeFailed(src, dst *websocket.Conn) {
 	rl.closing.Store(true)
 	_ = dst.SetReadDeadline(time.Now().Add(closeWait))
+	for {
+		if _, _, err := src.NextReader(); err != nil {
+			return
+		}
+	}
 }
 
 func (rl *relay) stopPing() {
