@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 
 PROTOC_GEN_GO_VERSION := v1.36.12
 STATICCHECK_VERSION := v0.8.2
-PROTO_DIR := gameserver/proto
+PROTO_DIR := contract/proto
 PROTO_FILES := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
 GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 # Each fuzz target runs a fixed count of executions, about 10 s on a 2-core
@@ -55,11 +55,11 @@ test: ## Run every test: unit, integration, end-to-end, browser, chart on a real
 fuzz: ## Run each fuzz target for about 10 s (FUZZTIME overrides: a count like 10000000x, or a duration).
 	go test -run '^$$' -fuzz '^FuzzDecodeClientFrame$$' -fuzztime $(call fuzztime,100000x) ./gameserver/realtime
 	go test -run '^$$' -fuzz '^FuzzDecodeClient$$' -fuzztime $(call fuzztime,30000x) ./gameserver/gamelift
-	go test -run '^$$' -fuzz '^FuzzVerifyPlayerSession$$' -fuzztime $(call fuzztime,250000x) ./gameserver/token
-	go test -run '^$$' -fuzz '^FuzzMatchBody$$' -fuzztime $(call fuzztime,30000x) ./allocator/api
-	go test -run '^$$' -fuzz '^FuzzGuestBody$$' -fuzztime $(call fuzztime,20000x) ./allocator/api
-	go test -run '^$$' -fuzz '^FuzzVerifyGuest$$' -fuzztime $(call fuzztime,250000x) ./gameserver/token
-	go test -run '^$$' -fuzz '^FuzzParseKeyset$$' -fuzztime $(call fuzztime,300000x) ./gameserver/token
+	go test -run '^$$' -fuzz '^FuzzVerifyPlayerSession$$' -fuzztime $(call fuzztime,250000x) ./contract/token
+	go test -run '^$$' -fuzz '^FuzzMatchBody$$' -fuzztime $(call fuzztime,30000x) ./internal/allocator/api
+	go test -run '^$$' -fuzz '^FuzzGuestBody$$' -fuzztime $(call fuzztime,20000x) ./internal/allocator/api
+	go test -run '^$$' -fuzz '^FuzzVerifyGuest$$' -fuzztime $(call fuzztime,250000x) ./contract/token
+	go test -run '^$$' -fuzz '^FuzzParseKeyset$$' -fuzztime $(call fuzztime,300000x) ./contract/token
 
 SOAK_FLAGS ?= -slots 2000 -concurrency 8 -pauses 5
 
@@ -98,7 +98,7 @@ conformance-golden: ## Rewrite the script conformance corpus's golden files (gam
 	go test -count=1 -run 'TestConformanceWithNode' ./gameserver/script -update-golden
 
 .PHONY: web
-web: ## Rebuild the browser client bundle (TypeScript, esbuild) into allocator/webui/dist.
+web: ## Rebuild the browser client bundle (TypeScript, esbuild) into internal/allocator/webui/dist.
 	web/build.sh
 
 .PHONY: web-check

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/contract/matchapi"
 )
 
 // Sentinel errors for the allocator's expected refusals; an *APIError wraps
@@ -36,7 +38,7 @@ type APIError struct {
 	StatusCode int
 	// Code and Message come from the {"error":{"code","message"}} body; Code
 	// is empty when the body was not the allocator's (a proxy's error page).
-	Code    string
+	Code    matchapi.ErrorCode
 	Message string
 	// RetryAfter is the Retry-After header, zero when absent.
 	RetryAfter time.Duration
@@ -80,31 +82,13 @@ func RetryAfter(err error) (time.Duration, bool) {
 }
 
 // Guest is a guest identity.
-type Guest struct {
-	PlayerID   string    `json:"player_id"`
-	GuestToken string    `json:"guest_token"`
-	ExpiresAt  time.Time `json:"expires_at"`
-}
+type Guest = matchapi.Guest
 
-// Match is a place on a game server.
-type Match struct {
-	GameServer         string    `json:"game_server"`
-	Address            string    `json:"address"`
-	Port               int       `json:"port"`
-	WSURL              string    `json:"ws_url"`
-	PlayerID           string    `json:"player_id"`
-	PlayerSessionToken string    `json:"player_session_token"`
-	ExpiresAt          time.Time `json:"expires_at"`
-	// Seats is set when more than one seat was asked for; the first is the
-	// top-level player.
-	Seats []Seat `json:"seats,omitempty"`
-}
+// Match is a place on a game server and the tokens to log in with.
+type Match = matchapi.Match
 
 // Seat is one player of a multi-seat match.
-type Seat struct {
-	PlayerID           string `json:"player_id"`
-	PlayerSessionToken string `json:"player_session_token"`
-}
+type Seat = matchapi.Seat
 
 // Client talks to the allocator's HTTP API. It is safe for concurrent use.
 type Client struct {
@@ -132,21 +116,19 @@ func New(baseURL string, hc *http.Client) (*Client, error) {
 // Guest gets a new guest identity.
 func (c *Client) Guest(ctx context.Context) (Guest, error) {
 	var g Guest
-	err := c.post(ctx, "/v1/guest", "", struct{}{}, http.StatusCreated, &g)
+	err := c.post(ctx, matchapi.GuestPath, "", matchapi.GuestRequest{}, http.StatusCreated, &g)
 	return g, err
 }
 
 // Match asks for a place in a race for the guest; seats > 1 asks for that
 // many players on this device (living-room play), 0 or 1 for one.
 func (c *Client) Match(ctx context.Context, guestToken string, seats int) (Match, error) {
-	var body struct {
-		Seats int `json:"seats,omitempty"`
-	}
+	var body matchapi.MatchRequest
 	if seats > 1 {
-		body.Seats = seats
+		body.Seats = &seats
 	}
 	var m Match
-	err := c.post(ctx, "/v1/match", guestToken, body, http.StatusOK, &m)
+	err := c.post(ctx, matchapi.MatchPath, guestToken, body, http.StatusOK, &m)
 	return m, err
 }
 
@@ -189,12 +171,7 @@ func apiError(resp *http.Response, data []byte) *APIError {
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 		e.RetryAfter = time.Duration(s) * time.Second
 	}
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
+	var body matchapi.ErrorAnswer
 	if json.Unmarshal(data, &body) == nil && body.Error.Code != "" {
 		e.Code, e.Message = body.Error.Code, body.Error.Message
 		return e

@@ -12,9 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/leapfrog-games/leapfrog/allocator/api"
-	"github.com/leapfrog-games/leapfrog/allocator/backend"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/contract/token"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
 // switchBackend answers with a fixed assignment, or err when set.
@@ -130,7 +130,7 @@ func TestMatchErrors(t *testing.T) {
 			if !ok {
 				t.Fatalf("err %v is not an *APIError", err)
 			}
-			if e.StatusCode != tt.wantStatus || e.Code != tt.wantCode || e.Message == "" {
+			if e.StatusCode != tt.wantStatus || string(e.Code) != tt.wantCode || e.Message == "" {
 				t.Errorf("got %+v", e)
 			}
 			if tt.want != nil && !errors.Is(err, tt.want) {

@@ -13,11 +13,11 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/leapfrog-games/leapfrog/allocator/backend"
-	"github.com/leapfrog-games/leapfrog/allocator/local"
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )
 
 // scriptedServer serves one WebSocket connection on 127.0.0.1 with script.

@@ -3,8 +3,8 @@ package client
 import (
 	"time"
 
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // Event is something the race server sent, or the end of the connection.

@@ -4,9 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
 // TestReconnectOnTheSameToken: a race server admits a token once; coming

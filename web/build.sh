@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Mega Frog Race browser client.
 #
-#   web/build.sh                      generate web/src/gen, type-check, bundle into allocator/webui/dist
+#   web/build.sh                      generate web/src/gen, type-check, bundle into internal/allocator/webui/dist
 #   web/build.sh --out DIR --gen DIR  write the bundle and the generated code elsewhere (web/check.sh)
 #
 # The output depends only on the sources, the .proto files and the pinned packages in package-lock.json,
@@ -10,9 +10,9 @@ set -euo pipefail
 
 WEB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "${WEB}/.." && pwd)"
-OUT="${ROOT}/allocator/webui/dist"
+OUT="${ROOT}/internal/allocator/webui/dist"
 GEN="${WEB}/src/gen"
-PROTO_DIR="${ROOT}/gameserver/proto"
+PROTO_DIR="${ROOT}/contract/proto"
 PROTOC="${PROTOC:-protoc}"
 
 while [[ $# -gt 0 ]]; do
@@ -46,6 +46,8 @@ mapfile -t protos < <(cd "${PROTO_DIR}" && find . -name '*.proto' -printf '%P\n'
 	--es_out="${GEN}" \
 	--es_opt=target=ts \
 	"${protos[@]}"
+log "generating TypeScript from contract/matchapi and contract/closecode"
+(cd "${ROOT}" && go run ./internal/tools/tsgen) >"${GEN}/leapfrog/contract.ts"
 
 log "type-checking"
 node_modules/.bin/tsc --noEmit -p .

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails when the committed bundle (allocator/webui/dist) or generated code (web/src/gen) is not what
+# Fails when the committed bundle (internal/allocator/webui/dist) or generated code (web/src/gen) is not what
 # web/build.sh makes from the current sources. Run by CI; fix a failure with web/build.sh and commit.
 set -euo pipefail
 
@@ -17,8 +17,8 @@ if ! diff -r "${TMP}/gen" "${WEB}/src/gen" >"${TMP}/gen.diff"; then
 	status=1
 fi
 # The bundle is minified onto a few long lines: name the files that differ rather than print them.
-if ! diff -rq "${TMP}/dist" "${ROOT}/allocator/webui/dist" >&2; then
-	echo "allocator/webui/dist is stale: run web/build.sh and commit the result" >&2
+if ! diff -rq "${TMP}/dist" "${ROOT}/internal/allocator/webui/dist" >&2; then
+	echo "internal/allocator/webui/dist is stale: run web/build.sh and commit the result" >&2
 	status=1
 fi
 [[ ${status} -eq 0 ]] && echo "web bundle and generated code are current" >&2

@@ -9,11 +9,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/leapfrog-games/leapfrog/allocator/api"
-	"github.com/leapfrog-games/leapfrog/allocator/backend"
-	"github.com/leapfrog-games/leapfrog/allocator/local"
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/contract/token"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )
 
 // allocator serves the real allocator API on 127.0.0.1 in front of b; with

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/allocator/local"
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
 	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )
 
 // TestRunPlaysTheRealtimeScriptRace: the bot, unchanged, plays full races

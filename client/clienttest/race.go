@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 )
 
 // HopToTheEnd plays player me's frog on c until the result: scene ready

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 )
@@ -29,7 +30,7 @@ func BenchmarkClientHealth(b *testing.B) {
 func BenchmarkMemoryListChurnWithWatchers(b *testing.B) {
 	m := agonessdk.NewMemory(agonessdk.MemoryConfig{
 		Name:  "bench",
-		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
+		Lists: map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}},
 	})
 	ctx, cancel := context.WithCancel(b.Context())
 	defer cancel()
@@ -37,10 +38,10 @@ func BenchmarkMemoryListChurnWithWatchers(b *testing.B) {
 		go func() { _ = m.WatchGameServer(ctx, func(*agonessdk.GameServer) {}) }()
 	}
 	for b.Loop() {
-		if err := m.AddListValue(ctx, agonessdk.PlayersList, "p1"); err != nil {
+		if err := m.AddListValue(ctx, agoneswire.PlayersList, "p1"); err != nil {
 			b.Fatal(err)
 		}
-		if err := m.RemoveListValue(ctx, agonessdk.PlayersList, "p1"); err != nil {
+		if err := m.RemoveListValue(ctx, agoneswire.PlayersList, "p1"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
@@ -35,7 +36,7 @@ func startSidecar(t *testing.T) (*agonessdk.Client, *agonessdk.Memory, *sdktest.
 		Name:     "race-1",
 		Address:  "127.0.0.1",
 		Ports:    []agonessdk.Port{{Name: "default", Port: 7654}},
-		Lists:    map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
+		Lists:    map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}},
 		Counters: map[string]agonessdk.Counter{"rooms": {Count: 1, Capacity: 3}},
 		Clock:    clk,
 	})
@@ -50,12 +51,12 @@ func TestClientAgainstSidecar(t *testing.T) {
 		wantErr error
 		check   func(*testing.T, agonessdk.GameServer)
 	}{
-		{"ready", []call{(*agonessdk.Client).Ready}, nil, state(agonessdk.StateReady)},
-		{"allocate", []call{(*agonessdk.Client).Allocate}, nil, state(agonessdk.StateAllocated)},
-		{"ready after allocate", []call{(*agonessdk.Client).Allocate, (*agonessdk.Client).Ready}, nil, state(agonessdk.StateReady)},
-		{"shutdown", []call{(*agonessdk.Client).Shutdown}, nil, state(agonessdk.StateShutdown)},
+		{"ready", []call{(*agonessdk.Client).Ready}, nil, state(agoneswire.StateReady)},
+		{"allocate", []call{(*agonessdk.Client).Allocate}, nil, state(agoneswire.StateAllocated)},
+		{"ready after allocate", []call{(*agonessdk.Client).Allocate, (*agonessdk.Client).Ready}, nil, state(agoneswire.StateReady)},
+		{"shutdown", []call{(*agonessdk.Client).Shutdown}, nil, state(agoneswire.StateShutdown)},
 		{"reserve", []call{func(c *agonessdk.Client, ctx context.Context) error { return c.Reserve(ctx, 0) }},
-			nil, state(agonessdk.StateReserved)},
+			nil, state(agoneswire.StateReserved)},
 		{"label", []call{func(c *agonessdk.Client, ctx context.Context) error { return c.SetLabel(ctx, "race_phase", "waiting") }},
 			nil, func(t *testing.T, gs agonessdk.GameServer) {
 				if got := gs.ObjectMeta.Labels["agones.dev/sdk-race_phase"]; got != "waiting" {
@@ -128,7 +129,7 @@ func TestClientAgainstSidecar(t *testing.T) {
 	}
 }
 
-func state(want string) func(*testing.T, agonessdk.GameServer) {
+func state(want agoneswire.GameServerState) func(*testing.T, agonessdk.GameServer) {
 	return func(t *testing.T, gs agonessdk.GameServer) {
 		t.Helper()
 		if gs.Status.State != want {
@@ -237,11 +238,11 @@ func TestClientReserveRoundsUpToSeconds(t *testing.T) {
 				t.Fatal(err)
 			}
 			clk.Advance(tt.wantAfter - time.Millisecond)
-			if s := mem.Snapshot().Status.State; s != agonessdk.StateReserved {
+			if s := mem.Snapshot().Status.State; s != agoneswire.StateReserved {
 				t.Fatalf("state just before %v = %s, want Reserved", tt.wantAfter, s)
 			}
 			clk.Advance(time.Millisecond)
-			if s := mem.Snapshot().Status.State; s != agonessdk.StateReady {
+			if s := mem.Snapshot().Status.State; s != agoneswire.StateReady {
 				t.Fatalf("state at %v = %s, want Ready", tt.wantAfter, s)
 			}
 		})
@@ -303,7 +304,7 @@ func TestClientRetriesUntilTheSidecarListens(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Ready = %v, want success once the sidecar listens", err)
 	}
-	if s := mem.Snapshot().Status.State; s != agonessdk.StateReady {
+	if s := mem.Snapshot().Status.State; s != agoneswire.StateReady {
 		t.Errorf("state = %s, want Ready", s)
 	}
 }
@@ -346,7 +347,7 @@ func TestClientRetriesUnavailable(t *testing.T) {
 	if n := calls.Load(); n != 3 {
 		t.Errorf("requests = %d, want 3", n)
 	}
-	if s := mem.Snapshot().Status.State; s != agonessdk.StateAllocated {
+	if s := mem.Snapshot().Status.State; s != agoneswire.StateAllocated {
 		t.Errorf("state = %s", s)
 	}
 }
@@ -450,7 +451,7 @@ func TestNewClientFromEnv(t *testing.T) {
 	if err := c.Ready(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if s := mem.Snapshot().Status.State; s != agonessdk.StateReady {
+	if s := mem.Snapshot().Status.State; s != agoneswire.StateReady {
 		t.Errorf("state = %s", s)
 	}
 	for _, bad := range []string{"x", "0", "70000"} {
@@ -464,17 +465,17 @@ func TestNewClientFromEnv(t *testing.T) {
 func TestClientWatch(t *testing.T) {
 	c, mem, _ := startSidecar(t)
 	ch := watchStates(t, c)
-	if gs := <-ch; gs.Status.State != agonessdk.StateScheduled {
+	if gs := <-ch; gs.Status.State != agoneswire.StateScheduled {
 		t.Fatalf("first state %s", gs.Status.State)
 	}
 	steps := []struct {
 		do   func() error
-		want string
+		want agoneswire.GameServerState
 	}{
-		{func() error { return c.Ready(t.Context()) }, agonessdk.StateReady},
-		{func() error { _, err := mem.ClusterAllocate([]string{"p1", "p2"}); return err }, agonessdk.StateAllocated},
-		{func() error { return c.RemoveListValue(t.Context(), "players", "p2") }, agonessdk.StateAllocated},
-		{func() error { return c.Shutdown(t.Context()) }, agonessdk.StateShutdown},
+		{func() error { return c.Ready(t.Context()) }, agoneswire.StateReady},
+		{func() error { _, err := mem.ClusterAllocate([]string{"p1", "p2"}); return err }, agoneswire.StateAllocated},
+		{func() error { return c.RemoveListValue(t.Context(), "players", "p2") }, agoneswire.StateAllocated},
+		{func() error { return c.Shutdown(t.Context()) }, agoneswire.StateShutdown},
 	}
 	for i, s := range steps {
 		if err := s.do(); err != nil {
@@ -521,7 +522,7 @@ func TestClientWatchReconnects(t *testing.T) {
 			ch := watchStates(t, c)
 
 			first := <-ch
-			if first.Status.State != agonessdk.StateScheduled {
+			if first.Status.State != agoneswire.StateScheduled {
 				t.Fatalf("first state %s", first.Status.State)
 			}
 			if tt.cut {
@@ -534,7 +535,7 @@ func TestClientWatchReconnects(t *testing.T) {
 			if err := mem.Allocate(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			if gs := <-ch; gs.Status.State != agonessdk.StateAllocated {
+			if gs := <-ch; gs.Status.State != agoneswire.StateAllocated {
 				t.Fatalf("state after reconnect %s, want Allocated", gs.Status.State)
 			}
 			wantWatches := int32(1)
@@ -556,7 +557,7 @@ func TestClientWatchReconnects(t *testing.T) {
 func TestClientWatchInterval(t *testing.T) {
 	const every = 50 * time.Millisecond
 	srv, mem := sdktest.Start(t, agonessdk.MemoryConfig{
-		Name: "race-1", Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 1000}},
+		Name: "race-1", Lists: map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: 1000}},
 	})
 	c := newClient(t, srv.URL, agonessdk.WithWatchInterval(every))
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -571,12 +572,12 @@ func TestClientWatchInterval(t *testing.T) {
 			case <-last:
 			default:
 			}
-			last <- len(gs.Status.Lists[agonessdk.RacesList].Values)
+			last <- len(gs.Status.Lists[agoneswire.MatchesList].Values)
 		})
 	}()
 	const changes = 300
 	for i := range changes {
-		if err := mem.AddListValue(ctx, agonessdk.RacesList, fmt.Sprint("r", i)); err != nil {
+		if err := mem.AddListValue(ctx, agoneswire.MatchesList, fmt.Sprint("r", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,68 +1,12 @@
 package agonessdk
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 )
-
-// Names of a high-density server's lease and races (docs/high-density.md).
-const (
-	// RacesList holds the ids of the races a high-density server runs; the
-	// Fleet sets its capacity to the races per server.
-	RacesList = "races"
-	// LesseeLabel names the allocator replica that leases the server; the
-	// lease allocation sets it.
-	LesseeLabel = "leapfrog.dev/lessee"
-	// LeaseRenewedAnnotation is set at lease and then renewed by the lessee;
-	// each change tells the server its lessee is alive.
-	LeaseRenewedAnnotation = "leapfrog.dev/lease-renewed"
-	// LobbiesKey is the key the race server gives SetAnnotation for its
-	// lobbies (EncodeLobbies); LobbiesAnnotation is the annotation on the
-	// GameServer.
-	LobbiesKey        = "lobbies"
-	LobbiesAnnotation = MetadataPrefix + LobbiesKey
-)
-
-// A high-density server's lobbies are its races still waiting for players
-// past the no-show window with empty seats, each with the players it holds:
-// race id to player ids. An allocator gives the other seats of such a race
-// to new players once their first players' tokens have expired.
-
-// EncodeLobbies is the LobbiesAnnotation value of lobbies: a JSON object of
-// race id to the sorted player ids, keys sorted; "" for none.
-func EncodeLobbies(lobbies map[string][]string) string {
-	if len(lobbies) == 0 {
-		return ""
-	}
-	out := make(map[string][]string, len(lobbies))
-	for race, players := range lobbies {
-		p := slices.Clone(players)
-		if p == nil {
-			p = []string{}
-		}
-		slices.Sort(p)
-		out[race] = p
-	}
-	b, err := json.Marshal(out) // map keys are sorted
-	if err != nil {
-		panic(fmt.Sprintf("encode lobbies: %v", err)) // strings always marshal
-	}
-	return string(b)
-}
-
-// DecodeLobbies reads a LobbiesAnnotation value; "" is none.
-func DecodeLobbies(value string) (map[string][]string, error) {
-	if value == "" {
-		return nil, nil
-	}
-	var out map[string][]string
-	if err := json.Unmarshal([]byte(value), &out); err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", LobbiesAnnotation, err)
-	}
-	return out, nil
-}
 
 // Allocation is what a GameServerAllocation writes on the server it picks:
 // values to add to lists (spec.lists.<name>.addValues), and labels and
@@ -80,11 +24,11 @@ type Allocation struct {
 // check the returned GameServer to learn which landed. It fails with
 // ErrNotAllocatable in any other state.
 func (m *Memory) ClusterAllocate(addValues []string) (*GameServer, error) {
-	return m.AllocateWith(Allocation{AddValues: map[string][]string{PlayersList: addValues}})
+	return m.AllocateWith(Allocation{AddValues: map[string][]string{agoneswire.PlayersList: addValues}})
 }
 
 // AllocateWith is ClusterAllocate with any lists, labels and annotations,
-// as a lease allocation sets LesseeLabel and LeaseRenewedAnnotation. Lists
+// as a lease allocation sets agoneswire.LesseeLabel and agoneswire.LeaseRenewedAnnotation. Lists
 // the server does not have are ignored; a label value Kubernetes would
 // refuse fails the allocation with ErrInvalidArgument and changes nothing.
 func (m *Memory) AllocateWith(a Allocation) (*GameServer, error) {
@@ -93,7 +37,7 @@ func (m *Memory) AllocateWith(a Allocation) (*GameServer, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s := m.gs.Status.State; s != StateReady && s != StateAllocated {
+	if s := m.gs.Status.State; s != agoneswire.StateReady && s != agoneswire.StateAllocated {
 		return nil, fmt.Errorf("allocate %s in state %s: %w", m.gs.ObjectMeta.Name, s, ErrNotAllocatable)
 	}
 	for _, name := range slices.Sorted(maps.Keys(a.AddValues)) {
@@ -110,7 +54,7 @@ func (m *Memory) AllocateWith(a Allocation) (*GameServer, error) {
 	}
 	maps.Copy(m.gs.ObjectMeta.Labels, a.Labels)
 	maps.Copy(m.gs.ObjectMeta.Annotations, a.Annotations)
-	m.setState(StateAllocated) // always a change: the last-allocated annotation moves
+	m.setState(agoneswire.StateAllocated) // always a change: the last-allocated annotation moves
 	return m.gs.DeepCopy(), nil
 }
 

@@ -9,29 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
-)
 
-// PlayersList is the list that allocations add player ids to.
-const PlayersList = "players"
-
-// A race server whose race is over (or that is draining) sets the SDK label
-// ClosedLabelKey to ClosedValue before it asks to shut down or to be Ready
-// again, and back to "false" once it takes players again. The sidecar stores
-// it as ClosedLabel. The allocator excludes servers that carry it, so that
-// the window between the end of a race and Shutdown (or recycling with
-// --after-race=ready) places nobody on a finished race.
-const (
-	ClosedLabelKey = "race-closed"
-	ClosedLabel    = MetadataPrefix + ClosedLabelKey
-	ClosedValue    = "true"
-)
-
-// Annotation and label keys that Agones writes.
-const (
-	// LastAllocatedAnnotation holds the time of the last move to Allocated.
-	LastAllocatedAnnotation = "agones.dev/last-allocated"
-	// MetadataPrefix is put before the keys given to SetLabel and SetAnnotation.
-	MetadataPrefix = "agones.dev/sdk-"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 )
 
 // maxListCapacity is the highest list capacity Agones accepts.
@@ -126,7 +105,7 @@ func NewMemory(cfg MemoryConfig) *Memory {
 			},
 			Spec: Spec{Health: health},
 			Status: Status{
-				State:     StateScheduled,
+				State:     agoneswire.StateScheduled,
 				Address:   cfg.Address,
 				Addresses: nonNilSlice(addrs),
 				Ports:     nonNilSlice(slices.Clone(cfg.Ports)),
@@ -176,21 +155,21 @@ func (m *Memory) changed() {
 // server shutting down or found unhealthy never comes back. Called with mu held.
 func (m *Memory) final() bool {
 	s := m.gs.Status.State
-	return s == StateShutdown || s == StateUnhealthy
+	return s == agoneswire.StateShutdown || s == agoneswire.StateUnhealthy
 }
 
 // setState moves to state s, unless the state is final. Called with mu held.
-func (m *Memory) setState(s string) {
+func (m *Memory) setState(s agoneswire.GameServerState) {
 	if m.final() {
 		return
 	}
 	m.cancelReserve()
-	if m.gs.Status.State == s && s != StateAllocated {
+	if m.gs.Status.State == s && s != agoneswire.StateAllocated {
 		return
 	}
 	m.gs.Status.State = s
-	if s == StateAllocated {
-		m.gs.ObjectMeta.Annotations[LastAllocatedAnnotation] = m.clock.Now().UTC().Format(time.RFC3339Nano)
+	if s == agoneswire.StateAllocated {
+		m.gs.ObjectMeta.Annotations[agoneswire.LastAllocatedAnnotation] = m.clock.Now().UTC().Format(time.RFC3339Nano)
 	}
 	m.changed()
 }
@@ -206,20 +185,20 @@ func (m *Memory) cancelReserve() {
 
 // Ready moves the server to Ready, also from Allocated (reuse).
 func (m *Memory) Ready(ctx context.Context) error {
-	return m.state(ctx, StateReady)
+	return m.state(ctx, agoneswire.StateReady)
 }
 
 // Allocate moves the server to Allocated.
 func (m *Memory) Allocate(ctx context.Context) error {
-	return m.state(ctx, StateAllocated)
+	return m.state(ctx, agoneswire.StateAllocated)
 }
 
 // Shutdown moves the server to Shutdown, for good.
 func (m *Memory) Shutdown(ctx context.Context) error {
-	return m.state(ctx, StateShutdown)
+	return m.state(ctx, agoneswire.StateShutdown)
 }
 
-func (m *Memory) state(ctx context.Context, s string) error {
+func (m *Memory) state(ctx context.Context, s agoneswire.GameServerState) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -243,14 +222,14 @@ func (m *Memory) Reserve(ctx context.Context, d time.Duration) error {
 	if m.final() {
 		return nil
 	}
-	m.setState(StateReserved)
+	m.setState(agoneswire.StateReserved)
 	if d > 0 {
 		gen := m.reserveGen
 		m.stopReserve = m.clock.AfterFunc(d, func() {
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			if m.reserveGen == gen && m.gs.Status.State == StateReserved {
-				m.setState(StateReady)
+			if m.reserveGen == gen && m.gs.Status.State == agoneswire.StateReserved {
+				m.setState(agoneswire.StateReady)
 			}
 		})
 	}
@@ -322,7 +301,7 @@ func (m *Memory) SetLabel(ctx context.Context, key, value string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.setMetadata(m.gs.ObjectMeta.Labels, MetadataPrefix+key, value)
+	m.setMetadata(m.gs.ObjectMeta.Labels, agoneswire.MetadataPrefix+key, value)
 	return nil
 }
 
@@ -336,7 +315,7 @@ func (m *Memory) SetAnnotation(ctx context.Context, key, value string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.setMetadata(m.gs.ObjectMeta.Annotations, MetadataPrefix+key, value)
+	m.setMetadata(m.gs.ObjectMeta.Annotations, agoneswire.MetadataPrefix+key, value)
 	return nil
 }
 
@@ -514,7 +493,7 @@ func (m *Memory) MarkUnhealthy() bool {
 		return false
 	}
 	m.cancelReserve()
-	m.gs.Status.State = StateUnhealthy
+	m.gs.Status.State = agoneswire.StateUnhealthy
 	m.changed()
 	return true
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 )
@@ -20,7 +21,7 @@ func newMemory(t *testing.T) (*agonessdk.Memory, *sdktest.FakeClock) {
 		Name:     "race-1",
 		Address:  "127.0.0.1",
 		Ports:    []agonessdk.Port{{Name: "default", Port: 7654}},
-		Lists:    map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
+		Lists:    map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}},
 		Counters: map[string]agonessdk.Counter{"rooms": {Count: 1, Capacity: 3}},
 		Clock:    clk,
 	})
@@ -69,18 +70,20 @@ func clusterAllocate(values ...string) step {
 func TestMemoryStateMachine(t *testing.T) {
 	type want struct {
 		step
-		state string
+		state agoneswire.GameServerState
 		err   error
 	}
-	w := func(s step, state string) want { return want{step: s, state: state} }
-	wErr := func(s step, state string, err error) want { return want{step: s, state: state, err: err} }
+	w := func(s step, state agoneswire.GameServerState) want { return want{step: s, state: state} }
+	wErr := func(s step, state agoneswire.GameServerState, err error) want {
+		return want{step: s, state: state, err: err}
+	}
 	const (
-		scheduled = agonessdk.StateScheduled
-		readyS    = agonessdk.StateReady
-		allocated = agonessdk.StateAllocated
-		reserved  = agonessdk.StateReserved
-		shutdownS = agonessdk.StateShutdown
-		unhealthS = agonessdk.StateUnhealthy
+		scheduled = agoneswire.StateScheduled
+		readyS    = agoneswire.StateReady
+		allocated = agoneswire.StateAllocated
+		reserved  = agoneswire.StateReserved
+		shutdownS = agoneswire.StateShutdown
+		unhealthS = agoneswire.StateUnhealthy
 	)
 	tests := []struct {
 		name  string
@@ -174,18 +177,18 @@ func TestMemoryClusterAllocate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := gs.Status.Lists[agonessdk.PlayersList].Values; !slices.Equal(got, tt.want) {
+			if got := gs.Status.Lists[agoneswire.PlayersList].Values; !slices.Equal(got, tt.want) {
 				t.Errorf("returned players = %q, want %q", got, tt.want)
 			}
 			snap := m.Snapshot()
-			if got := snap.Status.Lists[agonessdk.PlayersList].Values; !slices.Equal(got, tt.want) {
+			if got := snap.Status.Lists[agoneswire.PlayersList].Values; !slices.Equal(got, tt.want) {
 				t.Errorf("snapshot players = %q, want %q", got, tt.want)
 			}
-			if snap.Status.State != agonessdk.StateAllocated {
+			if snap.Status.State != agoneswire.StateAllocated {
 				t.Errorf("state = %s, want Allocated", snap.Status.State)
 			}
 			wantTS := epoch.Add(time.Second).Format(time.RFC3339Nano)
-			if got := snap.ObjectMeta.Annotations[agonessdk.LastAllocatedAnnotation]; got != wantTS {
+			if got := snap.ObjectMeta.Annotations[agoneswire.LastAllocatedAnnotation]; got != wantTS {
 				t.Errorf("last-allocated = %q, want %q", got, wantTS)
 			}
 		})
@@ -199,8 +202,8 @@ func TestMemoryLists(t *testing.T) {
 		value   string
 		wantErr error
 	}
-	add := func(v string, err error) op { return op{true, agonessdk.PlayersList, v, err} }
-	remove := func(v string, err error) op { return op{false, agonessdk.PlayersList, v, err} }
+	add := func(v string, err error) op { return op{true, agoneswire.PlayersList, v, err} }
+	remove := func(v string, err error) op { return op{false, agoneswire.PlayersList, v, err} }
 	tests := []struct {
 		name string
 		ops  []op
@@ -229,11 +232,11 @@ func TestMemoryLists(t *testing.T) {
 					t.Fatalf("op %d: err = %v, want %v", i, err, o.wantErr)
 				}
 			}
-			l, err := m.GetList(t.Context(), agonessdk.PlayersList)
+			l, err := m.GetList(t.Context(), agoneswire.PlayersList)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(l.Values, tt.want) || l.Name != agonessdk.PlayersList || l.Capacity != 2 {
+			if !slices.Equal(l.Values, tt.want) || l.Name != agoneswire.PlayersList || l.Capacity != 2 {
 				t.Errorf("list = %+v, want players capacity 2 values %q", *l, tt.want)
 			}
 		})
@@ -258,15 +261,15 @@ func TestMemoryListCapacity(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m, _ := newMemory(t)
 			for _, v := range []string{"p1", "p2"} {
-				if err := m.AddListValue(t.Context(), agonessdk.PlayersList, v); err != nil {
+				if err := m.AddListValue(t.Context(), agoneswire.PlayersList, v); err != nil {
 					t.Fatal(err)
 				}
 			}
-			err := m.SetListCapacity(t.Context(), agonessdk.PlayersList, tt.capacity)
+			err := m.SetListCapacity(t.Context(), agoneswire.PlayersList, tt.capacity)
 			if !errors.Is(err, tt.wantErr) || (err != nil) != (tt.wantErr != nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)
 			}
-			l, err := m.GetList(t.Context(), agonessdk.PlayersList)
+			l, err := m.GetList(t.Context(), agoneswire.PlayersList)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -406,7 +409,7 @@ func TestMemoryCancelledContext(t *testing.T) {
 	if err := m.Ready(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Ready = %v, want context.Canceled", err)
 	}
-	if got := m.Snapshot().Status.State; got != agonessdk.StateScheduled {
+	if got := m.Snapshot().Status.State; got != agoneswire.StateScheduled {
 		t.Errorf("state = %s after a cancelled Ready", got)
 	}
 	if err := m.WatchGameServer(ctx, func(*agonessdk.GameServer) {}); !errors.Is(err, context.Canceled) {
@@ -416,12 +419,12 @@ func TestMemoryCancelledContext(t *testing.T) {
 
 func TestMemorySnapshotIsACopy(t *testing.T) {
 	m, _ := newMemory(t)
-	if err := m.AddListValue(t.Context(), agonessdk.PlayersList, "p1"); err != nil {
+	if err := m.AddListValue(t.Context(), agoneswire.PlayersList, "p1"); err != nil {
 		t.Fatal(err)
 	}
 	s := m.Snapshot()
 	s.ObjectMeta.Labels["x"] = "y"
-	s.Status.Lists[agonessdk.PlayersList].Values[0] = "changed"
+	s.Status.Lists[agoneswire.PlayersList].Values[0] = "changed"
 	s.Status.Ports[0].Port = 1
 	gs, err := m.GameServer(t.Context())
 	if err != nil {
@@ -432,7 +435,7 @@ func TestMemorySnapshotIsACopy(t *testing.T) {
 	if _, ok := again.ObjectMeta.Labels["x"]; ok {
 		t.Error("label change leaked into the Memory")
 	}
-	if v := again.Status.Lists[agonessdk.PlayersList].Values[0]; v != "p1" {
+	if v := again.Status.Lists[agoneswire.PlayersList].Values[0]; v != "p1" {
 		t.Errorf("list value = %q, want p1", v)
 	}
 	if p := again.Status.Ports[0].Port; p != 7654 {
@@ -462,7 +465,7 @@ func watchStates(t *testing.T, sdk agonessdk.SDK) <-chan *agonessdk.GameServer {
 func TestMemoryWatchInOrder(t *testing.T) {
 	m, _ := newMemory(t)
 	ch := watchStates(t, m)
-	next := func(want string) *agonessdk.GameServer {
+	next := func(want agoneswire.GameServerState) *agonessdk.GameServer {
 		t.Helper()
 		gs := <-ch
 		if gs.Status.State != want {
@@ -470,16 +473,16 @@ func TestMemoryWatchInOrder(t *testing.T) {
 		}
 		return gs
 	}
-	first := next(agonessdk.StateScheduled)
+	first := next(agoneswire.StateScheduled)
 	steps := []struct {
 		do   func() error
-		want string
+		want agoneswire.GameServerState
 	}{
-		{func() error { return m.Ready(t.Context()) }, agonessdk.StateReady},
-		{func() error { _, err := m.ClusterAllocate([]string{"p1"}); return err }, agonessdk.StateAllocated},
-		{func() error { return m.SetLabel(t.Context(), "race_phase", "running") }, agonessdk.StateAllocated},
-		{func() error { return m.RemoveListValue(t.Context(), agonessdk.PlayersList, "p1") }, agonessdk.StateAllocated},
-		{func() error { return m.Shutdown(t.Context()) }, agonessdk.StateShutdown},
+		{func() error { return m.Ready(t.Context()) }, agoneswire.StateReady},
+		{func() error { _, err := m.ClusterAllocate([]string{"p1"}); return err }, agoneswire.StateAllocated},
+		{func() error { return m.SetLabel(t.Context(), "race_phase", "running") }, agoneswire.StateAllocated},
+		{func() error { return m.RemoveListValue(t.Context(), agoneswire.PlayersList, "p1") }, agoneswire.StateAllocated},
+		{func() error { return m.Shutdown(t.Context()) }, agoneswire.StateShutdown},
 	}
 	prev := first
 	for _, s := range steps {
@@ -512,10 +515,10 @@ func TestMemorySlowWatcherDoesNotBlockMutators(t *testing.T) {
 	first := <-seen
 	// Each mutation would deadlock here if it waited for the watcher.
 	for i := range 50 {
-		if err := m.AddListValue(t.Context(), agonessdk.PlayersList, "p"); err != nil {
+		if err := m.AddListValue(t.Context(), agoneswire.PlayersList, "p"); err != nil {
 			t.Fatal(i, err)
 		}
-		if err := m.RemoveListValue(t.Context(), agonessdk.PlayersList, "p"); err != nil {
+		if err := m.RemoveListValue(t.Context(), agoneswire.PlayersList, "p"); err != nil {
 			t.Fatal(i, err)
 		}
 	}
@@ -542,7 +545,7 @@ func TestMemoryWatchersAreIndependent(t *testing.T) {
 	m, _ := newMemory(t)
 	a, b := watchStates(t, m), watchStates(t, m)
 	for _, ch := range []<-chan *agonessdk.GameServer{a, b} {
-		if gs := <-ch; gs.Status.State != agonessdk.StateScheduled {
+		if gs := <-ch; gs.Status.State != agoneswire.StateScheduled {
 			t.Fatalf("first state %s", gs.Status.State)
 		}
 	}
@@ -550,32 +553,32 @@ func TestMemoryWatchersAreIndependent(t *testing.T) {
 		t.Fatal(err)
 	}
 	ga, gb := <-a, <-b
-	if ga.Status.State != agonessdk.StateReady || gb.Status.State != agonessdk.StateReady {
+	if ga.Status.State != agoneswire.StateReady || gb.Status.State != agoneswire.StateReady {
 		t.Fatalf("states %s %s", ga.Status.State, gb.Status.State)
 	}
-	ga.Status.Lists[agonessdk.PlayersList] = agonessdk.List{Capacity: 9}
-	if gb.Status.Lists[agonessdk.PlayersList].Capacity != 2 {
+	ga.Status.Lists[agoneswire.PlayersList] = agonessdk.List{Capacity: 9}
+	if gb.Status.Lists[agoneswire.PlayersList].Capacity != 2 {
 		t.Error("watchers share a GameServer")
 	}
 }
 
 func TestLobbiesRoundTrip(t *testing.T) {
-	if v := agonessdk.EncodeLobbies(nil); v != "" {
+	if v := agoneswire.EncodeLobbies(nil); v != "" {
 		t.Fatalf("no lobbies encoded as %q, want empty", v)
 	}
 	in := map[string][]string{"r-2": {"b", "a"}, "r-1": nil}
-	v := agonessdk.EncodeLobbies(in)
+	v := agoneswire.EncodeLobbies(in)
 	if want := `{"r-1":[],"r-2":["a","b"]}`; v != want {
 		t.Fatalf("encoded %s, want %s", v, want)
 	}
-	out, err := agonessdk.DecodeLobbies(v)
+	out, err := agoneswire.DecodeLobbies(v)
 	if err != nil || len(out) != 2 || len(out["r-1"]) != 0 || !slices.Equal(out["r-2"], []string{"a", "b"}) {
 		t.Fatalf("decoded %v, %v", out, err)
 	}
-	if out, err := agonessdk.DecodeLobbies(""); err != nil || out != nil {
+	if out, err := agoneswire.DecodeLobbies(""); err != nil || out != nil {
 		t.Fatalf("empty value: %v, %v", out, err)
 	}
-	if _, err := agonessdk.DecodeLobbies(`["r-1"]`); err == nil {
+	if _, err := agoneswire.DecodeLobbies(`["r-1"]`); err == nil {
 		t.Fatal("a value that is not an object was read")
 	}
 }

@@ -1,6 +1,10 @@
 package agonessdk
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+)
 
 func TestIsGamePort(t *testing.T) {
 	tests := []struct {
@@ -15,7 +19,7 @@ func TestIsGamePort(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := IsGamePort(tt.name, "default"); got != tt.want {
+			if got := agoneswire.IsGamePort(tt.name, "default"); got != tt.want {
 				t.Errorf("IsGamePort(%q, default) = %v, want %v", tt.name, got, tt.want)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
@@ -48,7 +49,7 @@ func TestRealSidecar(t *testing.T) {
 	}()
 	first := <-watched
 	t.Logf("watch: first state %q, resource_version %q", first.Status.State, first.ObjectMeta.ResourceVersion)
-	waitState := func(want string) *agonessdk.GameServer {
+	waitState := func(want agoneswire.GameServerState) *agonessdk.GameServer {
 		t.Helper()
 		for {
 			select {
@@ -72,13 +73,13 @@ func TestRealSidecar(t *testing.T) {
 
 	// Lifecycle: Ready, health, get.
 	must("Ready", c.Ready(ctx))
-	waitState(agonessdk.StateReady)
+	waitState(agoneswire.StateReady)
 	for range 3 {
 		must("Health", c.Health(ctx))
 	}
 	gs, err := c.GameServer(ctx)
 	must("GameServer", err)
-	if gs.Status.State != agonessdk.StateReady {
+	if gs.Status.State != agoneswire.StateReady {
 		t.Errorf("GameServer state %s, want Ready", gs.Status.State)
 	}
 	t.Logf("GameServer: name %q namespace %q address %q ports %+v lists %+v counters %+v",
@@ -179,14 +180,14 @@ func TestRealSidecar(t *testing.T) {
 
 	// Allocate, reserve, back to Ready, shut down.
 	must("Allocate", c.Allocate(ctx))
-	waitState(agonessdk.StateAllocated)
+	waitState(agoneswire.StateAllocated)
 	must("Reserve", c.Reserve(ctx, time.Second))
-	waitState(agonessdk.StateReserved)
-	waitState(agonessdk.StateReady) // after the reservation's second
+	waitState(agoneswire.StateReserved)
+	waitState(agoneswire.StateReady) // after the reservation's second
 	must("Allocate", c.Allocate(ctx))
-	waitState(agonessdk.StateAllocated)
+	waitState(agoneswire.StateAllocated)
 	must("Ready", c.Ready(ctx))
-	waitState(agonessdk.StateReady)
+	waitState(agoneswire.StateReady)
 	must("Shutdown", c.Shutdown(ctx))
-	waitState(agonessdk.StateShutdown)
+	waitState(agoneswire.StateShutdown)
 }

@@ -3,6 +3,8 @@ package agonessdk
 import (
 	"context"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 )
 
 // SDK is the Agones SDK as a game server uses it. *Client talks to the real
@@ -29,17 +31,6 @@ type SDK interface {
 	SetCounterCapacity(ctx context.Context, name string, capacity int64) error
 	IncrementCounter(ctx context.Context, name string, diff int64) error
 }
-
-// GameServer states, as Agones names them.
-const (
-	StateScheduled    = "Scheduled"
-	StateRequestReady = "RequestReady"
-	StateReady        = "Ready"
-	StateAllocated    = "Allocated"
-	StateReserved     = "Reserved"
-	StateShutdown     = "Shutdown"
-	StateUnhealthy    = "Unhealthy"
-)
 
 // GameServer is the SDK's view of the GameServer resource.
 type GameServer struct {
@@ -78,13 +69,13 @@ type Health struct {
 
 // Status is the GameServer's status.
 type Status struct {
-	State     string             `json:"state"`
-	Address   string             `json:"address"`
-	Addresses []Address          `json:"addresses"`
-	Ports     []Port             `json:"ports"`
-	Players   *PlayerStatus      `json:"players"`
-	Counters  map[string]Counter `json:"counters"`
-	Lists     map[string]List    `json:"lists"`
+	State     agoneswire.GameServerState `json:"state"`
+	Address   string                     `json:"address"`
+	Addresses []Address                  `json:"addresses"`
+	Ports     []Port                     `json:"ports"`
+	Players   *PlayerStatus              `json:"players"`
+	Counters  map[string]Counter         `json:"counters"`
+	Lists     map[string]List            `json:"lists"`
 }
 
 // Address is one of the node's addresses, as Kubernetes reports them

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 )
@@ -161,7 +162,7 @@ func TestClientDecodesCaptures(t *testing.T) {
 			}
 		}
 	}
-	getGameServer := func(state string, values []string, labels, annotations map[string]string) func(context.Context, *testing.T, *agonessdk.Client) {
+	getGameServer := func(state agoneswire.GameServerState, values []string, labels, annotations map[string]string) func(context.Context, *testing.T, *agonessdk.Client) {
 		return func(ctx context.Context, t *testing.T, c *agonessdk.Client) {
 			gs, err := c.GameServer(ctx)
 			if err != nil {
@@ -201,11 +202,11 @@ func TestClientDecodesCaptures(t *testing.T) {
 		}
 	}
 	cases := map[string]golden{
-		"sdk-get-gameserver.http": {run: getGameServer(agonessdk.StateReady, []string{},
+		"sdk-get-gameserver.http": {run: getGameServer(agoneswire.StateReady, []string{},
 			map[string]string{"agones.dev/fleet": "standin"}, map[string]string{"agones.dev/sdk-version": "dev"})},
-		"sdk-get-gameserver-allocated.http": {run: getGameServer(agonessdk.StateAllocated, []string{"p1"},
+		"sdk-get-gameserver-allocated.http": {run: getGameServer(agoneswire.StateAllocated, []string{"p1"},
 			map[string]string{"agones.dev/sdk-race_phase": "waiting"},
-			map[string]string{"agones.dev/sdk-note": "hello", agonessdk.LastAllocatedAnnotation: "2026-11-23T20:01:07.247694368Z"})},
+			map[string]string{"agones.dev/sdk-note": "hello", agoneswire.LastAllocatedAnnotation: "2026-11-23T20:01:07.247694368Z"})},
 		"sdk-ready.http":       {run: noErr(func(ctx context.Context, c *agonessdk.Client) error { return c.Ready(ctx) })},
 		"sdk-ready-again.http": {run: noErr(func(ctx context.Context, c *agonessdk.Client) error { return c.Ready(ctx) })},
 		"sdk-allocate.http":    {run: noErr(func(ctx context.Context, c *agonessdk.Client) error { return c.Allocate(ctx) })},
@@ -309,7 +310,7 @@ func TestClientDecodesCapturedWatch(t *testing.T) {
 	}
 	var states []string
 	for _, gs := range got {
-		states = append(states, gs.Status.State)
+		states = append(states, string(gs.Status.State))
 	}
 	if !slices.Equal(states, want) {
 		t.Errorf("states = %q, want %q", states, want)
@@ -333,7 +334,7 @@ func TestSidecarMatchesCaptures(t *testing.T) {
 		Name:    "standin-56jvc-bsm2q",
 		Address: "127.0.0.1",
 		Ports:   []agonessdk.Port{{Name: "default", Port: 7103}},
-		Lists:   map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
+		Lists:   map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}},
 		Labels:  map[string]string{"agones.dev/fleet": "standin"},
 	})
 	if err := mem.Ready(t.Context()); err != nil {
@@ -347,7 +348,7 @@ func TestSidecarMatchesCaptures(t *testing.T) {
 		// like: the capture whose status and shape it answers with instead.
 		divergence, like string
 		// watch: the state the watch stream must show before the next step.
-		watch string
+		watch agoneswire.GameServerState
 	}
 	steps := []step{
 		{file: "sdk-get-gameserver.http", watch: "Ready"},
@@ -380,7 +381,7 @@ func TestSidecarMatchesCaptures(t *testing.T) {
 		t.Fatal(err)
 	}
 	firstCaptured, _, _ := bytes.Cut(capturedStream, []byte("\n"))
-	waitWatch := func(file, state string) {
+	waitWatch := func(file string, state agoneswire.GameServerState) {
 		t.Helper()
 		for line := range watch {
 			compareShape(t, "watch line", line, firstCaptured)

@@ -14,10 +14,11 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
-	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
@@ -381,7 +382,7 @@ func TestFastInputKeepsTheBudget(t *testing.T) {
 			t.Fatalf("no close after a UDP flood: %v", err)
 		}
 		if ev.Kind == gamelifttest.Closed {
-			if ev.CloseCode != realtime.CloseRateLimited {
+			if ev.CloseCode != int(closecode.RateLimited) {
 				t.Errorf("closed %d %q, want 4012", ev.CloseCode, ev.CloseText)
 			}
 			return
@@ -411,7 +412,7 @@ func TestReconnect(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	_, err = c.Login(t.Context(), "alice:1")
 	var le *gamelifttest.LoginError
-	if !errors.As(err, &le) || le.Code != realtime.CloseTokenUsed || !strings.Contains(le.Text, "/v1/match") || strings.Contains(le.Text, "reconnect token") {
+	if !errors.As(err, &le) || le.Code != int(closecode.TokenUsed) || !strings.Contains(le.Text, "/v1/match") || strings.Contains(le.Text, "reconnect token") {
 		t.Errorf("login with a used player session id: %v; want close 4013 telling to ask /v1/match, not to send a reconnect token", err)
 	}
 }

@@ -14,10 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
 )
 

@@ -9,9 +9,10 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
-	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
@@ -58,9 +59,9 @@ func TestOversizedFramesClose1009(t *testing.T) {
 		code int // 0: accepted
 	}{
 		{"at the cap", capBytes, 0},
-		{"just over the cap", capBytes + 1, realtime.CloseMessageTooBig},
-		{"about 4.3 KB", 4400, realtime.CloseMessageTooBig},
-		{"100 KB", 100 << 10, realtime.CloseMessageTooBig},
+		{"just over the cap", capBytes + 1, int(closecode.MessageTooBig)},
+		{"about 4.3 KB", 4400, int(closecode.MessageTooBig)},
+		{"100 KB", 100 << 10, int(closecode.MessageTooBig)},
 	}
 	n := 0
 	for _, p := range protocols {
@@ -106,7 +107,7 @@ func TestOversizedFramesClose1009(t *testing.T) {
 		defer ws.Close()
 		_ = ws.WriteMessage(websocket.BinaryMessage, gameliftLogin("fast:1", nil))
 		_ = ws.WriteMessage(websocket.BinaryMessage, gameliftMessage(false)(make([]byte, gamelift.MaxFastPayload+1)))
-		if code := readUntilClose(t, ws, 2*time.Second); code != realtime.CloseMessageTooBig {
+		if code := readUntilClose(t, ws, 2*time.Second); code != int(closecode.MessageTooBig) {
 			t.Errorf("close %d, want 1009", code)
 		}
 	})

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/leapfrog-games/leapfrog/client"
-	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
 )
 
 // TestLeapfrogLoginPayload: the Go client's login payload reaches the game
@@ -23,7 +23,7 @@ func TestLeapfrogLoginPayload(t *testing.T) {
 		{"json sign-in", "ann", []byte(`{"user":"ann","skin":3}`), 0},
 		{"none", "ben", nil, 0},
 		{"at the limit", "cat", bytes.Repeat([]byte("p"), 4096), 0},
-		{"over the limit", "dan", bytes.Repeat([]byte("p"), 4097), realtime.CloseMessageTooBig},
+		{"over the limit", "dan", bytes.Repeat([]byte("p"), 4097), int(closecode.MessageTooBig)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

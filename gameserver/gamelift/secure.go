@@ -17,7 +17,7 @@ import (
 
 	"github.com/pion/dtls/v3"
 
-	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
+	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 

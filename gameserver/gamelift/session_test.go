@@ -11,10 +11,11 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/client/clienttest"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 	. "github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
-	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/script"
 )
@@ -185,7 +186,7 @@ func TestLoginRefused(t *testing.T) {
 	t.Cleanup(func() { c.Close() })
 	_, err = c.Login(t.Context(), "")
 	var le *gamelifttest.LoginError
-	if !errors.As(err, &le) || le.Code != realtime.CloseBadToken {
+	if !errors.As(err, &le) || le.Code != int(closecode.BadToken) {
 		t.Errorf("login without a player session id: %v, want a refusal with close 4001", err)
 	}
 }

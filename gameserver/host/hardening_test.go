@@ -17,10 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
@@ -78,7 +80,7 @@ func TestHopFloodDoesNotDisconnectTheOpponent(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"flooder", "victim"}); err != nil {
 		t.Fatal(err)
 	}
-	st.waitState(t, agonessdk.StateAllocated)
+	st.waitState(t, agoneswire.StateAllocated)
 	a, _, _ := st.connect(t, "flooder")
 	b, _, _ := st.connect(t, "victim")
 	if a == nil || b == nil {
@@ -97,8 +99,8 @@ func TestHopFloodDoesNotDisconnectTheOpponent(t *testing.T) {
 			}
 		}
 	}()
-	if e, code, _ := a.untilClose(); e.GetCode() != realtimev1.Error_CODE_RATE_LIMITED || code != realtime.CloseRateLimited {
-		t.Fatalf("flooder: %v close %d, want rate limited and %d", e, code, realtime.CloseRateLimited)
+	if e, code, _ := a.untilClose(); e.GetCode() != realtimev1.Error_CODE_RATE_LIMITED || code != int(closecode.RateLimited) {
+		t.Fatalf("flooder: %v close %d, want rate limited and %d", e, code, int(closecode.RateLimited))
 	}
 	moves := 0
 	for {
@@ -176,7 +178,7 @@ func TestWatchdogStopsHealthAndTellsPlayersWhenTheLoopIsStuck(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	st.waitState(t, agonessdk.StateAllocated)
+	st.waitState(t, agoneswire.StateAllocated)
 	a, _, _ := st.connect(t, "alice")
 	b, _, _ := st.connect(t, "bob")
 	if a == nil || b == nil {
@@ -184,8 +186,8 @@ func TestWatchdogStopsHealthAndTellsPlayersWhenTheLoopIsStuck(t *testing.T) {
 	}
 	a.op(opWedge)
 	for _, p := range []*player{a, b} {
-		if e, code, _ := p.untilClose(); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != realtime.CloseInternal {
-			t.Fatalf("%s: %v close %d, want internal error and %d", p.id, e, code, realtime.CloseInternal)
+		if e, code, _ := p.untilClose(); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != int(closecode.Internal) {
+			t.Fatalf("%s: %v close %d, want internal error and %d", p.id, e, code, int(closecode.Internal))
 		}
 	}
 	if st.host.Healthy() || st.host.Ready() {
@@ -194,7 +196,7 @@ func TestWatchdogStopsHealthAndTellsPlayersWhenTheLoopIsStuck(t *testing.T) {
 	if got := healthGauge(t, health); got != 0 {
 		t.Errorf("leapfrog_host_healthy = %v with the loop stuck, want 0", got)
 	}
-	if _, e, code := st.connect(t, "alice"); code != realtime.CloseRejected || !strings.Contains(e.GetMessage(), "over") {
+	if _, e, code := st.connect(t, "alice"); code != int(closecode.Rejected) || !strings.Contains(e.GetMessage(), "over") {
 		t.Errorf("a new connection to the broken server: %v close %d, want refused", e, code)
 	}
 }
@@ -204,17 +206,17 @@ func TestGameCrashShutsTheServerDown(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	st.waitState(t, agonessdk.StateAllocated)
+	st.waitState(t, agoneswire.StateAllocated)
 	a, _, _ := st.connect(t, "alice")
 	b, _, _ := st.connect(t, "bob")
 	a.op(opCrash)
 	for _, p := range []*player{a, b} {
-		if e, code, _ := p.untilClose(); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != realtime.CloseInternal {
-			t.Fatalf("%s: %v close %d, want internal error and %d", p.id, e, code, realtime.CloseInternal)
+		if e, code, _ := p.untilClose(); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != int(closecode.Internal) {
+			t.Fatalf("%s: %v close %d, want internal error and %d", p.id, e, code, int(closecode.Internal))
 		}
 	}
 	// Even with after-race=ready: a crashed game's server is replaced.
-	st.waitState(t, agonessdk.StateShutdown)
+	st.waitState(t, agoneswire.StateShutdown)
 	if st.host.Healthy() {
 		t.Error("the host still says it is healthy after the game crashed")
 	}
@@ -227,11 +229,11 @@ func TestFinishedServerTakesNobody(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"ghost"}); err != nil {
 		t.Fatal(err)
 	}
-	st.waitState(t, agonessdk.StateAllocated)
-	st.waitState(t, agonessdk.StateShutdown)
+	st.waitState(t, agoneswire.StateAllocated)
+	st.waitState(t, agoneswire.StateShutdown)
 	start := time.Now()
 	_, e, code := st.connect(t, "ghost")
-	if code != realtime.CloseRejected || !strings.Contains(e.GetMessage(), "over") {
+	if code != int(closecode.Rejected) || !strings.Contains(e.GetMessage(), "over") {
 		t.Fatalf("a player on the finished server: %v close %d, want refused as over", e, code)
 	}
 	if d := time.Since(start); d > 4*time.Second {

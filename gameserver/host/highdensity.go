@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
@@ -40,10 +41,10 @@ func (h *Host) highDensity() bool { return h.cfg.RacesPerServer > 1 }
 // high-density server keeps: without it no allocator could see its races.
 func (h *Host) checkRacesList(ctx context.Context) error {
 	n := h.cfg.RacesPerServer
-	l, err := h.sdk.GetList(ctx, agonessdk.RacesList)
+	l, err := h.sdk.GetList(ctx, agoneswire.MatchesList)
 	if errors.Is(err, agonessdk.ErrNotFound) {
 		return fmt.Errorf("%d races per server needs the GameServer list %q: give the Fleet's template lists.%s.capacity %d",
-			n, agonessdk.RacesList, agonessdk.RacesList, n)
+			n, agoneswire.MatchesList, agoneswire.MatchesList, n)
 	}
 	if err != nil {
 		return fmt.Errorf("read the races list: %w", err)
@@ -119,7 +120,7 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 		stopTimer  func() bool
 		lapseWake  = make(chan struct{}, 1)
 		ageWake    = make(chan struct{}, 1)
-		state      string
+		state      agoneswire.GameServerState
 		awaitReady bool // Ready() asked after a lapse: reopen once it shows
 		recycling  bool // closed for good: shut down once empty
 		over       bool // Shutdown() asked
@@ -181,7 +182,7 @@ loop:
 			state = gs.Status.State
 			switch l.observe(gs, now) {
 			case leaseStarted:
-				h.log.Info("leased", "lessee", gs.ObjectMeta.Labels[agonessdk.LesseeLabel], "ttl", h.cfg.LeaseTTL)
+				h.log.Info("leased", "lessee", gs.ObjectMeta.Labels[agoneswire.LesseeLabel], "ttl", h.cfg.LeaseTTL)
 				if awaitReady { // allocated again before Ready showed
 					reopen()
 					l.observe(gs, now)
@@ -192,7 +193,7 @@ loop:
 			case leaseEnded:
 				disarm()
 			}
-			if awaitReady && state == agonessdk.StateReady {
+			if awaitReady && state == agoneswire.StateReady {
 				reopen()
 			}
 		case <-lapseWake:
@@ -235,7 +236,7 @@ loop:
 			rerr := h.sdk.Ready(ctx)
 			if rerr == nil {
 				h.log.Info("lapsed and empty: returning to the Ready pool")
-				if awaitReady = true; state == agonessdk.StateReady {
+				if awaitReady = true; state == agoneswire.StateReady {
 					reopen() // already Ready: no change will show
 				}
 				continue

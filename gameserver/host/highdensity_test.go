@@ -12,12 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // raceStack is a high-density race server whose leases are timed on a fake
@@ -43,7 +44,7 @@ func startRaces(t *testing.T, n int, after string, tweak func(*host.Config), wra
 	g.WaitForPlayers = 300 * time.Millisecond
 	st := startHost(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
-		Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: agonessdk.Int64(n)}},
+		Lists: map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: agonessdk.Int64(n)}},
 	}, clock.Now, func(issuer *token.Issuer, log *slog.Logger) host.Config {
 		cfg := g.HostConfig(issuer, nil, nil, log)
 		cfg.AfterSession = after
@@ -107,7 +108,7 @@ func (rs *raceStack) waitRaces(t *testing.T, races ...string) {
 	t.Helper()
 	slices.Sort(races)
 	rs.waitFor(t, fmt.Sprintf("races list %v", races), func(gs *agonessdk.GameServer) bool {
-		got := slices.Sorted(slices.Values(gs.Status.Lists[agonessdk.RacesList].Values))
+		got := slices.Sorted(slices.Values(gs.Status.Lists[agoneswire.MatchesList].Values))
 		return slices.Equal(got, races)
 	})
 }
@@ -129,25 +130,25 @@ func (rs *raceStack) waitTimer(t *testing.T, at time.Time) {
 func (rs *raceStack) lease(t *testing.T) {
 	t.Helper()
 	if _, err := rs.mem.AllocateWith(agonessdk.Allocation{
-		Labels:      map[string]string{agonessdk.LesseeLabel: "allocator-a"},
-		Annotations: map[string]string{agonessdk.LeaseRenewedAnnotation: rs.clock.Now().Format(time.RFC3339)},
+		Labels:      map[string]string{agoneswire.LesseeLabel: "allocator-a"},
+		Annotations: map[string]string{agoneswire.LeaseRenewedAnnotation: rs.clock.Now().Format(time.RFC3339)},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	rs.waitState(t, agonessdk.StateAllocated)
+	rs.waitState(t, agoneswire.StateAllocated)
 	rs.waitTimer(t, rs.clock.Now().Add(leaseTTL))
 }
 
 func (rs *raceStack) renew(t *testing.T) {
 	t.Helper()
-	if err := rs.mem.PatchMetadata(nil, map[string]string{agonessdk.LeaseRenewedAnnotation: rs.clock.Now().Format(time.RFC3339)}); err != nil {
+	if err := rs.mem.PatchMetadata(nil, map[string]string{agoneswire.LeaseRenewedAnnotation: rs.clock.Now().Format(time.RFC3339)}); err != nil {
 		t.Fatal(err)
 	}
 	rs.waitTimer(t, rs.clock.Now().Add(leaseTTL))
 }
 
 func closedLabel(gs *agonessdk.GameServer) bool {
-	return gs.ObjectMeta.Labels[agonessdk.ClosedLabel] == agonessdk.ClosedValue
+	return gs.ObjectMeta.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue
 }
 
 // leave closes players' connections: their race ends once all are gone.
@@ -185,7 +186,7 @@ func TestRacesShareOneServerUpToTheLimit(t *testing.T) {
 	if got := rs.metric(t, "leapfrog_host_race_refusals_total", "server_full"); got != 1 {
 		t.Errorf("server_full refusals = %v, want 1", got)
 	}
-	if rs.mem.Snapshot().Status.State != agonessdk.StateReady {
+	if rs.mem.Snapshot().Status.State != agoneswire.StateReady {
 		t.Errorf("state %s: nothing allocated the server", rs.mem.Snapshot().Status.State)
 	}
 }
@@ -250,17 +251,17 @@ func TestLapsedLeaseFinishesItsRacesThenReturnsToThePool(t *testing.T) {
 	rs.refused(t, rs.token(t, "bob", "r3"), realtimev1.Error_CODE_REJECTED, 4009, "lease lapsed")
 	carol := rs.joinWith(t, "carol", "r2", early)
 	rs.waitRaces(t, "r1", "r2")
-	if st := rs.mem.Snapshot().Status.State; st != agonessdk.StateAllocated {
+	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
 		t.Fatalf("state %s while races run, want Allocated", st)
 	}
 	leave(alice)
 	rs.waitRaces(t, "r2")
-	if st := rs.mem.Snapshot().Status.State; st != agonessdk.StateAllocated {
+	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
 		t.Fatalf("state %s while a race runs, want Allocated", st)
 	}
 	leave(carol)
 	rs.waitFor(t, "Ready, open, with no race", func(gs *agonessdk.GameServer) bool {
-		return gs.Status.State == agonessdk.StateReady && !closedLabel(gs) && len(gs.Status.Lists[agonessdk.RacesList].Values) == 0
+		return gs.Status.State == agoneswire.StateReady && !closedLabel(gs) && len(gs.Status.Lists[agoneswire.MatchesList].Values) == 0
 	})
 	rs.join(t, "bob", "r3")
 	if got := rs.metric(t, "leapfrog_host_lease_lapses_total", ""); got != 1 {
@@ -279,16 +280,16 @@ func TestLapsedEmptyServerShutsDown(t *testing.T) {
 	rs.clock.Advance(leaseTTL)
 	rs.waitFor(t, "labelled closed", closedLabel)
 	leave(alice)
-	rs.waitState(t, agonessdk.StateShutdown)
+	rs.waitState(t, agoneswire.StateShutdown)
 	rs.refused(t, rs.token(t, "bob", "r2"), realtimev1.Error_CODE_REJECTED, 4009, "shutting down")
 }
 
 func TestLeaseWithoutTTLNeverLapses(t *testing.T) {
 	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.LeaseTTL = 0 })
-	if _, err := rs.mem.AllocateWith(agonessdk.Allocation{Labels: map[string]string{agonessdk.LesseeLabel: "local"}}); err != nil {
+	if _, err := rs.mem.AllocateWith(agonessdk.Allocation{Labels: map[string]string{agoneswire.LesseeLabel: "local"}}); err != nil {
 		t.Fatal(err)
 	}
-	rs.waitState(t, agonessdk.StateAllocated)
+	rs.waitState(t, agoneswire.StateAllocated)
 	rs.join(t, "alice", "r1") // the loop has seen the allocation by now or soon: no timer either way
 	if _, ok := rs.clock.Next(); ok {
 		t.Fatal("a lapse timer was armed with a TTL of 0")
@@ -420,7 +421,7 @@ func TestSleepingRacesKeepTheServerHealthy(t *testing.T) {
 func TestRaceWaitingWithAPlayerIsReportedQuickly(t *testing.T) {
 	rs := startRaces(t, 4, host.AfterShutdown, nil)
 	lobbies := func(gs *agonessdk.GameServer) map[string][]string {
-		l, err := agonessdk.DecodeLobbies(gs.ObjectMeta.Annotations[agonessdk.LobbiesAnnotation])
+		l, err := agoneswire.DecodeLobbies(gs.ObjectMeta.Annotations[agoneswire.LobbiesAnnotation])
 		if err != nil {
 			t.Fatal(err)
 		}

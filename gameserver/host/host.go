@@ -12,10 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // What to do when a session is over.
@@ -52,7 +53,7 @@ type Config struct {
 	// race per allocation, its players from the players list. Above 1, high
 	// density (docs/high-density.md): the server is Ready at start and each
 	// player token names its race; the GameServer needs the list
-	// agonessdk.RacesList with this capacity.
+	// agoneswire.MatchesList with this capacity.
 	RacesPerServer int
 	// LeaseTTL is, with high density, how long an Allocated server goes
 	// without seeing its lease renewed before the lease lapses (the chart
@@ -327,13 +328,13 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			return fmt.Errorf("serve players: %w", err)
 		case gs := <-updates:
 			state := gs.Status.State
-			players := gs.Status.Lists[agonessdk.PlayersList].Values
-			if awaitReady && state == agonessdk.StateReady {
+			players := gs.Status.Lists[agoneswire.PlayersList].Values
+			if awaitReady && state == agoneswire.StateReady {
 				awaitReady = false
 			}
-			allocation := gs.ObjectMeta.Annotations[agonessdk.LastAllocatedAnnotation]
+			allocation := gs.ObjectMeta.Annotations[agoneswire.LastAllocatedAnnotation]
 			fresh := allocation != lastAllocation || (allocation == "" && !awaitReady)
-			if clearOnReady && state == agonessdk.StateReady {
+			if clearOnReady && state == agoneswire.StateReady {
 				// Back in the Ready pool with a full list: nobody can be
 				// placed here until it is emptied, now.
 				clearOnReady = false
@@ -345,7 +346,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 				h.closed.Store(false)
 				h.markClosed(ctx, false)
 			}
-			if session == nil && !over && !clearOnReady && fresh && state == agonessdk.StateAllocated {
+			if session == nil && !over && !clearOnReady && fresh && state == agoneswire.StateAllocated {
 				lastAllocation, awaitReady = allocation, false
 				// The session is named after the game server: the allocator's
 				// gameSessionId for it (one allocation at a time).
@@ -391,9 +392,9 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 func (h *Host) markClosed(ctx context.Context, closed bool) {
 	value := "false"
 	if closed {
-		value = agonessdk.ClosedValue
+		value = agoneswire.ClosedValue
 	}
-	if err := h.sdk.SetLabel(ctx, agonessdk.ClosedLabelKey, value); err != nil && ctx.Err() == nil {
+	if err := h.sdk.SetLabel(ctx, agoneswire.ClosedLabelKey, value); err != nil && ctx.Err() == nil {
 		h.log.Warn("label the race closed", "closed", closed, "err", err)
 	}
 }
@@ -424,7 +425,7 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 		return nil, err
 	}
 	s.OnPlaceFreed(func(playerID string) {
-		err := h.sdk.RemoveListValue(ctx, agonessdk.PlayersList, playerID)
+		err := h.sdk.RemoveListValue(ctx, agoneswire.PlayersList, playerID)
 		switch {
 		case err == nil, errors.Is(err, agonessdk.ErrNotFound):
 		case ctx.Err() != nil:
@@ -443,13 +444,13 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 // pool. It runs only once Ready shows: emptied while still Allocated, the
 // list would let the allocator place players on a finished race.
 func (h *Host) clearPlayers(ctx context.Context) error {
-	list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
+	list, err := h.sdk.GetList(ctx, agoneswire.PlayersList)
 	if err != nil {
 		h.log.Error("read players list for reuse", "err", err)
 		return err
 	}
 	for _, v := range list.Values {
-		if err := h.sdk.RemoveListValue(ctx, agonessdk.PlayersList, v); err != nil && !errors.Is(err, agonessdk.ErrNotFound) {
+		if err := h.sdk.RemoveListValue(ctx, agoneswire.PlayersList, v); err != nil && !errors.Is(err, agonessdk.ErrNotFound) {
 			h.log.Error("clear players list for reuse", "player", v, "err", err)
 			return err
 		}
@@ -511,7 +512,7 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 		if s := h.srv.Session(); s != nil && s.Reserved(ps.PlayerID) {
 			return id, nil
 		}
-		list, err := h.sdk.GetList(ctx, agonessdk.PlayersList)
+		list, err := h.sdk.GetList(ctx, agoneswire.PlayersList)
 		if err != nil {
 			return realtime.Identity{}, fmt.Errorf("read players list: %w", err)
 		}

@@ -14,14 +14,15 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // stack is a race server on 127.0.0.1:0 talking to a sidecar fake over HTTP.
@@ -54,7 +55,7 @@ func startStackWith(t *testing.T, g raceserver.GameOptions, after string, tweak 
 	t.Helper()
 	return startHost(t, agonessdk.MemoryConfig{
 		Name: "race-1", Address: "127.0.0.1",
-		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
+		Lists: map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}},
 	}, nil, func(issuer *token.Issuer, log *slog.Logger) host.Config {
 		cfg := g.HostConfig(issuer, nil, nil, log)
 		cfg.AfterSession = after
@@ -107,7 +108,7 @@ func startHost(t *testing.T, mc agonessdk.MemoryConfig, now func() time.Time, ho
 			t.Errorf("host stopped with %v", err)
 		}
 	})
-	st.waitState(t, agonessdk.StateReady)
+	st.waitState(t, agoneswire.StateReady)
 	return st
 }
 
@@ -142,9 +143,9 @@ func (lw lockedWriter) Write(p []byte) (int, error) {
 }
 
 // waitState waits (bounded) for the GameServer to reach state.
-func (st *stack) waitState(t *testing.T, state string) {
+func (st *stack) waitState(t *testing.T, state agoneswire.GameServerState) {
 	t.Helper()
-	st.waitFor(t, state, func(gs *agonessdk.GameServer) bool { return gs.Status.State == state })
+	st.waitFor(t, string(state), func(gs *agonessdk.GameServer) bool { return gs.Status.State == state })
 }
 
 // waitFor waits (bounded) for the GameServer to satisfy ok.
@@ -292,7 +293,7 @@ func TestTwoPlayersRaceToAWinner(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
 		t.Fatal(err)
 	}
-	st.waitState(t, agonessdk.StateAllocated)
+	st.waitState(t, agoneswire.StateAllocated)
 	a, _, _ := st.connect(t, "alice")
 	b, _, _ := st.connect(t, "bob")
 	if a == nil || b == nil {
@@ -312,7 +313,7 @@ func TestTwoPlayersRaceToAWinner(t *testing.T) {
 	if r1.WinnerPlayerId != r2.WinnerPlayerId || r1.Reason != racev1.RaceResult_REASON_FINISH || r1.WinnerPlayerId == "" {
 		t.Fatalf("results disagree: %v / %v", r1, r2)
 	}
-	st.waitState(t, agonessdk.StateShutdown)
+	st.waitState(t, agoneswire.StateShutdown)
 }
 
 func TestUnreservedPlayerIsRefused(t *testing.T) {
@@ -363,7 +364,7 @@ func TestNoShowIsRemovedFromTheList(t *testing.T) {
 	freed := make(chan []string, 1)
 	go func() {
 		_ = st.mem.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
-			if v := gs.Status.Lists[agonessdk.PlayersList].Values; len(v) == 1 {
+			if v := gs.Status.Lists[agoneswire.PlayersList].Values; len(v) == 1 {
 				select {
 				case freed <- v:
 				default:
@@ -431,16 +432,16 @@ func TestReuseReturnsToReady(t *testing.T) {
 			mu.Unlock()
 		})
 	}()
-	st.waitState(t, agonessdk.StateAllocated)
+	st.waitState(t, agoneswire.StateAllocated)
 	// What the allocator waits for before it places anyone here: Ready, an
 	// empty list, and the race no longer labelled closed.
 	st.waitFor(t, "Ready with an empty players list, open", func(gs *agonessdk.GameServer) bool {
-		return gs.Status.State == agonessdk.StateReady && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0 &&
-			gs.ObjectMeta.Labels[agonessdk.ClosedLabel] != agonessdk.ClosedValue
+		return gs.Status.State == agoneswire.StateReady && len(gs.Status.Lists[agoneswire.PlayersList].Values) == 0 &&
+			gs.ObjectMeta.Labels[agoneswire.ClosedLabel] != agoneswire.ClosedValue
 	})
 	mu.Lock()
 	for _, gs := range seen {
-		if gs.Status.State == agonessdk.StateAllocated && len(gs.Status.Lists[agonessdk.PlayersList].Values) == 0 {
+		if gs.Status.State == agoneswire.StateAllocated && len(gs.Status.Lists[agoneswire.PlayersList].Values) == 0 {
 			t.Errorf("the finished server was Allocated with free places: %+v", gs.Status)
 		}
 	}

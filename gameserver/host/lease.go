@@ -3,6 +3,7 @@ package host
 import (
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
@@ -36,9 +37,9 @@ const (
 // observe takes a GameServer seen at now.
 func (l *lease) observe(gs *agonessdk.GameServer, now time.Time) leaseEvent {
 	meta := gs.ObjectMeta
-	mark := meta.Labels[agonessdk.LesseeLabel] + "\x00" + meta.Annotations[agonessdk.LeaseRenewedAnnotation]
-	allocation := meta.Annotations[agonessdk.LastAllocatedAnnotation]
-	if gs.Status.State != agonessdk.StateAllocated {
+	mark := meta.Labels[agoneswire.LesseeLabel] + "\x00" + meta.Annotations[agoneswire.LeaseRenewedAnnotation]
+	allocation := meta.Annotations[agoneswire.LastAllocatedAnnotation]
+	if gs.Status.State != agoneswire.StateAllocated {
 		if !l.held {
 			return leaseUnchanged
 		}

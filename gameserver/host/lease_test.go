@@ -4,16 +4,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
 func TestLeaseFollowsTheWatch(t *testing.T) {
 	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	gs := func(state, allocated, lessee, renewed string) *agonessdk.GameServer {
+	gs := func(state agoneswire.GameServerState, allocated, lessee, renewed string) *agonessdk.GameServer {
 		return &agonessdk.GameServer{
 			ObjectMeta: agonessdk.ObjectMeta{
-				Labels:      map[string]string{agonessdk.LesseeLabel: lessee},
-				Annotations: map[string]string{agonessdk.LastAllocatedAnnotation: allocated, agonessdk.LeaseRenewedAnnotation: renewed},
+				Labels:      map[string]string{agoneswire.LesseeLabel: lessee},
+				Annotations: map[string]string{agoneswire.LastAllocatedAnnotation: allocated, agoneswire.LeaseRenewedAnnotation: renewed},
 			},
 			Status: agonessdk.Status{State: state},
 		}
@@ -31,25 +32,25 @@ func TestLeaseFollowsTheWatch(t *testing.T) {
 		steps []step
 	}{
 		{"ready is no lease", 15 * time.Second, []step{
-			{0, gs(agonessdk.StateReady, "", "", ""), leaseUnchanged, -1, false},
+			{0, gs(agoneswire.StateReady, "", "", ""), leaseUnchanged, -1, false},
 		}},
 		{"allocated starts, renewals push the lapse back", 15 * time.Second, []step{
-			{0, gs(agonessdk.StateAllocated, "a1", "x", "r0"), leaseStarted, 15 * time.Second, true},
-			{5 * time.Second, gs(agonessdk.StateAllocated, "a1", "x", "r0"), leaseUnchanged, 10 * time.Second, true},
-			{10 * time.Second, gs(agonessdk.StateAllocated, "a1", "x", "r1"), leaseRenewed, 15 * time.Second, true},
-			{11 * time.Second, gs(agonessdk.StateAllocated, "a1", "y", "r1"), leaseRenewed, 15 * time.Second, true},
+			{0, gs(agoneswire.StateAllocated, "a1", "x", "r0"), leaseStarted, 15 * time.Second, true},
+			{5 * time.Second, gs(agoneswire.StateAllocated, "a1", "x", "r0"), leaseUnchanged, 10 * time.Second, true},
+			{10 * time.Second, gs(agoneswire.StateAllocated, "a1", "x", "r1"), leaseRenewed, 15 * time.Second, true},
+			{11 * time.Second, gs(agoneswire.StateAllocated, "a1", "y", "r1"), leaseRenewed, 15 * time.Second, true},
 		}},
 		{"a new allocation is a new lease", 15 * time.Second, []step{
-			{0, gs(agonessdk.StateAllocated, "a1", "x", "r0"), leaseStarted, 15 * time.Second, true},
-			{20 * time.Second, gs(agonessdk.StateAllocated, "a2", "x", "r0"), leaseStarted, 15 * time.Second, true},
+			{0, gs(agoneswire.StateAllocated, "a1", "x", "r0"), leaseStarted, 15 * time.Second, true},
+			{20 * time.Second, gs(agoneswire.StateAllocated, "a2", "x", "r0"), leaseStarted, 15 * time.Second, true},
 		}},
 		{"leaving Allocated ends it", 15 * time.Second, []step{
-			{0, gs(agonessdk.StateAllocated, "a1", "x", "r0"), leaseStarted, 15 * time.Second, true},
-			{1 * time.Second, gs(agonessdk.StateReady, "a1", "x", "r0"), leaseEnded, -1, false},
-			{2 * time.Second, gs(agonessdk.StateReady, "a1", "x", "r0"), leaseUnchanged, -1, false},
+			{0, gs(agoneswire.StateAllocated, "a1", "x", "r0"), leaseStarted, 15 * time.Second, true},
+			{1 * time.Second, gs(agoneswire.StateReady, "a1", "x", "r0"), leaseEnded, -1, false},
+			{2 * time.Second, gs(agoneswire.StateReady, "a1", "x", "r0"), leaseUnchanged, -1, false},
 		}},
 		{"no TTL never lapses", 0, []step{
-			{0, gs(agonessdk.StateAllocated, "a1", "x", "r0"), leaseStarted, -1, false},
+			{0, gs(agoneswire.StateAllocated, "a1", "x", "r0"), leaseStarted, -1, false},
 		}},
 	}
 	for _, tt := range tests {
@@ -80,8 +81,8 @@ func TestLapsedLeaseStaysLapsedUntilANewOne(t *testing.T) {
 	l := lease{ttl: time.Second}
 	alloc := func(allocated, renewed string) *agonessdk.GameServer {
 		return &agonessdk.GameServer{
-			ObjectMeta: agonessdk.ObjectMeta{Annotations: map[string]string{agonessdk.LastAllocatedAnnotation: allocated, agonessdk.LeaseRenewedAnnotation: renewed}},
-			Status:     agonessdk.Status{State: agonessdk.StateAllocated},
+			ObjectMeta: agonessdk.ObjectMeta{Annotations: map[string]string{agoneswire.LastAllocatedAnnotation: allocated, agoneswire.LeaseRenewedAnnotation: renewed}},
+			Status:     agonessdk.Status{State: agoneswire.StateAllocated},
 		}
 	}
 	l.observe(alloc("a1", "r0"), t0)

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
@@ -20,7 +20,7 @@ const lobbyAsk = time.Second
 const lobbyScan = 250 * time.Millisecond
 
 // publishLobbies keeps the GameServer's lobbies annotation
-// (agonessdk.LobbiesAnnotation) until ctx is done: the races admitted at
+// (agoneswire.LobbiesAnnotation) until ctx is done: the races admitted at
 // least lobbyScan ago that hold players and still have empty seats
 // (realtime.SeatKeeper), with those players, so that allocator replicas
 // pair a lone present player with the next one, whichever replica places
@@ -92,11 +92,11 @@ func (h *Host) publishLobbies(ctx context.Context) {
 				delete(settled, race)
 			}
 		}
-		value := agonessdk.EncodeLobbies(lobbies)
+		value := agoneswire.EncodeLobbies(lobbies)
 		if value == last {
 			continue
 		}
-		if err := h.sdk.SetAnnotation(ctx, agonessdk.LobbiesKey, value); err != nil {
+		if err := h.sdk.SetAnnotation(ctx, agoneswire.LobbiesKey, value); err != nil {
 			if ctx.Err() == nil {
 				h.log.Warn("publish the races waiting for players", "err", err)
 			}

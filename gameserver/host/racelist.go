@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
@@ -67,7 +68,7 @@ func (l *raceList) run(ctx context.Context) {
 
 func (l *raceList) apply(ctx context.Context, op listOp) {
 	if op.add {
-		err := l.sdk.AddListValue(ctx, agonessdk.RacesList, op.race)
+		err := l.sdk.AddListValue(ctx, agoneswire.MatchesList, op.race)
 		switch {
 		case err == nil, errors.Is(err, agonessdk.ErrAlreadyExists):
 			l.added[op.race] = true
@@ -83,7 +84,7 @@ func (l *raceList) apply(ctx context.Context, op listOp) {
 		return
 	}
 	delete(l.added, op.race)
-	err := l.sdk.RemoveListValue(ctx, agonessdk.RacesList, op.race)
+	err := l.sdk.RemoveListValue(ctx, agoneswire.MatchesList, op.race)
 	if err != nil && !errors.Is(err, agonessdk.ErrNotFound) && ctx.Err() == nil {
 		l.log.Error("remove race from the races list", "race", op.race, "err", err)
 	}

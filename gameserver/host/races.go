@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // raceSet is a high-density server's races: it routes each player to the

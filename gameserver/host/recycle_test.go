@@ -4,10 +4,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // A server that started its most races takes no new one, as a lapsed
@@ -36,11 +37,11 @@ func TestMaxRacesRecyclesTheServer(t *testing.T) {
 	}
 	leave(alice, again, bob)
 	rs.waitRaces(t, "r3")
-	if st := rs.mem.Snapshot().Status.State; st != agonessdk.StateAllocated {
+	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
 		t.Fatalf("state %s while a race runs, want Allocated", st)
 	}
 	leave(carol)
-	rs.waitState(t, agonessdk.StateShutdown)
+	rs.waitState(t, agoneswire.StateShutdown)
 	rs.refused(t, rs.token(t, "erin", "r5"), realtimev1.Error_CODE_REJECTED, 4009, "shutting down")
 	for reason, want := range map[string]float64{"max_races": 1, "max_age": 0} {
 		if got := rs.metric(t, "leapfrog_host_recycles_total", reason); got != want {
@@ -63,10 +64,10 @@ func TestMaxAgeRecyclesTheServer(t *testing.T) {
 			born := rs.clock.Now()
 			rs.waitTimer(t, born.Add(age))
 			if leased {
-				if _, err := rs.mem.AllocateWith(agonessdk.Allocation{Labels: map[string]string{agonessdk.LesseeLabel: "allocator-a"}}); err != nil {
+				if _, err := rs.mem.AllocateWith(agonessdk.Allocation{Labels: map[string]string{agoneswire.LesseeLabel: "allocator-a"}}); err != nil {
 					t.Fatal(err)
 				}
-				rs.waitState(t, agonessdk.StateAllocated)
+				rs.waitState(t, agoneswire.StateAllocated)
 			}
 			alice := rs.join(t, "alice", "r1")
 			rs.clock.Advance(age - time.Second)
@@ -80,11 +81,11 @@ func TestMaxAgeRecyclesTheServer(t *testing.T) {
 			rs.waitRaces(t, "r1", "r2")
 			leave(alice)
 			rs.waitRaces(t, "r2")
-			if st := rs.mem.Snapshot().Status.State; st == agonessdk.StateShutdown {
+			if st := rs.mem.Snapshot().Status.State; st == agoneswire.StateShutdown {
 				t.Fatal("shut down while bob's race runs")
 			}
 			leave(bob)
-			rs.waitState(t, agonessdk.StateShutdown)
+			rs.waitState(t, agoneswire.StateShutdown)
 			if got := rs.metric(t, "leapfrog_host_recycles_total", "max_age"); got != 1 {
 				t.Errorf("recycles{reason=max_age} = %v, want 1", got)
 			}
@@ -97,7 +98,7 @@ func TestMaxAgeShutsAnEmptyServerDownAtOnce(t *testing.T) {
 	rs := startRaces(t, 4, host.AfterReady, func(c *host.Config) { c.MaxAge = time.Minute })
 	rs.waitTimer(t, rs.clock.Now().Add(time.Minute))
 	rs.clock.Advance(time.Minute)
-	rs.waitState(t, agonessdk.StateShutdown)
+	rs.waitState(t, agoneswire.StateShutdown)
 	if !closedLabel(new(rs.mem.Snapshot())) {
 		t.Error("shut down without the closed label: an allocator could still lease it")
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 )
 
 // TestIdleRaceEnds: two connected players who never hop held a race (and a

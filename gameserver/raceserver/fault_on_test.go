@@ -12,9 +12,9 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/proto"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 )
 
 // TestWedgeSwitchTripsTheWatchdog is the fault the real-Agones tests use:
@@ -59,8 +59,8 @@ func TestWedgeSwitchTripsTheWatchdog(t *testing.T) {
 		_, b, err := ws.ReadMessage()
 		if err != nil {
 			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != realtime.CloseInternal {
-				t.Fatalf("closed with %v, want %d", err, realtime.CloseInternal)
+			if !errors.As(err, &ce) || ce.Code != int(closecode.Internal) {
+				t.Fatalf("closed with %v, want %d", err, int(closecode.Internal))
 			}
 			t.Logf("the player got close 1011 %v after the wedge", time.Since(wedgedAt).Round(time.Millisecond))
 			break

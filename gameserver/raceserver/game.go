@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/script"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // GameOptions are the race rules and session settings, shared by the race

@@ -14,10 +14,11 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/client/clienttest"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 const raceScript = "../script/examples/megafrograce"
@@ -90,11 +91,11 @@ func TestRunPlaysAScriptedRace(t *testing.T) {
 // playRaces plays races (the script's, or the Go race's) to the end on a
 // race-server.
 func playRaces(t *testing.T, races []string, script bool) {
-	lists := map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}
+	lists := map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}}
 	o := DefaultOptions()
 	if races[0] != "" {
 		o.RacesPerServer = 3
-		lists = map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 3}}
+		lists = map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: 3}}
 	}
 	sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{Name: "race-s", Lists: lists})
 	o.KeyFile = keyFile(t)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/leapfrog-games/leapfrog/internal/logging"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -14,15 +13,17 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/internal/logging"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // Options configure the race server process.

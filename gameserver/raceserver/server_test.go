@@ -2,7 +2,6 @@ package raceserver
 
 import (
 	"context"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
@@ -94,7 +96,7 @@ var freeAddr = buildtest.FreeAddr
 func TestRunServesAdminEndpointsAndStopsCleanly(t *testing.T) {
 	p := startProcess(t)
 	mem, get, cancel, done := p.mem, p.get, p.cancel, p.done
-	if st := mem.Snapshot().Status.State; st != agonessdk.StateReady {
+	if st := mem.Snapshot().Status.State; st != agoneswire.StateReady {
 		t.Errorf("state = %s, want Ready", st)
 	}
 	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "leapfrog_realtime_sessions_active") || !strings.Contains(body, "go_goroutines") {
@@ -126,7 +128,7 @@ type process struct {
 
 func startProcess(t *testing.T) *process {
 	t.Helper()
-	p, err := startProcessWith(t, map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}, nil)
+	p, err := startProcessWith(t, map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,11 +187,11 @@ func startProcessWith(t *testing.T, lists map[string]agonessdk.List, tweak func(
 
 func TestManyRacesPerServer(t *testing.T) {
 	many := func(o *Options) { o.RacesPerServer = 4 }
-	if _, err := startProcessWith(t, map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}, many); err == nil ||
+	if _, err := startProcessWith(t, map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}}, many); err == nil ||
 		!strings.Contains(err.Error(), "lists.races.capacity 4") {
 		t.Fatalf("without a races list: %v, want an error naming the list to add", err)
 	}
-	p, err := startProcessWith(t, map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 4}}, many)
+	p, err := startProcessWith(t, map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: 4}}, many)
 	if err != nil {
 		t.Fatal(err)
 	}

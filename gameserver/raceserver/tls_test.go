@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
 )
@@ -86,7 +87,7 @@ func TestRunServesTLS(t *testing.T) {
 	if err := errors.Join(os.WriteFile(cert, chain.Cert, 0o600), os.WriteFile(key, chain.Key, 0o600)); err != nil {
 		t.Fatal(err)
 	}
-	lists := map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}}
+	lists := map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}}
 	p, err := startProcessWith(t, lists, func(o *Options) { o.TLS = TLSOptions{CertFile: cert, KeyFile: key} })
 	if err != nil {
 		t.Fatal(err)

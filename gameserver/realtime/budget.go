@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // inputBudget is one connection's allowance of client frames: a token bucket

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 func gameFrame(op int32) *realtimev1.ClientFrame {

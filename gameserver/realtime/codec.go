@@ -3,7 +3,7 @@ package realtime
 import (
 	"net/http"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // Codec lets a connection speak another wire format (GameLift Realtime's,

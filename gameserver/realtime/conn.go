@@ -7,7 +7,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // conn is one player's WebSocket. The HTTP handler's goroutine is its only
@@ -23,7 +24,7 @@ type conn struct {
 	cfg    *Config
 
 	once       sync.Once
-	closeCode  int
+	closeCode  closecode.Code
 	closeText  string
 	finalFrame []byte
 
@@ -73,12 +74,12 @@ func (c *conn) interruptRead() { _ = c.ws.SetReadDeadline(time.Now()) }
 
 // fail closes the connection with an error frame and its close code.
 func (c *conn) fail(code realtimev1.Error_Code, msg string) {
-	c.closeWith(CloseCode(code), msg, errorFrame(code, msg, 0))
+	c.closeWith(closecode.For(code), msg, errorFrame(code, msg, 0))
 }
 
 // closeWith makes the writer flush what is queued, write final (if any) and a
 // close frame with code and text, then close the socket. Only the first call counts.
-func (c *conn) closeWith(code int, text string, final []byte) {
+func (c *conn) closeWith(code closecode.Code, text string, final []byte) {
 	c.once.Do(func() {
 		c.closeCode, c.closeText, c.finalFrame = code, text, final
 		close(c.done)
@@ -123,7 +124,7 @@ func (c *conn) flushAndClose() {
 		return
 	}
 	// A slow consumer's queue is full of frames it would not read in time.
-	if c.closeCode != CloseSlowConsumer {
+	if c.closeCode != closecode.SlowConsumer {
 		for drained := false; !drained; {
 			select {
 			case b := <-c.out:
@@ -140,7 +141,7 @@ func (c *conn) flushAndClose() {
 		c.ws.Close()
 		return
 	}
-	msg := websocket.FormatCloseMessage(c.closeCode, truncateCloseText(c.closeText))
+	msg := websocket.FormatCloseMessage(int(c.closeCode), truncateCloseText(c.closeText))
 	if c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.cfg.WriteTimeout)) != nil {
 		c.ws.Close()
 		return
@@ -158,7 +159,7 @@ func (c *conn) abort(reason string) {
 // writer is done, read (and drop) until the peer's close frame or the
 // deadline, then close the socket.
 func (c *conn) finish() {
-	c.closeWith(CloseNormal, "", nil)
+	c.closeWith(closecode.Normal, "", nil)
 	<-c.closed
 	for {
 		if _, _, err := c.ws.NextReader(); err != nil {

@@ -3,7 +3,8 @@ package realtime
 import (
 	"time"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // Driver runs a session by hand on the caller's goroutine, instead of Run:
@@ -85,14 +86,14 @@ func (c *LocalConn) Drop() {
 	s := c.d.s
 	s.now = s.cfg.Clock.Now()
 	s.disconnect(c.c)
-	c.c.closeWith(CloseNormal, "dropped", nil)
+	c.c.closeWith(closecode.Normal, "dropped", nil)
 }
 
 // Closed reports whether the server closed this connection, with the close code.
 func (c *LocalConn) Closed() (bool, int) {
 	select {
 	case <-c.c.done:
-		return true, c.c.closeCode
+		return true, int(c.c.closeCode)
 	default:
 		return false, 0
 	}

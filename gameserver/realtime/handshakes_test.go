@@ -11,10 +11,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // listening is a race server as the host runs it: LimitListener, the

@@ -14,7 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
@@ -51,10 +52,10 @@ func TestTokenAdmitsOncePerConnectionEpoch(t *testing.T) {
 	// A replay of the token cannot kick its owner.
 	{
 		thief := r.dial(t)
-		if _, e, code := thief.hello(raw, ""); e.GetCode() != realtimev1.Error_CODE_TOKEN_USED || code != realtime.CloseTokenUsed {
-			t.Fatalf("replay: %v %d, want token used and %d", e, code, realtime.CloseTokenUsed)
+		if _, e, code := thief.hello(raw, ""); e.GetCode() != realtimev1.Error_CODE_TOKEN_USED || code != int(closecode.TokenUsed) {
+			t.Fatalf("replay: %v %d, want token used and %d", e, code, int(closecode.TokenUsed))
 		}
-		if _, e, code := r.dial(t).hello(raw, "guessed"); code != realtime.CloseTokenUsed {
+		if _, e, code := r.dial(t).hello(raw, "guessed"); code != int(closecode.TokenUsed) {
 			t.Fatalf("replay with a wrong reconnect token: %v %d", e, code)
 		}
 		a.game(opEcho, []byte("still here"))
@@ -73,7 +74,7 @@ func TestTokenAdmitsOncePerConnectionEpoch(t *testing.T) {
 		if w2.ReconnectToken == w.ReconnectToken {
 			t.Fatal("the reconnect token did not change with the epoch")
 		}
-		if _, _, code := r.dial(t).hello(raw, w.ReconnectToken); code != realtime.CloseTokenUsed {
+		if _, _, code := r.dial(t).hello(raw, w.ReconnectToken); code != int(closecode.TokenUsed) {
 			t.Fatalf("the previous epoch's reconnect token still admits: close %d", code)
 		}
 		a = a2
@@ -84,7 +85,7 @@ func TestTokenAdmitsOncePerConnectionEpoch(t *testing.T) {
 		if w3, e, code := a3.hello(r.token(t, "alice"), ""); w3 == nil {
 			t.Fatalf("fresh token refused: %v %d", e, code)
 		}
-		if e, code := a.expectClose(); e.GetCode() != realtimev1.Error_CODE_REPLACED || code != realtime.CloseReplaced {
+		if e, code := a.expectClose(); e.GetCode() != realtimev1.Error_CODE_REPLACED || code != int(closecode.Replaced) {
 			t.Fatalf("old connection: %v %d", e, code)
 		}
 	}
@@ -100,8 +101,8 @@ func TestGamePanicEndsOnlyItsSession(t *testing.T) {
 
 	a.game(opPanic, nil)
 	for _, p := range []*client{a, b} {
-		if e, code := p.expectClose(); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != realtime.CloseInternal {
-			t.Fatalf("after the panic: %v %d, want internal error and %d", e, code, realtime.CloseInternal)
+		if e, code := p.expectClose(); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != int(closecode.Internal) {
+			t.Fatalf("after the panic: %v %d, want internal error and %d", e, code, int(closecode.Internal))
 		}
 	}
 	<-crashing.session.Done()
@@ -160,7 +161,7 @@ func TestHandshakePanicEndsOnlyThatConnection(t *testing.T) {
 		}
 		c := &client{t: t, ws: ws}
 		_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
-		if _, e, code := c.hello("anything", ""); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != realtime.CloseInternal {
+		if _, e, code := c.hello("anything", ""); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != int(closecode.Internal) {
 			t.Fatalf("got %v %d", e, code)
 		}
 		ws.Close()
@@ -189,8 +190,8 @@ func TestInputFloodIsRateLimited(t *testing.T) {
 					}
 				}
 			}()
-			if e, code := flooder.expectClose(); e.GetCode() != realtimev1.Error_CODE_RATE_LIMITED || code != realtime.CloseRateLimited {
-				t.Fatalf("flooder: %v %d, want rate limited and %d", e, code, realtime.CloseRateLimited)
+			if e, code := flooder.expectClose(); e.GetCode() != realtimev1.Error_CODE_RATE_LIMITED || code != int(closecode.RateLimited) {
+				t.Fatalf("flooder: %v %d, want rate limited and %d", e, code, int(closecode.RateLimited))
 			}
 			other.game(opEcho, []byte("fine"))
 			for {

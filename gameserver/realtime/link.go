@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // Linker is a Codec whose player may also send input over a second

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 // playerRouter sends each player to the session named by its player id's

@@ -12,9 +12,10 @@ import (
 	"github.com/gorilla/websocket"
 	"google.golang.org/protobuf/proto"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
 )
 
 const (
@@ -226,16 +227,16 @@ func TestConnectionRefusals(t *testing.T) {
 		wantCode  realtimev1.Error_Code
 		wantClose int
 	}{
-		{"garbage token", websocket.BinaryMessage, func(*testing.T) []byte { return hello("not.a.jwt") }, realtimev1.Error_CODE_BAD_TOKEN, realtime.CloseBadToken},
-		{"forged token", websocket.BinaryMessage, func(t *testing.T) []byte { return hello(forged(t)) }, realtimev1.Error_CODE_BAD_TOKEN, realtime.CloseBadToken},
-		{"expired token", websocket.BinaryMessage, func(t *testing.T) []byte { return hello(expired(t)) }, realtimev1.Error_CODE_EXPIRED_TOKEN, realtime.CloseExpiredToken},
-		{"token for another server", websocket.BinaryMessage, func(t *testing.T) []byte { return hello(other(t)) }, realtimev1.Error_CODE_WRONG_SERVER, realtime.CloseWrongServer},
-		{"malformed frame", websocket.BinaryMessage, func(*testing.T) []byte { return []byte{0xff, 0xff, 0xff} }, realtimev1.Error_CODE_MALFORMED_FRAME, realtime.CloseMalformedFrame},
-		{"empty frame", websocket.BinaryMessage, func(*testing.T) []byte { return nil }, realtimev1.Error_CODE_MALFORMED_FRAME, realtime.CloseMalformedFrame},
-		{"text frame", websocket.TextMessage, func(*testing.T) []byte { return []byte(`{"hello":{}}`) }, realtimev1.Error_CODE_MALFORMED_FRAME, realtime.CloseMalformedFrame},
-		{"first frame not hello", websocket.BinaryMessage, func(*testing.T) []byte { return ping }, realtimev1.Error_CODE_MALFORMED_FRAME, realtime.CloseMalformedFrame},
-		{"oversized frame", websocket.BinaryMessage, func(*testing.T) []byte { return make([]byte, 64<<10) }, realtimev1.Error_CODE_OVERSIZED_FRAME, realtime.CloseMessageTooBig},
-		{"no hello", 0, nil, realtimev1.Error_CODE_HANDSHAKE_TIMEOUT, realtime.CloseHandshakeTimeout},
+		{"garbage token", websocket.BinaryMessage, func(*testing.T) []byte { return hello("not.a.jwt") }, realtimev1.Error_CODE_BAD_TOKEN, int(closecode.BadToken)},
+		{"forged token", websocket.BinaryMessage, func(t *testing.T) []byte { return hello(forged(t)) }, realtimev1.Error_CODE_BAD_TOKEN, int(closecode.BadToken)},
+		{"expired token", websocket.BinaryMessage, func(t *testing.T) []byte { return hello(expired(t)) }, realtimev1.Error_CODE_EXPIRED_TOKEN, int(closecode.ExpiredToken)},
+		{"token for another server", websocket.BinaryMessage, func(t *testing.T) []byte { return hello(other(t)) }, realtimev1.Error_CODE_WRONG_SERVER, int(closecode.WrongServer)},
+		{"malformed frame", websocket.BinaryMessage, func(*testing.T) []byte { return []byte{0xff, 0xff, 0xff} }, realtimev1.Error_CODE_MALFORMED_FRAME, int(closecode.MalformedFrame)},
+		{"empty frame", websocket.BinaryMessage, func(*testing.T) []byte { return nil }, realtimev1.Error_CODE_MALFORMED_FRAME, int(closecode.MalformedFrame)},
+		{"text frame", websocket.TextMessage, func(*testing.T) []byte { return []byte(`{"hello":{}}`) }, realtimev1.Error_CODE_MALFORMED_FRAME, int(closecode.MalformedFrame)},
+		{"first frame not hello", websocket.BinaryMessage, func(*testing.T) []byte { return ping }, realtimev1.Error_CODE_MALFORMED_FRAME, int(closecode.MalformedFrame)},
+		{"oversized frame", websocket.BinaryMessage, func(*testing.T) []byte { return make([]byte, 64<<10) }, realtimev1.Error_CODE_OVERSIZED_FRAME, int(closecode.MessageTooBig)},
+		{"no hello", 0, nil, realtimev1.Error_CODE_HANDSHAKE_TIMEOUT, int(closecode.HandshakeTimeout)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,7 +278,7 @@ func TestBadInputDuringTheGame(t *testing.T) {
 	})
 	t.Run("oversized payload closes only that player", func(t *testing.T) {
 		a.game(opEcho, make([]byte, 4097))
-		if e, code := a.expectClose(); e.GetCode() != realtimev1.Error_CODE_OVERSIZED_FRAME || code != realtime.CloseMessageTooBig {
+		if e, code := a.expectClose(); e.GetCode() != realtimev1.Error_CODE_OVERSIZED_FRAME || code != int(closecode.MessageTooBig) {
 			t.Fatalf("got %v %d", e, code)
 		}
 		b.game(opEcho, []byte("race goes on"))
@@ -295,13 +296,13 @@ func TestBadInputDuringTheGame(t *testing.T) {
 	t.Run("session full", func(t *testing.T) {
 		c := r.dial(t)
 		c.send(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Hello{Hello: &realtimev1.Hello{PlayerSessionToken: r.token(t, "carol")}}})
-		if e, code := c.expectClose(); e.GetCode() != realtimev1.Error_CODE_SESSION_FULL || code != realtime.CloseSessionFull {
+		if e, code := c.expectClose(); e.GetCode() != realtimev1.Error_CODE_SESSION_FULL || code != int(closecode.SessionFull) {
 			t.Fatalf("got %v %d", e, code)
 		}
 	})
 	t.Run("a second connection replaces the first", func(t *testing.T) {
 		b2 := r.join(t, "bob")
-		if e, code := b.expectClose(); e.GetCode() != realtimev1.Error_CODE_REPLACED || code != realtime.CloseReplaced {
+		if e, code := b.expectClose(); e.GetCode() != realtimev1.Error_CODE_REPLACED || code != int(closecode.Replaced) {
 			t.Fatalf("got %v %d", e, code)
 		}
 		b2.send(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Ping{Ping: &realtimev1.Ping{ClientTimeMs: 42}}})
@@ -317,8 +318,8 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 	c.game(opFlood, make([]byte, 4000)) // ~80 MB: more than socket buffers hold
 	// The client reads nothing until the server has given up on it.
 	e, code := c.expectClose()
-	if code != realtime.CloseSlowConsumer {
-		t.Fatalf("close %d (%v), want %d", code, e, realtime.CloseSlowConsumer)
+	if code != int(closecode.SlowConsumer) {
+		t.Fatalf("close %d (%v), want %d", code, e, int(closecode.SlowConsumer))
 	}
 }
 
@@ -327,11 +328,11 @@ func TestShutdownTellsPlayers(t *testing.T) {
 	a := r.join(t, "alice")
 	r.srv.Drain()
 	r.session.Shutdown(context.Background(), "test")
-	if e, code := a.expectClose(); e.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || code != realtime.CloseGoingAway {
+	if e, code := a.expectClose(); e.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || code != int(closecode.GoingAway) {
 		t.Fatalf("got %v %d", e, code)
 	}
 	c := r.dial(t)
-	if e, code := c.expectClose(); e.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || code != realtime.CloseGoingAway {
+	if e, code := c.expectClose(); e.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || code != int(closecode.GoingAway) {
 		t.Fatalf("new connection while draining: %v %d", e, code)
 	}
 	<-r.session.Done()

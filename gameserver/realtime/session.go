@@ -13,7 +13,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // Outcomes a session ends with; the game may use its own as well.
@@ -768,7 +769,7 @@ func (s *Session) RemovePlayer(p *Player, reason string) {
 	p.removed = true
 	if c := p.conn; c != nil {
 		p.conn, c.player = nil, nil
-		c.closeWith(CloseNormal, reason, nil)
+		c.closeWith(closecode.Normal, reason, nil)
 		s.cfg.Metrics.playerDisconnected()
 	}
 	s.peerEvent(p, realtimev1.PeerEvent_KIND_LEFT)
@@ -917,7 +918,7 @@ func (s *Session) finish() {
 			if s.crashed {
 				c.fail(realtimev1.Error_CODE_INTERNAL, "the game session crashed")
 			} else {
-				c.closeWith(CloseNormal, "session ended", errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "session ended: "+s.outcome, 0))
+				c.closeWith(closecode.Normal, "session ended", errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "session ended: "+s.outcome, 0))
 			}
 			s.cfg.Metrics.playerDisconnected()
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
 )
 
 // The writer frames data itself and batches what is queued; a real gorilla
@@ -58,7 +59,7 @@ func TestWriterFramesAndBatchesForARealClient(t *testing.T) {
 				break
 			}
 		}
-		c.closeWith(CloseNormal, "done", nil)
+		c.closeWith(closecode.Normal, "done", nil)
 		<-c.closed
 		ws.Close()
 	}))

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
@@ -165,8 +166,8 @@ func TestEveryAPIOverRealConnections(t *testing.T) {
 		if m := a.game(opProcessEnding); string(m.Payload) != "true" {
 			t.Errorf("processEnding resolved with %q", m.Payload)
 		}
-		if code := a.closed(); code != realtime.CloseNormal {
-			t.Errorf("close code %d, want %d", code, realtime.CloseNormal)
+		if code := a.closed(); code != int(closecode.Normal) {
+			t.Errorf("close code %d, want %d", code, int(closecode.Normal))
 		}
 		if out := r.outcome(); out != realtime.OutcomeCompleted {
 			t.Errorf("outcome %q", out)
@@ -195,10 +196,10 @@ func TestSessionEnders(t *testing.T) {
 		close int
 		logs  []string
 	}{
-		{"exception", Config{}, opThrow, 0, OutcomeScriptError, realtime.CloseInternal, []string{"boom from op 18", "index.js", `"callback":"onMessage"`}},
-		{"runaway loop", Config{CallbackBudget: 50 * time.Millisecond}, opSpin, 0, OutcomeScriptError, realtime.CloseInternal, []string{ErrBudget.Error()}},
-		{"process.exit", Config{}, opExit, 0, realtime.OutcomeCompleted, realtime.CloseNormal, []string{"script called process.exit"}},
-		{"unhealthy", Config{HealthCheckPeriod: time.Second}, opSick, 2 * time.Second, OutcomeUnhealthy, realtime.CloseNormal, []string{"onHealthCheck returned false"}},
+		{"exception", Config{}, opThrow, 0, OutcomeScriptError, int(closecode.Internal), []string{"boom from op 18", "index.js", `"callback":"onMessage"`}},
+		{"runaway loop", Config{CallbackBudget: 50 * time.Millisecond}, opSpin, 0, OutcomeScriptError, int(closecode.Internal), []string{ErrBudget.Error()}},
+		{"process.exit", Config{}, opExit, 0, realtime.OutcomeCompleted, int(closecode.Normal), []string{"script called process.exit"}},
+		{"unhealthy", Config{HealthCheckPeriod: time.Second}, opSick, 2 * time.Second, OutcomeUnhealthy, int(closecode.Normal), []string{"onHealthCheck returned false"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -424,8 +425,8 @@ func TestPlayerConnectRefusalAndCrash(t *testing.T) {
 		close   int
 		outcome string // "" while the session goes on
 	}{
-		{"banned", realtimev1.Error_CODE_REJECTED, realtime.CloseRejected, ""},
-		{"crasher", realtimev1.Error_CODE_INTERNAL, realtime.CloseInternal, OutcomeScriptError},
+		{"banned", realtimev1.Error_CODE_REJECTED, int(closecode.Rejected), ""},
+		{"crasher", realtimev1.Error_CODE_INTERNAL, int(closecode.Internal), OutcomeScriptError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.player, func(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"github.com/dop251/goja"
 	"google.golang.org/protobuf/proto"
 
-	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
+	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 

@@ -10,7 +10,7 @@ import (
 
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/client/bot"
-	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )
@@ -114,7 +114,7 @@ func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	}
 	// b never comes. The server reports a's race waiting with a alone.
 	gs := s.waitGameServer(t, rel, ma.GameServer, time.Minute, "a race reported waiting for players", func(gs rig.GameServer) bool {
-		lobbies, err := agonessdk.DecodeLobbies(gs.Annotations[agonessdk.LobbiesAnnotation])
+		lobbies, err := agoneswire.DecodeLobbies(gs.Annotations[agoneswire.LobbiesAnnotation])
 		for _, players := range lobbies {
 			if err == nil && len(players) == 1 && players[0] == ga.PlayerID {
 				return true
@@ -122,7 +122,7 @@ func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 		}
 		return false
 	})
-	t.Logf("figure: no-show's race reported waiting %.1fs after the no-show was placed (%s)", time.Since(placed).Seconds(), gs.Annotations[agonessdk.LobbiesAnnotation])
+	t.Logf("figure: no-show's race reported waiting %.1fs after the no-show was placed (%s)", time.Since(placed).Seconds(), gs.Annotations[agoneswire.LobbiesAnnotation])
 	time.Sleep(time.Until(placed.Add(12 * time.Second)))
 	mc := s.match(t, api, gc)
 	if mc.GameServer != ma.GameServer {
@@ -133,7 +133,7 @@ func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	players := []playtest.Player{a, c}
 	playtest.CheckOneWinner(t, players, playtest.Race(t, players...))
 	s.waitGameServer(t, rel, ma.GameServer, time.Minute, "the race off the list and no race reported waiting", func(gs rig.GameServer) bool {
-		return len(gs.Races) == 0 && gs.Annotations[agonessdk.LobbiesAnnotation] == ""
+		return len(gs.Races) == 0 && gs.Annotations[agoneswire.LobbiesAnnotation] == ""
 	})
 }
 

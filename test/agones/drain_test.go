@@ -23,9 +23,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
-	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )
@@ -379,7 +379,7 @@ func TestMaxAgeRecyclesAServerOnRealAgones(t *testing.T) {
 		playtest.Join(t, mb.WSURL, gb.PlayerID, mb.PlayerSessionToken),
 	}
 	s.waitGameServer(t, rel, old, maxAge+maxAge/10+15*time.Second, "labelled closed", func(gs rig.GameServer) bool {
-		return gs.Labels[agonessdk.ClosedLabel] == agonessdk.ClosedValue
+		return gs.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue
 	})
 	closedAfter := time.Since(ready)
 	if closedAfter < maxAge-3*time.Second {

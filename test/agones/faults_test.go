@@ -8,7 +8,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )

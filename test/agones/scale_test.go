@@ -9,13 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/allocator/agones"
-	"github.com/leapfrog-games/leapfrog/allocator/backend"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/agones"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
 )
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )

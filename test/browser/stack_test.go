@@ -16,12 +16,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/leapfrog-games/leapfrog/allocator/api"
-	"github.com/leapfrog-games/leapfrog/allocator/backend"
-	"github.com/leapfrog-games/leapfrog/allocator/webui"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/webui"
 )
 
 // fastRules make a race last seconds: five hops of 400 ms after a half-second countdown.
@@ -99,7 +100,7 @@ func startPodStack(t *testing.T, rules ...string) *podStack {
 
 	sidecar, gs := sdktest.Start(t, agonessdk.MemoryConfig{
 		Name: "leapfrog-race-browser", Address: "127.0.0.1",
-		Lists: map[string]agonessdk.List{agonessdk.PlayersList: {Capacity: 2}},
+		Lists: map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: 2}},
 	})
 	sidecarURL, err := url.Parse(sidecar.URL)
 	if err != nil {
@@ -117,7 +118,7 @@ func startPodStack(t *testing.T, rules ...string) *podStack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(waitTimeout); gs.Snapshot().Status.State != agonessdk.StateReady; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(waitTimeout); gs.Snapshot().Status.State != agoneswire.StateReady; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the race server never became Ready (state %s)", gs.Snapshot().Status.State)
 		}
@@ -151,7 +152,7 @@ func (b oneServer) Allocate(_ context.Context, req backend.AllocationRequest) (b
 	if err != nil {
 		return backend.Assignment{}, fmt.Errorf("%w: %w", backend.ErrNoCapacity, err)
 	}
-	if !gs.Status.Lists[agonessdk.PlayersList].Contains(req.PlayerIDs[0]) {
+	if !gs.Status.Lists[agoneswire.PlayersList].Contains(req.PlayerIDs[0]) {
 		return backend.Assignment{}, fmt.Errorf("%w: %s is full", backend.ErrNoCapacity, gs.ObjectMeta.Name)
 	}
 	return backend.Assignment{GameServer: gs.ObjectMeta.Name, Address: "127.0.0.1", Port: b.port}, nil

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 

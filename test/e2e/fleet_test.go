@@ -2,13 +2,14 @@ package e2e
 
 import (
 	"errors"
-	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
+
 	"github.com/leapfrog-games/leapfrog/client"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // oneServer is a local fleet of exactly one race server of one race: two

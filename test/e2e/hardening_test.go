@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 )
 

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,9 +10,11 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
+
 	"github.com/gorilla/websocket"
 
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 

@@ -3,15 +3,16 @@ package e2e
 import (
 	"crypto/rand"
 	"errors"
-	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
 	"net/http"
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/test/internal/playtest"
+
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/client/bot"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 )
 
 // TestLocalStack plays on one allocator, step by step: each subtest leaves
@@ -87,7 +88,7 @@ func TestLocalStack(t *testing.T) {
 				if !ok {
 					t.Fatalf("match = %+v, %v; want HTTP %d", m, err, tt.status)
 				}
-				if apiErr.StatusCode != tt.status || apiErr.Code != tt.code {
+				if apiErr.StatusCode != tt.status || string(apiErr.Code) != tt.code {
 					t.Errorf("match: HTTP %d %q (%s), want %d %q", apiErr.StatusCode, apiErr.Code, apiErr.Message, tt.status, tt.code)
 				}
 			})

@@ -13,9 +13,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/leapfrog-games/leapfrog/client"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
-	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/contract/closecode"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // Outcomes of one player. Every one but failed is a documented end of a
@@ -338,7 +338,7 @@ func (e *env) play(ctx context.Context, g client.Guest, m client.Match, c *clien
 				lastErr = ev.Error
 			case client.Closed:
 				r := classify(res, started, lastErr, ev)
-				if b == flooder && faulted && ev.Code == realtime.CloseRateLimited {
+				if b == flooder && faulted && ev.Code == int(closecode.RateLimited) {
 					r = result{outcome: outFlooded}
 				}
 				if r.outcome == outFailed {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 )
 
 // Faults the soak can inject. hop-flood and lobby-leaver need the race

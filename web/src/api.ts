@@ -3,30 +3,14 @@
 // URLs are relative to the page, so the same bundle works behind `make run`, a kind cluster or an
 // ingress that serves the allocator under a path prefix.
 
-/** A guest identity: who this browser tab plays as. */
-export interface Guest {
-  player_id: string;
-  guest_token: string;
-  expires_at: string;
-}
+import type { ErrorAnswer, Guest, Match, Seat } from "./gen/leapfrog/contract";
+import { GuestPath, MatchPath } from "./gen/leapfrog/contract";
 
-/** One player's place in a race. */
-export interface SeatGrant {
-  player_id: string;
-  player_session_token: string;
-}
-
-/** A race server with a reserved place (or two, for living-room play) and the tokens to join it. */
-export interface Match {
-  game_server: string;
-  address: string;
-  port: number;
-  ws_url: string;
-  player_id: string;
-  player_session_token: string;
-  expires_at: string;
-  seats?: SeatGrant[];
-}
+// The API's bodies are declared once, in contract/matchapi, and generated here
+// (paths are made relative to the page, see above).
+export type { Guest, Match };
+/** One player's place in a match. */
+export type SeatGrant = Seat;
 
 /** An error answer of the API, or a network failure (status 0). */
 export class ApiError extends Error {
@@ -68,7 +52,7 @@ async function post<T>(path: string, body: unknown, guestToken?: string): Promis
     // An empty or non-JSON body: the status code says enough.
   }
   if (res.ok) return data as T;
-  const err = (data as { error?: { code?: string; message?: string } } | null)?.error;
+  const err = (data as Partial<ErrorAnswer> | null)?.error;
   throw new ApiError(
     res.status,
     err?.code ?? `http_${res.status}`,
@@ -88,12 +72,12 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 /** POST /v1/guest. */
 export function createGuest(): Promise<Guest> {
-  return post<Guest>("v1/guest", {});
+  return post<Guest>(GuestPath.slice(1), {});
 }
 
 /** POST /v1/match, with seats = 2 for two players on this device. */
 export function requestMatch(guestToken: string, seats: 1 | 2): Promise<Match> {
-  return post<Match>("v1/match", seats === 2 ? { seats: 2 } : {}, guestToken);
+  return post<Match>(MatchPath.slice(1), seats === 2 ? { seats: 2 } : {}, guestToken);
 }
 
 /** The player session tokens of a match, one per seat, seat 1 first. */

@@ -352,7 +352,7 @@ export class App {
       case Close.sessionFull:
       case Close.malformedFrame:
       case Close.rejected:
-      case Close.tooBig:
+      case Close.messageTooBig:
         this.end(flow, { title: "Disconnected", detail: describeClose(info) });
         return;
       default:

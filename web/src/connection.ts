@@ -11,27 +11,15 @@ import {
   type Welcome,
 } from "./gen/leapfrog/realtime/v1/realtime_pb";
 import { localNow, type ServerClock } from "./clock";
+import { CloseCode } from "./gen/leapfrog/contract";
 
 export const clientVersion = "leapfrog-web/1";
 
-/** WebSocket close codes the race server uses (realtime.proto, Error.Code). */
+/** WebSocket close codes: the servers' (contract/closecode, generated) and this page's own. */
 export const Close = {
-  normal: 1000,
-  goingAway: 1001,
+  ...CloseCode,
+  /** The browser's code for a connection lost without a close frame. */
   abnormal: 1006,
-  tooBig: 1009,
-  internal: 1011,
-  badToken: 4001,
-  expiredToken: 4002,
-  wrongServer: 4003,
-  sessionFull: 4004,
-  malformedFrame: 4006,
-  handshakeTimeout: 4008,
-  rejected: 4009,
-  slowConsumer: 4010,
-  replaced: 4011,
-  rateLimited: 4012,
-  tokenUsed: 4013,
   /** Not on the wire: this page gave up on a silent or unresponsive server. */
   clientTimeout: 4900,
 } as const;

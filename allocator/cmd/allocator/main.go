@@ -16,9 +16,9 @@ import (
 	"k8s.io/klog/v2"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/leapfrog-games/leapfrog/allocator/app"
-	"github.com/leapfrog-games/leapfrog/allocator/webui"
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/app"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/webui"
 	"github.com/leapfrog-games/leapfrog/internal/envflag"
 	"github.com/leapfrog-games/leapfrog/internal/logging"
 )

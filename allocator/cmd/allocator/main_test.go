@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/allocator/app"
-	"github.com/leapfrog-games/leapfrog/allocator/local"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/app"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 	"github.com/leapfrog-games/leapfrog/internal/envflag"
 )
 

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/leapfrog-games/leapfrog/edge/app"
+	"github.com/leapfrog-games/leapfrog/internal/edge/app"
 	"github.com/leapfrog-games/leapfrog/internal/envflag"
 	"github.com/leapfrog-games/leapfrog/internal/logging"
 )

@@ -10,7 +10,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 
-	"github.com/leapfrog-games/leapfrog/edge/app"
+	"github.com/leapfrog-games/leapfrog/internal/edge/app"
 )
 
 // The flags the edge defines are exactly those docs/contracts.md lists, with the defaults it gives.

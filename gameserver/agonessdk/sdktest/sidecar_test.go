@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 )
@@ -154,7 +155,7 @@ func TestSidecarCounterPatch(t *testing.T) {
 // down the watch stream as a few lines, the last one current.
 func TestSidecarWatchBatch(t *testing.T) {
 	const every = 50 * time.Millisecond
-	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{Name: "gs", Lists: map[string]agonessdk.List{agonessdk.RacesList: {Capacity: 1000}}})
+	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{Name: "gs", Lists: map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: 1000}}})
 	srv := httptest.NewServer(sdktest.NewSidecar(mem, sdktest.WithWatchBatch(every)))
 	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -168,7 +169,7 @@ func TestSidecarWatchBatch(t *testing.T) {
 	start := time.Now()
 	const changes = 300
 	for i := range changes {
-		if err := mem.AddListValue(ctx, agonessdk.RacesList, fmt.Sprint("r", i)); err != nil {
+		if err := mem.AddListValue(ctx, agoneswire.MatchesList, fmt.Sprint("r", i)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 

@@ -18,8 +18,8 @@ import (
 	"github.com/pion/dtls/v3"
 	"google.golang.org/protobuf/proto"
 
+	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
-	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
 )
 
 // SenderField is where a client build reads the sender of a received message.

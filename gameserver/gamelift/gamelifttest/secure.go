@@ -10,8 +10,8 @@ import (
 
 	"github.com/pion/dtls/v3"
 
+	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
-	gameliftv1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/gamelift/v1"
 )
 
 // dtlsTimeout bounds the client's DTLS handshake.

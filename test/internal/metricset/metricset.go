@@ -13,18 +13,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/leapfrog-games/leapfrog/allocator/agones"
-	"github.com/leapfrog-games/leapfrog/allocator/api"
-	"github.com/leapfrog-games/leapfrog/allocator/backend"
-	"github.com/leapfrog-games/leapfrog/allocator/connlimit"
-	"github.com/leapfrog-games/leapfrog/allocator/placement"
-	"github.com/leapfrog-games/leapfrog/edge"
+	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/token"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/agones"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/connlimit"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/internal/edge"
 )
 
 // Metric is one metric family a component registers.

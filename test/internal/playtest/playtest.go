@@ -15,8 +15,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/leapfrog-games/leapfrog/client"
-	racev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/race/v1"
-	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
+	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 )
 
 // WaitFor bounds every wait: far above what any step takes on a loaded

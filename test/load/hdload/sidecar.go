@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 )
@@ -44,8 +45,8 @@ func ServeSidecar(ctx context.Context, ln net.Listener, opts SidecarOptions, out
 	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
 		Name: opts.Name, Address: "127.0.0.1", Ports: []agonessdk.Port{{Name: "default", Port: int32(opts.Port)}},
 		Lists: map[string]agonessdk.List{
-			agonessdk.RacesList:   {Capacity: agonessdk.Int64(opts.Races)},
-			agonessdk.PlayersList: {Capacity: 2},
+			agoneswire.MatchesList: {Capacity: agonessdk.Int64(opts.Races)},
+			agoneswire.PlayersList: {Capacity: 2},
 		},
 	})
 	srv := &http.Server{Handler: sdktest.NewSidecar(mem), ReadHeaderTimeout: 5 * time.Second}
@@ -56,7 +57,7 @@ func ServeSidecar(ctx context.Context, ln net.Listener, opts SidecarOptions, out
 	stamp := func() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 	poll := time.NewTicker(20 * time.Millisecond)
 	defer poll.Stop()
-	for mem.Snapshot().Status.State != agonessdk.StateReady {
+	for mem.Snapshot().Status.State != agoneswire.StateReady {
 		select {
 		case <-ctx.Done():
 			return nil
@@ -66,8 +67,8 @@ func ServeSidecar(ctx context.Context, ln net.Listener, opts SidecarOptions, out
 		}
 	}
 	_, err := mem.AllocateWith(agonessdk.Allocation{
-		Labels:      map[string]string{agonessdk.LesseeLabel: lesseeName},
-		Annotations: map[string]string{agonessdk.LeaseRenewedAnnotation: stamp()},
+		Labels:      map[string]string{agoneswire.LesseeLabel: lesseeName},
+		Annotations: map[string]string{agoneswire.LeaseRenewedAnnotation: stamp()},
 	})
 	if err != nil {
 		return fmt.Errorf("lease the race server: %w", err)
@@ -85,7 +86,7 @@ func ServeSidecar(ctx context.Context, ln net.Listener, opts SidecarOptions, out
 			}
 			return err
 		case <-renew.C:
-			if err := mem.PatchMetadata(nil, map[string]string{agonessdk.LeaseRenewedAnnotation: stamp()}); err != nil {
+			if err := mem.PatchMetadata(nil, map[string]string{agoneswire.LeaseRenewedAnnotation: stamp()}); err != nil {
 				log.Warn("renew the lease", "err", err)
 			}
 		}

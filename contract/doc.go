@@ -1,0 +1,16 @@
+// Package contract is the home of every agreement between Leapfrog's
+// components and their users: each subpackage is imported by every side of
+// one contract and owned by none, as Agones keeps its API types apart from
+// its controllers.
+//
+//   - proto: the protobuf schemas of the realtime protocol, GameLift Realtime
+//     packets and the games' messages.
+//   - token: guest identities, player sessions and the edge's relay headers.
+//   - matchapi: the allocator's HTTP API (guests, matches, error answers).
+//   - closecode: the WebSocket close codes of game servers and the edge.
+//   - agones: the Agones wire names and the GameServer subset Leapfrog reads.
+//
+// The browser client's copies of matchapi and closecode are generated from
+// these declarations (web/src/gen/leapfrog/contract.ts, `make web`), so the
+// Go and TypeScript clients cannot drift apart.
+package contract

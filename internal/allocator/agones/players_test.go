@@ -1,0 +1,48 @@
+package agones
+
+import (
+	"testing"
+
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+)
+
+// TestPlayersFollowsTheRace: a place on a one-race server is held while
+// its player is in the players list of the Allocated, open server; not
+// once the player is taken off (a no-show), the server is closed (the
+// race is over) or it leaves Allocated.
+func TestPlayersFollowsTheRace(t *testing.T) {
+	fc := newFakeCluster(t, "race", 1, 1)
+	p := NewPlayers()
+	if err := p.Watch(t.Context(), fc.informer(t.Context())); err != nil {
+		t.Fatal(err)
+	}
+	a := backend.Assignment{GameServer: "race-0"}
+	setPlayers := func(state string, players ...string) {
+		fc.edit("race-0", func(gs *GameServer) {
+			gs.Status.State = state
+			if gs.Status.Lists == nil {
+				gs.Status.Lists = map[string]ListStatus{}
+			}
+			gs.Status.Lists[agoneswire.PlayersList] = ListStatus{Capacity: 2, Values: players}
+		})
+	}
+	setPlayers(GameServerStateAllocated, "p1", "p2")
+	eventually(t, "p1 held", func() bool { return p.Holding("p1", a) && p.Holding("p2", a) })
+	if p.Holding("p3", a) || p.Holding("p1", backend.Assignment{GameServer: "race-9"}) {
+		t.Fatal("a player not in the list holds a place")
+	}
+	setPlayers(GameServerStateAllocated, "p2") // p1 was a no-show
+	eventually(t, "p1 released", func() bool { return !p.Holding("p1", a) && p.Holding("p2", a) })
+	fc.edit("race-0", func(gs *GameServer) {
+		if gs.Labels == nil {
+			gs.Labels = map[string]string{}
+		}
+		gs.Labels[agoneswire.ClosedLabel] = agoneswire.ClosedValue
+	})
+	eventually(t, "the closed race released", func() bool { return !p.Holding("p2", a) })
+	fc.edit("race-0", func(gs *GameServer) { delete(gs.Labels, agoneswire.ClosedLabel) })
+	eventually(t, "held again while open", func() bool { return p.Holding("p2", a) })
+	setPlayers(GameServerStateReady, "p2")
+	eventually(t, "back in the pool: released", func() bool { return !p.Holding("p2", a) })
+}

@@ -1,0 +1,392 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	"github.com/leapfrog-games/leapfrog/contract/token"
+	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
+	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+)
+
+// denseFleet is a high-density fleet under test and the issuer that signs
+// its players' tokens.
+type denseFleet struct {
+	*Fleet
+	reg    *prometheus.Registry
+	tokens *token.Issuer
+}
+
+// newDenseFleet starts a fleet of servers of racesPerServer races, keeping
+// buffer free races, within min and max servers.
+func newDenseFleet(t *testing.T, racesPerServer, buffer, minServers, maxServers int, tune func(*Config)) denseFleet {
+	t.Helper()
+	keys, _ := token.GenerateKeyset("k")
+	cfg := Config{
+		RacesPerServer: racesPerServer, BufferSize: buffer, MinReplicas: minServers, MaxReplicas: maxServers,
+		Game: raceserver.DefaultGameOptions(), Tokens: token.NewIssuer(keys, nil), SyncInterval: 20 * time.Millisecond,
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	reg := prometheus.NewRegistry()
+	f, err := NewFleet(context.Background(), cfg, reg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	return denseFleet{Fleet: f, reg: reg, tokens: cfg.Tokens}
+}
+
+func (f denseFleet) server(name string) *server { return serverNamed(f.Fleet, name) }
+
+func serverNamed(f *Fleet, name string) *server {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.servers[name]
+}
+
+// races is what the named server reports in its races list.
+func (f denseFleet) races(name string) []string {
+	return f.Servers()[name].Status.Lists[agoneswire.MatchesList].Values
+}
+
+func TestDenseFleetStartsLeasedServers(t *testing.T) {
+	f := newDenseFleet(t, 4, 6, 1, 3, nil)
+	// 6 free races need two servers of 4; both are leased by the fleet.
+	eventually(t, "two leased servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 2 })
+	for name, gs := range f.Servers() {
+		if got := gs.ObjectMeta.Labels[agoneswire.LesseeLabel]; got != Lessee {
+			t.Errorf("%s: lessee %q, want %q", name, got, Lessee)
+		}
+		if l := gs.Status.Lists[agoneswire.MatchesList]; l.Capacity != 4 {
+			t.Errorf("%s: races list capacity %d, want 4", name, l.Capacity)
+		}
+	}
+	if got := gauge(t, f.reg, "leapfrog_local_fleet_free_races"); got != 8 {
+		t.Errorf("free races gauge = %v, want 8", got)
+	}
+}
+
+func TestDenseAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
+	f := newDenseFleet(t, 4, 1, 1, 2, nil)
+	a := alloc(t, f.Fleet, "alice")
+	if a.Joined || a.Race == "" || a.Address != "127.0.0.1" || a.Port == 0 || a.RaceStartBy.IsZero() {
+		t.Fatalf("first player: %+v, want a new race with a start deadline", a)
+	}
+	// Asking again re-seats the player: its seat's hold restarts.
+	if again := alloc(t, f.Fleet, "alice"); again.SeatedAt.Before(a.SeatedAt) || again != (backend.Assignment{GameServer: a.GameServer,
+		Address: a.Address, Port: a.Port, Race: a.Race, Joined: true, RaceStartBy: a.RaceStartBy, SeatedAt: again.SeatedAt}) {
+		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
+	}
+	b := alloc(t, f.Fleet, "bob")
+	if b.Race != a.Race || b.GameServer != a.GameServer || !b.Joined {
+		t.Fatalf("second player: %+v, want to join %s", b, a.Race)
+	}
+	c := alloc(t, f.Fleet, "carol")
+	if c.Race == a.Race || c.Joined || c.GameServer != a.GameServer {
+		t.Fatalf("third player: %+v, want a new race on the same server %s", c, a.GameServer)
+	}
+	if got := gauge(t, f.reg, "leapfrog_local_fleet_players"); got != 3 {
+		t.Errorf("players gauge = %v, want 3", got)
+	}
+	if got := gauge(t, f.reg, "leapfrog_local_fleet_races"); got != 2 {
+		t.Errorf("races gauge = %v, want 2", got)
+	}
+}
+
+func TestDenseNoCapacityAtTheMaximum(t *testing.T) {
+	f := newDenseFleet(t, 2, 1, 1, 1, nil)
+	alloc(t, f.Fleet, "a", "b") // living-room: a whole race
+	alloc(t, f.Fleet, "c", "d")
+	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"e"}})
+	if !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("err = %v, want no capacity", err)
+	}
+	if got := len(f.Servers()); got != 1 {
+		t.Fatalf("%d servers, want the maximum of 1", got)
+	}
+}
+
+func TestDenseMoreSeatsForTheSamePlayer(t *testing.T) {
+	f := newDenseFleet(t, 4, 1, 1, 1, nil)
+	a := alloc(t, f.Fleet, "p")
+	if b := alloc(t, f.Fleet, "p", "p.2"); b.Race != a.Race {
+		t.Fatalf("two seats went to %s, want the player's own race %s", b.Race, a.Race)
+	}
+	alloc(t, f.Fleet, "q")
+	alloc(t, f.Fleet, "r") // q's race is full now
+	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q", "q.2"}})
+	if !errors.Is(err, backend.ErrSeatsTaken) {
+		t.Fatalf("second seat in a full race: err %v, want ErrSeatsTaken", err)
+	}
+}
+
+// TestDenseScalesToTheBuffer: placing races starts servers to keep the
+// buffer of free races, up to the maximum; once the races are over, the
+// servers the buffer does not need are stopped, down to the minimum.
+func TestDenseScalesToTheBuffer(t *testing.T) {
+	f := newDenseFleet(t, 2, 2, 1, 3, func(c *Config) { c.Game.NoShowTimeout = 2 * time.Second })
+	eventually(t, "one server", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 1 })
+	for i := range 4 {
+		// A new server is on its way when the buffer runs low: a race
+		// placed before it is leased finds no room and asks again.
+		eventually(t, fmt.Sprint("race ", i), func() bool {
+			_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{fmt.Sprint("p", i), fmt.Sprint("p", i, ".2")}})
+			return err == nil
+		})
+	}
+	// 4 races placed: 2 servers full, a third keeps 2 free races.
+	eventually(t, "three servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 3 })
+	if _, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"x", "x.2"}}); err != nil {
+		t.Fatalf("a fifth race: %v", err)
+	}
+	// Nobody connects: the races are forgotten after the no-show timeout.
+	eventually(t, "the fleet back to its minimum", func() bool { return len(f.Servers()) == 1 })
+	if got := f.dense.FreeRaces(); got != 2 {
+		t.Fatalf("%d free races, want the one server's 2", got)
+	}
+}
+
+// TestDenseUnreportedRaceIsForgotten: a placed race whose players never
+// come gives its room back after the no-show timeout.
+func TestDenseUnreportedRaceIsForgotten(t *testing.T) {
+	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.NoShowTimeout = 100 * time.Millisecond })
+	a := alloc(t, f.Fleet, "ghost", "ghost.2")
+	alloc(t, f.Fleet, "other", "other.2")
+	eventually(t, "the no-shows' room to come back", func() bool {
+		next, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"next"}})
+		return err == nil && next.GameServer == a.GameServer && !next.Joined
+	})
+}
+
+// TestDenseRaceReportedThenOver plays a real race: the server reports it in
+// its races list when the first player comes, the next player joins it,
+// and when it is over its room comes back.
+func TestDenseRaceReportedThenOver(t *testing.T) {
+	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.WaitForPlayers = 200 * time.Millisecond })
+	a := alloc(t, f.Fleet, "a")
+	raw, _, err := f.tokens.MintRaceSession("a", a.GameServer, a.Race, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := client.Dial(t.Context(), fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, client.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-conn.Events(); !isWelcome(ev) {
+		t.Fatalf("first event %T %+v, want Welcome", ev, ev)
+	}
+	eventually(t, "the race in the races list", func() bool { return slices.Contains(f.races(a.GameServer), a.Race) })
+	eventually(t, "the engine to see it started", func() bool { return f.dense.Stats().Started == 1 })
+	if !f.Holding("a", a) {
+		t.Fatal("the place of a connected player of a running race is not held")
+	}
+	if b := alloc(t, f.Fleet, "b"); b.Race != a.Race || !b.Joined {
+		t.Fatalf("second player: %+v, want to join the started race %s", b, a.Race)
+	}
+	// a leaves and b never comes: the race is over once empty for
+	// --wait-for-players, and the server takes it off its list.
+	conn.Close()
+	eventually(t, "the race off the list", func() bool { return len(f.races(a.GameServer)) == 0 })
+	eventually(t, "the room back", func() bool { s := f.dense.Stats(); return s.Races == 0 && s.FreeRaces == 2 })
+	if f.Holding("a", a) {
+		t.Fatal("a place in a race that is over is still held")
+	}
+	if b := alloc(t, f.Fleet, "b"); b.Race == a.Race {
+		t.Fatalf("a player of a race that is over was sent back to it: %+v", b)
+	}
+}
+
+func isWelcome(ev client.Event) bool {
+	_, ok := ev.(client.Welcome)
+	return ok
+}
+
+// TestDenseClosedServerTakesNobody: a server that labels itself closed
+// (draining) takes no new race, and its own players are placed elsewhere.
+func TestDenseClosedServerTakesNobody(t *testing.T) {
+	f := newDenseFleet(t, 2, 1, 2, 2, nil)
+	a := alloc(t, f.Fleet, "early")
+	if err := f.server(a.GameServer).sdk.SetLabel(context.Background(), agoneswire.ClosedLabelKey, agoneswire.ClosedValue); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the server suspended", func() bool { return f.dense.Stats().Suspended == 1 })
+	if b := alloc(t, f.Fleet, "late"); b.GameServer == a.GameServer {
+		t.Fatalf("a player was placed on %s, which is closed", a.GameServer)
+	}
+	if again := alloc(t, f.Fleet, "early"); again.GameServer == a.GameServer {
+		t.Fatal("the closed server's own player was sent back to it")
+	}
+}
+
+// TestDenseKilledServerIsReplaced: a server that stops (its process part
+// crashed, or it was found unhealthy) leaves placement at once and is
+// replaced; its players are placed afresh.
+func TestDenseKilledServerIsReplaced(t *testing.T) {
+	f := newDenseFleet(t, 2, 1, 1, 1, nil)
+	a := alloc(t, f.Fleet, "p")
+	f.server(a.GameServer).cancel()
+	eventually(t, "a new server", func() bool {
+		_, still := f.Servers()[a.GameServer]
+		return !still && states(f.Fleet)[agoneswire.StateAllocated] == 1
+	})
+	eventually(t, "room on the new server", func() bool { return f.dense.FreeRaces() == 2 })
+	if b := alloc(t, f.Fleet, "p"); b.GameServer == a.GameServer || b.Joined {
+		t.Fatalf("after its server went: %+v, want a new race elsewhere", b)
+	}
+}
+
+// TestDenseUnhealthyServerIsReplaced: health silence while the fleet
+// watches takes the server out of placement before it is stopped.
+func TestDenseUnhealthyServerIsReplaced(t *testing.T) {
+	keys, _ := token.GenerateKeyset("k")
+	clk := sdktest.NewFakeClock(time.Now())
+	f, err := NewFleet(context.Background(), Config{
+		RacesPerServer: 2, BufferSize: 1, MaxReplicas: 1, Game: raceserver.DefaultGameOptions(),
+		Tokens: token.NewIssuer(keys, nil), SyncInterval: time.Second, UnhealthyAfter: 15 * time.Second,
+		HealthPeriod: time.Hour, Now: clk.Now,
+	}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	a := alloc(t, f, "p")
+	eventually(t, "the first health ping", func() bool { return !serverNamed(f, a.GameServer).sdk.LastHealth().IsZero() })
+	f.checkHealth(clk.Now())
+	for range 16 {
+		clk.Advance(time.Second)
+		f.checkHealth(clk.Now())
+	}
+	// Out of placement at once, though still draining: the fleet's only
+	// server is gone, and its replacement waits for it (max 1).
+	if b, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q"}}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("a player while the only server is replaced: %+v, %v; want no capacity", b, err)
+	}
+	eventually(t, "the silent server stopped", func() bool {
+		select {
+		case <-f.serverDone(a.GameServer):
+			return true
+		default:
+			return false
+		}
+	})
+	eventually(t, "a replacement", func() bool { return f.dense.FreeRaces() == 2 })
+	if b := alloc(t, f, "p"); b.GameServer == a.GameServer || b.Joined {
+		t.Fatalf("after its server was replaced: %+v, want a new race elsewhere", b)
+	}
+}
+
+// TestDenseResolve: the edge of local mode reaches the leased servers.
+func TestDenseResolve(t *testing.T) {
+	f := newDenseFleet(t, 2, 1, 1, 1, nil)
+	a := alloc(t, f.Fleet, "p")
+	got, err := f.Resolve(t.Context(), a.GameServer)
+	if want := fmt.Sprintf("127.0.0.1:%d", a.Port); err != nil || got != want {
+		t.Fatalf("Resolve(%s) = %q, %v; want %s", a.GameServer, got, err, want)
+	}
+}
+
+func TestDenseConfigErrors(t *testing.T) {
+	keys, _ := token.GenerateKeyset("k")
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"too many races per server", Config{RacesPerServer: MaxRacesPerServer + 1, MaxReplicas: 1}},
+		{"negative races per server", Config{RacesPerServer: -1, MaxReplicas: 1}},
+		{"buffer above max x races", Config{RacesPerServer: 4, BufferSize: 9, MaxReplicas: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.Tokens, tc.cfg.Game = token.NewIssuer(keys, nil), raceserver.DefaultGameOptions()
+			if _, err := NewFleet(context.Background(), tc.cfg, prometheus.NewRegistry(), slog.New(slog.DiscardHandler)); err == nil {
+				t.Fatal("NewFleet accepted it")
+			}
+		})
+	}
+}
+
+// TestDensePlayersShareAnAddress: the players of many races on one server
+// may all come from one address (a NAT, the local edge): the fleet's caps
+// bound them, not a race server's default of 16 per address.
+func TestDensePlayersShareAnAddress(t *testing.T) {
+	f := newDenseFleet(t, 16, 1, 1, 1, func(c *Config) {
+		// Races left by their players end at once: the fleet stops without a drain.
+		c.Game.WaitForPlayers, c.Game.Rules.ReconnectGrace = 100*time.Millisecond, 100*time.Millisecond
+	})
+	for i := range 20 {
+		id := fmt.Sprint("p", i)
+		a := alloc(t, f.Fleet, id)
+		raw, _, err := f.tokens.MintRaceSession(id, a.GameServer, a.Race, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := client.Dial(t.Context(), fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, client.DialOptions{})
+		if err != nil {
+			t.Fatalf("player %d: %v", i, err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		if ev := <-conn.Events(); !isWelcome(ev) {
+			t.Fatalf("player %d: first event %T %+v, want Welcome", i, ev, ev)
+		}
+	}
+}
+
+// TestDenseNoShowSeatGoesToTheNextPlayer: a placed player who never comes
+// leaves an empty seat in a race another player waits in. Once the race
+// server reports the race waiting and the seat's hold has passed, the seat
+// goes to the next player, who races there.
+func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
+	const window, hold = 300 * time.Millisecond, 600 * time.Millisecond
+	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) {
+		c.Game.NoShowTimeout, c.SeatHold, c.Game.WaitForPlayers = window, hold, 200*time.Millisecond
+	})
+	dial := func(id string, a backend.Assignment) *client.Conn {
+		t.Helper()
+		raw, _, err := f.tokens.MintRaceSession(id, a.GameServer, a.Race, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := client.Dial(t.Context(), fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, client.DialOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		ev := <-conn.Events()
+		if w, ok := ev.(client.Welcome); !ok || w.SessionId != a.Race {
+			t.Fatalf("%s: first event %T %+v, want Welcome into race %s", id, ev, ev, a.Race)
+		}
+		return conn
+	}
+	a := alloc(t, f.Fleet, "a")
+	dial("a", a)
+	eventually(t, "the engine to see the race started", func() bool { return f.dense.Stats().Started == 1 })
+	if b := alloc(t, f.Fleet, "b"); b.Race != a.Race || !b.Joined {
+		t.Fatalf("b: %+v, want a's race %s", b, a.Race)
+	}
+	// b never comes.
+	eventually(t, "b's seat given back", func() bool { return f.dense.Stats().SeatsFreed == 1 })
+	c := alloc(t, f.Fleet, "c")
+	if c.Race != a.Race || !c.Joined {
+		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Race)
+	}
+	dial("c", c)
+	if b := alloc(t, f.Fleet, "b"); b.Race == a.Race {
+		t.Fatalf("b asking again was sent back to the race it left to c: %+v", b)
+	}
+	// The race stays reported, full, with the players who won its seats.
+	eventually(t, "the race reported full with a and c", func() bool {
+		l, err := agoneswire.DecodeLobbies(f.Servers()[a.GameServer].ObjectMeta.Annotations[agoneswire.LobbiesAnnotation])
+		return err == nil && len(l) == 1 && slices.Equal(l[a.Race], []string{"a", "c"})
+	})
+}

@@ -1,0 +1,695 @@
+package placement
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+)
+
+// clock is a fake clock, safe for concurrent use.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+func srv(name string, capacity int) Server {
+	return Server{Name: name, Address: "10.0.0.1", Port: 7000, Capacity: capacity}
+}
+
+const pending = time.Minute
+
+func newEngine(t testing.TB, c *clock) *Engine {
+	t.Helper()
+	e, err := New(Config{SeatsPerRace: 2, Pending: pending, RacePrefix: "r1-", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func place(t *testing.T, e *Engine, ids ...string) Placement {
+	t.Helper()
+	p, err := e.Place(ids)
+	if err != nil {
+		t.Fatalf("place %v: %v", ids, err)
+	}
+	return p
+}
+
+func TestNewChecksConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"no seats", Config{Pending: time.Second}, "seats per race 0"},
+		{"no pending", Config{SeatsPerRace: 2}, "pending 0s"},
+		{"negative pending", Config{SeatsPerRace: 2, Pending: -time.Second}, "pending -1s"},
+		{"long prefix", Config{SeatsPerRace: 2, Pending: time.Second, RacePrefix: strings.Repeat("x", 41)}, "longer than 40 bytes"},
+		{"negative seat hold", Config{SeatsPerRace: 2, Pending: time.Second, SeatHold: -time.Second}, "seat hold -1s"},
+		{"negative start leeway", Config{SeatsPerRace: 2, Pending: time.Second, StartLeeway: -time.Second}, "start leeway -1s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := New(tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := New(Config{SeatsPerRace: 1, Pending: time.Second}); err != nil {
+		t.Fatalf("a valid config: %v", err)
+	}
+}
+
+func TestPlaceRefusesBadInput(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("gs", 4), nil)
+	for _, tc := range []struct {
+		name string
+		ids  []string
+		want string
+	}{
+		{"no players", nil, "no players"},
+		{"too many", []string{"a", "b", "c"}, "3 players, but a race has 2 seats"},
+		{"empty id", []string{"a", ""}, "player 1 has an empty id"},
+		{"twice", []string{"a", "a"}, `player "a" is named twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := e.Place(tc.ids)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || errors.Is(err, backend.ErrNoCapacity) {
+				t.Fatalf("err = %v, want a bad-input error saying %q", err, tc.want)
+			}
+			if tooMany := len(tc.ids) > 2; errors.Is(err, backend.ErrTooManySeats) != tooMany {
+				t.Fatalf("err = %v: wraps ErrTooManySeats %v, want %v", err, !tooMany, tooMany)
+			}
+		})
+	}
+	if s := e.Stats(); s.Races != 0 || s.Players != 0 {
+		t.Fatalf("bad input placed something: %+v", s)
+	}
+}
+
+func TestPairsPlayersAndIsIdempotent(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "alice")
+	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Race, "r1-") {
+		t.Fatalf("first player: %+v, want a new race on gs", a)
+	}
+	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true, Again: true, StartBy: a.StartBy, SeatedAt: a.SeatedAt}) {
+		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
+	}
+	b := place(t, e, "bob")
+	if b.Race != a.Race || !b.Joined {
+		t.Fatalf("second player: %+v, want to join %s", b, a.Race)
+	}
+	c := place(t, e, "carol")
+	if c.Race == a.Race || c.Joined {
+		t.Fatalf("third player: %+v, want a new race", c)
+	}
+	want := Stats{Servers: 1, Races: 2, Pending: 2, OpenRaces: 1, Players: 3, FreeRaces: 2}
+	if s := e.Stats(); s != want {
+		t.Fatalf("stats %+v, want %+v", s, want)
+	}
+}
+
+func TestOldestOpenRaceFirst(t *testing.T) {
+	c := newClock()
+	e, err := New(Config{SeatsPerRace: 3, Pending: pending, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Upsert(srv("gs", 8), nil)
+	first := place(t, e, "a") // two free seats
+	if p := place(t, e, "b", "c"); p.Race != first.Race || !p.Joined {
+		t.Fatalf("a pair: %+v, want the race with two free seats %s", p, first.Race)
+	}
+	older := place(t, e, "d")
+	if p := place(t, e, "e"); p.Race != older.Race {
+		t.Fatalf("a lone player: %+v, want the open race %s", p, older.Race)
+	}
+	younger := place(t, e, "f", "g") // no race has two free seats: a new one
+	if younger.Joined || younger.Race == older.Race {
+		t.Fatalf("a pair: %+v, want a new race", younger)
+	}
+	if p := place(t, e, "h"); p.Race != older.Race {
+		t.Fatalf("a lone player: %+v, want the oldest open race %s, not %s", p, older.Race, younger.Race)
+	}
+	if p := place(t, e, "i"); p.Race != younger.Race {
+		t.Fatalf("a lone player: %+v, want the last open race %s", p, younger.Race)
+	}
+}
+
+func TestMoreSeatsForTheSamePlayer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "p")
+	if b := place(t, e, "p", "p.2"); b.Race != a.Race || !b.Joined {
+		t.Fatalf("two seats: %+v, want the player's own race %s", b, a.Race)
+	}
+	q := place(t, e, "q")
+	place(t, e, "r") // q's race is full now
+	_, err := e.Place([]string{"q", "q.2"})
+	if !errors.Is(err, backend.ErrSeatsTaken) {
+		t.Fatalf("a second seat in a full race: err %v, want ErrSeatsTaken", err)
+	}
+	if p := place(t, e, "q"); p.Race != q.Race {
+		t.Fatalf("after the refusal q went to %s, want its race %s", p.Race, q.Race)
+	}
+	if n := e.Stats().Players; n != 4 {
+		t.Fatalf("%d players placed, want 4 (no q.2)", n)
+	}
+}
+
+func TestNoCapacity(t *testing.T) {
+	e := newEngine(t, newClock())
+	if _, err := e.Place([]string{"a"}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("no server: err %v, want ErrNoCapacity", err)
+	}
+	e.Upsert(srv("gs", 1), nil)
+	place(t, e, "a", "b")
+	if _, err := e.Place([]string{"c"}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("full server: err %v, want ErrNoCapacity", err)
+	}
+	if n := e.FreeRaces(); n != 0 {
+		t.Fatalf("FreeRaces = %d, want 0", n)
+	}
+}
+
+// TestPackedFillsTheFullestServer: new races go to the server with the
+// least room left, so that empty servers stay empty (and can be released).
+func TestPackedFillsTheFullestServer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("a", 4), nil)
+	e.Upsert(srv("b", 4), []string{"foreign"}) // a race this engine did not place
+	for i := range 3 {
+		if p := place(t, e, fmt.Sprint("solo", i), fmt.Sprint("solo", i, ".2")); p.Server != "b" {
+			t.Fatalf("race %d went to %s, want the fuller b", i, p.Server)
+		}
+	}
+	if p := place(t, e, "next", "next.2"); p.Server != "a" {
+		t.Fatalf("with b full a race went to %s, want a", p.Server)
+	}
+	if got := e.Idle(); len(got) != 0 {
+		t.Fatalf("idle %v, want none", got)
+	}
+	// A server growing its capacity gets room again.
+	e.Upsert(srv("b", 6), []string{"foreign"})
+	if n := e.FreeRaces(); n != 3+2 {
+		t.Fatalf("FreeRaces = %d, want 5", n)
+	}
+}
+
+// TestReportsStartAndEndRaces: the server's races list is the truth.
+func TestReportsStartAndEndRaces(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	e.Upsert(srv("gs", 2), nil)
+	a := place(t, e, "a", "b")
+	lone := place(t, e, "c")
+	e.Upsert(srv("gs", 2), []string{a.Race, lone.Race})
+	if s := e.Stats(); s.Started != 2 || s.Pending != 0 || s.FreeRaces != 0 {
+		t.Fatalf("after the report: %+v, want 2 started", s)
+	}
+	c.Advance(2 * pending) // started races never expire
+	if p := place(t, e, "d"); p.Race != lone.Race || !p.Joined {
+		t.Fatalf("the next player: %+v, want the started race waiting for a player %s", p, lone.Race)
+	}
+	if p := place(t, e, "a"); p.Race != a.Race {
+		t.Fatalf("a player of a running race asking again: %+v, want %s", p, a.Race)
+	}
+	e.Upsert(srv("gs", 2), []string{lone.Race}) // a's race is over
+	if s := e.Stats(); s.Races != 1 || s.Players != 2 || s.FreeRaces != 1 {
+		t.Fatalf("after a race ended: %+v, want 1 race, 2 players, 1 free", s)
+	}
+	if p := place(t, e, "a"); p.Race == a.Race || p.Joined {
+		t.Fatalf("a player of a race that is over: %+v, want a new race", p)
+	}
+	// A report that does not name a pending race leaves it pending.
+	e.Upsert(srv("gs", 2), nil)
+	if s := e.Stats(); s.Races != 1 || s.Pending != 1 {
+		t.Fatalf("after an empty report: %+v, want the new race still pending", s)
+	}
+}
+
+func TestUnreportedRaceIsForgotten(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	e.Upsert(srv("gs", 1), nil)
+	a := place(t, e, "ghost")
+	c.Advance(pending - time.Nanosecond)
+	if p := place(t, e, "ghost"); p.Race != a.Race {
+		t.Fatalf("before Pending: %+v, want the same race", p)
+	}
+	c.Advance(time.Nanosecond)
+	if n := e.FreeRaces(); n != 1 {
+		t.Fatalf("FreeRaces = %d after Pending, want the room back", n)
+	}
+	b := place(t, e, "ghost")
+	if b.Race == a.Race || b.Joined {
+		t.Fatalf("after Pending: %+v, want a new race", b)
+	}
+	e.Upsert(srv("gs", 1), []string{b.Race})
+	c.Advance(2 * pending)
+	if p := place(t, e, "ghost"); p.Race != b.Race {
+		t.Fatalf("a reported race was forgotten: %+v", p)
+	}
+	// A report of a race already forgotten takes its room, and nobody.
+	e.Upsert(srv("gs", 2), []string{b.Race, a.Race})
+	if s := e.Stats(); s.Races != 2 || s.OpenRaces != 1 || s.FreeRaces != 0 {
+		t.Fatalf("stats %+v, want a's race back as a race nobody joins", s)
+	}
+}
+
+func TestSuspendedServerTakesNobody(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("a", 2), nil)
+	lone := place(t, e, "lone")
+	e.Upsert(srv("b", 1), nil)
+	e.Suspend("a", true)
+	if n := e.FreeRaces(); n != 1 {
+		t.Fatalf("FreeRaces = %d, want only b's", n)
+	}
+	p := place(t, e, "next")
+	if p.Server != "b" || p.Joined {
+		t.Fatalf("next: %+v, want a new race on b (a is suspended)", p)
+	}
+	if _, err := e.Place([]string{"third", "third.2"}); !errors.Is(err, backend.ErrNoCapacity) {
+		t.Fatalf("err %v, want ErrNoCapacity while a is suspended", err)
+	}
+	// The lone player's own place is not handed out again: it gets a new one.
+	if q := place(t, e, "lone"); q.Server != "b" || q.Race != p.Race {
+		t.Fatalf("lone asking again: %+v, want next's race on b", q)
+	}
+	e.Suspend("a", false)
+	if n := e.FreeRaces(); n != 1 {
+		t.Fatalf("FreeRaces = %d after resuming a, want 1", n)
+	}
+	// lone's old race kept its seat: it is open again, for the next player.
+	if q := place(t, e, "fourth"); q.Race != lone.Race || !q.Joined {
+		t.Fatalf("fourth: %+v, want the resumed open race %s", q, lone.Race)
+	}
+	if s := e.Stats(); s.Suspended != 0 || s.Servers != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+	e.Suspend("nope", true) // unknown: ignored
+}
+
+func TestRemoveForgetsTheServer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("a", 2), nil)
+	e.Upsert(srv("b", 2), nil)
+	p := place(t, e, "x")
+	e.Suspend(p.Server, true)
+	e.Remove(p.Server)
+	e.Remove("nope")
+	want := Stats{Servers: 1, FreeRaces: 2}
+	if s := e.Stats(); s != want {
+		t.Fatalf("stats %+v after Remove, want %+v", s, want)
+	}
+	if q := place(t, e, "x"); q.Server == p.Server || q.Joined {
+		t.Fatalf("x after its server went: %+v", q)
+	}
+}
+
+func TestIdle(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	for _, n := range []string{"c", "a", "b"} {
+		e.Upsert(srv(n, 2), nil)
+	}
+	e.Upsert(srv("d", 2), []string{"foreign"})
+	p := place(t, e, "x") // on d: the fullest
+	if got := e.Idle(); !slices.Equal(got, []string{"a", "b", "c"}) || p.Server != "d" {
+		t.Fatalf("idle %v (x on %s), want a b c", got, p.Server)
+	}
+	e.Upsert(srv("d", 2), nil)
+	c.Advance(pending)
+	if got := e.Idle(); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
+		t.Fatalf("idle %v, want all once d's races are over or forgotten", got)
+	}
+}
+
+func TestUpsertIgnoresBadServers(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(Server{Capacity: 3}, nil)
+	e.Upsert(srv("neg", -5), nil)
+	e.Upsert(srv("huge", MaxCapacity+1), nil)
+	if s := e.Stats(); s.Servers != 2 || s.FreeRaces != MaxCapacity {
+		t.Fatalf("stats %+v, want 2 servers and MaxCapacity free races", s)
+	}
+}
+
+func TestRaceIDsAreUniqueAndShort(t *testing.T) {
+	c := newClock()
+	prefix := strings.Repeat("p", MaxRacePrefix)
+	e1, _ := New(Config{SeatsPerRace: 1, Pending: pending, RacePrefix: prefix, Now: c.Now})
+	e2, _ := New(Config{SeatsPerRace: 1, Pending: pending, RacePrefix: prefix, Now: c.Now})
+	seen := map[string]bool{}
+	for i, e := range []*Engine{e1, e2} { // e2: the same replica restarted
+		e.Upsert(srv("gs", 1000), nil)
+		for j := range 1000 {
+			p := place(t, e, fmt.Sprint(i, "-", j))
+			if seen[p.Race] || len(p.Race) > 63 || !strings.HasPrefix(p.Race, prefix) {
+				t.Fatalf("race id %q: repeated, too long or without the prefix", p.Race)
+			}
+			seen[p.Race] = true
+		}
+	}
+}
+
+// TestConcurrentPlaces: many goroutines placing at once never overfill a
+// race or a server, and every player ends up in exactly one race.
+func TestConcurrentPlaces(t *testing.T) {
+	e := newEngine(t, newClock())
+	for i := range 4 {
+		e.Upsert(srv(fmt.Sprint("gs", i), 50), nil)
+	}
+	const workers, each = 8, 60 // 480 players: 240 races of 200 fit, the rest find no room
+	var (
+		mu     sync.Mutex
+		races  = map[string][]string{}
+		server = map[string]string{}
+		wg     sync.WaitGroup
+		full   atomic.Int64
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				id := fmt.Sprint("w", w, "-", i)
+				p, err := e.Place([]string{id})
+				if errors.Is(err, backend.ErrNoCapacity) {
+					full.Add(1)
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				races[p.Race] = append(races[p.Race], id)
+				server[p.Race] = p.Server
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	perServer := map[string]int{}
+	for r, ids := range races {
+		if len(ids) > 2 {
+			t.Errorf("race %s holds %v", r, ids)
+		}
+		perServer[server[r]]++
+	}
+	for s, n := range perServer {
+		if n > 50 {
+			t.Errorf("server %s holds %d races, capacity 50", s, n)
+		}
+	}
+	if st := e.Stats(); len(races) != 200 || full.Load() != workers*each-400 || st.Players != 400 || st.FreeRaces != 0 {
+		t.Fatalf("%d races, %d refused, stats %+v; want 200 full races and 80 refusals", len(races), full.Load(), st)
+	}
+}
+
+const seatHold = 65 * time.Second
+
+// holdEngine is an engine of races of seats players that gives back a
+// no-show's seat after hold.
+func holdEngine(t *testing.T, c *clock, seats int, hold time.Duration) *Engine {
+	t.Helper()
+	e, err := New(Config{SeatsPerRace: seats, Pending: pending, SeatHold: hold, RacePrefix: "r1-", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// A race whose server reports it waiting for players gives back the seats
+// of players it does not hold once their tokens can no longer bring them:
+// the next player takes the seat, next to the one who waited.
+func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
+	c := newClock()
+	e := holdEngine(t, c, 2, seatHold)
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a")
+	c.Advance(10 * time.Second)
+	if b := place(t, e, "b"); b.Race != a.Race {
+		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	}
+	e.Upsert(srv("gs", 4), []string{a.Race}) // a came: the race started
+	// The server reports the race waiting with a alone. b's seat is young:
+	// b's token may still bring it.
+	e.Lobbies("gs", map[string][]string{a.Race: {"a"}})
+	c.Advance(seatHold - time.Second)
+	if st := e.Stats(); st.SeatsFreed != 0 || st.OpenRaces != 0 {
+		t.Fatalf("%v after b was placed, before b's token expired: %+v, want no seat free", seatHold-time.Second, st)
+	}
+	c.Advance(time.Second)
+	d := place(t, e, "d")
+	if d.Race != a.Race || !d.Joined {
+		t.Fatalf("d placed %+v, want b's seat in a's race %s", d, a.Race)
+	}
+	// a keeps its place; b is placed afresh.
+	if p := place(t, e, "a"); p.Race != a.Race {
+		t.Fatalf("a asking again: %+v, want its race %s", p, a.Race)
+	}
+	if p := place(t, e, "b"); p.Race == a.Race {
+		t.Fatalf("b asking again got its old race %s, now d's", p.Race)
+	}
+	if st := e.Stats(); st.SeatsFreed != 1 || st.Lobbies != 1 {
+		t.Fatalf("stats %+v, want 1 seat freed in 1 lobby", st)
+	}
+	// The race started (or ended): the report no longer names it.
+	e.Lobbies("gs", nil)
+	if st := e.Stats(); st.Lobbies != 0 {
+		t.Fatalf("stats %+v, want no lobby", st)
+	}
+}
+
+// Seats of the players a lobby holds are never given back, nor any seat
+// without SeatHold, of a race this engine did not place, or once the
+// server's report no longer names the race.
+func TestLobbyKeepsWhatItMust(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		hold   time.Duration
+		report func(race string) map[string][]string
+		later  func(e *Engine, race string) // before the seats are old
+	}{
+		{"players in the lobby", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a", "b"}} }, nil},
+		{"no seat hold", 0, func(r string) map[string][]string { return map[string][]string{r: {}} }, nil},
+		{"another race", seatHold, func(string) map[string][]string { return map[string][]string{"r2-other": {}} }, nil},
+		{"report withdrawn", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a"}} },
+			func(e *Engine, _ string) { e.Lobbies("gs", map[string][]string{}) }},
+		{"race over", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a"}} },
+			func(e *Engine, _ string) { e.Upsert(srv("gs", 4), nil) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClock()
+			e := holdEngine(t, c, 2, tc.hold)
+			e.Upsert(srv("gs", 4), nil)
+			a := place(t, e, "a")
+			place(t, e, "b")
+			e.Upsert(srv("gs", 4), []string{a.Race, "r2-other"})
+			e.Lobbies("gs", tc.report(a.Race))
+			if tc.later != nil {
+				tc.later(e, a.Race)
+			}
+			c.Advance(2 * seatHold)
+			if p := place(t, e, "c"); p.Race == a.Race {
+				t.Fatalf("c placed in %s, a seat that was not free", p.Race)
+			}
+			if st := e.Stats(); st.SeatsFreed != 0 {
+				t.Fatalf("stats %+v, want no seat freed", st)
+			}
+		})
+	}
+}
+
+// TestUnreachableServer: the players of a server found unreachable are
+// placed afresh on a live one when they ask again, together when they ask
+// one after the other; the mark is independent of Suspend, so that the
+// owner of one never lifts the other.
+func TestUnreachableServer(t *testing.T) {
+	e := newEngine(t, newClock())
+	e.Upsert(srv("dead", 4), nil)
+	a := place(t, e, "a")
+	b := place(t, e, "b")
+	if a.Again || b.Again || b.Race != a.Race {
+		t.Fatalf("a %+v, b %+v: want one race, neither asking again", a, b)
+	}
+	if again := place(t, e, "a"); !again.Again || again.Race != a.Race || !again.Joined {
+		t.Fatalf("a asking again: %+v, want its own race, marked Again", again)
+	}
+	e.Upsert(srv("live", 4), nil)
+	e.Unreachable("dead", true)
+	if s := e.Stats(); s.Unreachable != 1 || s.Suspended != 0 || s.FreeRaces != 4 || s.OpenRaces != 0 {
+		t.Fatalf("stats %+v, want dead out of placement, live's 4 races free", s)
+	}
+	a2 := place(t, e, "a")
+	b2 := place(t, e, "b")
+	if a2.Server != "live" || a2.Again || a2.Joined {
+		t.Fatalf("a asking again after its server went unreachable: %+v, want a new race on live", a2)
+	}
+	if b2.Server != "live" || b2.Race != a2.Race || b2.Again {
+		t.Fatalf("b asking again: %+v, want a's new race %s on live", b2, a2.Race)
+	}
+	for _, tc := range []struct {
+		name     string
+		act      func()
+		wantFree int
+	}{
+		{"suspend does not lift the mark", func() { e.Suspend("dead", true) }, 3},
+		{"resume does not lift the mark", func() { e.Suspend("dead", false) }, 3},
+		{"reachable again, still suspended", func() { e.Suspend("dead", true); e.Unreachable("dead", false) }, 3},
+		{"reachable and resumed", func() { e.Suspend("dead", false) }, 3 + 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.act()
+			if n := e.FreeRaces(); n != tc.wantFree {
+				t.Fatalf("FreeRaces = %d, want %d", n, tc.wantFree)
+			}
+		})
+	}
+	// Back in placement, the old race (its seats held by tokens that may be
+	// in use) is not reopened to anybody: both seats are taken.
+	if p := place(t, e, "c", "d"); p.Joined || p.Race == a.Race {
+		t.Fatalf("c and d: %+v, want a new race, not the unreachable server's old one", p)
+	}
+	e.Unreachable("nope", true) // unknown: ignored
+	e.Remove("dead")
+	if s := e.Stats(); s.Unreachable != 0 || s.Servers != 1 {
+		t.Fatalf("stats %+v after removing the server", s)
+	}
+}
+
+// A no-show who asks again before its seat is given back gets a new token
+// for it: the seat's hold restarts, so that the seat is not given to
+// another player while that token may still bring its player (the attack
+// of a seat given twice: B asks again at +60 s, C is placed at +80 s, B
+// connects with its fresh token and C is refused until the race ends).
+func TestAskingAgainRestartsTheSeatHold(t *testing.T) {
+	c := newClock()
+	e := holdEngine(t, c, 2, seatHold)
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a")
+	if b := place(t, e, "b"); b.Race != a.Race {
+		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	}
+	e.Upsert(srv("gs", 4), []string{a.Race})
+	e.Lobbies("gs", map[string][]string{a.Race: {"a"}}) // b never came
+	c.Advance(60 * time.Second)
+	if b := place(t, e, "b"); b.Race != a.Race || !b.Joined {
+		t.Fatalf("b asking again at +60s: %+v, want its seat in %s", b, a.Race)
+	}
+	c.Advance(20 * time.Second) // +80 s: past the hold of b's first token
+	if p := place(t, e, "c"); p.Race == a.Race {
+		t.Fatalf("c placed at +80s in %s: b's seat, which b's token of +60s still brings", p.Race)
+	}
+	if st := e.Stats(); st.SeatsFreed != 0 {
+		t.Fatalf("stats %+v, want no seat freed while b's last token may come", st)
+	}
+	place(t, e, "c2") // c's partner: no other race waits
+	// Once the hold of b's last token is over, the seat is given back.
+	c.Advance(seatHold - 20*time.Second)
+	if p := place(t, e, "d"); p.Race != a.Race {
+		t.Fatalf("d placed in %s at +60s+hold, want b's seat in %s", p.Race, a.Race)
+	}
+	if p := place(t, e, "b"); p.Race == a.Race {
+		t.Fatalf("b asking again after its seat went to d: %+v", p)
+	}
+}
+
+// Asking again restarts the hold of exactly the seats a token is minted
+// for: a device of two seats that asks again for one leaves the other's
+// hold running.
+func TestAskingAgainRestartsOnlyTheSeatsAskedFor(t *testing.T) {
+	c := newClock()
+	e := holdEngine(t, c, 3, seatHold)
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a")
+	place(t, e, "b", "b.2")
+	e.Upsert(srv("gs", 4), []string{a.Race})
+	e.Lobbies("gs", map[string][]string{a.Race: {"a"}})
+	c.Advance(30 * time.Second)
+	place(t, e, "b")
+	c.Advance(seatHold - 30*time.Second)
+	if st := e.Stats(); st.SeatsFreed != 1 {
+		t.Fatalf("stats %+v, want b.2's seat (no token since the first) freed, b's kept", st)
+	}
+	if p := place(t, e, "b"); p.Race != a.Race {
+		t.Fatalf("b: %+v, want its seat in %s", p, a.Race)
+	}
+}
+
+// Every seat of a race carries the same start deadline, placement plus
+// Pending; the engine forgets an unreported race only StartLeeway after
+// it, when no token can start the race any more.
+func TestStartByAndTheStartLeeway(t *testing.T) {
+	const leeway = 5 * time.Second
+	c := newClock()
+	e, err := New(Config{SeatsPerRace: 2, Pending: pending, StartLeeway: leeway, RacePrefix: "r1-", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Upsert(srv("gs", 1), nil)
+	placedAt := c.Now()
+	a := place(t, e, "a")
+	c.Advance(pending / 2)
+	b := place(t, e, "b")
+	want := placedAt.Add(pending)
+	if !a.StartBy.Equal(want) || !b.StartBy.Equal(want) {
+		t.Fatalf("StartBy a %v, b %v; want both %v", a.StartBy, b.StartBy, want)
+	}
+	c.Advance(pending/2 + leeway - time.Nanosecond)
+	if st := e.Stats(); st.Pending != 1 || st.FreeRaces != 0 {
+		t.Fatalf("within the start leeway: %+v, want the race still held", st)
+	}
+	c.Advance(time.Nanosecond)
+	if st := e.Stats(); st.Pending != 0 || st.FreeRaces != 1 {
+		t.Fatalf("after the start leeway: %+v, want the race forgotten", st)
+	}
+}
+
+// TestHolding: a placement is held from Place until its race is over, its
+// race forgotten unreported, or its player placed elsewhere.
+func TestHolding(t *testing.T) {
+	c := newClock()
+	e := newEngine(t, c)
+	e.Upsert(srv("gs", 4), nil)
+	a := place(t, e, "a", "b")
+	ghost := place(t, e, "ghost")
+	for _, tt := range []struct {
+		player string
+		p      Placement
+		want   bool
+	}{
+		{"a", a, true}, {"b", a, true}, {"ghost", ghost, true},
+		{"a", ghost, false}, {"nobody", a, false},
+	} {
+		if got := e.Holding(tt.player, tt.p.Server, tt.p.Race); got != tt.want {
+			t.Errorf("Holding(%s, %s) = %v, want %v", tt.player, tt.p.Race, got, tt.want)
+		}
+	}
+	e.Upsert(srv("gs", 4), []string{a.Race})
+	c.Advance(2 * pending) // a's race runs on; ghost's was never reported
+	if !e.Holding("a", a.Server, a.Race) || e.Holding("ghost", ghost.Server, ghost.Race) {
+		t.Fatal("after the pending time: want a's started race held and ghost's unreported one not")
+	}
+	e.Upsert(srv("gs", 4), nil) // a's race is over
+	if e.Holding("a", a.Server, a.Race) || e.Holding("b", a.Server, a.Race) {
+		t.Fatal("a race that is over is still held")
+	}
+}
