@@ -12,8 +12,8 @@ import "strconv"
 // drive steps a lifecycle with e and carries out the actions with do. An
 // action whose result decides what comes next (an SDK call that may fail)
 // is the last of its batch; do returns its result as an event, which is
-// stepped in at once, before any other happening, as the hand-written loop
-// did within one turn.
+// stepped in at once, before any other happening: one happening and all it
+// leads to are one turn of the loop.
 func drive[S, E, A any](s S, e E, next func(S, E) (S, []A), do func(A) (E, bool)) S {
 	for {
 		var acts []A
