@@ -50,12 +50,9 @@ func TestGameLiftClientsLogInAtWebsocket(t *testing.T) {
 	if err != nil || r.PeerID != 1 || int(r.FastPort) != port {
 		t.Fatalf("alice: %+v, %v; want success as peer 1 with fast port %d", r, err, port)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !alice.FastConnected() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !alice.FastConnected() || alice.UDPErrors() != 0 {
-		t.Errorf("alice's fast channel: connected %v, %d errors", alice.FastConnected(), alice.UDPErrors())
+	eventually(t, "alice's fast channel connected", alice.FastConnected)
+	if alice.UDPErrors() != 0 {
+		t.Errorf("alice's fast channel: %d errors", alice.UDPErrors())
 	}
 	if r := gameliftLogin(t, base+"/", mint("mallory")); r.GetSuccess() {
 		t.Errorf("mallory, without a reservation, logged in: %v", r)
@@ -153,12 +150,9 @@ func TestGameLiftSecureClients(t *testing.T) {
 			if string(r.CACert) != string(chain.CA) || r.ConnectToken == "" {
 				t.Errorf("login result: caCert %q, connect token %q; want the CA and a token", r.CACert, r.ConnectToken)
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for !c.FastConnected() && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			if !c.FastConnected() || c.UDPErrors() != 0 || c.FastRefused() {
-				t.Errorf("fast channel: connected %v, refused %v, %d errors", c.FastConnected(), c.FastRefused(), c.UDPErrors())
+			eventually(t, "the fast channel connected", c.FastConnected)
+			if c.UDPErrors() != 0 || c.FastRefused() {
+				t.Errorf("fast channel: refused %v, %d errors", c.FastRefused(), c.UDPErrors())
 			}
 		})
 	}

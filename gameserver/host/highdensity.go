@@ -111,20 +111,16 @@ const (
 // runRaces follows the GameServer of a high-density server: the lease, its
 // lapse, and the return to the pool (or the shutdown) once a lapsed server
 // is empty; its recycling (max races, max age) and the shutdown once a
-// recycled server is empty. Then it drains.
+// recycled server is empty. It drives the high-density lifecycle
+// (highdensity_lifecycle.go), then drains.
 func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *http.Server, stopRaces func()) error {
 	updates := h.watch(ctx)
 	clock := h.cfg.Clock
 	var (
-		l          = lease{ttl: h.cfg.LeaseTTL}
-		stopTimer  func() bool
-		lapseWake  = make(chan struct{}, 1)
-		ageWake    = make(chan struct{}, 1)
-		state      agoneswire.GameServerState
-		awaitReady bool // Ready() asked after a lapse: reopen once it shows
-		recycling  bool // closed for good: shut down once empty
-		over       bool // Shutdown() asked
-		err        error
+		st        = newHighDensityState(h.cfg.AfterSession, h.cfg.LeaseTTL)
+		stopTimer func() bool
+		lapseWake = make(chan struct{}, 1)
+		ageWake   = make(chan struct{}, 1)
 	)
 	disarm := func() {
 		if stopTimer != nil {
@@ -137,121 +133,84 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 		stopAge := clock.AfterFunc(h.cfg.MaxAge, func() { ageWake <- struct{}{} })
 		defer stopAge()
 	}
-	recycle := func(reason string) {
-		if recycling {
-			return
-		}
-		recycling = true
-		h.races.recycleAt(clock.Now())
-		h.cfg.Metrics.recycled(reason)
-		h.log.Info("recycling: taking no new race; running races go on, then the server shuts down and the Fleet replaces it",
-			"reason", reason, "races", h.races.count(), "max_races", h.cfg.MaxRaces, "max_age", h.cfg.MaxAge)
-		h.markClosed(ctx, true)
-	}
-	arm := func(now time.Time) {
-		disarm()
-		if d, ok := l.due(now); ok {
-			stopTimer = clock.AfterFunc(d, func() {
+	do := func(a highDensityAction) (highDensityEvent, bool) {
+		switch a.kind {
+		case highDensityArmLapse:
+			disarm()
+			stopTimer = clock.AfterFunc(a.after, func() {
 				select {
 				case lapseWake <- struct{}{}:
 				default:
 				}
 			})
-		}
-	}
-	reopen := func() {
-		awaitReady = false
-		if recycling {
-			return // closed for good
-		}
-		l = lease{ttl: h.cfg.LeaseTTL}
-		h.races.reopen()
-		h.markClosed(ctx, false)
-		h.log.Info("back in the Ready pool: taking new races")
-	}
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case e := <-serveErr:
-			err = fmt.Errorf("serve players: %w", e)
-			break loop
-		case gs := <-updates:
-			now := clock.Now()
-			state = gs.Status.State
-			switch l.observe(gs, now) {
-			case leaseStarted:
-				h.log.Info("leased", "lessee", gs.ObjectMeta.Labels[agoneswire.LesseeLabel], "ttl", h.cfg.LeaseTTL)
-				if awaitReady { // allocated again before Ready showed
-					reopen()
-					l.observe(gs, now)
-				}
-				arm(now)
-			case leaseRenewed:
-				arm(now)
-			case leaseEnded:
-				disarm()
-			}
-			if awaitReady && state == agoneswire.StateReady {
-				reopen()
-			}
-		case <-lapseWake:
-			now := clock.Now()
-			if !l.expired(now) {
-				arm(now)
-				break
-			}
-			l.lapsed = true
-			h.races.lapse(now)
+		case highDensityDisarmLapse:
+			disarm()
+		case highDensityNoteLease:
+			h.log.Info("leased", "lessee", a.lessee, "ttl", h.cfg.LeaseTTL)
+		case highDensityReopen:
+			h.races.reopen()
+			h.markClosed(ctx, false)
+			h.log.Info("back in the Ready pool: taking new races")
+		case highDensityLapse:
+			h.races.lapse(a.at)
 			h.cfg.Metrics.leaseLapsed()
 			h.log.Warn("lease lapsed: taking no new race; running races go on", "ttl", h.cfg.LeaseTTL,
 				"races", h.races.count(), "after", h.cfg.AfterSession)
 			h.markClosed(ctx, true)
-		case <-ageWake:
-			recycle(recycledMaxAge)
-		case <-h.races.recycle:
-			recycle(recycledMaxRaces)
-		case <-h.raceDone:
-		}
-		if over {
-			continue
-		}
-		if recycling {
-			if h.races.idleRecycled() {
-				h.log.Info("recycled and empty: shutting down")
-				over = true
-				h.shutdown(ctx)
+		case highDensityRecycle:
+			h.races.recycleAt(a.at)
+			h.cfg.Metrics.recycled(a.reason)
+			h.log.Info("recycling: taking no new race; running races go on, then the server shuts down and the Fleet replaces it",
+				"reason", a.reason, "races", h.races.count(), "max_races", h.cfg.MaxRaces, "max_age", h.cfg.MaxAge)
+			h.markClosed(ctx, true)
+		case highDensityRetireIfEmpty:
+			idle := false
+			switch a.closed {
+			case closedRecycled:
+				idle = h.races.idleRecycled()
+			case closedLapsed:
+				idle = h.races.idleLapsed(true)
 			}
-			continue
-		}
-		if !l.lapsed || awaitReady {
-			continue
-		}
-		reuse := h.cfg.AfterSession == AfterReady && h.fatal.Load() == nil
-		if !h.races.idleLapsed(!reuse) {
-			continue
-		}
-		if reuse {
-			rerr := h.sdk.Ready(ctx)
-			if rerr == nil {
+			return highDensityEvent{kind: highDensityRetired, ok: idle}, true
+		case highDensityCheckEmpty:
+			return highDensityEvent{kind: highDensityEmpty, ok: h.races.idleLapsed(false)}, true
+		case highDensityAskReady:
+			ok := h.returnToPool(ctx)
+			if ok {
 				h.log.Info("lapsed and empty: returning to the Ready pool")
-				if awaitReady = true; state == agoneswire.StateReady {
-					reopen() // already Ready: no change will show
-				}
-				continue
 			}
-			if ctx.Err() == nil {
-				h.log.Error("return to the Ready pool", "err", rerr)
-			}
+			return highDensityEvent{kind: highDensityReadyAnswered, ok: ok}, true
+		case highDensityRetire:
 			h.races.close(closedRetiring)
+		case highDensityShutdown:
+			h.log.Info(a.why)
+			h.shutdown(ctx)
 		}
-		h.log.Info("lapsed and empty: shutting down")
-		over = true
-		h.shutdown(ctx)
+		return highDensityEvent{}, false
+	}
+	for st.phase != highDensityStopped {
+		var e highDensityEvent
+		select {
+		case <-ctx.Done():
+			e.kind = highDensityStop
+		case err := <-serveErr:
+			e.kind, e.err = highDensityServeFailed, fmt.Errorf("serve players: %w", err)
+		case gs := <-updates:
+			e.kind, e.gs = highDensityWatched, gs
+		case <-lapseWake:
+			e.kind = highDensityLapseDue
+		case <-ageWake:
+			e.kind = highDensityMaxAge
+		case <-h.races.recycle:
+			e.kind = highDensityMaxSessions
+		case <-h.raceDone:
+			e.kind = highDensitySessionEnded
+		}
+		e.now, e.healthy = clock.Now(), h.Healthy()
+		st = drive(st, e, highDensityState.next, do)
 	}
 	h.ready.Store(false)
-	return errors.Join(err, h.drainRaces(ctx, httpSrv, stopRaces))
+	return errors.Join(st.err, h.drainRaces(ctx, httpSrv, stopRaces))
 }
 
 // watch follows the GameServer, keeping only its latest state.

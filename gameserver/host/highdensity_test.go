@@ -116,14 +116,10 @@ func (rs *raceStack) waitRaces(t *testing.T, races ...string) {
 // waitTimer waits until the host armed a timer for at on the fake clock.
 func (rs *raceStack) waitTimer(t *testing.T, at time.Time) {
 	t.Helper()
-	for range 2000 {
-		if next, ok := rs.clock.Next(); ok && next.Equal(at) {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	next, ok := rs.clock.Next()
-	t.Fatalf("no timer for %v (next: %v %v)", at, next, ok)
+	eventually(t, fmt.Sprintf("a timer armed for %v", at), func() bool {
+		next, ok := rs.clock.Next()
+		return ok && next.Equal(at)
+	})
 }
 
 // lease allocates the server as an allocator's lease does.
@@ -397,7 +393,10 @@ func TestSleepingRacesKeepTheServerHealthy(t *testing.T) {
 	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.LoopStall = 100 * time.Millisecond })
 	alice := rs.join(t, "alice", "r1") // alone: her lobby waits for an opponent
 	rs.waitRaces(t, "r1")
-	time.Sleep(time.Second) // ten stall limits, twenty health pings
+	// Twenty health pings, 50 ms apart: the watchdog judged the race
+	// before each, over ten stall limits.
+	pings := rs.mem.HealthCount()
+	eventually(t, "twenty health pings", func() bool { return rs.mem.HealthCount() >= pings+20 })
 	if !rs.host.Healthy() {
 		t.Fatal("the watchdog took a sleeping race for a stuck one")
 	}
@@ -430,7 +429,10 @@ func TestRaceWaitingWithAPlayerIsReportedQuickly(t *testing.T) {
 	a := rs.join(t, "a", "r-1")
 	rs.join(t, "x", "r-2")
 	rs.waitRaces(t, "r-1", "r-2")
-	time.Sleep(600 * time.Millisecond) // scans find nothing old yet: the host's clock has not moved
+	// Two scans pass, the races' admission among them: they find nothing
+	// old yet, since the host's clock has not moved.
+	scans := host.LobbyScans(rs.host)
+	eventually(t, "two lobby scans", func() bool { return host.LobbyScans(rs.host) >= scans+2 })
 	gs, err := rs.mem.GameServer(context.Background())
 	if err != nil {
 		t.Fatal(err)

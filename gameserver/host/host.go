@@ -107,6 +107,9 @@ type Host struct {
 	races *raceSet
 	// raceDone wakes the high-density loop when a race ends.
 	raceDone chan struct{}
+	// lobbyScans counts the lobby report's finished scans: a test waits
+	// for one to pass before it asserts that a scan reported nothing.
+	lobbyScans atomic.Int64
 }
 
 // New checks cfg and returns a Host that talks to Agones through sdk.
@@ -302,88 +305,70 @@ func (h *Host) openFast(ln net.Listener) (*gamelift.Fast, error) {
 	return gamelift.NewFast(pc, h.log, h.cfg.Realtime.Metrics), nil
 }
 
-// loop follows the GameServer through the watch and runs a session per allocation.
+// loop follows the GameServer through the watch and runs a session per
+// allocation: it drives the allocation lifecycle (allocation_lifecycle.go).
 func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	updates := h.watch(wctx)
 
 	var (
+		st          = newAllocationState(h.cfg.AfterSession)
 		session     *realtime.Session
 		sessionDone <-chan struct{}
-		// After Ready() for reuse, a stale Allocated state may still arrive.
-		// An allocation is new when Agones' last-allocated annotation moved
-		// (watch updates are batched, so the Ready in between may never show);
-		// without the annotation, when a Ready state was seen since.
-		lastAllocation string
-		awaitReady     bool
-		clearOnReady   bool // Ready asked for reuse: empty the list once it shows
-		over           bool // Shutdown requested: wait to be stopped
 	)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-serveErr:
-			return fmt.Errorf("serve players: %w", err)
-		case gs := <-updates:
-			state := gs.Status.State
-			players := gs.Status.Lists[agoneswire.PlayersList].Values
-			if awaitReady && state == agoneswire.StateReady {
-				awaitReady = false
-			}
-			allocation := gs.ObjectMeta.Annotations[agoneswire.LastAllocatedAnnotation]
-			fresh := allocation != lastAllocation || (allocation == "" && !awaitReady)
-			if clearOnReady && state == agoneswire.StateReady {
-				// Back in the Ready pool with a full list: nobody can be
-				// placed here until it is emptied, now.
-				clearOnReady = false
-				if err := h.clearPlayers(ctx); err != nil {
-					over = true
-					h.shutdown(ctx)
-					continue
-				}
-				h.closed.Store(false)
-				h.markClosed(ctx, false)
-			}
-			if session == nil && !over && !clearOnReady && fresh && state == agoneswire.StateAllocated {
-				lastAllocation, awaitReady = allocation, false
-				// The session is named after the game server: the allocator's
-				// gameSessionId for it (one allocation at a time).
-				s, err := h.startSession(ctx, h.Name())
-				if err != nil {
-					return err
-				}
+	do := func(a allocationAction) (allocationEvent, bool) {
+		switch a.kind {
+		case allocationStartSession:
+			s, err := h.startSession(ctx, h.Name())
+			if err == nil {
 				session, sessionDone = s, s.Done()
-				h.closed.Store(false)
-				h.cfg.Metrics.raceStarted()
 			}
-			if session != nil {
-				session.SetReservations(ctx, players)
-			}
-		case <-sessionDone:
+			return allocationEvent{kind: allocationStarted, err: err}, true
+		case allocationReserve:
+			session.SetReservations(ctx, a.players)
+		case allocationOpen:
+			h.closed.Store(false)
+			h.cfg.Metrics.raceStarted()
+		case allocationReopen:
+			h.closed.Store(false)
+			h.markClosed(ctx, false)
+		case allocationClose:
 			h.closed.Store(true)
 			h.markClosed(ctx, true)
-			outcome := session.Outcome()
-			h.cfg.Metrics.raceEnded(outcome)
-			h.log.Info("session over", "outcome", outcome, "after", h.cfg.AfterSession)
+		case allocationEndSession:
+			h.cfg.Metrics.raceEnded(a.outcome)
+			h.log.Info("session over", "outcome", a.outcome, "after", h.cfg.AfterSession)
 			h.srv.SetSession(nil)
 			session, sessionDone = nil, nil
-			if outcome == realtime.OutcomeCrashed {
-				h.setFatal("the game crashed")
-			}
-			if h.cfg.AfterSession == AfterReady && h.fatal.Load() == nil {
-				if err := h.sdk.Ready(ctx); err == nil {
-					awaitReady, clearOnReady = true, true
-					continue
-				} else if ctx.Err() == nil {
-					h.log.Error("return to the Ready pool", "err", err)
-				}
-			}
-			over = true
+		case allocationFail:
+			h.setFatal(a.reason)
+		case allocationAskReady:
+			return allocationEvent{kind: allocationReadyAnswered, ok: h.returnToPool(ctx)}, true
+		case allocationClearPlayers:
+			return allocationEvent{kind: allocationCleared, ok: h.clearPlayers(ctx) == nil}, true
+		case allocationShutdown:
 			h.shutdown(ctx)
 		}
+		return allocationEvent{}, false
 	}
+	for st.phase != allocationStopped {
+		var e allocationEvent
+		select {
+		case <-ctx.Done():
+			e.kind = allocationStop
+		case err := <-serveErr:
+			e.kind, e.err = allocationServeFailed, fmt.Errorf("serve players: %w", err)
+		case gs := <-updates:
+			e.kind, e.state = allocationWatched, gs.Status.State
+			e.allocation = gs.ObjectMeta.Annotations[agoneswire.LastAllocatedAnnotation]
+			e.players = gs.Status.Lists[agoneswire.PlayersList].Values
+		case <-sessionDone:
+			e.kind, e.outcome, e.healthy = allocationSessionEnded, session.Outcome(), h.Healthy()
+		}
+		st = drive(st, e, allocationState.next, do)
+	}
+	return st.err
 }
 
 // markClosed tells the allocator, through the GameServer's labels, whether
@@ -397,6 +382,16 @@ func (h *Host) markClosed(ctx context.Context, closed bool) {
 	if err := h.sdk.SetLabel(ctx, agoneswire.ClosedLabelKey, value); err != nil && ctx.Err() == nil {
 		h.log.Warn("label the race closed", "closed", closed, "err", err)
 	}
+}
+
+// returnToPool asks Agones to put the server back in the Ready pool; a
+// refusal is logged unless the host is stopping.
+func (h *Host) returnToPool(ctx context.Context) bool {
+	err := h.sdk.Ready(ctx)
+	if err != nil && ctx.Err() == nil {
+		h.log.Error("return to the Ready pool", "err", err)
+	}
+	return err == nil
 }
 
 // shutdown asks Agones to shut the server down.

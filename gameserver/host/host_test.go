@@ -331,21 +331,54 @@ func TestUnreservedPlayerIsRefused(t *testing.T) {
 // sidecar's view of the players list comes from a watch. Its place is
 // awaited for a moment instead of being refused.
 func TestPlaceShownLateIsAwaited(t *testing.T) {
-	st := startStack(t, fastGame(), host.AfterShutdown)
+	looked := &listRead{read: make(chan struct{})}
+	st := startStackWith(t, fastGame(), host.AfterShutdown, nil, func(sdk agonessdk.SDK) agonessdk.SDK { looked.SDK = sdk; return looked })
+	allocated := make(chan error, 1)
 	go func() {
-		time.Sleep(300 * time.Millisecond)
-		if _, err := st.mem.ClusterAllocate([]string{"alice"}); err != nil {
-			t.Error(err)
-		}
+		<-looked.read // the host looked for alice's place and did not find it
+		_, err := st.mem.ClusterAllocate([]string{"alice"})
+		allocated <- err
 	}()
 	p, e, code := st.connect(t, "alice")
+	if err := <-allocated; err != nil {
+		t.Fatal(err)
+	}
 	if p == nil {
-		t.Fatalf("alice, allocated 300 ms after connecting: %v close %d, want a welcome", e, code)
+		t.Fatalf("alice, allocated after the host first looked for her place: %v close %d, want a welcome", e, code)
 	}
 	// The session is named as the allocator's gameSessionId names it: the
 	// game server, on a server of one race at a time.
 	if w := p.welcome; w.SessionId != w.GameServer {
 		t.Errorf("welcome to session %q on game server %q: want the game server's name", w.SessionId, w.GameServer)
+	}
+}
+
+// listRead is an SDK that tells, by closing read, when the players list
+// was first read.
+type listRead struct {
+	agonessdk.SDK
+	read chan struct{}
+	once sync.Once
+}
+
+func (l *listRead) GetList(ctx context.Context, name string) (*agonessdk.List, error) {
+	list, err := l.SDK.GetList(ctx, name)
+	if name == agoneswire.PlayersList {
+		l.once.Do(func() { close(l.read) })
+	}
+	return list, err
+}
+
+// eventually polls cond until it holds; after 20 s it fails the test,
+// saying what never happened.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 20 s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 // annotation renews it, timed on the server's own clock when seen, so that
 // clocks of other machines never matter. It lapses after ttl without a
 // renewal; a lapsed lease stays lapsed until the server is Ready again.
-// It is used by the host's loop only.
+// It is part of the high-density lifecycle's state (highDensityState).
 type lease struct {
 	ttl time.Duration
 

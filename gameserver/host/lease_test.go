@@ -10,15 +10,7 @@ import (
 
 func TestLeaseFollowsTheWatch(t *testing.T) {
 	t0 := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	gs := func(state agoneswire.GameServerState, allocated, lessee, renewed string) *agonessdk.GameServer {
-		return &agonessdk.GameServer{
-			ObjectMeta: agonessdk.ObjectMeta{
-				Labels:      map[string]string{agoneswire.LesseeLabel: lessee},
-				Annotations: map[string]string{agoneswire.LastAllocatedAnnotation: allocated, agoneswire.LeaseRenewedAnnotation: renewed},
-			},
-			Status: agonessdk.Status{State: state},
-		}
-	}
+	gs := gameServerSeen
 	type step struct {
 		at      time.Duration
 		gs      *agonessdk.GameServer

@@ -51,6 +51,7 @@ func (h *Host) publishLobbies(ctx context.Context) {
 		settled  = make(map[string]bool)     // races seen full or started
 	)
 	for tick := 1; ; tick++ {
+		h.lobbyScans.Store(int64(tick - 1))
 		select {
 		case <-ctx.Done():
 			return
