@@ -76,7 +76,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_no_shows_total", Help: "Reserved places freed because the player never connected.",
 		}),
 		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake, dtls_session: one connection or DTLS session, which was closed).",
+			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake, dtls_session: one connection or DTLS session, which was closed; place_freed: the platform's callback for a freed place, and the session played on).",
 		}, []string{"where"}),
 		unroutables: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_unroutable_messages_total", Help: "Messages a player addressed to a peer or group that were not relayed, by reason (no_relay: the game does not relay; no_peer: no such peer). The sender got CODE_INVALID_TARGET (a GameLift client has no error packet and sees nothing).",
