@@ -13,6 +13,7 @@ import (
 const (
 	closeGoingAway        = websocket.CloseGoingAway     // 1001
 	closeMessageTooBig    = websocket.CloseMessageTooBig // 1009
+	closeInternal         = websocket.CloseInternalServerErr
 	closeServiceRestart   = websocket.CloseServiceRestart
 	closeBadToken         = 4001
 	closeExpiredToken     = 4002
@@ -32,4 +33,5 @@ var closeCodeFor = map[realtimev1.Error_Code]int{
 	realtimev1.Error_CODE_SHUTTING_DOWN:     closeGoingAway,
 	realtimev1.Error_CODE_HANDSHAKE_TIMEOUT: closeHandshakeTimeout,
 	realtimev1.Error_CODE_REJECTED:          closeRejected,
+	realtimev1.Error_CODE_INTERNAL:          closeInternal,
 }
