@@ -6,10 +6,11 @@ import "testing"
 // relay a message for which panics says so, until t ends. Call it before
 // starting the edge, so that it is undone after the edge stops.
 func PanicOnRelay(t testing.TB, panics func(toServer bool, kind int) bool) {
-	relayHook = func(d direction, kind int) {
+	hook := func(d direction, kind int) {
 		if panics(d == toServer, kind) {
 			panic("injected by the test")
 		}
 	}
-	t.Cleanup(func() { relayHook = nil })
+	relayHook.Store(&hook)
+	t.Cleanup(func() { relayHook.Store(nil) })
 }

@@ -101,8 +101,8 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 			rl.end(d, src, dst, err)
 			return
 		}
-		if relayHook != nil {
-			relayHook(d, kind)
+		if hook := relayHook.Load(); hook != nil {
+			(*hook)(d, kind)
 		}
 		start := time.Now()
 		_ = dst.SetWriteDeadline(start.Add(writeTimeout))
@@ -227,7 +227,8 @@ func (rl *relay) leave(why string) {
 }
 
 // relayHook, when tests set it, sees each message a pump starts to relay.
-var relayHook func(d direction, kind int)
+// It is atomic: a relay of an earlier test may still be pumping.
+var relayHook atomic.Pointer[func(d direction, kind int)]
 
 // countingReader counts what it reads and keeps the read error apart from
 // the write errors io.Copy also returns.
