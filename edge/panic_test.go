@@ -2,6 +2,7 @@ package edge_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/leapfrog-games/leapfrog/edge"
+	realtimev1 "github.com/leapfrog-games/leapfrog/gameserver/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/internal/panicguard/panicguardtest"
 )
 
@@ -89,4 +91,59 @@ func TestRelayPanicEndsOnlyThatPlayersConnection(t *testing.T) {
 	echoes(bob, "after alice's panic")
 	echoes(join("carol"), "a new player")
 	logs.None(t)
+}
+
+// resolverWithABug panics on one name, as a resolver with a bug would on
+// an object it did not expect.
+type resolverWithABug struct {
+	*mapResolver
+	bad string
+}
+
+func (r resolverWithABug) Resolve(ctx context.Context, name string) (string, error) {
+	if name == r.bad {
+		panic("unexpected object")
+	}
+	return r.mapResolver.Resolve(ctx, name)
+}
+
+// A panic in one player's handshake answers that player with the race
+// server's internal error (CODE_INTERNAL, 1011); the edge goes on.
+func TestHandshakePanicRefusesOnlyThatPlayer(t *testing.T) {
+	logs := panicguardtest.NewLog()
+	up := startUpstream(t, func(ws *websocket.Conn) { _, _, _ = ws.ReadMessage() })
+	issuer := newKeys(t)
+	res := &mapResolver{}
+	res.set("race-a", up.addr())
+	te := startEdge(t, issuer, res, func(c *edge.Config) {
+		c.Logger = logs.Logger()
+		c.Resolver = resolverWithABug{mapResolver: res, bad: "race-b"}
+	})
+	hello := func(gameServer string) *websocket.Conn {
+		raw, _, err := issuer.MintPlayerSession("p1", gameServer, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws := dial(t, te.url(gameServer))
+		sendHello(t, raw)(ws)
+		return ws
+	}
+
+	frames, ce := readToClose(t, hello("race-b"))
+	if len(frames) != 1 || frames[0].GetError().GetCode() != realtimev1.Error_CODE_INTERNAL || ce.Code != websocket.CloseInternalServerErr {
+		t.Errorf("got %v and close %d, want CODE_INTERNAL and %d", frames, ce.Code, websocket.CloseInternalServerErr)
+	}
+	p := logs.Next(t)
+	if p.Where != "handshake" || !strings.Contains(p.Stack, "edge_test.resolverWithABug.Resolve") {
+		t.Errorf("logged %q where %q with stack:\n%s", p.Msg, p.Where, p.Stack)
+	}
+	if n := panicguardtest.Count(t, te.registry, "leapfrog_edge_panics_total", "handshake"); n != 1 {
+		t.Errorf("leapfrog_edge_panics_total{where=handshake} = %v, want 1", n)
+	}
+	hello("race-a")
+	select {
+	case <-up.hellos:
+	case <-time.After(10 * time.Second):
+		t.Fatal("after the panic, a player's hello never reached race-a")
+	}
 }
