@@ -8,10 +8,12 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 )
 
 // Limits of the fast channel.
@@ -100,12 +102,25 @@ func (f *Fast) Serve(ctx context.Context) {
 			continue
 		}
 		f.metrics.DatagramIn()
-		f.handle(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
+		f.safeHandle(buf[:n], netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
 	}
+}
+
+// safeHandle is handle with a panic (on a client's datagram) dropping only
+// that datagram: the one goroutine reading the socket serves every player.
+func (f *Fast) safeHandle(b []byte, src netip.AddrPort) {
+	g := panicguard.Guard{Log: f.log, Count: func(where string) {
+		f.metrics.Recovered(where)
+		f.metrics.DatagramDropped("panicked")
+	}}
+	g.Run("datagram", "panic on a fast-channel datagram: dropping it", func() { f.handle(b, src) })
 }
 
 // handle takes one datagram; every datagram it cannot use is dropped and counted.
 func (f *Fast) handle(b []byte, src netip.AddrPort) {
+	if hook := datagramHook.Load(); hook != nil {
+		(*hook)(b)
+	}
 	if len(b) > MaxDatagram {
 		f.metrics.DatagramDropped("oversized")
 		return
@@ -288,3 +303,7 @@ func (f *Fast) write(b []byte, to netip.AddrPort) {
 	}
 	f.metrics.DatagramOut()
 }
+
+// datagramHook, when tests set it, sees each datagram handle takes. It is
+// atomic: a fast channel of an earlier test may still be reading.
+var datagramHook atomic.Pointer[func(b []byte)]

@@ -20,6 +20,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard/panicguardtest"
 )
 
 // Op codes of echoGame.
@@ -481,4 +482,40 @@ func TestUnroutable(t *testing.T) {
 	if n := counterValue(ts.reg, "leapfrog_realtime_unroutable_messages_total", "reason", "no_relay"); n != 3 {
 		t.Errorf("%v unroutable messages counted, want 3", n)
 	}
+}
+
+// TestDatagramPanicDropsOnlyThatDatagram: one goroutine reads the fast
+// channel for every player; a panic on one client's datagram is logged with
+// its stack and counted, and the channel serves the others on.
+func TestDatagramPanicDropsOnlyThatDatagram(t *testing.T) {
+	poison := []byte("poison")
+	gamelift.PanicOnDatagram(t, poison)
+	logs := panicguardtest.NewLog()
+	cfg := realtime.Config{MaxPlayers: 8, InputRate: 200, Logger: logs.Logger()}
+	ts := startServer(t, cfg, true)
+	ts.run(t, cfg, &echoGame{})
+	alice := login(t, ts.base, "alice", gamelifttest.Options{})
+	eventually(t, "alice's fast channel", alice.FastConnected)
+
+	pc := rawUDP(t, ts, "127.0.0.1")
+	if _, err := pc.WriteToUDP(poison, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ts.port()}); err != nil {
+		t.Fatal(err)
+	}
+	p := logs.Next(t)
+	if p.Where != "datagram" || !strings.Contains(p.Stack, "gamelift.(*Fast).handle") {
+		t.Errorf("logged %q where %q with stack:\n%s", p.Msg, p.Where, p.Stack)
+	}
+	if n := panicguardtest.Count(t, ts.reg, "leapfrog_realtime_panics_total", "datagram"); n != 1 {
+		t.Errorf("leapfrog_realtime_panics_total{where=datagram} = %v, want 1", n)
+	}
+	if n := ts.dropped("panicked"); n != 1 {
+		t.Errorf("leapfrog_realtime_datagrams_dropped_total{reason=panicked} = %v, want 1", n)
+	}
+	if err := alice.Send(opEchoFast, []byte("ok"), gamelifttest.Fast, gamelift.ServerPeer, 0); err != nil {
+		t.Fatal(err)
+	}
+	if ev := until(t, alice, isOp(opEchoFast)); !ev.OverUDP {
+		t.Error("alice's echo did not come over UDP")
+	}
+	logs.None(t)
 }

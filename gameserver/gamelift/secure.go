@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	gameliftv1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/gamelift/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 )
 
 // Bounds of the secure fast channel.
@@ -168,13 +168,8 @@ func (s *secure) track(conn *dtls.Conn, open bool) {
 // safeSession is session with a panic (on a client's input) ending only
 // this session.
 func (f *Fast) safeSession(ctx context.Context, conn *dtls.Conn, ip netip.Addr) {
-	defer func() {
-		if v := recover(); v != nil {
-			f.metrics.Recovered("dtls_session")
-			f.log.Error("panic in a DTLS session", "remote", conn.RemoteAddr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-		}
-	}()
-	f.session(ctx, conn, ip)
+	g := panicguard.Guard{Log: f.log.With("remote", conn.RemoteAddr().String()), Count: f.metrics.Recovered}
+	g.Run("dtls_session", "panic in a DTLS session", func() { f.session(ctx, conn, ip) })
 }
 
 // session owns one DTLS session: the handshake, the wait for a valid

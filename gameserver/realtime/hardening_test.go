@@ -17,6 +17,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/closecode"
 	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard/panicguardtest"
 )
 
 // hello says hello with raw and the reconnect token, returning the answer:
@@ -120,24 +121,7 @@ func TestGamePanicEndsOnlyItsSession(t *testing.T) {
 
 func panics(t *testing.T, reg *prometheus.Registry, where string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "leapfrog_realtime_panics_total" {
-			continue
-		}
-		for _, mm := range mf.GetMetric() {
-			for _, l := range mm.GetLabel() {
-				if l.GetName() == "where" && l.GetValue() == where {
-					return mm.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	t.Fatalf("no leapfrog_realtime_panics_total{where=%q}", where)
-	return 0
+	return panicguardtest.Count(t, reg, "leapfrog_realtime_panics_total", where)
 }
 
 // panicAuth is an Authenticator with a bug.

@@ -76,7 +76,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_no_shows_total", Help: "Reserved places freed because the player never connected.",
 		}),
 		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake, dtls_session: one connection or DTLS session, which was closed).",
+			Name: "leapfrog_realtime_panics_total", Help: "Panics recovered, by where (session: the game, which ended its session; connection, handshake, dtls_session: one connection or DTLS session, which was closed; datagram: one fast-channel datagram, which was dropped; place_freed: the platform's callback for a freed place, and the session played on).",
 		}, []string{"where"}),
 		unroutables: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_realtime_unroutable_messages_total", Help: "Messages a player addressed to a peer or group that were not relayed, by reason (no_relay: the game does not relay; no_peer: no such peer). The sender got CODE_INVALID_TARGET (a GameLift client has no error packet and sees nothing).",
@@ -85,7 +85,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "leapfrog_realtime_datagrams_total", Help: "UDP datagrams (DTLS records, with DTLS) of the GameLift Realtime fast channel, by direction (in: every datagram read; out: every one sent).",
 		}, []string{"direction"}),
 		datagramDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_realtime_datagrams_dropped_total", Help: "UDP datagrams of the fast channel dropped, by reason (oversized, rate_limited, malformed, unknown_source, unknown_peer, ambiguous_peer, address_taken, queue_full, refused, oversized_out, write_failed; with DTLS also handshake_limited, handshake_failed, unverified, identity_refused).",
+			Name: "leapfrog_realtime_datagrams_dropped_total", Help: "UDP datagrams of the fast channel dropped, by reason (oversized, rate_limited, malformed, unknown_source, unknown_peer, ambiguous_peer, address_taken, queue_full, refused, oversized_out, write_failed; with DTLS also handshake_limited, handshake_failed, unverified, identity_refused; panicked: its handling panicked, see leapfrog_realtime_panics_total).",
 		}, []string{"reason"}),
 	}
 	m.inBad = m.messages.WithLabelValues("in", "unknown")
@@ -180,7 +180,8 @@ func (m *Metrics) noShow() {
 
 // Recovered counts a panic recovered on a goroutine outside this package
 // that handles one client's input (where: dtls_session, the GameLift fast
-// channel's DTLS session, which is closed).
+// channel's DTLS session, which is closed; datagram, one of its datagrams,
+// which is dropped).
 func (m *Metrics) Recovered(where string) { m.recovered(where) }
 
 func (m *Metrics) recovered(where string) {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/contract/token"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 )
 
 // Authenticator checks a player session token and returns whom it names.
@@ -265,27 +265,22 @@ func (srv *Server) clientAddr(r *http.Request) (addr string, vouched bool) {
 // safeHandshake is handshake with a panic (in an Authenticator, say) ending
 // only this connection.
 func (srv *Server) safeHandshake(ctx context.Context, c *conn, slot *handshakeSlot) (s *Session) {
-	defer func() {
-		if v := recover(); v != nil {
-			srv.cfg.Metrics.recovered("handshake")
-			srv.log.Error("panic in a connection's handshake", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			c.fail(realtimev1.Error_CODE_INTERNAL, "internal error")
-			s = nil
-		}
-	}()
-	return srv.handshake(ctx, c, slot)
+	if srv.guard().Run("handshake", "panic in a connection's handshake", func() { s = srv.handshake(ctx, c, slot) }) {
+		c.fail(realtimev1.Error_CODE_INTERNAL, "internal error")
+		return nil
+	}
+	return s
 }
 
 // safeReadLoop is readLoop with a panic ending only this connection.
 func (srv *Server) safeReadLoop(s *Session, c *conn) {
-	defer func() {
-		if v := recover(); v != nil {
-			srv.cfg.Metrics.recovered("connection")
-			srv.log.Error("panic in a connection's reader", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			c.fail(realtimev1.Error_CODE_INTERNAL, "internal error")
-		}
-	}()
-	srv.readLoop(s, c)
+	if srv.guard().Run("connection", "panic in a connection's reader", func() { srv.readLoop(s, c) }) {
+		c.fail(realtimev1.Error_CODE_INTERNAL, "internal error")
+	}
+}
+
+func (srv *Server) guard() panicguard.Guard {
+	return panicguard.Guard{Log: srv.log, Count: srv.cfg.Metrics.recovered}
 }
 
 func (srv *Server) track(c *conn) bool {

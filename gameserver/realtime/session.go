@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/closecode"
 	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 )
 
 // Outcomes a session ends with; the game may use its own as well.
@@ -289,22 +289,15 @@ func (s *Session) nextWake() time.Time {
 	return next
 }
 
-// guard runs fn, turning a panic into the end of this session only.
+// guard runs fn, turning a panic into the end of this session only. where
+// (start, loop, end) is logged; the panic counts as where="session".
 func (s *Session) guard(where string, fn func()) {
-	defer func() {
-		if v := recover(); v != nil {
-			s.crash(where, v)
-		}
-	}()
-	fn()
-}
-
-func (s *Session) crash(where string, v any) {
-	s.cfg.Metrics.recovered("session")
-	s.log.Error("panic in the game session: ending it", "where", where, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-	s.crashed = true
-	s.ended = false // End again, whatever the game did before it panicked
-	s.End(OutcomeCrashed)
+	g := panicguard.Guard{Log: s.log, Count: func(string) { s.cfg.Metrics.recovered("session") }}
+	if g.Run(where, "panic in the game session: ending it", fn) {
+		s.crashed = true
+		s.ended = false // End again, whatever the game did before it panicked
+		s.End(OutcomeCrashed)
+	}
 }
 
 // Tick runs one tick: the game's OnTick, due timers and reservation
@@ -861,7 +854,10 @@ func (s *Session) freePlace(playerID string) {
 	delete(s.reserved, playerID)
 	s.mu.Unlock()
 	if fn != nil {
-		go fn(playerID)
+		// The platform's callback runs off the loop; its panic is logged
+		// and counted, and the session plays on.
+		g := panicguard.Guard{Log: s.log.With("player", playerID), Count: s.cfg.Metrics.recovered}
+		go g.Run("place_freed", "panic in the place-freed callback: the place may not be offered again", func() { fn(playerID) })
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/closecode"
 	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/contract/token"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 )
 
 // maxHelloBytes bounds the first frame: a token is at most 4 KiB and the
@@ -117,7 +118,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.metrics.active.Inc()
 	log := h.log.With("game_server", name, "client_ip", ip)
-	rl := h.handshake(r.Context(), ws, name, ip, log)
+	var rl *relay
+	if h.guard(log).Run(panicHandshake, "panic in a player's handshake: closing the connection", func() {
+		rl = h.handshake(r.Context(), ws, name, ip, log)
+	}) {
+		h.refuse(ws, realtimev1.Error_CODE_INTERNAL, "edge internal error", outcomeInternalError, log)
+	}
 	if rl == nil {
 		h.metrics.active.Dec()
 		release()
@@ -333,6 +339,12 @@ func (h *Handler) refuse(ws *websocket.Conn, code realtimev1.Error_Code, msg, ou
 		}
 	}
 	ws.Close()
+}
+
+// guard recovers the panics of a goroutine serving one player, so that a
+// bad message (or an edge bug it meets) ends that player's connection only.
+func (h *Handler) guard(log *slog.Logger) panicguard.Guard {
+	return panicguard.Guard{Log: log, Count: h.metrics.panics}
 }
 
 func (h *Handler) track() bool {

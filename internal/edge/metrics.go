@@ -2,6 +2,8 @@ package edge
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 )
 
 // Connection outcomes, the values of the outcome label.
@@ -22,13 +24,21 @@ const (
 	outcomeUnknownServer    = "unknown_server"
 	outcomeResolveFailed    = "resolve_failed"
 	outcomeDialFailed       = "dial_failed"
+	outcomeInternalError    = "internal_error"
 )
 
 var outcomes = []string{
 	outcomeRelayed, outcomeBadPath, outcomeIPLimit, outcomeFull, outcomeDraining, outcomeUpgradeFailed,
 	outcomeMalformedFrame, outcomeOversizedFrame, outcomeHandshakeTimeout, outcomeClientGone, outcomeBadToken,
 	outcomeExpiredToken, outcomeWrongServer, outcomeUnknownServer, outcomeResolveFailed, outcomeDialFailed,
+	outcomeInternalError,
 }
+
+// Where a panic was recovered, the values of leapfrog_edge_panics_total's where label.
+const (
+	panicHandshake = "handshake" // reading Hello and dialing: the client got 1011
+	panicRelay     = "relay"     // relaying: the client got 1012 and reconnects
+)
 
 // direction is which way a relayed frame goes.
 type direction int
@@ -54,6 +64,7 @@ type metrics struct {
 	latency     [2]prometheus.Observer
 	dial        prometheus.Histogram
 	dialRetries prometheus.Counter
+	panics      func(where string)
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -90,6 +101,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, o := range outcomes {
 		m.connections.WithLabelValues(o)
+	}
+	var err error
+	if m.panics, err = panicguard.NewCounter(reg, "edge",
+		"Panics recovered, by where (handshake: the client was closed with 1011; relay: the client was closed with 1012 to reconnect, the race server told the player left); the edge and its other relays ran on.",
+		panicHandshake, panicRelay); err != nil {
+		return nil, err
 	}
 	for _, d := range []direction{toServer, toClient} {
 		m.frames[d] = frames.WithLabelValues(d.String())

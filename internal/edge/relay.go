@@ -62,9 +62,9 @@ func (rl *relay) run() {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		rl.pump(rl.client, rl.server, toServer, cfg.PongWait)
+		rl.safePump(rl.client, rl.server, toServer, cfg.PongWait)
 	}()
-	rl.pump(rl.server, rl.client, toClient, cfg.UpstreamIdle)
+	rl.safePump(rl.server, rl.client, toClient, cfg.UpstreamIdle)
 	wg.Wait()
 	rl.stopPing()
 	rl.client.Close()
@@ -84,6 +84,13 @@ func (rl *relay) extend(ws *websocket.Conn, idle time.Duration) {
 	}
 }
 
+// safePump is pump with a panic ending only this relay (see fail).
+func (rl *relay) safePump(src, dst *websocket.Conn, d direction, idle time.Duration) {
+	if rl.h.guard(rl.log).Run(panicRelay, "panic in a relay: closing the player's connection", func() { rl.pump(src, dst, d, idle) }) {
+		rl.fail()
+	}
+}
+
 // pump copies messages from src to dst until src ends or dst breaks.
 func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration) {
 	m := rl.h.metrics
@@ -94,6 +101,9 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 		if err != nil {
 			rl.end(d, src, dst, err)
 			return
+		}
+		if hook := relayHook.Load(); hook != nil {
+			(*hook)(d, kind)
 		}
 		start := time.Now()
 		_ = dst.SetWriteDeadline(start.Add(writeTimeout))
@@ -193,19 +203,33 @@ func (rl *relay) closeWith(ws *websocket.Conn, code int, text string) bool {
 
 // restart ends the relay because the edge is going away: the client is told
 // to come back (1012), the race server that the player left (1001).
-func (rl *relay) restart() {
+func (rl *relay) restart() { rl.leave("edge restarting") }
+
+// fail ends the relay after a panic in one of its pumps. The race server is
+// unharmed, so the client is told what a restart tells it, to reconnect
+// (1012), within the race's reconnect grace: 1011 would tell it the race
+// server failed and the race is lost.
+func (rl *relay) fail() { rl.leave("edge relay failed") }
+
+// leave closes both sides as the edge's own decision, unless the relay is
+// already ending.
+func (rl *relay) leave(why string) {
 	rl.endOnce.Do(func() {
 		rl.closing.Store(true)
 		rl.stopPing()
 		rl.closer, rl.code = "edge", int(closecode.ServiceRestart)
-		if !rl.closeWith(rl.client, int(closecode.ServiceRestart), "edge restarting: reconnect") {
+		if !rl.closeWith(rl.client, int(closecode.ServiceRestart), why+": reconnect") {
 			rl.client.Close()
 		}
-		if !rl.closeWith(rl.server, int(closecode.GoingAway), "edge restarting") {
+		if !rl.closeWith(rl.server, int(closecode.GoingAway), why) {
 			rl.server.Close()
 		}
 	})
 }
+
+// relayHook, when tests set it, sees each message a pump starts to relay.
+// It is atomic: a relay of an earlier test may still be pumping.
+var relayHook atomic.Pointer[func(d direction, kind int)]
 
 // countingReader counts what it reads and keeps the read error apart from
 // the write errors io.Copy also returns.

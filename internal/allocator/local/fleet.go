@@ -25,6 +25,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/connlimit"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 	"github.com/leapfrog-games/leapfrog/internal/tracing"
 )
 
@@ -77,6 +78,10 @@ type Config struct {
 	MaxConnsPerIP, MaxConns int
 	// Now is the clock that judges health (default time.Now).
 	Now func() time.Time
+
+	// run runs one race server until it stops; nil means its host's Run.
+	// Tests make a server panic with it.
+	run func(ctx context.Context, h *host.Host, ln net.Listener) error
 }
 
 // MaxRacesPerServer bounds Config.RacesPerServer, as for a race server.
@@ -110,6 +115,9 @@ func (c *Config) validate() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.run == nil {
+		c.run = func(ctx context.Context, h *host.Host, ln net.Listener) error { return h.Run(ctx, ln) }
 	}
 	if c.RacesPerServer == 0 {
 		c.RacesPerServer = 1
@@ -152,6 +160,7 @@ type Fleet struct {
 	wg      sync.WaitGroup
 	changed chan struct{} // wakes the sync loop
 	conns   *connlimit.Limiter
+	panics  func(where string)
 	// dense places races on high-density servers (nil with one race per
 	// server); stopping is set once Close begins, read without f.mu.
 	dense    *placement.Engine
@@ -197,6 +206,12 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	if f.conns, err = connlimit.New(connlimit.Config{
 		PerIP: cfg.MaxConnsPerIP, Total: cfg.MaxConns, Subsystem: "local_fleet", Registry: reg,
 	}); err != nil {
+		cancel()
+		return nil, err
+	}
+	if f.panics, err = panicguard.NewCounter(reg, "local_fleet",
+		"Panics recovered on a race server's own goroutine (where=server): that server stopped and was replaced, and the fleet's other servers ran on. A game's panics are leapfrog_realtime_panics_total.",
+		panicServer); err != nil {
 		cancel()
 		return nil, err
 	}
@@ -331,15 +346,32 @@ func (f *Fleet) startServer() error {
 	go func() {
 		defer f.wg.Done()
 		defer close(s.done)
-		if err := h.Run(ctx, ln); err != nil {
-			f.log.Error("race server stopped", "game_server", name, "err", err)
-		}
+		f.runServer(ctx, name, h, ln)
 	}()
 	go func() {
 		defer f.wg.Done()
 		f.follow(ctx, s)
 	}()
 	return nil
+}
+
+// panicServer is the where of a panic on a race server's own goroutine.
+const panicServer = "server"
+
+// runServer runs one race server. Every server of the fleet lives in this
+// process: a panic that escapes one (its game's are caught in its session)
+// stops that server alone, as a crashed pod would be, and the fleet
+// replaces it once done is closed.
+func (f *Fleet) runServer(ctx context.Context, name string, h *host.Host, ln net.Listener) {
+	log := f.log.With("game_server", name)
+	g := panicguard.Guard{Log: log, Count: f.panics}
+	if g.Run(panicServer, "panic in a race server: replacing it", func() {
+		if err := f.cfg.run(ctx, h, ln); err != nil {
+			log.Error("race server stopped", "err", err)
+		}
+	}) {
+		ln.Close() // stop taking players; what ran of it has unwound
+	}
 }
 
 // follow plays the Agones controller for one server: a server that asked to
