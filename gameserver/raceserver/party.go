@@ -10,7 +10,9 @@ import (
 const GameParty = "party"
 
 // Party returns Fly Snatch's rules when s selects it, nil otherwise: g's
-// players when --players was given, else the game's own (4), and g's rounds.
+// players when --players was given, else the game's own (4), g's rounds,
+// and the match timings the race's flags set (countdown, reconnect grace,
+// lobby timeout).
 func (s ScriptOptions) Party(g GameOptions) (*party.Rules, error) {
 	if s.Game != GameParty {
 		return nil, nil
@@ -20,6 +22,7 @@ func (s ScriptOptions) Party(g GameOptions) (*party.Rules, error) {
 		r.Players = g.Rules.Players
 	}
 	r.Rounds = g.PartyRounds
+	r.Countdown, r.ReconnectGrace, r.LobbyTimeout = g.Rules.Countdown, g.Rules.ReconnectGrace, g.Rules.LobbyTimeout
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
