@@ -319,36 +319,14 @@ func (m *Model) Leave(lane int) bool {
 	return true
 }
 
-// Abandon ends a race that ran out of time, with no winner. It reports false
-// when the race is already over.
-func (m *Model) Abandon(now time.Time) bool {
+// End ends a race the match ended for reason (Abandoned, Idle), with no
+// winner. It reports false when the race is already over.
+func (m *Model) End(reason Reason, now time.Time) bool {
 	if m.phase == Finished {
 		return false
 	}
-	m.finish(Result{Winner: -1, Reason: Abandoned, At: now})
+	m.finish(Result{Winner: -1, Reason: reason, At: now})
 	return true
-}
-
-// EndIdle ends a race in which nobody hopped for too long, with no
-// winner. It reports false unless the race is counting down or on.
-func (m *Model) EndIdle(now time.Time) bool {
-	if m.phase != CountingDown && m.phase != Racing {
-		return false
-	}
-	m.finish(Result{Winner: -1, Reason: Idle, At: now})
-	return true
-}
-
-// LastHop is when a hop last started in this race, or the start when
-// none has.
-func (m *Model) LastHop() time.Time {
-	last := m.startAt
-	for _, f := range m.frogs {
-		if f.Hops > 0 && f.HopStart.After(last) {
-			last = f.HopStart
-		}
-	}
-	return last
 }
 
 func (m *Model) finish(r Result) {
