@@ -184,10 +184,12 @@ func (r *runner) record(ok bool, results []result) {
 	} else {
 		r.sum.Failed++
 	}
-	if ok && results[0].result != "" {
-		r.sum.Results = append(r.sum.Results, results[0].result)
-	}
 	for _, res := range results {
+		// Bots asking at once may be seated across each other's matches:
+		// a match is known by its result, which names its players.
+		if res.result != "" && !slices.Contains(r.sum.Results, res.result) {
+			r.sum.Results = append(r.sum.Results, res.result)
+		}
 		if res.match > 0 {
 			r.sum.Match = append(r.sum.Match, res.match)
 		}
