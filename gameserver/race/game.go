@@ -70,14 +70,12 @@ func NewGame(rules Rules, metrics *Metrics) (*Game, error) {
 		LobbyTimeout: rules.LobbyTimeout, Timeout: rules.RaceTimeout, IdleTimeout: rules.IdleTimeout,
 	}, match.Hooks{
 		Countdown: func(s *realtime.Session, start time.Time) {
+			g.model.Start(start)
 			s.SendProto(nil, OpCountdown, &racev1.Countdown{StartAtMs: start.UnixMilli(), ServerTimeMs: s.Now().UnixMilli()})
 		},
-		Left: func(s *realtime.Session, p *realtime.Player, _ int) {
-			g.model.Leave(g.model.Lane(p.PlayerID()))
-			s.SendProto(nil, OpRaceSnapshot, g.snapshot(s))
-		},
+		Left: func(s *realtime.Session, _ *realtime.Player, _ int) { s.SendProto(nil, OpRaceSnapshot, g.snapshot(s)) },
 		Away: func(s *realtime.Session, p *realtime.Player, until time.Time) {
-			g.status(s, g.model.Lane(p.PlayerID()), racev1.PlayerStatus_STATUS_RECONNECTING, until)
+			g.status(s, g.Seat(p), racev1.PlayerStatus_STATUS_RECONNECTING, until)
 		},
 		Forfeit: g.forfeit,
 		Over:    g.announce,
@@ -95,17 +93,9 @@ func (g *Game) OnStart(s *realtime.Session) {
 	g.Match.OnStart(s)
 }
 
-// OnPlayerConnect gives the player a lane, or refuses once the race is on.
-func (g *Game) OnPlayerConnect(s *realtime.Session, p *realtime.Player) error {
-	if _, ok := g.model.Join(p.PlayerID()); !ok {
-		return fmt.Errorf("the race has already started")
-	}
-	return g.Match.OnPlayerConnect(s, p)
-}
-
 // OnPlayerAccepted tells the player its lane and the whole race.
 func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
-	lane := g.model.Lane(p.PlayerID())
+	lane := g.Seat(p)
 	if lane < 0 {
 		return
 	}
@@ -127,7 +117,7 @@ func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
 
 // forfeit decides the race for the others of a player who did not come back.
 func (g *Game) forfeit(s *realtime.Session, p *realtime.Player) match.Outcome {
-	lane := g.model.Lane(p.PlayerID())
+	lane := g.Seat(p)
 	if !g.model.Forfeit(lane, s.Now()) {
 		return ""
 	}
@@ -140,14 +130,13 @@ func (g *Game) forfeit(s *realtime.Session, p *realtime.Player) match.Outcome {
 
 // OnMessage handles scene-ready and hop.
 func (g *Game) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Message) error {
-	lane := g.model.Lane(p.PlayerID())
+	lane := g.Seat(p)
 	if lane < 0 {
 		return fmt.Errorf("player has no lane")
 	}
 	now := s.Now()
 	switch m.OpCode {
 	case OpSceneReady:
-		g.model.SceneReady(lane, now)
 		g.Ready(s, p)
 	case OpHop:
 		switch g.model.Hop(lane, now) {
@@ -246,7 +235,7 @@ func (g *Game) announce(s *realtime.Session, outcome match.Outcome) {
 		res.Reason = racev1.RaceResult_REASON_ABANDONED
 	}
 	if r.Winner >= 0 {
-		res.WinnerPlayerId = g.model.Frog(r.Winner).PlayerID
+		res.WinnerPlayerId = g.Player(r.Winner).PlayerID()
 	}
 	for i := range res.FinishTimesMs {
 		if f := g.model.Frog(i); !f.FinishedAt.IsZero() {
@@ -258,18 +247,18 @@ func (g *Game) announce(s *realtime.Session, outcome match.Outcome) {
 }
 
 func (g *Game) status(s *realtime.Session, lane int, st racev1.PlayerStatus_Status, graceEnds time.Time) {
-	ps := &racev1.PlayerStatus{Lane: int32(lane), PlayerId: g.model.Frog(lane).PlayerID, Status: st, ServerTimeMs: s.Now().UnixMilli()}
+	ps := &racev1.PlayerStatus{Lane: int32(lane), PlayerId: g.Player(lane).PlayerID(), Status: st, ServerTimeMs: s.Now().UnixMilli()}
 	if !graceEnds.IsZero() {
 		ps.GraceEndsMs = graceEnds.UnixMilli()
 	}
 	s.SendProto(nil, OpPlayerStatus, ps)
 }
 
-// fillFrog writes lane's state into dst.
-func (g *Game) fillFrog(s *realtime.Session, lane int, dst *racev1.Frog) {
+// fillFrog writes lane's state, and its player's, into dst.
+func (g *Game) fillFrog(lane int, dst *racev1.Frog) {
 	f := g.model.Frog(lane)
 	*dst = racev1.Frog{
-		Lane: int32(lane), PlayerId: f.PlayerID, From: g.model.HopFrom(lane), To: g.model.HopTo(lane),
+		Lane: int32(lane), From: g.model.HopFrom(lane), To: g.model.HopTo(lane),
 		PenaltyMs: f.Penalty.Milliseconds(), Hops: int32(f.Hops), Penalties: int32(f.Penalties), Hopping: f.Hopping,
 	}
 	if !f.HopStart.IsZero() {
@@ -278,17 +267,15 @@ func (g *Game) fillFrog(s *realtime.Session, lane int, dst *racev1.Frog) {
 	if !f.FinishedAt.IsZero() {
 		dst.FinishedAtMs = f.FinishedAt.UnixMilli()
 	}
-	for _, p := range s.Players() {
-		if p.PlayerID() == f.PlayerID {
-			dst.Connected = p.Connected()
-		}
+	if p := g.Player(lane); p != nil {
+		dst.PlayerId, dst.Connected = p.PlayerID(), p.Connected()
 	}
 }
 
 // broadcastFrog sends lane's state to everyone, reusing its scratch messages
 // and buffer: this runs on every hop and landing.
 func (g *Game) broadcastFrog(s *realtime.Session, lane int, cause racev1.FrogMoved_Cause) {
-	g.fillFrog(s, lane, &g.frog)
+	g.fillFrog(lane, &g.frog)
 	g.moved.Frog, g.moved.ServerTimeMs, g.moved.Cause = &g.frog, s.Now().UnixMilli(), cause
 	b, err := proto.MarshalOptions{}.MarshalAppend(g.buf[:0], &g.moved)
 	if err != nil {
@@ -306,7 +293,7 @@ func (g *Game) snapshot(s *realtime.Session) *racev1.RaceSnapshot {
 	}
 	for i := 0; i < g.model.Lanes(); i++ {
 		f := &racev1.Frog{}
-		g.fillFrog(s, i, f)
+		g.fillFrog(i, f)
 		snap.Frogs = append(snap.Frogs, f)
 	}
 	return snap

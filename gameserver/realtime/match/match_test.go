@@ -150,6 +150,9 @@ func TestLifecycle(t *testing.T) {
 				h.Advance(10 * time.Second)
 				connect(t, h, "a")
 				h.Advance(20 * time.Second)
+				if seat := g.Seat(h.Session.Players()[0]); seat != 0 {
+					t.Fatalf("a came back to seat %d, want its own 0", seat)
+				}
 			},
 			phase: match.Lobby, openSeat: 1,
 		},
