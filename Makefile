@@ -23,7 +23,10 @@ LISTEN ?= 127.0.0.1:8080
 SCRIPT ?=
 LAUNCH ?= index.js
 SCRIPT_ARGS ?=
-RUN_GAME := $(if $(SCRIPT),--game=script --script-dir='$(SCRIPT)' --launch-path='$(LAUNCH)' --script-args='$(SCRIPT_ARGS)')
+# make run GAME=party runs Fly Snatch (gameserver/party), a party game of PLAYERS frogs (3 to 8, default 4).
+GAME ?=
+PLAYERS ?=
+RUN_GAME := $(if $(SCRIPT),--game=script --script-dir='$(SCRIPT)' --launch-path='$(LAUNCH)' --script-args='$(SCRIPT_ARGS)',$(if $(GAME),--game=$(GAME))) $(if $(PLAYERS),--players=$(PLAYERS))
 
 .DEFAULT_GOAL := help
 
@@ -32,7 +35,7 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes), races through the edge; SCRIPT=<dir|zip> [LAUNCH=index.js] [SCRIPT_ARGS=...] runs a Realtime script.
+run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes), races through the edge; SCRIPT=<dir|zip> [LAUNCH=index.js] [SCRIPT_ARGS=...] runs a Realtime script; GAME=party [PLAYERS=4] runs Fly Snatch.
 	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge $(RUN_GAME)
 
 .PHONY: run-https

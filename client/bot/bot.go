@@ -1,12 +1,14 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,10 +27,21 @@ const (
 	maxRetryWait = 10 * time.Second
 )
 
+// Games the bots can play.
+const (
+	GameRace  = "race"  // Mega Frog Race: two bots a race
+	GameParty = "party" // Fly Snatch: Players bots a match
+)
+
 // Config configures a run.
 type Config struct {
 	// Allocator is the allocator's base URL, e.g. http://127.0.0.1:8080.
 	Allocator string
+	// Game is what the allocator's servers play: GameRace ("" too) or
+	// GameParty. Players is the bots of one match, the game's seats: 0
+	// means 2 for the race, 4 for the party game.
+	Game    string
+	Players int
 	// Races is how many races to play; Concurrency how many at once.
 	Races, Concurrency int
 	// HopDelay is a bot's reaction time after the start and after each
@@ -61,6 +74,18 @@ func (c *Config) defaults() error {
 	if c.EarlyPress < 0 || c.EarlyPress > 1 {
 		return fmt.Errorf("bot: early press chance %v must be between 0 and 1", c.EarlyPress)
 	}
+	switch c.Game {
+	case "", GameRace:
+		c.Game = GameRace
+		c.Players = cmp.Or(c.Players, 2)
+	case GameParty:
+		c.Players = cmp.Or(c.Players, 4)
+	default:
+		return fmt.Errorf("bot: game %q: want %s or %s", c.Game, GameRace, GameParty)
+	}
+	if c.Players < 1 {
+		return fmt.Errorf("bot: players %d must be at least 1", c.Players)
+	}
 	if c.RaceTimeout == 0 {
 		c.RaceTimeout = DefaultRaceTimeout
 	}
@@ -76,8 +101,8 @@ func (c *Config) defaults() error {
 	return nil
 }
 
-// Run plays cfg.Races races, cfg.Concurrency at a time, each with a pair of
-// bots, and stops early when ctx ends (races not finished by then fail). The
+// Run plays cfg.Races races (or party matches), cfg.Concurrency at a time,
+// each with cfg.Players bots, and stops early when ctx ends (races not finished by then fail). The
 // error is only for a bad configuration; failed races are in the Summary.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err := cfg.defaults(); err != nil {
@@ -113,7 +138,7 @@ type runner struct {
 	sum Summary
 }
 
-// race plays one race with two bots; it fails if either bot does.
+// race plays one race (or match) with cfg.Players bots; it fails if any bot does.
 func (r *runner) race(ctx context.Context, race int) {
 	if ctx.Err() != nil {
 		r.record(false, []result{{err: fmt.Errorf("not started: %w", ctx.Err())}})
@@ -123,7 +148,7 @@ func (r *runner) race(ctx context.Context, race int) {
 	defer cancel(nil)
 	ctx, stop := context.WithTimeoutCause(ctx, r.cfg.RaceTimeout, errRaceTimeout)
 	defer stop()
-	results := make([]result, 2)
+	results := make([]result, r.cfg.Players)
 	firstMatched := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range results {
@@ -131,7 +156,7 @@ func (r *runner) race(ctx context.Context, race int) {
 			b := &bot{
 				cfg:   r.cfg,
 				alloc: r.alloc,
-				rng:   rand.New(rand.NewPCG(r.cfg.Seed, uint64(race*2+i))),
+				rng:   rand.New(rand.NewPCG(r.cfg.Seed, uint64(race*len(results)+i))),
 				log:   r.cfg.Logger.With("race", race, "bot", i),
 			}
 			if i == 0 {
@@ -141,13 +166,13 @@ func (r *runner) race(ctx context.Context, race int) {
 			}
 			results[i] = b.play(ctx)
 			if results[i].err != nil {
-				// The partner cannot finish a race alone: stop it now.
+				// The others cannot finish a match without it: stop them now.
 				cancel(errPartnerFailed)
 			}
 		})
 	}
 	wg.Wait()
-	ok := results[0].err == nil && results[1].err == nil
+	ok := !slices.ContainsFunc(results, func(res result) bool { return res.err != nil })
 	r.record(ok, results)
 }
 
@@ -160,6 +185,11 @@ func (r *runner) record(ok bool, results []result) {
 		r.sum.Failed++
 	}
 	for _, res := range results {
+		// Bots asking at once may be seated across each other's matches:
+		// a match is known by its result, which names its players.
+		if res.result != "" && !slices.Contains(r.sum.Results, res.result) {
+			r.sum.Results = append(r.sum.Results, res.result)
+		}
 		if res.match > 0 {
 			r.sum.Match = append(r.sum.Match, res.match)
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 var (
-	errPartnerFailed = errors.New("stopped: the other bot of the race failed")
+	errPartnerFailed = errors.New("stopped: another bot of the match failed")
 	errRaceTimeout   = errors.New("race timeout")
 )
 
@@ -28,7 +28,9 @@ type result struct {
 	hops    []time.Duration
 	early   int
 	retries int
-	err     error
+	// result is a party match's scores and winners, as the bot saw them.
+	result string
+	err    error
 }
 
 // bot is one player. It is used by one goroutine.
@@ -99,8 +101,12 @@ func (b *bot) run(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	r := &racer{bot: b, conn: conn, me: match.PlayerID, timer: time.NewTimer(time.Hour)}
-	r.timer.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	if b.cfg.Game == GameParty {
+		return (&snatcher{bot: b, conn: conn, timer: timer}).play(ctx)
+	}
+	r := &racer{bot: b, conn: conn, me: match.PlayerID, timer: timer}
 	return r.race(ctx)
 }
 
@@ -299,10 +305,12 @@ func (r *racer) schedule(a action, after time.Duration) {
 }
 
 // reaction draws a delay within ±HopJitter of HopDelay.
-func (r *racer) reaction() time.Duration {
-	d := r.cfg.HopDelay
-	if j := r.cfg.HopJitter; j > 0 {
-		d += time.Duration(r.rng.Int64N(int64(2*j)+1)) - j
+func (r *racer) reaction() time.Duration { return jittered(r.bot, r.cfg.HopDelay, r.cfg.HopJitter) }
+
+// jittered draws a delay within ±j of d, not below 0.
+func jittered(b *bot, d, j time.Duration) time.Duration {
+	if j > 0 {
+		d += time.Duration(b.rng.Int64N(int64(2*j)+1)) - j
 	}
 	return max(d, 0)
 }

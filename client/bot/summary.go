@@ -21,6 +21,9 @@ type Summary struct {
 	EarlyPresses, Retries int
 	// Failures counts failed bots by reason.
 	Failures map[string]int
+	// Results are the scores and winners of each party match a bot played
+	// out, once per match (see resultLine); empty for races.
+	Results []string
 }
 
 // OK reports whether every race finished.

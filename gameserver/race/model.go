@@ -30,10 +30,7 @@ func (p Phase) String() string {
 // Frog is one lane's frog.
 type Frog struct {
 	Lane     int
-	PlayerID string
-	Present  bool // a player holds the lane
-	Ready    bool // its client has drawn the scene
-	Hops     int  // hops started
+	Hops     int // hops started
 	HopStart time.Time
 	HopEnd   time.Time // includes penalties
 	Hopping  bool
@@ -145,51 +142,12 @@ func (m *Model) HopFrom(lane int) float64 {
 // HopTo is where lane's current (or last) hop ends.
 func (m *Model) HopTo(lane int) float64 { return m.rules.position(m.frogs[lane].Hops) }
 
-// Join gives the first free lane to playerID; ok is false when every lane is taken.
-func (m *Model) Join(playerID string) (lane int, ok bool) {
-	for i := range m.frogs {
-		if m.frogs[i].PlayerID == playerID {
-			return i, true
-		}
+// Start begins the countdown: the race starts at startAt. Who holds the
+// lanes and when everyone is ready is the match's (realtime/match).
+func (m *Model) Start(startAt time.Time) {
+	if m.phase == Waiting {
+		m.phase, m.startAt = CountingDown, startAt
 	}
-	if m.phase != Waiting {
-		return -1, false
-	}
-	for i := range m.frogs {
-		if !m.frogs[i].Present {
-			m.frogs[i].Present, m.frogs[i].PlayerID = true, playerID
-			return i, true
-		}
-	}
-	return -1, false
-}
-
-// Lane finds playerID's lane, or -1.
-func (m *Model) Lane(playerID string) int {
-	for i := range m.frogs {
-		if m.frogs[i].Present && m.frogs[i].PlayerID == playerID {
-			return i
-		}
-	}
-	return -1
-}
-
-// SceneReady marks lane's client ready; when every lane is taken and ready,
-// the countdown starts and SceneReady reports true.
-func (m *Model) SceneReady(lane int, now time.Time) bool {
-	if m.phase != Waiting {
-		return false
-	}
-	m.frogs[lane].Ready = true
-	for _, f := range m.frogs {
-		if !f.Present || !f.Ready {
-			return false
-		}
-	}
-	m.phase = CountingDown
-	// Whole milliseconds: clients get the start in ms and may hop right at it.
-	m.startAt = now.Add(m.rules.Countdown).Truncate(time.Millisecond)
-	return true
 }
 
 // Hop presses lane's hop key at now.
@@ -286,7 +244,7 @@ func beats(a, b *Frog) bool {
 }
 
 // Forfeit ends the race because lane's player is gone for good: the best
-// placed remaining frog wins (the lowest other lane, when positions are equal).
+// placed other frog wins (the lowest other lane, when positions are equal).
 // It reports false when the race is already over.
 func (m *Model) Forfeit(lane int, now time.Time) bool {
 	if m.phase == Finished {
@@ -294,7 +252,7 @@ func (m *Model) Forfeit(lane int, now time.Time) bool {
 	}
 	winner := -1
 	for i := range m.frogs {
-		if i == lane || !m.frogs[i].Present {
+		if i == lane {
 			continue
 		}
 		if winner < 0 || m.Position(i, now) > m.Position(winner, now) {
@@ -309,46 +267,14 @@ func (m *Model) Forfeit(lane int, now time.Time) bool {
 	return true
 }
 
-// Leave gives lane back while the race waits for its players (a player who
-// left the lobby for good); it reports false once the countdown started.
-func (m *Model) Leave(lane int) bool {
-	if m.phase != Waiting {
-		return false
-	}
-	m.frogs[lane] = Frog{Lane: lane}
-	return true
-}
-
-// Abandon ends a race that ran out of time, with no winner. It reports false
-// when the race is already over.
-func (m *Model) Abandon(now time.Time) bool {
+// End ends a race the match ended for reason (Abandoned, Idle), with no
+// winner. It reports false when the race is already over.
+func (m *Model) End(reason Reason, now time.Time) bool {
 	if m.phase == Finished {
 		return false
 	}
-	m.finish(Result{Winner: -1, Reason: Abandoned, At: now})
+	m.finish(Result{Winner: -1, Reason: reason, At: now})
 	return true
-}
-
-// EndIdle ends a race in which nobody hopped for too long, with no
-// winner. It reports false unless the race is counting down or on.
-func (m *Model) EndIdle(now time.Time) bool {
-	if m.phase != CountingDown && m.phase != Racing {
-		return false
-	}
-	m.finish(Result{Winner: -1, Reason: Idle, At: now})
-	return true
-}
-
-// LastHop is when a hop last started in this race, or the start when
-// none has.
-func (m *Model) LastHop() time.Time {
-	last := m.startAt
-	for _, f := range m.frogs {
-		if f.Hops > 0 && f.HopStart.After(last) {
-			last = f.HopStart
-		}
-	}
-	return last
 }
 
 func (m *Model) finish(r Result) {

@@ -7,19 +7,14 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// started returns a model in the Racing phase at t0 with both players ready.
+// started returns a model in the Racing phase at t0. (Seats and readiness
+// are the match's: see realtime/match and TestAssignmentAndCountdown.)
 func started(t *testing.T, r Rules) *Model {
 	t.Helper()
 	m := NewModel(r)
-	for i, id := range []string{"p0", "p1"} {
-		if lane, ok := m.Join(id); !ok || lane != i {
-			t.Fatalf("Join(%s) = %d, %v", id, lane, ok)
-		}
-	}
-	start := t0.Add(-r.Countdown)
-	m.SceneReady(0, start)
-	if !m.SceneReady(1, start) {
-		t.Fatal("countdown did not start once both players were ready")
+	m.Start(t0)
+	if m.Phase() != CountingDown {
+		t.Fatalf("phase = %v once started, want countdown", m.Phase())
 	}
 	m.Tick(t0)
 	if m.Phase() != Racing {
@@ -184,13 +179,10 @@ func TestForfeit(t *testing.T) {
 
 func TestHopsBeforeTheStartAreIgnored(t *testing.T) {
 	m := NewModel(DefaultRules())
-	m.Join("a")
-	m.Join("b")
 	if got := m.Hop(0, t0); got != Ignored {
 		t.Errorf("hop while waiting = %v", got)
 	}
-	m.SceneReady(0, t0)
-	m.SceneReady(1, t0)
+	m.Start(t0.Add(DefaultRules().Countdown))
 	if m.Phase() != CountingDown {
 		t.Fatalf("phase = %v", m.Phase())
 	}
@@ -200,12 +192,9 @@ func TestHopsBeforeTheStartAreIgnored(t *testing.T) {
 	if got := m.Hop(1, m.StartAt()); got != Started {
 		t.Errorf("hop at the start, before the tick = %v, want Started", got)
 	}
-	if _, ok := m.Join("c"); ok {
-		t.Error("a third player joined a full race")
-	}
-	if lane, ok := m.Join("a"); !ok || lane != 0 {
-		t.Errorf("rejoin = %d %v, want lane 0", lane, ok)
-	}
+	// A third player refused and a player back in its own lane are the
+	// match's seats: TestBadMessages, and realtime/match's TestLifecycle
+	// and TestLateJoinerIsRefused.
 }
 
 func TestRulesValidate(t *testing.T) {

@@ -8,8 +8,10 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	"github.com/leapfrog-games/leapfrog/gameserver/party"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 	"github.com/leapfrog-games/leapfrog/gameserver/script"
 )
 
@@ -24,11 +26,19 @@ type GameOptions struct {
 	// Script, when set, is the game instead of the Go race (whose Rules
 	// then only size the players list): see ScriptOptions.
 	Script *script.Program
+	// Party, when set, is the game instead of the Go race: Fly Snatch with
+	// these rules (ScriptOptions.Party), counted in PartyMetrics (may be nil).
+	Party        *party.Rules
+	PartyMetrics *match.Metrics
+	// PartyRounds is Fly Snatch's rounds (--party-rounds).
+	PartyRounds int
+	// PlayersSet: --players was given (flag or environment).
+	PlayersSet bool
 }
 
 // DefaultGameOptions are the original game's settings.
 func DefaultGameOptions() GameOptions {
-	return GameOptions{Rules: race.DefaultRules(), WaitForPlayers: 60 * time.Second, NoShowTimeout: 60 * time.Second, TickRate: 10, MaxPayload: 4096}
+	return GameOptions{Rules: race.DefaultRules(), PartyRounds: party.DefaultRules().Rounds, WaitForPlayers: 60 * time.Second, NoShowTimeout: 60 * time.Second, TickRate: 10, MaxPayload: 4096}
 }
 
 // RegisterFlags adds the game flags to fs, defaulting to the values in g.
@@ -38,7 +48,8 @@ func (g *GameOptions) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&r.HopDuration, "hop-duration", r.HopDuration, "time one hop takes")
 	fs.DurationVar(&r.HopPenalty, "hop-penalty", r.HopPenalty, "time added to a hop by each press during it")
 	fs.Float64Var(&r.FinishLine, "finish-line", r.FinishLine, "track position that wins")
-	fs.IntVar(&r.Players, "players", r.Players, "players per race")
+	fs.Var(playersFlag{&r.Players, &g.PlayersSet}, "players", "players per race (game=party: per match, 3 to 8, default 4)")
+	fs.IntVar(&g.PartyRounds, "party-rounds", g.PartyRounds, "game=party: rounds (flies) in a match of Fly Snatch")
 	fs.DurationVar(&r.Countdown, "countdown", r.Countdown, "countdown before the start")
 	fs.DurationVar(&r.ReconnectGrace, "reconnect-grace", r.ReconnectGrace, "time a player who dropped mid-race has to come back before forfeiting")
 	fs.DurationVar(&r.LobbyTimeout, "lobby-timeout", r.LobbyTimeout, "end a race whose countdown has not started this long after its session began")
@@ -82,6 +93,11 @@ func (g GameOptions) HostConfig(tokens *token.Issuer, rm *realtime.Metrics, gm *
 	if g.Script != nil {
 		hc.Realtime = g.Script.Realtime(hc.Realtime)
 		hc.NewGame = g.Script.NewGame
+	}
+	if g.Party != nil {
+		pr, pm := *g.Party, g.PartyMetrics
+		hc.Realtime.MaxPlayers = pr.Players
+		hc.NewGame = func() (realtime.Game, error) { return party.NewGame(pr, pm) }
 	}
 	return hc
 }

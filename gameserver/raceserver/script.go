@@ -38,7 +38,7 @@ func DefaultScriptOptions() ScriptOptions {
 
 // RegisterFlags adds the game selection flags to fs.
 func (s *ScriptOptions) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&s.Game, "game", s.Game, "game to run: race (Mega Frog Race in Go) or script (a GameLift Realtime script)")
+	fs.StringVar(&s.Game, "game", s.Game, "game to run: race (Mega Frog Race in Go), party (Fly Snatch, 3 to 8 players, in Go) or script (a GameLift Realtime script)")
 	fs.StringVar(&s.Dir, "script-dir", s.Dir, "game=script: folder (or .zip file) holding the Realtime script's files")
 	fs.StringVar(&s.LaunchPath, "launch-path", s.LaunchPath, "game=script: the launch file, relative to script-dir, that exports ssExports")
 	fs.StringVar(&s.Args, "script-args", s.Args, "game=script: space-separated arguments passed to onProcessStarted")
@@ -50,11 +50,11 @@ func (s *ScriptOptions) RegisterFlags(fs *flag.FlagSet) {
 // Validate reports bad game selection values.
 func (s ScriptOptions) Validate() error {
 	switch s.Game {
-	case GameRace:
+	case GameRace, GameParty:
 		return nil
 	case GameScript:
 	default:
-		return fmt.Errorf("game %q: want %s or %s", s.Game, GameRace, GameScript)
+		return fmt.Errorf("game %q: want %s, %s or %s", s.Game, GameRace, GameParty, GameScript)
 	}
 	var errs []error
 	if s.Dir == "" || s.LaunchPath == "" {

@@ -24,6 +24,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 )
 
 // Options configure the race server process.
@@ -135,6 +136,9 @@ func (o Options) Validate() error {
 	if err := o.Script.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := o.Script.Party(o.Game); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -153,6 +157,12 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if o.Game.Party, err = o.Script.Party(o.Game); err != nil {
+		return err
+	}
+	if o.Game.Party != nil {
+		o.Game.PartyMetrics = match.NewMetrics(reg, "party", "matches")
+	}
 	hc := o.Game.HostConfig(token.NewIssuer(keys, nil), realtime.NewMetrics(reg), race.NewMetrics(reg), logger)
 	hc.AfterSession = o.AfterSession
 	hc.DrainGrace = o.DrainGrace

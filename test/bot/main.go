@@ -1,7 +1,9 @@
 // Command bot plays Mega Frog Race against an allocator with pairs of bots
-// and ends with one summary line; it exits 0 only if every race finished.
+// (or, with -game party, Fly Snatch with -players bots a match) and ends
+// with one summary line; it exits 0 only if every race finished.
 //
 //	go run ./test/bot -allocator http://127.0.0.1:8080 -races 10 -concurrency 4
+//	go run ./test/bot -game party -races 2
 package main
 
 import (
@@ -34,11 +36,13 @@ func run() int {
 	var seed uint64
 	fs := flag.NewFlagSet("bot", flag.ContinueOnError)
 	fs.StringVar(&cfg.Allocator, "allocator", cfg.Allocator, "allocator base URL")
-	fs.IntVar(&cfg.Races, "races", cfg.Races, "races to play (two bots each)")
+	fs.StringVar(&cfg.Game, "game", bot.GameRace, "game the servers play: race (two bots a race) or party (Fly Snatch, -players bots a match)")
+	fs.IntVar(&cfg.Players, "players", 0, "bots per match: the game's seats (0: 2 for race, 4 for party)")
+	fs.IntVar(&cfg.Races, "races", cfg.Races, "races (or party matches) to play")
 	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "races played at once")
-	fs.DurationVar(&cfg.HopDelay, "hop-delay", cfg.HopDelay, "a bot's reaction time after the start and after each landing")
+	fs.DurationVar(&cfg.HopDelay, "hop-delay", cfg.HopDelay, "a bot's reaction time after the start and after each landing (party: after each fly)")
 	fs.DurationVar(&cfg.HopJitter, "hop-jitter", cfg.HopJitter, "each reaction time is drawn within ± this of -hop-delay")
-	fs.Float64Var(&cfg.EarlyPress, "early-press", cfg.EarlyPress, "chance per hop of pressing again during it (a penalty)")
+	fs.Float64Var(&cfg.EarlyPress, "early-press", cfg.EarlyPress, "chance per hop of pressing again during it (party: per round, of snapping before the fly); a penalty")
 	fs.DurationVar(&cfg.HopTimeout, "hop-timeout", cfg.HopTimeout, "press again when a hop has not shown after this long")
 	fs.DurationVar(&cfg.RaceTimeout, "race-timeout", cfg.RaceTimeout, "time limit of one race, from the first request to the result")
 	fs.DurationVar(&timeout, "timeout", timeout, "time limit of the whole run; unfinished races fail")
@@ -80,6 +84,9 @@ func run() int {
 	}
 	if report := sum.FailureReport(); report != "" {
 		fmt.Fprint(os.Stderr, "failures:\n", report)
+	}
+	for _, res := range sum.Results {
+		fmt.Println("match:", res)
 	}
 	fmt.Println(sum)
 	if !sum.OK() {

@@ -90,7 +90,19 @@ func (l localFlags) validate(backend string) error {
 	if err := l.Script.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := l.Script.Party(l.Game); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// players is the seats of a match of the Go game chosen: --players, or for
+// the party game its own default when --players is not given.
+func (l localFlags) players() int {
+	if r, err := l.Script.Party(l.Game); err == nil && r != nil {
+		return r.Players
+	}
+	return l.Game.Rules.Players
 }
 
 // fleet starts the embedded fleet of package allocator/local.
@@ -99,6 +111,9 @@ func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 		game := l.Game
 		seats, err := l.loadScript(&game, logger)
 		if err != nil {
+			return nil, nil, err
+		}
+		if game.Party, err = l.Script.Party(l.Game); err != nil {
 			return nil, nil, err
 		}
 		f, err := local.NewFleet(ctx, local.Config{

@@ -54,9 +54,9 @@ func run() int {
 		return 2
 	}
 	local.parsed(fs)
-	// --players is a race rule, registered with the local fleet's flags; the
+	// --players is a game rule, registered with the local fleet's flags; the
 	// lease mode seats that many players per race too.
-	cfg.Players = local.Game.Rules.Players
+	cfg.Players = local.players()
 	if err := errors.Join(cfg.Validate(), local.validate(cfg.Backend)); err != nil {
 		fmt.Fprintln(os.Stderr, "allocator:", err)
 		return 2

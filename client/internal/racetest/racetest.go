@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
+	"github.com/leapfrog-games/leapfrog/gameserver/party"
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )
@@ -23,6 +24,17 @@ func FastGame() raceserver.GameOptions {
 	g.WaitForPlayers = 10 * time.Second
 	g.NoShowTimeout = 10 * time.Second
 	g.TickRate = 100
+	return g
+}
+
+// FastParty is FastGame running Fly Snatch of players frogs and three
+// rounds that take well under a second.
+func FastParty(players int) raceserver.GameOptions {
+	g := FastGame()
+	r := party.DefaultRules()
+	r.Players, r.Rounds = players, 3
+	r.MinWait, r.MaxWait, r.FlyTime, r.Pause, r.Countdown = 20*time.Millisecond, 50*time.Millisecond, time.Second, 20*time.Millisecond, 30*time.Millisecond
+	g.Party = &r
 	return g
 }
 
