@@ -36,7 +36,7 @@ const (
 	PlayersList = "players"
 	// MatchesList holds the ids of the matches a high-density game server
 	// runs; the Fleet sets its capacity to the matches per server. Its wire
-	// name is "races", from before the framework ran other games: Fleets
+	// name is "matches", from before the framework ran other games: Fleets
 	// and allocators of every version use it, so it stays.
 	MatchesList = "races"
 )

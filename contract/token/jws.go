@@ -32,12 +32,12 @@ type jwsHeader struct {
 }
 
 // claims are the registered claims Leapfrog uses and its own: gs (the game
-// server of a player session), race (its race on a high-density server) and
-// race_start_by (the latest time that race may start).
+// server of a player session), match (its match on a high-density server) and
+// race_start_by (the latest time that match may start).
 type claims struct {
 	GameServer  string       `json:"gs,omitempty"`
-	Race        string       `json:"race,omitempty"`
-	RaceStartBy *numericDate `json:"race_start_by,omitempty"`
+	Match        string       `json:"race,omitempty"`
+	MatchStartBy *numericDate `json:"race_start_by,omitempty"`
 	Issuer      string       `json:"iss,omitempty"`
 	Subject     string       `json:"sub,omitempty"`
 	Audience    audience     `json:"aud,omitempty"`

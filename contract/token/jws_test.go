@@ -19,7 +19,7 @@ import (
 // libClaims is the claims of a Leapfrog token as golang-jwt reads them.
 type libClaims struct {
 	GameServer string `json:"gs,omitempty"`
-	Race       string `json:"race,omitempty"`
+	Match       string `json:"race,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -57,7 +57,7 @@ func libMint(t *testing.T, is *Issuer, kid string, method jwt.SigningMethod, c j
 
 func TestMintedTokensAreStandardJWTs(t *testing.T) {
 	is := fixedIssuer(t, "k2", key("k1", 1), key("k2", 2))
-	raw, ps, err := is.MintRaceSession("p1", "gs-a", "race-7", time.Minute)
+	raw, ps, err := is.MintMatchSession("p1", "gs-a", "race-7", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestMintedTokensAreStandardJWTs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("golang-jwt refuses a minted player session: %v", err)
 	}
-	if c.Subject != "p1" || c.GameServer != "gs-a" || c.Race != "race-7" || c.ID != ps.ID || c.Issuer != issuer ||
+	if c.Subject != "p1" || c.GameServer != "gs-a" || c.Match != "race-7" || c.ID != ps.ID || c.Issuer != issuer ||
 		!c.ExpiresAt.Equal(ps.ExpiresAt) || !c.IssuedAt.Equal(ps.IssuedAt) {
 		t.Fatalf("golang-jwt reads %+v, minted %+v", c, ps)
 	}
@@ -196,7 +196,7 @@ func verifyBoth(t *testing.T, is *Issuer, raw, aud string, ours *claims) {
 	if err != nil {
 		t.Fatalf("accepted a token golang-jwt refuses (%v): %q", err, raw)
 	}
-	if lib.Subject != ours.Subject || lib.GameServer != ours.GameServer || lib.Race != ours.Race || lib.ID != ours.ID ||
+	if lib.Subject != ours.Subject || lib.GameServer != ours.GameServer || lib.Match != ours.Match || lib.ID != ours.ID ||
 		!lib.ExpiresAt.Equal(ours.ExpiresAt.Time) {
 		t.Fatalf("claims differ: golang-jwt %+v, here %+v", lib, ours)
 	}

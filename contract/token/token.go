@@ -30,7 +30,7 @@ const (
 
 // ClockSkewLeeway is how far past its expiry a token is still accepted (and
 // how far in the future its issue time may be): clocks of the allocator and
-// the race servers differ a little.
+// the game servers differ a little.
 const ClockSkewLeeway = 5 * time.Second
 
 // AcceptedFor is how long after it asked for a token of lifetime ttl a
@@ -44,15 +44,15 @@ type PlayerSession struct {
 	ID         string // token id (jti), unique per mint
 	PlayerID   string
 	GameServer string
-	// Race names the race on a high-density game server (one process, many
-	// races); empty on a server that hosts one race at a time.
-	Race string
-	// RaceStartBy is the latest time the race may start on its server: its
+	// Match names the match on a high-density game server (one process, many
+	// matches); empty on a server that hosts one match at a time.
+	Match string
+	// RaceStartBy is the latest time the match may start on its server: its
 	// placement plus the allocator's no-show window, after which the
-	// allocator forgets a race nobody brought. It is the same in every token
-	// of the race (claim race_start_by, whole seconds). Zero in tokens minted
+	// allocator forgets a match nobody brought. It is the same in every token
+	// of the match (claim race_start_by, whole seconds). Zero in tokens minted
 	// before the claim existed, and without a race.
-	RaceStartBy time.Time
+	MatchStartBy time.Time
 	IssuedAt    time.Time
 	ExpiresAt   time.Time
 }
@@ -88,47 +88,47 @@ func NewID() string {
 
 // MintPlayerSession signs a player session token for playerID on gameServer.
 func (is *Issuer) MintPlayerSession(playerID, gameServer string, ttl time.Duration) (string, PlayerSession, error) {
-	return is.MintRaceSession(playerID, gameServer, "", ttl)
+	return is.MintMatchSession(playerID, gameServer, "", ttl)
 }
 
-// MintRaceSession signs a player session token for playerID in race on the
+// MintRaceSession signs a player session token for playerID in match on the
 // high-density gameServer, without a start deadline (as tokens were before
-// the race_start_by claim); an empty race is MintPlayerSession.
-func (is *Issuer) MintRaceSession(playerID, gameServer, race string, ttl time.Duration) (string, PlayerSession, error) {
-	return is.MintRaceSeat(playerID, gameServer, race, time.Time{}, ttl)
+// the race_start_by claim); an empty match is MintPlayerSession.
+func (is *Issuer) MintMatchSession(playerID, gameServer, match string, ttl time.Duration) (string, PlayerSession, error) {
+	return is.MintMatchSeat(playerID, gameServer, match, time.Time{}, ttl)
 }
 
-// MintRaceSeat signs a player session token for playerID in race on the
-// high-density gameServer, a race its server may start only until startBy
+// MintRaceSeat signs a player session token for playerID in match on the
+// high-density gameServer, a match its server may start only until startBy
 // (zero: no deadline, a token as minted before the claim existed).
-func (is *Issuer) MintRaceSeat(playerID, gameServer, race string, startBy time.Time, ttl time.Duration) (string, PlayerSession, error) {
+func (is *Issuer) MintMatchSeat(playerID, gameServer, match string, startBy time.Time, ttl time.Duration) (string, PlayerSession, error) {
 	if playerID == "" || gameServer == "" {
 		return "", PlayerSession{}, errors.New("mint player session: player id and game server are required")
 	}
-	if len(race) > maxRaceBytes {
-		return "", PlayerSession{}, fmt.Errorf("mint player session: race id longer than %d bytes", maxRaceBytes)
+	if len(match) > maxMatchBytes {
+		return "", PlayerSession{}, fmt.Errorf("mint player session: race id longer than %d bytes", maxMatchBytes)
 	}
-	if !startBy.IsZero() && race == "" {
+	if !startBy.IsZero() && match == "" {
 		return "", PlayerSession{}, errors.New("mint player session: a race start deadline without a race")
 	}
 	now := is.now()
-	ps := PlayerSession{ID: NewID(), PlayerID: playerID, GameServer: gameServer, Race: race,
+	ps := PlayerSession{ID: NewID(), PlayerID: playerID, GameServer: gameServer, Match: match,
 		IssuedAt: now.Truncate(time.Second), ExpiresAt: now.Add(ttl).Truncate(time.Second)}
-	c := &claims{GameServer: gameServer, Race: race,
+	c := &claims{GameServer: gameServer, Match: match,
 		Issuer: issuer, Subject: playerID, Audience: audience{audiencePlayer},
 		IssuedAt: newNumericDate(now), ExpiresAt: newNumericDate(ps.ExpiresAt), ID: ps.ID,
 	}
 	if !startBy.IsZero() {
-		c.RaceStartBy = newNumericDate(startBy)
-		ps.RaceStartBy = c.RaceStartBy.Time
+		c.MatchStartBy = newNumericDate(startBy)
+		ps.MatchStartBy = c.MatchStartBy.Time
 	}
 	s, err := is.sign(c)
 	return s, ps, err
 }
 
-// maxRaceBytes bounds a race id (an Agones list value is at most 63 bytes
-// in practice: race ids are short).
-const maxRaceBytes = 63
+// maxRaceBytes bounds a match id (an Agones list value is at most 63 bytes
+// in practice: match ids are short).
+const maxMatchBytes = 63
 
 // MintGuest signs a guest identity for a new random player id.
 func (is *Issuer) MintGuest(ttl time.Duration) (string, Guest, error) {
@@ -151,18 +151,18 @@ func (is *Issuer) VerifyPlayerSession(raw, gameServer string) (PlayerSession, er
 	if c.GameServer == "" {
 		return PlayerSession{}, fmt.Errorf("%w: no game server claim", ErrInvalid)
 	}
-	if len(c.Race) > maxRaceBytes {
-		return PlayerSession{}, fmt.Errorf("%w: race id longer than %d bytes", ErrInvalid, maxRaceBytes)
+	if len(c.Match) > maxMatchBytes {
+		return PlayerSession{}, fmt.Errorf("%w: race id longer than %d bytes", ErrInvalid, maxMatchBytes)
 	}
-	if c.RaceStartBy != nil && c.Race == "" {
+	if c.MatchStartBy != nil && c.Match == "" {
 		return PlayerSession{}, fmt.Errorf("%w: a race start deadline without a race", ErrInvalid)
 	}
-	ps := PlayerSession{ID: c.ID, PlayerID: c.Subject, GameServer: c.GameServer, Race: c.Race, ExpiresAt: c.ExpiresAt.Time}
+	ps := PlayerSession{ID: c.ID, PlayerID: c.Subject, GameServer: c.GameServer, Match: c.Match, ExpiresAt: c.ExpiresAt.Time}
 	if c.IssuedAt != nil {
 		ps.IssuedAt = c.IssuedAt.Time
 	}
-	if c.RaceStartBy != nil {
-		ps.RaceStartBy = c.RaceStartBy.Time
+	if c.MatchStartBy != nil {
+		ps.MatchStartBy = c.MatchStartBy.Time
 	}
 	if c.GameServer != gameServer {
 		return ps, fmt.Errorf("%w: minted for %q, this is %q", ErrWrongServer, c.GameServer, gameServer)

@@ -63,56 +63,56 @@ func TestPlayerSession(t *testing.T) {
 	}
 }
 
-func TestRaceSession(t *testing.T) {
+func TestMatchSession(t *testing.T) {
 	is := fixedIssuer(t, "k1", key("k1", 1))
-	raw, ps, err := is.MintRaceSession("p1", "gs-a", "r-7", time.Minute)
+	raw, ps, err := is.MintMatchSession("p1", "gs-a", "r-7", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := is.VerifyPlayerSession(raw, "gs-a")
-	if err != nil || got.Race != "r-7" || got.ID != ps.ID || !got.IssuedAt.Equal(now.Truncate(time.Second)) {
+	if err != nil || got.Match != "r-7" || got.ID != ps.ID || !got.IssuedAt.Equal(now.Truncate(time.Second)) {
 		t.Fatalf("verify = %+v, %v", got, err)
 	}
 	if _, err := is.VerifyPlayerSession(raw, "gs-b"); !errors.Is(err, ErrWrongServer) {
 		t.Errorf("other server: err = %v, want %v", err, ErrWrongServer)
 	}
 	plain, _, _ := is.MintPlayerSession("p1", "gs-a", time.Minute)
-	if got, err := is.VerifyPlayerSession(plain, "gs-a"); err != nil || got.Race != "" {
-		t.Errorf("a one-race token reads as race %q, %v", got.Race, err)
+	if got, err := is.VerifyPlayerSession(plain, "gs-a"); err != nil || got.Match != "" {
+		t.Errorf("a one-race token reads as race %q, %v", got.Match, err)
 	}
-	if _, _, err := is.MintRaceSession("p1", "gs-a", strings.Repeat("r", 64), time.Minute); err == nil {
+	if _, _, err := is.MintMatchSession("p1", "gs-a", strings.Repeat("r", 64), time.Minute); err == nil {
 		t.Error("a 64-byte race id was minted")
 	}
 }
 
-// A race's start deadline travels in the token as race_start_by, in whole
+// A match's start deadline travels in the token as race_start_by, in whole
 // seconds; a token without it (minted before the claim) reads as zero, and
-// the claim without a race is refused both ways.
-func TestRaceStartBy(t *testing.T) {
+// the claim without a match is refused both ways.
+func TestMatchStartBy(t *testing.T) {
 	is := fixedIssuer(t, "k1", key("k1", 1))
 	startBy := now.Add(90*time.Second + 300*time.Millisecond)
-	raw, ps, err := is.MintRaceSeat("p1", "gs-a", "r-7", startBy, time.Minute)
+	raw, ps, err := is.MintMatchSeat("p1", "gs-a", "r-7", startBy, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := startBy.Truncate(time.Second)
-	if !ps.RaceStartBy.Equal(want) {
-		t.Fatalf("minted RaceStartBy %v, want %v", ps.RaceStartBy, want)
+	if !ps.MatchStartBy.Equal(want) {
+		t.Fatalf("minted RaceStartBy %v, want %v", ps.MatchStartBy, want)
 	}
 	got, err := is.VerifyPlayerSession(raw, "gs-a")
-	if err != nil || !got.RaceStartBy.Equal(want) || got.Race != "r-7" {
+	if err != nil || !got.MatchStartBy.Equal(want) || got.Match != "r-7" {
 		t.Fatalf("verify = %+v, %v; want race r-7 starting by %v", got, err, want)
 	}
-	old, _, _ := is.MintRaceSession("p1", "gs-a", "r-7", time.Minute)
-	if got, err := is.VerifyPlayerSession(old, "gs-a"); err != nil || !got.RaceStartBy.IsZero() {
+	old, _, _ := is.MintMatchSession("p1", "gs-a", "r-7", time.Minute)
+	if got, err := is.VerifyPlayerSession(old, "gs-a"); err != nil || !got.MatchStartBy.IsZero() {
 		t.Fatalf("a token without the claim: %+v, %v; want a zero RaceStartBy", got, err)
 	}
-	if _, _, err := is.MintRaceSeat("p1", "gs-a", "", startBy, time.Minute); err == nil {
+	if _, _, err := is.MintMatchSeat("p1", "gs-a", "", startBy, time.Minute); err == nil {
 		t.Error("a start deadline without a race was minted")
 	}
-	noRace := libMint(t, is, "k1", jwt.SigningMethodHS256, jwt.MapClaims{"iss": issuer, "sub": "p1", "aud": audiencePlayer,
+	noMatch := libMint(t, is, "k1", jwt.SigningMethodHS256, jwt.MapClaims{"iss": issuer, "sub": "p1", "aud": audiencePlayer,
 		"gs": "gs-a", "race_start_by": now.Unix(), "exp": now.Add(time.Minute).Unix()})
-	if _, err := is.VerifyPlayerSession(noRace, "gs-a"); !errors.Is(err, ErrInvalid) {
+	if _, err := is.VerifyPlayerSession(noMatch, "gs-a"); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a signed race_start_by without a race: err = %v, want %v", err, ErrInvalid)
 	}
 }

@@ -77,8 +77,8 @@ func WithCallTimeout(d time.Duration) Option { return func(c *Client) { c.callTi
 // WithWatchInterval makes WatchGameServer decode and report at most one
 // GameServer per d, the latest: changes in between are coalesced, as the
 // sidecar's own batching may do. It is for a large GameServer that changes
-// often (a races list of thousands of values costs milliseconds to decode,
-// and changes with every race); 0, the default, reports every change.
+// often (a matches list of thousands of values costs milliseconds to decode,
+// and changes with every match); 0, the default, reports every change.
 func WithWatchInterval(d time.Duration) Option { return func(c *Client) { c.watchEvery = d } }
 
 // WithLogger sets the logger for retries and reconnections (debug level)

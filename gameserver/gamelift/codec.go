@@ -15,9 +15,9 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
-// Path is where the race server accepts GameLift Realtime clients, as the
+// Path is where the game server accepts GameLift Realtime clients, as the
 // official SDK builds its URL; third-party clients use the URL without a
-// path, which the race server serves too (Leapfrog's own clients use /ws).
+// path, which the game server serves too (Leapfrog's own clients use /ws).
 const Path = "/websocket"
 
 // Op codes of the protocol (op codes <= 0).

@@ -30,11 +30,11 @@ const (
 	maxSources = 4096
 )
 
-// Fast is a race server's UDP fast channel for GameLift Realtime clients,
+// Fast is a game server's UDP fast channel for GameLift Realtime clients,
 // on the same port number as its WebSocket port. A client that logged in
 // over the WebSocket sends UDP_CONNECT (-5) with its peer id; it is
 // accepted when the datagram comes from the WebSocket's IP and the peer id
-// names exactly one such player awaiting UDP (a server of many races has
+// names exactly one such player awaiting UDP (a server of many matches has
 // many peers with one id: if ambiguous, nothing is acked and the client
 // keeps using the WebSocket). The server acks with -6 from this socket and
 // records the source address; from then on datagrams from that address

@@ -307,7 +307,7 @@ func TestFastStateFreedOnDisconnect(t *testing.T) {
 func TestAmbiguousPeer(t *testing.T) {
 	cfg := realtime.Config{MaxPlayers: 4, Relay: true, GameServer: "gs-1"}
 	ts := startServer(t, cfg, true)
-	router := &twoRaces{}
+	router := &twoMatches{}
 	for i := range router.s {
 		s, err := realtime.NewSession([]string{"r1", "r2"}[i], realtime.Config{GameServer: "gs-1", MaxPlayers: 4, Metrics: ts.metrics, Logger: slog.New(slog.DiscardHandler)}, &echoGame{})
 		if err != nil {
@@ -351,12 +351,12 @@ func TestAmbiguousPeer(t *testing.T) {
 	}
 }
 
-// twoRaces routes "player@race" tokens to one of two sessions.
-type twoRaces struct{ s [2]*realtime.Session }
+// twoRaces routes "player@match" tokens to one of two sessions.
+type twoMatches struct{ s [2]*realtime.Session }
 
-func (r *twoRaces) Route(_ context.Context, id realtime.Identity) (*realtime.Session, error) {
-	_, race, _ := strings.Cut(id.PlayerID, "@")
-	if race == "r2" {
+func (r *twoMatches) Route(_ context.Context, id realtime.Identity) (*realtime.Session, error) {
+	_, match, _ := strings.Cut(id.PlayerID, "@")
+	if match == "r2" {
 		return r.s[1], nil
 	}
 	return r.s[0], nil
@@ -418,7 +418,7 @@ func TestReconnect(t *testing.T) {
 	}
 }
 
-// TestUnroutable: on a game that does not relay (the Go race), a peer or
+// TestUnroutable: on a game that does not relay (the Go match), a peer or
 // group message is counted; a Leapfrog client gets a non-fatal
 // CODE_INVALID_TARGET, a GameLift client (no error packet) nothing; both
 // connections stay open.

@@ -34,7 +34,7 @@ func (idAuth) Authenticate(_ context.Context, tok string) (realtime.Identity, er
 	return realtime.Identity{PlayerID: player, TokenID: tok}, nil
 }
 
-// listenPair opens TCP and UDP on one port number of 127.0.0.1, as a race
+// listenPair opens TCP and UDP on one port number of 127.0.0.1, as a match
 // server's Agones port (TCPUDP) gives it.
 func listenPair(t testing.TB) (net.Listener, *net.UDPConn) {
 	t.Helper()
@@ -53,7 +53,7 @@ func listenPair(t testing.TB) (net.Listener, *net.UDPConn) {
 	return nil, nil
 }
 
-// testServer is a realtime server on 127.0.0.1 with the race server's
+// testServer is a realtime server on 127.0.0.1 with the game server's
 // endpoints: /ws, /websocket and / (and a fast channel when asked).
 type testServer struct {
 	base    string // ws://127.0.0.1:port

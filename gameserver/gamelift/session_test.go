@@ -22,7 +22,7 @@ import (
 
 // scriptedRace serves one session of the Mega Frog Race Realtime script
 // (fast rules) on 127.0.0.1, at /ws (Leapfrog) and /websocket (GameLift).
-func scriptedRace(t *testing.T) (base string, s *realtime.Session) {
+func scriptedMatch(t *testing.T) (base string, s *realtime.Session) {
 	t.Helper()
 	src, err := script.Load("../script/examples/megafrograce", "index.js")
 	if err != nil {
@@ -55,10 +55,10 @@ func scriptedRace(t *testing.T) (base string, s *realtime.Session) {
 
 // TestMixedProtocolsPlayOneRace: a GameLift Realtime client and a Leapfrog
 // client share a session of the scripted Mega Frog Race: they see each
-// other arrive, relay messages both ways, use groups and pings, and race to
+// other arrive, relay messages both ways, use groups and pings, and match to
 // the end (the Realtime client's hops go as fast messages).
-func TestMixedProtocolsPlayOneRace(t *testing.T) {
-	base, s := scriptedRace(t)
+func TestMixedProtocolsPlayOneMatch(t *testing.T) {
+	base, s := scriptedMatch(t)
 	alice := login(t, base+Path, "alice", gamelifttest.Options{})
 	bob, err := client.Dial(t.Context(), base+"/ws", "bob", client.DialOptions{})
 	if err != nil {
@@ -92,7 +92,7 @@ func TestMixedProtocolsPlayOneRace(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The race: both ready, first hop at the start, a hop on each landing.
+	// The match: both ready, first hop at the start, a hop on each landing.
 	if err := alice.Send(int32(racev1.OpCode_OP_CODE_SCENE_READY), nil, gamelifttest.Reliable, ServerPeer, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestMixedProtocolsPlayOneRace(t *testing.T) {
 		_, err := clienttest.HopToTheEnd(bob, "bob", true, 20*time.Second)
 		done <- err
 	}()
-	aliceResult := aliceRaces(t, alice)
+	aliceResult := aliceMatches(t, alice)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -115,8 +115,8 @@ func TestMixedProtocolsPlayOneRace(t *testing.T) {
 	}
 }
 
-// aliceRaces plays the race as the GameLift client.
-func aliceRaces(t *testing.T, c *gamelifttest.Client) *racev1.RaceResult {
+// aliceRaces plays the match as the GameLift client.
+func aliceMatches(t *testing.T, c *gamelifttest.Client) *racev1.RaceResult {
 	t.Helper()
 	hop := func() {
 		if err := c.Send(int32(racev1.OpCode_OP_CODE_HOP), nil, gamelifttest.Fast, ServerPeer, 0); err != nil {
@@ -178,7 +178,7 @@ func nextEvent[E client.Event](t *testing.T, c *client.Conn) E {
 // TestLoginRefused: a login the server refuses is a failed LoginResult,
 // then the close.
 func TestLoginRefused(t *testing.T) {
-	base, _ := scriptedRace(t)
+	base, _ := scriptedMatch(t)
 	c, err := gamelifttest.Dial(t.Context(), base+Path, gamelifttest.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -95,17 +95,17 @@ func gameliftLogin(t *testing.T, wsURL, raw string) *gameliftv1.LoginResult {
 	}
 }
 
-// TestGameLiftClientsJoinTheirRace: on a server of many races, a GameLift
-// Realtime client's player session id (the token) names its race too.
-func TestGameLiftClientsJoinTheirRace(t *testing.T) {
-	rs := startRaces(t, 2, host.AfterShutdown, nil)
+// TestGameLiftClientsJoinTheirRace: on a server of many matches, a GameLift
+// Realtime client's player session id (the token) names its match too.
+func TestGameLiftClientsJoinTheirMatch(t *testing.T) {
+	rs := startMatches(t, 2, host.AfterShutdown, nil)
 	if r := gameliftLogin(t, rs.url, rs.token(t, "alice", "r1")); !r.GetSuccess() || r.PeerId != 1 {
 		t.Fatalf("alice: %v, want success as peer 1", r)
 	}
 	if r := gameliftLogin(t, rs.url, rs.token(t, "bob", "r2")); !r.GetSuccess() || r.PeerId != 1 {
 		t.Fatalf("bob: %v, want success as peer 1 of another race", r)
 	}
-	rs.waitRaces(t, "r1", "r2")
+	rs.waitMatches(t, "r1", "r2")
 	if r := gameliftLogin(t, rs.url, rs.token(t, "carol", "r3")); r.GetSuccess() {
 		t.Fatalf("carol logged in to a third race on a server of two: %v", r)
 	}

@@ -124,13 +124,13 @@ func TestHopFloodDoesNotDisconnectTheOpponent(t *testing.T) {
 	}
 }
 
-// wedgeGame is a race whose loop can be made to hang (op 999) or panic (op 998).
+// wedgeGame is a match whose loop can be made to hang (op 999) or panic (op 998).
 type wedgeGame struct {
 	realtime.Game
 	block chan struct{}
 }
 
-// NextTick keeps the race's sleeping loop: the watchdog must tell a wedged
+// NextTick keeps the match's sleeping loop: the watchdog must tell a wedged
 // loop from a sleeping one.
 func (g wedgeGame) NextTick(s *realtime.Session, now time.Time) time.Time {
 	return g.Game.(realtime.Sleeper).NextTick(s, now)

@@ -13,34 +13,34 @@ import (
 )
 
 // MaxRacesPerServer bounds RacesPerServer. An Agones list holds at most
-// 1000 values, so on Agones a server of more races cannot list them all;
+// 1000 values, so on Agones a server of more matches cannot list them all;
 // the in-memory Agones (local fleet, load tests) has no such cap.
-const MaxRacesPerServer = 10000
+const MaxMatchesPerServer = 10000
 
 // agonesMaxList is the most values an Agones list holds.
 const agonesMaxList = 1000
 
 // closeGrace bounds, after the drain grace, the closing of the connections
-// of races that did not finish in time.
+// of matches that did not finish in time.
 const closeGrace = 3 * time.Second
 
-// racesConnections is the connection cap of a server of races of
+// racesConnections is the connection cap of a server of matches of
 // maxPlayers each (0: the realtime default of 2) when none is configured:
 // every player, a quarter more for reconnects that overlap the connection
 // they replace, and room for handshakes.
-func racesConnections(races, maxPlayers int) int {
+func matchesConnections(matches, maxPlayers int) int {
 	if maxPlayers == 0 {
 		maxPlayers = 2
 	}
-	return races*maxPlayers*5/4 + 64
+	return matches*maxPlayers*5/4 + 64
 }
 
-func (h *Host) highDensity() bool { return h.cfg.RacesPerServer > 1 }
+func (h *Host) highDensity() bool { return h.cfg.MatchesPerServer > 1 }
 
-// checkRacesList makes sure the GameServer has the races list a
-// high-density server keeps: without it no allocator could see its races.
-func (h *Host) checkRacesList(ctx context.Context) error {
-	n := h.cfg.RacesPerServer
+// checkRacesList makes sure the GameServer has the matches list a
+// high-density server keeps: without it no allocator could see its matches.
+func (h *Host) checkMatchesList(ctx context.Context) error {
+	n := h.cfg.MatchesPerServer
 	l, err := h.sdk.GetList(ctx, agoneswire.MatchesList)
 	if errors.Is(err, agonessdk.ErrNotFound) {
 		return fmt.Errorf("%d races per server needs the GameServer list %q: give the Fleet's template lists.%s.capacity %d",
@@ -59,33 +59,33 @@ func (h *Host) checkRacesList(ctx context.Context) error {
 	return nil
 }
 
-// prepareRaces makes the server route players to races. The races' sessions
-// and the races list's worker run until the returned stop is called: not
-// until ctx is done, since a draining server lets its races finish.
-func (h *Host) prepareRaces(ctx context.Context) (stop func()) {
+// prepareRaces makes the server route players to matches. The matches' sessions
+// and the matches list's worker run until the returned stop is called: not
+// until ctx is done, since a draining server lets its matches finish.
+func (h *Host) prepareMatches(ctx context.Context) (stop func()) {
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	list := newRaceList(h.sdk, h.log)
+	list := newMatchList(h.sdk, h.log)
 	go list.run(rctx)
-	h.races = newRaceSet(h.cfg.RacesPerServer, h.cfg.MaxRaces, h.cfg.Clock.Now, h.cfg.Metrics)
-	h.races.start = func(race string) (*realtime.Session, error) { return h.startRace(rctx, list, race) }
-	h.srv.SetRouter(h.races)
+	h.matches = newMatchSet(h.cfg.MatchesPerServer, h.cfg.MaxMatches, h.cfg.Clock.Now, h.cfg.Metrics)
+	h.matches.start = func(match string) (*realtime.Session, error) { return h.startMatch(rctx, list, match) }
+	h.srv.SetRouter(h.matches)
 	go h.publishLobbies(rctx)
 	return stop
 }
 
-// startRace builds the session of a new race and runs it until it ends.
-func (h *Host) startRace(ctx context.Context, list *raceList, race string) (*realtime.Session, error) {
-	s, err := h.newSession(race)
+// startRace builds the session of a new match and runs it until it ends.
+func (h *Host) startMatch(ctx context.Context, list *matchList, match string) (*realtime.Session, error) {
+	s, err := h.newSession(match)
 	if err != nil {
 		return nil, err
 	}
-	list.add(race)
+	list.add(match)
 	go func() {
 		outcome := s.Run(ctx)
-		h.races.ended(race, outcome)
-		list.remove(race)
+		h.matches.ended(match, outcome)
+		list.remove(match)
 		select {
-		case h.raceDone <- struct{}{}:
+		case h.matchDone <- struct{}{}:
 		default:
 		}
 	}()
@@ -93,8 +93,8 @@ func (h *Host) startRace(ctx context.Context, list *raceList, race string) (*rea
 }
 
 // authenticateRace admits the identity of a valid token on a high-density
-// server; the race set (the server's Router) decides about its race.
-func (h *Host) authenticateRace(id realtime.Identity) (realtime.Identity, error) {
+// server; the match set (the server's Router) decides about its race.
+func (h *Host) authenticateMatch(id realtime.Identity) (realtime.Identity, error) {
 	if h.fatal.Load() != nil {
 		h.cfg.Metrics.refused(refusedBroken)
 		return realtime.Identity{}, realtime.ErrClosed
@@ -104,16 +104,16 @@ func (h *Host) authenticateRace(id realtime.Identity) (realtime.Identity, error)
 
 // Why a server is recycled (the reason label of leapfrog_host_recycles_total).
 const (
-	recycledMaxRaces = "max_races"
+	recycledMaxMatches = "max_races"
 	recycledMaxAge   = "max_age"
 )
 
 // runRaces follows the GameServer of a high-density server: the lease, its
 // lapse, and the return to the pool (or the shutdown) once a lapsed server
-// is empty; its recycling (max races, max age) and the shutdown once a
+// is empty; its recycling (max matches, max age) and the shutdown once a
 // recycled server is empty. It drives the high-density lifecycle
 // (highdensity_lifecycle.go), then drains.
-func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *http.Server, stopRaces func()) error {
+func (h *Host) runMatches(ctx context.Context, serveErr <-chan error, httpSrv *http.Server, stopMatches func()) error {
 	updates := h.watch(ctx)
 	clock := h.cfg.Clock
 	var (
@@ -148,32 +148,32 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 		case highDensityNoteLease:
 			h.log.Info("leased", "lessee", a.lessee, "ttl", h.cfg.LeaseTTL)
 		case highDensityReopen:
-			h.races.reopen()
+			h.matches.reopen()
 			h.markClosed(ctx, false)
 			h.log.Info("back in the Ready pool: taking new races")
 		case highDensityLapse:
-			h.races.lapse(a.at)
+			h.matches.lapse(a.at)
 			h.cfg.Metrics.leaseLapsed()
 			h.log.Warn("lease lapsed: taking no new race; running races go on", "ttl", h.cfg.LeaseTTL,
-				"races", h.races.count(), "after", h.cfg.AfterSession)
+				"races", h.matches.count(), "after", h.cfg.AfterSession)
 			h.markClosed(ctx, true)
 		case highDensityRecycle:
-			h.races.recycleAt(a.at)
+			h.matches.recycleAt(a.at)
 			h.cfg.Metrics.recycled(a.reason)
 			h.log.Info("recycling: taking no new race; running races go on, then the server shuts down and the Fleet replaces it",
-				"reason", a.reason, "races", h.races.count(), "max_races", h.cfg.MaxRaces, "max_age", h.cfg.MaxAge)
+				"reason", a.reason, "races", h.matches.count(), "max_races", h.cfg.MaxMatches, "max_age", h.cfg.MaxAge)
 			h.markClosed(ctx, true)
 		case highDensityRetireIfEmpty:
 			idle := false
 			switch a.closed {
 			case closedRecycled:
-				idle = h.races.idleRecycled()
+				idle = h.matches.idleRecycled()
 			case closedLapsed:
-				idle = h.races.idleLapsed(true)
+				idle = h.matches.idleLapsed(true)
 			}
 			return highDensityEvent{kind: highDensityRetired, ok: idle}, true
 		case highDensityCheckEmpty:
-			return highDensityEvent{kind: highDensityEmpty, ok: h.races.idleLapsed(false)}, true
+			return highDensityEvent{kind: highDensityEmpty, ok: h.matches.idleLapsed(false)}, true
 		case highDensityAskReady:
 			ok := h.returnToPool(ctx)
 			if ok {
@@ -181,7 +181,7 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 			}
 			return highDensityEvent{kind: highDensityReadyAnswered, ok: ok}, true
 		case highDensityRetire:
-			h.races.close(closedRetiring)
+			h.matches.close(closedRetiring)
 		case highDensityShutdown:
 			h.log.Info(a.why)
 			h.shutdown(ctx)
@@ -201,16 +201,16 @@ func (h *Host) runRaces(ctx context.Context, serveErr <-chan error, httpSrv *htt
 			e.kind = highDensityLapseDue
 		case <-ageWake:
 			e.kind = highDensityMaxAge
-		case <-h.races.recycle:
+		case <-h.matches.recycle:
 			e.kind = highDensityMaxSessions
-		case <-h.raceDone:
+		case <-h.matchDone:
 			e.kind = highDensitySessionEnded
 		}
 		e.now, e.healthy = clock.Now(), h.Healthy()
 		st = drive(st, e, highDensityState.next, do)
 	}
 	h.ready.Store(false)
-	return errors.Join(st.err, h.drainRaces(ctx, httpSrv, stopRaces))
+	return errors.Join(st.err, h.drainMatches(ctx, httpSrv, stopMatches))
 }
 
 // watch follows the GameServer, keeping only its latest state.
@@ -228,27 +228,27 @@ func (h *Host) watch(ctx context.Context) <-chan *agonessdk.GameServer {
 	return updates
 }
 
-// drainRaces closes the server to new races and lets the running ones
+// drainRaces closes the server to new matches and lets the running ones
 // finish within the drain grace; the rest are shut down (their players get
 // CODE_SHUTTING_DOWN) and their connections closed.
-func (h *Host) drainRaces(ctx context.Context, httpSrv *http.Server, stopRaces func()) error {
-	h.races.close(closedDraining)
+func (h *Host) drainMatches(ctx context.Context, httpSrv *http.Server, stopMatches func()) error {
+	h.matches.close(closedDraining)
 	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.DrainGrace)
 	defer cancel()
 	h.markClosed(grace, true)
-	h.log.Info("draining: running races may finish", "races", h.races.count(), "grace", h.cfg.DrainGrace)
-	for h.races.count() > 0 && h.Healthy() {
+	h.log.Info("draining: running races may finish", "races", h.matches.count(), "grace", h.cfg.DrainGrace)
+	for h.matches.count() > 0 && h.Healthy() {
 		select {
-		case <-h.raceDone:
+		case <-h.matchDone:
 			continue
 		case <-grace.Done():
 		}
 		break
 	}
-	if n := h.races.count(); n > 0 {
+	if n := h.matches.count(); n > 0 {
 		h.log.Warn("drain grace over: shutting down the races still running", "races", n)
 	}
-	stopRaces()
+	stopMatches()
 	closing, cancelClose := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
 	defer cancelClose()
 	h.srv.Drain()

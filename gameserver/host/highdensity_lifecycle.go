@@ -193,7 +193,7 @@ func (s highDensityState) next(e highDensityEvent) (highDensityState, []highDens
 	case highDensityMaxAge:
 		s, acts = s.recycle(acts, recycledMaxAge, e.now)
 	case highDensityMaxSessions:
-		s, acts = s.recycle(acts, recycledMaxRaces, e.now)
+		s, acts = s.recycle(acts, recycledMaxMatches, e.now)
 	case highDensitySessionEnded:
 	case highDensityRetired:
 		if e.ok && (s.phase == highDensityRecycling || s.phase == highDensityLapsed) {

@@ -21,9 +21,9 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 )
 
-// raceStack is a high-density race server whose leases are timed on a fake
+// raceStack is a high-density game server whose leases are timed on a fake
 // clock, as are the tokens its issuer mints.
-type raceStack struct {
+type matchStack struct {
 	*stack
 	clock *sdktest.FakeClock
 	reg   *prometheus.Registry
@@ -31,9 +31,9 @@ type raceStack struct {
 
 const leaseTTL = 15 * time.Second
 
-// startRaces runs a server of n races; a race whose players are all gone
+// startRaces runs a server of n matches; a match whose players are all gone
 // ends 300 ms later.
-func startRaces(t *testing.T, n int, after string, tweak func(*host.Config), wrap ...func(agonessdk.SDK) agonessdk.SDK) *raceStack {
+func startMatches(t *testing.T, n int, after string, tweak func(*host.Config), wrap ...func(agonessdk.SDK) agonessdk.SDK) *matchStack {
 	t.Helper()
 	// Whole seconds, as token issue times are: a token minted at the lapse
 	// is then exactly as old as the lapse, not a fraction older.
@@ -48,7 +48,7 @@ func startRaces(t *testing.T, n int, after string, tweak func(*host.Config), wra
 	}, clock.Now, func(issuer *token.Issuer, log *slog.Logger) host.Config {
 		cfg := g.HostConfig(issuer, nil, nil, log)
 		cfg.AfterSession = after
-		cfg.RacesPerServer = n
+		cfg.MatchesPerServer = n
 		cfg.LeaseTTL = leaseTTL
 		cfg.Clock = clock
 		cfg.Metrics = metrics
@@ -59,40 +59,40 @@ func startRaces(t *testing.T, n int, after string, tweak func(*host.Config), wra
 		}
 		return cfg
 	}, wrap...)
-	return &raceStack{stack: st, clock: clock, reg: reg}
+	return &matchStack{stack: st, clock: clock, reg: reg}
 }
 
-// token mints a token for player id in race, issued now on the fake clock.
-func (rs *raceStack) token(t *testing.T, id, race string) string {
+// token mints a token for player id in match, issued now on the fake clock.
+func (rs *matchStack) token(t *testing.T, id, match string) string {
 	t.Helper()
-	raw, _, err := rs.issuer.MintRaceSession(id, "race-1", race, time.Minute)
+	raw, _, err := rs.issuer.MintMatchSession(id, "race-1", match, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return raw
 }
 
-// join connects player id to race and fails unless it is welcomed into it.
-func (rs *raceStack) join(t *testing.T, id, race string) *player {
+// join connects player id to match and fails unless it is welcomed into it.
+func (rs *matchStack) join(t *testing.T, id, match string) *player {
 	t.Helper()
-	return rs.joinWith(t, id, race, rs.token(t, id, race))
+	return rs.joinWith(t, id, match, rs.token(t, id, match))
 }
 
-func (rs *raceStack) joinWith(t *testing.T, id, race, raw string) *player {
+func (rs *matchStack) joinWith(t *testing.T, id, match, raw string) *player {
 	t.Helper()
 	p, e, code := rs.connectWith(t, id, raw)
 	if p == nil {
-		t.Fatalf("%s refused from race %s: %v (close %d)", id, race, e, code)
+		t.Fatalf("%s refused from race %s: %v (close %d)", id, match, e, code)
 	}
-	if p.welcome.SessionId != race {
-		t.Fatalf("%s welcomed into session %q, want race %q", id, p.welcome.SessionId, race)
+	if p.welcome.SessionId != match {
+		t.Fatalf("%s welcomed into session %q, want race %q", id, p.welcome.SessionId, match)
 	}
 	return p
 }
 
 // refused connects with raw and fails unless the server refuses it with
 // code, close code and a message containing text.
-func (rs *raceStack) refused(t *testing.T, raw string, code realtimev1.Error_Code, closeCode int, text string) {
+func (rs *matchStack) refused(t *testing.T, raw string, code realtimev1.Error_Code, closeCode int, text string) {
 	t.Helper()
 	p, e, cc := rs.connectWith(t, "someone", raw)
 	if p != nil {
@@ -103,18 +103,18 @@ func (rs *raceStack) refused(t *testing.T, raw string, code realtimev1.Error_Cod
 	}
 }
 
-// waitRaces waits for the races list to hold exactly races, in any order.
-func (rs *raceStack) waitRaces(t *testing.T, races ...string) {
+// waitRaces waits for the matches list to hold exactly matches, in any order.
+func (rs *matchStack) waitMatches(t *testing.T, matches ...string) {
 	t.Helper()
-	slices.Sort(races)
-	rs.waitFor(t, fmt.Sprintf("races list %v", races), func(gs *agonessdk.GameServer) bool {
+	slices.Sort(matches)
+	rs.waitFor(t, fmt.Sprintf("races list %v", matches), func(gs *agonessdk.GameServer) bool {
 		got := slices.Sorted(slices.Values(gs.Status.Lists[agoneswire.MatchesList].Values))
-		return slices.Equal(got, races)
+		return slices.Equal(got, matches)
 	})
 }
 
 // waitTimer waits until the host armed a timer for at on the fake clock.
-func (rs *raceStack) waitTimer(t *testing.T, at time.Time) {
+func (rs *matchStack) waitTimer(t *testing.T, at time.Time) {
 	t.Helper()
 	eventually(t, fmt.Sprintf("a timer armed for %v", at), func() bool {
 		next, ok := rs.clock.Next()
@@ -123,7 +123,7 @@ func (rs *raceStack) waitTimer(t *testing.T, at time.Time) {
 }
 
 // lease allocates the server as an allocator's lease does.
-func (rs *raceStack) lease(t *testing.T) {
+func (rs *matchStack) lease(t *testing.T) {
 	t.Helper()
 	if _, err := rs.mem.AllocateWith(agonessdk.Allocation{
 		Labels:      map[string]string{agoneswire.LesseeLabel: "allocator-a"},
@@ -135,7 +135,7 @@ func (rs *raceStack) lease(t *testing.T) {
 	rs.waitTimer(t, rs.clock.Now().Add(leaseTTL))
 }
 
-func (rs *raceStack) renew(t *testing.T) {
+func (rs *matchStack) renew(t *testing.T) {
 	t.Helper()
 	if err := rs.mem.PatchMetadata(nil, map[string]string{agoneswire.LeaseRenewedAnnotation: rs.clock.Now().Format(time.RFC3339)}); err != nil {
 		t.Fatal(err)
@@ -147,20 +147,20 @@ func closedLabel(gs *agonessdk.GameServer) bool {
 	return gs.ObjectMeta.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue
 }
 
-// leave closes players' connections: their race ends once all are gone.
+// leave closes players' connections: their match ends once all are gone.
 func leave(ps ...*player) {
 	for _, p := range ps {
 		p.ws.Close()
 	}
 }
 
-func TestRacesShareOneServerUpToTheLimit(t *testing.T) {
-	rs := startRaces(t, 2, host.AfterShutdown, nil)
-	// Ready at start, and races start without waiting for an allocation.
+func TestMatchesShareOneServerUpToTheLimit(t *testing.T) {
+	rs := startMatches(t, 2, host.AfterShutdown, nil)
+	// Ready at start, and matches start without waiting for an allocation.
 	alice := rs.join(t, "alice", "r1")
 	bob := rs.join(t, "bob", "r1")
 	carol := rs.join(t, "carol", "r2")
-	rs.waitRaces(t, "r1", "r2")
+	rs.waitMatches(t, "r1", "r2")
 	if alice.welcome.PeerId == bob.welcome.PeerId || carol.welcome.PeerId != 1 {
 		t.Errorf("peers: alice %d, bob %d, carol %d: want two peers in r1, carol first in r2",
 			alice.welcome.PeerId, bob.welcome.PeerId, carol.welcome.PeerId)
@@ -174,11 +174,11 @@ func TestRacesShareOneServerUpToTheLimit(t *testing.T) {
 	if r1, r2 := <-results, <-results; r1 == nil || r2 == nil || r1.WinnerPlayerId != r2.WinnerPlayerId {
 		t.Fatalf("results %v / %v", r1, r2)
 	}
-	rs.waitRaces(t, "r2")
-	// A finished race never runs again; its room goes to a new one.
+	rs.waitMatches(t, "r2")
+	// A finished match never runs again; its room goes to a new one.
 	rs.refused(t, rs.token(t, "alice", "r1"), realtimev1.Error_CODE_REJECTED, 4009, "over")
 	rs.join(t, "dave", "r3")
-	rs.waitRaces(t, "r2", "r3")
+	rs.waitMatches(t, "r2", "r3")
 	if got := rs.metric(t, "leapfrog_host_race_refusals_total", "server_full"); got != 1 {
 		t.Errorf("server_full refusals = %v, want 1", got)
 	}
@@ -189,7 +189,7 @@ func TestRacesShareOneServerUpToTheLimit(t *testing.T) {
 
 // metric is the value of the sample of metric family name whose labels
 // include labelValue ("" for any: a family of one sample).
-func (rs *raceStack) metric(t *testing.T, name, labelValue string) float64 {
+func (rs *matchStack) metric(t *testing.T, name, labelValue string) float64 {
 	t.Helper()
 	families, err := rs.reg.Gather()
 	if err != nil {
@@ -209,7 +209,7 @@ func (rs *raceStack) metric(t *testing.T, name, labelValue string) float64 {
 }
 
 func TestTokensMustFitTheServersMode(t *testing.T) {
-	rs := startRaces(t, 2, host.AfterShutdown, nil)
+	rs := startMatches(t, 2, host.AfterShutdown, nil)
 	raw, _, err := rs.issuer.MintPlayerSession("alice", "race-1", time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -220,7 +220,7 @@ func TestTokensMustFitTheServersMode(t *testing.T) {
 	if _, err := one.mem.ClusterAllocate([]string{"alice"}); err != nil {
 		t.Fatal(err)
 	}
-	raw, _, err = one.issuer.MintRaceSession("alice", "race-1", "r1", time.Minute)
+	raw, _, err = one.issuer.MintMatchSession("alice", "race-1", "r1", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,8 +230,8 @@ func TestTokensMustFitTheServersMode(t *testing.T) {
 	}
 }
 
-func TestLapsedLeaseFinishesItsRacesThenReturnsToThePool(t *testing.T) {
-	rs := startRaces(t, 3, host.AfterReady, nil)
+func TestLapsedLeaseFinishesItsMatchesThenReturnsToThePool(t *testing.T) {
+	rs := startMatches(t, 3, host.AfterReady, nil)
 	rs.lease(t)
 	early := rs.token(t, "carol", "r2") // issued while the lease holds
 	alice := rs.join(t, "alice", "r1")
@@ -246,12 +246,12 @@ func TestLapsedLeaseFinishesItsRacesThenReturnsToThePool(t *testing.T) {
 
 	rs.refused(t, rs.token(t, "bob", "r3"), realtimev1.Error_CODE_REJECTED, 4009, "lease lapsed")
 	carol := rs.joinWith(t, "carol", "r2", early)
-	rs.waitRaces(t, "r1", "r2")
+	rs.waitMatches(t, "r1", "r2")
 	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
 		t.Fatalf("state %s while races run, want Allocated", st)
 	}
 	leave(alice)
-	rs.waitRaces(t, "r2")
+	rs.waitMatches(t, "r2")
 	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
 		t.Fatalf("state %s while a race runs, want Allocated", st)
 	}
@@ -270,7 +270,7 @@ func TestLapsedLeaseFinishesItsRacesThenReturnsToThePool(t *testing.T) {
 }
 
 func TestLapsedEmptyServerShutsDown(t *testing.T) {
-	rs := startRaces(t, 2, host.AfterShutdown, nil)
+	rs := startMatches(t, 2, host.AfterShutdown, nil)
 	rs.lease(t)
 	alice := rs.join(t, "alice", "r1")
 	rs.clock.Advance(leaseTTL)
@@ -281,7 +281,7 @@ func TestLapsedEmptyServerShutsDown(t *testing.T) {
 }
 
 func TestLeaseWithoutTTLNeverLapses(t *testing.T) {
-	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.LeaseTTL = 0 })
+	rs := startMatches(t, 2, host.AfterShutdown, func(c *host.Config) { c.LeaseTTL = 0 })
 	if _, err := rs.mem.AllocateWith(agonessdk.Allocation{Labels: map[string]string{agoneswire.LesseeLabel: "local"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -297,21 +297,21 @@ func TestLeaseWithoutTTLNeverLapses(t *testing.T) {
 	}
 }
 
-func TestDrainLetsRacesFinishThenShutsDownTheRest(t *testing.T) {
-	rs := startRaces(t, 3, host.AfterShutdown, func(c *host.Config) { c.DrainGrace = 4 * time.Second })
+func TestDrainLetsMatchesFinishThenShutsDownTheRest(t *testing.T) {
+	rs := startMatches(t, 3, host.AfterShutdown, func(c *host.Config) { c.DrainGrace = 4 * time.Second })
 	alice := rs.join(t, "alice", "r1")
 	bob := rs.join(t, "bob", "r2")
 	rs.stop()
 	rs.waitFor(t, "labelled closed", closedLabel)
 	rs.refused(t, rs.token(t, "carol", "r3"), realtimev1.Error_CODE_REJECTED, 4009, "draining")
-	// A running race still takes its players back while it drains.
+	// A running match still takes its players back while it drains.
 	again := rs.join(t, "alice", "r1")
 	if !again.welcome.Reconnected {
 		t.Error("alice's new connection was not a reconnection")
 	}
 	leave(alice, again)
-	rs.waitRaces(t, "r2")
-	// bob's race outlives the grace: he is told the server is going away.
+	rs.waitMatches(t, "r2")
+	// bob's match outlives the grace: he is told the server is going away.
 	if e, code, _ := bob.untilClose(); e.GetCode() != realtimev1.Error_CODE_SHUTTING_DOWN || code != 1001 {
 		t.Fatalf("bob: %v close %d, want shutting down 1001", e, code)
 	}
@@ -335,9 +335,9 @@ func (l lateReady) Ready(ctx context.Context) error {
 }
 
 // A server stopped while Agones' answer to Ready is on its way drains its
-// races as any other: it is labelled closed, and they may finish.
-func TestStopBeforeReadyAnswerDrainsRaces(t *testing.T) {
-	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.DrainGrace = 10 * time.Second },
+// matches as any other: it is labelled closed, and they may finish.
+func TestStopBeforeReadyAnswerDrainsMatches(t *testing.T) {
+	rs := startMatches(t, 2, host.AfterShutdown, func(c *host.Config) { c.DrainGrace = 10 * time.Second },
 		func(sdk agonessdk.SDK) agonessdk.SDK { return lateReady{sdk} })
 	alice := rs.join(t, "alice", "r1")
 	bob := rs.join(t, "bob", "r1")
@@ -355,45 +355,45 @@ func TestStopBeforeReadyAnswerDrainsRaces(t *testing.T) {
 	rs.done <- nil // for the cleanup
 }
 
-func TestManyRacesAtOnce(t *testing.T) {
-	const races = 50
-	rs := startRaces(t, races, host.AfterShutdown, nil)
-	results := make(chan *racev1.RaceResult, 2*races)
-	for i := range races {
-		race := fmt.Sprintf("race-%d", i)
+func TestManyMatchesAtOnce(t *testing.T) {
+	const matches = 50
+	rs := startMatches(t, matches, host.AfterShutdown, nil)
+	results := make(chan *racev1.RaceResult, 2*matches)
+	for i := range matches {
+		match := fmt.Sprintf("race-%d", i)
 		for _, id := range []string{"a-", "b-"} {
-			go rs.join(t, id+race, race).play(results)
+			go rs.join(t, id+match, match).play(results)
 		}
 	}
 	winners := map[string]int{}
-	for range 2 * races {
+	for range 2 * matches {
 		r := <-results
 		if r == nil || r.Reason != racev1.RaceResult_REASON_FINISH {
 			t.Fatalf("result %v", r)
 		}
 		winners[r.WinnerPlayerId]++
 	}
-	if len(winners) != races {
-		t.Errorf("%d winners, want one per race (%d): %v", len(winners), races, winners)
+	if len(winners) != matches {
+		t.Errorf("%d winners, want one per race (%d): %v", len(winners), matches, winners)
 	}
 	for w, n := range winners {
 		if n != 2 {
 			t.Errorf("winner %s told to %d players, want both of its race", w, n)
 		}
 	}
-	rs.waitRaces(t)
-	if got := rs.metric(t, "leapfrog_host_races_started_total", ""); got != races {
-		t.Errorf("races started = %v, want %d", got, races)
+	rs.waitMatches(t)
+	if got := rs.metric(t, "leapfrog_host_races_started_total", ""); got != matches {
+		t.Errorf("races started = %v, want %d", got, matches)
 	}
 }
 
-// A race waiting in its lobby sleeps (no ticks, no beats) for far longer
+// A match waiting in its lobby sleeps (no ticks, no beats) for far longer
 // than the watchdog's stall limit: a parked loop is not a stuck one.
-func TestSleepingRacesKeepTheServerHealthy(t *testing.T) {
-	rs := startRaces(t, 2, host.AfterShutdown, func(c *host.Config) { c.LoopStall = 100 * time.Millisecond })
+func TestSleepingMatchesKeepTheServerHealthy(t *testing.T) {
+	rs := startMatches(t, 2, host.AfterShutdown, func(c *host.Config) { c.LoopStall = 100 * time.Millisecond })
 	alice := rs.join(t, "alice", "r1") // alone: her lobby waits for an opponent
-	rs.waitRaces(t, "r1")
-	// Twenty health pings, 50 ms apart: the watchdog judged the race
+	rs.waitMatches(t, "r1")
+	// Twenty health pings, 50 ms apart: the watchdog judged the match
 	// before each, over ten stall limits.
 	pings := rs.mem.HealthCount()
 	eventually(t, "twenty health pings", func() bool { return rs.mem.HealthCount() >= pings+20 })
@@ -409,16 +409,16 @@ func TestSleepingRacesKeepTheServerHealthy(t *testing.T) {
 	}
 }
 
-// A race that still has an empty seat past the no-show window is reported
+// A match that still has an empty seat past the no-show window is reported
 // on the GameServer with the players it holds, so that an allocator can
 // give the seat to someone else; once the seat is taken the report goes.
-// TestRaceWaitingWithAPlayerIsReportedQuickly: a race holding a player and
+// TestRaceWaitingWithAPlayerIsReportedQuickly: a match holding a player and
 // an empty seat is reported once it was admitted a scan ago (on the host's
 // clock), so that allocator replicas pair its player with the next one;
 // once filled it stays reported with the players who hold it, until it
 // ends, so that allocators learn who won its seats.
-func TestRaceWaitingWithAPlayerIsReportedQuickly(t *testing.T) {
-	rs := startRaces(t, 4, host.AfterShutdown, nil)
+func TestMatchWaitingWithAPlayerIsReportedQuickly(t *testing.T) {
+	rs := startMatches(t, 4, host.AfterShutdown, nil)
 	lobbies := func(gs *agonessdk.GameServer) map[string][]string {
 		l, err := agoneswire.DecodeLobbies(gs.ObjectMeta.Annotations[agoneswire.LobbiesAnnotation])
 		if err != nil {
@@ -428,8 +428,8 @@ func TestRaceWaitingWithAPlayerIsReportedQuickly(t *testing.T) {
 	}
 	a := rs.join(t, "a", "r-1")
 	rs.join(t, "x", "r-2")
-	rs.waitRaces(t, "r-1", "r-2")
-	// Two scans pass, the races' admission among them: they find nothing
+	rs.waitMatches(t, "r-1", "r-2")
+	// Two scans pass, the matches' admission among them: they find nothing
 	// old yet, since the host's clock has not moved.
 	scans := host.LobbyScans(rs.host)
 	eventually(t, "two lobby scans", func() bool { return host.LobbyScans(rs.host) >= scans+2 })

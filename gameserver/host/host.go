@@ -49,32 +49,32 @@ type Config struct {
 	// IdleTimeout closes keep-alive HTTP connections idle this long on the
 	// player port; 0 means 30 s.
 	IdleTimeout time.Duration
-	// RacesPerServer is how many races the server runs at once. 0 or 1: one
-	// race per allocation, its players from the players list. Above 1, high
+	// RacesPerServer is how many matches the server runs at once. 0 or 1: one
+	// match per allocation, its players from the players list. Above 1, high
 	// density (docs/high-density.md): the server is Ready at start and each
-	// player token names its race; the GameServer needs the list
+	// player token names its match; the GameServer needs the list
 	// agoneswire.MatchesList with this capacity.
-	RacesPerServer int
+	MatchesPerServer int
 	// LeaseTTL is, with high density, how long an Allocated server goes
 	// without seeing its lease renewed before the lease lapses (the chart
 	// uses 15 s); 0 means leases never lapse (the embedded local fleet).
 	LeaseTTL time.Duration
 	// MaxRaces and MaxAge recycle a high-density server: once it has
-	// started MaxRaces races, or MaxAge after it became Ready, it takes no
-	// new race (as when its lease lapses: labelled closed, players placed
+	// started MaxRaces matches, or MaxAge after it became Ready, it takes no
+	// new match (as when its lease lapses: labelled closed, players placed
 	// before still welcome), lets the running ones finish and shuts down, and
-	// the Fleet replaces it. A server of many races otherwise lives as long
+	// the Fleet replaces it. A server of many matches otherwise lives as long
 	// as its lease is renewed: it would keep its heap's high-water mark, its
 	// node (drains wait for it) and its version through every rollout. 0: no
 	// limit. Both need RacesPerServer above 1.
-	MaxRaces int
+	MaxMatches int
 	MaxAge   time.Duration
 	// Clock times leases and MaxAge; nil means the wall clock.
 	Clock agonessdk.Clock
 	// TLS, when set, makes the player port serve TLS on every path (wss://)
 	// and the GameLift Realtime fast channel DTLS 1.2 (RT_OVER_WSS_DTLS_TLS12).
 	TLS *TLS
-	// Metrics records races and leases; nil records nothing.
+	// Metrics records matches and leases; nil records nothing.
 	Metrics *Metrics
 	// Logger receives the host's logs; nil means slog.Default().
 	Logger *slog.Logger
@@ -103,10 +103,10 @@ type Host struct {
 	closed atomic.Bool
 	// fatal holds why the server stopped pinging health; it never clears.
 	fatal atomic.Pointer[string]
-	// races is the high-density server's races; nil with one race at a time.
-	races *raceSet
-	// raceDone wakes the high-density loop when a race ends.
-	raceDone chan struct{}
+	// matches is the high-density server's matches; nil with one match at a time.
+	matches *matchSet
+	// raceDone wakes the high-density loop when a match ends.
+	matchDone chan struct{}
 	// lobbyScans counts the lobby report's finished scans: a test waits
 	// for one to pass before it asserts that a scan reported nothing.
 	lobbyScans atomic.Int64
@@ -128,26 +128,26 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 		return nil, fmt.Errorf("host: health period %v, drain grace %v, loop stall %v, idle timeout %v and lease TTL %v must not be negative",
 			cfg.HealthPeriod, cfg.DrainGrace, cfg.LoopStall, cfg.IdleTimeout, cfg.LeaseTTL)
 	}
-	if cfg.RacesPerServer < 0 || cfg.RacesPerServer > MaxRacesPerServer {
-		return nil, fmt.Errorf("host: races per server %d must be between 1 and %d", cfg.RacesPerServer, MaxRacesPerServer)
+	if cfg.MatchesPerServer < 0 || cfg.MatchesPerServer > MaxMatchesPerServer {
+		return nil, fmt.Errorf("host: races per server %d must be between 1 and %d", cfg.MatchesPerServer, MaxMatchesPerServer)
 	}
-	if cfg.RacesPerServer == 0 {
-		cfg.RacesPerServer = 1
+	if cfg.MatchesPerServer == 0 {
+		cfg.MatchesPerServer = 1
 	}
-	if cfg.MaxRaces < 0 || cfg.MaxAge < 0 {
-		return nil, fmt.Errorf("host: max races %d and max age %v must not be negative", cfg.MaxRaces, cfg.MaxAge)
+	if cfg.MaxMatches < 0 || cfg.MaxAge < 0 {
+		return nil, fmt.Errorf("host: max races %d and max age %v must not be negative", cfg.MaxMatches, cfg.MaxAge)
 	}
-	if (cfg.MaxRaces > 0 || cfg.MaxAge > 0) && cfg.RacesPerServer == 1 {
+	if (cfg.MaxMatches > 0 || cfg.MaxAge > 0) && cfg.MatchesPerServer == 1 {
 		return nil, fmt.Errorf("host: max races %d and max age %v recycle a server of many races: with one race per server, "+
-			"after-race=shutdown already gives each race a fresh server", cfg.MaxRaces, cfg.MaxAge)
+			"after-race=shutdown already gives each race a fresh server", cfg.MaxMatches, cfg.MaxAge)
 	}
-	if cfg.RacesPerServer > 1 && cfg.Realtime.MaxConnections == 0 {
-		cfg.Realtime.MaxConnections = racesConnections(cfg.RacesPerServer, cfg.Realtime.MaxPlayers)
+	if cfg.MatchesPerServer > 1 && cfg.Realtime.MaxConnections == 0 {
+		cfg.Realtime.MaxConnections = matchesConnections(cfg.MatchesPerServer, cfg.Realtime.MaxPlayers)
 	}
-	if cfg.RacesPerServer > 1 && cfg.Realtime.MaxHandshakes == 0 {
-		// Players of many races arrive together: an eighth of them may be
+	if cfg.MatchesPerServer > 1 && cfg.Realtime.MaxHandshakes == 0 {
+		// Players of many matches arrive together: an eighth of them may be
 		// in their handshake at once (the one-race default is 16).
-		cfg.Realtime.MaxHandshakes = max(16, racesConnections(cfg.RacesPerServer, cfg.Realtime.MaxPlayers)/8)
+		cfg.Realtime.MaxHandshakes = max(16, matchesConnections(cfg.MatchesPerServer, cfg.Realtime.MaxPlayers)/8)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = agonessdk.SystemClock{}
@@ -167,7 +167,7 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Host{cfg: cfg, sdk: sdk, log: cfg.Logger, raceDone: make(chan struct{}, 1)}, nil
+	return &Host{cfg: cfg, sdk: sdk, log: cfg.Logger, matchDone: make(chan struct{}, 1)}, nil
 }
 
 // Ready reports whether the server has told Agones it is Ready and is not draining.
@@ -206,17 +206,17 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("realtime server: %w", err)
 	}
 	h.srv = srv
-	var stopRaces func()
+	var stopMatches func()
 	if h.highDensity() {
-		if err := h.checkRacesList(ctx); err != nil {
+		if err := h.checkMatchesList(ctx); err != nil {
 			ln.Close()
 			if ctx.Err() != nil {
 				return nil // stopped while waiting for the sidecar
 			}
 			return err
 		}
-		stopRaces = h.prepareRaces(ctx)
-		defer stopRaces()
+		stopMatches = h.prepareMatches(ctx)
+		defer stopMatches()
 	}
 	hctx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHealth()
@@ -259,7 +259,7 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 			// Stopped before Agones answered: a clean stop. The sidecar may
 			// have taken the call, and players come, so drain as ever.
 			if h.highDensity() {
-				return h.drainRaces(ctx, httpSrv, stopRaces)
+				return h.drainMatches(ctx, httpSrv, stopMatches)
 			}
 			return h.drain(httpSrv)
 		}
@@ -269,7 +269,7 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	h.log.Info("game server ready", "addr", ln.Addr().String())
 
 	if h.highDensity() {
-		return h.runRaces(ctx, serveErr, httpSrv, stopRaces)
+		return h.runMatches(ctx, serveErr, httpSrv, stopMatches)
 	}
 	err = h.loop(ctx, serveErr)
 	h.ready.Store(false)
@@ -329,7 +329,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			session.SetReservations(ctx, a.players)
 		case allocationOpen:
 			h.closed.Store(false)
-			h.cfg.Metrics.raceStarted()
+			h.cfg.Metrics.matchStarted()
 		case allocationReopen:
 			h.closed.Store(false)
 			h.markClosed(ctx, false)
@@ -337,7 +337,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			h.closed.Store(true)
 			h.markClosed(ctx, true)
 		case allocationEndSession:
-			h.cfg.Metrics.raceEnded(a.outcome)
+			h.cfg.Metrics.matchEnded(a.outcome)
 			h.log.Info("session over", "outcome", a.outcome, "after", h.cfg.AfterSession)
 			h.srv.SetSession(nil)
 			session, sessionDone = nil, nil
@@ -372,7 +372,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 }
 
 // markClosed tells the allocator, through the GameServer's labels, whether
-// this server's race is over: a closed server takes no new players even while
+// this server's match is over: a closed server takes no new players even while
 // its players list has room.
 func (h *Host) markClosed(ctx context.Context, closed bool) {
 	value := "false"
@@ -483,14 +483,14 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 	if err != nil {
 		return realtime.Identity{}, err
 	}
-	id := realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID, Race: ps.Race, IssuedAt: ps.IssuedAt, ExpiresAt: ps.ExpiresAt,
-		RaceStartBy: ps.RaceStartBy}
+	id := realtime.Identity{PlayerID: ps.PlayerID, TokenID: ps.ID, Match: ps.Match, IssuedAt: ps.IssuedAt, ExpiresAt: ps.ExpiresAt,
+		MatchStartBy: ps.MatchStartBy}
 	if h.highDensity() {
-		return h.authenticateRace(id)
+		return h.authenticateMatch(id)
 	}
-	if ps.Race != "" {
+	if ps.Match != "" {
 		h.cfg.Metrics.refused(refusedClaim)
-		return realtime.Identity{}, fmt.Errorf("%w: this server hosts one race at a time and the token names race %q", realtime.ErrRaceClaim, ps.Race)
+		return realtime.Identity{}, fmt.Errorf("%w: this server hosts one race at a time and the token names race %q", realtime.ErrMatchClaim, ps.Match)
 	}
 	if h.closed.Load() || h.fatal.Load() != nil {
 		return realtime.Identity{}, realtime.ErrClosed

@@ -25,7 +25,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
 )
 
-// stack is a race server on 127.0.0.1:0 talking to a sidecar fake over HTTP.
+// stack is a game server on 127.0.0.1:0 talking to a sidecar fake over HTTP.
 type stack struct {
 	host   *host.Host
 	mem    *agonessdk.Memory
@@ -244,7 +244,7 @@ func (p *player) read() (*realtimev1.ServerFrame, error) {
 	return f, nil
 }
 
-// play hops whenever its frog is idle until the race result arrives.
+// play hops whenever its frog is idle until the match result arrives.
 func (p *player) play(results chan<- *racev1.RaceResult) {
 	hopping := false
 	for {
@@ -288,7 +288,7 @@ func (p *player) play(results chan<- *racev1.RaceResult) {
 	}
 }
 
-func TestTwoPlayersRaceToAWinner(t *testing.T) {
+func TestTwoPlayersMatchToAWinner(t *testing.T) {
 	st := startStack(t, fastGame(), host.AfterShutdown)
 	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
 		t.Fatal(err)
@@ -347,7 +347,7 @@ func TestPlaceShownLateIsAwaited(t *testing.T) {
 		t.Fatalf("alice, allocated after the host first looked for her place: %v close %d, want a welcome", e, code)
 	}
 	// The session is named as the allocator's gameSessionId names it: the
-	// game server, on a server of one race at a time.
+	// game server, on a server of one match at a time.
 	if w := p.welcome; w.SessionId != w.GameServer {
 		t.Errorf("welcome to session %q on game server %q: want the game server's name", w.SessionId, w.GameServer)
 	}
@@ -450,7 +450,7 @@ func TestReuseReturnsToReady(t *testing.T) {
 	if _, err := st.mem.ClusterAllocate([]string{"ghost"}); err != nil {
 		t.Fatal(err)
 	}
-	// Every state the server goes through: a finished race must never be
+	// Every state the server goes through: a finished match must never be
 	// Allocated with a free place, or the allocator could put players on it.
 	var (
 		mu   sync.Mutex
@@ -467,7 +467,7 @@ func TestReuseReturnsToReady(t *testing.T) {
 	}()
 	st.waitState(t, agoneswire.StateAllocated)
 	// What the allocator waits for before it places anyone here: Ready, an
-	// empty list, and the race no longer labelled closed.
+	// empty list, and the match no longer labelled closed.
 	st.waitFor(t, "Ready with an empty players list, open", func(gs *agonessdk.GameServer) bool {
 		return gs.Status.State == agoneswire.StateReady && len(gs.Status.Lists[agoneswire.PlayersList].Values) == 0 &&
 			gs.ObjectMeta.Labels[agoneswire.ClosedLabel] != agoneswire.ClosedValue

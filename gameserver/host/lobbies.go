@@ -9,46 +9,46 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
-// lobbyAsk bounds the wait for one race's loop to say whether it has empty
+// lobbyAsk bounds the wait for one match's loop to say whether it has empty
 // seats: a stuck loop is the watchdog's to catch, not this report's.
 const lobbyAsk = time.Second
 
-// lobbyScan is how often the races waiting for players are looked at, and
-// how long a race must have been admitted before it is reported: its
-// players usually connect together, and a race that fills within it
+// lobbyScan is how often the matches waiting for players are looked at, and
+// how long a match must have been admitted before it is reported: its
+// players usually connect together, and a match that fills within it
 // writes nothing. It also bounds the report's writes to four a second.
 const lobbyScan = 250 * time.Millisecond
 
 // publishLobbies keeps the GameServer's lobbies annotation
-// (agoneswire.LobbiesAnnotation) until ctx is done: the races admitted at
+// (agoneswire.LobbiesAnnotation) until ctx is done: the matches admitted at
 // least lobbyScan ago that hold players and still have empty seats
 // (realtime.SeatKeeper), with those players, so that allocator replicas
 // pair a lone present player with the next one, whichever replica places
-// it, and give a seat whose player did not come to the next player. A race
+// it, and give a seat whose player did not come to the next player. A match
 // once reported stays in the report, with the players who filled it, until
-// it ends: allocators learn from it who holds its seats (the race seats
+// it ends: allocators learn from it who holds its seats (the match seats
 // whoever comes first), so that a player refused a seat someone else took
 // is placed afresh when it asks again. Only a change is written, one SDK
-// call: races that fill within lobbyScan write nothing.
+// call: matches that fill within lobbyScan write nothing.
 //
-// Races are asked on their own goroutines: each race until it is seen full
+// Matches are asked on their own goroutines: each match until it is seen full
 // or started (settled), and every quarter of the no-show window also the
-// settled races admitted at least that window ago (a player who left a
+// settled matches admitted at least that window ago (a player who left a
 // lobby gives its seat back).
 func (h *Host) publishLobbies(ctx context.Context) {
 	window := h.cfg.Realtime.NoShowTimeout
 	if window <= 0 {
 		window = realtime.DefaultNoShowTimeout
 	}
-	// The scans are paced by the wall clock; the races' ages are read on
+	// The scans are paced by the wall clock; the matches' ages are read on
 	// the host's clock, which times their admission.
 	scan := time.NewTicker(lobbyScan)
 	defer scan.Stop()
 	slowEvery := max(int(min(max(window/4, lobbyScan), 15*time.Second)/lobbyScan), 1)
 	var (
 		last     = ""
-		reported = make(map[string][]string) // race -> players, as last published
-		settled  = make(map[string]bool)     // races seen full or started
+		reported = make(map[string][]string) // match -> players, as last published
+		settled  = make(map[string]bool)     // matches seen full or started
 	)
 	for tick := 1; ; tick++ {
 		h.lobbyScans.Store(int64(tick - 1))
@@ -58,17 +58,17 @@ func (h *Host) publishLobbies(ctx context.Context) {
 		case <-scan.C:
 		}
 		now := h.cfg.Clock.Now()
-		running := h.races.admittedBy(now.Add(-lobbyScan))
+		running := h.matches.admittedBy(now.Add(-lobbyScan))
 		var old map[string]*realtime.Session
 		if tick%slowEvery == 0 {
-			old = h.races.admittedBy(now.Add(-window))
+			old = h.matches.admittedBy(now.Add(-window))
 		}
 		lobbies := make(map[string][]string)
-		for race, s := range running {
-			_, aged := old[race]
-			if settled[race] && !aged {
-				if p, ok := reported[race]; ok {
-					lobbies[race] = p
+		for match, s := range running {
+			_, aged := old[match]
+			if settled[match] && !aged {
+				if p, ok := reported[match]; ok {
+					lobbies[match] = p
 				}
 				continue
 			}
@@ -78,19 +78,19 @@ func (h *Host) publishLobbies(ctx context.Context) {
 			switch {
 			case !ok:
 			case open > 0 && len(players) > 0:
-				// A race nobody is in ends on its own (its empty timeout).
-				delete(settled, race)
-				lobbies[race] = players
+				// A match nobody is in ends on its own (its empty timeout).
+				delete(settled, match)
+				lobbies[match] = players
 			case open == 0:
-				settled[race] = true
-				if _, was := reported[race]; was && len(players) > 0 {
-					lobbies[race] = players
+				settled[match] = true
+				if _, was := reported[match]; was && len(players) > 0 {
+					lobbies[match] = players
 				}
 			}
 		}
-		for race := range settled {
-			if _, still := running[race]; !still {
-				delete(settled, race)
+		for match := range settled {
+			if _, still := running[match]; !still {
+				delete(settled, match)
 			}
 		}
 		value := agoneswire.EncodeLobbies(lobbies)
@@ -105,8 +105,8 @@ func (h *Host) publishLobbies(ctx context.Context) {
 		}
 		last = value
 		clear(reported)
-		for race, p := range lobbies {
-			reported[race] = slices.Clone(p)
+		for match, p := range lobbies {
+			reported[match] = slices.Clone(p)
 		}
 		h.log.Debug("races waiting for players reported", "races", len(lobbies))
 	}

@@ -2,12 +2,12 @@ package host
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Metrics are the host's Prometheus metrics: the races of the server and
+// Metrics are the host's Prometheus metrics: the matches of the server and
 // the lease. A nil *Metrics records nothing.
 type Metrics struct {
-	racesRunning prometheus.Gauge
-	racesStarted prometheus.Counter
-	racesEnded   *prometheus.CounterVec
+	matchesRunning prometheus.Gauge
+	matchesStarted prometheus.Counter
+	matchesEnded   *prometheus.CounterVec
 	refusals     *prometheus.CounterVec
 	leaseLapses  prometheus.Counter
 	recycles     *prometheus.CounterVec
@@ -16,13 +16,13 @@ type Metrics struct {
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		racesRunning: prometheus.NewGauge(prometheus.GaugeOpts{
+		matchesRunning: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "leapfrog_host_races_running", Help: "Races (game sessions) running on this server.",
 		}),
-		racesStarted: prometheus.NewCounter(prometheus.CounterOpts{
+		matchesStarted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_host_races_started_total", Help: "Races started on this server.",
 		}),
-		racesEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
+		matchesEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_host_races_ended_total", Help: "Races ended on this server, by outcome.",
 		}, []string{"outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -37,21 +37,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Times this server closed itself to new races to be replaced, by reason (max_races, max_age): 0 or 1 in a process's life.",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.racesRunning, m.racesStarted, m.racesEnded, m.refusals, m.leaseLapses, m.recycles)
+	reg.MustRegister(m.matchesRunning, m.matchesStarted, m.matchesEnded, m.refusals, m.leaseLapses, m.recycles)
 	return m
 }
 
-func (m *Metrics) raceStarted() {
+func (m *Metrics) matchStarted() {
 	if m != nil {
-		m.racesStarted.Inc()
-		m.racesRunning.Inc()
+		m.matchesStarted.Inc()
+		m.matchesRunning.Inc()
 	}
 }
 
-func (m *Metrics) raceEnded(outcome string) {
+func (m *Metrics) matchEnded(outcome string) {
 	if m != nil {
-		m.racesRunning.Dec()
-		m.racesEnded.WithLabelValues(outcome).Inc()
+		m.matchesRunning.Dec()
+		m.matchesEnded.WithLabelValues(outcome).Inc()
 	}
 }
 

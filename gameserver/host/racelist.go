@@ -10,11 +10,11 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
-// raceList keeps the GameServer's races list: the race server adds a race
-// id when the race starts and removes it when it ends. Races record what
+// raceList keeps the GameServer's matches list: the game server adds a match
+// id when the match starts and removes it when it ends. Matches record what
 // they want under a lock and never wait for the sidecar; one worker applies
 // the changes in order. It never removes an id it did not add.
-type raceList struct {
+type matchList struct {
 	sdk agonessdk.SDK
 	log *slog.Logger
 
@@ -26,18 +26,18 @@ type raceList struct {
 }
 
 type listOp struct {
-	race string
+	match string
 	add  bool
 }
 
-func newRaceList(sdk agonessdk.SDK, log *slog.Logger) *raceList {
-	return &raceList{sdk: sdk, log: log, wake: make(chan struct{}, 1), added: make(map[string]bool)}
+func newMatchList(sdk agonessdk.SDK, log *slog.Logger) *matchList {
+	return &matchList{sdk: sdk, log: log, wake: make(chan struct{}, 1), added: make(map[string]bool)}
 }
 
-func (l *raceList) add(race string)    { l.push(listOp{race: race, add: true}) }
-func (l *raceList) remove(race string) { l.push(listOp{race: race}) }
+func (l *matchList) add(match string)    { l.push(listOp{match: match, add: true}) }
+func (l *matchList) remove(match string) { l.push(listOp{match: match}) }
 
-func (l *raceList) push(op listOp) {
+func (l *matchList) push(op listOp) {
 	l.mu.Lock()
 	l.ops = append(l.ops, op)
 	l.mu.Unlock()
@@ -48,7 +48,7 @@ func (l *raceList) push(op listOp) {
 }
 
 // run applies the changes until ctx is done.
-func (l *raceList) run(ctx context.Context) {
+func (l *matchList) run(ctx context.Context) {
 	var batch []listOp
 	for {
 		select {
@@ -66,26 +66,26 @@ func (l *raceList) run(ctx context.Context) {
 	}
 }
 
-func (l *raceList) apply(ctx context.Context, op listOp) {
+func (l *matchList) apply(ctx context.Context, op listOp) {
 	if op.add {
-		err := l.sdk.AddListValue(ctx, agoneswire.MatchesList, op.race)
+		err := l.sdk.AddListValue(ctx, agoneswire.MatchesList, op.match)
 		switch {
 		case err == nil, errors.Is(err, agonessdk.ErrAlreadyExists):
-			l.added[op.race] = true
+			l.added[op.match] = true
 		case ctx.Err() != nil:
 		case errors.Is(err, agonessdk.ErrNoCapacity):
-			l.log.Error("races list full: its capacity must be the races per server", "race", op.race, "err", err)
+			l.log.Error("races list full: its capacity must be the races per server", "race", op.match, "err", err)
 		default:
-			l.log.Error("add race to the races list", "race", op.race, "err", err)
+			l.log.Error("add race to the races list", "race", op.match, "err", err)
 		}
 		return
 	}
-	if !l.added[op.race] {
+	if !l.added[op.match] {
 		return
 	}
-	delete(l.added, op.race)
-	err := l.sdk.RemoveListValue(ctx, agoneswire.MatchesList, op.race)
+	delete(l.added, op.match)
+	err := l.sdk.RemoveListValue(ctx, agoneswire.MatchesList, op.match)
 	if err != nil && !errors.Is(err, agonessdk.ErrNotFound) && ctx.Err() == nil {
-		l.log.Error("remove race from the races list", "race", op.race, "err", err)
+		l.log.Error("remove race from the races list", "race", op.match, "err", err)
 	}
 }

@@ -11,12 +11,12 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 )
 
-// A server that started its most races takes no new one, as a lapsed
+// A server that started its most matches takes no new one, as a lapsed
 // lease does: labelled closed, players placed before still welcome, others
-// refused with "closed". Its races finish; then it shuts down, even with
+// refused with "closed". Its matches finish; then it shuts down, even with
 // after-race=ready: the Fleet replaces it with a fresh one.
-func TestMaxRacesRecyclesTheServer(t *testing.T) {
-	rs := startRaces(t, 4, host.AfterReady, func(c *host.Config) { c.MaxRaces = 2 })
+func TestMaxMatchesRecyclesTheServer(t *testing.T) {
+	rs := startMatches(t, 4, host.AfterReady, func(c *host.Config) { c.MaxMatches = 2 })
 	rs.lease(t)
 	early := rs.token(t, "carol", "r3") // placed before the server closes
 	rs.clock.Advance(time.Second)       // token issue times are whole seconds
@@ -24,19 +24,19 @@ func TestMaxRacesRecyclesTheServer(t *testing.T) {
 	if closedLabel(new(rs.mem.Snapshot())) {
 		t.Fatal("closed after one race of two")
 	}
-	bob := rs.join(t, "bob", "r2") // the second race: the last one
+	bob := rs.join(t, "bob", "r2") // the second match: the last one
 	rs.waitFor(t, "labelled closed", closedLabel)
 
 	rs.refused(t, rs.token(t, "dave", "r4"), realtimev1.Error_CODE_REJECTED, 4009, "recycled")
 	carol := rs.joinWith(t, "carol", "r3", early)
-	rs.waitRaces(t, "r1", "r2", "r3")
-	// A running race still takes its players back.
+	rs.waitMatches(t, "r1", "r2", "r3")
+	// A running match still takes its players back.
 	again := rs.join(t, "alice", "r1")
 	if !again.welcome.Reconnected {
 		t.Error("alice's new connection was not a reconnection")
 	}
 	leave(alice, again, bob)
-	rs.waitRaces(t, "r3")
+	rs.waitMatches(t, "r3")
 	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
 		t.Fatalf("state %s while a race runs, want Allocated", st)
 	}
@@ -53,14 +53,14 @@ func TestMaxRacesRecyclesTheServer(t *testing.T) {
 	}
 }
 
-// A server closes to new races its max age after it became Ready, on its
-// own clock, leased or not; its running races finish, then it shuts down.
+// A server closes to new matches its max age after it became Ready, on its
+// own clock, leased or not; its running matches finish, then it shuts down.
 func TestMaxAgeRecyclesTheServer(t *testing.T) {
 	const age = time.Hour
 	for _, leased := range []bool{true, false} {
 		t.Run(map[bool]string{true: "leased", false: "in the pool"}[leased], func(t *testing.T) {
 			// A lease that never lapses: only the age closes the server.
-			rs := startRaces(t, 4, host.AfterReady, func(c *host.Config) { c.MaxAge, c.LeaseTTL = age, 0 })
+			rs := startMatches(t, 4, host.AfterReady, func(c *host.Config) { c.MaxAge, c.LeaseTTL = age, 0 })
 			born := rs.clock.Now()
 			rs.waitTimer(t, born.Add(age))
 			if leased {
@@ -78,9 +78,9 @@ func TestMaxAgeRecyclesTheServer(t *testing.T) {
 			rs.clock.Advance(time.Second)
 			rs.waitFor(t, "labelled closed", closedLabel)
 			rs.refused(t, rs.token(t, "dave", "r3"), realtimev1.Error_CODE_REJECTED, 4009, "recycled")
-			rs.waitRaces(t, "r1", "r2")
+			rs.waitMatches(t, "r1", "r2")
 			leave(alice)
-			rs.waitRaces(t, "r2")
+			rs.waitMatches(t, "r2")
 			if st := rs.mem.Snapshot().Status.State; st == agoneswire.StateShutdown {
 				t.Fatal("shut down while bob's race runs")
 			}
@@ -95,7 +95,7 @@ func TestMaxAgeRecyclesTheServer(t *testing.T) {
 
 // An empty server that reaches its max age shuts down at once.
 func TestMaxAgeShutsAnEmptyServerDownAtOnce(t *testing.T) {
-	rs := startRaces(t, 4, host.AfterReady, func(c *host.Config) { c.MaxAge = time.Minute })
+	rs := startMatches(t, 4, host.AfterReady, func(c *host.Config) { c.MaxAge = time.Minute })
 	rs.waitTimer(t, rs.clock.Now().Add(time.Minute))
 	rs.clock.Advance(time.Minute)
 	rs.waitState(t, agoneswire.StateShutdown)
@@ -104,17 +104,17 @@ func TestMaxAgeShutsAnEmptyServerDownAtOnce(t *testing.T) {
 	}
 }
 
-// Recycling is for servers of many races; a one-race server is refused the
+// Recycling is for servers of many matches; a one-race server is refused the
 // limits, as are negative ones.
 func TestRecyclingLimitsAreChecked(t *testing.T) {
 	tests := []struct {
 		name string
 		cfg  host.Config
 	}{
-		{"max races on one race", host.Config{RacesPerServer: 1, MaxRaces: 10}},
+		{"max races on one race", host.Config{MatchesPerServer: 1, MaxMatches: 10}},
 		{"max age on one race", host.Config{MaxAge: time.Hour}},
-		{"negative max races", host.Config{RacesPerServer: 8, MaxRaces: -1}},
-		{"negative max age", host.Config{RacesPerServer: 8, MaxAge: -time.Second}},
+		{"negative max races", host.Config{MatchesPerServer: 8, MaxMatches: -1}},
+		{"negative max age", host.Config{MatchesPerServer: 8, MaxAge: -time.Second}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,7 +123,7 @@ func TestRecyclingLimitsAreChecked(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := fastGame().HostConfig(token.NewIssuer(keys, nil), nil, nil, nil)
-			cfg.RacesPerServer, cfg.MaxRaces, cfg.MaxAge = tc.cfg.RacesPerServer, tc.cfg.MaxRaces, tc.cfg.MaxAge
+			cfg.MatchesPerServer, cfg.MaxMatches, cfg.MaxAge = tc.cfg.MatchesPerServer, tc.cfg.MaxMatches, tc.cfg.MaxAge
 			if _, err := host.New(cfg, agonessdk.NewMemory(agonessdk.MemoryConfig{Name: "gs"})); err == nil {
 				t.Fatal("New accepted the limits")
 			}

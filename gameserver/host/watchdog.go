@@ -10,7 +10,7 @@ import (
 
 // watchdog decides, before each health ping, whether the server is sound:
 // no fatal error so far, and the loop of every running session (one, or a
-// high-density server's races) has moved within LoopStall or waits for
+// high-density server's matches) has moved within LoopStall or waits for
 // work. Health pings then mean that the game loops run, not only that the
 // process does. It is used by the health loop's goroutine only.
 type watchdog struct {
@@ -46,7 +46,7 @@ func (w *watchdog) sound() bool {
 		}
 		b := s.Beats()
 		p, ok := w.seen[s]
-		if !ok || p.beats != b || s.Parked() { // a parked loop waits for work: a sleeping race is not stuck
+		if !ok || p.beats != b || s.Parked() { // a parked loop waits for work: a sleeping match is not stuck
 			p = progress{beats: b, since: now}
 		}
 		w.next[s] = p
@@ -58,11 +58,11 @@ func (w *watchdog) sound() bool {
 	return true
 }
 
-// sessions lists the sessions running: the one of a server of one race at a
-// time, or every race of a high-density server.
+// sessions lists the sessions running: the one of a server of one match at a
+// time, or every match of a high-density server.
 func (h *Host) sessions() []*realtime.Session {
-	if h.races != nil {
-		return h.races.sessions()
+	if h.matches != nil {
+		return h.matches.sessions()
 	}
 	if s := h.Session(); s != nil {
 		return []*realtime.Session{s}

@@ -146,7 +146,7 @@ func playRaces(t *testing.T, races []string, script bool) {
 	results := make(chan error, 2*len(races))
 	for _, race := range races {
 		for _, player := range []string{"alice" + race, "bob" + race} {
-			tok, _, err := issuer.MintRaceSession(player, "race-s", race, time.Minute)
+			tok, _, err := issuer.MintMatchSession(player, "race-s", race, time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}

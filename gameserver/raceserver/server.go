@@ -109,8 +109,8 @@ func (o Options) Validate() error {
 	if o.DrainGrace <= 0 {
 		errs = append(errs, errors.New("drain-grace must be positive"))
 	}
-	if o.RacesPerServer < 1 || o.RacesPerServer > host.MaxRacesPerServer {
-		errs = append(errs, fmt.Errorf("races-per-server %d must be between 1 and %d", o.RacesPerServer, host.MaxRacesPerServer))
+	if o.RacesPerServer < 1 || o.RacesPerServer > host.MaxMatchesPerServer {
+		errs = append(errs, fmt.Errorf("races-per-server %d must be between 1 and %d", o.RacesPerServer, host.MaxMatchesPerServer))
 	}
 	if o.MaxConnections < 0 || o.MaxConnectionsPerIP < 0 {
 		errs = append(errs, fmt.Errorf("max-connections %d and max-connections-per-ip %d must not be negative", o.MaxConnections, o.MaxConnectionsPerIP))
@@ -166,9 +166,9 @@ func Run(ctx context.Context, o Options, logger *slog.Logger) error {
 	hc := o.Game.HostConfig(token.NewIssuer(keys, nil), realtime.NewMetrics(reg), race.NewMetrics(reg), logger)
 	hc.AfterSession = o.AfterSession
 	hc.DrainGrace = o.DrainGrace
-	hc.RacesPerServer = o.RacesPerServer
+	hc.MatchesPerServer = o.RacesPerServer
 	hc.LeaseTTL = o.LeaseTTL
-	hc.MaxRaces = o.MaxRaces
+	hc.MaxMatches = o.MaxRaces
 	hc.MaxAge = jitter(o.MaxAge)
 	hc.Metrics = host.NewMetrics(reg)
 	hc.TLS = tlsCfg

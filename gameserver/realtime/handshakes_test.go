@@ -17,7 +17,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
-// listening is a race server as the host runs it: LimitListener, the
+// listening is a game server as the host runs it: LimitListener, the
 // connection context, the Leapfrog path and GameLift Realtime's.
 type listening struct {
 	addr   string
@@ -147,7 +147,7 @@ func TestIdleSocketsDoNotKeepPlayersOut(t *testing.T) {
 		{"one address, GameLift Realtime at /", "/", loopbacks(2, 1), 16, 0, 0},
 		{"eight addresses at their share", "/ws", loopbacks(2, 8), 2, 0, time.Second},
 		{"four addresses, GameLift Realtime protocol", gamelift.Path, loopbacks(2, 4), 4, 0, 0},
-		// A high-density server of 128 races has 170 slots (host.New).
+		// A high-density server of 128 matches has 170 slots (host.New).
 		{"seventeen addresses, high density", "/ws", loopbacks(2, 17), 10, 170, time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -68,8 +68,8 @@ func (s *Session) groupChangeAllowed(p *Player, group int32, join bool) bool {
 }
 
 // SeatKeeper tells how many more players its session would take now: 0
-// once it takes no more (a race that started). A high-density server asks
-// it of every race still waiting for players past the no-show window and
+// once it takes no more (a match that started). A high-density server asks
+// it of every match still waiting for players past the no-show window and
 // reports the ones with empty seats, so that an allocator can give those
 // seats to other players (see Session.Lobby).
 type SeatKeeper interface {

@@ -95,7 +95,7 @@ func TestIdleClientsHelper(t *testing.T) {
 	}
 }
 
-// BenchmarkIdleSessions measures the memory of one idle session (a race
+// BenchmarkIdleSessions measures the memory of one idle session (a match
 // waiting for its players on a server of many) beyond its connections.
 func BenchmarkIdleSessions(b *testing.B) {
 	cfg := realtime.Config{GameServer: "gs", Logger: slog.New(slog.DiscardHandler)}

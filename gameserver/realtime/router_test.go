@@ -19,8 +19,8 @@ type playerRouter map[string]*realtime.Session
 
 var routerErrors = map[string]error{
 	"full":   fmt.Errorf("%w (2 races)", realtime.ErrServerFull),
-	"closed": fmt.Errorf("%w: it is draining", realtime.ErrNoNewRace),
-	"claim":  fmt.Errorf("%w: the token names none", realtime.ErrRaceClaim),
+	"closed": fmt.Errorf("%w: it is draining", realtime.ErrNoNewMatch),
+	"claim":  fmt.Errorf("%w: the token names none", realtime.ErrMatchClaim),
 }
 
 func (r playerRouter) Route(_ context.Context, id realtime.Identity) (*realtime.Session, error) {

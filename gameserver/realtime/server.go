@@ -36,20 +36,20 @@ type Identity struct {
 	// player's last Welcome, so that whoever else holds the token cannot
 	// replace the player's connection.
 	TokenID string
-	// Race is the race the token seats the player in, on a server that
-	// hosts many (see Router); empty on a server of one race at a time.
-	Race string
+	// Match is the match the token seats the player in, on a server that
+	// hosts many (see Router); empty on a server of one match at a time.
+	Match string
 	// IssuedAt and ExpiresAt are when the token was minted and when it
 	// expires (whole seconds).
 	IssuedAt, ExpiresAt time.Time
-	// RaceStartBy is the latest time Race may start (whole seconds); zero
+	// RaceStartBy is the latest time Match may start (whole seconds); zero
 	// when the token sets no deadline (minted before the claim existed).
-	RaceStartBy time.Time
+	MatchStartBy time.Time
 }
 
 // Router finds the session an authenticated player joins on a server that
-// hosts many sessions at once, one per race, creating the session when the
-// race is new. Route is called on the connection's goroutine, concurrently
+// hosts many sessions at once, one per match, creating the session when the
+// match is new. Route is called on the connection's goroutine, concurrently
 // for many connections; it must not wait long. Its errors wrap those of an
 // Authenticator, or ErrServerFull or ErrNoNewRace.
 type Router interface {
@@ -66,15 +66,15 @@ var (
 	ErrNotReserved = errors.New("player holds no reservation on this game server")
 	// ErrSessionFull: the player holds no place and every place is taken.
 	ErrSessionFull = errors.New("every place in the session is taken")
-	// ErrServerFull: the server already runs as many races as it may.
+	// ErrServerFull: the server already runs as many matches as it may.
 	ErrServerFull = errors.New("server full: this game server already runs all the races it may")
-	// ErrNoNewRace: the server takes no new race (it is draining, or its
-	// lease lapsed); the races it runs go on.
-	ErrNoNewRace = errors.New("closed: this game server takes no new race")
-	// ErrRaceClaim: the token's race claim does not fit the server: a token
-	// without a race on a server of many races, or one with a race on a
-	// server of one race at a time.
-	ErrRaceClaim = errors.New("the player session token's race does not fit this game server")
+	// ErrNoNewRace: the server takes no new match (it is draining, or its
+	// lease lapsed); the matches it runs go on.
+	ErrNoNewMatch = errors.New("closed: this game server takes no new race")
+	// ErrRaceClaim: the token's match claim does not fit the server: a token
+	// without a match on a server of many matches, or one with a match on a
+	// server of one match at a time.
+	ErrMatchClaim = errors.New("the player session token's race does not fit this game server")
 )
 
 // hardReadLimit bounds what the transport reads of one frame; frames between
@@ -135,7 +135,7 @@ func (srv *Server) SetSession(s *Session) {
 }
 
 // SetRouter makes the server route each authenticated player with r (a
-// server of many races) instead of to the session set with SetSession. It
+// server of many matches) instead of to the session set with SetSession. It
 // must be called before the server serves its first connection.
 func (srv *Server) SetRouter(r Router) { srv.router = r }
 
@@ -517,9 +517,9 @@ func (srv *Server) refuseAuth(c *conn, err error) {
 		srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, "the session is full", "session_full")
 	case errors.Is(err, ErrServerFull):
 		srv.refuse(c, realtimev1.Error_CODE_SESSION_FULL, err.Error()+": ask the allocator for a new match", "server_full")
-	case errors.Is(err, ErrNoNewRace):
+	case errors.Is(err, ErrNoNewMatch):
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, err.Error()+": ask the allocator for a new match", "server_closed")
-	case errors.Is(err, ErrRaceClaim):
+	case errors.Is(err, ErrMatchClaim):
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, err.Error(), "race_claim")
 	case errors.Is(err, ErrClosed):
 		srv.refuse(c, realtimev1.Error_CODE_REJECTED, "the game on this server is over: ask the allocator for a new match", "closed")

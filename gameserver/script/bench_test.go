@@ -18,13 +18,13 @@ import (
 )
 
 // The figures of the README: what running Mega Frog Race as a Realtime
-// script costs next to the Go race, on the same session machinery (the
+// script costs next to the Go match, on the same session machinery (the
 // in-memory harness: no network, which costs both the same).
 
 var benchStart = time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)
 
-// benchGames are the two implementations of the race; finishLine far away
-// keeps a race running for as long as a benchmark needs; sendQueue 0 is the
+// benchGames are the two implementations of the match; finishLine far away
+// keeps a match running for as long as a benchmark needs; sendQueue 0 is the
 // default outbound queue.
 func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func() (realtime.Game, realtime.Config) {
 	src, err := Load(megaFrogRace, "index.js")
@@ -40,8 +40,8 @@ func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func
 	}
 	rules := race.DefaultRules()
 	rules.FinishLine = finishLine
-	// A benchmark runs as many race-seconds as it needs: more than the
-	// race's own time limit, which would end it as abandoned.
+	// A benchmark runs as many match-seconds as it needs: more than the
+	// match's own time limit, which would end it as abandoned.
 	rules.RaceTimeout = 1000 * time.Hour
 	return map[string]func() (realtime.Game, realtime.Config){
 		"go": func() (realtime.Game, realtime.Config) {
@@ -61,8 +61,8 @@ func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func
 	}
 }
 
-// startedRace is a race with two players past the countdown.
-func startedRace(b *testing.B, newGame func() (realtime.Game, realtime.Config)) (*realtimetest.Harness, *realtimetest.TestClient, *realtimetest.TestClient) {
+// startedRace is a match with two players past the countdown.
+func startedMatch(b *testing.B, newGame func() (realtime.Game, realtime.Config)) (*realtimetest.Harness, *realtimetest.TestClient, *realtimetest.TestClient) {
 	g, cfg := newGame()
 	h, err := realtimetest.NewHarness(cfg, g, benchStart)
 	if err != nil {
@@ -89,7 +89,7 @@ func startedRace(b *testing.B, newGame func() (realtime.Game, realtime.Config)) 
 func BenchmarkHopBroadcast(b *testing.B) {
 	for name, newGame := range benchGames(b, 1, 1<<16) {
 		b.Run(name, func(b *testing.B) {
-			h, x, y := startedRace(b, newGame)
+			h, x, y := startedMatch(b, newGame)
 			x.Send(race.OpHop, nil)
 			b.ReportAllocs()
 			cpu := startCPU()
@@ -108,13 +108,13 @@ func BenchmarkHopBroadcast(b *testing.B) {
 	}
 }
 
-// BenchmarkRaceSecond is one second of a race at 1 hop press per second per
+// BenchmarkRaceSecond is one second of a match at 1 hop press per second per
 // player: ten ticks and two presses (hops, penalties and landings as they
 // come). Sessions per core = 1 s / this.
-func BenchmarkRaceSecond(b *testing.B) {
+func BenchmarkMatchSecond(b *testing.B) {
 	for name, newGame := range benchGames(b, 1e6, 1<<16) {
 		b.Run(name, func(b *testing.B) {
-			h, x, y := startedRace(b, newGame)
+			h, x, y := startedMatch(b, newGame)
 			b.ReportAllocs()
 			cpu := startCPU()
 			for i := 0; b.Loop(); i++ {
@@ -138,8 +138,8 @@ func BenchmarkRaceSecond(b *testing.B) {
 	}
 }
 
-// BenchmarkSessionMemory reports the heap a race session holds with both
-// players in and the race on (bytes/session), from 100 live sessions.
+// BenchmarkSessionMemory reports the heap a match session holds with both
+// players in and the match on (bytes/session), from 100 live sessions.
 func BenchmarkSessionMemory(b *testing.B) {
 	const sessions = 100
 	for name, newGame := range benchGames(b, 1e6, 0) {
@@ -149,7 +149,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 				keep := make([]*realtimetest.Harness, 0, sessions)
 				before := liveHeap()
 				for range sessions {
-					h, x, _ := startedRace(b, newGame)
+					h, x, _ := startedMatch(b, newGame)
 					x.Send(race.OpHop, nil)
 					keep = append(keep, h)
 				}
@@ -224,8 +224,8 @@ func processCPU() time.Duration {
 // BenchmarkRaceSecondOverWebSockets is BenchmarkRaceSecond through the real
 // transport: a session behind the WebSocket server on 127.0.0.1 and two
 // loopback clients that press hop and read every frame. Its CPU per op
-// (server and both clients) is what one race-second costs a process.
-func BenchmarkRaceSecondOverWebSockets(b *testing.B) {
+// (server and both clients) is what one match-second costs a process.
+func BenchmarkMatchSecondOverWebSockets(b *testing.B) {
 	for name, newGame := range benchGames(b, 1e6, 0) {
 		b.Run(name, func(b *testing.B) {
 			game, rc := newGame()

@@ -66,7 +66,7 @@ type Config struct {
 	CallbackBudget time.Duration
 	// MemoryLimit ends the running session when the Go heap's live bytes
 	// exceed it; 0 means no limit. Scripts share the process's heap, so
-	// set it where one process hosts one session at a time (a race server).
+	// set it where one process hosts one session at a time (a game server).
 	MemoryLimit uint64
 	// MaxTimers bounds the pending setTimeout/setInterval timers of one
 	// session; 0 means 10,000.

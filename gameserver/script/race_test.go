@@ -18,18 +18,18 @@ import (
 const megaFrogRace = "examples/megafrograce"
 
 // raceEvent is one Mega Frog Race message as a client decoded it.
-type raceEvent struct {
+type matchEvent struct {
 	op  racev1.OpCode
 	msg proto.Message
 }
 
-func (e raceEvent) String() string { return fmt.Sprintf("%s %v", e.op, e.msg) }
+func (e matchEvent) String() string { return fmt.Sprintf("%s %v", e.op, e.msg) }
 
-// racer is the real Go client with the race messages it has seen.
+// racer is the real Go client with the match messages it has seen.
 type racer struct {
 	t      testing.TB
 	conn   *client.Conn
-	events []raceEvent
+	events []matchEvent
 }
 
 func (r *rig) racer(playerID string) *racer {
@@ -42,8 +42,8 @@ func (r *rig) racer(playerID string) *racer {
 	return &racer{t: r.t, conn: c}
 }
 
-// until reads events until want matches a race message; it returns it.
-func (p *racer) until(want func(raceEvent) bool) raceEvent {
+// until reads events until want matches a match message; it returns it.
+func (p *racer) until(want func(matchEvent) bool) matchEvent {
 	p.t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -53,20 +53,20 @@ func (p *racer) until(want func(raceEvent) bool) raceEvent {
 		case <-timeout:
 			p.t.Fatalf("no matching event; saw %v", p.events)
 		}
-		var re raceEvent
+		var re matchEvent
 		switch e := ev.(type) {
 		case client.AssignPlayer:
-			re = raceEvent{racev1.OpCode_OP_CODE_ASSIGN_PLAYER, e.AssignPlayer}
+			re = matchEvent{racev1.OpCode_OP_CODE_ASSIGN_PLAYER, e.AssignPlayer}
 		case client.RaceSnapshot:
-			re = raceEvent{racev1.OpCode_OP_CODE_RACE_SNAPSHOT, e.RaceSnapshot}
+			re = matchEvent{racev1.OpCode_OP_CODE_RACE_SNAPSHOT, e.RaceSnapshot}
 		case client.Countdown:
-			re = raceEvent{racev1.OpCode_OP_CODE_COUNTDOWN, e.Countdown}
+			re = matchEvent{racev1.OpCode_OP_CODE_COUNTDOWN, e.Countdown}
 		case client.FrogMoved:
-			re = raceEvent{racev1.OpCode_OP_CODE_FROG_MOVED, e.FrogMoved}
+			re = matchEvent{racev1.OpCode_OP_CODE_FROG_MOVED, e.FrogMoved}
 		case client.PlayerStatus:
-			re = raceEvent{racev1.OpCode_OP_CODE_PLAYER_STATUS, e.PlayerStatus}
+			re = matchEvent{racev1.OpCode_OP_CODE_PLAYER_STATUS, e.PlayerStatus}
 		case client.RaceResult:
-			re = raceEvent{racev1.OpCode_OP_CODE_RACE_RESULT, e.RaceResult}
+			re = matchEvent{racev1.OpCode_OP_CODE_RACE_RESULT, e.RaceResult}
 		case client.ServerError:
 			p.t.Fatalf("server error: %v", e.Error)
 		case client.Closed:
@@ -81,12 +81,12 @@ func (p *racer) until(want func(raceEvent) bool) raceEvent {
 	}
 }
 
-func isOp(op racev1.OpCode) func(raceEvent) bool {
-	return func(e raceEvent) bool { return e.op == op }
+func isOp(op racev1.OpCode) func(matchEvent) bool {
+	return func(e matchEvent) bool { return e.op == op }
 }
 
-func moved(lane int32, cause racev1.FrogMoved_Cause) func(raceEvent) bool {
-	return func(e raceEvent) bool {
+func moved(lane int32, cause racev1.FrogMoved_Cause) func(matchEvent) bool {
+	return func(e matchEvent) bool {
 		m, ok := e.msg.(*racev1.FrogMoved)
 		return ok && m.Frog.GetLane() == lane && m.Cause == cause
 	}
@@ -95,7 +95,7 @@ func moved(lane int32, cause racev1.FrogMoved_Cause) func(raceEvent) bool {
 // playRace plays one scripted sequence of presses on a session clock the
 // test moves: both players ready, alice hops with one early press and
 // wins in five hops, bob hops twice. It returns what each client saw.
-func playRace(t *testing.T, r *rig) (alice, bob []raceEvent) {
+func playMatch(t *testing.T, r *rig) (alice, bob []matchEvent) {
 	a := r.racer("alice")
 	a.until(isOp(racev1.OpCode_OP_CODE_RACE_SNAPSHOT)) // alice gets lane 0
 	b := r.racer("bob")
@@ -144,9 +144,9 @@ func playRace(t *testing.T, r *rig) (alice, bob []raceEvent) {
 }
 
 // TestMegaFrogRaceScriptMatchesTheGoRace plays the same presses, on the
-// same clock, against the Go race and the Realtime script, through the Go
-// client: every race message both clients get must be identical.
-func TestMegaFrogRaceScriptMatchesTheGoRace(t *testing.T) {
+// same clock, against the Go match and the Realtime script, through the Go
+// client: every match message both clients get must be identical.
+func TestMegaFrogMatchScriptMatchesTheGoMatch(t *testing.T) {
 	goRig := func() *rig {
 		clock := &testClock{now: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}
 		game, err := race.NewGame(race.DefaultRules(), nil)
@@ -155,18 +155,18 @@ func TestMegaFrogRaceScriptMatchesTheGoRace(t *testing.T) {
 		}
 		return startRig(t, game, realtime.Config{GameServer: "gs-1", MaxPlayers: 2, Clock: clock, Logger: slog.New(slog.DiscardHandler)}, clock, &syncBuffer{})
 	}()
-	wantA, wantB := playRace(t, goRig)
+	wantA, wantB := playMatch(t, goRig)
 	if out := goRig.outcome(); out != race.OutcomeFinished {
 		t.Fatalf("Go race outcome %q", out)
 	}
 	jsRig := newRig(t, megaFrogRace, Config{})
-	gotA, gotB := playRace(t, jsRig)
+	gotA, gotB := playMatch(t, jsRig)
 	if out := jsRig.outcome(); out != realtime.OutcomeCompleted {
 		t.Errorf("script race outcome %q, want %q\n%s", out, realtime.OutcomeCompleted, jsRig.logs)
 	}
 	for _, c := range []struct {
 		who       string
-		got, want []raceEvent
+		got, want []matchEvent
 	}{{"alice", gotA, wantA}, {"bob", gotB, wantB}} {
 		if len(c.got) != len(c.want) {
 			t.Errorf("%s: %d race messages, the Go race sent %d\n got %v\nwant %v", c.who, len(c.got), len(c.want), c.got, c.want)

@@ -27,7 +27,7 @@ const benchChildEnv = "LEAPFROG_EDGE_BENCH_CHILD"
 const benchConns = 2000
 
 // BenchmarkEdge measures the edge alone: a child process runs the game
-// servers (WebSocket echo, one goroutine per connection like the race
+// servers (WebSocket echo, one goroutine per connection like the match
 // server's reader) and the clients, so this process holds only the edge.
 // With 2,000 sockets relayed it reports:
 //   - rtt-direct-p50/p99-µs and rtt-edge-p50/p99-µs: a 64-byte message's
@@ -36,8 +36,8 @@ const benchConns = 2000
 //     for two hops);
 //   - B/relayed-conn: the edge's heap and stacks per relayed connection;
 //   - cpu-µs/frame and conns/core: the edge's CPU per relayed message under
-//     load, and how many race connections one core relays at 20 messages
-//     a second each (a race sends far fewer).
+//     load, and how many match connections one core relays at 20 messages
+//     a second each (a match sends far fewer).
 func BenchmarkEdge(b *testing.B) {
 	for b.Loop() {
 		issuer := newKeys(b)

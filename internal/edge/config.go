@@ -14,7 +14,7 @@ import (
 )
 
 // Pattern is the route the Handler serves: one path per game server, so a
-// whole installation is one public name (wss://play.example.com/race/<name>).
+// whole installation is one public name (wss://play.example.com/match/<name>).
 // The name in the path is only a routing hint checked against the token.
 const Pattern = "GET /race/{gameServer}"
 
@@ -39,30 +39,30 @@ type Resolver interface {
 // Config configures a Handler. Zero durations and limits take the defaults
 // named on each field.
 type Config struct {
-	// Tokens verifies player session tokens: the keys the race servers use.
+	// Tokens verifies player session tokens: the keys the game servers use.
 	Tokens *token.Issuer
 	// Resolver finds game servers.
 	Resolver Resolver
 	// Registry is where the metrics go.
 	Registry prometheus.Registerer
 	Logger   *slog.Logger
-	// UpstreamPath is the race servers' WebSocket path; "" means /ws.
+	// UpstreamPath is the game servers' WebSocket path; "" means /ws.
 	UpstreamPath string
 	// HandshakeTimeout bounds the wait for Hello, the lookup and the dial
-	// together; 0 means 5 s, the race server's own deadline for Hello.
+	// together; 0 means 5 s, the game server's own deadline for Hello.
 	HandshakeTimeout time.Duration
 	// PongWait is how long a silent client lives; pings go out every
 	// PongWait*9/10. 0 means 30 s.
 	PongWait time.Duration
-	// UpstreamIdle is how long a silent race server lives (race servers ping
+	// UpstreamIdle is how long a silent game server lives (game servers ping
 	// every 27 s by default). 0 means 60 s.
 	UpstreamIdle time.Duration
 	// WriteTimeout bounds one relayed write; 0 means 5 s. A peer that reads
-	// slower than that is closed; the race server's own slow-client rule
+	// slower than that is closed; the game server's own slow-client rule
 	// (close 4010) normally acts first, as backpressure reaches it.
 	WriteTimeout time.Duration
 	// MaxFrameBytes is the read limit on either side; 0 means 1 MiB, the
-	// race server's own hard limit, so that oversized frames get the same
+	// game server's own hard limit, so that oversized frames get the same
 	// answer through the edge as directly.
 	MaxFrameBytes int64
 	// MaxConnsPerIP bounds concurrent relayed connections per client
@@ -74,7 +74,7 @@ type Config struct {
 	// names the header whose last address is the client's; otherwise the
 	// TCP peer is.
 	ClientIPHeader string
-	// DialContext dials race servers; nil means a net.Dialer.
+	// DialContext dials game servers; nil means a net.Dialer.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 

@@ -19,33 +19,33 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )
 
-// Many races at once on one high-density race server through one edge
-// replica, each player from an address of its own: the race server (and
+// Many matches at once on one high-density game server through one edge
+// replica, each player from an address of its own: the game server (and
 // the fleet's shared cap) count the players' addresses, which the edge
 // vouches for, not the edge's, so far more than the 16 connections a
-// client address may hold get in, and every race finishes.
-func TestManyRacesThroughOneEdgeOnOneServer(t *testing.T) {
+// client address may hold get in, and every match finishes.
+func TestManyMatchesThroughOneEdgeOnOneServer(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
-		races, perIP   int
-		racesPerServer int
+		matches, perIP   int
+		matchesPerServer int
 	}{
 		{"16 connections per address", 24, 16, 48},
-		// make run's fleet: 512 races a server, 256 connections per address
+		// make run's fleet: 512 matches a server, 256 connections per address
 		// for all of the fleet's servers together.
 		{"make run's fleet, more than 256 players", 130, 0, 512},
 	} {
-		t.Run(tc.name, func(t *testing.T) { manyRacesThroughOneEdge(t, tc.races, tc.perIP, tc.racesPerServer) })
+		t.Run(tc.name, func(t *testing.T) { manyMatchesThroughOneEdge(t, tc.matches, tc.perIP, tc.matchesPerServer) })
 	}
 }
 
-func manyRacesThroughOneEdge(t *testing.T, races, perIP, racesPerServer int) {
+func manyMatchesThroughOneEdge(t *testing.T, matches, perIP, matchesPerServer int) {
 	issuer := newKeys(t)
 	g := raceserver.DefaultGameOptions()
 	g.Rules.HopDuration, g.Rules.HopPenalty, g.Rules.Countdown = 40*time.Millisecond, 5*time.Millisecond, 30*time.Millisecond
 	g.TickRate = 100
 	fleet, err := local.NewFleet(t.Context(), local.Config{
-		Host: "127.0.0.1", RacesPerServer: racesPerServer, BufferSize: 1, MinReplicas: 1, MaxReplicas: 1,
+		Host: "127.0.0.1", MatchesPerServer: matchesPerServer, BufferSize: 1, MinReplicas: 1, MaxReplicas: 1,
 		Game: g, Tokens: issuer, SyncInterval: 20 * time.Millisecond, MaxConnsPerIP: perIP,
 	}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -58,7 +58,7 @@ func manyRacesThroughOneEdge(t *testing.T, races, perIP, racesPerServer int) {
 	defer cancel()
 	servers := map[string]bool{}
 	var seats [][2]backend.Assignment
-	for r := range races {
+	for r := range matches {
 		var seat [2]backend.Assignment
 		for i := range seat {
 			a, err := fleet.Allocate(ctx, backend.AllocationRequest{PlayerIDs: []string{fmt.Sprintf("r%d-p%d", r, i)}})
@@ -68,8 +68,8 @@ func manyRacesThroughOneEdge(t *testing.T, races, perIP, racesPerServer int) {
 			seat[i] = a
 			servers[a.GameServer] = true
 		}
-		if seat[0].Race != seat[1].Race {
-			t.Fatalf("race %d: players placed in %q and %q", r, seat[0].Race, seat[1].Race)
+		if seat[0].Match != seat[1].Match {
+			t.Fatalf("race %d: players placed in %q and %q", r, seat[0].Match, seat[1].Match)
 		}
 		seats = append(seats, seat)
 	}
@@ -77,10 +77,10 @@ func manyRacesThroughOneEdge(t *testing.T, races, perIP, racesPerServer int) {
 		t.Fatalf("races on %d servers, want all on one", len(servers))
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, races)
+	errs := make(chan error, matches)
 	for r, seat := range seats {
 		wg.Go(func() {
-			if err := raceThrough(ctx, te, issuer, r, seat); err != nil {
+			if err := matchThrough(ctx, te, issuer, r, seat); err != nil {
 				errs <- fmt.Errorf("race %d: %w", r, err)
 			}
 		})
@@ -95,15 +95,15 @@ func manyRacesThroughOneEdge(t *testing.T, races, perIP, racesPerServer int) {
 	if perIP == 0 {
 		perIP = local.DefaultMaxConnsPerIP
 	}
-	t.Logf("%d of %d races through one edge on one server finished (%d players; %d connections per address allowed)", races-failed, races, 2*races, perIP)
+	t.Logf("%d of %d races through one edge on one server finished (%d players; %d connections per address allowed)", matches-failed, matches, 2*matches, perIP)
 }
 
-// raceThrough plays one race through the edge: each player dials from its
+// raceThrough plays one match through the edge: each player dials from its
 // own loopback address, both get ready, both hop until the result.
-func raceThrough(ctx context.Context, te *testEdge, issuer *token.Issuer, r int, seat [2]backend.Assignment) error {
+func matchThrough(ctx context.Context, te *testEdge, issuer *token.Issuer, r int, seat [2]backend.Assignment) error {
 	var conns [2]*client.Conn
 	for i, a := range seat {
-		raw, _, err := issuer.MintRaceSession(fmt.Sprintf("r%d-p%d", r, i), a.GameServer, a.Race, time.Minute)
+		raw, _, err := issuer.MintMatchSession(fmt.Sprintf("r%d-p%d", r, i), a.GameServer, a.Match, time.Minute)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ import (
 )
 
 // maxHelloBytes bounds the first frame: a token is at most 4 KiB and the
-// login payload (Hello.payload) 4 KiB by default, as the race server reads it.
+// login payload (Hello.payload) 4 KiB by default, as the game server reads it.
 const maxHelloBytes = 12 << 10
 
 // closeWait bounds how long a closing side waits for its peer's close frame.
@@ -69,7 +69,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 			WriteBufferSize:  1024,
 			WriteBufferPool:  pool,
 			// The player session token authenticates; no cookies are used,
-			// so any origin may connect, as to the race server itself.
+			// so any origin may connect, as to the game server itself.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 		dialer: websocket.Dialer{
@@ -175,10 +175,10 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	}
 	start := time.Now()
 	hdr := http.Header{"X-Forwarded-For": {ip}}
-	// The race server counts the player's address, not the edge's, against
+	// The game server counts the player's address, not the edge's, against
 	// its caps when a credential signed with the token keys vouches for it.
 	// A client address that is no IP (a proxy's odd header) gets none: the
-	// race server then counts the edge, as it would count any peer.
+	// game server then counts the edge, as it would count any peer.
 	if cred, err := h.cfg.Tokens.MintRelay(ip, name); err == nil {
 		hdr.Set(token.RelayHeader, cred)
 	} else {
@@ -204,14 +204,14 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	return &relay{h: h, client: ws, server: up, log: log, started: start}
 }
 
-// dialRetries are the waits before dialing a race server again: a race
+// dialRetries are the waits before dialing a game server again: a match
 // server turns a connection away on accept while it still counts it against
 // the edge's address (the first dials of a burst, before the server has
 // seen the edge's credential) or while its handshake slots are full, and a
 // moment later lets it in.
 var dialRetries = []time.Duration{25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
 
-// dialUpstream dials the race server, again after a refusal that may pass
+// dialUpstream dials the game server, again after a refusal that may pass
 // (a connection closed before any answer, 429, 503), until ctx ends.
 func (h *Handler) dialUpstream(ctx context.Context, url string, hdr http.Header) (*websocket.Conn, error) {
 	for attempt := 0; ; attempt++ {
@@ -320,7 +320,7 @@ func (h *Handler) refuseToken(ws *websocket.Conn, err error, log *slog.Logger) {
 }
 
 // refuse sends a typed Error frame and the close code that goes with it,
-// as the race server does (msg is short enough for a close frame), waits briefly for the client's close and closes.
+// as the game server does (msg is short enough for a close frame), waits briefly for the client's close and closes.
 func (h *Handler) refuse(ws *websocket.Conn, code realtimev1.Error_Code, msg, outcome string, log *slog.Logger, attrs ...any) {
 	h.metrics.connections.WithLabelValues(outcome).Inc()
 	log.Info("connection refused", append([]any{"reason", outcome, "detail", msg}, attrs...)...)
@@ -368,8 +368,8 @@ func (h *Handler) untrack(rl *relay) {
 
 // Shutdown refuses new connections and waits for the relayed ones to end
 // until ctx does; then it closes those left with 1012 (service restart), so
-// that clients reconnect, through another replica, within the race's grace.
-// The race servers see their players leave with 1001.
+// that clients reconnect, through another replica, within the match's grace.
+// The game servers see their players leave with 1001.
 func (h *Handler) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.draining = true

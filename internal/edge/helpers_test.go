@@ -103,7 +103,7 @@ func (te *testEdge) url(name string) string {
 	return "ws" + strings.TrimPrefix(te.srv.URL, "http") + edge.PathPrefix + name
 }
 
-// upstream is a scripted race server: it upgrades, reads Hello and hands
+// upstream is a scripted game server: it upgrades, reads Hello and hands
 // the connection to script.
 type upstream struct {
 	srv    *httptest.Server

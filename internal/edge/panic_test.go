@@ -16,8 +16,8 @@ import (
 )
 
 // A panic while relaying one player's message closes that player's
-// connection with 1012 (reconnect: the race server is fine) and tells the
-// race server the player left (1001); the edge and its other relays go on.
+// connection with 1012 (reconnect: the game server is fine) and tells the
+// game server the player left (1001); the edge and its other relays go on.
 func TestRelayPanicEndsOnlyThatPlayersConnection(t *testing.T) {
 	// A text message from a client is the poison: the game sends binary.
 	edge.PanicOnRelay(t, func(toServer bool, kind int) bool { return toServer && kind == websocket.TextMessage })
@@ -107,7 +107,7 @@ func (r resolverWithABug) Resolve(ctx context.Context, name string) (string, err
 	return r.mapResolver.Resolve(ctx, name)
 }
 
-// A panic in one player's handshake answers that player with the race
+// A panic in one player's handshake answers that player with the match
 // server's internal error (CODE_INTERNAL, 1011); the edge goes on.
 func TestHandshakePanicRefusesOnlyThatPlayer(t *testing.T) {
 	logs := panicguardtest.NewLog()

@@ -65,10 +65,10 @@ func next[T client.Event](t *testing.T, c *client.Conn) T {
 	}
 }
 
-// A race through the edge, with the edge replica restarted mid-race: the
+// A match through the edge, with the edge replica restarted mid-race: the
 // players see 1012, get fresh tokens and reconnect through another replica
-// within the grace, and the race finishes.
-func TestRaceThroughEdgeSurvivesEdgeRestart(t *testing.T) {
+// within the grace, and the match finishes.
+func TestMatchThroughEdgeSurvivesEdgeRestart(t *testing.T) {
 	issuer := newKeys(t)
 	fleet := startFleet(t, issuer)
 	edgeA, edgeB := edgeOn(t, issuer, fleet), edgeOn(t, issuer, fleet)
@@ -128,7 +128,7 @@ func TestRaceThroughEdgeSurvivesEdgeRestart(t *testing.T) {
 			t.Fatalf("welcome after the edge restart is not a reconnect: %v", w.Welcome)
 		}
 	}
-	// Both hop until the race has a result.
+	// Both hop until the match has a result.
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(20 * time.Second)

@@ -13,7 +13,7 @@ import (
 )
 
 // Every refusal happens before the edge dials anything, and token failures
-// before it even looks the game server up; the client sees the race
+// before it even looks the game server up; the client sees the match
 // server's own Error frame and close code.
 func TestRefusedBeforeAnyDial(t *testing.T) {
 	ks, err := token.GenerateKeyset("k1")
@@ -34,7 +34,7 @@ func TestRefusedBeforeAnyDial(t *testing.T) {
 	up := startUpstream(t, func(*websocket.Conn) { t.Error("the upstream was dialed") })
 	res := &mapResolver{}
 	res.set("race-a", up.addr())
-	// race-b exists but belongs to another Fleet: the resolver does not know it.
+	// match-b exists but belongs to another Fleet: the resolver does not know it.
 	te := startEdge(t, issuer, res, func(c *edge.Config) { c.HandshakeTimeout = 300 * time.Millisecond })
 
 	for _, tc := range []struct {

@@ -16,7 +16,7 @@ import (
 // relay is one player's connection through the edge: two WebSockets and a
 // goroutine reading each, which writes what it reads to the other side.
 // Nothing is queued: a slow reader on one side slows the writer on the
-// other (TCP backpressure), so the race server's own rules for slow clients
+// other (TCP backpressure), so the game server's own rules for slow clients
 // still decide, and an idle relay holds no message buffer.
 type relay struct {
 	h              *Handler
@@ -45,7 +45,7 @@ func (rl *relay) run() {
 		rl.extend(rl.client, cfg.PongWait)
 		return nil
 	})
-	// The race server pings the edge; the edge answers (as a browser would)
+	// The game server pings the edge; the edge answers (as a browser would)
 	// and counts the ping as a sign of life.
 	rl.server.SetPingHandler(func(data string) error {
 		rl.extend(rl.server, cfg.UpstreamIdle)
@@ -135,7 +135,7 @@ func (rl *relay) pump(src, dst *websocket.Conn, d direction, idle time.Duration)
 
 // end passes on how from ended (d is the direction from was feeding). A
 // close frame is passed on with its code and reason, so the browser sees
-// the race server's 4001-4011, 1001 or 1009 exactly, and the race server
+// the game server's 4001-4011, 1001 or 1009 exactly, and the game server
 // the browser's; a side that broke (1006) is mirrored by dropping the other
 // without a close frame, as a direct connection would have broken.
 func (rl *relay) end(d direction, from, to *websocket.Conn, err error) {
@@ -164,13 +164,13 @@ func (rl *relay) end(d direction, from, to *websocket.Conn, err error) {
 
 // writeFailed ends a pump whose destination broke (or closed) while
 // written to. The relay is not ended here: the other pump reads dst, and
-// what dst sent before it went (a race server's last message and close
+// what dst sent before it went (a game server's last message and close
 // frame, already in the socket's buffer) is passed on before that pump
 // ends the relay, within closeWait. Meanwhile src is read on and dropped
 // until it ends (its close answer, or the deadline the ending sets): a
 // socket closed with unread data is reset, and a reset makes the peer's
 // kernel drop what it had not read yet, the last message and close frame
-// included. Either shortcut gave a player whose hop met a race server that
+// included. Either shortcut gave a player whose hop met a game server that
 // had just closed after the result 1006 instead of the result.
 func (rl *relay) writeFailed(src, dst *websocket.Conn) {
 	rl.closing.Store(true)
@@ -202,13 +202,13 @@ func (rl *relay) closeWith(ws *websocket.Conn, code int, text string) bool {
 }
 
 // restart ends the relay because the edge is going away: the client is told
-// to come back (1012), the race server that the player left (1001).
+// to come back (1012), the game server that the player left (1001).
 func (rl *relay) restart() { rl.leave("edge restarting") }
 
-// fail ends the relay after a panic in one of its pumps. The race server is
+// fail ends the relay after a panic in one of its pumps. The game server is
 // unharmed, so the client is told what a restart tells it, to reconnect
-// (1012), within the race's reconnect grace: 1011 would tell it the race
-// server failed and the race is lost.
+// (1012), within the match's reconnect grace: 1011 would tell it the match
+// server failed and the match is lost.
 func (rl *relay) fail() { rl.leave("edge relay failed") }
 
 // leave closes both sides as the edge's own decision, unless the relay is

@@ -41,7 +41,7 @@ func relayTo(t *testing.T, script func(ws *websocket.Conn), edit func(*edge.Conf
 	return ws, up, te
 }
 
-// The race server's close code and reason, and the Error frame before it,
+// The game server's close code and reason, and the Error frame before it,
 // reach the browser exactly.
 func TestServerCloseCodesPassThrough(t *testing.T) {
 	for _, tc := range []struct {
@@ -78,7 +78,7 @@ func TestServerCloseCodesPassThrough(t *testing.T) {
 	}
 }
 
-// The browser's close reaches the race server with its code and reason.
+// The browser's close reaches the game server with its code and reason.
 func TestClientCloseCodesPassThrough(t *testing.T) {
 	for _, code := range []int{websocket.CloseNormalClosure, websocket.CloseGoingAway, 4000} {
 		t.Run(fmt.Sprint(code), func(t *testing.T) {
@@ -143,8 +143,8 @@ func TestServerDeathIsAbnormalClosure(t *testing.T) {
 	}
 }
 
-// A client that reads slowly holds the race server back through TCP
-// backpressure: the edge buffers nothing of its own, so the race server's
+// A client that reads slowly holds the game server back through TCP
+// backpressure: the edge buffers nothing of its own, so the game server's
 // slow-client rule still decides, and its Error frame and close 4010 arrive
 // after every frame before them, as they would directly.
 func TestSlowClientBackpressure(t *testing.T) {
@@ -155,7 +155,7 @@ func TestSlowClientBackpressure(t *testing.T) {
 	ws, _, _ := relayTo(t, func(ws *websocket.Conn) {
 		var written atomic.Int64
 		var slow atomic.Bool
-		go func() { // the race server's queue: no progress for 200 ms means a slow client
+		go func() { // the game server's queue: no progress for 200 ms means a slow client
 			last := int64(-1)
 			for range 500 { // bounded
 				time.Sleep(200 * time.Millisecond)
@@ -194,7 +194,7 @@ func TestSlowClientBackpressure(t *testing.T) {
 	t.Logf("upstream blocked after %d frames of 4 KiB (kernel buffers on two hops)", n)
 }
 
-// A race server that stops reading: the edge's write times out, and both
+// A game server that stops reading: the edge's write times out, and both
 // sides are dropped; nothing piles up in the edge.
 func TestSlowServerIsDropped(t *testing.T) {
 	stop := make(chan struct{})
@@ -213,11 +213,11 @@ func TestSlowServerIsDropped(t *testing.T) {
 	}
 }
 
-// A race server that ends the game (its last frame, then close 1000) while
+// A game server that ends the game (its last frame, then close 1000) while
 // the player is still sending: the edge's write of a late frame to the
 // server fails (the close was already answered), and that must not cut the
 // player off before the last frame and the close code reach it. Before, it
-// did, with 1006, now and then under load: a player saw its race end
+// did, with 1006, now and then under load: a player saw its match end
 // without the result.
 func TestLastFramesSurviveALateClientWrite(t *testing.T) {
 	const rounds = 40
@@ -225,7 +225,7 @@ func TestLastFramesSurviveALateClientWrite(t *testing.T) {
 		ws, _, _ := relayTo(t, func(ws *websocket.Conn) {
 			_ = ws.WriteMessage(websocket.BinaryMessage, errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "result"))
 			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "race over"), time.Now().Add(time.Second))
-			for { // read on, as the race server does until the close is answered
+			for { // read on, as the game server does until the close is answered
 				if _, _, err := ws.ReadMessage(); err != nil {
 					return
 				}

@@ -130,13 +130,13 @@ func On(endpoint string) bool {
 const Scope = "github.com/leapfrog-games/leapfrog"
 
 // AttrMode names the backend that placed a match's players: ModeOneRace (a
-// GameServerAllocation per match), ModeHighDensity (races placed on leased
+// GameServerAllocation per match), ModeHighDensity (matches placed on leased
 // game servers) or ModeLocal (the embedded fleet).
 const AttrMode = attribute.Key("leapfrog.allocation.mode")
 
 // The values of AttrMode.
 const (
-	ModeOneRace     = "one-race"
+	ModeOneMatch     = "one-race"
 	ModeHighDensity = "high-density"
 	ModeLocal       = "local"
 )

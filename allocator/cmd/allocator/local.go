@@ -20,29 +20,29 @@ import (
 )
 
 // localFlags configure the embedded fleet of --backend=local: its size and
-// the race servers' game settings and game (the race server's flags of the
+// the game servers' game settings and game (the game server's flags of the
 // same names: --game=script runs a GameLift Realtime script).
 type localFlags struct {
-	RacesPerServer   int
+	MatchesPerServer   int
 	Buffer, Min, Max int
 	Host             string
 	UnhealthyAfter   time.Duration
 	Game             raceserver.GameOptions
 	Script           raceserver.ScriptOptions
 	// PlayersSet: --players was given (flag or environment). A script's
-	// races then have that many seats, else its configuration.maxPlayers.
+	// matches then have that many seats, else its configuration.maxPlayers.
 	PlayersSet bool
 }
 
 func defaultLocalFlags() localFlags {
 	return localFlags{
-		RacesPerServer: 512, Buffer: 2, Min: 2, Max: 8, Host: "127.0.0.1", UnhealthyAfter: 15 * time.Second,
+		MatchesPerServer: 512, Buffer: 2, Min: 2, Max: 8, Host: "127.0.0.1", UnhealthyAfter: 15 * time.Second,
 		Game: raceserver.DefaultGameOptions(), Script: raceserver.DefaultScriptOptions(),
 	}
 }
 
 func (l *localFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&l.RacesPerServer, "local-races-per-server", l.RacesPerServer, "local: races one race server hosts at once; 1 is one race per server, replaced after it")
+	fs.IntVar(&l.MatchesPerServer, "local-races-per-server", l.MatchesPerServer, "local: races one race server hosts at once; 1 is one race per server, replaced after it")
 	fs.IntVar(&l.Buffer, "local-buffer", l.Buffer, "local: free races kept warm (with one race per server: Ready race servers)")
 	fs.IntVar(&l.Min, "local-min", l.Min, "local: fewest race servers")
 	fs.IntVar(&l.Max, "local-max", l.Max, "local: most race servers")
@@ -63,11 +63,11 @@ func (l localFlags) validate(backend string) error {
 		return nil
 	}
 	var errs []error
-	if l.RacesPerServer < 1 || l.RacesPerServer > local.MaxRacesPerServer {
-		errs = append(errs, fmt.Errorf("local-races-per-server %d: want 1 to %d", l.RacesPerServer, local.MaxRacesPerServer))
-	} else if l.Max < 1 || l.Min < 0 || l.Buffer < 0 || l.Min > l.Max || l.Buffer > l.Max*l.RacesPerServer {
+	if l.MatchesPerServer < 1 || l.MatchesPerServer > local.MaxMatchesPerServer {
+		errs = append(errs, fmt.Errorf("local-races-per-server %d: want 1 to %d", l.MatchesPerServer, local.MaxMatchesPerServer))
+	} else if l.Max < 1 || l.Min < 0 || l.Buffer < 0 || l.Min > l.Max || l.Buffer > l.Max*l.MatchesPerServer {
 		errs = append(errs, fmt.Errorf("local-buffer %d, local-min %d, local-max %d, local-races-per-server %d: want 0 <= buffer <= max x races per server, 0 <= min <= max, max >= 1",
-			l.Buffer, l.Min, l.Max, l.RacesPerServer))
+			l.Buffer, l.Min, l.Max, l.MatchesPerServer))
 	}
 	if l.UnhealthyAfter <= 0 {
 		errs = append(errs, fmt.Errorf("local-unhealthy-after %v must be positive", l.UnhealthyAfter))
@@ -78,7 +78,7 @@ func (l localFlags) validate(backend string) error {
 	game := l.Game
 	if l.Script.Game == raceserver.GameScript {
 		// A script's seats are checked against its maxPlayers once it is
-		// loaded; the Go race's limit of 8 lanes is not the script's.
+		// loaded; the Go match's limit of 8 lanes is not the script's.
 		if game.Rules.Players < 1 {
 			errs = append(errs, fmt.Errorf("players %d: want at least 1", game.Rules.Players))
 		}
@@ -117,7 +117,7 @@ func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 			return nil, nil, err
 		}
 		f, err := local.NewFleet(ctx, local.Config{
-			Host: l.Host, RacesPerServer: l.RacesPerServer, BufferSize: l.Buffer, MinReplicas: l.Min, MaxReplicas: l.Max,
+			Host: l.Host, MatchesPerServer: l.MatchesPerServer, BufferSize: l.Buffer, MinReplicas: l.Min, MaxReplicas: l.Max,
 			Game: game, Seats: seats, Tokens: tokens, UnhealthyAfter: l.UnhealthyAfter, SeatHold: token.AcceptedFor(cfg.SessionTTL),
 			ShowGrace: placement.DefaultShowGrace, MaxConnsPerIP: cfg.MaxConnsPerIP, MaxConns: cfg.MaxConns,
 		}, reg, logger)
@@ -129,11 +129,11 @@ func (l localFlags) fleet(cfg app.Config) app.LocalFleet {
 }
 
 // loadScript loads the script of --game=script into game, once for the
-// whole fleet (each race still runs it in a runtime of its own), and
-// returns the seats of a race (0: the Go race's --players). A script that
-// does not load stops the allocator before any race server starts.
+// whole fleet (each match still runs it in a runtime of its own), and
+// returns the seats of a match (0: the Go match's --players). A script that
+// does not load stops the allocator before any game server starts.
 func (l localFlags) loadScript(game *raceserver.GameOptions, logger *slog.Logger) (int, error) {
-	prog, err := l.Script.Program(logger, l.RacesPerServer)
+	prog, err := l.Script.Program(logger, l.MatchesPerServer)
 	if err != nil || prog == nil {
 		return 0, err
 	}
@@ -147,7 +147,7 @@ func (l localFlags) loadScript(game *raceserver.GameOptions, logger *slog.Logger
 	return seats, nil
 }
 
-// scriptName names the script for the start-up line ("" for the Go race).
+// scriptName names the script for the start-up line ("" for the Go match).
 func (l localFlags) scriptName() string {
 	if l.Script.Game != raceserver.GameScript {
 		return ""

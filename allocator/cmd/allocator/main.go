@@ -1,5 +1,5 @@
 // Command allocator is Leapfrog's client service: guest identities, matches
-// into race servers with player session tokens, and the browser client.
+// into game servers with player session tokens, and the browser client.
 package main
 
 import (
@@ -55,7 +55,7 @@ func run() int {
 	}
 	local.parsed(fs)
 	// --players is a game rule, registered with the local fleet's flags; the
-	// lease mode seats that many players per race too.
+	// lease mode seats that many players per match too.
 	cfg.Players = local.players()
 	if err := errors.Join(cfg.Validate(), local.validate(cfg.Backend)); err != nil {
 		fmt.Fprintln(os.Stderr, "allocator:", err)

@@ -1,5 +1,5 @@
 // Command edge is Leapfrog's WebSocket edge: one public wss:// name for
-// every race, relaying token-checked players to their game servers.
+// every match, relaying token-checked players to their game servers.
 package main
 
 import (

@@ -40,7 +40,7 @@ type SidecarOption func(*Sidecar)
 
 // WithWatchBatch makes the watch stream send at most one GameServer per d,
 // the latest, as the real sidecar batches the changes it applies: a load
-// test whose GameServer holds thousands of races keeps the stream (and its
+// test whose GameServer holds thousands of matches keeps the stream (and its
 // encoding) to a few lines a second. 0, the default, sends every change.
 func WithWatchBatch(d time.Duration) SidecarOption { return func(s *Sidecar) { s.watchBatch = d } }
 

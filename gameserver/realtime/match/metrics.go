@@ -11,7 +11,7 @@ type Metrics struct {
 }
 
 // NewMetrics creates the match metrics of a game on reg: noun is what the
-// game calls a match ("races"), subsystem the game ("race").
+// game calls a match ("matches"), subsystem the game ("match").
 func NewMetrics(reg prometheus.Registerer, subsystem, noun string) *Metrics {
 	m := &Metrics{
 		started: prometheus.NewCounter(prometheus.CounterOpts{

@@ -10,7 +10,7 @@ import (
 )
 
 // SessionMemory runs n idle sessions (no player yet) of games from newGame
-// with cfg, as a server of many races holds them, and returns the heap and
+// with cfg, as a server of many matches holds them, and returns the heap and
 // goroutine stack bytes they take, per session: their loops, tickers or
 // wake timers, queues and games. cfg needs GameServer; the sessions end before it returns.
 func SessionMemory(n int, cfg realtime.Config, newGame func() (realtime.Game, error)) (float64, error) {

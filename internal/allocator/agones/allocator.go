@@ -113,14 +113,14 @@ func (cfg Config) withDefaults() (Config, error) {
 // Allocate reserves one slot per player on one game server of the Fleet, in
 // one atomic GameServerAllocation: the player's own earlier reservation
 // first, then an allocated game server with enough free slots, then a Ready
-// one; servers whose race is over (agoneswire.ClosedLabel) are never chosen.
+// one; servers whose match is over (agoneswire.ClosedLabel) are never chosen.
 // Contention is retried on Backoff and transient API errors on APIBackoff;
 // an API that stays unreachable is backend.ErrUnavailable.
 func (a *Allocator) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 || slices.Contains(req.PlayerIDs, "") {
 		return backend.Assignment{}, fmt.Errorf("agones: allocation needs non-empty player ids, got %q", req.PlayerIDs)
 	}
-	tracing.SetMode(ctx, tracing.ModeOneRace)
+	tracing.SetMode(ctx, tracing.ModeOneMatch)
 	gsa, err := a.cfg.allocate(ctx, a.client, a.logger, fmt.Sprintf("%d players", len(req.PlayerIDs)), func() *GameServerAllocation {
 		return a.allocation(req.PlayerIDs)
 	})
@@ -203,7 +203,7 @@ func Transient(err error) bool {
 // allocation builds the request: the selectors of docs/contracts.md, in order.
 func (a *Allocator) allocation(playerIDs []string) *GameServerAllocation {
 	fleet := map[string]string{agoneswire.FleetLabel: a.cfg.Fleet}
-	// A race that is over takes nobody, not even its own players again.
+	// A match that is over takes nobody, not even its own players again.
 	open := []metav1.LabelSelectorRequirement{{Key: agoneswire.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{agoneswire.ClosedValue}}}
 	seats := int64(len(playerIDs))
 	return &GameServerAllocation{
@@ -218,7 +218,7 @@ func (a *Allocator) allocation(playerIDs []string) *GameServerAllocation {
 					Lists:            map[string]ListSelector{agoneswire.PlayersList: {ContainsValue: playerIDs[0]}},
 				},
 				{
-					// A race waiting for players.
+					// A match waiting for players.
 					MatchLabels:      fleet,
 					MatchExpressions: open,
 					GameServerState:  GameServerStateAllocated,
@@ -250,7 +250,7 @@ func (a *Allocator) assignment(gsa *GameServerAllocation, playerIDs []string) (b
 	}
 	// Agones drops list additions beyond capacity without failing the
 	// allocation: a token for a player not in the list would be refused by
-	// the race server.
+	// the game server.
 	values := st.Lists[agoneswire.PlayersList].Values
 	if absent := slices.DeleteFunc(slices.Clone(playerIDs), func(id string) bool { return slices.Contains(values, id) }); len(absent) > 0 {
 		if slices.Contains(values, playerIDs[0]) {

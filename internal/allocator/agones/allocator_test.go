@@ -46,7 +46,7 @@ func allocate(t *testing.T, a *Allocator, players ...string) (backend.Assignment
 	return a.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: players})
 }
 
-func TestAllocateFillsRacesInOrder(t *testing.T) {
+func TestAllocateFillsMatchesInOrder(t *testing.T) {
 	fa := newFakeAgones("race", 2)
 	a := newTestAllocator(t, fa, nil)
 
@@ -57,9 +57,9 @@ func TestAllocateFillsRacesInOrder(t *testing.T) {
 		wantPlayers []string
 	}{
 		{"p1", "race-0", false, []string{"p1"}},      // a Ready server
-		{"p2", "race-0", true, []string{"p1", "p2"}}, // joins the waiting race
+		{"p2", "race-0", true, []string{"p1", "p2"}}, // joins the waiting match
 		{"p1", "race-0", true, []string{"p1", "p2"}}, // asks again: same slot, none taken
-		{"p3", "race-1", false, []string{"p3"}},      // race-0 is full
+		{"p3", "race-1", false, []string{"p3"}},      // match-0 is full
 		{"p3", "race-1", false, []string{"p3"}},      // asks again, alone: reads as new
 		{"p4", "race-1", true, []string{"p3", "p4"}},
 	}

@@ -29,20 +29,20 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
-// raceServerProcess is a high-density race server process of the fake
+// raceServerProcess is a high-density game server process of the fake
 // cluster's Fleet, beside an in-memory Agones sidecar.
-type raceServerProcess struct {
+type matchServerProcess struct {
 	cmd *exec.Cmd
 	out *buildtest.Output
-	// mem is the sidecar's GameServer: what the race server writes shows
+	// mem is the sidecar's GameServer: what the game server writes shows
 	// there, not in the fake cluster (see mirror).
 	mem *agonessdk.Memory
 }
 
-// startRaceServers builds the race server and runs one process per
-// GameServer of fc (named race-0, race-1...), each with a sidecar of its own;
+// startRaceServers builds the game server and runs one process per
+// GameServer of fc (named match-0, match-1...), each with a sidecar of its own;
 // the GameServers get the processes' addresses and ports.
-func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile string, extraArgs ...string) map[string]*raceServerProcess {
+func startMatchServers(t *testing.T, fc *fakeCluster, n, matches int, keyFile string, extraArgs ...string) map[string]*matchServerProcess {
 	t.Helper()
 	root, err := buildtest.ModuleRoot()
 	if err != nil {
@@ -52,7 +52,7 @@ func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile strin
 	if err := buildtest.Commands(root, dir, "./gameserver/cmd/race-server"); err != nil {
 		t.Fatal(err)
 	}
-	procs := make(map[string]*raceServerProcess)
+	procs := make(map[string]*matchServerProcess)
 	for i := range n {
 		name := fmt.Sprintf("race-%d", i)
 		listen, admin := buildtest.FreeAddr(t), buildtest.FreeAddr(t)
@@ -60,14 +60,14 @@ func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile strin
 		port, _ := strconv.Atoi(p)
 		sidecar, mem := sdktest.Start(t, agonessdk.MemoryConfig{
 			Name: name, Address: "127.0.0.1", Ports: []agonessdk.Port{{Name: "default", Port: int32(port)}},
-			Lists: map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: agonessdk.Int64(int64(races))}},
+			Lists: map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: agonessdk.Int64(int64(matches))}},
 		})
 		su, _ := url.Parse(sidecar.URL)
-		rs := &raceServerProcess{out: &buildtest.Output{}, mem: mem}
+		rs := &matchServerProcess{out: &buildtest.Output{}, mem: mem}
 		rs.cmd = exec.Command(filepath.Join(dir, "race-server"), append([]string{
 			"--listen=" + listen, "--admin-listen=" + admin, "--key-file=" + keyFile, "--sdk-http-port=" + su.Port(),
-			"--races-per-server=" + strconv.Itoa(races), "--log-level=warn",
-			// A short race: four hops of 50 ms after a 200 ms countdown.
+			"--races-per-server=" + strconv.Itoa(matches), "--log-level=warn",
+			// A short match: four hops of 50 ms after a 200 ms countdown.
 			"--countdown=200ms", "--hop-distance=0.25", "--hop-duration=50ms", "--hop-penalty=0s"}, extraArgs...)...)
 		rs.cmd.Env = buildtest.HermeticEnv("LEAPFROG_")
 		rs.cmd.Stdout, rs.cmd.Stderr = rs.out, rs.out
@@ -97,7 +97,7 @@ func startRaceServers(t *testing.T, fc *fakeCluster, n, races int, keyFile strin
 	return procs
 }
 
-// writeKeyFile writes a new token key where race servers read it and
+// writeKeyFile writes a new token key where game servers read it and
 // returns the issuer that signs with it.
 func writeKeyFile(t *testing.T) (*token.Issuer, string) {
 	t.Helper()
@@ -118,7 +118,7 @@ func writeKeyFile(t *testing.T) (*token.Issuer, string) {
 	return token.NewIssuer(keys, nil), file
 }
 
-// awaitCountdown waits for the race's countdown (or an end) on c.
+// awaitCountdown waits for the match's countdown (or an end) on c.
 func awaitCountdown(t *testing.T, c *client.Conn) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
@@ -153,22 +153,22 @@ func awaitClosed(t *testing.T, c *client.Conn) int {
 	}
 }
 
-// TestPlayersOfAKilledRaceServerRaceOnALiveOne runs two high-density race
+// TestPlayersOfAKilledRaceServerRaceOnALiveOne runs two high-density match
 // server processes behind a Leaser (the allocator's lease mode) and its
-// HTTP API. Two players race on one; it is killed (SIGKILL) mid-race, so
+// HTTP API. Two players match on one; it is killed (SIGKILL) mid-race, so
 // nothing of it says goodbye and Agones would take 15 s or more to notice.
 // The players ask the allocator again, as the browser does when its
 // connection drops: the allocator probes their server, finds it gone, and
-// places them together on the live one at once, where they race to a
+// places them together on the live one at once, where they match to a
 // winner; new players are not sent to the dead server either.
-func TestPlayersOfAKilledRaceServerRaceOnALiveOne(t *testing.T) {
+func TestPlayersOfAKilledMatchServerMatchOnALiveOne(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the race server and runs two processes")
 	}
 	issuer, keyFile := writeKeyFile(t)
 	fc := newFakeCluster(t, "race", 2, 16)
-	procs := startRaceServers(t, fc, 2, 16, keyFile)
-	// The clock starts at the real time: the race server processes check
+	procs := startMatchServers(t, fc, 2, 16, keyFile)
+	// The clock starts at the real time: the game server processes check
 	// the tokens' expiry and race_start_by on their own clocks.
 	clk := realtimetest.NewFakeClock(time.Now())
 	reg := prometheus.NewRegistry()

@@ -52,7 +52,7 @@ func (in *GameServerSetList) DeepCopyObject() runtime.Object {
 // WatchSets follows the Fleet's GameServerSets through informer, which
 // should hold only those: the newest is the Fleet's current generation.
 // Leases go to it first, and once this replica holds a lease of it, servers
-// of older generations take no new race: they finish theirs, are released
+// of older generations take no new match: they finish theirs, are released
 // once idle and lapse, and Agones removes them with their old
 // GameServerSet (docs/high-density.md, "Rollouts"). Without this watch every
 // server of the Fleet is one generation.
@@ -104,13 +104,13 @@ func (l *Leaser) observeSet(ctx context.Context, obj any, deleted bool) {
 	l.generationsLocked(ctx)
 	if !l.holdsCurrentLocked() {
 		// Lease the new generation now: until this replica holds one of
-		// its servers, the old ones go on taking races.
+		// its servers, the old ones go on taking matches.
 		l.startGenerationLeaseLocked(ctx)
 	}
 }
 
 // holdsCurrentLocked says whether this replica holds a lease of the current
-// generation that takes races (no generation known counts as held).
+// generation that takes matches (no generation known counts as held).
 func (l *Leaser) holdsCurrentLocked() bool {
 	if l.current == "" {
 		return true
@@ -125,7 +125,7 @@ func (l *Leaser) holdsCurrentLocked() bool {
 
 // generationsLocked retires the leases of older generations once this
 // replica holds one of the current generation, and brings them back if it
-// no longer does: the new generation takes the races as soon as it has
+// no longer does: the new generation takes the matches as soon as it has
 // room, and the old one until then.
 func (l *Leaser) generationsLocked(ctx context.Context) {
 	held := !l.fallback && l.holdsCurrentLocked()
@@ -153,7 +153,7 @@ func (l *Leaser) startGenerationLeaseLocked(ctx context.Context) {
 	l.startLeaseLocked(ctx, true, true)
 }
 
-// fallBackLocked gives the retired leases their races back when a match
+// fallBackLocked gives the retired leases their matches back when a match
 // finds no room on the current generation (its leases full, the lease
 // allocation under way or none Ready): a rollout must not turn players away
 // while old servers have room. The next lease of the current generation

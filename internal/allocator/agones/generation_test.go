@@ -41,10 +41,10 @@ func (fc *fakeCluster) inSet(name, set, state string) {
 
 // TestRolloutMovesRacesToTheNewGeneration follows a Fleet rollout: the
 // replica places on its lease of the old GameServerSet until it holds one of
-// the new, then only on the new; the old server finishes its race, is
+// the new, then only on the new; the old server finishes its match, is
 // released once idle (even below the low-water mark) and is never leased
 // again.
-func TestRolloutMovesRacesToTheNewGeneration(t *testing.T) {
+func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 	fc := newFakeCluster(t, "race", 4, 4)
 	fc.inSet("race-0", "race-old", GameServerStateReady)
 	fc.inSet("race-1", "race-old", GameServerStateReady)
@@ -61,10 +61,10 @@ func TestRolloutMovesRacesToTheNewGeneration(t *testing.T) {
 	}
 	sets.add("race-old", clk.Now())
 	old := place(t, l, "p1", "p2")
-	fc.startRace(old.GameServer, old.Race)
+	fc.startMatch(old.GameServer, old.Match)
 
 	// The new generation appears with no Ready server yet: the old lease
-	// goes on taking races.
+	// goes on taking matches.
 	sets.add("race-new", clk.Now().Add(time.Minute))
 	l.awaitInflight()
 	if got := place(t, l, "p3"); got.GameServer != old.GameServer {
@@ -93,12 +93,12 @@ func TestRolloutMovesRacesToTheNewGeneration(t *testing.T) {
 		t.Errorf("generation lease selectors %+v, want race-new only", sel)
 	}
 
-	// The old race ends, but p3's race, placed and never started, keeps
+	// The old match ends, but p3's match, placed and never started, keeps
 	// the old server until the place hold lets it go; the next event of
-	// the server then ends the lease at once, though the free races are
+	// the server then ends the lease at once, though the free matches are
 	// then below the low-water mark: it is never renewed again, and its
 	// GameServer is deleted rather than left to lapse.
-	fc.endRace(old.GameServer, old.Race)
+	fc.endMatch(old.GameServer, old.Match)
 	eventually(t, "the old race's end seen", func() bool { return l.engine.Stats().Started == 0 })
 	if !containsName(l.held(), old.GameServer) {
 		t.Fatalf("held %v with p3's race pending on the old server, want it kept", l.held())
@@ -117,7 +117,7 @@ func TestRolloutMovesRacesToTheNewGeneration(t *testing.T) {
 	}
 
 	// A lease needed for room asks for the new generation first: it takes
-	// race-3, not the old generation's Ready race-1.
+	// match-3, not the old generation's Ready match-1.
 	fc.inSet("race-3", "race-new", GameServerStateReady)
 	if err := l.lease(t.Context(), false); err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
 	fc.inSet("race-1", "race-new", GameServerStateReady)
 	sets.add("race-new", clk.Now().Add(time.Minute))
 	l.awaitInflight()
-	// race-1's two races: p2 (joining nobody: p1's race is retired) and p3.
+	// match-1's two matches: p2 (joining nobody: p1's match is retired) and p3.
 	for _, p := range []string{"p2", "p3", "p4", "p5"} {
 		if got := place(t, l, p); got.GameServer != "race-1" {
 			t.Fatalf("%s on %s, want the new generation's race-1", p, got.GameServer)
@@ -221,7 +221,7 @@ func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
 	}
 	l.awaitInflight()
 	clk.Add(unallocatedHold)
-	// race-1 is full and no server of the new generation is Ready: the old
+	// match-1 is full and no server of the new generation is Ready: the old
 	// one takes the next player rather than nobody.
 	if got := place(t, l, "p6"); got.GameServer != "race-0" {
 		t.Fatalf("p6 on %s, want the old race-0 while the new generation is full", got.GameServer)
@@ -240,7 +240,7 @@ func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
 }
 
 // TestStopHandsLeasesBack: a replica that stops deletes its idle leased
-// servers at once and leaves the one with a race to lapse, and leases
+// servers at once and leaves the one with a match to lapse, and leases
 // nothing more.
 func TestStopHandsLeasesBack(t *testing.T) {
 	fc := newFakeCluster(t, "race", 3, 2)

@@ -88,7 +88,7 @@ func TestSeatsBeyondCapacityAreNotHandedOut(t *testing.T) {
 	if _, err := allocate(t, a, "q"); err != nil {
 		t.Fatal(err)
 	}
-	// p holds one place on a full race and asks for two seats: the
+	// p holds one place on a full match and asks for two seats: the
 	// containsValue selector matches and p.2 is dropped.
 	_, err := allocate(t, a, "p", "p.2")
 	if !errors.Is(err, backend.ErrSeatsTaken) {
@@ -109,7 +109,7 @@ func TestSeatsBeyondCapacityAreNotHandedOut(t *testing.T) {
 	}
 }
 
-// TestClosedServersAreNotChosen: a race server whose race is over carries
+// TestClosedServersAreNotChosen: a game server whose match is over carries
 // agoneswire.ClosedLabel; every selector excludes it.
 func TestClosedServersAreNotChosen(t *testing.T) {
 	fa := newFakeAgones("race", 2)

@@ -32,7 +32,7 @@ import (
 )
 
 const (
-	// DefaultLeaseRenew is the renewal period; race servers lapse a lease
+	// DefaultLeaseRenew is the renewal period; game servers lapse a lease
 	// after 15 s without a renewal (their --lease-ttl).
 	DefaultLeaseRenew = 5 * time.Second
 	// leaseTimeout bounds one lease allocation, retries included.
@@ -45,18 +45,18 @@ const (
 	leaseWaits = 2
 )
 
-// Engine places races on leased game servers in memory; placement.Engine
+// Engine places matches on leased game servers in memory; placement.Engine
 // is the one. Its contract is that package's.
 type Engine interface {
-	Upsert(s placement.Server, races []string)
+	Upsert(s placement.Server, matches []string)
 	Lobbies(name string, lobbies map[string][]string)
 	Foreign(s placement.Server, lobbies map[string][]string)
 	Remove(name string)
 	Suspend(name string, suspended bool)
 	Unreachable(name string, down bool)
 	Place(playerIDs []string) (placement.Placement, error)
-	Holding(player, server, race string) bool
-	FreeRaces() int
+	Holding(player, server, match string) bool
+	FreeMatches() int
 	Idle() []string
 	Stats() placement.Stats
 }
@@ -92,13 +92,13 @@ type LeaseConfig struct {
 	Config
 	// ReplicaID names this allocator replica on the GameServers it leases.
 	ReplicaID string
-	// RacesPerServer is the Fleet's races list capacity (N > 1).
-	RacesPerServer int
-	// Renew is the renewal period; 0 means DefaultLeaseRenew. Races are
+	// RacesPerServer is the Fleet's matches list capacity (N > 1).
+	MatchesPerServer int
+	// Renew is the renewal period; 0 means DefaultLeaseRenew. Matches are
 	// placed on a server only while its last renewal is younger than
 	// twice this.
 	Renew time.Duration
-	// LowWater: below this many free races, one more server is leased in
+	// LowWater: below this many free matches, one more server is leased in
 	// the background. 0 means RacesPerServer/4 (at least 1).
 	LowWater int
 	// Now is the clock of renewals and of the placement gate; nil means
@@ -106,14 +106,14 @@ type LeaseConfig struct {
 	Now func() time.Time
 	// Probe, if set, checks leased servers: when leased, at every renewal,
 	// and when a player placed on one asks again (it may have lost it). A
-	// server found unreachable takes no new race and its players asking
+	// server found unreachable takes no new match and its players asking
 	// again are placed afresh, until a probe reaches it again; the watch
 	// drops it once Agones marks it Unhealthy. Nil: Agones' health alone.
 	Probe Prober
 }
 
 // Leaser is the Agones backend of high-density Fleets: it leases whole game
-// servers with one GameServerAllocation each and places races on them in
+// servers with one GameServerAllocation each and places matches on them in
 // memory (docs/high-density.md, "Allocator in lease mode"). A match costs no
 // Kubernetes call; each leased server costs one PATCH per renewal period.
 type Leaser struct {
@@ -137,7 +137,7 @@ type Leaser struct {
 	sets    map[string]time.Time
 	current string
 	// fallback: the current generation's leases are full and no more of
-	// it could be had; older servers take races again until one is.
+	// it could be had; older servers take matches again until one is.
 	fallback bool
 	// stopping: the replica hands its leases back and takes no more.
 	stopping bool
@@ -149,7 +149,7 @@ type lease struct {
 	// leasedAt is the time written by the lease allocation; renewedAt the
 	// time the last successful renewal was sent (or leasedAt).
 	leasedAt, renewedAt time.Time
-	// suspended: renewedAt is too old to place races here.
+	// suspended: renewedAt is too old to place matches here.
 	suspended bool
 	// confirmed: the watch has shown this lease (events from before the
 	// allocation may still arrive until it has).
@@ -171,7 +171,7 @@ type leaseCall struct {
 var _ backend.Backend = (*Leaser)(nil)
 
 // NewLeaser returns a Leaser that allocates and renews through c and places
-// races with engine. Its metrics are registered on reg (nil: not exported).
+// matches with engine. Its metrics are registered on reg (nil: not exported).
 func NewLeaser(c LeaseClient, engine Engine, cfg LeaseConfig, reg prometheus.Registerer, logger *slog.Logger) (*Leaser, error) {
 	if c == nil || engine == nil {
 		return nil, errors.New("agones: a Kubernetes client and a placement engine are required")
@@ -186,14 +186,14 @@ func NewLeaser(c LeaseClient, engine Engine, cfg LeaseConfig, reg prometheus.Reg
 	if errs := validation.IsValidLabelValue(cfg.ReplicaID); len(errs) > 0 {
 		return nil, fmt.Errorf("agones: replica id %q is the value of label %s: %s", cfg.ReplicaID, agoneswire.LesseeLabel, strings.Join(errs, "; "))
 	}
-	if cfg.RacesPerServer < 2 || cfg.RacesPerServer > maxListCapacity {
-		return nil, fmt.Errorf("agones: races per server %d: leases are for 2 to %d races per server", cfg.RacesPerServer, maxListCapacity)
+	if cfg.MatchesPerServer < 2 || cfg.MatchesPerServer > maxListCapacity {
+		return nil, fmt.Errorf("agones: races per server %d: leases are for 2 to %d races per server", cfg.MatchesPerServer, maxListCapacity)
 	}
 	if cfg.Renew == 0 {
 		cfg.Renew = DefaultLeaseRenew
 	}
 	if cfg.LowWater == 0 {
-		cfg.LowWater = DefaultLowWater(cfg.RacesPerServer)
+		cfg.LowWater = DefaultLowWater(cfg.MatchesPerServer)
 	}
 	if cfg.Renew < 0 || cfg.LowWater < 0 {
 		return nil, fmt.Errorf("agones: lease renew %v and low water %d must not be negative", cfg.Renew, cfg.LowWater)
@@ -214,21 +214,21 @@ func NewLeaser(c LeaseClient, engine Engine, cfg LeaseConfig, reg prometheus.Reg
 // maxListCapacity is the most values an Agones list holds (its CRD says so).
 const maxListCapacity = 1000
 
-// DefaultLowWater is the low-water mark of free races for N races per
+// DefaultLowWater is the low-water mark of free matches for N matches per
 // server: a quarter of a server, at least one race.
-func DefaultLowWater(racesPerServer int) int {
-	return max(1, racesPerServer/4)
+func DefaultLowWater(matchesPerServer int) int {
+	return max(1, matchesPerServer/4)
 }
 
-// RacePrefix is what a replica's race ids start with: short (a race id is
+// RacePrefix is what a replica's match ids start with: short (a match id is
 // an Agones list value and a token claim) and unique per replica id.
-func RacePrefix(replicaID string) string {
+func MatchPrefix(replicaID string) string {
 	sum := sha256.Sum256([]byte(replicaID))
 	return hex.EncodeToString(sum[:4]) + "-"
 }
 
-// Allocate places the players in a race on a leased game server: their own
-// race if they hold a place, else a race waiting for players, else a new
+// Allocate places the players in a match on a leased game server: their own
+// match if they hold a place, else a match waiting for players, else a new
 // race. When no leased server has room it waits for a lease allocation
 // (bounded by ctx); UnAllocated is backend.ErrNoCapacity.
 func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
@@ -248,8 +248,8 @@ func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (b
 			if err != nil {
 				return backend.Assignment{}, err
 			}
-			return backend.Assignment{GameServer: p.Server, Address: address, Port: p.Port, Race: p.Race, Joined: p.Joined,
-				RaceStartBy: p.StartBy, SeatedAt: p.SeatedAt}, nil
+			return backend.Assignment{GameServer: p.Server, Address: address, Port: p.Port, Match: p.Match, Joined: p.Joined,
+				MatchStartBy: p.StartBy, SeatedAt: p.SeatedAt}, nil
 		}
 		if !errors.Is(err, backend.ErrNoCapacity) || waits == leaseWaits {
 			return backend.Assignment{}, err
@@ -265,7 +265,7 @@ func (l *Leaser) place(ctx context.Context, playerIDs []string) (p placement.Pla
 	_, span := tracing.Start(ctx, "place")
 	defer func() {
 		if err == nil && span.IsRecording() {
-			span.SetAttributes(attrServer.String(p.Server), attrRace.String(p.Race), attrJoined.Bool(p.Joined), attrAgain.Bool(p.Again))
+			span.SetAttributes(attrServer.String(p.Server), attrMatch.String(p.Match), attrJoined.Bool(p.Joined), attrAgain.Bool(p.Again))
 		}
 		tracing.End(span, err)
 	}()
@@ -283,20 +283,20 @@ func (l *Leaser) place(ctx context.Context, playerIDs []string) (p placement.Pla
 	return p, err
 }
 
-// Holding reports whether player still holds its placement in a's race:
-// the race not over on its server, the seat not given back
+// Holding reports whether player still holds its placement in a's match:
+// the match not over on its server, the seat not given back
 // (api.PlaceTracker).
 func (l *Leaser) Holding(player string, a backend.Assignment) bool {
-	return l.engine.Holding(player, a.GameServer, a.Race)
+	return l.engine.Holding(player, a.GameServer, a.Match)
 }
 
-// CanPlace reports whether a new race can be placed now, without a lease
+// CanPlace reports whether a new match can be placed now, without a lease
 // allocation: some leased server has room and a recent renewal.
 func (l *Leaser) CanPlace() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.gateLocked(l.cfg.Now())
-	return l.engine.FreeRaces() > 0
+	return l.engine.FreeMatches() > 0
 }
 
 // awaitLease waits for the lease allocation under way, or starts one.
@@ -319,10 +319,10 @@ func (l *Leaser) awaitLease(ctx context.Context) (err error) {
 	return call.err
 }
 
-// leaseAheadLocked starts a lease in the background when the free races
+// leaseAheadLocked starts a lease in the background when the free matches
 // are below the low-water mark.
 func (l *Leaser) leaseAheadLocked(ctx context.Context) *leaseCall {
-	if l.engine.FreeRaces() >= l.cfg.LowWater {
+	if l.engine.FreeMatches() >= l.cfg.LowWater {
 		return nil
 	}
 	return l.startLeaseLocked(ctx, true, false)
@@ -382,7 +382,7 @@ func (l *Leaser) lease(ctx context.Context, current bool) error {
 		l.logger.WarnContext(ctx, "lease allocation failed", "err", err)
 		return err
 	}
-	server, races, err := l.leased(gsa)
+	server, matches, err := l.leased(gsa)
 	if err != nil {
 		// Never renewed, the server lapses and returns to the pool.
 		l.metrics.allocation(leaseError)
@@ -397,13 +397,13 @@ func (l *Leaser) lease(ctx context.Context, current bool) error {
 		ls.set = md.Labels[agoneswire.GameServerSetLabel]
 	}
 	l.leases[server.Name] = ls
-	l.engine.Upsert(server, races)
+	l.engine.Upsert(server, matches)
 	l.gateAt = time.Time{}
 	if ls.set != "" && ls.set == l.current {
 		l.fallback = false // room on the current generation again
 	}
 	l.generationsLocked(ctx)
-	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "gameserverset", ls.set, "races", len(races), "capacity", server.Capacity)
+	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "gameserverset", ls.set, "races", len(matches), "capacity", server.Capacity)
 	// A first probe: a server is judged unreachable only once it was
 	// reached, so the prober learns it now, before anyone needs it.
 	go l.probe(context.WithoutCancel(ctx), server.Name, server.Address, server.Port)
@@ -438,7 +438,7 @@ func (l *Leaser) probe(ctx context.Context, name, address string, port int32) re
 }
 
 // leaseAllocation is the request of docs/high-density.md: a Ready server of
-// the Fleet, not closed, with room for a race, labelled with this replica;
+// the Fleet, not closed, with room for a match, labelled with this replica;
 // one of GameServerSet set first when set is known, and only of it when
 // only is true.
 func (l *Leaser) leaseAllocation(at time.Time, set string, only bool) *GameServerAllocation {
@@ -480,7 +480,7 @@ func (l *Leaser) leased(gsa *GameServerAllocation) (placement.Server, []string, 
 	return l.server(st.GameServerName, st.Address, st.Ports, st.Lists)
 }
 
-// server reads a game server's endpoint and races list.
+// server reads a game server's endpoint and matches list.
 func (l *Leaser) server(name, address string, ports []GameServerPort, lists map[string]ListStatus) (placement.Server, []string, error) {
 	port, err := l.cfg.port(name, ports)
 	if err != nil {
@@ -489,18 +489,18 @@ func (l *Leaser) server(name, address string, ports []GameServerPort, lists map[
 	if address == "" {
 		return placement.Server{}, nil, fmt.Errorf("game server %s/%s has no address", l.cfg.Namespace, name)
 	}
-	races, ok := lists[agoneswire.MatchesList]
-	if !ok || races.Capacity < 1 {
+	matches, ok := lists[agoneswire.MatchesList]
+	if !ok || matches.Capacity < 1 {
 		return placement.Server{}, nil, fmt.Errorf("game server %s/%s has no %q list (is its Fleet high-density?)", l.cfg.Namespace, name, agoneswire.MatchesList)
 	}
-	return placement.Server{Name: name, Address: address, Port: port, Capacity: int(races.Capacity)}, slices.Clone(races.Values), nil
+	return placement.Server{Name: name, Address: address, Port: port, Capacity: int(matches.Capacity)}, slices.Clone(matches.Values), nil
 }
 
 // stamp is the value of agoneswire.LeaseRenewedAnnotation for time t.
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // gateLocked suspends placement on servers whose last renewal is 2 x Renew
-// old: their race servers may lapse soon after (docs/high-density.md).
+// old: their game servers may lapse soon after (docs/high-density.md).
 func (l *Leaser) gateLocked(now time.Time) {
 	if !l.gateAt.IsZero() && now.Before(l.gateAt) {
 		return
@@ -532,15 +532,15 @@ func (l *Leaser) gateLocked(now time.Time) {
 }
 
 // applySuspensionLocked tells the engine whether the server takes new
-// races: not while its renewal is too old nor while it is retired.
+// matches: not while its renewal is too old nor while it is retired.
 func (l *Leaser) applySuspensionLocked(name string, ls *lease) {
 	l.engine.Suspend(name, ls.suspended || ls.retired)
 }
 
-// Start renews the leases every Renew and keeps the free races above the
+// Start renews the leases every Renew and keeps the free matches above the
 // low-water mark until ctx ends; it is a manager.Runnable. It then hands
 // the leases back: idle servers are deleted, the others lapse by themselves
-// once their races are done.
+// once their matches are done.
 func (l *Leaser) Start(ctx context.Context) error {
 	t := time.NewTicker(l.cfg.Renew)
 	defer t.Stop()
@@ -647,11 +647,11 @@ func jsonPointerEscape(key string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
 }
 
-// releaseIdleLocked stops renewing leased servers without a race while the
-// others keep the free races at the low-water mark: they lapse and return
+// releaseIdleLocked stops renewing leased servers without a match while the
+// others keep the free matches at the low-water mark: they lapse and return
 // to the pool by themselves.
 func (l *Leaser) releaseIdleLocked(ctx context.Context) {
-	free := l.engine.FreeRaces()
+	free := l.engine.FreeMatches()
 	for _, name := range l.engine.Idle() {
 		ls := l.leases[name]
 		if ls == nil {
@@ -675,7 +675,7 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 }
 
 // endRetiredLocked ends an idle lease of an older generation: the lease is
-// dropped and its GameServer deleted, which the race server, idle, obeys at
+// dropped and its GameServer deleted, which the game server, idle, obeys at
 // once. Left to lapse it would hold its place in the Fleet for a lease TTL
 // more, while the rollout waits for that place to start a server of the new
 // generation. A failed delete leaves the lapse to do it.
@@ -699,7 +699,7 @@ func (l *Leaser) deleteServer(ctx context.Context, name string) {
 // handBack ends the leases of a replica that stops: the idle ones are
 // dropped and their GameServers deleted, so that their places in the Fleet
 // serve the other replicas now rather than after a lease TTL; the ones with
-// races, pending or running, are left to lapse once their races are done
+// matches, pending or running, are left to lapse once their matches are done
 // (docs/high-density.md, "Replicas come and go").
 func (l *Leaser) handBack(ctx context.Context) {
 	l.mu.Lock()
@@ -734,8 +734,8 @@ func (l *Leaser) dropLocked(ctx context.Context, name, why string) {
 	l.leaseAheadLocked(ctx)
 }
 
-// Watch follows the Fleet's GameServers through informer: the races lists
-// of leased servers feed the engine (a race that ended gives its room
+// Watch follows the Fleet's GameServers through informer: the matches lists
+// of leased servers feed the engine (a match that ended gives its room
 // back), and a leased server that leaves Allocated, is being deleted,
 // carries another lessee or is closed is dropped. The informer should hold
 // only the Fleet's GameServers.
@@ -794,7 +794,7 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 	case gs.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue:
 		l.dropLocked(ctx, gs.Name, "closed")
 	default:
-		server, races, err := l.server(gs.Name, gs.Status.Address, gs.Status.Ports, gs.Status.Lists)
+		server, matches, err := l.server(gs.Name, gs.Status.Address, gs.Status.Ports, gs.Status.Lists)
 		if err != nil {
 			l.dropLocked(ctx, gs.Name, err.Error())
 			return
@@ -804,7 +804,7 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 			ls.set = set
 			l.generationsLocked(ctx)
 		}
-		l.engine.Upsert(server, races)
+		l.engine.Upsert(server, matches)
 		lobbies, err := agoneswire.DecodeLobbies(gs.Annotations[agoneswire.LobbiesAnnotation])
 		if err != nil {
 			l.logger.WarnContext(ctx, "unreadable report of races waiting for players: ignored", "gameserver", gs.Name, "err", err)

@@ -26,7 +26,7 @@ import (
 
 // fakeCluster is a namespace of a Kubernetes API with a high-density
 // Fleet's GameServers in a controller-runtime fake client, the Agones
-// allocation API on top (fakeAgones in cluster mode), and the race servers'
+// allocation API on top (fakeAgones in cluster mode), and the game servers'
 // side played by the test (startRace, setLabel...).
 type fakeCluster struct {
 	t      testing.TB
@@ -58,7 +58,7 @@ func (fc *fakeCluster) interceptors() interceptor.Funcs {
 	return interceptor.Funcs{Create: fc.fa.create, Patch: fc.patch}
 }
 
-// gameServers are a Fleet's Ready GameServers with an empty races list.
+// gameServers are a Fleet's Ready GameServers with an empty matches list.
 func (fc *fakeCluster) gameServers(fleet string, n, capacity int) []*GameServer {
 	var out []*GameServer
 	for i := range n {
@@ -76,7 +76,7 @@ func (fc *fakeCluster) gameServers(fleet string, n, capacity int) []*GameServer 
 }
 
 // allocateInCluster applies a GameServerAllocation to the GameServers of c,
-// as Agones does: choose (fakeAgones' rules) among them by their races
+// as Agones does: choose (fakeAgones' rules) among them by their matches
 // list, mark the chosen one Allocated and set the request's metadata.
 func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *GameServerAllocation, req GameServerAllocation) error {
 	var list GameServerList
@@ -161,7 +161,7 @@ func (fc *fakeCluster) get(name string) *GameServer {
 	return &gs
 }
 
-// edit changes a GameServer as a race server or Agones would.
+// edit changes a GameServer as a game server or Agones would.
 func (fc *fakeCluster) edit(name string, change func(*GameServer)) {
 	fc.t.Helper()
 	// A merge patch of the change, which leaves the spec (not in this
@@ -174,19 +174,19 @@ func (fc *fakeCluster) edit(name string, change func(*GameServer)) {
 	}
 }
 
-// startRace and endRace are the race server's addValue and removeValue.
-func (fc *fakeCluster) startRace(name, race string) {
+// startRace and endRace are the game server's addValue and removeValue.
+func (fc *fakeCluster) startMatch(name, match string) {
 	fc.edit(name, func(gs *GameServer) {
 		l := gs.Status.Lists[agoneswire.MatchesList]
-		l.Values = append(l.Values, race)
+		l.Values = append(l.Values, match)
 		gs.Status.Lists[agoneswire.MatchesList] = l
 	})
 }
 
-func (fc *fakeCluster) endRace(name, race string) {
+func (fc *fakeCluster) endMatch(name, match string) {
 	fc.edit(name, func(gs *GameServer) {
 		l := gs.Status.Lists[agoneswire.MatchesList]
-		l.Values = slices.DeleteFunc(l.Values, func(v string) bool { return v == race })
+		l.Values = slices.DeleteFunc(l.Values, func(v string) bool { return v == match })
 		gs.Status.Lists[agoneswire.MatchesList] = l
 	})
 }

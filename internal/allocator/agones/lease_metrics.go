@@ -24,7 +24,7 @@ const (
 type leaseMetrics struct {
 	allocations *prometheus.CounterVec
 	renewals    *prometheus.CounterVec
-	races       *prometheus.CounterVec
+	matches       *prometheus.CounterVec
 	released    prometheus.Counter
 	unreachable prometheus.Counter
 	retired     prometheus.Counter
@@ -40,7 +40,7 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 			Name: "leapfrog_allocator_lease_renewals_total",
 			Help: "Lease renewals (one PATCH each) by result: ok, lost (the server is no longer this replica's), error.",
 		}, []string{"result"}),
-		races: prometheus.NewCounterVec(prometheus.CounterOpts{
+		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_lease_placements_total",
 			Help: "Players placed on leased game servers, by race: new (a race started) or joined (a race waiting for players, or the player's own).",
 		}, []string{"race"}),
@@ -68,8 +68,8 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 	free := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "leapfrog_allocator_lease_free_races",
 		Help: "Races this replica can still start on the game servers it leases.",
-	}, func() float64 { return float64(l.engine.FreeRaces()) })
-	races := func(state string, count func(placement.Stats) int) prometheus.Collector {
+	}, func() float64 { return float64(l.engine.FreeMatches()) })
+	matches := func(state string, count func(placement.Stats) int) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "leapfrog_allocator_lease_races",
 			Help:        "Races placed by this replica on its leases, by state: pending (not yet reported by the server) or started.",
@@ -80,20 +80,20 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 		Name: "leapfrog_allocator_lease_waiting_races",
 		Help: "Races reported waiting with a player present and a seat open to this replica, on its leases or other replicas': lone players go there first.",
 	}, func() float64 { return float64(l.engine.Stats().Waiting) })
-	pending := races("pending", func(s placement.Stats) int { return s.Pending })
-	started := races("started", func(s placement.Stats) int { return s.Started })
+	pending := matches("pending", func(s placement.Stats) int { return s.Pending })
+	started := matches("started", func(s placement.Stats) int { return s.Started })
 	for _, r := range []string{leaseAllocated, leaseUnAllocated, leaseError} {
 		m.allocations.WithLabelValues(r)
 	}
 	for _, r := range []string{renewalOK, renewalLost, renewalError} {
 		m.renewals.WithLabelValues(r)
 	}
-	m.races.WithLabelValues("new")
-	m.races.WithLabelValues("joined")
+	m.matches.WithLabelValues("new")
+	m.matches.WithLabelValues("joined")
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.races, m.released, m.unreachable, m.retired, held, free, waiting, pending, started} {
+	for _, c := range []prometheus.Collector{m.allocations, m.renewals, m.matches, m.released, m.unreachable, m.retired, held, free, waiting, pending, started} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register lease metrics: %w", err)
 		}
@@ -107,8 +107,8 @@ func (m *leaseMetrics) renewal(result string) { m.renewals.WithLabelValues(resul
 
 func (m *leaseMetrics) placed(joined bool) {
 	if joined {
-		m.races.WithLabelValues("joined").Inc()
+		m.matches.WithLabelValues("joined").Inc()
 		return
 	}
-	m.races.WithLabelValues("new").Inc()
+	m.matches.WithLabelValues("new").Inc()
 }

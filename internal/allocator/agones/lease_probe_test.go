@@ -73,7 +73,7 @@ func TestUnreachableLeaseLosesItsPlayers(t *testing.T) {
 			l := newTestLeaser(t, fc, "alloc-a", 4, clk, func(c *LeaseConfig) { c.Probe = prober; c.LowWater = 1 })
 			a := place(t, l, "a")
 			b := place(t, l, "b")
-			if b.GameServer != a.GameServer || b.Race != a.Race {
+			if b.GameServer != a.GameServer || b.Match != a.Match {
 				t.Fatalf("b %+v, want a's race %+v", b, a)
 			}
 			eventually(t, "the lease's first probe", func() bool { return prober.count(a.GameServer) == 1 })
@@ -87,13 +87,13 @@ func TestUnreachableLeaseLosesItsPlayers(t *testing.T) {
 			if moved := a2.GameServer != a.GameServer; moved != tt.moved {
 				t.Fatalf("a asking again: %+v (was on %s): moved %v, want %v", a2, a.GameServer, moved, tt.moved)
 			}
-			if b2.GameServer != a2.GameServer || b2.Race != a2.Race {
+			if b2.GameServer != a2.GameServer || b2.Match != a2.Match {
 				t.Fatalf("b asking again: %+v, want a's race %+v", b2, a2)
 			}
 			if !tt.moved {
 				return
 			}
-			if a2.Joined || a2.Race == a.Race {
+			if a2.Joined || a2.Match == a.Match {
 				t.Fatalf("a placed afresh: %+v, want a new race", a2)
 			}
 			// Nothing new goes to the unreachable server.
@@ -116,7 +116,7 @@ func TestUnreachableLeaseLosesItsPlayers(t *testing.T) {
 		fc := newFakeCluster(t, "race", 2, 4)
 		l := newTestLeaser(t, fc, "alloc-a", 4, newFakeClock(), nil)
 		a := place(t, l, "a")
-		if again := place(t, l, "a"); again.GameServer != a.GameServer || again.Race != a.Race {
+		if again := place(t, l, "a"); again.GameServer != a.GameServer || again.Match != a.Match {
 			t.Fatalf("asking again without a prober: %+v, want %+v", again, a)
 		}
 	})

@@ -21,17 +21,17 @@ import (
 
 const testRenew = 5 * time.Second
 
-// newTestLeaser returns a Leaser of replica id on fc's Fleet "race", with
-// N races per server, two players per race and the clock clk.
+// newTestLeaser returns a Leaser of replica id on fc's Fleet "match", with
+// N matches per server, two players per match and the clock clk.
 func newTestLeaser(t *testing.T, fc *fakeCluster, id string, n int, clk *realtimetest.FakeClock, edit func(*LeaseConfig)) *Leaser {
 	t.Helper()
-	engine, err := placement.New(placement.Config{SeatsPerRace: 2, Pending: time.Minute, RacePrefix: RacePrefix(id), Now: clk.Now})
+	engine, err := placement.New(placement.Config{SeatsPerMatch: 2, Pending: time.Minute, MatchPrefix: MatchPrefix(id), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := LeaseConfig{
 		Config:    Config{Namespace: fc.ns, Fleet: "race", PortName: "default", Backoff: wait.Backoff{Steps: 4}, APIBackoff: wait.Backoff{Steps: 2}},
-		ReplicaID: id, RacesPerServer: n, Renew: testRenew, Now: clk.Now,
+		ReplicaID: id, MatchesPerServer: n, Renew: testRenew, Now: clk.Now,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -78,19 +78,19 @@ func TestLeaseThenPlaceInMemory(t *testing.T) {
 	l := newTestLeaser(t, fc, "alloc-a", 4, clk, nil)
 
 	first := place(t, l, "p1")
-	if first.GameServer == "" || first.Race == "" || first.Joined || first.Address == "" || first.Port == 0 {
+	if first.GameServer == "" || first.Match == "" || first.Joined || first.Address == "" || first.Port == 0 {
 		t.Fatalf("first placement %+v", first)
 	}
-	if !strings.HasPrefix(first.Race, RacePrefix("alloc-a")) {
-		t.Errorf("race %q does not start with the replica's prefix %q", first.Race, RacePrefix("alloc-a"))
+	if !strings.HasPrefix(first.Match, MatchPrefix("alloc-a")) {
+		t.Errorf("race %q does not start with the replica's prefix %q", first.Match, MatchPrefix("alloc-a"))
 	}
 	second := place(t, l, "p2")
-	if second.GameServer != first.GameServer || second.Race != first.Race || !second.Joined {
+	if second.GameServer != first.GameServer || second.Match != first.Match || !second.Joined {
 		t.Errorf("second player %+v, want to join %+v", second, first)
 	}
 	again := place(t, l, "p1")
-	if again.Race != first.Race {
-		t.Errorf("asking again gave race %q, want %q", again.Race, first.Race)
+	if again.Match != first.Match {
+		t.Errorf("asking again gave race %q, want %q", again.Match, first.Match)
 	}
 	if n := len(fc.fa.requests()); n != 1 {
 		t.Fatalf("%d allocations for three matches, want 1 (the lease)", n)
@@ -144,7 +144,7 @@ func TestLeaseRenewalAndPlacementGate(t *testing.T) {
 	if _, err := l.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"p3"}}); !errors.Is(err, backend.ErrNoCapacity) {
 		t.Fatalf("placed on a lease not renewed for 2 x renew: %v", err)
 	}
-	// Not even a player placed there before: its race may never run.
+	// Not even a player placed there before: its match may never run.
 	if got, err := l.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"p1"}}); !errors.Is(err, backend.ErrNoCapacity) {
 		t.Fatalf("p1 asking again on a lease not renewed: %+v, %v", got, err)
 	}
@@ -158,8 +158,8 @@ func TestLeaseRenewalAndPlacementGate(t *testing.T) {
 	}
 }
 
-// TestWatchFeedsTheEngine: the races list of a leased server is the truth;
-// a race that ends gives its room back.
+// TestWatchFeedsTheEngine: the matches list of a leased server is the truth;
+// a match that ends gives its room back.
 func TestWatchFeedsTheEngine(t *testing.T) {
 	fc := newFakeCluster(t, "race", 2, 2)
 	clk := newFakeClock()
@@ -169,33 +169,33 @@ func TestWatchFeedsTheEngine(t *testing.T) {
 	}
 	a := place(t, l, "p1", "p2")
 	b := place(t, l, "p3", "p4")
-	if a.GameServer != b.GameServer || a.Race == b.Race {
+	if a.GameServer != b.GameServer || a.Match == b.Match {
 		t.Fatalf("two races %+v %+v, want both on one server", a, b)
 	}
-	l.awaitInflight() // free races fell below 1: a second lease in the background
+	l.awaitInflight() // free matches fell below 1: a second lease in the background
 	if n := len(fc.fa.requests()); n != 2 {
 		t.Fatalf("%d lease allocations, want 2", n)
 	}
-	fc.startRace(a.GameServer, a.Race)
-	fc.startRace(a.GameServer, b.Race)
-	fc.endRace(a.GameServer, a.Race)
-	eventually(t, "the ended race's room is back", func() bool { return l.engine.FreeRaces() == 3 })
+	fc.startMatch(a.GameServer, a.Match)
+	fc.startMatch(a.GameServer, b.Match)
+	fc.endMatch(a.GameServer, a.Match)
+	eventually(t, "the ended race's room is back", func() bool { return l.engine.FreeMatches() == 3 })
 }
 
-// A leased server's report of a race waiting for players past the no-show
+// A leased server's report of a match waiting for players past the no-show
 // window, without one of its placed players, gives that seat to the next
 // player once the seat's token has expired.
 func TestWatchGivesBackNoShowSeats(t *testing.T) {
 	const hold = 3 * time.Second // within the lease's placement gate (2 x renew)
 	fc := newFakeCluster(t, "race", 1, 4)
 	clk := newFakeClock()
-	engine, err := placement.New(placement.Config{SeatsPerRace: 2, Pending: time.Minute, SeatHold: hold, RacePrefix: RacePrefix("alloc-a"), Now: clk.Now})
+	engine, err := placement.New(placement.Config{SeatsPerMatch: 2, Pending: time.Minute, SeatHold: hold, MatchPrefix: MatchPrefix("alloc-a"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	l, err := NewLeaser(fc.client, engine, LeaseConfig{
 		Config:    Config{Namespace: fc.ns, Fleet: "race", PortName: "default", Backoff: wait.Backoff{Steps: 4}, APIBackoff: wait.Backoff{Steps: 2}},
-		ReplicaID: "alloc-a", RacesPerServer: 4, Renew: testRenew, Now: clk.Now,
+		ReplicaID: "alloc-a", MatchesPerServer: 4, Renew: testRenew, Now: clk.Now,
 	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -204,17 +204,17 @@ func TestWatchGivesBackNoShowSeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := place(t, l, "a")
-	if b := place(t, l, "b"); b.Race != a.Race {
-		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	if b := place(t, l, "b"); b.Match != a.Match {
+		t.Fatalf("b in %s, want a's race %s", b.Match, a.Match)
 	}
-	fc.startRace(a.GameServer, a.Race)
+	fc.startMatch(a.GameServer, a.Match)
 	fc.edit(a.GameServer, func(gs *GameServer) {
-		gs.Annotations[agoneswire.LobbiesAnnotation] = agoneswire.EncodeLobbies(map[string][]string{a.Race: {"a"}})
+		gs.Annotations[agoneswire.LobbiesAnnotation] = agoneswire.EncodeLobbies(map[string][]string{a.Match: {"a"}})
 	})
 	eventually(t, "the lobby seen", func() bool { return engine.Stats().Lobbies == 1 })
 	clk.Add(hold)
-	if c := place(t, l, "c"); c.Race != a.Race || !c.Joined {
-		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Race)
+	if c := place(t, l, "c"); c.Match != a.Match || !c.Joined {
+		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Match)
 	}
 	// An unreadable report is ignored: the lobby goes.
 	fc.edit(a.GameServer, func(gs *GameServer) { gs.Annotations[agoneswire.LobbiesAnnotation] = "{not json" })
@@ -260,7 +260,7 @@ func TestLeaseDropped(t *testing.T) {
 			}
 			a := place(t, l, "p1")
 			// The watch has to show the lease before it can drop it.
-			fc.startRace(a.GameServer, a.Race)
+			fc.startMatch(a.GameServer, a.Match)
 			eventually(t, "the lease confirmed", func() bool {
 				l.mu.Lock()
 				defer l.mu.Unlock()
@@ -316,7 +316,7 @@ func TestStaleEventsKeepTheLease(t *testing.T) {
 	}
 }
 
-// TestRelease: a leased server without a race, not needed for the
+// TestRelease: a leased server without a match, not needed for the
 // low-water mark, is no longer renewed.
 func TestRelease(t *testing.T) {
 	fc := newFakeCluster(t, "race", 3, 4)
@@ -346,7 +346,7 @@ func TestRelease(t *testing.T) {
 			t.Errorf("%s: %d renewals, want %d", name, got, want)
 		}
 	}
-	// The last one stays: without it the free races would fall below 2.
+	// The last one stays: without it the free matches would fall below 2.
 	clk.Add(testRenew)
 	l.renew(t.Context())
 	if got := l.held(); len(got) != 1 {
@@ -383,8 +383,8 @@ func TestTwoReplicas(t *testing.T) {
 	if got, err := rb.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"b9"}}); !errors.Is(err, backend.ErrNoCapacity) {
 		t.Fatalf("replica b placed beyond its lease: %+v, %v", got, err)
 	}
-	// Replica a dies: its server lapses, finishes its race and returns to
-	// the pool (the race server's side).
+	// Replica a dies: its server lapses, finishes its match and returns to
+	// the pool (the game server's side).
 	die()
 	ra.awaitInflight()
 	fc.edit(a.GameServer, func(gs *GameServer) {
@@ -457,16 +457,16 @@ func TestLeaseAllocationWaitIsBoundedByTheRequest(t *testing.T) {
 
 func TestNewLeaserRefusesBadConfig(t *testing.T) {
 	fc := newFakeCluster(t, "race", 0, 4)
-	engine, err := placement.New(placement.Config{SeatsPerRace: 2, Pending: time.Minute})
+	engine, err := placement.New(placement.Config{SeatsPerMatch: 2, Pending: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := LeaseConfig{Config: Config{Namespace: "games", Fleet: "race", PortName: "default"}, ReplicaID: "a", RacesPerServer: 4}
+	good := LeaseConfig{Config: Config{Namespace: "games", Fleet: "race", PortName: "default"}, ReplicaID: "a", MatchesPerServer: 4}
 	for name, edit := range map[string]func(*LeaseConfig){
 		"no replica id":      func(c *LeaseConfig) { c.ReplicaID = "" },
 		"replica id":         func(c *LeaseConfig) { c.ReplicaID = "not a label value!" },
-		"one race":           func(c *LeaseConfig) { c.RacesPerServer = 1 },
-		"beyond Agones list": func(c *LeaseConfig) { c.RacesPerServer = 1001 },
+		"one race":           func(c *LeaseConfig) { c.MatchesPerServer = 1 },
+		"beyond Agones list": func(c *LeaseConfig) { c.MatchesPerServer = 1001 },
 		"negative renew":     func(c *LeaseConfig) { c.Renew = -time.Second },
 		"no fleet":           func(c *LeaseConfig) { c.Fleet = "" },
 	} {
@@ -483,9 +483,9 @@ func TestNewLeaserRefusesBadConfig(t *testing.T) {
 	}
 }
 
-func TestRacePrefix(t *testing.T) {
-	a, b := RacePrefix("leapfrog-allocator-7d9f8c6b5-x2k4q"), RacePrefix("leapfrog-allocator-7d9f8c6b5-x2k4r")
-	if a == b || len(a) > 12 || a != RacePrefix("leapfrog-allocator-7d9f8c6b5-x2k4q") {
+func TestMatchPrefix(t *testing.T) {
+	a, b := MatchPrefix("leapfrog-allocator-7d9f8c6b5-x2k4q"), MatchPrefix("leapfrog-allocator-7d9f8c6b5-x2k4r")
+	if a == b || len(a) > 12 || a != MatchPrefix("leapfrog-allocator-7d9f8c6b5-x2k4q") {
 		t.Errorf("prefixes %q %q", a, b)
 	}
 }
@@ -551,20 +551,20 @@ func gathered(t *testing.T, reg *prometheus.Registry, series string) float64 {
 }
 
 // BenchmarkLeaserAllocate measures a match in lease mode on leased servers:
-// in memory, no Kubernetes call. Placed races that never start expire (the
+// in memory, no Kubernetes call. Placed matches that never start expire (the
 // engine's pending window) as the fake clock moves on; the renewal period is
 // long enough that the gate never closes.
 func BenchmarkLeaserAllocate(b *testing.B) {
 	const servers, perServer = 20, 1000
 	fc := newFakeCluster(b, "race", servers, perServer)
 	clk := newFakeClock()
-	engine, err := placement.New(placement.Config{SeatsPerRace: 2, Pending: time.Minute, RacePrefix: RacePrefix("bench"), Now: clk.Now})
+	engine, err := placement.New(placement.Config{SeatsPerMatch: 2, Pending: time.Minute, MatchPrefix: MatchPrefix("bench"), Now: clk.Now})
 	if err != nil {
 		b.Fatal(err)
 	}
 	l, err := NewLeaser(fc.client, engine, LeaseConfig{
 		Config:    Config{Namespace: fc.ns, Fleet: "race", PortName: "default"},
-		ReplicaID: "bench", RacesPerServer: perServer, LowWater: 1, Renew: time.Hour, Now: clk.Now,
+		ReplicaID: "bench", MatchesPerServer: perServer, LowWater: 1, Renew: time.Hour, Now: clk.Now,
 	}, nil, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -574,7 +574,7 @@ func BenchmarkLeaserAllocate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	ids := make([]string, servers*perServer) // two players a race: half the room per round
+	ids := make([]string, servers*perServer) // two players a match: half the room per round
 	for i := range ids {
 		ids[i] = fmt.Sprintf("p%d", i)
 	}

@@ -7,10 +7,10 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
 )
 
-// observeForeign feeds the engine the races waiting for players on a
+// observeForeign feeds the engine the matches waiting for players on a
 // GameServer this replica does not lease (docs/high-density.md, "Pairing
 // across replicas"): a lone player here is seated next to a lone player
-// another replica placed, and the race server seats whoever comes first.
+// another replica placed, and the game server seats whoever comes first.
 // Only an Allocated, open server of another lessee counts; anything else
 // forgets it. Called with l.mu held; the engine has its own lock.
 func (l *Leaser) observeForeign(ctx context.Context, gs *GameServer) {

@@ -22,10 +22,10 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
-// pairingRig is high-density race server processes on a fake cluster and
+// pairingRig is high-density game server processes on a fake cluster and
 // allocator replicas (Leasers) placing players on them, each watching the
-// cluster as the allocator does. What the race servers write through their
-// sidecars (the races list, the lobbies annotation) is mirrored into the
+// cluster as the allocator does. What the game servers write through their
+// sidecars (the matches list, the lobbies annotation) is mirrored into the
 // cluster's GameServers, as Agones' sdk-server does.
 type pairingRig struct {
 	t        *testing.T
@@ -36,11 +36,11 @@ type pairingRig struct {
 
 const pairingSessionTTL = time.Minute
 
-func newPairingRig(t *testing.T, replicas, servers, races int) *pairingRig {
+func newPairingRig(t *testing.T, replicas, servers, matches int) *pairingRig {
 	t.Helper()
 	issuer, keyFile := writeKeyFile(t)
-	fc := newFakeCluster(t, "race", servers, races)
-	procs := startRaceServers(t, fc, servers, races, keyFile, "--max-connections-per-ip=1000")
+	fc := newFakeCluster(t, "race", servers, matches)
+	procs := startMatchServers(t, fc, servers, matches, keyFile, "--max-connections-per-ip=1000")
 	r := &pairingRig{t: t, fc: fc, issuer: issuer}
 	for name, p := range procs {
 		r.mirror(name, p.mem)
@@ -53,7 +53,7 @@ func newPairingRig(t *testing.T, replicas, servers, races int) *pairingRig {
 		}
 		l, err := NewLeaser(fc.client, engine, LeaseConfig{
 			Config:    Config{Namespace: fc.ns, Fleet: "race", PortName: "default", Backoff: wait.Backoff{Steps: 4}, APIBackoff: wait.Backoff{Steps: 2}},
-			ReplicaID: id, RacesPerServer: races, Renew: time.Second, LowWater: 1,
+			ReplicaID: id, MatchesPerServer: matches, Renew: time.Second, LowWater: 1,
 		}, prometheus.NewRegistry(), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -67,7 +67,7 @@ func newPairingRig(t *testing.T, replicas, servers, races int) *pairingRig {
 	return r
 }
 
-// mirror copies the races list and the lobbies annotation the race server
+// mirror copies the matches list and the lobbies annotation the game server
 // of name writes to its sidecar onto the cluster's GameServer.
 func (r *pairingRig) mirror(name string, mem *agonessdk.Memory) {
 	ctx := r.t.Context()
@@ -95,7 +95,7 @@ func (r *pairingRig) mirror(name string, mem *agonessdk.Memory) {
 }
 
 // visit is what became of one player: how long from its first match to
-// its race's countdown, and how often it was refused and asked again.
+// its match's countdown, and how often it was refused and asked again.
 type visit struct {
 	wait     time.Duration
 	started  bool
@@ -107,7 +107,7 @@ type visit struct {
 const asksAgainAfter = time.Second
 
 // play is one player placed by l: it asks for a match, connects (unless it
-// is a no-show), says its scene is ready and waits for its race's
+// is a no-show), says its scene is ready and waits for its match's
 // countdown; refused, it asks again, as the browser does. It gives up at
 // limit after its first match.
 func (r *pairingRig) play(ctx context.Context, l *Leaser, id string, noShow bool, limit time.Duration) visit {
@@ -119,7 +119,7 @@ func (r *pairingRig) play(ctx context.Context, l *Leaser, id string, noShow bool
 			time.Sleep(200 * time.Millisecond)
 			continue
 		}
-		raw, _, err := r.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, pairingSessionTTL-time.Since(a.SeatedAt))
+		raw, _, err := r.issuer.MintMatchSeat(id, a.GameServer, a.Match, a.MatchStartBy, pairingSessionTTL-time.Since(a.SeatedAt))
 		if err != nil {
 			r.t.Error(err)
 			return v
@@ -127,7 +127,7 @@ func (r *pairingRig) play(ctx context.Context, l *Leaser, id string, noShow bool
 		if noShow {
 			return v
 		}
-		if v.started = r.race(ctx, a, raw, start.Add(limit)); v.started {
+		if v.started = r.match(ctx, a, raw, start.Add(limit)); v.started {
 			v.wait = time.Since(start)
 			return v
 		}
@@ -138,9 +138,9 @@ func (r *pairingRig) play(ctx context.Context, l *Leaser, id string, noShow bool
 	return v
 }
 
-// race connects a's player with raw and reports whether its race counted
+// match connects a's player with raw and reports whether its match counted
 // down before deadline.
-func (r *pairingRig) race(ctx context.Context, a backend.Assignment, raw string, deadline time.Time) bool {
+func (r *pairingRig) match(ctx context.Context, a backend.Assignment, raw string, deadline time.Time) bool {
 	return clienttest.Countdown(ctx, fmt.Sprintf("ws://%s:%d/ws", a.Address, a.Port), raw, deadline)
 }
 
@@ -158,7 +158,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // address (a random replica each, as the Service's client-IP affinity
 // spreads them), optionally 10% of matched players never connecting. It
 // measures, for each player who connects, the wait from its match to its
-// race's countdown. Opt-in (LEAPFROG_PAIRING_LOAD=1; it runs in real
+// match's countdown. Opt-in (LEAPFROG_PAIRING_LOAD=1; it runs in real
 // time, about 2.5 s per player; LEAPFROG_PAIRING_PLAYERS sets how many,
 // 40 by default).
 func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
@@ -218,7 +218,7 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 			}
 			// A lone player waits for the next player to arrive (at most 3 s
 			// here). When the next one is a no-show, the present player can
-			// only race the one after: two arrivals, at most 6 s.
+			// only match the one after: two arrivals, at most 6 s.
 			bound := 3*time.Second + time.Second
 			if tc.noShow > 0 {
 				bound += 3 * time.Second
@@ -230,13 +230,13 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 	}
 }
 
-// TestLonePlayersOfTwoReplicasRaceTogether runs real race server processes
+// TestLonePlayersOfTwoReplicasRaceTogether runs real game server processes
 // behind two replicas. p1, placed by replica A, connects and waits alone;
-// its server reports it; p2, placed by replica B, is seated in p1's race on
+// its server reports it; p2, placed by replica B, is seated in p1's match on
 // A's server, and both count down. Then both replicas seat a player in
-// the next lone player's race: the first to connect races, the other is
+// the next lone player's match: the first to connect matches, the other is
 // refused and, asking again, is placed in another race.
-func TestLonePlayersOfTwoReplicasRaceTogether(t *testing.T) {
+func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the race server and runs two processes")
 	}
@@ -249,7 +249,7 @@ func TestLonePlayersOfTwoReplicasRaceTogether(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
-		raw, _, err := r.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, pairingSessionTTL-time.Since(a.SeatedAt))
+		raw, _, err := r.issuer.MintMatchSeat(id, a.GameServer, a.Match, a.MatchStartBy, pairingSessionTTL-time.Since(a.SeatedAt))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,13 +261,13 @@ func TestLonePlayersOfTwoReplicasRaceTogether(t *testing.T) {
 	}
 	a1, raw1 := ask(ra, "p1")
 	started1 := make(chan bool, 1)
-	go func() { started1 <- r.race(ctx, a1, raw1, time.Now().Add(10*time.Second)) }()
+	go func() { started1 <- r.match(ctx, a1, raw1, time.Now().Add(10*time.Second)) }()
 	eventually(t, "p1's race reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
 	a2, raw2 := ask(rb, "p2")
-	if a2.GameServer != a1.GameServer || a2.Race != a1.Race {
-		t.Fatalf("p2 placed %s/%s, want p1's race %s/%s", a2.GameServer, a2.Race, a1.GameServer, a1.Race)
+	if a2.GameServer != a1.GameServer || a2.Match != a1.Match {
+		t.Fatalf("p2 placed %s/%s, want p1's race %s/%s", a2.GameServer, a2.Match, a1.GameServer, a1.Match)
 	}
-	if !r.race(ctx, a2, raw2, time.Now().Add(10*time.Second)) || !<-started1 {
+	if !r.match(ctx, a2, raw2, time.Now().Add(10*time.Second)) || !<-started1 {
 		t.Fatal("p1 and p2 did not count down together")
 	}
 
@@ -276,27 +276,27 @@ func TestLonePlayersOfTwoReplicasRaceTogether(t *testing.T) {
 		return ra.engine.Stats().Waiting == 0 && rb.engine.Stats().Waiting == 0
 	})
 	q1, rawQ1 := ask(ra, "q1")
-	if q1.Race == a1.Race {
-		t.Fatalf("q1 placed in p1's full race %s", a1.Race)
+	if q1.Match == a1.Match {
+		t.Fatalf("q1 placed in p1's full race %s", a1.Match)
 	}
 	startedQ1 := make(chan bool, 1)
-	go func() { startedQ1 <- r.race(ctx, q1, rawQ1, time.Now().Add(10*time.Second)) }()
+	go func() { startedQ1 <- r.match(ctx, q1, rawQ1, time.Now().Add(10*time.Second)) }()
 	eventually(t, "q1's race reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
 	own, rawOwn := ask(ra, "own")
 	foreign, rawForeign := ask(rb, "foreign")
-	if own.Race != q1.Race || foreign.Race != q1.Race {
-		t.Fatalf("own in %s, foreign in %s, want both in q1's race %s", own.Race, foreign.Race, q1.Race)
+	if own.Match != q1.Match || foreign.Match != q1.Match {
+		t.Fatalf("own in %s, foreign in %s, want both in q1's race %s", own.Match, foreign.Match, q1.Match)
 	}
-	if !r.race(ctx, foreign, rawForeign, time.Now().Add(10*time.Second)) || !<-startedQ1 {
+	if !r.match(ctx, foreign, rawForeign, time.Now().Add(10*time.Second)) || !<-startedQ1 {
 		t.Fatal("q1 and the first to come did not count down together")
 	}
-	if r.race(ctx, own, rawOwn, time.Now().Add(10*time.Second)) {
+	if r.match(ctx, own, rawOwn, time.Now().Add(10*time.Second)) {
 		t.Fatal("a second player was welcomed into a full race")
 	}
 	eventually(t, "replica A to learn who holds q1's race", func() bool {
-		return !ra.engine.Holding("own", own.GameServer, own.Race)
+		return !ra.engine.Holding("own", own.GameServer, own.Match)
 	})
-	if again, _ := ask(ra, "own"); again.Race == q1.Race {
-		t.Fatalf("the refused player asking again got the full race %s", q1.Race)
+	if again, _ := ask(ra, "own"); again.Match == q1.Match {
+		t.Fatalf("the refused player asking again got the full race %s", q1.Match)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // Players follows the players lists of a Fleet's one-race GameServers
 // through a watch, so that the allocator knows when a place it gave is no
-// longer held: the race is over (the server is closed, shut down, or back
+// longer held: the match is over (the server is closed, shut down, or back
 // in the pool) or the player was a no-show (taken off the list). Memory is
 // one set of player ids per Allocated server.
 type Players struct {
@@ -65,7 +65,7 @@ func (p *Players) observe(obj any) {
 }
 
 // Holding reports whether player is in the players list of a's server
-// while that server is Allocated and its race not over (api.PlaceTracker).
+// while that server is Allocated and its match not over (api.PlaceTracker).
 // Until the watch shows an allocation it reports false: a place counts
 // for the allocator's hold after it is given in any case.
 func (p *Players) Holding(player string, a backend.Assignment) bool {

@@ -10,8 +10,8 @@ import (
 // TestPlayersFollowsTheRace: a place on a one-race server is held while
 // its player is in the players list of the Allocated, open server; not
 // once the player is taken off (a no-show), the server is closed (the
-// race is over) or it leaves Allocated.
-func TestPlayersFollowsTheRace(t *testing.T) {
+// match is over) or it leaves Allocated.
+func TestPlayersFollowsTheMatch(t *testing.T) {
 	fc := newFakeCluster(t, "race", 1, 1)
 	p := NewPlayers()
 	if err := p.Watch(t.Context(), fc.informer(t.Context())); err != nil {

@@ -150,7 +150,7 @@ func capturedSpec(t *testing.T, c capture) map[string]any {
 // everything else must be contained in the captured spec.
 func checkRequestSpec(sent, captured map[string]any) error {
 	ourSels, _ := sent["selectors"].([]any)
-	// matchExpressions (keeping finished races out) is the Kubernetes
+	// matchExpressions (keeping finished matches out) is the Kubernetes
 	// LabelSelector's own field, embedded in Agones' selector; the captures
 	// did not use it, so check it against the Kubernetes type instead.
 	for i, sel := range ourSels {

@@ -10,8 +10,8 @@ import (
 // newGameliftPlayerSession is the match's GameLift-shaped part.
 func newGameliftPlayerSession(a backend.Assignment, playerSessionToken string) matchapi.GameLiftPlayerSession {
 	ps := matchapi.GameLiftPlayerSession{PlayerSessionID: playerSessionToken, GameSessionID: a.GameServer}
-	if a.Race != "" {
-		ps.GameSessionID = a.Race
+	if a.Match != "" {
+		ps.GameSessionID = a.Match
 	}
 	if net.ParseIP(a.Address) != nil {
 		ps.IPAddress = a.Address

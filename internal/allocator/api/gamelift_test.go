@@ -13,19 +13,19 @@ import (
 func TestMatchAnswersLikeCreatePlayerSession(t *testing.T) {
 	tests := []struct {
 		name, address, ip, dns string
-		race, gameSession      string
+		match, gameSession      string
 	}{
 		{"ip address", "10.1.2.3", "10.1.2.3", "", "", "race-7"},
 		{"ipv6 address", "::1", "::1", "", "", "race-7"},
 		{"host name", "race.example.com", "", "race.example.com", "", "race-7"},
-		// On a server of many races the game session is the race, as the
-		// race server names it (Welcome.session_id, getGameSessionId()).
+		// On a server of many matches the game session is the match, as the
+		// game server names it (Welcome.session_id, getGameSessionId()).
 		{"one race of many", "10.1.2.3", "10.1.2.3", "", "a1-x-2", "a1-x-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			f.backend.result = &backend.Assignment{GameServer: "race-7", Address: tt.address, Port: 7007, Race: tt.race}
+			f.backend.result = &backend.Assignment{GameServer: "race-7", Address: tt.address, Port: 7007, Match: tt.match}
 			g := f.guest(t)
 			r := f.do(t, http.MethodPost, "/v1/match", "Bearer "+g.GuestToken, "{}")
 			if r.status != http.StatusOK {

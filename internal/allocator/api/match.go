@@ -68,13 +68,13 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 		GameServer: a.GameServer,
 		Address:    a.Address,
 		Port:       a.Port,
-		WSURL:      s.raceURL(r, a),
+		WSURL:      s.matchURL(r, a),
 		PlayerID:   guest.PlayerID,
 	}
 	_, span := tracing.Start(r.Context(), "mint tokens")
 	span.SetAttributes(attrSeats.Int(seats))
 	for _, id := range playerIDs {
-		raw, ps, err := s.issuer.MintRaceSeat(id, a.GameServer, a.Race, a.RaceStartBy, ttl)
+		raw, ps, err := s.issuer.MintMatchSeat(id, a.GameServer, a.Match, a.MatchStartBy, ttl)
 		if err != nil {
 			tracing.End(span, err)
 			return fmt.Errorf("mint player session for %s on %s: %w", id, a.GameServer, err)
@@ -122,8 +122,8 @@ func (s *Service) allocate(ctx context.Context, playerIDs []string) (backend.Ass
 		span.SetAttributes(attrSeats.Int(len(playerIDs)), attrResult.String(result))
 		if err == nil {
 			span.SetAttributes(attrServer.String(a.GameServer), attrJoined.Bool(a.Joined))
-			if a.Race != "" {
-				span.SetAttributes(attrRace.String(a.Race))
+			if a.Match != "" {
+				span.SetAttributes(attrMatch.String(a.Match))
 			}
 		}
 	}

@@ -69,9 +69,9 @@ func serveMatch(svc *Service, guestToken string) *httptest.ResponseRecorder {
 // each for a guest of its own that already holds a place (the idempotent
 // path the load tool's -mode=repeat drives), without a network in between.
 // backend=static is the HTTP layer alone: token check, rate limit, token
-// mint, JSON, metrics. backend=local adds the embedded fleet of real race
-// servers, at two fleet sizes of one race per server and as 8 high-density
-// servers of 512 races.
+// mint, JSON, metrics. backend=local adds the embedded fleet of real match
+// servers, at two fleet sizes of one match per server and as 8 high-density
+// servers of 512 matches.
 func BenchmarkMatchParallel(b *testing.B) {
 	b.Run("backend=static", func(b *testing.B) {
 		svc, issuer := newBenchService(b, func(*token.Issuer) backend.Backend {
@@ -91,15 +91,15 @@ func BenchmarkMatchParallel(b *testing.B) {
 	})
 }
 
-// newBenchFleet starts a local fleet of n race servers of races races each,
+// newBenchFleet starts a local fleet of n game servers of matches matches each,
 // all Ready (leased, with high density). A fleet that does not come up is
 // tried once more: two servers drawn with the same random name make the
 // fleet lose one and wait for it in vain.
-func newBenchFleet(b *testing.B, n, races int, tokens *token.Issuer) *local.Fleet {
+func newBenchFleet(b *testing.B, n, matches int, tokens *token.Issuer) *local.Fleet {
 	b.Helper()
 	for attempt := 1; ; attempt++ {
 		f, err := local.NewFleet(context.Background(), local.Config{
-			RacesPerServer: races, BufferSize: n * races, MinReplicas: n, MaxReplicas: n,
+			MatchesPerServer: matches, BufferSize: n * matches, MinReplicas: n, MaxReplicas: n,
 			Game: raceserver.DefaultGameOptions(), Tokens: tokens,
 		}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 		if err == nil {

@@ -9,9 +9,9 @@ import (
 )
 
 // PlaceTracker is a backend that knows whether a place it gave is still
-// held: its race placed and not over, its seat not given back to a no-show.
+// held: its match placed and not over, its seat not given back to a no-show.
 // With one, a place counts against its client address until then, so that
-// an address whose players connect and idle cannot take more races every
+// an address whose players connect and idle cannot take more matches every
 // hold; without one, a place counts for the hold after it was last given.
 type PlaceTracker interface {
 	// Holding reports whether playerID still holds the place a gave it.
@@ -26,7 +26,7 @@ const placeLag = 10 * time.Second
 
 // placeBook counts the seats held by the players of each client address:
 // one entry per guest (asking again counts once, and the backend gives a
-// guest one race at a time), weighed by the seats of its device.
+// guest one match at a time), weighed by the seats of its device.
 type placeBook struct {
 	max, maxKeys int
 	hold         time.Duration
@@ -111,9 +111,9 @@ func (b *placeBook) Take(ip, player string, seats int, now time.Time) (ok bool, 
 	}
 	extra := seats
 	if p := m.places[player]; p != nil && !b.held(player, p, now) {
-		m.drop(player) // its race is over: a new place counts afresh
+		m.drop(player) // its match is over: a new place counts afresh
 	} else if p != nil {
-		had, extra = true, max(seats-p.seats, 0) // more seats on the same race
+		had, extra = true, max(seats-p.seats, 0) // more seats on the same match
 	}
 	if m.seats+extra > b.max && now.Sub(m.prunedAt) >= prunePeriod {
 		m.prunedAt = now
@@ -180,7 +180,7 @@ func (b *placeBook) prune(m *addressPlaces, now time.Time) {
 
 // retryAfter is the wait to advise an address at its cap: until the first
 // of its places stops counting, when that is known (places counted for the
-// hold); else, while races run, a quarter of the hold. Callers hold b.mu.
+// hold); else, while matches run, a quarter of the hold. Callers hold b.mu.
 func (b *placeBook) retryAfter(m *addressPlaces, now time.Time) time.Duration {
 	if b.tracker != nil {
 		return b.hold / 4

@@ -10,12 +10,12 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
-// trackingBackend is a fakeBackend that knows when races end, as the
+// trackingBackend is a fakeBackend that knows when matches end, as the
 // placement engine and the local fleet do.
 type trackingBackend struct {
 	*fakeBackend
 	mu    sync.Mutex
-	ended map[string]bool // game server: its race is over
+	ended map[string]bool // game server: its match is over
 }
 
 var _ PlaceTracker = (*trackingBackend)(nil)
@@ -29,7 +29,7 @@ func (b *trackingBackend) Holding(player string, a backend.Assignment) bool {
 	return ok && placed.GameServer == a.GameServer && !b.ended[a.GameServer]
 }
 
-// endAll ends every race placed so far.
+// endAll ends every match placed so far.
 func (b *trackingBackend) endAll() {
 	b.fakeBackend.mu.Lock()
 	defer b.fakeBackend.mu.Unlock()
@@ -42,18 +42,18 @@ func (b *trackingBackend) endAll() {
 
 // TestIdleAddressHoldsNoMoreThanItsCap is the idle-races attack: every
 // second a new guest from one address asks for a place, connects and idles
-// (its race never ends by itself). When the backend cannot tell when races
+// (its match never ends by itself). When the backend cannot tell when matches
 // end, a place counts for the hold only, and the address takes its cap
-// again every hold: 8 more races a minute, 40 in five minutes. With a
+// again every hold: 8 more matches a minute, 40 in five minutes. With a
 // backend that knows, the address holds its cap and no more until its
-// races end, however long it waits.
+// matches end, however long it waits.
 func TestIdleAddressHoldsNoMoreThanItsCap(t *testing.T) {
 	const cap, minutes = 8, 5
 	tests := []struct {
 		name      string
 		tracks    bool
 		wantHeld  int // places given to the address over the five minutes
-		wantAfter int // given in the minute after all its races ended
+		wantAfter int // given in the minute after all its matches ended
 	}{
 		{"backend cannot tell: the cap lifts every hold", false, cap * minutes, cap},
 		{"backend tracks races: the cap holds until they end", true, cap, cap},

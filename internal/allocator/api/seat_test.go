@@ -12,7 +12,7 @@ import (
 // A seat's token expires with the seat's hold, which runs from when the
 // backend seated the player, not from the mint: a request slowed (or a
 // process paused) between the two cannot leave a token accepted after the
-// seat is given to another player. The race's start deadline travels in
+// seat is given to another player. The match's start deadline travels in
 // every token of the race.
 func TestSeatTokenExpiresWithTheSeatHold(t *testing.T) {
 	tests := []struct {
@@ -29,8 +29,8 @@ func TestSeatTokenExpiresWithTheSeatHold(t *testing.T) {
 			f := newFixture(t, nil) // tokens of a minute
 			now := f.clock.Now()
 			startBy := now.Add(45 * time.Second)
-			f.backend.result = &backend.Assignment{GameServer: "race-7", Address: "10.0.0.7", Port: 7007, Race: "r-1",
-				RaceStartBy: startBy, SeatedAt: now.Add(-tt.seatedAgo)}
+			f.backend.result = &backend.Assignment{GameServer: "race-7", Address: "10.0.0.7", Port: 7007, Match: "r-1",
+				MatchStartBy: startBy, SeatedAt: now.Add(-tt.seatedAgo)}
 			g := f.guest(t)
 			r := f.do(t, http.MethodPost, "/v1/match", "Bearer "+g.GuestToken, `{"seats": 2}`)
 			if r.status != tt.wantStatus {
@@ -50,8 +50,8 @@ func TestSeatTokenExpiresWithTheSeatHold(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !ps.ExpiresAt.Equal(wantExp) || !ps.RaceStartBy.Equal(startBy.Truncate(time.Second)) {
-					t.Errorf("%s: expires %v, starts by %v; want %v and %v", s.PlayerID, ps.ExpiresAt, ps.RaceStartBy, wantExp, startBy)
+				if !ps.ExpiresAt.Equal(wantExp) || !ps.MatchStartBy.Equal(startBy.Truncate(time.Second)) {
+					t.Errorf("%s: expires %v, starts by %v; want %v and %v", s.PlayerID, ps.ExpiresAt, ps.MatchStartBy, wantExp, startBy)
 				}
 			}
 		})

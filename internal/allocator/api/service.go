@@ -26,7 +26,7 @@ const (
 	DefaultMaxTrackedKeys  = 100_000
 	// DefaultMaxPlacesPerIP and DefaultPlaceHold: players from one client
 	// address may hold at most this many places (seats) at once, a place
-	// counting until its race ends (the hold after it was given, the race
+	// counting until its match ends (the hold after it was given, the match
 	// servers' no-show timeout, with a backend that cannot tell): sized
 	// for one machine or a small NAT; see docs/abuse-limits.md.
 	DefaultMaxPlacesPerIP = 64
@@ -58,7 +58,7 @@ type Config struct {
 	MatchRate  float64
 	MatchBurst int
 	// MaxPlacesPerIP caps the places (seats) the players from one client
-	// address hold at once. A place counts until its race ends when the
+	// address hold at once. A place counts until its match ends when the
 	// backend is a PlaceTracker, else for PlaceHold after it was last
 	// given (the time a place stays reserved for a player who never
 	// connects). Defaults DefaultMaxPlacesPerIP and DefaultPlaceHold. A
@@ -72,7 +72,7 @@ type Config struct {
 	// client). Nil answers 404 there.
 	Web http.Handler
 	// RaceURL builds each match's ws_url; nil means DirectURL.
-	RaceURL RaceURL
+	MatchURL MatchURL
 	// Ready, if set, is asked by /readyz; nil means ready whenever serving.
 	Ready func(ctx context.Context) error
 	// RetryAfter is the wait advised with 503 no_capacity (default 2 s).
@@ -100,7 +100,7 @@ type Service struct {
 	maxPlacesPerIP  int
 	placeHold       time.Duration
 	ready           func(ctx context.Context) error
-	raceURL         RaceURL
+	matchURL         MatchURL
 	retryAfter      time.Duration
 	allocateTimeout time.Duration
 	now             func() time.Time
@@ -133,7 +133,7 @@ func New(cfg Config) (*Service, error) {
 		guestTTL:        cfg.GuestTTL,
 		sessionTTL:      cfg.SessionTTL,
 		ready:           cfg.Ready,
-		raceURL:         cfg.RaceURL,
+		matchURL:         cfg.MatchURL,
 		retryAfter:      cmp.Or(cfg.RetryAfter, DefaultRetryAfter),
 		allocateTimeout: cmp.Or(cfg.AllocateTimeout, DefaultAllocateTimeout),
 		maxPlacesPerIP:  cmp.Or(cfg.MaxPlacesPerIP, DefaultMaxPlacesPerIP),
@@ -148,8 +148,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Tracer != nil {
 		s.tracer = cfg.Tracer.Tracer(tracing.Scope)
 	}
-	if s.raceURL == nil {
-		s.raceURL = DirectURL
+	if s.matchURL == nil {
+		s.matchURL = DirectURL
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

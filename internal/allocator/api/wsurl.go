@@ -13,7 +13,7 @@ import (
 // RaceURL says where a client opens its WebSocket for an assignment: the
 // match response's ws_url. The address and port stay in the response too,
 // for clients that want to connect directly.
-type RaceURL func(r *http.Request, a backend.Assignment) string
+type MatchURL func(r *http.Request, a backend.Assignment) string
 
 // DirectURL is the game server itself: ws://<address>:<port>/ws.
 func DirectURL(_ *http.Request, a backend.Assignment) string {
@@ -21,8 +21,8 @@ func DirectURL(_ *http.Request, a backend.Assignment) string {
 }
 
 // EdgeURL is the edge at base (ws:// or wss://, with an optional path
-// prefix): <base>/race/<game server>.
-func EdgeURL(base string) RaceURL {
+// prefix): <base>/match/<game server>.
+func EdgeURL(base string) MatchURL {
 	base = strings.TrimSuffix(base, "/")
 	return func(_ *http.Request, a backend.Assignment) string {
 		return base + "/race/" + url.PathEscape(a.GameServer)

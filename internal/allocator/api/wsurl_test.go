@@ -8,7 +8,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
-func TestRaceURLs(t *testing.T) {
+func TestMatchURLs(t *testing.T) {
 	a := backend.Assignment{GameServer: "leapfrog-race-x2b9k", Address: "10.0.0.5", Port: 7123}
 	plain := httptest.NewRequest("POST", "http://127.0.0.1:8080/v1/match", nil)
 	secure := httptest.NewRequest("POST", "https://play.local:8443/v1/match", nil)

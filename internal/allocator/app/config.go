@@ -36,12 +36,12 @@ type Config struct {
 	MatchRate     float64
 	MatchBurst    int
 	// MaxPlacesPerIP places (seats) held at once by the players of one
-	// client address, each until its race ends; PlaceHold is the race
+	// client address, each until its match ends; PlaceHold is the match
 	// servers' no-show timeout. See docs/abuse-limits.md.
 	MaxPlacesPerIP int
 	PlaceHold      time.Duration
 	// MaxConnsPerIP and MaxConns cap the open connections of the HTTP API
-	// and, counted apart, of the local fleet's race servers together.
+	// and, counted apart, of the local fleet's game servers together.
 	MaxConnsPerIP int
 	MaxConns      int
 	// KubeQPS and KubeBurst pace the agones backend's requests to the
@@ -50,11 +50,11 @@ type Config struct {
 	KubeQPS   float64
 	KubeBurst int
 	// RacesPerServer > 1 is the lease mode of docs/high-density.md: the
-	// agones backend leases whole game servers and places races on them.
-	RacesPerServer int
-	// Players is the seats of a race in lease mode: the race rules'
+	// agones backend leases whole game servers and places matches on them.
+	MatchesPerServer int
+	// Players is the seats of a match in lease mode: the match rules'
 	// --players, which the allocator command registers with the local
-	// fleet's flags (the same value as the race servers').
+	// fleet's flags (the same value as the game servers').
 	Players int
 	// ReplicaID names this replica on the game servers it leases; empty
 	// means env POD_NAME, else the host name.
@@ -68,7 +68,7 @@ type Config struct {
 	// GCPercent is the garbage collector's target (Go's GOGC) when the
 	// environment sets no GOGC; 0 leaves Go's own default (100).
 	GCPercent int
-	// EdgeURL, LocalEdge and TLSSelfSigned put the races behind the edge
+	// EdgeURL, LocalEdge and TLSSelfSigned put the matches behind the edge
 	// (see edge.go).
 	EdgeURL       string
 	LocalEdge     bool
@@ -94,24 +94,24 @@ func DefaultConfig() Config {
 		MatchRate:  2,
 		MatchBurst: 10,
 		// One machine (a bot, the soak at low concurrency, browser tabs)
-		// or a small office behind one address: 32 races at once. A place
-		// counts until its race ends, and races end: a player finishing
-		// races one after another holds one place. Production behind
+		// or a small office behind one address: 32 matches at once. A place
+		// counts until its match ends, and matches end: a player finishing
+		// matches one after another holds one place. Production behind
 		// carrier-grade NAT raises it (the chart's allocator.maxPlacesPerIP).
-		// The hold is the race servers' default no-show timeout.
+		// The hold is the game servers' default no-show timeout.
 		MaxPlacesPerIP: 64,
 		PlaceHold:      60 * time.Second,
 		MaxConnsPerIP:  256,
 		KubeQPS:        200,
 		KubeBurst:      400,
 		MaxConns:       4096,
-		RacesPerServer: 1,
+		MatchesPerServer: 1,
 		Players:        2,
 		LeaseRenew:     agones.DefaultLeaseRenew,
 		ProbeTimeout:   reach.DefaultTimeout,
 		LogLevel:       "info",
 		// The allocator's live heap is small (about 11 MiB with 16,000
-		// guests and 4,000 races): at Go's default it collects five times a
+		// guests and 4,000 matches): at Go's default it collects five times a
 		// second at 5,000 matches/s, and each marking takes one of two cores
 		// for 5-20 ms, the p99 of matches (README, "Measured").
 		GCPercent: 400,
@@ -139,7 +139,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's race servers apart)")
 	fs.Float64Var(&c.KubeQPS, "kube-api-qps", c.KubeQPS, "agones: requests per second to the Kubernetes API (each match is one)")
 	fs.IntVar(&c.KubeBurst, "kube-api-burst", c.KubeBurst, "agones: burst of requests to the Kubernetes API")
-	fs.IntVar(&c.RacesPerServer, "races-per-server", c.RacesPerServer, "agones: races per game server, as the Fleet's races list capacity; above 1 game servers are leased whole (docs/high-density.md)")
+	fs.IntVar(&c.MatchesPerServer, "races-per-server", c.MatchesPerServer, "agones: races per game server, as the Fleet's races list capacity; above 1 game servers are leased whole (docs/high-density.md)")
 	fs.StringVar(&c.ReplicaID, "replica-id", c.ReplicaID, "agones, races-per-server > 1: this replica's name on the game servers it leases (empty: env POD_NAME, else the host name)")
 	fs.DurationVar(&c.LeaseRenew, "lease-renew", c.LeaseRenew, "agones, races-per-server > 1: lease renewal period (race servers lapse a lease after their --lease-ttl, 15s)")
 	fs.IntVar(&c.LeaseLowWater, "lease-low-water", c.LeaseLowWater, "agones, races-per-server > 1: lease one more game server when fewer races than this are free (0: races-per-server/4)")
@@ -196,13 +196,13 @@ func (c Config) Validate() error {
 }
 
 // maxRacesPerServer is the most values an Agones list holds.
-const maxRacesPerServer = 1000
+const maxMatchesPerServer = 1000
 
 // validateLease checks the lease mode's flags.
 func (c Config) validateLease() error {
 	var errs []error
-	if c.RacesPerServer < 1 || c.RacesPerServer > maxRacesPerServer {
-		errs = append(errs, fmt.Errorf("races-per-server %d: want 1 to %d (an Agones list's capacity)", c.RacesPerServer, maxRacesPerServer))
+	if c.MatchesPerServer < 1 || c.MatchesPerServer > maxMatchesPerServer {
+		errs = append(errs, fmt.Errorf("races-per-server %d: want 1 to %d (an Agones list's capacity)", c.MatchesPerServer, maxMatchesPerServer))
 	}
 	if c.Players < 1 {
 		errs = append(errs, fmt.Errorf("players %d: want at least 1", c.Players))
@@ -210,8 +210,8 @@ func (c Config) validateLease() error {
 	if c.LeaseRenew <= 0 || c.LeaseLowWater < 0 || c.ProbeTimeout < 0 {
 		errs = append(errs, fmt.Errorf("lease-renew %v must be positive, lease-low-water %d and probe-timeout %v not negative", c.LeaseRenew, c.LeaseLowWater, c.ProbeTimeout))
 	}
-	if c.RacesPerServer > 1 && c.Backend != BackendAgones {
-		errs = append(errs, fmt.Errorf("races-per-server %d is for --backend=agones", c.RacesPerServer))
+	if c.MatchesPerServer > 1 && c.Backend != BackendAgones {
+		errs = append(errs, fmt.Errorf("races-per-server %d is for --backend=agones", c.MatchesPerServer))
 	}
 	return errors.Join(errs...)
 }

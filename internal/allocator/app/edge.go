@@ -52,7 +52,7 @@ func (c Config) validateEdge() error {
 }
 
 // raceURL is how the match response's ws_url is made.
-func (c Config) raceURL() api.RaceURL {
+func (c Config) matchURL() api.MatchURL {
 	switch {
 	case c.EdgeURL != "":
 		return api.EdgeURL(c.EdgeURL)
@@ -97,7 +97,7 @@ func newLocalEdge(b backend.Backend, issuer *token.Issuer, reg prometheus.Regist
 	return &localEdge{h: h}, nil
 }
 
-// route serves the races at edge.Pattern and everything else with next.
+// route serves the matches at edge.Pattern and everything else with next.
 func (e *localEdge) route(next http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(edge.Pattern, e.h)

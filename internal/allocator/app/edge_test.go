@@ -48,8 +48,8 @@ func TestValidateEdge(t *testing.T) {
 }
 
 // Local mode over HTTPS: the page's origin serves the API and, through the
-// edge, the races over wss://; the match hands out that URL, and a player
-// with the self-signed certificate trusted joins a real race server.
+// edge, the matches over wss://; the match hands out that URL, and a player
+// with the self-signed certificate trusted joins a real game server.
 func TestRunLocalEdgeOverTLS(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.LocalEdge, cfg.TLSSelfSigned = true, true

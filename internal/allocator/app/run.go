@@ -46,7 +46,7 @@ const (
 	readyTimeout  = 2 * time.Second
 )
 
-// LocalFleet starts the embedded fleet of --backend=local. Its race servers
+// LocalFleet starts the embedded fleet of --backend=local. Its game servers
 // verify player session tokens with tokens (the allocator's own keys); it
 // registers its metrics on reg and runs until stop is called.
 type LocalFleet func(ctx context.Context, tokens *token.Issuer, reg prometheus.Registerer, logger *slog.Logger) (b backend.Backend, stop func(), err error)
@@ -59,7 +59,7 @@ type Deps struct {
 	// Web serves the browser client at /; nil answers 404 there.
 	Web http.Handler
 	// Script names the GameLift Realtime script the local fleet runs
-	// (empty: the Go race), for the line that tells how to play.
+	// (empty: the Go match), for the line that tells how to play.
 	Script string
 	// Listener, if set, is served instead of listening on Config.Listen.
 	Listener net.Listener
@@ -131,7 +131,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			GuestRate: cfg.GuestRate, GuestBurst: cfg.GuestBurst,
 			MatchRate: cfg.MatchRate, MatchBurst: cfg.MatchBurst,
 			MaxPlacesPerIP: cfg.MaxPlacesPerIP, PlaceHold: cfg.PlaceHold,
-			Registry: reg, Logger: logger, Web: deps.Web, Ready: ready, RaceURL: cfg.raceURL(),
+			Registry: reg, Logger: logger, Web: deps.Web, Ready: ready, MatchURL: cfg.matchURL(),
 			Tracer: tracer,
 		})
 		if err != nil {
@@ -265,7 +265,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	agonesCfg := agones.Config{Namespace: cfg.Namespace, Fleet: cfg.Fleet, PortName: cfg.PortName, PublicAddress: cfg.PublicAddress}
 	backendLogger := logger.With("backend", "agones", "namespace", cfg.Namespace, "fleet", cfg.Fleet)
 	var alloc backend.Backend
-	if cfg.RacesPerServer > 1 {
+	if cfg.MatchesPerServer > 1 {
 		alloc, err = leaser(ctx, mgr, restCfg, scheme, cfg, agonesCfg, deps.Now, reg, backendLogger)
 	} else {
 		alloc, err = agones.New(mgr.GetClient(), agonesCfg, backendLogger)
@@ -283,7 +283,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	served, ready := alloc, probe.Ready
 	if l, ok := alloc.(*agones.Leaser); ok {
 		// Matches on leased servers need no API and go on through an
-		// outage: the replica stays ready while it can place races.
+		// outage: the replica stays ready while it can place matches.
 		ready = func(ctx context.Context) error {
 			err := probe.Ready(ctx)
 			if err != nil && l.CanPlace() {
@@ -321,7 +321,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	return mgr.Start(ctx)
 }
 
-// leaser builds the lease mode's backend: a Leaser placing races with the
+// leaser builds the lease mode's backend: a Leaser placing matches with the
 // placement engine, watching the Fleet's GameServers and renewing its leases
 // while the manager runs.
 func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config, agonesCfg agones.Config, now func() time.Time, reg prometheus.Registerer, logger *slog.Logger) (*agones.Leaser, error) {
@@ -329,13 +329,13 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	if err != nil {
 		return nil, err
 	}
-	engine, err := placement.New(placement.Config{SeatsPerRace: cfg.Players, Pending: cfg.PlaceHold, StartLeeway: token.ClockSkewLeeway,
-		SeatHold: token.AcceptedFor(cfg.SessionTTL), ShowGrace: placement.DefaultShowGrace, RacePrefix: agones.RacePrefix(id), Now: now})
+	engine, err := placement.New(placement.Config{SeatsPerMatch: cfg.Players, Pending: cfg.PlaceHold, StartLeeway: token.ClockSkewLeeway,
+		SeatHold: token.AcceptedFor(cfg.SessionTTL), ShowGrace: placement.DefaultShowGrace, MatchPrefix: agones.MatchPrefix(id), Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("placement engine: %w", err)
 	}
 	leaseCfg := agones.LeaseConfig{
-		Config: agonesCfg, ReplicaID: id, RacesPerServer: cfg.RacesPerServer,
+		Config: agonesCfg, ReplicaID: id, MatchesPerServer: cfg.MatchesPerServer,
 		Renew: cfg.LeaseRenew, LowWater: cfg.LeaseLowWater, Now: now,
 	}
 	if cfg.ProbeTimeout > 0 {
@@ -361,7 +361,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 		return nil, err
 	}
 	// The Fleet's GameServerSets tell its generations apart: a rollout's
-	// new one takes the races as soon as it has room.
+	// new one takes the matches as soon as it has room.
 	sets, err := fleet.GetInformer(ctx, &agones.GameServerSet{})
 	if err != nil {
 		return nil, fmt.Errorf("watch GameServerSets in %s: %w", cfg.Namespace, err)
@@ -374,7 +374,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 			return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
 		}
 	}
-	logger.Info("lease mode", "replica", id, "races_per_server", cfg.RacesPerServer, "race_prefix", agones.RacePrefix(id))
+	logger.Info("lease mode", "replica", id, "races_per_server", cfg.MatchesPerServer, "race_prefix", agones.MatchPrefix(id))
 	return l, nil
 }
 
@@ -383,7 +383,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 // server's peers, nor stop, until its own caches synced, and the allocator
 // serves matches (and shuts down) through an API outage. Informers are made
 // on first ask (GetInformer), so a mode that never asks for GameServerSets
-// (one race per server: no RBAC for them) never watches them. Start runs it.
+// (one match per server: no RBAC for them) never watches them. Start runs it.
 func fleetCache(mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config) (cache.Cache, error) {
 	fleetOnly := labels.SelectorFromSet(labels.Set{agoneswire.FleetLabel: cfg.Fleet})
 	informers, err := cache.New(restCfg, cache.Options{

@@ -287,33 +287,33 @@ func TestRunAgones(t *testing.T) {
 }
 
 // TestRunAgonesLeaseMode: with --races-per-server > 1 the first match leases
-// a game server, the next ones are placed in memory, and tokens name races.
+// a game server, the next ones are placed in memory, and tokens name matches.
 func TestRunAgonesLeaseMode(t *testing.T) {
 	keyFile := writeKeyFile(t)
 	restCfg, creates := fakeKubernetes(t, "games", nil)
 	cfg := DefaultConfig()
 	cfg.Backend, cfg.Namespace, cfg.KeyFile = BackendAgones, "games", keyFile
-	cfg.RacesPerServer, cfg.ReplicaID = 8, "alloc-0"
+	cfg.MatchesPerServer, cfg.ReplicaID = 8, "alloc-0"
 	base, stop := started(t, cfg, Deps{RESTConfig: restCfg})
 
 	keys, err := token.LoadKeyset(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var races []string
+	var matches []string
 	for range 3 {
 		m := guestAndMatch(t, base)
 		if m["game_server"] != "leapfrog-race-abc" || m["ws_url"] != "ws://10.1.2.3:7042/ws" {
 			t.Fatalf("match %v", m)
 		}
 		ps, err := token.NewIssuer(keys, nil).VerifyPlayerSession(m["player_session_token"].(string), "leapfrog-race-abc")
-		if err != nil || !strings.HasPrefix(ps.Race, agones.RacePrefix("alloc-0")) {
+		if err != nil || !strings.HasPrefix(ps.Match, agones.MatchPrefix("alloc-0")) {
 			t.Fatalf("token %+v, %v: want a race of replica alloc-0", ps, err)
 		}
-		races = append(races, ps.Race)
+		matches = append(matches, ps.Match)
 	}
-	if races[0] != races[1] || races[2] == races[0] {
-		t.Errorf("races %v: want two players in the first, the third in a new one", races)
+	if matches[0] != matches[1] || matches[2] == matches[0] {
+		t.Errorf("races %v: want two players in the first, the third in a new one", matches)
 	}
 	if n := creates.Load(); n != 1 {
 		t.Errorf("%d GameServerAllocations for three matches, want 1 (the lease)", n)
@@ -324,7 +324,7 @@ func TestRunAgonesLeaseMode(t *testing.T) {
 }
 
 // TestLeaseModeAPIOutage: with the API down, a replica that holds leases
-// stays ready and goes on placing races on them until its renewals are
+// stays ready and goes on placing matches on them until its renewals are
 // 2 x renew old; then it answers 503 and is no longer ready.
 func TestLeaseModeAPIOutage(t *testing.T) {
 	keyFile := writeKeyFile(t)
@@ -333,7 +333,7 @@ func TestLeaseModeAPIOutage(t *testing.T) {
 	clk := sdktest.NewFakeClock(time.Now())
 	cfg := DefaultConfig()
 	cfg.Backend, cfg.Namespace, cfg.KeyFile = BackendAgones, "games", keyFile
-	cfg.RacesPerServer, cfg.ReplicaID = 8, "alloc-0"
+	cfg.MatchesPerServer, cfg.ReplicaID = 8, "alloc-0"
 	base, _ := started(t, cfg, Deps{RESTConfig: restCfg, Now: clk.Now})
 	guestAndMatch(t, base) // the lease
 
@@ -456,10 +456,10 @@ func TestValidate(t *testing.T) {
 		{"negative conns per IP", func(c *Config) { c.MaxConnsPerIP = -5 }, false},
 		{"per-IP conns above the total", func(c *Config) { c.MaxConnsPerIP, c.MaxConns = 10, 5 }, false},
 		{"negative guest rate", func(c *Config) { c.GuestRate = -1 }, false},
-		{"lease mode", func(c *Config) { c.Backend, c.KeyFile, c.RacesPerServer = BackendAgones, "/k.json", 100 }, true},
-		{"lease mode on the local backend", func(c *Config) { c.RacesPerServer = 4 }, false},
-		{"no race per server", func(c *Config) { c.RacesPerServer = 0 }, false},
-		{"more races than an Agones list holds", func(c *Config) { c.Backend, c.KeyFile, c.RacesPerServer = BackendAgones, "/k.json", 1001 }, false},
+		{"lease mode", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 100 }, true},
+		{"lease mode on the local backend", func(c *Config) { c.MatchesPerServer = 4 }, false},
+		{"no race per server", func(c *Config) { c.MatchesPerServer = 0 }, false},
+		{"more races than an Agones list holds", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 1001 }, false},
 		{"zero lease renew", func(c *Config) { c.LeaseRenew = 0 }, false},
 		{"negative low water", func(c *Config) { c.LeaseLowWater = -1 }, false},
 		{"no players", func(c *Config) { c.Players = 0 }, false},

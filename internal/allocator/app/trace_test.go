@@ -172,7 +172,7 @@ func TestTracesLocal(t *testing.T) {
 			t.Errorf("service.name %q: OTEL_SERVICE_NAME not honoured", m.Resource["service.name"])
 		}
 		alloc := m.child(t, "allocate")
-		// The second player joins the first's race: waiting players meet.
+		// The second player joins the first's match: waiting players meet.
 		result := map[int]string{0: "created", 1: "joined"}[i]
 		alloc.want(t, map[string]string{"leapfrog.allocation.mode": "local", "leapfrog.allocation.result": result, "leapfrog.seats": "1"})
 		if alloc.Attrs["leapfrog.game_server"] == "" {
@@ -210,7 +210,7 @@ func TestTracesOff(t *testing.T) {
 	}
 }
 
-// TestTracesAgones: one race per game server, against a fake Kubernetes
+// TestTracesAgones: one match per game server, against a fake Kubernetes
 // API: the match's allocate span holds the GameServerAllocation's client
 // span; with the API down the match is a 503 and its spans are errors.
 func TestTracesAgones(t *testing.T) {
@@ -279,7 +279,7 @@ func TestTracesLeaseMode(t *testing.T) {
 	restCfg, _ := fakeKubernetes(t, "games", nil)
 	cfg := DefaultConfig()
 	cfg.Backend, cfg.Namespace, cfg.KeyFile, cfg.OTLPEndpoint = BackendAgones, "games", keyFile, collector.URL
-	cfg.RacesPerServer, cfg.ReplicaID = 8, "alloc-0"
+	cfg.MatchesPerServer, cfg.ReplicaID = 8, "alloc-0"
 	base, stop := started(t, cfg, Deps{RESTConfig: restCfg})
 	for range 2 {
 		if code := match(t, base, ""); code != http.StatusOK {

@@ -14,11 +14,11 @@ var ErrNoCapacity = errors.New("no game server has room")
 // ErrSeatsTaken means the requesting player already holds a place with fewer
 // seats than asked, and its game server has no room for the others. Minting
 // tokens for seats that are not in the players list would only get them
-// refused by the race server; the HTTP API answers 409.
+// refused by the game server; the HTTP API answers 409.
 var ErrSeatsTaken = errors.New("the player already holds a place with other seats")
 
 // ErrTooManySeats means a request asked for more seats than a game has
-// players (a device's seats must fit one race); the HTTP API answers 400.
+// players (a device's seats must fit one match); the HTTP API answers 400.
 var ErrTooManySeats = errors.New("more seats than a game has players")
 
 // ErrUnavailable means the backend could not be reached (the Kubernetes API
@@ -56,21 +56,21 @@ type Assignment struct {
 	// Address and Port are where clients connect (ws://Address:Port/ws).
 	Address string
 	Port    int32
-	// Race names the race on a high-density game server (player session
+	// Match names the match on a high-density game server (player session
 	// tokens name it too); empty when the game server hosts one race.
-	Race string
+	Match string
 	// Joined is true when the players were placed on a game server that was
-	// already allocated (a race waiting for players, or the player's own
+	// already allocated (a match waiting for players, or the player's own
 	// earlier reservation), false when a fresh game server was allocated.
 	Joined bool
-	// RaceStartBy is the latest time the race may start on its server (the
-	// players' tokens carry it: a race the backend forgot, or one that
+	// RaceStartBy is the latest time the match may start on its server (the
+	// players' tokens carry it: a match the backend forgot, or one that
 	// ended, is never started by a late token); zero when the backend does
-	// not bound it (one race per server).
-	RaceStartBy time.Time
+	// not bound it (one match per server).
+	MatchStartBy time.Time
 	// SeatedAt is when the backend (re)seated the players, from which it
 	// may give a seat away once the seat's hold (the token lifetime plus the
-	// race servers' clock leeway, and a second) has passed: tokens for the
+	// game servers' clock leeway, and a second) has passed: tokens for the
 	// seats must expire no later than SeatedAt plus their lifetime. Zero
 	// when the backend never gives a seat away.
 	SeatedAt time.Time

@@ -169,7 +169,7 @@ func (c *conn) Close() error {
 }
 
 // CountAs counts the connection against the client address a trusted relay
-// vouched for (a race server of the local fleet behind the local edge).
+// vouched for (a game server of the local fleet behind the local edge).
 func (c *conn) CountAs(client string, relayed bool) error {
 	if err := c.count.As(client, relayed); err != nil {
 		c.limiter.rejected.WithLabelValues(ReasonPerIP).Inc()

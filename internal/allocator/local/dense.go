@@ -15,9 +15,9 @@ import (
 // leases, as an allocator replica does on Agones.
 const Lessee = "local"
 
-// allocateDense places the players in a race on a high-density server
-// through the placement engine: the player's own race, else the oldest race
-// waiting for players, else a new race on the fullest server with room. No
+// allocateDense places the players in a match on a high-density server
+// through the placement engine: the player's own match, else the oldest match
+// waiting for players, else a new match on the fullest server with room. No
 // scan and no fleet lock: the cost does not grow with the fleet.
 func (f *Fleet) allocateDense(req backend.AllocationRequest) (backend.Assignment, error) {
 	if f.stopping.Load() {
@@ -30,17 +30,17 @@ func (f *Fleet) allocateDense(req backend.AllocationRequest) (backend.Assignment
 		}
 		return backend.Assignment{}, fmt.Errorf("allocate: %w", err)
 	}
-	if !p.Joined && f.dense.FreeRaces() < f.cfg.BufferSize {
+	if !p.Joined && f.dense.FreeMatches() < f.cfg.BufferSize {
 		f.wake()
 	}
-	return backend.Assignment{GameServer: p.Server, Address: p.Address, Port: p.Port, Race: p.Race, Joined: p.Joined,
-		RaceStartBy: p.StartBy, SeatedAt: p.SeatedAt}, nil
+	return backend.Assignment{GameServer: p.Server, Address: p.Address, Port: p.Port, Match: p.Match, Joined: p.Joined,
+		MatchStartBy: p.StartBy, SeatedAt: p.SeatedAt}, nil
 }
 
 // observe feeds one state of a high-density server to the placement
 // engine, from the server's watch: a Ready server is leased (Allocated, the
-// lessee label set), an Allocated one reports its races and whether it is
-// closed (draining: no new race), and one shut down or unhealthy is gone.
+// lessee label set), an Allocated one reports its matches and whether it is
+// closed (draining: no new match), and one shut down or unhealthy is gone.
 func (f *Fleet) observe(s *server, gs *agonessdk.GameServer) {
 	s.feed.Lock()
 	defer s.feed.Unlock()
@@ -63,16 +63,16 @@ func (f *Fleet) observe(s *server, gs *agonessdk.GameServer) {
 	}
 }
 
-// report gives the engine a leased server's races. Called with s.feed held.
+// report gives the engine a leased server's matches. Called with s.feed held.
 func (f *Fleet) report(s *server, gs *agonessdk.GameServer) {
 	closed := gs.ObjectMeta.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue
-	if closed { // before the report, so that no race is placed in between
+	if closed { // before the report, so that no match is placed in between
 		f.dense.Suspend(s.name, true)
 	}
-	races := gs.Status.Lists[agoneswire.MatchesList]
-	f.dense.Upsert(placement.Server{Name: s.name, Address: f.cfg.Host, Port: s.port, Capacity: int(races.Capacity)}, races.Values)
+	matches := gs.Status.Lists[agoneswire.MatchesList]
+	f.dense.Upsert(placement.Server{Name: s.name, Address: f.cfg.Host, Port: s.port, Capacity: int(matches.Capacity)}, matches.Values)
 	if lobbies, err := agoneswire.DecodeLobbies(gs.ObjectMeta.Annotations[agoneswire.LobbiesAnnotation]); err == nil {
-		f.dense.Lobbies(s.name, lobbies) // the fleet's own race servers write it: always readable
+		f.dense.Lobbies(s.name, lobbies) // the fleet's own game servers write it: always readable
 	}
 	f.dense.Suspend(s.name, closed)
 }
@@ -88,24 +88,24 @@ func (f *Fleet) forget(s *server) {
 	f.dense.Remove(s.name)
 }
 
-// scaleDense keeps BufferSize free races: it starts servers while the
+// scaleDense keeps BufferSize free matches: it starts servers while the
 // leased ones and those on their way hold fewer, within the maximum, and
 // stops idle servers the buffer does not need, down to the minimum
-// (Agones' List policy on the races list).
+// (Agones' List policy on the matches list).
 func (f *Fleet) scaleDense() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
 		return nil
 	}
-	n, starting, total := f.cfg.RacesPerServer, 0, len(f.servers)
+	n, starting, total := f.cfg.MatchesPerServer, 0, len(f.servers)
 	for _, s := range f.order {
 		switch s.state() {
 		case agoneswire.StateScheduled, agoneswire.StateRequestReady, agoneswire.StateReady:
-			starting++ // not leased yet: its races are on their way
+			starting++ // not leased yet: its matches are on their way
 		}
 	}
-	free := f.dense.FreeRaces() + starting*n
+	free := f.dense.FreeMatches() + starting*n
 	want := max((f.cfg.BufferSize-free+n-1)/n, f.cfg.MinReplicas-total, 0)
 	want = min(want, f.cfg.MaxReplicas-total)
 	for range want {
@@ -122,7 +122,7 @@ func (f *Fleet) scaleDense() error {
 // release stops idle servers while the others keep the buffer and the
 // fleet stays at its minimum or above. Called with f.mu held.
 func (f *Fleet) release(free, total int) {
-	n := f.cfg.RacesPerServer
+	n := f.cfg.MatchesPerServer
 	for _, name := range f.dense.Idle() {
 		s := f.servers[name]
 		if s == nil {
@@ -131,7 +131,7 @@ func (f *Fleet) release(free, total int) {
 		if total <= f.cfg.MinReplicas || free-n < f.cfg.BufferSize {
 			return
 		}
-		// Suspended, it takes no race; still idle then, it never will.
+		// Suspended, it takes no match; still idle then, it never will.
 		f.dense.Suspend(name, true)
 		if !slices.Contains(f.dense.Idle(), name) {
 			f.dense.Suspend(name, false)

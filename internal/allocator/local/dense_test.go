@@ -27,13 +27,13 @@ type denseFleet struct {
 	tokens *token.Issuer
 }
 
-// newDenseFleet starts a fleet of servers of racesPerServer races, keeping
-// buffer free races, within min and max servers.
-func newDenseFleet(t *testing.T, racesPerServer, buffer, minServers, maxServers int, tune func(*Config)) denseFleet {
+// newDenseFleet starts a fleet of servers of racesPerServer matches, keeping
+// buffer free matches, within min and max servers.
+func newDenseFleet(t *testing.T, matchesPerServer, buffer, minServers, maxServers int, tune func(*Config)) denseFleet {
 	t.Helper()
 	keys, _ := token.GenerateKeyset("k")
 	cfg := Config{
-		RacesPerServer: racesPerServer, BufferSize: buffer, MinReplicas: minServers, MaxReplicas: maxServers,
+		MatchesPerServer: matchesPerServer, BufferSize: buffer, MinReplicas: minServers, MaxReplicas: maxServers,
 		Game: raceserver.DefaultGameOptions(), Tokens: token.NewIssuer(keys, nil), SyncInterval: 20 * time.Millisecond,
 	}
 	if tune != nil {
@@ -56,14 +56,14 @@ func serverNamed(f *Fleet, name string) *server {
 	return f.servers[name]
 }
 
-// races is what the named server reports in its races list.
-func (f denseFleet) races(name string) []string {
+// matches is what the named server reports in its matches list.
+func (f denseFleet) matches(name string) []string {
 	return f.Servers()[name].Status.Lists[agoneswire.MatchesList].Values
 }
 
 func TestDenseFleetStartsLeasedServers(t *testing.T) {
 	f := newDenseFleet(t, 4, 6, 1, 3, nil)
-	// 6 free races need two servers of 4; both are leased by the fleet.
+	// 6 free matches need two servers of 4; both are leased by the fleet.
 	eventually(t, "two leased servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 2 })
 	for name, gs := range f.Servers() {
 		if got := gs.ObjectMeta.Labels[agoneswire.LesseeLabel]; got != Lessee {
@@ -81,20 +81,20 @@ func TestDenseFleetStartsLeasedServers(t *testing.T) {
 func TestDenseAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
 	f := newDenseFleet(t, 4, 1, 1, 2, nil)
 	a := alloc(t, f.Fleet, "alice")
-	if a.Joined || a.Race == "" || a.Address != "127.0.0.1" || a.Port == 0 || a.RaceStartBy.IsZero() {
+	if a.Joined || a.Match == "" || a.Address != "127.0.0.1" || a.Port == 0 || a.MatchStartBy.IsZero() {
 		t.Fatalf("first player: %+v, want a new race with a start deadline", a)
 	}
 	// Asking again re-seats the player: its seat's hold restarts.
 	if again := alloc(t, f.Fleet, "alice"); again.SeatedAt.Before(a.SeatedAt) || again != (backend.Assignment{GameServer: a.GameServer,
-		Address: a.Address, Port: a.Port, Race: a.Race, Joined: true, RaceStartBy: a.RaceStartBy, SeatedAt: again.SeatedAt}) {
-		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
+		Address: a.Address, Port: a.Port, Match: a.Match, Joined: true, MatchStartBy: a.MatchStartBy, SeatedAt: again.SeatedAt}) {
+		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Match)
 	}
 	b := alloc(t, f.Fleet, "bob")
-	if b.Race != a.Race || b.GameServer != a.GameServer || !b.Joined {
-		t.Fatalf("second player: %+v, want to join %s", b, a.Race)
+	if b.Match != a.Match || b.GameServer != a.GameServer || !b.Joined {
+		t.Fatalf("second player: %+v, want to join %s", b, a.Match)
 	}
 	c := alloc(t, f.Fleet, "carol")
-	if c.Race == a.Race || c.Joined || c.GameServer != a.GameServer {
+	if c.Match == a.Match || c.Joined || c.GameServer != a.GameServer {
 		t.Fatalf("third player: %+v, want a new race on the same server %s", c, a.GameServer)
 	}
 	if got := gauge(t, f.reg, "leapfrog_local_fleet_players"); got != 3 {
@@ -107,7 +107,7 @@ func TestDenseAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
 
 func TestDenseNoCapacityAtTheMaximum(t *testing.T) {
 	f := newDenseFleet(t, 2, 1, 1, 1, nil)
-	alloc(t, f.Fleet, "a", "b") // living-room: a whole race
+	alloc(t, f.Fleet, "a", "b") // living-room: a whole match
 	alloc(t, f.Fleet, "c", "d")
 	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"e"}})
 	if !errors.Is(err, backend.ErrNoCapacity) {
@@ -121,46 +121,46 @@ func TestDenseNoCapacityAtTheMaximum(t *testing.T) {
 func TestDenseMoreSeatsForTheSamePlayer(t *testing.T) {
 	f := newDenseFleet(t, 4, 1, 1, 1, nil)
 	a := alloc(t, f.Fleet, "p")
-	if b := alloc(t, f.Fleet, "p", "p.2"); b.Race != a.Race {
-		t.Fatalf("two seats went to %s, want the player's own race %s", b.Race, a.Race)
+	if b := alloc(t, f.Fleet, "p", "p.2"); b.Match != a.Match {
+		t.Fatalf("two seats went to %s, want the player's own race %s", b.Match, a.Match)
 	}
 	alloc(t, f.Fleet, "q")
-	alloc(t, f.Fleet, "r") // q's race is full now
+	alloc(t, f.Fleet, "r") // q's match is full now
 	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q", "q.2"}})
 	if !errors.Is(err, backend.ErrSeatsTaken) {
 		t.Fatalf("second seat in a full race: err %v, want ErrSeatsTaken", err)
 	}
 }
 
-// TestDenseScalesToTheBuffer: placing races starts servers to keep the
-// buffer of free races, up to the maximum; once the races are over, the
+// TestDenseScalesToTheBuffer: placing matches starts servers to keep the
+// buffer of free matches, up to the maximum; once the matches are over, the
 // servers the buffer does not need are stopped, down to the minimum.
 func TestDenseScalesToTheBuffer(t *testing.T) {
 	f := newDenseFleet(t, 2, 2, 1, 3, func(c *Config) { c.Game.NoShowTimeout = 2 * time.Second })
 	eventually(t, "one server", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 1 })
 	for i := range 4 {
-		// A new server is on its way when the buffer runs low: a race
+		// A new server is on its way when the buffer runs low: a match
 		// placed before it is leased finds no room and asks again.
 		eventually(t, fmt.Sprint("race ", i), func() bool {
 			_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{fmt.Sprint("p", i), fmt.Sprint("p", i, ".2")}})
 			return err == nil
 		})
 	}
-	// 4 races placed: 2 servers full, a third keeps 2 free races.
+	// 4 matches placed: 2 servers full, a third keeps 2 free matches.
 	eventually(t, "three servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 3 })
 	if _, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"x", "x.2"}}); err != nil {
 		t.Fatalf("a fifth race: %v", err)
 	}
-	// Nobody connects: the races are forgotten after the no-show timeout.
+	// Nobody connects: the matches are forgotten after the no-show timeout.
 	eventually(t, "the fleet back to its minimum", func() bool { return len(f.Servers()) == 1 })
-	if got := f.dense.FreeRaces(); got != 2 {
+	if got := f.dense.FreeMatches(); got != 2 {
 		t.Fatalf("%d free races, want the one server's 2", got)
 	}
 }
 
-// TestDenseUnreportedRaceIsForgotten: a placed race whose players never
+// TestDenseUnreportedRaceIsForgotten: a placed match whose players never
 // come gives its room back after the no-show timeout.
-func TestDenseUnreportedRaceIsForgotten(t *testing.T) {
+func TestDenseUnreportedMatchIsForgotten(t *testing.T) {
 	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.NoShowTimeout = 100 * time.Millisecond })
 	a := alloc(t, f.Fleet, "ghost", "ghost.2")
 	alloc(t, f.Fleet, "other", "other.2")
@@ -170,13 +170,13 @@ func TestDenseUnreportedRaceIsForgotten(t *testing.T) {
 	})
 }
 
-// TestDenseRaceReportedThenOver plays a real race: the server reports it in
-// its races list when the first player comes, the next player joins it,
+// TestDenseRaceReportedThenOver plays a real match: the server reports it in
+// its matches list when the first player comes, the next player joins it,
 // and when it is over its room comes back.
-func TestDenseRaceReportedThenOver(t *testing.T) {
+func TestDenseMatchReportedThenOver(t *testing.T) {
 	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.WaitForPlayers = 200 * time.Millisecond })
 	a := alloc(t, f.Fleet, "a")
-	raw, _, err := f.tokens.MintRaceSession("a", a.GameServer, a.Race, time.Minute)
+	raw, _, err := f.tokens.MintMatchSession("a", a.GameServer, a.Match, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,23 +187,23 @@ func TestDenseRaceReportedThenOver(t *testing.T) {
 	if ev := <-conn.Events(); !isWelcome(ev) {
 		t.Fatalf("first event %T %+v, want Welcome", ev, ev)
 	}
-	eventually(t, "the race in the races list", func() bool { return slices.Contains(f.races(a.GameServer), a.Race) })
+	eventually(t, "the race in the races list", func() bool { return slices.Contains(f.matches(a.GameServer), a.Match) })
 	eventually(t, "the engine to see it started", func() bool { return f.dense.Stats().Started == 1 })
 	if !f.Holding("a", a) {
 		t.Fatal("the place of a connected player of a running race is not held")
 	}
-	if b := alloc(t, f.Fleet, "b"); b.Race != a.Race || !b.Joined {
-		t.Fatalf("second player: %+v, want to join the started race %s", b, a.Race)
+	if b := alloc(t, f.Fleet, "b"); b.Match != a.Match || !b.Joined {
+		t.Fatalf("second player: %+v, want to join the started race %s", b, a.Match)
 	}
-	// a leaves and b never comes: the race is over once empty for
+	// a leaves and b never comes: the match is over once empty for
 	// --wait-for-players, and the server takes it off its list.
 	conn.Close()
-	eventually(t, "the race off the list", func() bool { return len(f.races(a.GameServer)) == 0 })
-	eventually(t, "the room back", func() bool { s := f.dense.Stats(); return s.Races == 0 && s.FreeRaces == 2 })
+	eventually(t, "the race off the list", func() bool { return len(f.matches(a.GameServer)) == 0 })
+	eventually(t, "the room back", func() bool { s := f.dense.Stats(); return s.Matches == 0 && s.FreeMatches == 2 })
 	if f.Holding("a", a) {
 		t.Fatal("a place in a race that is over is still held")
 	}
-	if b := alloc(t, f.Fleet, "b"); b.Race == a.Race {
+	if b := alloc(t, f.Fleet, "b"); b.Match == a.Match {
 		t.Fatalf("a player of a race that is over was sent back to it: %+v", b)
 	}
 }
@@ -214,7 +214,7 @@ func isWelcome(ev client.Event) bool {
 }
 
 // TestDenseClosedServerTakesNobody: a server that labels itself closed
-// (draining) takes no new race, and its own players are placed elsewhere.
+// (draining) takes no new match, and its own players are placed elsewhere.
 func TestDenseClosedServerTakesNobody(t *testing.T) {
 	f := newDenseFleet(t, 2, 1, 2, 2, nil)
 	a := alloc(t, f.Fleet, "early")
@@ -241,7 +241,7 @@ func TestDenseKilledServerIsReplaced(t *testing.T) {
 		_, still := f.Servers()[a.GameServer]
 		return !still && states(f.Fleet)[agoneswire.StateAllocated] == 1
 	})
-	eventually(t, "room on the new server", func() bool { return f.dense.FreeRaces() == 2 })
+	eventually(t, "room on the new server", func() bool { return f.dense.FreeMatches() == 2 })
 	if b := alloc(t, f.Fleet, "p"); b.GameServer == a.GameServer || b.Joined {
 		t.Fatalf("after its server went: %+v, want a new race elsewhere", b)
 	}
@@ -253,7 +253,7 @@ func TestDenseUnhealthyServerIsReplaced(t *testing.T) {
 	keys, _ := token.GenerateKeyset("k")
 	clk := sdktest.NewFakeClock(time.Now())
 	f, err := NewFleet(context.Background(), Config{
-		RacesPerServer: 2, BufferSize: 1, MaxReplicas: 1, Game: raceserver.DefaultGameOptions(),
+		MatchesPerServer: 2, BufferSize: 1, MaxReplicas: 1, Game: raceserver.DefaultGameOptions(),
 		Tokens: token.NewIssuer(keys, nil), SyncInterval: time.Second, UnhealthyAfter: 15 * time.Second,
 		HealthPeriod: time.Hour, Now: clk.Now,
 	}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
@@ -281,7 +281,7 @@ func TestDenseUnhealthyServerIsReplaced(t *testing.T) {
 			return false
 		}
 	})
-	eventually(t, "a replacement", func() bool { return f.dense.FreeRaces() == 2 })
+	eventually(t, "a replacement", func() bool { return f.dense.FreeMatches() == 2 })
 	if b := alloc(t, f, "p"); b.GameServer == a.GameServer || b.Joined {
 		t.Fatalf("after its server was replaced: %+v, want a new race elsewhere", b)
 	}
@@ -303,9 +303,9 @@ func TestDenseConfigErrors(t *testing.T) {
 		name string
 		cfg  Config
 	}{
-		{"too many races per server", Config{RacesPerServer: MaxRacesPerServer + 1, MaxReplicas: 1}},
-		{"negative races per server", Config{RacesPerServer: -1, MaxReplicas: 1}},
-		{"buffer above max x races", Config{RacesPerServer: 4, BufferSize: 9, MaxReplicas: 2}},
+		{"too many races per server", Config{MatchesPerServer: MaxMatchesPerServer + 1, MaxReplicas: 1}},
+		{"negative races per server", Config{MatchesPerServer: -1, MaxReplicas: 1}},
+		{"buffer above max x races", Config{MatchesPerServer: 4, BufferSize: 9, MaxReplicas: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Tokens, tc.cfg.Game = token.NewIssuer(keys, nil), raceserver.DefaultGameOptions()
@@ -316,18 +316,18 @@ func TestDenseConfigErrors(t *testing.T) {
 	}
 }
 
-// TestDensePlayersShareAnAddress: the players of many races on one server
+// TestDensePlayersShareAnAddress: the players of many matches on one server
 // may all come from one address (a NAT, the local edge): the fleet's caps
-// bound them, not a race server's default of 16 per address.
+// bound them, not a game server's default of 16 per address.
 func TestDensePlayersShareAnAddress(t *testing.T) {
 	f := newDenseFleet(t, 16, 1, 1, 1, func(c *Config) {
-		// Races left by their players end at once: the fleet stops without a drain.
+		// Matches left by their players end at once: the fleet stops without a drain.
 		c.Game.WaitForPlayers, c.Game.Rules.ReconnectGrace = 100*time.Millisecond, 100*time.Millisecond
 	})
 	for i := range 20 {
 		id := fmt.Sprint("p", i)
 		a := alloc(t, f.Fleet, id)
-		raw, _, err := f.tokens.MintRaceSession(id, a.GameServer, a.Race, time.Minute)
+		raw, _, err := f.tokens.MintMatchSession(id, a.GameServer, a.Match, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,9 +343,9 @@ func TestDensePlayersShareAnAddress(t *testing.T) {
 }
 
 // TestDenseNoShowSeatGoesToTheNextPlayer: a placed player who never comes
-// leaves an empty seat in a race another player waits in. Once the race
-// server reports the race waiting and the seat's hold has passed, the seat
-// goes to the next player, who races there.
+// leaves an empty seat in a match another player waits in. Once the match
+// server reports the match waiting and the seat's hold has passed, the seat
+// goes to the next player, who matches there.
 func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	const window, hold = 300 * time.Millisecond, 600 * time.Millisecond
 	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) {
@@ -353,7 +353,7 @@ func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	})
 	dial := func(id string, a backend.Assignment) *client.Conn {
 		t.Helper()
-		raw, _, err := f.tokens.MintRaceSession(id, a.GameServer, a.Race, time.Minute)
+		raw, _, err := f.tokens.MintMatchSession(id, a.GameServer, a.Match, time.Minute)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,30 +363,30 @@ func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 		}
 		t.Cleanup(func() { conn.Close() })
 		ev := <-conn.Events()
-		if w, ok := ev.(client.Welcome); !ok || w.SessionId != a.Race {
-			t.Fatalf("%s: first event %T %+v, want Welcome into race %s", id, ev, ev, a.Race)
+		if w, ok := ev.(client.Welcome); !ok || w.SessionId != a.Match {
+			t.Fatalf("%s: first event %T %+v, want Welcome into race %s", id, ev, ev, a.Match)
 		}
 		return conn
 	}
 	a := alloc(t, f.Fleet, "a")
 	dial("a", a)
 	eventually(t, "the engine to see the race started", func() bool { return f.dense.Stats().Started == 1 })
-	if b := alloc(t, f.Fleet, "b"); b.Race != a.Race || !b.Joined {
-		t.Fatalf("b: %+v, want a's race %s", b, a.Race)
+	if b := alloc(t, f.Fleet, "b"); b.Match != a.Match || !b.Joined {
+		t.Fatalf("b: %+v, want a's race %s", b, a.Match)
 	}
 	// b never comes.
 	eventually(t, "b's seat given back", func() bool { return f.dense.Stats().SeatsFreed == 1 })
 	c := alloc(t, f.Fleet, "c")
-	if c.Race != a.Race || !c.Joined {
-		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Race)
+	if c.Match != a.Match || !c.Joined {
+		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Match)
 	}
 	dial("c", c)
-	if b := alloc(t, f.Fleet, "b"); b.Race == a.Race {
+	if b := alloc(t, f.Fleet, "b"); b.Match == a.Match {
 		t.Fatalf("b asking again was sent back to the race it left to c: %+v", b)
 	}
-	// The race stays reported, full, with the players who won its seats.
+	// The match stays reported, full, with the players who won its seats.
 	eventually(t, "the race reported full with a and c", func() bool {
 		l, err := agoneswire.DecodeLobbies(f.Servers()[a.GameServer].ObjectMeta.Annotations[agoneswire.LobbiesAnnotation])
-		return err == nil && len(l) == 1 && slices.Equal(l[a.Race], []string{"a", "c"})
+		return err == nil && len(l) == 1 && slices.Equal(l[a.Match], []string{"a", "c"})
 	})
 }

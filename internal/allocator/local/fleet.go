@@ -33,26 +33,26 @@ import (
 type Config struct {
 	// Name prefixes the game server names, like an Agones Fleet's name.
 	Name string
-	// Host is the address race servers listen on and hand out.
+	// Host is the address game servers listen on and hand out.
 	Host string
-	// RacesPerServer is the most races one race server hosts at once (N).
-	// 0 or 1: one race per server, placed through its players list, the
-	// server replaced after its race, as on Agones with one race per
+	// RacesPerServer is the most matches one game server hosts at once (N).
+	// 0 or 1: one match per server, placed through its players list, the
+	// server replaced after its match, as on Agones with one match per
 	// GameServer. N > 1: high-density servers, each one listener for N
-	// races, placed on in memory (see docs/high-density.md).
-	RacesPerServer int
-	// BufferSize is how many free races to keep warm: with one race per
-	// server, Ready servers (Agones' Buffer policy); with N, races the
-	// servers can still start (Agones' List policy on the races list).
+	// matches, placed on in memory (see docs/high-density.md).
+	MatchesPerServer int
+	// BufferSize is how many free matches to keep warm: with one match per
+	// server, Ready servers (Agones' Buffer policy); with N, matches the
+	// servers can still start (Agones' List policy on the matches list).
 	BufferSize int
 	// MinReplicas and MaxReplicas bound the fleet's size in servers.
 	MinReplicas, MaxReplicas int
-	// Game is the race rules and session settings.
+	// Game is the match rules and session settings.
 	Game raceserver.GameOptions
-	// Seats is the players of one race, the places the fleet fills before
-	// it opens another race: with a script, 1 to its configuration.maxPlayers
+	// Seats is the players of one match, the places the fleet fills before
+	// it opens another match: with a script, 1 to its configuration.maxPlayers
 	// (raceserver.Seats). 0 means the game's own: the rules' players for the
-	// Go race, the script's maxPlayers.
+	// Go match, the script's maxPlayers.
 	Seats int
 	// Tokens verifies player session tokens: the same keys the allocator signs with.
 	Tokens *token.Issuer
@@ -61,34 +61,34 @@ type Config struct {
 	// UnhealthyAfter replaces a server that has not pinged health for this
 	// long; 0 means 15 s (Agones: period 5 s, failure threshold 3).
 	UnhealthyAfter time.Duration
-	// SeatHold gives a race's seat to another player once its own player's
+	// SeatHold gives a match's seat to another player once its own player's
 	// token can no longer bring it (the token's lifetime plus the clock
-	// leeway) while the race, past the no-show window, waits without it
+	// leeway) while the match, past the no-show window, waits without it
 	// (placement.Config.SeatHold); 0 never does. High density only.
 	SeatHold time.Duration
-	// ShowGrace gives a race's seat to the next player once its player has
-	// not come for this long while another player waits in the race
+	// ShowGrace gives a match's seat to the next player once its player has
+	// not come for this long while another player waits in the match
 	// (placement.Config.ShowGrace); 0 leaves it to SeatHold. High density only.
 	ShowGrace time.Duration
 	// HealthPeriod is each server's health ping period; 0 means 2 s.
 	HealthPeriod time.Duration
 	// MaxConnsPerIP and MaxConns cap the open connections to all of the
-	// fleet's race servers together, from one client address and in all;
+	// fleet's game servers together, from one client address and in all;
 	// 0 means DefaultMaxConnsPerIP and DefaultMaxConns.
 	MaxConnsPerIP, MaxConns int
 	// Now is the clock that judges health (default time.Now).
 	Now func() time.Time
 
-	// run runs one race server until it stops; nil means its host's Run.
+	// run runs one game server until it stops; nil means its host's Run.
 	// Tests make a server panic with it.
 	run func(ctx context.Context, h *host.Host, ln net.Listener) error
 }
 
-// MaxRacesPerServer bounds Config.RacesPerServer, as for a race server.
+// MaxRacesPerServer bounds Config.RacesPerServer, as for a game server.
 // In-memory lists have no bound; Agones' hold at most 1000 values.
-const MaxRacesPerServer = host.MaxRacesPerServer
+const MaxMatchesPerServer = host.MaxMatchesPerServer
 
-// Defaults of the connection caps of the fleet's race servers.
+// Defaults of the connection caps of the fleet's game servers.
 const (
 	DefaultMaxConnsPerIP = 256
 	DefaultMaxConns      = 4096
@@ -119,12 +119,12 @@ func (c *Config) validate() error {
 	if c.run == nil {
 		c.run = func(ctx context.Context, h *host.Host, ln net.Listener) error { return h.Run(ctx, ln) }
 	}
-	if c.RacesPerServer == 0 {
-		c.RacesPerServer = 1
+	if c.MatchesPerServer == 0 {
+		c.MatchesPerServer = 1
 	}
 	var errs []error
-	if c.RacesPerServer < 1 || c.RacesPerServer > MaxRacesPerServer {
-		errs = append(errs, fmt.Errorf("local fleet: races per server %d: want 1 to %d", c.RacesPerServer, MaxRacesPerServer))
+	if c.MatchesPerServer < 1 || c.MatchesPerServer > MaxMatchesPerServer {
+		errs = append(errs, fmt.Errorf("local fleet: races per server %d: want 1 to %d", c.MatchesPerServer, MaxMatchesPerServer))
 	}
 	if c.SyncInterval < 0 || c.UnhealthyAfter < 0 || c.HealthPeriod < 0 || c.MaxConnsPerIP < 0 || c.MaxConns < 0 {
 		errs = append(errs, fmt.Errorf("local fleet: sync interval %v, unhealthy after %v, health period %v, max conns per IP %d and max conns %d must not be negative",
@@ -133,9 +133,9 @@ func (c *Config) validate() error {
 	if c.Tokens == nil {
 		errs = append(errs, errors.New("local fleet: tokens are required"))
 	}
-	if c.BufferSize < 0 || c.MinReplicas < 0 || c.MaxReplicas < 1 || c.MinReplicas > c.MaxReplicas || c.BufferSize > c.MaxReplicas*max(c.RacesPerServer, 1) {
+	if c.BufferSize < 0 || c.MinReplicas < 0 || c.MaxReplicas < 1 || c.MinReplicas > c.MaxReplicas || c.BufferSize > c.MaxReplicas*max(c.MatchesPerServer, 1) {
 		errs = append(errs, fmt.Errorf("local fleet: buffer %d races, min %d, max %d servers of %d races: want 0 <= buffer <= max x races, 0 <= min <= max, max >= 1",
-			c.BufferSize, c.MinReplicas, c.MaxReplicas, c.RacesPerServer))
+			c.BufferSize, c.MinReplicas, c.MaxReplicas, c.MatchesPerServer))
 	}
 	if c.Game.Script == nil {
 		if err := c.Game.Rules.Validate(); err != nil {
@@ -161,7 +161,7 @@ type Fleet struct {
 	changed chan struct{} // wakes the sync loop
 	conns   *connlimit.Limiter
 	panics  func(where string)
-	// dense places races on high-density servers (nil with one race per
+	// dense places matches on high-density servers (nil with one match per
 	// server); stopping is set once Close begins, read without f.mu.
 	dense    *placement.Engine
 	stopping atomic.Bool
@@ -177,7 +177,7 @@ type Fleet struct {
 
 var _ backend.Backend = (*Fleet)(nil)
 
-// server is one race server of the fleet.
+// server is one game server of the fleet.
 type server struct {
 	name   string
 	port   int32
@@ -191,7 +191,7 @@ type server struct {
 }
 
 // NewFleet starts a fleet with its warm buffer and returns once the first
-// servers are Ready. The race servers' metrics go to reg.
+// servers are Ready. The game servers' metrics go to reg.
 func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Fleet, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -215,10 +215,10 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		cancel()
 		return nil, err
 	}
-	if cfg.RacesPerServer > 1 {
+	if cfg.MatchesPerServer > 1 {
 		if f.dense, err = placement.New(placement.Config{
-			SeatsPerRace: f.seatsPerRace(), Pending: cfg.Game.NoShowTimeout, StartLeeway: token.ClockSkewLeeway,
-			SeatHold: cfg.SeatHold, ShowGrace: cfg.ShowGrace, RacePrefix: "race-", Now: cfg.Now,
+			SeatsPerMatch: f.seatsPerMatch(), Pending: cfg.Game.NoShowTimeout, StartLeeway: token.ClockSkewLeeway,
+			SeatHold: cfg.SeatHold, ShowGrace: cfg.ShowGrace, MatchPrefix: "race-", Now: cfg.Now,
 		}); err != nil {
 			cancel()
 			return nil, fmt.Errorf("local fleet: %w", err)
@@ -229,7 +229,7 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		cancel()
 		return nil, err
 	}
-	if err := f.waitReady(ctx, min(cfg.BufferSize, cfg.MaxReplicas*cfg.RacesPerServer)); err != nil {
+	if err := f.waitReady(ctx, min(cfg.BufferSize, cfg.MaxReplicas*cfg.MatchesPerServer)); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -238,12 +238,12 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	f.mu.Unlock()
 	f.wg.Add(1)
 	go f.syncLoop()
-	f.log.Info("local fleet up", "races_per_server", cfg.RacesPerServer, "buffer", cfg.BufferSize,
+	f.log.Info("local fleet up", "races_per_server", cfg.MatchesPerServer, "buffer", cfg.BufferSize,
 		"min", cfg.MinReplicas, "max", cfg.MaxReplicas, "host", cfg.Host)
 	return f, nil
 }
 
-// Allocate places the players in one race: see allocateDense and
+// Allocate places the players in one match: see allocateDense and
 // allocateSingle for the two kinds of fleet.
 func (f *Fleet) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 {
@@ -264,11 +264,11 @@ func (f *Fleet) scale() error {
 	return f.scaleSingle()
 }
 
-// seatsPerRace is the players of one race: Config.Seats, else the game's
+// seatsPerRace is the players of one match: Config.Seats, else the game's
 // own (a script's is its configuration.maxPlayers). Both kinds of fleet size
-// their races with it: the players list of a server of one race, the
-// placement engine's races on high-density servers.
-func (f *Fleet) seatsPerRace() int {
+// their matches with it: the players list of a server of one match, the
+// placement engine's matches on high-density servers.
+func (f *Fleet) seatsPerMatch() int {
 	if f.cfg.Seats > 0 {
 		return f.cfg.Seats
 	}
@@ -310,12 +310,12 @@ func (f *Fleet) startServer() error {
 		return fmt.Errorf("listen for race server %s: %w", name, err)
 	}
 	port := int32(ln.Addr().(*net.TCPAddr).Port)
-	// Every race server of the fleet lives in this process: the caps are
+	// Every game server of the fleet lives in this process: the caps are
 	// shared, so that no client can take all of its file descriptors.
 	ln = f.conns.Listener(ln)
-	lists := map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: agonessdk.Int64(f.seatsPerRace())}}
+	lists := map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: agonessdk.Int64(f.seatsPerMatch())}}
 	if f.dense != nil {
-		lists = map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: agonessdk.Int64(f.cfg.RacesPerServer)}}
+		lists = map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: agonessdk.Int64(f.cfg.MatchesPerServer)}}
 	}
 	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
 		Name: name, Namespace: "local", Address: f.cfg.Host,
@@ -325,9 +325,9 @@ func (f *Fleet) startServer() error {
 	hc := f.cfg.Game.HostConfig(f.cfg.Tokens, f.rm, f.gm, f.log) // the host names the server in its logs
 	hc.HealthPeriod, hc.Metrics = f.cfg.HealthPeriod, f.hm
 	// The fleet holds its servers' leases for as long as it runs: they never lapse.
-	hc.RacesPerServer, hc.LeaseTTL = f.cfg.RacesPerServer, 0
+	hc.MatchesPerServer, hc.LeaseTTL = f.cfg.MatchesPerServer, 0
 	if f.dense != nil {
-		// One server holds the races of many players who may share an
+		// One server holds the matches of many players who may share an
 		// address (a NAT, the local edge): the fleet's own caps, shared by
 		// all its servers, are the ones that bound them.
 		hc.Realtime.MaxConnections, hc.Realtime.MaxConnectionsPerIP = f.cfg.MaxConns, f.cfg.MaxConnsPerIP
@@ -355,10 +355,10 @@ func (f *Fleet) startServer() error {
 	return nil
 }
 
-// panicServer is the where of a panic on a race server's own goroutine.
+// panicServer is the where of a panic on a game server's own goroutine.
 const panicServer = "server"
 
-// runServer runs one race server. Every server of the fleet lives in this
+// runServer runs one game server. Every server of the fleet lives in this
 // process: a panic that escapes one (its game's are caught in its session)
 // stops that server alone, as a crashed pod would be, and the fleet
 // replaces it once done is closed.
@@ -377,7 +377,7 @@ func (f *Fleet) runServer(ctx context.Context, name string, h *host.Host, ln net
 // follow plays the Agones controller for one server: a server that asked to
 // shut down is stopped and removed, and the fleet refills its buffer. With
 // high density it also leases the server once Ready and feeds what the
-// server reports (its races, whether it is closed) to the placement engine.
+// server reports (its matches, whether it is closed) to the placement engine.
 func (f *Fleet) follow(ctx context.Context, s *server) {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -441,7 +441,7 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// waitReady waits until the fleet holds n free races.
+// waitReady waits until the fleet holds n free matches.
 func (f *Fleet) waitReady(ctx context.Context, n int) error {
 	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
@@ -461,11 +461,11 @@ func (f *Fleet) waitReady(ctx context.Context, n int) error {
 	}
 }
 
-// warm is the number of races the fleet can start now: its Ready servers,
-// or with high density the free races of its leased servers.
+// warm is the number of matches the fleet can start now: its Ready servers,
+// or with high density the free matches of its leased servers.
 func (f *Fleet) warm() int {
 	if f.dense != nil {
-		return f.dense.FreeRaces()
+		return f.dense.FreeMatches()
 	}
 	return f.count(agoneswire.StateReady)
 }
@@ -505,7 +505,7 @@ func (f *Fleet) Servers() map[string]agonessdk.GameServer {
 	return out
 }
 
-// Close stops every race server (players are told the server is shutting
+// Close stops every game server (players are told the server is shutting
 // down) and waits for them.
 func (f *Fleet) Close() {
 	f.stopping.Store(true)
@@ -541,7 +541,7 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 	)
 	if f.dense != nil {
 		reg.MustRegister(gauge("leapfrog_local_fleet_races", "Races on the local fleet's high-density servers: placed and not yet started, or running.", func() float64 {
-			return float64(f.dense.Stats().Races)
+			return float64(f.dense.Stats().Matches)
 		}))
 	}
 }

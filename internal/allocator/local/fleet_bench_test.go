@@ -40,7 +40,7 @@ func benchFleetSizes(b *testing.B) []int {
 	return sizes
 }
 
-// newBenchFleet starts a fleet of n real race servers, all Ready and none
+// newBenchFleet starts a fleet of n real game servers, all Ready and none
 // to be added (buffer = min = max = n). A fleet that does not come up is
 // tried once more: two servers drawn with the same random name make the
 // fleet lose one and wait for it in vain (likely in fleets of thousands).
@@ -87,7 +87,7 @@ func allocate(b *testing.B, f *Fleet, ids ...string) backend.Assignment {
 }
 
 // emptyFleet returns every server to Ready with an empty players list, as if
-// its race had been played and the server recycled, and waits until the
+// its match had been played and the server recycled, and waits until the
 // fleet sees them all Ready. It runs with the timer stopped.
 func emptyFleet(b *testing.B, f *Fleet, n int) {
 	b.Helper()
@@ -116,7 +116,7 @@ func emptyFleet(b *testing.B, f *Fleet, n int) {
 }
 
 // BenchmarkFleetAllocate places fresh players, one per call, on a warm fleet
-// of real race servers: pairs fill servers, as with POST /v1/match. When the
+// of real game servers: pairs fill servers, as with POST /v1/match. When the
 // fleet is full the timer stops and every server is emptied. The fleet sizes
 // show how the cost of one call grows with the fleet.
 func BenchmarkFleetAllocate(b *testing.B) {
@@ -167,15 +167,15 @@ func BenchmarkFleetAllocateRepeat(b *testing.B) {
 	}
 }
 
-// denseBenchRaces is how many running races the high-density fleet holds
+// denseBenchRaces is how many running matches the high-density fleet holds
 // while the dense benchmarks place players.
-const denseBenchRaces = 4000
+const denseBenchMatches = 4000
 
-// newDenseBenchFleet starts 16 high-density servers of 512 races, with
-// denseBenchRaces races running on them (reported in their races lists, as
-// race servers do when players come). Placed races nobody joins are
+// newDenseBenchFleet starts 16 high-density servers of 512 matches, with
+// denseBenchRaces matches running on them (reported in their matches lists, as
+// game servers do when players come). Placed matches nobody joins are
 // forgotten after noShow on the clock now, so that the fleet keeps room
-// however long a benchmark runs, as races ending would.
+// however long a benchmark runs, as matches ending would.
 func newDenseBenchFleet(b *testing.B, now func() time.Time, noShow time.Duration) *Fleet {
 	b.Helper()
 	keys, err := token.GenerateKeyset("bench")
@@ -186,7 +186,7 @@ func newDenseBenchFleet(b *testing.B, now func() time.Time, noShow time.Duration
 	g := raceserver.DefaultGameOptions()
 	g.NoShowTimeout = noShow
 	f, err := NewFleet(context.Background(), Config{
-		RacesPerServer: perServer, BufferSize: servers * perServer, MinReplicas: servers, MaxReplicas: servers,
+		MatchesPerServer: perServer, BufferSize: servers * perServer, MinReplicas: servers, MaxReplicas: servers,
 		Game: g, Tokens: token.NewIssuer(keys, nil), Now: now,
 	}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -194,24 +194,24 @@ func newDenseBenchFleet(b *testing.B, now func() time.Time, noShow time.Duration
 	}
 	b.Cleanup(f.Close)
 	ctx := context.Background()
-	for i := range denseBenchRaces {
+	for i := range denseBenchMatches {
 		id := "seed" + strconv.Itoa(i)
 		a := allocate(b, f, id, id+".2")
-		if err := serverNamed(f, a.GameServer).sdk.AddListValue(ctx, agoneswire.MatchesList, a.Race); err != nil {
+		if err := serverNamed(f, a.GameServer).sdk.AddListValue(ctx, agoneswire.MatchesList, a.Match); err != nil {
 			b.Fatal(err)
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); f.dense.Stats().Started < denseBenchRaces; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); f.dense.Stats().Started < denseBenchMatches; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			b.Fatalf("the fleet sees %+v, want %d races started", f.dense.Stats(), denseBenchRaces)
+			b.Fatalf("the fleet sees %+v, want %d races started", f.dense.Stats(), denseBenchMatches)
 		}
 	}
 	return f
 }
 
 // stepClock, once started, moves one microsecond each time it is read:
-// placed races are forgotten after a fixed number of calls, as if the
-// fleet's races ended at the pace they start.
+// placed matches are forgotten after a fixed number of calls, as if the
+// fleet's matches ended at the pace they start.
 type stepClock struct {
 	ns      atomic.Int64
 	running atomic.Bool
@@ -231,7 +231,7 @@ func (c *stepClock) Now() time.Time {
 }
 
 // BenchmarkDenseAllocate places fresh players, one per call, on a
-// high-density fleet running 4,000 races: pairs fill races. Placed races
+// high-density fleet running 4,000 matches: pairs fill matches. Placed matches
 // are forgotten after a few thousand calls.
 func BenchmarkDenseAllocate(b *testing.B) {
 	clk := newStepClock()

@@ -37,7 +37,7 @@ func TestMoreSeatsForTheSamePlayer(t *testing.T) {
 
 	eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 })
 	c := alloc(t, f, "q")
-	alloc(t, f, "r") // q's race is full now
+	alloc(t, f, "r") // q's match is full now
 	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q", "q.2"}})
 	if !errors.Is(err, backend.ErrSeatsTaken) {
 		t.Fatalf("second seat on a full race: err %v, want ErrSeatsTaken", err)
@@ -47,7 +47,7 @@ func TestMoreSeatsForTheSamePlayer(t *testing.T) {
 	}
 }
 
-// TestClosedServerTakesNobody: a race server whose race is over is skipped
+// TestClosedServerTakesNobody: a game server whose match is over is skipped
 // even while it still looks Allocated with room.
 func TestClosedServerTakesNobody(t *testing.T) {
 	f, _ := newFleet(t, 1, 3, nil)
@@ -71,7 +71,7 @@ func TestClosedServerTakesNobody(t *testing.T) {
 }
 
 // TestPausedProcessKillsNoServer: when the whole process stops (SIGSTOP) and
-// resumes, the race servers could not ping health during the pause either;
+// resumes, the game servers could not ping health during the pause either;
 // they are not replaced for it. A server that stays silent while the fleet
 // watches is still replaced.
 func TestPausedProcessKillsNoServer(t *testing.T) {

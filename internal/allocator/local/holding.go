@@ -7,12 +7,12 @@ import (
 )
 
 // Holding reports whether player still holds the place a gave it: on a
-// high-density server, its placement in a's race; on a one-race server,
-// its name in the players list of the Allocated server while the race is
+// high-density server, its placement in a's match; on a one-race server,
+// its name in the players list of the Allocated server while the match is
 // not over (api.PlaceTracker).
 func (f *Fleet) Holding(player string, a backend.Assignment) bool {
 	if f.dense != nil {
-		return f.dense.Holding(player, a.GameServer, a.Race)
+		return f.dense.Holding(player, a.GameServer, a.Match)
 	}
 	f.mu.Lock()
 	s := f.servers[a.GameServer]

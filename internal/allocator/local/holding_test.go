@@ -14,8 +14,8 @@ var _ api.PlaceTracker = (*Fleet)(nil)
 
 // TestSingleServerPlaceHeldUntilTheRaceEnds: on a one-race server a place
 // is held while its player is in the players list of the Allocated
-// server, and no longer once the race is over (here: nobody came).
-func TestSingleServerPlaceHeldUntilTheRaceEnds(t *testing.T) {
+// server, and no longer once the match is over (here: nobody came).
+func TestSingleServerPlaceHeldUntilTheMatchEnds(t *testing.T) {
 	f, _ := newFleet(t, 1, 2, func(g *raceserver.GameOptions) { g.WaitForPlayers = 300 * time.Millisecond })
 	a := alloc(t, f, "p1")
 	if !f.Holding("p1", a) {

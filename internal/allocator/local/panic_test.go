@@ -18,7 +18,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/panicguard/panicguardtest"
 )
 
-// TestPanickingServerIsReplacedAndTheOthersPlayOn: every race server of a
+// TestPanickingServerIsReplacedAndTheOthersPlayOn: every game server of a
 // local fleet lives in one process. A panic on one server's goroutine stops
 // that server alone: it is logged with its stack and counted, the fleet
 // replaces it, and a player on another server plays on.
@@ -83,7 +83,7 @@ func TestPanickingServerIsReplacedAndTheOthersPlayOn(t *testing.T) {
 
 func crash() { panic("injected: a bug in a race server") }
 
-// connect joins player to the race on the fleet's server at port.
+// connect joins player to the match on the fleet's server at port.
 func connect(t *testing.T, tokens *token.Issuer, port int32, player, gameServer string) *client.Conn {
 	t.Helper()
 	raw, _, err := tokens.MintPlayerSession(player, gameServer, time.Minute)

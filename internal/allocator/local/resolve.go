@@ -12,7 +12,7 @@ import (
 
 var _ edge.Resolver = (*Fleet)(nil)
 
-// Resolve finds an Allocated race server of the fleet by name, for the edge
+// Resolve finds an Allocated game server of the fleet by name, for the edge
 // of local mode. Allocation is synchronous here, so there is nothing to wait for.
 func (f *Fleet) Resolve(_ context.Context, gameServer string) (string, error) {
 	f.mu.Lock()

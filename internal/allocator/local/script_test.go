@@ -27,16 +27,16 @@ func threeSeats(t *testing.T) *script.Program {
 	return prog
 }
 
-// TestScriptSeatsFillRaces: the fleet fills a script's race up to its seats
+// TestScriptSeatsFillRaces: the fleet fills a script's match up to its seats
 // (the script's maxPlayers, or fewer when set) before it opens another, on
-// servers of one race and of many.
-func TestScriptSeatsFillRaces(t *testing.T) {
+// servers of one match and of many.
+func TestScriptSeatsFillMatches(t *testing.T) {
 	prog := threeSeats(t)
 	for _, tt := range []struct {
 		name           string
-		racesPerServer int
+		matchesPerServer int
 		seats          int
-		wantPerRace    int
+		wantPerMatch    int
 	}{
 		{"one race per server, the script's maxPlayers", 1, 0, 3},
 		{"one race per server, fewer seats", 1, 2, 2},
@@ -48,26 +48,26 @@ func TestScriptSeatsFillRaces(t *testing.T) {
 			g := raceserver.DefaultGameOptions()
 			g.Script = prog
 			f, err := NewFleet(context.Background(), Config{
-				RacesPerServer: tt.racesPerServer, BufferSize: 1, MaxReplicas: 4, Game: g, Seats: tt.seats,
+				MatchesPerServer: tt.matchesPerServer, BufferSize: 1, MaxReplicas: 4, Game: g, Seats: tt.seats,
 				Tokens: token.NewIssuer(keys, nil), SyncInterval: 20 * time.Millisecond,
 			}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(f.Close)
-			race := func(p int) string {
+			match := func(p int) string {
 				a := alloc(t, f, fmt.Sprintf("p%d", p))
-				return a.GameServer + "/" + a.Race
+				return a.GameServer + "/" + a.Match
 			}
-			first := race(0)
-			for p := 1; p < tt.wantPerRace; p++ {
-				if got := race(p); got != first {
-					t.Fatalf("player %d placed in %s, want the first race %s (%d seats)", p, got, first, tt.wantPerRace)
+			first := match(0)
+			for p := 1; p < tt.wantPerMatch; p++ {
+				if got := match(p); got != first {
+					t.Fatalf("player %d placed in %s, want the first race %s (%d seats)", p, got, first, tt.wantPerMatch)
 				}
 			}
 			eventually(t, "the buffer refilled", func() bool { return f.warm() >= 1 })
-			if got := race(tt.wantPerRace); got == first {
-				t.Fatalf("player %d placed in the full race %s", tt.wantPerRace, first)
+			if got := match(tt.wantPerMatch); got == first {
+				t.Fatalf("player %d placed in the full race %s", tt.wantPerMatch, first)
 			}
 		})
 	}

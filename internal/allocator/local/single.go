@@ -11,7 +11,7 @@ import (
 // allocateSingle places the players on one server, as a GameServerAllocation with
 // the Leapfrog selectors would: the player's own reservation first, then an
 // Allocated server with room (the fullest first, so waiting players meet),
-// then a Ready one. Servers whose race is over (agoneswire.ClosedLabel) take
+// then a Ready one. Servers whose match is over (agoneswire.ClosedLabel) take
 // nobody. It is one pass over the servers without copying them.
 func (f *Fleet) allocateSingle(req backend.AllocationRequest) (backend.Assignment, error) {
 	f.mu.Lock()
@@ -59,7 +59,7 @@ func (f *Fleet) allocateSingle(req backend.AllocationRequest) (backend.Assignmen
 			break
 		}
 	}
-	// Only this goroutine allocates, under f.mu, and a race server only ever
+	// Only this goroutine allocates, under f.mu, and a game server only ever
 	// frees places: the server chosen above still has room.
 	for i, s := range []*server{joinable, ready} {
 		if s == nil {

@@ -1,3 +1,3 @@
-// Package placement is the in-memory engine that places players into races on
+// Package placement is the in-memory engine that places players into matches on
 // high-density game servers, in constant time per match.
 package placement

@@ -15,80 +15,80 @@ import (
 
 // Config configures an Engine.
 type Config struct {
-	// SeatsPerRace is the number of players in a race (2 for Mega Frog Race).
-	SeatsPerRace int
-	// Pending is how long a placed race may go unreported by its server
+	// SeatsPerRace is the number of players in a match (2 for Mega Frog Race).
+	SeatsPerMatch int
+	// Pending is how long a placed match may go unreported by its server
 	// before it is forgotten (its players were no-shows, or the server never
-	// got their tokens): its room and its players' placements go. A race
-	// server starts a race only until Placement.StartBy, placement + Pending.
+	// got their tokens): its room and its players' placements go. A match
+	// server starts a match only until Placement.StartBy, placement + Pending.
 	Pending time.Duration
-	// StartLeeway is how long past StartBy a race server may still start a
-	// race (the clock leeway of its tokens): an unreported race is forgotten
-	// only then, so that its room is never given while the race may start.
+	// StartLeeway is how long past StartBy a game server may still start a
+	// match (the clock leeway of its tokens): an unreported match is forgotten
+	// only then, so that its room is never given while the match may start.
 	StartLeeway time.Duration
-	// RacePrefix starts every race id, to keep them unique across allocator
+	// RacePrefix starts every match id, to keep them unique across allocator
 	// replicas (the replica id). The engine adds a part drawn at New, so that
 	// a replica restarted under the same name never reuses an id.
-	RacePrefix string
+	MatchPrefix string
 	// SeatHold is how long a seat's player session token may still bring
-	// its player (the token's lifetime plus the race servers' clock
-	// leeway). A seat not placed again for longer, in a race its server
+	// its player (the token's lifetime plus the game servers' clock
+	// leeway). A seat not placed again for longer, in a match its server
 	// reports waiting for players without that player (Lobbies), is free
 	// again: every Place that answers with the seat restarts its hold, as
 	// the caller mints a new token for it. 0: seats are never given back.
 	SeatHold time.Duration
 	// ShowGrace is how long a seated player may take to connect while its
-	// server reports the race waiting with someone else present (Lobbies):
+	// server reports the match waiting with someone else present (Lobbies):
 	// past it, the seat goes to the next player even though the first
-	// player's token still runs. The race server seats whoever comes first
+	// player's token still runs. The game server seats whoever comes first
 	// and refuses the other (4004); its report then names who holds the
 	// seats, and the loser asking again is placed afresh. 0: only SeatHold
 	// gives seats back.
 	ShowGrace time.Duration
-	// Now is the clock that times pending races; nil means time.Now.
+	// Now is the clock that times pending matches; nil means time.Now.
 	Now func() time.Time
 }
 
-// MaxRacePrefix bounds Config.RacePrefix: a race id is an Agones list value
+// MaxRacePrefix bounds Config.RacePrefix: a match id is an Agones list value
 // and a token claim, both at most 63 bytes.
-const MaxRacePrefix = 40
+const MaxMatchPrefix = 40
 
 // DefaultShowGrace is Config.ShowGrace as the allocator sets it: a browser
-// connects within a second of its match, and the race server reports a
+// connects within a second of its match, and the game server reports a
 // lone present player within half a second.
 const DefaultShowGrace = 2 * time.Second
 
 // joinOnly is how far in the past the start deadline of a seat in another
-// replica's race lies: such a token joins the running race and can never
-// start it anew on its server (the race servers allow 5 s of clock leeway).
+// replica's match lies: such a token joins the running match and can never
+// start it anew on its server (the game servers allow 5 s of clock leeway).
 const joinOnly = time.Minute
 
 // MaxCapacity bounds Server.Capacity (Agones lists hold at most 1000 values).
 const MaxCapacity = 1 << 16
 
-// Server is a game server races can be placed on.
+// Server is a game server matches can be placed on.
 type Server struct {
 	Name, Address string
 	Port          int32
-	// Capacity is the most races the server hosts at once (N).
+	// Capacity is the most matches the server hosts at once (N).
 	Capacity int
 }
 
-// Placement says where players go: a race on a game server.
+// Placement says where players go: a match on a game server.
 type Placement struct {
 	Server, Address string
 	Port            int32
-	Race            string
-	// Joined is true when the players were placed into an existing race (one
+	Match            string
+	// Joined is true when the players were placed into an existing match (one
 	// waiting for players, or the player's own earlier placement), false when
-	// a new race was started for them.
+	// a new match was started for them.
 	Joined bool
 	// Again is true when the answer is the first player's own earlier
 	// placement: a player asking again, often because it lost its server.
 	Again bool
-	// StartBy is the latest time the race may start on its server: the
-	// race's placement plus Config.Pending, the same for every seat of the
-	// race. Tokens carry it, so that a race the engine forgot unreported,
+	// StartBy is the latest time the match may start on its server: the
+	// match's placement plus Config.Pending, the same for every seat of the
+	// race. Tokens carry it, so that a match the engine forgot unreported,
 	// or one that ended, is never started (again) by a late token.
 	StartBy time.Time
 	// SeatedAt is when the engine (re)seated the players: their seats'
@@ -104,66 +104,66 @@ type Stats struct {
 	Servers     int // servers known
 	Suspended   int // of which suspended
 	Unreachable int // of which marked unreachable
-	Races       int // races on all servers: pending and started
-	Pending     int // races placed but not reported by their server yet
-	Started     int // races reported by their server
-	OpenRaces   int // races with free seats on servers in placement (neither suspended nor unreachable)
+	Matches       int // matches on all servers: pending and started
+	Pending     int // matches placed but not reported by their server yet
+	Started     int // matches reported by their server
+	OpenMatches   int // matches with free seats on servers in placement (neither suspended nor unreachable)
 	Players     int // players holding a placement
-	FreeRaces   int // races that can still be started on servers in placement
-	// Lobbies is the races of this engine their servers report (waiting
+	FreeMatches   int // matches that can still be started on servers in placement
+	// Lobbies is the matches of this engine their servers report (waiting
 	// for players, or filled since); SeatsFreed the seats given back in
 	// them so far.
 	Lobbies    int
 	SeatsFreed int
-	// Foreign is the races of other replicas' servers reported (waiting
+	// Foreign is the matches of other replicas' servers reported (waiting
 	// for players, or filled since); ForeignSeats the players this engine
 	// seated in them.
 	Foreign      int
 	ForeignSeats int
-	// Waiting is the races, this engine's or other replicas', reported
+	// Waiting is the matches, this engine's or other replicas', reported
 	// waiting with a player present and a seat open to this engine.
 	Waiting int
 }
 
-// Engine places players into races on servers. Every operation but Upsert,
+// Engine places players into matches on servers. Every operation but Upsert,
 // Remove, Suspend, Unreachable, Idle, Lobbies and Foreign is O(1) in the
-// number of servers and races, plus the races reported waiting with a
+// number of servers and matches, plus the matches reported waiting with a
 // player present (few: each takes the next lone player). It is safe for
 // concurrent use.
 type Engine struct {
 	cfg   Config
-	epoch string // drawn at New: race ids differ across restarts
+	epoch string // drawn at New: match ids differ across restarts
 
 	mu      sync.Mutex
 	seq     uint64
-	gen     uint64 // Upsert generation: marks the races a report names
+	gen     uint64 // Upsert generation: marks the matches a report names
 	servers map[string]*server
-	players map[string]*race
-	// open[f] holds the open races with f free seats, in the order they came
-	// to have f free seats: with two seats a race, oldest first.
-	open []chain[race]
-	// pending holds the placed races no report has named yet, oldest first:
+	players map[string]*match
+	// open[f] holds the open matches with f free seats, in the order they came
+	// to have f free seats: with two seats a match, oldest first.
+	open []chain[match]
+	// pending holds the placed matches no report has named yet, oldest first:
 	// with one Pending duration for all, also the order they expire in.
-	pending chain[race]
-	// room[f] holds the servers, not suspended, with room for f more races;
+	pending chain[match]
+	// room[f] holds the servers, not suspended, with room for f more matches;
 	// roomBits has bit f set when room[f] is not empty.
 	room     []chain[server]
 	roomBits []uint64
 	free     int // sum of the servers' counted room
 	started  int
-	races    int
+	matches    int
 	nopen    int
 	nsuspend int
 	ndown    int
-	// lobbies holds the races reported waiting for players (Lobbies);
+	// lobbies holds the matches reported waiting for players (Lobbies);
 	// freed counts the seats given back in them.
-	lobbies map[*race]struct{}
+	lobbies map[*match]struct{}
 	freed   int
-	// waits holds the reported races that wait with a player present
+	// waits holds the reported matches that wait with a player present
 	// (own and foreign): lone players go there first, and their seats'
 	// graces run out. Few: each takes the next lone player.
-	waits map[*race]struct{}
-	// foreign holds the servers of other replicas that report races
+	waits map[*match]struct{}
+	// foreign holds the servers of other replicas that report matches
 	// waiting for players (Foreign), by name.
 	foreign map[string]*server
 }
@@ -175,42 +175,42 @@ type server struct {
 	// whose owners (the lease gate, the closed label) would otherwise
 	// resume a server they did not suspend.
 	down     bool
-	races    map[string]*race
+	matches    map[string]*match
 	counted  int // the room this server adds to Engine.free
 	roomNode node[server]
 }
 
-type race struct {
+type match struct {
 	id      string
 	srv     *server
 	seq     uint64
 	players []string
 	// seatedAt[i] is when players[i] was last placed (a token minted).
 	seatedAt []time.Time
-	// lobby is what the server last reported of the race while it waits
+	// lobby is what the server last reported of the match while it waits
 	// for players: the players in it (Lobbies); nil when not reported.
 	lobby []string
-	// waitingSince is when a report first showed the race waiting with a
+	// waitingSince is when a report first showed the match waiting with a
 	// player present: lone present players are paired oldest first.
 	waitingSince time.Time
-	// placed is false for a race its server reported that this engine did
+	// placed is false for a match its server reported that this engine did
 	// not place (another replica's, or one from before a restart): its
-	// players are unknown, so it takes nobody. A foreign race (on another
+	// players are unknown, so it takes nobody. A foreign match (on another
 	// replica's server) is not placed either: it takes players only while
 	// reported waiting, and its players are this engine's seats in it.
 	placed   bool
 	started  bool
 	seen     uint64 // the Upsert generation that last named it
 	placedAt time.Time
-	openNode node[race]
-	pendNode node[race]
+	openNode node[match]
+	pendNode node[match]
 }
 
 // New checks cfg and returns an empty Engine.
 func New(cfg Config) (*Engine, error) {
 	var errs []error
-	if cfg.SeatsPerRace < 1 {
-		errs = append(errs, fmt.Errorf("placement: seats per race %d: want at least 1", cfg.SeatsPerRace))
+	if cfg.SeatsPerMatch < 1 {
+		errs = append(errs, fmt.Errorf("placement: seats per race %d: want at least 1", cfg.SeatsPerMatch))
 	}
 	if cfg.Pending <= 0 {
 		errs = append(errs, fmt.Errorf("placement: pending %v: want a positive duration", cfg.Pending))
@@ -224,8 +224,8 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.SeatHold < 0 {
 		errs = append(errs, fmt.Errorf("placement: seat hold %v: want 0 (never) or a positive duration", cfg.SeatHold))
 	}
-	if len(cfg.RacePrefix) > MaxRacePrefix {
-		errs = append(errs, fmt.Errorf("placement: race prefix %q is longer than %d bytes", cfg.RacePrefix, MaxRacePrefix))
+	if len(cfg.MatchPrefix) > MaxMatchPrefix {
+		errs = append(errs, fmt.Errorf("placement: race prefix %q is longer than %d bytes", cfg.MatchPrefix, MaxMatchPrefix))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -236,15 +236,15 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg: cfg, epoch: epoch(),
 		servers: make(map[string]*server),
-		players: make(map[string]*race),
-		lobbies: make(map[*race]struct{}),
-		waits:   make(map[*race]struct{}),
+		players: make(map[string]*match),
+		lobbies: make(map[*match]struct{}),
+		waits:   make(map[*match]struct{}),
 		foreign: make(map[string]*server),
-		open:    make([]chain[race], cfg.SeatsPerRace),
-		pending: newChain(func(r *race) *node[race] { return &r.pendNode }),
+		open:    make([]chain[match], cfg.SeatsPerMatch),
+		pending: newChain(func(r *match) *node[match] { return &r.pendNode }),
 	}
 	for i := range e.open {
-		e.open[i] = newChain(func(r *race) *node[race] { return &r.openNode })
+		e.open[i] = newChain(func(r *match) *node[match] { return &r.openNode })
 	}
 	return e, nil
 }
@@ -261,13 +261,13 @@ func epoch() string {
 }
 
 // Upsert adds the server or updates its address, port and capacity, and
-// takes races, the ids of the races it reports running, as the truth: a
-// placed race it names has started; a started race it no longer names is
-// over (its room and its players' placements go); a race it names that this
+// takes matches, the ids of the matches it reports running, as the truth: a
+// placed match it names has started; a started match it no longer names is
+// over (its room and its players' placements go); a match it names that this
 // engine did not place takes room but no player. A negative capacity counts
 // as 0, one above MaxCapacity as MaxCapacity. A server without a name is
-// ignored. Upsert is O(races on the server).
-func (e *Engine) Upsert(s Server, races []string) {
+// ignored. Upsert is O(matches on the server).
+func (e *Engine) Upsert(s Server, matches []string) {
 	if s.Name == "" {
 		return
 	}
@@ -280,17 +280,17 @@ func (e *Engine) Upsert(s Server, races []string) {
 	}
 	sv := e.servers[s.Name]
 	if sv == nil {
-		sv = &server{races: make(map[string]*race)}
+		sv = &server{matches: make(map[string]*match)}
 		e.servers[s.Name] = sv
 	}
 	sv.Server = s
 	e.gen++
-	for _, id := range races {
-		r := sv.races[id]
+	for _, id := range matches {
+		r := sv.matches[id]
 		if r == nil {
-			r = &race{id: id, srv: sv}
-			sv.races[id] = r
-			e.races++
+			r = &match{id: id, srv: sv}
+			sv.matches[id] = r
+			e.matches++
 		}
 		r.seen = e.gen
 		if !r.started {
@@ -299,7 +299,7 @@ func (e *Engine) Upsert(s Server, races []string) {
 			e.pending.remove(r)
 		}
 	}
-	for _, r := range sv.races {
+	for _, r := range sv.matches {
 		if r.started && r.seen != e.gen {
 			e.forget(r)
 		}
@@ -307,7 +307,7 @@ func (e *Engine) Upsert(s Server, races []string) {
 	e.refileServer(sv)
 }
 
-// Remove forgets the server: its races, their open seats and their players' placements.
+// Remove forgets the server: its matches, their open seats and their players' placements.
 func (e *Engine) Remove(name string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -315,7 +315,7 @@ func (e *Engine) Remove(name string) {
 	if sv == nil {
 		return
 	}
-	for _, r := range sv.races {
+	for _, r := range sv.matches {
 		e.forget(r)
 	}
 	if sv.suspended {
@@ -330,9 +330,9 @@ func (e *Engine) Remove(name string) {
 }
 
 // Suspend stops (or resumes) placing on the server: a suspended server takes
-// no new race and no new seat, and a player placed on it is placed afresh
-// elsewhere when it asks again. Its races stay known. An unknown server is
-// ignored. Resumed races queue behind the open races of other servers.
+// no new match and no new seat, and a player placed on it is placed afresh
+// elsewhere when it asks again. Its matches stay known. An unknown server is
+// ignored. Resumed matches queue behind the open matches of other servers.
 func (e *Engine) Suspend(name string, suspended bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -348,8 +348,8 @@ func (e *Engine) Suspend(name string, suspended bool) {
 		e.nsuspend--
 	}
 	if sv.out() != wasOut {
-		for _, r := range sv.races {
-			e.refileRace(r)
+		for _, r := range sv.matches {
+			e.refileMatch(r)
 		}
 		e.refileServer(sv)
 	}
@@ -357,7 +357,7 @@ func (e *Engine) Suspend(name string, suspended bool) {
 
 // Unreachable marks the server found unreachable (down true) or reachable
 // again. Placement treats an unreachable server as a suspended one (no new
-// race, no new seat, its players placed afresh when they ask again), but
+// match, no new seat, its players placed afresh when they ask again), but
 // the two marks are independent: resuming one does not lift the other. An
 // unknown server is ignored.
 func (e *Engine) Unreachable(name string, down bool) {
@@ -375,8 +375,8 @@ func (e *Engine) Unreachable(name string, down bool) {
 		e.ndown--
 	}
 	if sv.out() != wasOut {
-		for _, r := range sv.races {
-			e.refileRace(r)
+		for _, r := range sv.matches {
+			e.refileMatch(r)
 		}
 		e.refileServer(sv)
 	}
@@ -385,13 +385,13 @@ func (e *Engine) Unreachable(name string, down bool) {
 // out is true when nothing new is placed on the server.
 func (sv *server) out() bool { return sv.suspended || sv.down }
 
-// Place finds a race for the players, all on one server: the first player's
-// own placement if it holds one (seats missing from it are added if its race
-// has room; backend.ErrSeatsTaken if not); else the oldest open race with
-// enough free seats; else a new race on the fullest server with room. It
+// Place finds a match for the players, all on one server: the first player's
+// own placement if it holds one (seats missing from it are added if its match
+// has room; backend.ErrSeatsTaken if not); else the oldest open match with
+// enough free seats; else a new match on the fullest server with room. It
 // fails with an error wrapping backend.ErrNoCapacity when no server has
 // room, and with a plain error for bad input (no player, an empty or
-// repeated id, more players than seats in a race).
+// repeated id, more players than seats in a match).
 func (e *Engine) Place(playerIDs []string) (Placement, error) {
 	if err := e.checkPlayers(playerIDs); err != nil {
 		return Placement{}, err
@@ -415,12 +415,12 @@ func (e *Engine) Place(playerIDs []string) (Placement, error) {
 		return Placement{}, fmt.Errorf("place %d players: %w", len(playerIDs), backend.ErrNoCapacity)
 	}
 	e.seq++
-	r := &race{
-		id: e.cfg.RacePrefix + e.epoch + "-" + strconv.FormatUint(e.seq, 36), srv: sv, seq: e.seq,
-		players: make([]string, 0, e.cfg.SeatsPerRace), placed: true, placedAt: e.cfg.Now(),
+	r := &match{
+		id: e.cfg.MatchPrefix + e.epoch + "-" + strconv.FormatUint(e.seq, 36), srv: sv, seq: e.seq,
+		players: make([]string, 0, e.cfg.SeatsPerMatch), placed: true, placedAt: e.cfg.Now(),
 	}
-	sv.races[r.id] = r
-	e.races++
+	sv.matches[r.id] = r
+	e.matches++
 	e.pending.pushBack(r)
 	at := e.seat(r, playerIDs)
 	e.refileServer(sv)
@@ -431,8 +431,8 @@ func (e *Engine) checkPlayers(ids []string) error {
 	if len(ids) == 0 {
 		return errors.New("place: no players")
 	}
-	if len(ids) > e.cfg.SeatsPerRace {
-		return fmt.Errorf("place: %w: %d players, but a race has %d seats", backend.ErrTooManySeats, len(ids), e.cfg.SeatsPerRace)
+	if len(ids) > e.cfg.SeatsPerMatch {
+		return fmt.Errorf("place: %w: %d players, but a race has %d seats", backend.ErrTooManySeats, len(ids), e.cfg.SeatsPerMatch)
 	}
 	for i, id := range ids {
 		if id == "" {
@@ -449,7 +449,7 @@ func (e *Engine) checkPlayers(ids []string) error {
 // r's server is suspended or unreachable: the placement is dropped (its
 // seats stay taken: a token for them may be in use) and the players are
 // placed afresh.
-func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err error) {
+func (e *Engine) placeOwn(r *match, ids []string) (p Placement, ok bool, err error) {
 	if r.srv.out() {
 		for _, id := range ids {
 			if e.players[id] == r {
@@ -476,7 +476,7 @@ func (e *Engine) placeOwn(r *race, ids []string) (p Placement, ok bool, err erro
 // restarts the hold of every seat of ids: the caller mints a new token for
 // each, and a seat must not be given to another player while any token of
 // its player may still bring it. It returns when the holds restarted.
-func (e *Engine) seat(r *race, ids []string) time.Time {
+func (e *Engine) seat(r *match, ids []string) time.Time {
 	now := e.cfg.Now()
 	for _, id := range ids {
 		if i := slices.Index(r.players, id); i >= 0 {
@@ -487,22 +487,22 @@ func (e *Engine) seat(r *race, ids []string) time.Time {
 		}
 		e.players[id] = r // a placement elsewhere is replaced
 	}
-	e.refileRace(r)
+	e.refileMatch(r)
 	return now
 }
 
-// Lobbies takes what the server reports of its races waiting for players:
-// race id to the players the race holds (connected, or kept in its lobby).
-// A race stays reported, with the players who filled it, until it ends.
-// The report is the truth of who holds a seat: a race reported full gives
-// back every seat whose player it does not name (the race server seated
+// Lobbies takes what the server reports of its matches waiting for players:
+// match id to the players the match holds (connected, or kept in its lobby).
+// A match stays reported, with the players who filled it, until it ends.
+// The report is the truth of who holds a seat: a match reported full gives
+// back every seat whose player it does not name (the game server seated
 // someone else first and refuses that player, who is placed afresh when
-// it asks again); a race reported waiting gives back the seats of players
+// it asks again); a match reported waiting gives back the seats of players
 // it does not name once they were placed ShowGrace ago (or SeatHold, when
 // ShowGrace is 0), and seats in it go to lone players before any other
-// race's. Players it names that this engine did not seat (another
+// match's. Players it names that this engine did not seat (another
 // replica's) hold their seats. A report replaces the server's last one.
-// Lobbies is O(races reported + lobbies held).
+// Lobbies is O(matches reported + lobbies held).
 func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -524,7 +524,7 @@ func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 	}
 	now := e.cfg.Now()
 	for id, players := range lobbies {
-		if r := sv.races[id]; r != nil && r.placed && r.started && len(players) > 0 {
+		if r := sv.matches[id]; r != nil && r.placed && r.started && len(players) > 0 {
 			e.report(r, players, now)
 			e.lobbies[r] = struct{}{}
 			e.settle(r, now)
@@ -533,11 +533,11 @@ func (e *Engine) Lobbies(name string, lobbies map[string][]string) {
 	e.expire()
 }
 
-// report records what a server said of race r: its players, and since
+// report records what a server said of match r: its players, and since
 // when it waits for more.
-func (e *Engine) report(r *race, players []string, now time.Time) {
+func (e *Engine) report(r *match, players []string, now time.Time) {
 	r.lobby = slices.Clone(players)
-	if len(players) >= e.cfg.SeatsPerRace {
+	if len(players) >= e.cfg.SeatsPerMatch {
 		r.waitingSince = time.Time{}
 		delete(e.waits, r)
 		return
@@ -549,14 +549,14 @@ func (e *Engine) report(r *race, players []string, now time.Time) {
 }
 
 // Foreign takes what a server leased by another replica reports of its
-// races waiting for players (as Lobbies). A lone player is seated in the
-// oldest of them before any race of this engine without a present player:
-// two lone players on two replicas meet. Such a seat is a claim the race
+// matches waiting for players (as Lobbies). A lone player is seated in the
+// oldest of them before any match of this engine without a present player:
+// two lone players on two replicas meet. Such a seat is a claim the match
 // server arbitrates (first to connect wins); the engine keeps it while the
-// race is reported waiting and the claim is younger than ShowGrace, or
+// match is reported waiting and the claim is younger than ShowGrace, or
 // while the report names its player, and drops it otherwise (its player
 // asking again is placed afresh). No report, or nil, forgets the server.
-// A server this engine leases is ignored. Foreign is O(races reported).
+// A server this engine leases is ignored. Foreign is O(matches reported).
 func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
 	if s.Name == "" || e.cfg.ShowGrace <= 0 {
 		return
@@ -571,15 +571,15 @@ func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
 		if len(lobbies) == 0 {
 			return
 		}
-		fs = &server{races: make(map[string]*race)}
+		fs = &server{matches: make(map[string]*match)}
 		e.foreign[s.Name] = fs
 	}
 	fs.Server = s
 	now := e.cfg.Now()
-	for id, r := range fs.races {
+	for id, r := range fs.matches {
 		if players, still := lobbies[id]; !still || len(players) == 0 {
 			e.dropSeats(r, r.players)
-			delete(fs.races, id)
+			delete(fs.matches, id)
 			delete(e.waits, r)
 		}
 	}
@@ -587,15 +587,15 @@ func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
 		if len(players) == 0 {
 			continue
 		}
-		r := fs.races[id]
+		r := fs.matches[id]
 		if r == nil {
-			r = &race{id: id, srv: fs, started: true}
-			fs.races[id] = r
+			r = &match{id: id, srv: fs, started: true}
+			fs.matches[id] = r
 		}
 		e.report(r, players, now)
 		e.settle(r, now)
 	}
-	if len(fs.races) == 0 {
+	if len(fs.matches) == 0 {
 		delete(e.foreign, s.Name)
 	}
 	e.expire()
@@ -603,7 +603,7 @@ func (e *Engine) Foreign(s Server, lobbies map[string][]string) {
 
 // dropForeign forgets a foreign server and this engine's seats on it.
 func (e *Engine) dropForeign(fs *server) {
-	for _, r := range fs.races {
+	for _, r := range fs.matches {
 		e.dropSeats(r, r.players)
 		delete(e.waits, r)
 	}
@@ -611,7 +611,7 @@ func (e *Engine) dropForeign(fs *server) {
 }
 
 // dropSeats forgets the placements of ids in r (not r's seat list).
-func (e *Engine) dropSeats(r *race, ids []string) {
+func (e *Engine) dropSeats(r *match, ids []string) {
 	for _, id := range ids {
 		if e.players[id] == r {
 			delete(e.players, id)
@@ -619,8 +619,8 @@ func (e *Engine) dropSeats(r *race, ids []string) {
 	}
 }
 
-// freeNoShows gives back the seats of races reported waiting whose players
-// did not come in time (a race reported full settled at its report).
+// freeNoShows gives back the seats of matches reported waiting whose players
+// did not come in time (a match reported full settled at its report).
 func (e *Engine) freeNoShows(now time.Time) {
 	for r := range e.waits {
 		e.settle(r, now)
@@ -628,8 +628,8 @@ func (e *Engine) freeNoShows(now time.Time) {
 }
 
 // settle applies r's report to the seats this engine gave in it.
-func (e *Engine) settle(r *race, now time.Time) {
-	full := len(r.lobby) >= e.cfg.SeatsPerRace
+func (e *Engine) settle(r *match, now time.Time) {
+	full := len(r.lobby) >= e.cfg.SeatsPerMatch
 	hold := e.cfg.SeatHold
 	if e.cfg.ShowGrace > 0 && (hold <= 0 || e.cfg.ShowGrace < hold) {
 		hold = e.cfg.ShowGrace
@@ -662,35 +662,35 @@ func (e *Engine) settle(r *race, now time.Time) {
 		}
 	}
 	if changed {
-		e.refileRace(r)
+		e.refileMatch(r)
 	}
 }
 
 // openSeats is the seats of r nobody holds: neither its reported players
 // nor this engine's seats in it.
-func (e *Engine) openSeats(r *race) int {
+func (e *Engine) openSeats(r *match) int {
 	held := len(r.lobby)
 	for _, id := range r.players {
 		if !slices.Contains(r.lobby, id) {
 			held++
 		}
 	}
-	return e.cfg.SeatsPerRace - held
+	return e.cfg.SeatsPerMatch - held
 }
 
 // waiting is true when r is reported waiting with a player present, has a
 // seat open to this engine, and is on a server in placement.
-func (e *Engine) waiting(r *race) bool {
+func (e *Engine) waiting(r *match) bool {
 	return !r.waitingSince.IsZero() && e.openSeats(r) > 0 && !r.srv.out()
 }
 
-// oldestWaiting is the race reported waiting the longest with a player
+// oldestWaiting is the match reported waiting the longest with a player
 // present and at least seats open seats, on this engine's servers in
-// placement or on other replicas', or nil. It is O(races reported
-// waiting): few, as a race reported alone takes the next lone player.
-func (e *Engine) oldestWaiting(seats int) *race {
-	var best *race
-	consider := func(r *race) {
+// placement or on other replicas', or nil. It is O(matches reported
+// waiting): few, as a match reported alone takes the next lone player.
+func (e *Engine) oldestWaiting(seats int) *match {
+	var best *match
+	consider := func(r *match) {
 		if !e.waiting(r) || e.openSeats(r) < seats {
 			return
 		}
@@ -704,18 +704,18 @@ func (e *Engine) oldestWaiting(seats int) *race {
 	return best
 }
 
-func (e *Engine) placement(r *race, joined bool, seatedAt time.Time) Placement {
+func (e *Engine) placement(r *match, joined bool, seatedAt time.Time) Placement {
 	by := r.placedAt.Add(e.cfg.Pending)
 	if !r.placed {
-		by = seatedAt.Add(-joinOnly) // another replica's race: join it, never start it
+		by = seatedAt.Add(-joinOnly) // another replica's match: join it, never start it
 	}
-	return Placement{Server: r.srv.Name, Address: r.srv.Address, Port: r.srv.Port, Race: r.id, Joined: joined,
+	return Placement{Server: r.srv.Name, Address: r.srv.Address, Port: r.srv.Port, Match: r.id, Joined: joined,
 		StartBy: by, SeatedAt: seatedAt}
 }
 
-// oldestOpen is the oldest open race with at least seats free seats, or nil.
-func (e *Engine) oldestOpen(seats int) *race {
-	var best *race
+// oldestOpen is the oldest open match with at least seats free seats, or nil.
+func (e *Engine) oldestOpen(seats int) *match {
+	var best *match
 	for f := seats; f < len(e.open); f++ {
 		if h := e.open[f].head; h != nil && (best == nil || h.seq < best.seq) {
 			best = h
@@ -725,7 +725,7 @@ func (e *Engine) oldestOpen(seats int) *race {
 }
 
 // fullestWithRoom is a server with the least room left but some (Packed:
-// fill a server before starting races on another), or nil.
+// fill a server before starting matches on another), or nil.
 func (e *Engine) fullestWithRoom() *server {
 	for w, word := range e.roomBits {
 		if word != 0 {
@@ -736,19 +736,19 @@ func (e *Engine) fullestWithRoom() *server {
 }
 
 // refileRace puts r in the open bucket of its free seats, or in none.
-func (e *Engine) refileRace(r *race) {
+func (e *Engine) refileMatch(r *match) {
 	if nd := &r.openNode; nd.in != nil {
 		nd.in.remove(r)
 		e.nopen--
 	}
-	if f := e.cfg.SeatsPerRace - len(r.players); r.placed && f > 0 && !r.srv.out() {
+	if f := e.cfg.SeatsPerMatch - len(r.players); r.placed && f > 0 && !r.srv.out() {
 		e.open[f].pushBack(r)
 		e.nopen++
 	}
 }
 
-// refileServer puts sv in the room bucket of its free races, or in none,
-// and counts its room in the free races.
+// refileServer puts sv in the room bucket of its free matches, or in none,
+// and counts its room in the free matches.
 func (e *Engine) refileServer(sv *server) {
 	if c := sv.roomNode.in; c != nil {
 		c.remove(sv)
@@ -759,7 +759,7 @@ func (e *Engine) refileServer(sv *server) {
 	}
 	f := 0
 	if !sv.out() {
-		f = max(sv.Capacity-len(sv.races), 0)
+		f = max(sv.Capacity-len(sv.matches), 0)
 	}
 	e.free += f - sv.counted
 	sv.counted = f
@@ -777,10 +777,10 @@ func (e *Engine) refileServer(sv *server) {
 }
 
 // forget drops r: its room comes back, its players lose their placement.
-func (e *Engine) forget(r *race) {
+func (e *Engine) forget(r *match) {
 	sv := r.srv
-	delete(sv.races, r.id)
-	e.races--
+	delete(sv.matches, r.id)
+	e.matches--
 	if r.started {
 		e.started--
 	}
@@ -799,7 +799,7 @@ func (e *Engine) forget(r *race) {
 	e.refileServer(sv)
 }
 
-// expire forgets the pending races no token can start any more (older than
+// expire forgets the pending matches no token can start any more (older than
 // Pending plus StartLeeway) and gives back the seats of reported lobbies
 // whose players did not come.
 func (e *Engine) expire() {
@@ -812,23 +812,23 @@ func (e *Engine) expire() {
 	}
 }
 
-// FreeRaces is the number of races that can still be started on servers
+// FreeRaces is the number of matches that can still be started on servers
 // in placement (neither suspended nor unreachable).
-func (e *Engine) FreeRaces() int {
+func (e *Engine) FreeMatches() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expire()
 	return e.free
 }
 
-// Idle lists, by name, the servers that hold no race, pending or started.
+// Idle lists, by name, the servers that hold no match, pending or started.
 func (e *Engine) Idle() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expire()
 	var out []string
 	for name, sv := range e.servers {
-		if len(sv.races) == 0 {
+		if len(sv.matches) == 0 {
 			out = append(out, name)
 		}
 	}
@@ -843,8 +843,8 @@ func (e *Engine) Stats() Stats {
 	e.expire()
 	foreign, seats, waiting := 0, 0, 0
 	for _, fs := range e.foreign {
-		foreign += len(fs.races)
-		for _, r := range fs.races {
+		foreign += len(fs.matches)
+		for _, r := range fs.matches {
 			seats += len(r.players)
 		}
 	}
@@ -855,21 +855,21 @@ func (e *Engine) Stats() Stats {
 	}
 	return Stats{
 		Servers: len(e.servers), Suspended: e.nsuspend, Unreachable: e.ndown,
-		Races: e.races, Pending: e.pending.n, Started: e.started,
-		OpenRaces: e.nopen, Players: len(e.players), FreeRaces: e.free,
+		Matches: e.matches, Pending: e.pending.n, Started: e.started,
+		OpenMatches: e.nopen, Players: len(e.players), FreeMatches: e.free,
 		Lobbies: len(e.lobbies), SeatsFreed: e.freed,
 		Foreign: foreign, ForeignSeats: seats, Waiting: waiting,
 	}
 }
 
-// Holding reports whether player still holds its placement in race on
-// server: placed there, the race not over nor forgotten, the seat not given
+// Holding reports whether player still holds its placement in match on
+// server: placed there, the match not over nor forgotten, the seat not given
 // back. The allocator counts a player's place against its client address
 // while it does.
-func (e *Engine) Holding(player, server, race string) bool {
+func (e *Engine) Holding(player, server, match string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.expire()
 	r := e.players[player]
-	return r != nil && r.id == race && r.srv.Name == server
+	return r != nil && r.id == match && r.srv.Name == server
 }

@@ -8,16 +8,16 @@ import (
 	"time"
 )
 
-// benchRaces is how many races the engine holds while the benchmarks place.
-const benchRaces = 4000
+// benchRaces is how many matches the engine holds while the benchmarks place.
+const benchMatches = 4000
 
-// benchEngine holds benchRaces started races, each with its pair of players, on 16 servers of 512, with a clock that moves one
-// microsecond per call: pending races placed by the benchmark expire after
+// benchEngine holds benchRaces started matches, each with its pair of players, on 16 servers of 512, with a clock that moves one
+// microsecond per call: pending matches placed by the benchmark expire after
 // 2,000 calls, so the engine stays at its size however long it runs.
 func benchEngine(b *testing.B) (*Engine, *clock) {
 	b.Helper()
 	c := newClock()
-	e, err := New(Config{SeatsPerRace: 2, Pending: 2000 * time.Microsecond, RacePrefix: "bench-", Now: c.Now})
+	e, err := New(Config{SeatsPerMatch: 2, Pending: 2000 * time.Microsecond, MatchPrefix: "bench-", Now: c.Now})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -26,29 +26,29 @@ func benchEngine(b *testing.B) (*Engine, *clock) {
 		e.Upsert(Server{Name: fmt.Sprint("gs-", i), Address: "10.0.0.1", Port: int32(7000 + i), Capacity: capacity}, nil)
 	}
 	reported := map[string][]string{}
-	for i := range benchRaces {
+	for i := range benchMatches {
 		ids := []string{"seed" + strconv.Itoa(i), "seed" + strconv.Itoa(i) + ".2"}
 		p, err := e.Place(ids)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if p.Joined {
-			b.Fatalf("seed race %d joined %s", i, p.Race)
+			b.Fatalf("seed race %d joined %s", i, p.Match)
 		}
-		reported[p.Server] = append(reported[p.Server], p.Race)
+		reported[p.Server] = append(reported[p.Server], p.Match)
 	}
 	for i := range servers {
 		name := fmt.Sprint("gs-", i)
 		e.Upsert(Server{Name: name, Address: "10.0.0.1", Port: int32(7000 + i), Capacity: capacity}, reported[name])
 	}
-	if s := e.Stats(); s.Started != benchRaces {
-		b.Fatalf("seeded %+v, want %d started races", s, benchRaces)
+	if s := e.Stats(); s.Started != benchMatches {
+		b.Fatalf("seeded %+v, want %d started races", s, benchMatches)
 	}
 	return e, c
 }
 
 // BenchmarkPlace places fresh players, one per call, in an engine holding
-// 4,000 races: matches/s is what one allocator replica's engine sustains.
+// 4,000 matches: matches/s is what one allocator replica's engine sustains.
 func BenchmarkPlace(b *testing.B) {
 	e, c := benchEngine(b)
 	i := 0
@@ -88,7 +88,7 @@ func BenchmarkPlaceRepeat(b *testing.B) {
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
-		p, err := e.Place([]string{"seed" + strconv.Itoa(i%benchRaces)})
+		p, err := e.Place([]string{"seed" + strconv.Itoa(i%benchMatches)})
 		if err != nil || !p.Joined {
 			b.Fatalf("repeat %d: %+v, %v", i, p, err)
 		}

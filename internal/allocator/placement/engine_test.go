@@ -32,7 +32,7 @@ const pending = time.Minute
 
 func newEngine(t testing.TB, c *clock) *Engine {
 	t.Helper()
-	e, err := New(Config{SeatsPerRace: 2, Pending: pending, RacePrefix: "r1-", Now: c.Now})
+	e, err := New(Config{SeatsPerMatch: 2, Pending: pending, MatchPrefix: "r1-", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +55,11 @@ func TestNewChecksConfig(t *testing.T) {
 		want string
 	}{
 		{"no seats", Config{Pending: time.Second}, "seats per race 0"},
-		{"no pending", Config{SeatsPerRace: 2}, "pending 0s"},
-		{"negative pending", Config{SeatsPerRace: 2, Pending: -time.Second}, "pending -1s"},
-		{"long prefix", Config{SeatsPerRace: 2, Pending: time.Second, RacePrefix: strings.Repeat("x", 41)}, "longer than 40 bytes"},
-		{"negative seat hold", Config{SeatsPerRace: 2, Pending: time.Second, SeatHold: -time.Second}, "seat hold -1s"},
-		{"negative start leeway", Config{SeatsPerRace: 2, Pending: time.Second, StartLeeway: -time.Second}, "start leeway -1s"},
+		{"no pending", Config{SeatsPerMatch: 2}, "pending 0s"},
+		{"negative pending", Config{SeatsPerMatch: 2, Pending: -time.Second}, "pending -1s"},
+		{"long prefix", Config{SeatsPerMatch: 2, Pending: time.Second, MatchPrefix: strings.Repeat("x", 41)}, "longer than 40 bytes"},
+		{"negative seat hold", Config{SeatsPerMatch: 2, Pending: time.Second, SeatHold: -time.Second}, "seat hold -1s"},
+		{"negative start leeway", Config{SeatsPerMatch: 2, Pending: time.Second, StartLeeway: -time.Second}, "start leeway -1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
@@ -68,7 +68,7 @@ func TestNewChecksConfig(t *testing.T) {
 			}
 		})
 	}
-	if _, err := New(Config{SeatsPerRace: 1, Pending: time.Second}); err != nil {
+	if _, err := New(Config{SeatsPerMatch: 1, Pending: time.Second}); err != nil {
 		t.Fatalf("a valid config: %v", err)
 	}
 }
@@ -96,7 +96,7 @@ func TestPlaceRefusesBadInput(t *testing.T) {
 			}
 		})
 	}
-	if s := e.Stats(); s.Races != 0 || s.Players != 0 {
+	if s := e.Stats(); s.Matches != 0 || s.Players != 0 {
 		t.Fatalf("bad input placed something: %+v", s)
 	}
 }
@@ -105,50 +105,50 @@ func TestPairsPlayersAndIsIdempotent(t *testing.T) {
 	e := newEngine(t, newClock())
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "alice")
-	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Race, "r1-") {
+	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Match, "r1-") {
 		t.Fatalf("first player: %+v, want a new race on gs", a)
 	}
-	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Race: a.Race, Joined: true, Again: true, StartBy: a.StartBy, SeatedAt: a.SeatedAt}) {
-		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Race)
+	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Match: a.Match, Joined: true, Again: true, StartBy: a.StartBy, SeatedAt: a.SeatedAt}) {
+		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Match)
 	}
 	b := place(t, e, "bob")
-	if b.Race != a.Race || !b.Joined {
-		t.Fatalf("second player: %+v, want to join %s", b, a.Race)
+	if b.Match != a.Match || !b.Joined {
+		t.Fatalf("second player: %+v, want to join %s", b, a.Match)
 	}
 	c := place(t, e, "carol")
-	if c.Race == a.Race || c.Joined {
+	if c.Match == a.Match || c.Joined {
 		t.Fatalf("third player: %+v, want a new race", c)
 	}
-	want := Stats{Servers: 1, Races: 2, Pending: 2, OpenRaces: 1, Players: 3, FreeRaces: 2}
+	want := Stats{Servers: 1, Matches: 2, Pending: 2, OpenMatches: 1, Players: 3, FreeMatches: 2}
 	if s := e.Stats(); s != want {
 		t.Fatalf("stats %+v, want %+v", s, want)
 	}
 }
 
-func TestOldestOpenRaceFirst(t *testing.T) {
+func TestOldestOpenMatchFirst(t *testing.T) {
 	c := newClock()
-	e, err := New(Config{SeatsPerRace: 3, Pending: pending, Now: c.Now})
+	e, err := New(Config{SeatsPerMatch: 3, Pending: pending, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Upsert(srv("gs", 8), nil)
 	first := place(t, e, "a") // two free seats
-	if p := place(t, e, "b", "c"); p.Race != first.Race || !p.Joined {
-		t.Fatalf("a pair: %+v, want the race with two free seats %s", p, first.Race)
+	if p := place(t, e, "b", "c"); p.Match != first.Match || !p.Joined {
+		t.Fatalf("a pair: %+v, want the race with two free seats %s", p, first.Match)
 	}
 	older := place(t, e, "d")
-	if p := place(t, e, "e"); p.Race != older.Race {
-		t.Fatalf("a lone player: %+v, want the open race %s", p, older.Race)
+	if p := place(t, e, "e"); p.Match != older.Match {
+		t.Fatalf("a lone player: %+v, want the open race %s", p, older.Match)
 	}
-	younger := place(t, e, "f", "g") // no race has two free seats: a new one
-	if younger.Joined || younger.Race == older.Race {
+	younger := place(t, e, "f", "g") // no match has two free seats: a new one
+	if younger.Joined || younger.Match == older.Match {
 		t.Fatalf("a pair: %+v, want a new race", younger)
 	}
-	if p := place(t, e, "h"); p.Race != older.Race {
-		t.Fatalf("a lone player: %+v, want the oldest open race %s, not %s", p, older.Race, younger.Race)
+	if p := place(t, e, "h"); p.Match != older.Match {
+		t.Fatalf("a lone player: %+v, want the oldest open race %s, not %s", p, older.Match, younger.Match)
 	}
-	if p := place(t, e, "i"); p.Race != younger.Race {
-		t.Fatalf("a lone player: %+v, want the last open race %s", p, younger.Race)
+	if p := place(t, e, "i"); p.Match != younger.Match {
+		t.Fatalf("a lone player: %+v, want the last open race %s", p, younger.Match)
 	}
 }
 
@@ -156,17 +156,17 @@ func TestMoreSeatsForTheSamePlayer(t *testing.T) {
 	e := newEngine(t, newClock())
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "p")
-	if b := place(t, e, "p", "p.2"); b.Race != a.Race || !b.Joined {
-		t.Fatalf("two seats: %+v, want the player's own race %s", b, a.Race)
+	if b := place(t, e, "p", "p.2"); b.Match != a.Match || !b.Joined {
+		t.Fatalf("two seats: %+v, want the player's own race %s", b, a.Match)
 	}
 	q := place(t, e, "q")
-	place(t, e, "r") // q's race is full now
+	place(t, e, "r") // q's match is full now
 	_, err := e.Place([]string{"q", "q.2"})
 	if !errors.Is(err, backend.ErrSeatsTaken) {
 		t.Fatalf("a second seat in a full race: err %v, want ErrSeatsTaken", err)
 	}
-	if p := place(t, e, "q"); p.Race != q.Race {
-		t.Fatalf("after the refusal q went to %s, want its race %s", p.Race, q.Race)
+	if p := place(t, e, "q"); p.Match != q.Match {
+		t.Fatalf("after the refusal q went to %s, want its race %s", p.Match, q.Match)
 	}
 	if n := e.Stats().Players; n != 4 {
 		t.Fatalf("%d players placed, want 4 (no q.2)", n)
@@ -183,17 +183,17 @@ func TestNoCapacity(t *testing.T) {
 	if _, err := e.Place([]string{"c"}); !errors.Is(err, backend.ErrNoCapacity) {
 		t.Fatalf("full server: err %v, want ErrNoCapacity", err)
 	}
-	if n := e.FreeRaces(); n != 0 {
+	if n := e.FreeMatches(); n != 0 {
 		t.Fatalf("FreeRaces = %d, want 0", n)
 	}
 }
 
-// TestPackedFillsTheFullestServer: new races go to the server with the
+// TestPackedFillsTheFullestServer: new matches go to the server with the
 // least room left, so that empty servers stay empty (and can be released).
 func TestPackedFillsTheFullestServer(t *testing.T) {
 	e := newEngine(t, newClock())
 	e.Upsert(srv("a", 4), nil)
-	e.Upsert(srv("b", 4), []string{"foreign"}) // a race this engine did not place
+	e.Upsert(srv("b", 4), []string{"foreign"}) // a match this engine did not place
 	for i := range 3 {
 		if p := place(t, e, fmt.Sprint("solo", i), fmt.Sprint("solo", i, ".2")); p.Server != "b" {
 			t.Fatalf("race %d went to %s, want the fuller b", i, p.Server)
@@ -207,68 +207,68 @@ func TestPackedFillsTheFullestServer(t *testing.T) {
 	}
 	// A server growing its capacity gets room again.
 	e.Upsert(srv("b", 6), []string{"foreign"})
-	if n := e.FreeRaces(); n != 3+2 {
+	if n := e.FreeMatches(); n != 3+2 {
 		t.Fatalf("FreeRaces = %d, want 5", n)
 	}
 }
 
-// TestReportsStartAndEndRaces: the server's races list is the truth.
-func TestReportsStartAndEndRaces(t *testing.T) {
+// TestReportsStartAndEndRaces: the server's matches list is the truth.
+func TestReportsStartAndEndMatches(t *testing.T) {
 	c := newClock()
 	e := newEngine(t, c)
 	e.Upsert(srv("gs", 2), nil)
 	a := place(t, e, "a", "b")
 	lone := place(t, e, "c")
-	e.Upsert(srv("gs", 2), []string{a.Race, lone.Race})
-	if s := e.Stats(); s.Started != 2 || s.Pending != 0 || s.FreeRaces != 0 {
+	e.Upsert(srv("gs", 2), []string{a.Match, lone.Match})
+	if s := e.Stats(); s.Started != 2 || s.Pending != 0 || s.FreeMatches != 0 {
 		t.Fatalf("after the report: %+v, want 2 started", s)
 	}
-	c.Advance(2 * pending) // started races never expire
-	if p := place(t, e, "d"); p.Race != lone.Race || !p.Joined {
-		t.Fatalf("the next player: %+v, want the started race waiting for a player %s", p, lone.Race)
+	c.Advance(2 * pending) // started matches never expire
+	if p := place(t, e, "d"); p.Match != lone.Match || !p.Joined {
+		t.Fatalf("the next player: %+v, want the started race waiting for a player %s", p, lone.Match)
 	}
-	if p := place(t, e, "a"); p.Race != a.Race {
-		t.Fatalf("a player of a running race asking again: %+v, want %s", p, a.Race)
+	if p := place(t, e, "a"); p.Match != a.Match {
+		t.Fatalf("a player of a running race asking again: %+v, want %s", p, a.Match)
 	}
-	e.Upsert(srv("gs", 2), []string{lone.Race}) // a's race is over
-	if s := e.Stats(); s.Races != 1 || s.Players != 2 || s.FreeRaces != 1 {
+	e.Upsert(srv("gs", 2), []string{lone.Match}) // a's match is over
+	if s := e.Stats(); s.Matches != 1 || s.Players != 2 || s.FreeMatches != 1 {
 		t.Fatalf("after a race ended: %+v, want 1 race, 2 players, 1 free", s)
 	}
-	if p := place(t, e, "a"); p.Race == a.Race || p.Joined {
+	if p := place(t, e, "a"); p.Match == a.Match || p.Joined {
 		t.Fatalf("a player of a race that is over: %+v, want a new race", p)
 	}
-	// A report that does not name a pending race leaves it pending.
+	// A report that does not name a pending match leaves it pending.
 	e.Upsert(srv("gs", 2), nil)
-	if s := e.Stats(); s.Races != 1 || s.Pending != 1 {
+	if s := e.Stats(); s.Matches != 1 || s.Pending != 1 {
 		t.Fatalf("after an empty report: %+v, want the new race still pending", s)
 	}
 }
 
-func TestUnreportedRaceIsForgotten(t *testing.T) {
+func TestUnreportedMatchIsForgotten(t *testing.T) {
 	c := newClock()
 	e := newEngine(t, c)
 	e.Upsert(srv("gs", 1), nil)
 	a := place(t, e, "ghost")
 	c.Advance(pending - time.Nanosecond)
-	if p := place(t, e, "ghost"); p.Race != a.Race {
+	if p := place(t, e, "ghost"); p.Match != a.Match {
 		t.Fatalf("before Pending: %+v, want the same race", p)
 	}
 	c.Advance(time.Nanosecond)
-	if n := e.FreeRaces(); n != 1 {
+	if n := e.FreeMatches(); n != 1 {
 		t.Fatalf("FreeRaces = %d after Pending, want the room back", n)
 	}
 	b := place(t, e, "ghost")
-	if b.Race == a.Race || b.Joined {
+	if b.Match == a.Match || b.Joined {
 		t.Fatalf("after Pending: %+v, want a new race", b)
 	}
-	e.Upsert(srv("gs", 1), []string{b.Race})
+	e.Upsert(srv("gs", 1), []string{b.Match})
 	c.Advance(2 * pending)
-	if p := place(t, e, "ghost"); p.Race != b.Race {
+	if p := place(t, e, "ghost"); p.Match != b.Match {
 		t.Fatalf("a reported race was forgotten: %+v", p)
 	}
-	// A report of a race already forgotten takes its room, and nobody.
-	e.Upsert(srv("gs", 2), []string{b.Race, a.Race})
-	if s := e.Stats(); s.Races != 2 || s.OpenRaces != 1 || s.FreeRaces != 0 {
+	// A report of a match already forgotten takes its room, and nobody.
+	e.Upsert(srv("gs", 2), []string{b.Match, a.Match})
+	if s := e.Stats(); s.Matches != 2 || s.OpenMatches != 1 || s.FreeMatches != 0 {
 		t.Fatalf("stats %+v, want a's race back as a race nobody joins", s)
 	}
 }
@@ -279,7 +279,7 @@ func TestSuspendedServerTakesNobody(t *testing.T) {
 	lone := place(t, e, "lone")
 	e.Upsert(srv("b", 1), nil)
 	e.Suspend("a", true)
-	if n := e.FreeRaces(); n != 1 {
+	if n := e.FreeMatches(); n != 1 {
 		t.Fatalf("FreeRaces = %d, want only b's", n)
 	}
 	p := place(t, e, "next")
@@ -290,16 +290,16 @@ func TestSuspendedServerTakesNobody(t *testing.T) {
 		t.Fatalf("err %v, want ErrNoCapacity while a is suspended", err)
 	}
 	// The lone player's own place is not handed out again: it gets a new one.
-	if q := place(t, e, "lone"); q.Server != "b" || q.Race != p.Race {
+	if q := place(t, e, "lone"); q.Server != "b" || q.Match != p.Match {
 		t.Fatalf("lone asking again: %+v, want next's race on b", q)
 	}
 	e.Suspend("a", false)
-	if n := e.FreeRaces(); n != 1 {
+	if n := e.FreeMatches(); n != 1 {
 		t.Fatalf("FreeRaces = %d after resuming a, want 1", n)
 	}
-	// lone's old race kept its seat: it is open again, for the next player.
-	if q := place(t, e, "fourth"); q.Race != lone.Race || !q.Joined {
-		t.Fatalf("fourth: %+v, want the resumed open race %s", q, lone.Race)
+	// lone's old match kept its seat: it is open again, for the next player.
+	if q := place(t, e, "fourth"); q.Match != lone.Match || !q.Joined {
+		t.Fatalf("fourth: %+v, want the resumed open race %s", q, lone.Match)
 	}
 	if s := e.Stats(); s.Suspended != 0 || s.Servers != 2 {
 		t.Fatalf("stats %+v", s)
@@ -315,7 +315,7 @@ func TestRemoveForgetsTheServer(t *testing.T) {
 	e.Suspend(p.Server, true)
 	e.Remove(p.Server)
 	e.Remove("nope")
-	want := Stats{Servers: 1, FreeRaces: 2}
+	want := Stats{Servers: 1, FreeMatches: 2}
 	if s := e.Stats(); s != want {
 		t.Fatalf("stats %+v after Remove, want %+v", s, want)
 	}
@@ -347,40 +347,40 @@ func TestUpsertIgnoresBadServers(t *testing.T) {
 	e.Upsert(Server{Capacity: 3}, nil)
 	e.Upsert(srv("neg", -5), nil)
 	e.Upsert(srv("huge", MaxCapacity+1), nil)
-	if s := e.Stats(); s.Servers != 2 || s.FreeRaces != MaxCapacity {
+	if s := e.Stats(); s.Servers != 2 || s.FreeMatches != MaxCapacity {
 		t.Fatalf("stats %+v, want 2 servers and MaxCapacity free races", s)
 	}
 }
 
-func TestRaceIDsAreUniqueAndShort(t *testing.T) {
+func TestMatchIDsAreUniqueAndShort(t *testing.T) {
 	c := newClock()
-	prefix := strings.Repeat("p", MaxRacePrefix)
-	e1, _ := New(Config{SeatsPerRace: 1, Pending: pending, RacePrefix: prefix, Now: c.Now})
-	e2, _ := New(Config{SeatsPerRace: 1, Pending: pending, RacePrefix: prefix, Now: c.Now})
+	prefix := strings.Repeat("p", MaxMatchPrefix)
+	e1, _ := New(Config{SeatsPerMatch: 1, Pending: pending, MatchPrefix: prefix, Now: c.Now})
+	e2, _ := New(Config{SeatsPerMatch: 1, Pending: pending, MatchPrefix: prefix, Now: c.Now})
 	seen := map[string]bool{}
 	for i, e := range []*Engine{e1, e2} { // e2: the same replica restarted
 		e.Upsert(srv("gs", 1000), nil)
 		for j := range 1000 {
 			p := place(t, e, fmt.Sprint(i, "-", j))
-			if seen[p.Race] || len(p.Race) > 63 || !strings.HasPrefix(p.Race, prefix) {
-				t.Fatalf("race id %q: repeated, too long or without the prefix", p.Race)
+			if seen[p.Match] || len(p.Match) > 63 || !strings.HasPrefix(p.Match, prefix) {
+				t.Fatalf("race id %q: repeated, too long or without the prefix", p.Match)
 			}
-			seen[p.Race] = true
+			seen[p.Match] = true
 		}
 	}
 }
 
 // TestConcurrentPlaces: many goroutines placing at once never overfill a
-// race or a server, and every player ends up in exactly one race.
+// match or a server, and every player ends up in exactly one race.
 func TestConcurrentPlaces(t *testing.T) {
 	e := newEngine(t, newClock())
 	for i := range 4 {
 		e.Upsert(srv(fmt.Sprint("gs", i), 50), nil)
 	}
-	const workers, each = 8, 60 // 480 players: 240 races of 200 fit, the rest find no room
+	const workers, each = 8, 60 // 480 players: 240 matches of 200 fit, the rest find no room
 	var (
 		mu     sync.Mutex
-		races  = map[string][]string{}
+		matches  = map[string][]string{}
 		server = map[string]string{}
 		wg     sync.WaitGroup
 		full   atomic.Int64
@@ -399,15 +399,15 @@ func TestConcurrentPlaces(t *testing.T) {
 					return
 				}
 				mu.Lock()
-				races[p.Race] = append(races[p.Race], id)
-				server[p.Race] = p.Server
+				matches[p.Match] = append(matches[p.Match], id)
+				server[p.Match] = p.Server
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	perServer := map[string]int{}
-	for r, ids := range races {
+	for r, ids := range matches {
 		if len(ids) > 2 {
 			t.Errorf("race %s holds %v", r, ids)
 		}
@@ -418,25 +418,25 @@ func TestConcurrentPlaces(t *testing.T) {
 			t.Errorf("server %s holds %d races, capacity 50", s, n)
 		}
 	}
-	if st := e.Stats(); len(races) != 200 || full.Load() != workers*each-400 || st.Players != 400 || st.FreeRaces != 0 {
-		t.Fatalf("%d races, %d refused, stats %+v; want 200 full races and 80 refusals", len(races), full.Load(), st)
+	if st := e.Stats(); len(matches) != 200 || full.Load() != workers*each-400 || st.Players != 400 || st.FreeMatches != 0 {
+		t.Fatalf("%d races, %d refused, stats %+v; want 200 full races and 80 refusals", len(matches), full.Load(), st)
 	}
 }
 
 const seatHold = 65 * time.Second
 
-// holdEngine is an engine of races of seats players that gives back a
+// holdEngine is an engine of matches of seats players that gives back a
 // no-show's seat after hold.
 func holdEngine(t *testing.T, c *clock, seats int, hold time.Duration) *Engine {
 	t.Helper()
-	e, err := New(Config{SeatsPerRace: seats, Pending: pending, SeatHold: hold, RacePrefix: "r1-", Now: c.Now})
+	e, err := New(Config{SeatsPerMatch: seats, Pending: pending, SeatHold: hold, MatchPrefix: "r1-", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-// A race whose server reports it waiting for players gives back the seats
+// A match whose server reports it waiting for players gives back the seats
 // of players it does not hold once their tokens can no longer bring them:
 // the next player takes the seat, next to the one who waited.
 func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
@@ -445,33 +445,33 @@ func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "a")
 	c.Advance(10 * time.Second)
-	if b := place(t, e, "b"); b.Race != a.Race {
-		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	if b := place(t, e, "b"); b.Match != a.Match {
+		t.Fatalf("b in %s, want a's race %s", b.Match, a.Match)
 	}
-	e.Upsert(srv("gs", 4), []string{a.Race}) // a came: the race started
-	// The server reports the race waiting with a alone. b's seat is young:
+	e.Upsert(srv("gs", 4), []string{a.Match}) // a came: the match started
+	// The server reports the match waiting with a alone. b's seat is young:
 	// b's token may still bring it.
-	e.Lobbies("gs", map[string][]string{a.Race: {"a"}})
+	e.Lobbies("gs", map[string][]string{a.Match: {"a"}})
 	c.Advance(seatHold - time.Second)
-	if st := e.Stats(); st.SeatsFreed != 0 || st.OpenRaces != 0 {
+	if st := e.Stats(); st.SeatsFreed != 0 || st.OpenMatches != 0 {
 		t.Fatalf("%v after b was placed, before b's token expired: %+v, want no seat free", seatHold-time.Second, st)
 	}
 	c.Advance(time.Second)
 	d := place(t, e, "d")
-	if d.Race != a.Race || !d.Joined {
-		t.Fatalf("d placed %+v, want b's seat in a's race %s", d, a.Race)
+	if d.Match != a.Match || !d.Joined {
+		t.Fatalf("d placed %+v, want b's seat in a's race %s", d, a.Match)
 	}
 	// a keeps its place; b is placed afresh.
-	if p := place(t, e, "a"); p.Race != a.Race {
-		t.Fatalf("a asking again: %+v, want its race %s", p, a.Race)
+	if p := place(t, e, "a"); p.Match != a.Match {
+		t.Fatalf("a asking again: %+v, want its race %s", p, a.Match)
 	}
-	if p := place(t, e, "b"); p.Race == a.Race {
-		t.Fatalf("b asking again got its old race %s, now d's", p.Race)
+	if p := place(t, e, "b"); p.Match == a.Match {
+		t.Fatalf("b asking again got its old race %s, now d's", p.Match)
 	}
 	if st := e.Stats(); st.SeatsFreed != 1 || st.Lobbies != 1 {
 		t.Fatalf("stats %+v, want 1 seat freed in 1 lobby", st)
 	}
-	// The race started (or ended): the report no longer names it.
+	// The match started (or ended): the report no longer names it.
 	e.Lobbies("gs", nil)
 	if st := e.Stats(); st.Lobbies != 0 {
 		t.Fatalf("stats %+v, want no lobby", st)
@@ -479,14 +479,14 @@ func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
 }
 
 // Seats of the players a lobby holds are never given back, nor any seat
-// without SeatHold, of a race this engine did not place, or once the
+// without SeatHold, of a match this engine did not place, or once the
 // server's report no longer names the race.
 func TestLobbyKeepsWhatItMust(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		hold   time.Duration
-		report func(race string) map[string][]string
-		later  func(e *Engine, race string) // before the seats are old
+		report func(match string) map[string][]string
+		later  func(e *Engine, match string) // before the seats are old
 	}{
 		{"players in the lobby", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a", "b"}} }, nil},
 		{"no seat hold", 0, func(r string) map[string][]string { return map[string][]string{r: {}} }, nil},
@@ -502,14 +502,14 @@ func TestLobbyKeepsWhatItMust(t *testing.T) {
 			e.Upsert(srv("gs", 4), nil)
 			a := place(t, e, "a")
 			place(t, e, "b")
-			e.Upsert(srv("gs", 4), []string{a.Race, "r2-other"})
-			e.Lobbies("gs", tc.report(a.Race))
+			e.Upsert(srv("gs", 4), []string{a.Match, "r2-other"})
+			e.Lobbies("gs", tc.report(a.Match))
 			if tc.later != nil {
-				tc.later(e, a.Race)
+				tc.later(e, a.Match)
 			}
 			c.Advance(2 * seatHold)
-			if p := place(t, e, "c"); p.Race == a.Race {
-				t.Fatalf("c placed in %s, a seat that was not free", p.Race)
+			if p := place(t, e, "c"); p.Match == a.Match {
+				t.Fatalf("c placed in %s, a seat that was not free", p.Match)
 			}
 			if st := e.Stats(); st.SeatsFreed != 0 {
 				t.Fatalf("stats %+v, want no seat freed", st)
@@ -527,15 +527,15 @@ func TestUnreachableServer(t *testing.T) {
 	e.Upsert(srv("dead", 4), nil)
 	a := place(t, e, "a")
 	b := place(t, e, "b")
-	if a.Again || b.Again || b.Race != a.Race {
+	if a.Again || b.Again || b.Match != a.Match {
 		t.Fatalf("a %+v, b %+v: want one race, neither asking again", a, b)
 	}
-	if again := place(t, e, "a"); !again.Again || again.Race != a.Race || !again.Joined {
+	if again := place(t, e, "a"); !again.Again || again.Match != a.Match || !again.Joined {
 		t.Fatalf("a asking again: %+v, want its own race, marked Again", again)
 	}
 	e.Upsert(srv("live", 4), nil)
 	e.Unreachable("dead", true)
-	if s := e.Stats(); s.Unreachable != 1 || s.Suspended != 0 || s.FreeRaces != 4 || s.OpenRaces != 0 {
+	if s := e.Stats(); s.Unreachable != 1 || s.Suspended != 0 || s.FreeMatches != 4 || s.OpenMatches != 0 {
 		t.Fatalf("stats %+v, want dead out of placement, live's 4 races free", s)
 	}
 	a2 := place(t, e, "a")
@@ -543,8 +543,8 @@ func TestUnreachableServer(t *testing.T) {
 	if a2.Server != "live" || a2.Again || a2.Joined {
 		t.Fatalf("a asking again after its server went unreachable: %+v, want a new race on live", a2)
 	}
-	if b2.Server != "live" || b2.Race != a2.Race || b2.Again {
-		t.Fatalf("b asking again: %+v, want a's new race %s on live", b2, a2.Race)
+	if b2.Server != "live" || b2.Match != a2.Match || b2.Again {
+		t.Fatalf("b asking again: %+v, want a's new race %s on live", b2, a2.Match)
 	}
 	for _, tc := range []struct {
 		name     string
@@ -558,14 +558,14 @@ func TestUnreachableServer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.act()
-			if n := e.FreeRaces(); n != tc.wantFree {
+			if n := e.FreeMatches(); n != tc.wantFree {
 				t.Fatalf("FreeRaces = %d, want %d", n, tc.wantFree)
 			}
 		})
 	}
-	// Back in placement, the old race (its seats held by tokens that may be
+	// Back in placement, the old match (its seats held by tokens that may be
 	// in use) is not reopened to anybody: both seats are taken.
-	if p := place(t, e, "c", "d"); p.Joined || p.Race == a.Race {
+	if p := place(t, e, "c", "d"); p.Joined || p.Match == a.Match {
 		t.Fatalf("c and d: %+v, want a new race, not the unreachable server's old one", p)
 	}
 	e.Unreachable("nope", true) // unknown: ignored
@@ -579,35 +579,35 @@ func TestUnreachableServer(t *testing.T) {
 // for it: the seat's hold restarts, so that the seat is not given to
 // another player while that token may still bring its player (the attack
 // of a seat given twice: B asks again at +60 s, C is placed at +80 s, B
-// connects with its fresh token and C is refused until the race ends).
+// connects with its fresh token and C is refused until the match ends).
 func TestAskingAgainRestartsTheSeatHold(t *testing.T) {
 	c := newClock()
 	e := holdEngine(t, c, 2, seatHold)
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "a")
-	if b := place(t, e, "b"); b.Race != a.Race {
-		t.Fatalf("b in %s, want a's race %s", b.Race, a.Race)
+	if b := place(t, e, "b"); b.Match != a.Match {
+		t.Fatalf("b in %s, want a's race %s", b.Match, a.Match)
 	}
-	e.Upsert(srv("gs", 4), []string{a.Race})
-	e.Lobbies("gs", map[string][]string{a.Race: {"a"}}) // b never came
+	e.Upsert(srv("gs", 4), []string{a.Match})
+	e.Lobbies("gs", map[string][]string{a.Match: {"a"}}) // b never came
 	c.Advance(60 * time.Second)
-	if b := place(t, e, "b"); b.Race != a.Race || !b.Joined {
-		t.Fatalf("b asking again at +60s: %+v, want its seat in %s", b, a.Race)
+	if b := place(t, e, "b"); b.Match != a.Match || !b.Joined {
+		t.Fatalf("b asking again at +60s: %+v, want its seat in %s", b, a.Match)
 	}
 	c.Advance(20 * time.Second) // +80 s: past the hold of b's first token
-	if p := place(t, e, "c"); p.Race == a.Race {
-		t.Fatalf("c placed at +80s in %s: b's seat, which b's token of +60s still brings", p.Race)
+	if p := place(t, e, "c"); p.Match == a.Match {
+		t.Fatalf("c placed at +80s in %s: b's seat, which b's token of +60s still brings", p.Match)
 	}
 	if st := e.Stats(); st.SeatsFreed != 0 {
 		t.Fatalf("stats %+v, want no seat freed while b's last token may come", st)
 	}
-	place(t, e, "c2") // c's partner: no other race waits
+	place(t, e, "c2") // c's partner: no other match waits
 	// Once the hold of b's last token is over, the seat is given back.
 	c.Advance(seatHold - 20*time.Second)
-	if p := place(t, e, "d"); p.Race != a.Race {
-		t.Fatalf("d placed in %s at +60s+hold, want b's seat in %s", p.Race, a.Race)
+	if p := place(t, e, "d"); p.Match != a.Match {
+		t.Fatalf("d placed in %s at +60s+hold, want b's seat in %s", p.Match, a.Match)
 	}
-	if p := place(t, e, "b"); p.Race == a.Race {
+	if p := place(t, e, "b"); p.Match == a.Match {
 		t.Fatalf("b asking again after its seat went to d: %+v", p)
 	}
 }
@@ -621,26 +621,26 @@ func TestAskingAgainRestartsOnlyTheSeatsAskedFor(t *testing.T) {
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "a")
 	place(t, e, "b", "b.2")
-	e.Upsert(srv("gs", 4), []string{a.Race})
-	e.Lobbies("gs", map[string][]string{a.Race: {"a"}})
+	e.Upsert(srv("gs", 4), []string{a.Match})
+	e.Lobbies("gs", map[string][]string{a.Match: {"a"}})
 	c.Advance(30 * time.Second)
 	place(t, e, "b")
 	c.Advance(seatHold - 30*time.Second)
 	if st := e.Stats(); st.SeatsFreed != 1 {
 		t.Fatalf("stats %+v, want b.2's seat (no token since the first) freed, b's kept", st)
 	}
-	if p := place(t, e, "b"); p.Race != a.Race {
-		t.Fatalf("b: %+v, want its seat in %s", p, a.Race)
+	if p := place(t, e, "b"); p.Match != a.Match {
+		t.Fatalf("b: %+v, want its seat in %s", p, a.Match)
 	}
 }
 
-// Every seat of a race carries the same start deadline, placement plus
-// Pending; the engine forgets an unreported race only StartLeeway after
-// it, when no token can start the race any more.
+// Every seat of a match carries the same start deadline, placement plus
+// Pending; the engine forgets an unreported match only StartLeeway after
+// it, when no token can start the match any more.
 func TestStartByAndTheStartLeeway(t *testing.T) {
 	const leeway = 5 * time.Second
 	c := newClock()
-	e, err := New(Config{SeatsPerRace: 2, Pending: pending, StartLeeway: leeway, RacePrefix: "r1-", Now: c.Now})
+	e, err := New(Config{SeatsPerMatch: 2, Pending: pending, StartLeeway: leeway, MatchPrefix: "r1-", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -654,17 +654,17 @@ func TestStartByAndTheStartLeeway(t *testing.T) {
 		t.Fatalf("StartBy a %v, b %v; want both %v", a.StartBy, b.StartBy, want)
 	}
 	c.Advance(pending/2 + leeway - time.Nanosecond)
-	if st := e.Stats(); st.Pending != 1 || st.FreeRaces != 0 {
+	if st := e.Stats(); st.Pending != 1 || st.FreeMatches != 0 {
 		t.Fatalf("within the start leeway: %+v, want the race still held", st)
 	}
 	c.Advance(time.Nanosecond)
-	if st := e.Stats(); st.Pending != 0 || st.FreeRaces != 1 {
+	if st := e.Stats(); st.Pending != 0 || st.FreeMatches != 1 {
 		t.Fatalf("after the start leeway: %+v, want the race forgotten", st)
 	}
 }
 
-// TestHolding: a placement is held from Place until its race is over, its
-// race forgotten unreported, or its player placed elsewhere.
+// TestHolding: a placement is held from Place until its match is over, its
+// match forgotten unreported, or its player placed elsewhere.
 func TestHolding(t *testing.T) {
 	c := newClock()
 	e := newEngine(t, c)
@@ -679,17 +679,17 @@ func TestHolding(t *testing.T) {
 		{"a", a, true}, {"b", a, true}, {"ghost", ghost, true},
 		{"a", ghost, false}, {"nobody", a, false},
 	} {
-		if got := e.Holding(tt.player, tt.p.Server, tt.p.Race); got != tt.want {
-			t.Errorf("Holding(%s, %s) = %v, want %v", tt.player, tt.p.Race, got, tt.want)
+		if got := e.Holding(tt.player, tt.p.Server, tt.p.Match); got != tt.want {
+			t.Errorf("Holding(%s, %s) = %v, want %v", tt.player, tt.p.Match, got, tt.want)
 		}
 	}
-	e.Upsert(srv("gs", 4), []string{a.Race})
-	c.Advance(2 * pending) // a's race runs on; ghost's was never reported
-	if !e.Holding("a", a.Server, a.Race) || e.Holding("ghost", ghost.Server, ghost.Race) {
+	e.Upsert(srv("gs", 4), []string{a.Match})
+	c.Advance(2 * pending) // a's match runs on; ghost's was never reported
+	if !e.Holding("a", a.Server, a.Match) || e.Holding("ghost", ghost.Server, ghost.Match) {
 		t.Fatal("after the pending time: want a's started race held and ghost's unreported one not")
 	}
-	e.Upsert(srv("gs", 4), nil) // a's race is over
-	if e.Holding("a", a.Server, a.Race) || e.Holding("b", a.Server, a.Race) {
+	e.Upsert(srv("gs", 4), nil) // a's match is over
+	if e.Holding("a", a.Server, a.Match) || e.Holding("b", a.Server, a.Match) {
 		t.Fatal("a race that is over is still held")
 	}
 }

@@ -25,7 +25,7 @@ var contentTypes = map[string]string{
 }
 
 // contentSecurityPolicy lets the page load only its own files and talk to the allocator (same origin)
-// and to race servers, which live on other hosts and ports.
+// and to game servers, which live on other hosts and ports.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 

@@ -107,14 +107,14 @@ func allocator(reg *recorder) error {
 	if err := reg.Register(probe.Collector()); err != nil {
 		return err
 	}
-	engine, err := placement.New(placement.Config{SeatsPerRace: 2, Pending: time.Second, SeatHold: time.Second, RacePrefix: "m-"})
+	engine, err := placement.New(placement.Config{SeatsPerMatch: 2, Pending: time.Second, SeatHold: time.Second, MatchPrefix: "m-"})
 	if err != nil {
 		return err
 	}
 	// The Leaser only registers its metrics here: it is never run, so no
 	// client call is made.
 	_, err = agones.NewLeaser(fake.NewClientBuilder().Build(), engine, agones.LeaseConfig{
-		Config: agones.Config{Namespace: "ns", Fleet: "fleet", PortName: "default"}, ReplicaID: "r", RacesPerServer: 16,
+		Config: agones.Config{Namespace: "ns", Fleet: "fleet", PortName: "default"}, ReplicaID: "r", MatchesPerServer: 16,
 	}, reg, slog.New(slog.DiscardHandler))
 	return err
 }

@@ -199,7 +199,7 @@ func (t *RaceServerTarget) URL() string { return t.url }
 // Hello carries a player session token for player (p<race>-<player>) in
 // race on this server.
 func (t *RaceServerTarget) Hello(raceID string, player int) ([]byte, error) {
-	tok, _, err := t.issuer.MintRaceSession(fmt.Sprintf("p%s-%d", raceID, player), t.name, raceID, 10*time.Minute)
+	tok, _, err := t.issuer.MintMatchSession(fmt.Sprintf("p%s-%d", raceID, player), t.name, raceID, 10*time.Minute)
 	if err != nil {
 		return nil, err
 	}
