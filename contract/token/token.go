@@ -47,7 +47,7 @@ type PlayerSession struct {
 	// Match names the match on a high-density game server (one process, many
 	// matches); empty on a server that hosts one match at a time.
 	Match string
-	// RaceStartBy is the latest time the match may start on its server: its
+	// MatchStartBy is the latest time the match may start on its server: its
 	// placement plus the allocator's no-show window, after which the
 	// allocator forgets a match nobody brought. It is the same in every token
 	// of the match (claim race_start_by, whole seconds). Zero in tokens minted
@@ -91,14 +91,14 @@ func (is *Issuer) MintPlayerSession(playerID, gameServer string, ttl time.Durati
 	return is.MintMatchSession(playerID, gameServer, "", ttl)
 }
 
-// MintRaceSession signs a player session token for playerID in match on the
+// MintMatchSession signs a player session token for playerID in match on the
 // high-density gameServer, without a start deadline (as tokens were before
 // the race_start_by claim); an empty match is MintPlayerSession.
 func (is *Issuer) MintMatchSession(playerID, gameServer, match string, ttl time.Duration) (string, PlayerSession, error) {
 	return is.MintMatchSeat(playerID, gameServer, match, time.Time{}, ttl)
 }
 
-// MintRaceSeat signs a player session token for playerID in match on the
+// MintMatchSeat signs a player session token for playerID in match on the
 // high-density gameServer, a match its server may start only until startBy
 // (zero: no deadline, a token as minted before the claim existed).
 func (is *Issuer) MintMatchSeat(playerID, gameServer, match string, startBy time.Time, ttl time.Duration) (string, PlayerSession, error) {
@@ -126,7 +126,7 @@ func (is *Issuer) MintMatchSeat(playerID, gameServer, match string, startBy time
 	return s, ps, err
 }
 
-// maxRaceBytes bounds a match id (an Agones list value is at most 63 bytes
+// maxMatchBytes bounds a match id (an Agones list value is at most 63 bytes
 // in practice: match ids are short).
 const maxMatchBytes = 63
 

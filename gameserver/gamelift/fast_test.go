@@ -351,7 +351,7 @@ func TestAmbiguousPeer(t *testing.T) {
 	}
 }
 
-// twoRaces routes "player@match" tokens to one of two sessions.
+// twoMatches routes "player@match" tokens to one of two sessions.
 type twoMatches struct{ s [2]*realtime.Session }
 
 func (r *twoMatches) Route(_ context.Context, id realtime.Identity) (*realtime.Session, error) {

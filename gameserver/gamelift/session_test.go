@@ -20,7 +20,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/script"
 )
 
-// scriptedRace serves one session of the Mega Frog Race Realtime script
+// scriptedMatch serves one session of the Mega Frog Race Realtime script
 // (fast rules) on 127.0.0.1, at /ws (Leapfrog) and /websocket (GameLift).
 func scriptedMatch(t *testing.T) (base string, s *realtime.Session) {
 	t.Helper()
@@ -53,7 +53,7 @@ func scriptedMatch(t *testing.T) (base string, s *realtime.Session) {
 	return ts.base, s
 }
 
-// TestMixedProtocolsPlayOneRace: a GameLift Realtime client and a Leapfrog
+// TestMixedProtocolsPlayOneMatch: a GameLift Realtime client and a Leapfrog
 // client share a session of the scripted Mega Frog Race: they see each
 // other arrive, relay messages both ways, use groups and pings, and match to
 // the end (the Realtime client's hops go as fast messages).
@@ -115,7 +115,7 @@ func TestMixedProtocolsPlayOneMatch(t *testing.T) {
 	}
 }
 
-// aliceRaces plays the match as the GameLift client.
+// aliceMatches plays the match as the GameLift client.
 func aliceMatches(t *testing.T, c *gamelifttest.Client) *racev1.RaceResult {
 	t.Helper()
 	hop := func() {

@@ -95,7 +95,7 @@ func gameliftLogin(t *testing.T, wsURL, raw string) *gameliftv1.LoginResult {
 	}
 }
 
-// TestGameLiftClientsJoinTheirRace: on a server of many matches, a GameLift
+// TestGameLiftClientsJoinTheirMatch: on a server of many matches, a GameLift
 // Realtime client's player session id (the token) names its match too.
 func TestGameLiftClientsJoinTheirMatch(t *testing.T) {
 	rs := startMatches(t, 2, host.AfterShutdown, nil)

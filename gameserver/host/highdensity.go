@@ -12,7 +12,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
-// MaxRacesPerServer bounds RacesPerServer. An Agones list holds at most
+// MaxMatchesPerServer bounds MatchesPerServer. An Agones list holds at most
 // 1000 values, so on Agones a server of more matches cannot list them all;
 // the in-memory Agones (local fleet, load tests) has no such cap.
 const MaxMatchesPerServer = 10000
@@ -24,7 +24,7 @@ const agonesMaxList = 1000
 // of matches that did not finish in time.
 const closeGrace = 3 * time.Second
 
-// racesConnections is the connection cap of a server of matches of
+// matchesConnections is the connection cap of a server of matches of
 // maxPlayers each (0: the realtime default of 2) when none is configured:
 // every player, a quarter more for reconnects that overlap the connection
 // they replace, and room for handshakes.
@@ -37,7 +37,7 @@ func matchesConnections(matches, maxPlayers int) int {
 
 func (h *Host) highDensity() bool { return h.cfg.MatchesPerServer > 1 }
 
-// checkRacesList makes sure the GameServer has the matches list a
+// checkMatchesList makes sure the GameServer has the matches list a
 // high-density server keeps: without it no allocator could see its matches.
 func (h *Host) checkMatchesList(ctx context.Context) error {
 	n := h.cfg.MatchesPerServer
@@ -59,7 +59,7 @@ func (h *Host) checkMatchesList(ctx context.Context) error {
 	return nil
 }
 
-// prepareRaces makes the server route players to matches. The matches' sessions
+// prepareMatches makes the server route players to matches. The matches' sessions
 // and the matches list's worker run until the returned stop is called: not
 // until ctx is done, since a draining server lets its matches finish.
 func (h *Host) prepareMatches(ctx context.Context) (stop func()) {
@@ -73,7 +73,7 @@ func (h *Host) prepareMatches(ctx context.Context) (stop func()) {
 	return stop
 }
 
-// startRace builds the session of a new match and runs it until it ends.
+// startMatch builds the session of a new match and runs it until it ends.
 func (h *Host) startMatch(ctx context.Context, list *matchList, match string) (*realtime.Session, error) {
 	s, err := h.newSession(match)
 	if err != nil {
@@ -92,7 +92,7 @@ func (h *Host) startMatch(ctx context.Context, list *matchList, match string) (*
 	return s, nil
 }
 
-// authenticateRace admits the identity of a valid token on a high-density
+// authenticateMatch admits the identity of a valid token on a high-density
 // server; the match set (the server's Router) decides about its race.
 func (h *Host) authenticateMatch(id realtime.Identity) (realtime.Identity, error) {
 	if h.fatal.Load() != nil {
@@ -108,7 +108,7 @@ const (
 	recycledMaxAge   = "max_age"
 )
 
-// runRaces follows the GameServer of a high-density server: the lease, its
+// runMatches follows the GameServer of a high-density server: the lease, its
 // lapse, and the return to the pool (or the shutdown) once a lapsed server
 // is empty; its recycling (max matches, max age) and the shutdown once a
 // recycled server is empty. It drives the high-density lifecycle
@@ -228,7 +228,7 @@ func (h *Host) watch(ctx context.Context) <-chan *agonessdk.GameServer {
 	return updates
 }
 
-// drainRaces closes the server to new matches and lets the running ones
+// drainMatches closes the server to new matches and lets the running ones
 // finish within the drain grace; the rest are shut down (their players get
 // CODE_SHUTTING_DOWN) and their connections closed.
 func (h *Host) drainMatches(ctx context.Context, httpSrv *http.Server, stopMatches func()) error {

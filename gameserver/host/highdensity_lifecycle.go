@@ -109,7 +109,7 @@ type highDensityAction struct {
 	after  time.Duration // highDensityArmLapse
 	at     time.Time     // highDensityLapse, highDensityRecycle
 	lessee string        // highDensityNoteLease
-	reason string        // highDensityRecycle: recycledMaxRaces or recycledMaxAge
+	reason string        // highDensityRecycle: recycledMaxMatches or recycledMaxAge
 	closed string        // highDensityRetireIfEmpty: closedLapsed or closedRecycled
 	why    string        // highDensityShutdown: the log line
 }

@@ -21,7 +21,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 )
 
-// raceStack is a high-density game server whose leases are timed on a fake
+// matchStack is a high-density game server whose leases are timed on a fake
 // clock, as are the tokens its issuer mints.
 type matchStack struct {
 	*stack
@@ -31,7 +31,7 @@ type matchStack struct {
 
 const leaseTTL = 15 * time.Second
 
-// startRaces runs a server of n matches; a match whose players are all gone
+// startMatches runs a server of n matches; a match whose players are all gone
 // ends 300 ms later.
 func startMatches(t *testing.T, n int, after string, tweak func(*host.Config), wrap ...func(agonessdk.SDK) agonessdk.SDK) *matchStack {
 	t.Helper()
@@ -103,7 +103,7 @@ func (rs *matchStack) refused(t *testing.T, raw string, code realtimev1.Error_Co
 	}
 }
 
-// waitRaces waits for the matches list to hold exactly matches, in any order.
+// waitMatches waits for the matches list to hold exactly matches, in any order.
 func (rs *matchStack) waitMatches(t *testing.T, matches ...string) {
 	t.Helper()
 	slices.Sort(matches)
@@ -412,7 +412,7 @@ func TestSleepingMatchesKeepTheServerHealthy(t *testing.T) {
 // A match that still has an empty seat past the no-show window is reported
 // on the GameServer with the players it holds, so that an allocator can
 // give the seat to someone else; once the seat is taken the report goes.
-// TestRaceWaitingWithAPlayerIsReportedQuickly: a match holding a player and
+// TestMatchWaitingWithAPlayerIsReportedQuickly: a match holding a player and
 // an empty seat is reported once it was admitted a scan ago (on the host's
 // clock), so that allocator replicas pair its player with the next one;
 // once filled it stays reported with the players who hold it, until it

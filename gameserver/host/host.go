@@ -49,7 +49,7 @@ type Config struct {
 	// IdleTimeout closes keep-alive HTTP connections idle this long on the
 	// player port; 0 means 30 s.
 	IdleTimeout time.Duration
-	// RacesPerServer is how many matches the server runs at once. 0 or 1: one
+	// MatchesPerServer is how many matches the server runs at once. 0 or 1: one
 	// match per allocation, its players from the players list. Above 1, high
 	// density (docs/high-density.md): the server is Ready at start and each
 	// player token names its match; the GameServer needs the list
@@ -59,14 +59,14 @@ type Config struct {
 	// without seeing its lease renewed before the lease lapses (the chart
 	// uses 15 s); 0 means leases never lapse (the embedded local fleet).
 	LeaseTTL time.Duration
-	// MaxRaces and MaxAge recycle a high-density server: once it has
-	// started MaxRaces matches, or MaxAge after it became Ready, it takes no
+	// MaxMatches and MaxAge recycle a high-density server: once it has
+	// started MaxMatches matches, or MaxAge after it became Ready, it takes no
 	// new match (as when its lease lapses: labelled closed, players placed
 	// before still welcome), lets the running ones finish and shuts down, and
 	// the Fleet replaces it. A server of many matches otherwise lives as long
 	// as its lease is renewed: it would keep its heap's high-water mark, its
 	// node (drains wait for it) and its version through every rollout. 0: no
-	// limit. Both need RacesPerServer above 1.
+	// limit. Both need MatchesPerServer above 1.
 	MaxMatches int
 	MaxAge   time.Duration
 	// Clock times leases and MaxAge; nil means the wall clock.
@@ -105,7 +105,7 @@ type Host struct {
 	fatal atomic.Pointer[string]
 	// matches is the high-density server's matches; nil with one match at a time.
 	matches *matchSet
-	// raceDone wakes the high-density loop when a match ends.
+	// matchDone wakes the high-density loop when a match ends.
 	matchDone chan struct{}
 	// lobbyScans counts the lobby report's finished scans: a test waits
 	// for one to pass before it asserts that a scan reported nothing.

@@ -10,7 +10,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 )
 
-// raceList keeps the GameServer's matches list: the game server adds a match
+// matchList keeps the GameServer's matches list: the game server adds a match
 // id when the match starts and removes it when it ends. Matches record what
 // they want under a lock and never wait for the sidecar; one worker applies
 // the changes in order. It never removes an id it did not add.

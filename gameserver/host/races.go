@@ -10,7 +10,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
-// raceSet is a high-density server's matches: it routes each player to the
+// matchSet is a high-density server's matches: it routes each player to the
 // session of the match its token names, starts a match when it is new and the
 // server takes one, and remembers finished matches so that none is run twice.
 // It is the server's realtime.Router; every method is safe for concurrent use.
@@ -25,7 +25,7 @@ type matchSet struct {
 	mu      sync.Mutex
 	running map[string]*matchSlot
 	// over holds finished matches until no token of theirs can start them
-	// again (raceSlot.startable). overQueue is the same matches in the order
+	// again (matchSlot.startable). overQueue is the same matches in the order
 	// they ended, to forget them without a scan.
 	over      map[string]time.Time
 	overQueue []overMatch
@@ -42,7 +42,7 @@ type matchSet struct {
 	recycle   chan struct{}
 }
 
-// raceSlot is one running race. ready is closed once s (or err) is set, so
+// matchSlot is one running race. ready is closed once s (or err) is set, so
 // that the players of a match being created wait for its session.
 type matchSlot struct {
 	ready chan struct{}

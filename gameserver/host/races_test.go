@@ -18,7 +18,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 )
 
-// testRaces is a match set whose matches are sessions never run: the test
+// testMatches is a match set whose matches are sessions never run: the test
 // ends them with ended.
 func testMatches(t *testing.T, max int, now *time.Time) (*matchSet, *atomic.Int32) {
 	t.Helper()

@@ -22,7 +22,7 @@ import (
 
 // Authenticator checks a player session token and returns whom it names.
 // Its errors wrap token.ErrInvalid, token.ErrExpired, token.ErrWrongServer,
-// ErrNotReserved, ErrSessionFull, ErrClosed or ErrRaceClaim, which decide the
+// ErrNotReserved, ErrSessionFull, ErrClosed or ErrMatchClaim, which decide the
 // error code the client gets.
 type Authenticator interface {
 	Authenticate(ctx context.Context, playerSessionToken string) (Identity, error)
@@ -42,7 +42,7 @@ type Identity struct {
 	// IssuedAt and ExpiresAt are when the token was minted and when it
 	// expires (whole seconds).
 	IssuedAt, ExpiresAt time.Time
-	// RaceStartBy is the latest time Match may start (whole seconds); zero
+	// MatchStartBy is the latest time Match may start (whole seconds); zero
 	// when the token sets no deadline (minted before the claim existed).
 	MatchStartBy time.Time
 }
@@ -51,7 +51,7 @@ type Identity struct {
 // hosts many sessions at once, one per match, creating the session when the
 // match is new. Route is called on the connection's goroutine, concurrently
 // for many connections; it must not wait long. Its errors wrap those of an
-// Authenticator, or ErrServerFull or ErrNoNewRace.
+// Authenticator, or ErrServerFull or ErrNoNewMatch.
 type Router interface {
 	Route(ctx context.Context, id Identity) (*Session, error)
 }
@@ -68,10 +68,10 @@ var (
 	ErrSessionFull = errors.New("every place in the session is taken")
 	// ErrServerFull: the server already runs as many matches as it may.
 	ErrServerFull = errors.New("server full: this game server already runs all the races it may")
-	// ErrNoNewRace: the server takes no new match (it is draining, or its
+	// ErrNoNewMatch: the server takes no new match (it is draining, or its
 	// lease lapsed); the matches it runs go on.
 	ErrNoNewMatch = errors.New("closed: this game server takes no new race")
-	// ErrRaceClaim: the token's match claim does not fit the server: a token
+	// ErrMatchClaim: the token's match claim does not fit the server: a token
 	// without a match on a server of many matches, or one with a match on a
 	// server of one match at a time.
 	ErrMatchClaim = errors.New("the player session token's race does not fit this game server")

@@ -42,7 +42,7 @@ func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func
 	rules.FinishLine = finishLine
 	// A benchmark runs as many match-seconds as it needs: more than the
 	// match's own time limit, which would end it as abandoned.
-	rules.RaceTimeout = 1000 * time.Hour
+	rules.MatchTimeout = 1000 * time.Hour
 	return map[string]func() (realtime.Game, realtime.Config){
 		"go": func() (realtime.Game, realtime.Config) {
 			g, err := race.NewGame(rules, nil)
@@ -61,7 +61,7 @@ func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func
 	}
 }
 
-// startedRace is a match with two players past the countdown.
+// startedMatch is a match with two players past the countdown.
 func startedMatch(b *testing.B, newGame func() (realtime.Game, realtime.Config)) (*realtimetest.Harness, *realtimetest.TestClient, *realtimetest.TestClient) {
 	g, cfg := newGame()
 	h, err := realtimetest.NewHarness(cfg, g, benchStart)
@@ -108,7 +108,7 @@ func BenchmarkHopBroadcast(b *testing.B) {
 	}
 }
 
-// BenchmarkRaceSecond is one second of a match at 1 hop press per second per
+// BenchmarkMatchSecond is one second of a match at 1 hop press per second per
 // player: ten ticks and two presses (hops, penalties and landings as they
 // come). Sessions per core = 1 s / this.
 func BenchmarkMatchSecond(b *testing.B) {
@@ -221,7 +221,7 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkRaceSecondOverWebSockets is BenchmarkRaceSecond through the real
+// BenchmarkMatchSecondOverWebSockets is BenchmarkMatchSecond through the real
 // transport: a session behind the WebSocket server on 127.0.0.1 and two
 // loopback clients that press hop and read every frame. Its CPU per op
 // (server and both clients) is what one match-second costs a process.

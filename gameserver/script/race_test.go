@@ -17,7 +17,7 @@ import (
 
 const megaFrogRace = "examples/megafrograce"
 
-// raceEvent is one Mega Frog Race message as a client decoded it.
+// matchEvent is one Mega Frog Race message as a client decoded it.
 type matchEvent struct {
 	op  racev1.OpCode
 	msg proto.Message
@@ -58,7 +58,7 @@ func (p *racer) until(want func(matchEvent) bool) matchEvent {
 		case client.AssignPlayer:
 			re = matchEvent{racev1.OpCode_OP_CODE_ASSIGN_PLAYER, e.AssignPlayer}
 		case client.RaceSnapshot:
-			re = matchEvent{racev1.OpCode_OP_CODE_RACE_SNAPSHOT, e.RaceSnapshot}
+			re = matchEvent{racev1.OpCode_OP_CODE_RACE_SNAPSHOT, e.MatchSnapshot}
 		case client.Countdown:
 			re = matchEvent{racev1.OpCode_OP_CODE_COUNTDOWN, e.Countdown}
 		case client.FrogMoved:
@@ -66,7 +66,7 @@ func (p *racer) until(want func(matchEvent) bool) matchEvent {
 		case client.PlayerStatus:
 			re = matchEvent{racev1.OpCode_OP_CODE_PLAYER_STATUS, e.PlayerStatus}
 		case client.RaceResult:
-			re = matchEvent{racev1.OpCode_OP_CODE_RACE_RESULT, e.RaceResult}
+			re = matchEvent{racev1.OpCode_OP_CODE_RACE_RESULT, e.MatchResult}
 		case client.ServerError:
 			p.t.Fatalf("server error: %v", e.Error)
 		case client.Closed:
@@ -92,7 +92,7 @@ func moved(lane int32, cause racev1.FrogMoved_Cause) func(matchEvent) bool {
 	}
 }
 
-// playRace plays one scripted sequence of presses on a session clock the
+// playMatch plays one scripted sequence of presses on a session clock the
 // test moves: both players ready, alice hops with one early press and
 // wins in five hops, bob hops twice. It returns what each client saw.
 func playMatch(t *testing.T, r *rig) (alice, bob []matchEvent) {
@@ -143,7 +143,7 @@ func playMatch(t *testing.T, r *rig) (alice, bob []matchEvent) {
 	return a.events, b.events
 }
 
-// TestMegaFrogRaceScriptMatchesTheGoRace plays the same presses, on the
+// TestMegaFrogMatchScriptMatchesTheGoMatch plays the same presses, on the
 // same clock, against the Go match and the Realtime script, through the Go
 // client: every match message both clients get must be identical.
 func TestMegaFrogMatchScriptMatchesTheGoMatch(t *testing.T) {

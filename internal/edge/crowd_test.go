@@ -98,7 +98,7 @@ func manyMatchesThroughOneEdge(t *testing.T, matches, perIP, matchesPerServer in
 	t.Logf("%d of %d races through one edge on one server finished (%d players; %d connections per address allowed)", matches-failed, matches, 2*matches, perIP)
 }
 
-// raceThrough plays one match through the edge: each player dials from its
+// matchThrough plays one match through the edge: each player dials from its
 // own loopback address, both get ready, both hop until the result.
 func matchThrough(ctx context.Context, te *testEdge, issuer *token.Issuer, r int, seat [2]backend.Assignment) error {
 	var conns [2]*client.Conn

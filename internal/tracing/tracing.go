@@ -129,7 +129,7 @@ func On(endpoint string) bool {
 // Scope names the tracer of every Leapfrog span (the instrumentation scope).
 const Scope = "github.com/leapfrog-games/leapfrog"
 
-// AttrMode names the backend that placed a match's players: ModeOneRace (a
+// AttrMode names the backend that placed a match's players: ModeOneMatch (a
 // GameServerAllocation per match), ModeHighDensity (matches placed on leased
 // game servers) or ModeLocal (the embedded fleet).
 const AttrMode = attribute.Key("leapfrog.allocation.mode")

@@ -29,7 +29,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
 )
 
-// raceServerProcess is a high-density game server process of the fake
+// matchServerProcess is a high-density game server process of the fake
 // cluster's Fleet, beside an in-memory Agones sidecar.
 type matchServerProcess struct {
 	cmd *exec.Cmd
@@ -39,7 +39,7 @@ type matchServerProcess struct {
 	mem *agonessdk.Memory
 }
 
-// startRaceServers builds the game server and runs one process per
+// startMatchServers builds the game server and runs one process per
 // GameServer of fc (named match-0, match-1...), each with a sidecar of its own;
 // the GameServers get the processes' addresses and ports.
 func startMatchServers(t *testing.T, fc *fakeCluster, n, matches int, keyFile string, extraArgs ...string) map[string]*matchServerProcess {
@@ -153,7 +153,7 @@ func awaitClosed(t *testing.T, c *client.Conn) int {
 	}
 }
 
-// TestPlayersOfAKilledRaceServerRaceOnALiveOne runs two high-density match
+// TestPlayersOfAKilledMatchServerMatchOnALiveOne runs two high-density match
 // server processes behind a Leaser (the allocator's lease mode) and its
 // HTTP API. Two players match on one; it is killed (SIGKILL) mid-race, so
 // nothing of it says goodbye and Agones would take 15 s or more to notice.

@@ -39,7 +39,7 @@ func (fc *fakeCluster) inSet(name, set, state string) {
 	})
 }
 
-// TestRolloutMovesRacesToTheNewGeneration follows a Fleet rollout: the
+// TestRolloutMovesMatchesToTheNewGeneration follows a Fleet rollout: the
 // replica places on its lease of the old GameServerSet until it holds one of
 // the new, then only on the new; the old server finishes its match, is
 // released once idle (even below the low-water mark) and is never leased

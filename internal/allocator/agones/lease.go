@@ -92,14 +92,14 @@ type LeaseConfig struct {
 	Config
 	// ReplicaID names this allocator replica on the GameServers it leases.
 	ReplicaID string
-	// RacesPerServer is the Fleet's matches list capacity (N > 1).
+	// MatchesPerServer is the Fleet's matches list capacity (N > 1).
 	MatchesPerServer int
 	// Renew is the renewal period; 0 means DefaultLeaseRenew. Matches are
 	// placed on a server only while its last renewal is younger than
 	// twice this.
 	Renew time.Duration
 	// LowWater: below this many free matches, one more server is leased in
-	// the background. 0 means RacesPerServer/4 (at least 1).
+	// the background. 0 means MatchesPerServer/4 (at least 1).
 	LowWater int
 	// Now is the clock of renewals and of the placement gate; nil means
 	// time.Now.
@@ -220,7 +220,7 @@ func DefaultLowWater(matchesPerServer int) int {
 	return max(1, matchesPerServer/4)
 }
 
-// RacePrefix is what a replica's match ids start with: short (a match id is
+// MatchPrefix is what a replica's match ids start with: short (a match id is
 // an Agones list value and a token claim) and unique per replica id.
 func MatchPrefix(replicaID string) string {
 	sum := sha256.Sum256([]byte(replicaID))

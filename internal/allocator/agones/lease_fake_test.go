@@ -27,7 +27,7 @@ import (
 // fakeCluster is a namespace of a Kubernetes API with a high-density
 // Fleet's GameServers in a controller-runtime fake client, the Agones
 // allocation API on top (fakeAgones in cluster mode), and the game servers'
-// side played by the test (startRace, setLabel...).
+// side played by the test (startMatch, setLabel...).
 type fakeCluster struct {
 	t      testing.TB
 	fa     *fakeAgones
@@ -174,7 +174,7 @@ func (fc *fakeCluster) edit(name string, change func(*GameServer)) {
 	}
 }
 
-// startRace and endRace are the game server's addValue and removeValue.
+// startMatch and endMatch are the game server's addValue and removeValue.
 func (fc *fakeCluster) startMatch(name, match string) {
 	fc.edit(name, func(gs *GameServer) {
 		l := gs.Status.Lists[agoneswire.MatchesList]

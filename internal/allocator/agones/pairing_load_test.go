@@ -230,7 +230,7 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 	}
 }
 
-// TestLonePlayersOfTwoReplicasRaceTogether runs real game server processes
+// TestLonePlayersOfTwoReplicasMatchTogether runs real game server processes
 // behind two replicas. p1, placed by replica A, connects and waits alone;
 // its server reports it; p2, placed by replica B, is seated in p1's match on
 // A's server, and both count down. Then both replicas seat a player in

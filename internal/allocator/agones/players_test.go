@@ -7,7 +7,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
-// TestPlayersFollowsTheRace: a place on a one-race server is held while
+// TestPlayersFollowsTheMatch: a place on a one-race server is held while
 // its player is in the players list of the Allocated, open server; not
 // once the player is taken off (a no-show), the server is closed (the
 // match is over) or it leaves Allocated.

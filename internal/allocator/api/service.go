@@ -71,7 +71,7 @@ type Config struct {
 	// Web serves GET / and everything no other route takes (the browser
 	// client). Nil answers 404 there.
 	Web http.Handler
-	// RaceURL builds each match's ws_url; nil means DirectURL.
+	// MatchURL builds each match's ws_url; nil means DirectURL.
 	MatchURL MatchURL
 	// Ready, if set, is asked by /readyz; nil means ready whenever serving.
 	Ready func(ctx context.Context) error

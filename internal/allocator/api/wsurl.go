@@ -10,7 +10,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
-// RaceURL says where a client opens its WebSocket for an assignment: the
+// MatchURL says where a client opens its WebSocket for an assignment: the
 // match response's ws_url. The address and port stay in the response too,
 // for clients that want to connect directly.
 type MatchURL func(r *http.Request, a backend.Assignment) string

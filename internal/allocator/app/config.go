@@ -49,7 +49,7 @@ type Config struct {
 	// per second) would cap the matches per second at the same figure.
 	KubeQPS   float64
 	KubeBurst int
-	// RacesPerServer > 1 is the lease mode of docs/high-density.md: the
+	// MatchesPerServer > 1 is the lease mode of docs/high-density.md: the
 	// agones backend leases whole game servers and places matches on them.
 	MatchesPerServer int
 	// Players is the seats of a match in lease mode: the match rules'
@@ -195,7 +195,7 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// maxRacesPerServer is the most values an Agones list holds.
+// maxMatchesPerServer is the most values an Agones list holds.
 const maxMatchesPerServer = 1000
 
 // validateLease checks the lease mode's flags.

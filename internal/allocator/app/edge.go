@@ -51,7 +51,7 @@ func (c Config) validateEdge() error {
 	return errors.Join(errs...)
 }
 
-// raceURL is how the match response's ws_url is made.
+// matchURL is how the match response's ws_url is made.
 func (c Config) matchURL() api.MatchURL {
 	switch {
 	case c.EdgeURL != "":

@@ -63,7 +63,7 @@ type Assignment struct {
 	// already allocated (a match waiting for players, or the player's own
 	// earlier reservation), false when a fresh game server was allocated.
 	Joined bool
-	// RaceStartBy is the latest time the match may start on its server (the
+	// MatchStartBy is the latest time the match may start on its server (the
 	// players' tokens carry it: a match the backend forgot, or one that
 	// ended, is never started by a late token); zero when the backend does
 	// not bound it (one match per server).

@@ -27,7 +27,7 @@ type denseFleet struct {
 	tokens *token.Issuer
 }
 
-// newDenseFleet starts a fleet of servers of racesPerServer matches, keeping
+// newDenseFleet starts a fleet of servers of matchesPerServer matches, keeping
 // buffer free matches, within min and max servers.
 func newDenseFleet(t *testing.T, matchesPerServer, buffer, minServers, maxServers int, tune func(*Config)) denseFleet {
 	t.Helper()
@@ -158,7 +158,7 @@ func TestDenseScalesToTheBuffer(t *testing.T) {
 	}
 }
 
-// TestDenseUnreportedRaceIsForgotten: a placed match whose players never
+// TestDenseUnreportedMatchIsForgotten: a placed match whose players never
 // come gives its room back after the no-show timeout.
 func TestDenseUnreportedMatchIsForgotten(t *testing.T) {
 	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.NoShowTimeout = 100 * time.Millisecond })
@@ -170,7 +170,7 @@ func TestDenseUnreportedMatchIsForgotten(t *testing.T) {
 	})
 }
 
-// TestDenseRaceReportedThenOver plays a real match: the server reports it in
+// TestDenseMatchReportedThenOver plays a real match: the server reports it in
 // its matches list when the first player comes, the next player joins it,
 // and when it is over its room comes back.
 func TestDenseMatchReportedThenOver(t *testing.T) {

@@ -35,7 +35,7 @@ type Config struct {
 	Name string
 	// Host is the address game servers listen on and hand out.
 	Host string
-	// RacesPerServer is the most matches one game server hosts at once (N).
+	// MatchesPerServer is the most matches one game server hosts at once (N).
 	// 0 or 1: one match per server, placed through its players list, the
 	// server replaced after its match, as on Agones with one match per
 	// GameServer. N > 1: high-density servers, each one listener for N
@@ -84,7 +84,7 @@ type Config struct {
 	run func(ctx context.Context, h *host.Host, ln net.Listener) error
 }
 
-// MaxRacesPerServer bounds Config.RacesPerServer, as for a game server.
+// MaxMatchesPerServer bounds Config.MatchesPerServer, as for a game server.
 // In-memory lists have no bound; Agones' hold at most 1000 values.
 const MaxMatchesPerServer = host.MaxMatchesPerServer
 
@@ -264,7 +264,7 @@ func (f *Fleet) scale() error {
 	return f.scaleSingle()
 }
 
-// seatsPerRace is the players of one match: Config.Seats, else the game's
+// seatsPerMatch is the players of one match: Config.Seats, else the game's
 // own (a script's is its configuration.maxPlayers). Both kinds of fleet size
 // their matches with it: the players list of a server of one match, the
 // placement engine's matches on high-density servers.

@@ -167,12 +167,12 @@ func BenchmarkFleetAllocateRepeat(b *testing.B) {
 	}
 }
 
-// denseBenchRaces is how many running matches the high-density fleet holds
+// denseBenchMatches is how many running matches the high-density fleet holds
 // while the dense benchmarks place players.
 const denseBenchMatches = 4000
 
 // newDenseBenchFleet starts 16 high-density servers of 512 matches, with
-// denseBenchRaces matches running on them (reported in their matches lists, as
+// denseBenchMatches matches running on them (reported in their matches lists, as
 // game servers do when players come). Placed matches nobody joins are
 // forgotten after noShow on the clock now, so that the fleet keeps room
 // however long a benchmark runs, as matches ending would.

@@ -12,7 +12,7 @@ import (
 // fleet says it is held.
 var _ api.PlaceTracker = (*Fleet)(nil)
 
-// TestSingleServerPlaceHeldUntilTheRaceEnds: on a one-race server a place
+// TestSingleServerPlaceHeldUntilTheMatchEnds: on a one-race server a place
 // is held while its player is in the players list of the Allocated
 // server, and no longer once the match is over (here: nobody came).
 func TestSingleServerPlaceHeldUntilTheMatchEnds(t *testing.T) {

@@ -27,7 +27,7 @@ func threeSeats(t *testing.T) *script.Program {
 	return prog
 }
 
-// TestScriptSeatsFillRaces: the fleet fills a script's match up to its seats
+// TestScriptSeatsFillMatches: the fleet fills a script's match up to its seats
 // (the script's maxPlayers, or fewer when set) before it opens another, on
 // servers of one match and of many.
 func TestScriptSeatsFillMatches(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 // Config configures an Engine.
 type Config struct {
-	// SeatsPerRace is the number of players in a match (2 for Mega Frog Race).
+	// SeatsPerMatch is the number of players in a match (2 for Mega Frog Race).
 	SeatsPerMatch int
 	// Pending is how long a placed match may go unreported by its server
 	// before it is forgotten (its players were no-shows, or the server never
@@ -26,7 +26,7 @@ type Config struct {
 	// match (the clock leeway of its tokens): an unreported match is forgotten
 	// only then, so that its room is never given while the match may start.
 	StartLeeway time.Duration
-	// RacePrefix starts every match id, to keep them unique across allocator
+	// MatchPrefix starts every match id, to keep them unique across allocator
 	// replicas (the replica id). The engine adds a part drawn at New, so that
 	// a replica restarted under the same name never reuses an id.
 	MatchPrefix string
@@ -49,7 +49,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// MaxRacePrefix bounds Config.RacePrefix: a match id is an Agones list value
+// MaxMatchPrefix bounds Config.MatchPrefix: a match id is an Agones list value
 // and a token claim, both at most 63 bytes.
 const MaxMatchPrefix = 40
 
@@ -735,7 +735,7 @@ func (e *Engine) fullestWithRoom() *server {
 	return nil
 }
 
-// refileRace puts r in the open bucket of its free seats, or in none.
+// refileMatch puts r in the open bucket of its free seats, or in none.
 func (e *Engine) refileMatch(r *match) {
 	if nd := &r.openNode; nd.in != nil {
 		nd.in.remove(r)
@@ -812,7 +812,7 @@ func (e *Engine) expire() {
 	}
 }
 
-// FreeRaces is the number of matches that can still be started on servers
+// FreeMatches is the number of matches that can still be started on servers
 // in placement (neither suspended nor unreachable).
 func (e *Engine) FreeMatches() int {
 	e.mu.Lock()

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// benchRaces is how many matches the engine holds while the benchmarks place.
+// benchMatches is how many matches the engine holds while the benchmarks place.
 const benchMatches = 4000
 
-// benchEngine holds benchRaces started matches, each with its pair of players, on 16 servers of 512, with a clock that moves one
+// benchEngine holds benchMatches started matches, each with its pair of players, on 16 servers of 512, with a clock that moves one
 // microsecond per call: pending matches placed by the benchmark expire after
 // 2,000 calls, so the engine stays at its size however long it runs.
 func benchEngine(b *testing.B) (*Engine, *clock) {

@@ -212,7 +212,7 @@ func TestPackedFillsTheFullestServer(t *testing.T) {
 	}
 }
 
-// TestReportsStartAndEndRaces: the server's matches list is the truth.
+// TestReportsStartAndEndMatches: the server's matches list is the truth.
 func TestReportsStartAndEndMatches(t *testing.T) {
 	c := newClock()
 	e := newEngine(t, c)
