@@ -58,7 +58,7 @@ func (p *racer) until(want func(matchEvent) bool) matchEvent {
 		case client.AssignPlayer:
 			re = matchEvent{racev1.OpCode_OP_CODE_ASSIGN_PLAYER, e.AssignPlayer}
 		case client.RaceSnapshot:
-			re = matchEvent{racev1.OpCode_OP_CODE_RACE_SNAPSHOT, e.MatchSnapshot}
+			re = matchEvent{racev1.OpCode_OP_CODE_RACE_SNAPSHOT, e.RaceSnapshot}
 		case client.Countdown:
 			re = matchEvent{racev1.OpCode_OP_CODE_COUNTDOWN, e.Countdown}
 		case client.FrogMoved:
@@ -66,7 +66,7 @@ func (p *racer) until(want func(matchEvent) bool) matchEvent {
 		case client.PlayerStatus:
 			re = matchEvent{racev1.OpCode_OP_CODE_PLAYER_STATUS, e.PlayerStatus}
 		case client.RaceResult:
-			re = matchEvent{racev1.OpCode_OP_CODE_RACE_RESULT, e.MatchResult}
+			re = matchEvent{racev1.OpCode_OP_CODE_RACE_RESULT, e.RaceResult}
 		case client.ServerError:
 			p.t.Fatalf("server error: %v", e.Error)
 		case client.Closed:

@@ -140,7 +140,7 @@ func TestMatchThroughEdgeSurvivesEdgeRestart(t *testing.T) {
 			switch ev := ev.(type) {
 			case client.RaceResult:
 				if ev.WinnerPlayerId != "p1" || ev.Reason != racev1.RaceResult_REASON_FINISH {
-					t.Fatalf("result %v, want p1 (the only one hopping) to win at the line", ev.MatchResult)
+					t.Fatalf("result %v, want p1 (the only one hopping) to win at the line", ev.RaceResult)
 				}
 				done = true
 			case client.Closed:
