@@ -35,17 +35,18 @@ help: ## Show this help.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Run the allocator with a local fleet of race servers on LISTEN (127.0.0.1:8080; no Kubernetes), races through the edge; SCRIPT=<dir|zip> [LAUNCH=index.js] [SCRIPT_ARGS=...] runs a Realtime script; GAME=party [PLAYERS=4] runs Fly Snatch.
-	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge $(RUN_GAME)
+run: ## Run the allocator with a local fleet of game servers on LISTEN (127.0.0.1:8080; no Kubernetes), races through the edge; SCRIPT=<dir|zip> [LAUNCH=index.js] [SCRIPT_ARGS=...] runs a Realtime script; GAME=party [PLAYERS=4] runs Fly Snatch.
+	go run ./allocator/cmd/allocator-local --listen=$(LISTEN) --local-edge $(RUN_GAME)
 
 .PHONY: run-https
 run-https: ## Like run, over https:// and wss:// with a self-signed certificate made at start.
-	go run ./allocator/cmd/allocator --backend=local --listen=$(LISTEN) --local-edge --tls-self-signed $(RUN_GAME)
+	go run ./allocator/cmd/allocator-local --listen=$(LISTEN) --local-edge --tls-self-signed $(RUN_GAME)
 
 .PHONY: build
-build: ## Build static binaries into bin/: race-server, allocator, bot, edge.
+build: ## Build static binaries into bin/: race-server, allocator (Agones), allocator-local (make run's), bot, edge.
 	$(GO_BUILD) -o $(BIN)/race-server ./gameserver/cmd/race-server
 	$(GO_BUILD) -o $(BIN)/allocator ./allocator/cmd/allocator
+	$(GO_BUILD) -o $(BIN)/allocator-local ./allocator/cmd/allocator-local
 	$(GO_BUILD) -o $(BIN)/bot ./test/bot
 	$(GO_BUILD) -o $(BIN)/edge ./edge/cmd/edge
 

@@ -35,16 +35,16 @@ type jwsHeader struct {
 // server of a player session), match (its match on a high-density server) and
 // race_start_by (the latest time that match may start).
 type claims struct {
-	GameServer  string       `json:"gs,omitempty"`
+	GameServer   string       `json:"gs,omitempty"`
 	Match        string       `json:"race,omitempty"`
 	MatchStartBy *numericDate `json:"race_start_by,omitempty"`
-	Issuer      string       `json:"iss,omitempty"`
-	Subject     string       `json:"sub,omitempty"`
-	Audience    audience     `json:"aud,omitempty"`
-	ExpiresAt   *numericDate `json:"exp,omitempty"`
-	NotBefore   *numericDate `json:"nbf,omitempty"`
-	IssuedAt    *numericDate `json:"iat,omitempty"`
-	ID          string       `json:"jti,omitempty"`
+	Issuer       string       `json:"iss,omitempty"`
+	Subject      string       `json:"sub,omitempty"`
+	Audience     audience     `json:"aud,omitempty"`
+	ExpiresAt    *numericDate `json:"exp,omitempty"`
+	NotBefore    *numericDate `json:"nbf,omitempty"`
+	IssuedAt     *numericDate `json:"iat,omitempty"`
+	ID           string       `json:"jti,omitempty"`
 }
 
 // numericDate is a JWT NumericDate: seconds since the epoch, written as an

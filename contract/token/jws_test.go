@@ -19,7 +19,7 @@ import (
 // libClaims is the claims of a Leapfrog token as golang-jwt reads them.
 type libClaims struct {
 	GameServer string `json:"gs,omitempty"`
-	Match       string `json:"race,omitempty"`
+	Match      string `json:"race,omitempty"`
 	jwt.RegisteredClaims
 }
 

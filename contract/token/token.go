@@ -53,8 +53,8 @@ type PlayerSession struct {
 	// of the match (claim race_start_by, whole seconds). Zero in tokens minted
 	// before the claim existed, and without a race.
 	MatchStartBy time.Time
-	IssuedAt    time.Time
-	ExpiresAt   time.Time
+	IssuedAt     time.Time
+	ExpiresAt    time.Time
 }
 
 // Guest is the content of a guest identity token.

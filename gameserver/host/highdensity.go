@@ -105,7 +105,7 @@ func (h *Host) authenticateMatch(id realtime.Identity) (realtime.Identity, error
 // Why a server is recycled (the reason label of leapfrog_host_recycles_total).
 const (
 	recycledMaxMatches = "max_races"
-	recycledMaxAge   = "max_age"
+	recycledMaxAge     = "max_age"
 )
 
 // runMatches follows the GameServer of a high-density server: the lease, its

@@ -68,7 +68,7 @@ type Config struct {
 	// node (drains wait for it) and its version through every rollout. 0: no
 	// limit. Both need MatchesPerServer above 1.
 	MaxMatches int
-	MaxAge   time.Duration
+	MaxAge     time.Duration
 	// Clock times leases and MaxAge; nil means the wall clock.
 	Clock agonessdk.Clock
 	// TLS, when set, makes the player port serve TLS on every path (wss://)

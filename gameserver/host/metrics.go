@@ -8,9 +8,9 @@ type Metrics struct {
 	matchesRunning prometheus.Gauge
 	matchesStarted prometheus.Counter
 	matchesEnded   *prometheus.CounterVec
-	refusals     *prometheus.CounterVec
-	leaseLapses  prometheus.Counter
-	recycles     *prometheus.CounterVec
+	refusals       *prometheus.CounterVec
+	leaseLapses    prometheus.Counter
+	recycles       *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.

@@ -27,7 +27,7 @@ type matchList struct {
 
 type listOp struct {
 	match string
-	add  bool
+	add   bool
 }
 
 func newMatchList(sdk agonessdk.SDK, log *slog.Logger) *matchList {

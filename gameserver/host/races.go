@@ -59,7 +59,7 @@ type matchSlot struct {
 }
 
 type overMatch struct {
-	match  string
+	match string
 	until time.Time
 }
 

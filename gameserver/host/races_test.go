@@ -73,7 +73,7 @@ func TestMatchSetRoutesAndRefuses(t *testing.T) {
 	mustRoute("r3")
 
 	rs.lapse(now)
-	refused("r4", 0, realtime.ErrNoNewMatch)             // issued at the lapse
+	refused("r4", 0, realtime.ErrNoNewMatch)            // issued at the lapse
 	refused("r4", -time.Second, realtime.ErrServerFull) // issued before, but r2 and r3 run
 	rs.ended("r2", race.OutcomeFinished)
 	if s, err := route("r4", -time.Second); err != nil || s.ID() != "r4" {

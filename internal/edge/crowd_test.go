@@ -26,7 +26,7 @@ import (
 // client address may hold get in, and every match finishes.
 func TestManyMatchesThroughOneEdgeOnOneServer(t *testing.T) {
 	for _, tc := range []struct {
-		name           string
+		name             string
 		matches, perIP   int
 		matchesPerServer int
 	}{

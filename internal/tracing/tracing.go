@@ -136,7 +136,7 @@ const AttrMode = attribute.Key("leapfrog.allocation.mode")
 
 // The values of AttrMode.
 const (
-	ModeOneMatch     = "one-race"
+	ModeOneMatch    = "one-race"
 	ModeHighDensity = "high-density"
 	ModeLocal       = "local"
 )

@@ -38,10 +38,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	if err := buildtest.Commands(root, dir, "./allocator/cmd/allocator", "./gameserver/cmd/race-server"); err != nil {
+	if err := buildtest.Commands(root, dir, "./allocator/cmd/allocator-local", "./gameserver/cmd/race-server"); err != nil {
 		fmt.Fprintln(os.Stderr, "browser:", err)
 		return 1
 	}
-	allocatorBin, raceServerBin = filepath.Join(dir, "allocator"), filepath.Join(dir, "race-server")
+	allocatorBin, raceServerBin = filepath.Join(dir, "allocator-local"), filepath.Join(dir, "race-server")
 	return m.Run()
 }

@@ -32,8 +32,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "allocator")
-	if err := buildtest.Commands(root, dir, "./allocator/cmd/allocator"); err != nil {
+	bin := filepath.Join(dir, "allocator-local")
+	if err := buildtest.Commands(root, dir, "./allocator/cmd/allocator-local"); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}

@@ -6,7 +6,7 @@
 # the command's process group.
 #
 #   test/load/startup.sh make run                              # cold go run, PORT 8080
-#   PORT=18080 test/load/startup.sh bin/allocator --listen 127.0.0.1:18080
+#   PORT=18080 test/load/startup.sh bin/allocator-local --listen 127.0.0.1:18080
 #
 # Run it from the repository root. RUNS (default 1) repeats the measurement.
 set -euo pipefail

@@ -21,7 +21,7 @@ LIMITS=(--guest-rate 1e6 --guest-burst 1000000 --match-rate 1e6 --match-burst 10
 
 ALLOCATOR=${ALLOCATOR:-$OUT/allocator}
 if [[ $ALLOCATOR == "$OUT/allocator" ]]; then
-	go build -o "$OUT/allocator" ./allocator/cmd/allocator
+	go build -o "$OUT/allocator" ./allocator/cmd/allocator-local
 fi
 go build -o "$OUT/load" ./test/load
 

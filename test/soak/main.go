@@ -43,7 +43,7 @@ func mainCode() int {
 	faults := strings.Join(defaultFaults, ",")
 	timeout := 30 * time.Minute
 	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.StringVar(&cfg.bin, "allocator-bin", "", "allocator binary; empty builds ./allocator/cmd/allocator")
+	fs.StringVar(&cfg.bin, "allocator-bin", "", "allocator binary; empty builds ./allocator/cmd/allocator-local")
 	fs.IntVar(&cfg.slots, "slots", cfg.slots, "scenarios to play (most are one race of two players)")
 	fs.IntVar(&cfg.concurrency, "concurrency", cfg.concurrency, "scenarios played at once")
 	fs.IntVar(&cfg.racesPerServer, "races-per-server", cfg.racesPerServer, "the local fleet's races per race server (1: one race per server, replaced after it)")
@@ -124,8 +124,8 @@ func buildAllocator(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := buildtest.Commands(root, dir, "./allocator/cmd/allocator"); err != nil {
+	if err := buildtest.Commands(root, dir, "./allocator/cmd/allocator-local"); err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, "allocator"), nil
+	return filepath.Join(dir, "allocator-local"), nil
 }

@@ -13,7 +13,7 @@ import (
 func TestMatchAnswersLikeCreatePlayerSession(t *testing.T) {
 	tests := []struct {
 		name, address, ip, dns string
-		match, gameSession      string
+		match, gameSession     string
 	}{
 		{"ip address", "10.1.2.3", "10.1.2.3", "", "", "race-7"},
 		{"ipv6 address", "::1", "::1", "", "", "race-7"},

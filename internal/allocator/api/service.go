@@ -100,7 +100,7 @@ type Service struct {
 	maxPlacesPerIP  int
 	placeHold       time.Duration
 	ready           func(ctx context.Context) error
-	matchURL         MatchURL
+	matchURL        MatchURL
 	retryAfter      time.Duration
 	allocateTimeout time.Duration
 	now             func() time.Time
@@ -133,7 +133,7 @@ func New(cfg Config) (*Service, error) {
 		guestTTL:        cfg.GuestTTL,
 		sessionTTL:      cfg.SessionTTL,
 		ready:           cfg.Ready,
-		matchURL:         cfg.MatchURL,
+		matchURL:        cfg.MatchURL,
 		retryAfter:      cmp.Or(cfg.RetryAfter, DefaultRetryAfter),
 		allocateTimeout: cmp.Or(cfg.AllocateTimeout, DefaultAllocateTimeout),
 		maxPlacesPerIP:  cmp.Or(cfg.MaxPlacesPerIP, DefaultMaxPlacesPerIP),

@@ -99,21 +99,21 @@ func DefaultConfig() Config {
 		// matches one after another holds one place. Production behind
 		// carrier-grade NAT raises it (the chart's allocator.maxPlacesPerIP).
 		// The hold is the game servers' default no-show timeout.
-		MaxPlacesPerIP: 64,
-		PlaceHold:      60 * time.Second,
-		MaxConnsPerIP:  256,
-		KubeQPS:        200,
-		KubeBurst:      400,
-		MaxConns:       4096,
+		MaxPlacesPerIP:   64,
+		PlaceHold:        60 * time.Second,
+		MaxConnsPerIP:    256,
+		KubeQPS:          200,
+		KubeBurst:        400,
+		MaxConns:         4096,
 		MatchesPerServer: 1,
-		Players:        2,
-		LeaseRenew:     agones.DefaultLeaseRenew,
-		ProbeTimeout:   reach.DefaultTimeout,
-		LogLevel:       "info",
+		Players:          2,
+		LeaseRenew:       agones.DefaultLeaseRenew,
+		ProbeTimeout:     reach.DefaultTimeout,
+		LogLevel:         "info",
 		// The allocator's live heap is small (about 11 MiB with 16,000
 		// guests and 4,000 matches): at Go's default it collects five times a
 		// second at 5,000 matches/s, and each marking takes one of two cores
-		// for 5-20 ms, the p99 of matches (README, "Measured").
+		// for 5-20 ms, the p99 of matches (docs/measurements.md).
 		GCPercent: 400,
 	}
 }

@@ -33,10 +33,10 @@ func threeSeats(t *testing.T) *script.Program {
 func TestScriptSeatsFillMatches(t *testing.T) {
 	prog := threeSeats(t)
 	for _, tt := range []struct {
-		name           string
+		name             string
 		matchesPerServer int
-		seats          int
-		wantPerMatch    int
+		seats            int
+		wantPerMatch     int
 	}{
 		{"one race per server, the script's maxPlayers", 1, 0, 3},
 		{"one race per server, fewer seats", 1, 2, 2},

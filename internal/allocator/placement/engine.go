@@ -78,7 +78,7 @@ type Server struct {
 type Placement struct {
 	Server, Address string
 	Port            int32
-	Match            string
+	Match           string
 	// Joined is true when the players were placed into an existing match (one
 	// waiting for players, or the player's own earlier placement), false when
 	// a new match was started for them.
@@ -104,12 +104,12 @@ type Stats struct {
 	Servers     int // servers known
 	Suspended   int // of which suspended
 	Unreachable int // of which marked unreachable
-	Matches       int // matches on all servers: pending and started
+	Matches     int // matches on all servers: pending and started
 	Pending     int // matches placed but not reported by their server yet
 	Started     int // matches reported by their server
-	OpenMatches   int // matches with free seats on servers in placement (neither suspended nor unreachable)
+	OpenMatches int // matches with free seats on servers in placement (neither suspended nor unreachable)
 	Players     int // players holding a placement
-	FreeMatches   int // matches that can still be started on servers in placement
+	FreeMatches int // matches that can still be started on servers in placement
 	// Lobbies is the matches of this engine their servers report (waiting
 	// for players, or filled since); SeatsFreed the seats given back in
 	// them so far.
@@ -151,7 +151,7 @@ type Engine struct {
 	roomBits []uint64
 	free     int // sum of the servers' counted room
 	started  int
-	matches    int
+	matches  int
 	nopen    int
 	nsuspend int
 	ndown    int
@@ -175,7 +175,7 @@ type server struct {
 	// whose owners (the lease gate, the closed label) would otherwise
 	// resume a server they did not suspend.
 	down     bool
-	matches    map[string]*match
+	matches  map[string]*match
 	counted  int // the room this server adds to Engine.free
 	roomNode node[server]
 }

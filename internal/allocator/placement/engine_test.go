@@ -379,11 +379,11 @@ func TestConcurrentPlaces(t *testing.T) {
 	}
 	const workers, each = 8, 60 // 480 players: 240 matches of 200 fit, the rest find no room
 	var (
-		mu     sync.Mutex
-		matches  = map[string][]string{}
-		server = map[string]string{}
-		wg     sync.WaitGroup
-		full   atomic.Int64
+		mu      sync.Mutex
+		matches = map[string][]string{}
+		server  = map[string]string{}
+		wg      sync.WaitGroup
+		full    atomic.Int64
 	)
 	for w := range workers {
 		wg.Go(func() {

@@ -23,7 +23,7 @@ import (
 // the game servers' game settings and game (the game server's flags of the
 // same names: --game=script runs a GameLift Realtime script).
 type localFlags struct {
-	MatchesPerServer   int
+	MatchesPerServer int
 	Buffer, Min, Max int
 	Host             string
 	UnhealthyAfter   time.Duration
