@@ -25,7 +25,7 @@ func command() app.Command {
 		About:  "Leapfrog's client service on Agones: POST /v1/guest, POST /v1/match, the browser client at /,\n/metrics, /healthz and /readyz.",
 		Config: cfg,
 		Flags: func(fs *flag.FlagSet, c *app.Config) {
-			fs.IntVar(&c.Players, "players", c.Players, "players per match: the game's seats (lease mode seats that many players per match)")
+			fs.IntVar(&c.Players, "players", c.Players, "players per match: the game's seats (high density seats that many players per match)")
 		},
 		Deps: func(_ *flag.FlagSet, c *app.Config) (app.Deps, error) {
 			if c.Backend != app.BackendAgones {

@@ -154,7 +154,7 @@ func awaitClosed(t *testing.T, c *client.Conn) int {
 }
 
 // TestPlayersOfAKilledMatchServerMatchOnALiveOne runs two high-density match
-// server processes behind a Leaser (the allocator's lease mode) and its
+// server processes behind a Leaser (the allocator's high density) and its
 // HTTP API. Two players match on one; it is killed (SIGKILL) mid-race, so
 // nothing of it says goodbye and Agones would take 15 s or more to notice.
 // The players ask the allocator again, as the browser does when its

@@ -114,7 +114,7 @@ type LeaseConfig struct {
 
 // Leaser is the Agones backend of high-density Fleets: it leases whole game
 // servers with one GameServerAllocation each and places matches on them in
-// memory (docs/high-density.md, "Allocator in lease mode"). A match costs no
+// memory (docs/high-density.md, "Allocator in high density"). A match costs no
 // Kubernetes call; each leased server costs one PATCH per renewal period.
 type Leaser struct {
 	client  LeaseClient

@@ -550,7 +550,7 @@ func gathered(t *testing.T, reg *prometheus.Registry, series string) float64 {
 	return 0
 }
 
-// BenchmarkLeaserAllocate measures a match in lease mode on leased servers:
+// BenchmarkLeaserAllocate measures a match in high density on leased servers:
 // in memory, no Kubernetes call. Placed matches that never start expire (the
 // engine's pending window) as the fake clock moves on; the renewal period is
 // long enough that the gate never closes.

@@ -49,10 +49,10 @@ type Config struct {
 	// per second) would cap the matches per second at the same figure.
 	KubeQPS   float64
 	KubeBurst int
-	// MatchesPerServer > 1 is the lease mode of docs/high-density.md: the
+	// MatchesPerServer > 1 is the high density of docs/high-density.md: the
 	// agones backend leases whole game servers and places matches on them.
 	MatchesPerServer int
-	// Players is the seats of a match in lease mode: the match rules'
+	// Players is the seats of a match in high density: the match rules'
 	// --players, which the allocator command registers with the local
 	// fleet's flags (the same value as the game servers').
 	Players int
@@ -198,7 +198,7 @@ func (c Config) Validate() error {
 // maxMatchesPerServer is the most values an Agones list holds.
 const maxMatchesPerServer = 1000
 
-// validateLease checks the lease mode's flags.
+// validateLease checks the high density's flags.
 func (c Config) validateLease() error {
 	var errs []error
 	if c.MatchesPerServer < 1 || c.MatchesPerServer > maxMatchesPerServer {

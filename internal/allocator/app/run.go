@@ -321,7 +321,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	return mgr.Start(ctx)
 }
 
-// leaser builds the lease mode's backend: a Leaser placing matches with the
+// leaser builds the high density's backend: a Leaser placing matches with the
 // placement engine, watching the Fleet's GameServers and renewing its leases
 // while the manager runs.
 func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Scheme, cfg Config, agonesCfg agones.Config, now func() time.Time, reg prometheus.Registerer, logger *slog.Logger) (*agones.Leaser, error) {
@@ -374,7 +374,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 			return nil, fmt.Errorf("add the lease loop to the manager: %w", err)
 		}
 	}
-	logger.Info("lease mode", "replica", id, "races_per_server", cfg.MatchesPerServer, "race_prefix", agones.MatchPrefix(id))
+	logger.Info("high density: game servers are leased whole", "replica", id, "matches_per_server", cfg.MatchesPerServer, "match_prefix", agones.MatchPrefix(id))
 	return l, nil
 }
 

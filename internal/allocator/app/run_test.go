@@ -207,7 +207,7 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 		}
 		writeJSON(w, 201, &gsa)
 	})
-	// The lease mode's watch of the Fleet's GameServers and GameServerSets:
+	// The high density's watch of the Fleet's GameServers and GameServerSets:
 	// none, and no event.
 	gsGV := agones.GameServerGroupVersion.String()
 	mux.HandleFunc("GET /apis/"+gsGV, func(w http.ResponseWriter, _ *http.Request) {
@@ -286,9 +286,9 @@ func TestRunAgones(t *testing.T) {
 	}
 }
 
-// TestRunAgonesLeaseMode: with --races-per-server > 1 the first match leases
+// TestRunAgonesHighDensity: with --races-per-server > 1 the first match leases
 // a game server, the next ones are placed in memory, and tokens name matches.
-func TestRunAgonesLeaseMode(t *testing.T) {
+func TestRunAgonesHighDensity(t *testing.T) {
 	keyFile := writeKeyFile(t)
 	restCfg, creates := fakeKubernetes(t, "games", nil)
 	cfg := DefaultConfig()
@@ -323,10 +323,10 @@ func TestRunAgonesLeaseMode(t *testing.T) {
 	}
 }
 
-// TestLeaseModeAPIOutage: with the API down, a replica that holds leases
+// TestHighDensityAPIOutage: with the API down, a replica that holds leases
 // stays ready and goes on placing matches on them until its renewals are
 // 2 x renew old; then it answers 503 and is no longer ready.
-func TestLeaseModeAPIOutage(t *testing.T) {
+func TestHighDensityAPIOutage(t *testing.T) {
 	keyFile := writeKeyFile(t)
 	var down atomic.Bool
 	restCfg, creates := fakeKubernetes(t, "games", &down)
@@ -456,8 +456,8 @@ func TestValidate(t *testing.T) {
 		{"negative conns per IP", func(c *Config) { c.MaxConnsPerIP = -5 }, false},
 		{"per-IP conns above the total", func(c *Config) { c.MaxConnsPerIP, c.MaxConns = 10, 5 }, false},
 		{"negative guest rate", func(c *Config) { c.GuestRate = -1 }, false},
-		{"lease mode", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 100 }, true},
-		{"lease mode on the local backend", func(c *Config) { c.MatchesPerServer = 4 }, false},
+		{"high density", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 100 }, true},
+		{"high density on the local backend", func(c *Config) { c.MatchesPerServer = 4 }, false},
 		{"no race per server", func(c *Config) { c.MatchesPerServer = 0 }, false},
 		{"more races than an Agones list holds", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 1001 }, false},
 		{"zero lease renew", func(c *Config) { c.LeaseRenew = 0 }, false},

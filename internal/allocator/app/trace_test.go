@@ -269,10 +269,10 @@ func TestTracesAgones(t *testing.T) {
 	noPlayerData(t, collector)
 }
 
-// TestTracesLeaseMode: matches placed in memory on the game server the
+// TestTracesHighDensity: matches placed in memory on the game server the
 // replica leased at start: the allocate span holds the placement, with no
 // Kubernetes call.
-func TestTracesLeaseMode(t *testing.T) {
+func TestTracesHighDensity(t *testing.T) {
 	noOTelEnv(t)
 	collector := tracingtest.NewCollector(t)
 	keyFile := writeKeyFile(t)

@@ -161,10 +161,10 @@ type Fleet struct {
 	changed chan struct{} // wakes the sync loop
 	conns   *connlimit.Limiter
 	panics  func(where string)
-	// dense places matches on high-density servers (nil with one match per
+	// high-density places matches on high-density servers (nil with one match per
 	// server); stopping is set once Close begins, read without f.mu.
-	dense    *placement.Engine
-	stopping atomic.Bool
+	highDensity *placement.Engine
+	stopping    atomic.Bool
 
 	mu      sync.Mutex
 	servers map[string]*server
@@ -216,7 +216,7 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		return nil, err
 	}
 	if cfg.MatchesPerServer > 1 {
-		if f.dense, err = placement.New(placement.Config{
+		if f.highDensity, err = placement.New(placement.Config{
 			SeatsPerMatch: f.seatsPerMatch(), Pending: cfg.Game.NoShowTimeout, StartLeeway: token.ClockSkewLeeway,
 			SeatHold: cfg.SeatHold, ShowGrace: cfg.ShowGrace, MatchPrefix: "race-", Now: cfg.Now,
 		}); err != nil {
@@ -243,23 +243,23 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 	return f, nil
 }
 
-// Allocate places the players in one match: see allocateDense and
+// Allocate places the players in one match: see allocateHighDensity and
 // allocateSingle for the two kinds of fleet.
 func (f *Fleet) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 {
 		return backend.Assignment{}, errors.New("allocate: no players")
 	}
 	tracing.SetMode(ctx, tracing.ModeLocal)
-	if f.dense != nil {
-		return f.allocateDense(req)
+	if f.highDensity != nil {
+		return f.allocateHighDensity(req)
 	}
 	return f.allocateSingle(req)
 }
 
 // scale starts (and with high density, stops) servers to keep the buffer.
 func (f *Fleet) scale() error {
-	if f.dense != nil {
-		return f.scaleDense()
+	if f.highDensity != nil {
+		return f.scaleHighDensity()
 	}
 	return f.scaleSingle()
 }
@@ -314,7 +314,7 @@ func (f *Fleet) startServer() error {
 	// shared, so that no client can take all of its file descriptors.
 	ln = f.conns.Listener(ln)
 	lists := map[string]agonessdk.List{agoneswire.PlayersList: {Capacity: agonessdk.Int64(f.seatsPerMatch())}}
-	if f.dense != nil {
+	if f.highDensity != nil {
 		lists = map[string]agonessdk.List{agoneswire.MatchesList: {Capacity: agonessdk.Int64(f.cfg.MatchesPerServer)}}
 	}
 	mem := agonessdk.NewMemory(agonessdk.MemoryConfig{
@@ -326,7 +326,7 @@ func (f *Fleet) startServer() error {
 	hc.HealthPeriod, hc.Metrics = f.cfg.HealthPeriod, f.hm
 	// The fleet holds its servers' leases for as long as it runs: they never lapse.
 	hc.MatchesPerServer, hc.LeaseTTL = f.cfg.MatchesPerServer, 0
-	if f.dense != nil {
+	if f.highDensity != nil {
 		// One server holds the matches of many players who may share an
 		// address (a NAT, the local edge): the fleet's own caps, shared by
 		// all its servers, are the ones that bound them.
@@ -385,7 +385,7 @@ func (f *Fleet) follow(ctx context.Context, s *server) {
 	var once sync.Once
 	go func() {
 		_ = s.sdk.WatchGameServer(wctx, func(gs *agonessdk.GameServer) {
-			if f.dense != nil {
+			if f.highDensity != nil {
 				f.observe(s, gs)
 			}
 			f.wake()
@@ -464,8 +464,8 @@ func (f *Fleet) waitReady(ctx context.Context, n int) error {
 // warm is the number of matches the fleet can start now: its Ready servers,
 // or with high density the free matches of its leased servers.
 func (f *Fleet) warm() int {
-	if f.dense != nil {
-		return f.dense.FreeMatches()
+	if f.highDensity != nil {
+		return f.highDensity.FreeMatches()
 	}
 	return f.count(agoneswire.StateReady)
 }
@@ -527,8 +527,8 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 			return float64(f.warm())
 		}),
 		gauge("leapfrog_local_fleet_players", "Places reserved on the local fleet's players lists, or placed in races on high-density servers.", func() float64 {
-			if f.dense != nil {
-				return float64(f.dense.Stats().Players)
+			if f.highDensity != nil {
+				return float64(f.highDensity.Stats().Players)
 			}
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -539,9 +539,9 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 			return float64(n)
 		}),
 	)
-	if f.dense != nil {
+	if f.highDensity != nil {
 		reg.MustRegister(gauge("leapfrog_local_fleet_races", "Races on the local fleet's high-density servers: placed and not yet started, or running.", func() float64 {
-			return float64(f.dense.Stats().Matches)
+			return float64(f.highDensity.Stats().Matches)
 		}))
 	}
 }

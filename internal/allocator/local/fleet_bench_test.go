@@ -167,16 +167,16 @@ func BenchmarkFleetAllocateRepeat(b *testing.B) {
 	}
 }
 
-// denseBenchMatches is how many running matches the high-density fleet holds
-// while the dense benchmarks place players.
-const denseBenchMatches = 4000
+// highDensityBenchMatches is how many running matches the high-density fleet holds
+// while the high-density benchmarks place players.
+const highDensityBenchMatches = 4000
 
-// newDenseBenchFleet starts 16 high-density servers of 512 matches, with
-// denseBenchMatches matches running on them (reported in their matches lists, as
+// newHighDensityBenchFleet starts 16 high-density servers of 512 matches, with
+// highDensityBenchMatches matches running on them (reported in their matches lists, as
 // game servers do when players come). Placed matches nobody joins are
 // forgotten after noShow on the clock now, so that the fleet keeps room
 // however long a benchmark runs, as matches ending would.
-func newDenseBenchFleet(b *testing.B, now func() time.Time, noShow time.Duration) *Fleet {
+func newHighDensityBenchFleet(b *testing.B, now func() time.Time, noShow time.Duration) *Fleet {
 	b.Helper()
 	keys, err := token.GenerateKeyset("bench")
 	if err != nil {
@@ -194,16 +194,16 @@ func newDenseBenchFleet(b *testing.B, now func() time.Time, noShow time.Duration
 	}
 	b.Cleanup(f.Close)
 	ctx := context.Background()
-	for i := range denseBenchMatches {
+	for i := range highDensityBenchMatches {
 		id := "seed" + strconv.Itoa(i)
 		a := allocate(b, f, id, id+".2")
 		if err := serverNamed(f, a.GameServer).sdk.AddListValue(ctx, agoneswire.MatchesList, a.Match); err != nil {
 			b.Fatal(err)
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); f.dense.Stats().Started < denseBenchMatches; time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); f.highDensity.Stats().Started < highDensityBenchMatches; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			b.Fatalf("the fleet sees %+v, want %d races started", f.dense.Stats(), denseBenchMatches)
+			b.Fatalf("the fleet sees %+v, want %d races started", f.highDensity.Stats(), highDensityBenchMatches)
 		}
 	}
 	return f
@@ -230,12 +230,12 @@ func (c *stepClock) Now() time.Time {
 	return time.Unix(0, c.ns.Add(int64(time.Microsecond)))
 }
 
-// BenchmarkDenseAllocate places fresh players, one per call, on a
+// BenchmarkHighDensityAllocate places fresh players, one per call, on a
 // high-density fleet running 4,000 matches: pairs fill matches. Placed matches
 // are forgotten after a few thousand calls.
-func BenchmarkDenseAllocate(b *testing.B) {
+func BenchmarkHighDensityAllocate(b *testing.B) {
 	clk := newStepClock()
-	f := newDenseBenchFleet(b, clk.Now, 4*time.Millisecond)
+	f := newHighDensityBenchFleet(b, clk.Now, 4*time.Millisecond)
 	clk.running.Store(true)
 	i := 0
 	b.ReportAllocs()
@@ -246,11 +246,11 @@ func BenchmarkDenseAllocate(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "matches/s")
 }
 
-// BenchmarkDenseAllocateParallel is BenchmarkDenseAllocate from 64
+// BenchmarkHighDensityAllocateParallel is BenchmarkHighDensityAllocate from 64
 // goroutines on two cores: 64 clients in a closed loop.
-func BenchmarkDenseAllocateParallel(b *testing.B) {
+func BenchmarkHighDensityAllocateParallel(b *testing.B) {
 	clk := newStepClock()
-	f := newDenseBenchFleet(b, clk.Now, 4*time.Millisecond)
+	f := newHighDensityBenchFleet(b, clk.Now, 4*time.Millisecond)
 	clk.running.Store(true)
 	var n atomic.Int64
 	b.SetParallelism(32)
@@ -269,15 +269,15 @@ func BenchmarkDenseAllocateParallel(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "matches/s")
 }
 
-// BenchmarkDenseAllocateOpenLoop places b.N fresh players at 5,000 a second
+// BenchmarkHighDensityAllocateOpenLoop places b.N fresh players at 5,000 a second
 // on a fixed schedule (a goroutine per call, as requests arrive) and
 // reports the latency percentiles, each counted from the call's scheduled
 // start (what a client waits, with this benchmark's own lateness in
 // starting it), and those of the call alone (svc-): -benchtime 10000x is
 // two seconds.
-func BenchmarkDenseAllocateOpenLoop(b *testing.B) {
+func BenchmarkHighDensityAllocateOpenLoop(b *testing.B) {
 	const rate = 5000
-	f := newDenseBenchFleet(b, time.Now, time.Second)
+	f := newHighDensityBenchFleet(b, time.Now, time.Second)
 	lat, svc := make([]time.Duration, b.N), make([]time.Duration, b.N)
 	var wg sync.WaitGroup
 	b.ResetTimer()

@@ -11,8 +11,8 @@ import (
 // its name in the players list of the Allocated server while the match is
 // not over (api.PlaceTracker).
 func (f *Fleet) Holding(player string, a backend.Assignment) bool {
-	if f.dense != nil {
-		return f.dense.Holding(player, a.GameServer, a.Match)
+	if f.highDensity != nil {
+		return f.highDensity.Holding(player, a.GameServer, a.Match)
 	}
 	f.mu.Lock()
 	s := f.servers[a.GameServer]

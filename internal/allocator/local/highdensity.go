@@ -15,22 +15,22 @@ import (
 // leases, as an allocator replica does on Agones.
 const Lessee = "local"
 
-// allocateDense places the players in a match on a high-density server
+// allocateHighDensity places the players in a match on a high-density server
 // through the placement engine: the player's own match, else the oldest match
 // waiting for players, else a new match on the fullest server with room. No
 // scan and no fleet lock: the cost does not grow with the fleet.
-func (f *Fleet) allocateDense(req backend.AllocationRequest) (backend.Assignment, error) {
+func (f *Fleet) allocateHighDensity(req backend.AllocationRequest) (backend.Assignment, error) {
 	if f.stopping.Load() {
 		return backend.Assignment{}, fmt.Errorf("allocate: %w: the fleet is stopping", backend.ErrNoCapacity)
 	}
-	p, err := f.dense.Place(req.PlayerIDs)
+	p, err := f.highDensity.Place(req.PlayerIDs)
 	if err != nil {
 		if errors.Is(err, backend.ErrNoCapacity) {
 			f.wake() // scale up if the maximum allows
 		}
 		return backend.Assignment{}, fmt.Errorf("allocate: %w", err)
 	}
-	if !p.Joined && f.dense.FreeMatches() < f.cfg.BufferSize {
+	if !p.Joined && f.highDensity.FreeMatches() < f.cfg.BufferSize {
 		f.wake()
 	}
 	return backend.Assignment{GameServer: p.Server, Address: p.Address, Port: p.Port, Match: p.Match, Joined: p.Joined,
@@ -59,7 +59,7 @@ func (f *Fleet) observe(s *server, gs *agonessdk.GameServer) {
 		f.report(s, gs)
 	case agoneswire.StateShutdown, agoneswire.StateUnhealthy:
 		s.gone = true
-		f.dense.Remove(s.name)
+		f.highDensity.Remove(s.name)
 	}
 }
 
@@ -67,32 +67,32 @@ func (f *Fleet) observe(s *server, gs *agonessdk.GameServer) {
 func (f *Fleet) report(s *server, gs *agonessdk.GameServer) {
 	closed := gs.ObjectMeta.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue
 	if closed { // before the report, so that no match is placed in between
-		f.dense.Suspend(s.name, true)
+		f.highDensity.Suspend(s.name, true)
 	}
 	matches := gs.Status.Lists[agoneswire.MatchesList]
-	f.dense.Upsert(placement.Server{Name: s.name, Address: f.cfg.Host, Port: s.port, Capacity: int(matches.Capacity)}, matches.Values)
+	f.highDensity.Upsert(placement.Server{Name: s.name, Address: f.cfg.Host, Port: s.port, Capacity: int(matches.Capacity)}, matches.Values)
 	if lobbies, err := agoneswire.DecodeLobbies(gs.ObjectMeta.Annotations[agoneswire.LobbiesAnnotation]); err == nil {
-		f.dense.Lobbies(s.name, lobbies) // the fleet's own game servers write it: always readable
+		f.highDensity.Lobbies(s.name, lobbies) // the fleet's own game servers write it: always readable
 	}
-	f.dense.Suspend(s.name, closed)
+	f.highDensity.Suspend(s.name, closed)
 }
 
 // forget takes a server out of placement for good, before it is stopped.
 func (f *Fleet) forget(s *server) {
-	if f.dense == nil {
+	if f.highDensity == nil {
 		return
 	}
 	s.feed.Lock()
 	defer s.feed.Unlock()
 	s.gone = true
-	f.dense.Remove(s.name)
+	f.highDensity.Remove(s.name)
 }
 
-// scaleDense keeps BufferSize free matches: it starts servers while the
+// scaleHighDensity keeps BufferSize free matches: it starts servers while the
 // leased ones and those on their way hold fewer, within the maximum, and
 // stops idle servers the buffer does not need, down to the minimum
 // (Agones' List policy on the matches list).
-func (f *Fleet) scaleDense() error {
+func (f *Fleet) scaleHighDensity() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -105,7 +105,7 @@ func (f *Fleet) scaleDense() error {
 			starting++ // not leased yet: its matches are on their way
 		}
 	}
-	free := f.dense.FreeMatches() + starting*n
+	free := f.highDensity.FreeMatches() + starting*n
 	want := max((f.cfg.BufferSize-free+n-1)/n, f.cfg.MinReplicas-total, 0)
 	want = min(want, f.cfg.MaxReplicas-total)
 	for range want {
@@ -123,7 +123,7 @@ func (f *Fleet) scaleDense() error {
 // fleet stays at its minimum or above. Called with f.mu held.
 func (f *Fleet) release(free, total int) {
 	n := f.cfg.MatchesPerServer
-	for _, name := range f.dense.Idle() {
+	for _, name := range f.highDensity.Idle() {
 		s := f.servers[name]
 		if s == nil {
 			continue
@@ -132,9 +132,9 @@ func (f *Fleet) release(free, total int) {
 			return
 		}
 		// Suspended, it takes no match; still idle then, it never will.
-		f.dense.Suspend(name, true)
-		if !slices.Contains(f.dense.Idle(), name) {
-			f.dense.Suspend(name, false)
+		f.highDensity.Suspend(name, true)
+		if !slices.Contains(f.highDensity.Idle(), name) {
+			f.highDensity.Suspend(name, false)
 			continue
 		}
 		f.log.Info("race server not needed for the buffer: stopping it", "game_server", name, "free_races", free-n)

@@ -19,17 +19,17 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
-// denseFleet is a high-density fleet under test and the issuer that signs
+// highDensityFleet is a high-density fleet under test and the issuer that signs
 // its players' tokens.
-type denseFleet struct {
+type highDensityFleet struct {
 	*Fleet
 	reg    *prometheus.Registry
 	tokens *token.Issuer
 }
 
-// newDenseFleet starts a fleet of servers of matchesPerServer matches, keeping
+// newHighDensityFleet starts a fleet of servers of matchesPerServer matches, keeping
 // buffer free matches, within min and max servers.
-func newDenseFleet(t *testing.T, matchesPerServer, buffer, minServers, maxServers int, tune func(*Config)) denseFleet {
+func newHighDensityFleet(t *testing.T, matchesPerServer, buffer, minServers, maxServers int, tune func(*Config)) highDensityFleet {
 	t.Helper()
 	keys, _ := token.GenerateKeyset("k")
 	cfg := Config{
@@ -45,10 +45,10 @@ func newDenseFleet(t *testing.T, matchesPerServer, buffer, minServers, maxServer
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Close)
-	return denseFleet{Fleet: f, reg: reg, tokens: cfg.Tokens}
+	return highDensityFleet{Fleet: f, reg: reg, tokens: cfg.Tokens}
 }
 
-func (f denseFleet) server(name string) *server { return serverNamed(f.Fleet, name) }
+func (f highDensityFleet) server(name string) *server { return serverNamed(f.Fleet, name) }
 
 func serverNamed(f *Fleet, name string) *server {
 	f.mu.Lock()
@@ -57,12 +57,12 @@ func serverNamed(f *Fleet, name string) *server {
 }
 
 // matches is what the named server reports in its matches list.
-func (f denseFleet) matches(name string) []string {
+func (f highDensityFleet) matches(name string) []string {
 	return f.Servers()[name].Status.Lists[agoneswire.MatchesList].Values
 }
 
-func TestDenseFleetStartsLeasedServers(t *testing.T) {
-	f := newDenseFleet(t, 4, 6, 1, 3, nil)
+func TestHighDensityFleetStartsLeasedServers(t *testing.T) {
+	f := newHighDensityFleet(t, 4, 6, 1, 3, nil)
 	// 6 free matches need two servers of 4; both are leased by the fleet.
 	eventually(t, "two leased servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 2 })
 	for name, gs := range f.Servers() {
@@ -78,8 +78,8 @@ func TestDenseFleetStartsLeasedServers(t *testing.T) {
 	}
 }
 
-func TestDenseAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
-	f := newDenseFleet(t, 4, 1, 1, 2, nil)
+func TestHighDensityAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
+	f := newHighDensityFleet(t, 4, 1, 1, 2, nil)
 	a := alloc(t, f.Fleet, "alice")
 	if a.Joined || a.Match == "" || a.Address != "127.0.0.1" || a.Port == 0 || a.MatchStartBy.IsZero() {
 		t.Fatalf("first player: %+v, want a new race with a start deadline", a)
@@ -105,8 +105,8 @@ func TestDenseAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
 	}
 }
 
-func TestDenseNoCapacityAtTheMaximum(t *testing.T) {
-	f := newDenseFleet(t, 2, 1, 1, 1, nil)
+func TestHighDensityNoCapacityAtTheMaximum(t *testing.T) {
+	f := newHighDensityFleet(t, 2, 1, 1, 1, nil)
 	alloc(t, f.Fleet, "a", "b") // living-room: a whole match
 	alloc(t, f.Fleet, "c", "d")
 	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"e"}})
@@ -118,8 +118,8 @@ func TestDenseNoCapacityAtTheMaximum(t *testing.T) {
 	}
 }
 
-func TestDenseMoreSeatsForTheSamePlayer(t *testing.T) {
-	f := newDenseFleet(t, 4, 1, 1, 1, nil)
+func TestHighDensityMoreSeatsForTheSamePlayer(t *testing.T) {
+	f := newHighDensityFleet(t, 4, 1, 1, 1, nil)
 	a := alloc(t, f.Fleet, "p")
 	if b := alloc(t, f.Fleet, "p", "p.2"); b.Match != a.Match {
 		t.Fatalf("two seats went to %s, want the player's own race %s", b.Match, a.Match)
@@ -132,11 +132,11 @@ func TestDenseMoreSeatsForTheSamePlayer(t *testing.T) {
 	}
 }
 
-// TestDenseScalesToTheBuffer: placing matches starts servers to keep the
+// TestHighDensityScalesToTheBuffer: placing matches starts servers to keep the
 // buffer of free matches, up to the maximum; once the matches are over, the
 // servers the buffer does not need are stopped, down to the minimum.
-func TestDenseScalesToTheBuffer(t *testing.T) {
-	f := newDenseFleet(t, 2, 2, 1, 3, func(c *Config) { c.Game.NoShowTimeout = 2 * time.Second })
+func TestHighDensityScalesToTheBuffer(t *testing.T) {
+	f := newHighDensityFleet(t, 2, 2, 1, 3, func(c *Config) { c.Game.NoShowTimeout = 2 * time.Second })
 	eventually(t, "one server", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 1 })
 	for i := range 4 {
 		// A new server is on its way when the buffer runs low: a match
@@ -153,15 +153,15 @@ func TestDenseScalesToTheBuffer(t *testing.T) {
 	}
 	// Nobody connects: the matches are forgotten after the no-show timeout.
 	eventually(t, "the fleet back to its minimum", func() bool { return len(f.Servers()) == 1 })
-	if got := f.dense.FreeMatches(); got != 2 {
+	if got := f.highDensity.FreeMatches(); got != 2 {
 		t.Fatalf("%d free races, want the one server's 2", got)
 	}
 }
 
-// TestDenseUnreportedMatchIsForgotten: a placed match whose players never
+// TestHighDensityUnreportedMatchIsForgotten: a placed match whose players never
 // come gives its room back after the no-show timeout.
-func TestDenseUnreportedMatchIsForgotten(t *testing.T) {
-	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.NoShowTimeout = 100 * time.Millisecond })
+func TestHighDensityUnreportedMatchIsForgotten(t *testing.T) {
+	f := newHighDensityFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.NoShowTimeout = 100 * time.Millisecond })
 	a := alloc(t, f.Fleet, "ghost", "ghost.2")
 	alloc(t, f.Fleet, "other", "other.2")
 	eventually(t, "the no-shows' room to come back", func() bool {
@@ -170,11 +170,11 @@ func TestDenseUnreportedMatchIsForgotten(t *testing.T) {
 	})
 }
 
-// TestDenseMatchReportedThenOver plays a real match: the server reports it in
+// TestHighDensityMatchReportedThenOver plays a real match: the server reports it in
 // its matches list when the first player comes, the next player joins it,
 // and when it is over its room comes back.
-func TestDenseMatchReportedThenOver(t *testing.T) {
-	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.WaitForPlayers = 200 * time.Millisecond })
+func TestHighDensityMatchReportedThenOver(t *testing.T) {
+	f := newHighDensityFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.WaitForPlayers = 200 * time.Millisecond })
 	a := alloc(t, f.Fleet, "a")
 	raw, _, err := f.tokens.MintMatchSession("a", a.GameServer, a.Match, time.Minute)
 	if err != nil {
@@ -188,7 +188,7 @@ func TestDenseMatchReportedThenOver(t *testing.T) {
 		t.Fatalf("first event %T %+v, want Welcome", ev, ev)
 	}
 	eventually(t, "the race in the races list", func() bool { return slices.Contains(f.matches(a.GameServer), a.Match) })
-	eventually(t, "the engine to see it started", func() bool { return f.dense.Stats().Started == 1 })
+	eventually(t, "the engine to see it started", func() bool { return f.highDensity.Stats().Started == 1 })
 	if !f.Holding("a", a) {
 		t.Fatal("the place of a connected player of a running race is not held")
 	}
@@ -199,7 +199,7 @@ func TestDenseMatchReportedThenOver(t *testing.T) {
 	// --wait-for-players, and the server takes it off its list.
 	conn.Close()
 	eventually(t, "the race off the list", func() bool { return len(f.matches(a.GameServer)) == 0 })
-	eventually(t, "the room back", func() bool { s := f.dense.Stats(); return s.Matches == 0 && s.FreeMatches == 2 })
+	eventually(t, "the room back", func() bool { s := f.highDensity.Stats(); return s.Matches == 0 && s.FreeMatches == 2 })
 	if f.Holding("a", a) {
 		t.Fatal("a place in a race that is over is still held")
 	}
@@ -213,15 +213,15 @@ func isWelcome(ev client.Event) bool {
 	return ok
 }
 
-// TestDenseClosedServerTakesNobody: a server that labels itself closed
+// TestHighDensityClosedServerTakesNobody: a server that labels itself closed
 // (draining) takes no new match, and its own players are placed elsewhere.
-func TestDenseClosedServerTakesNobody(t *testing.T) {
-	f := newDenseFleet(t, 2, 1, 2, 2, nil)
+func TestHighDensityClosedServerTakesNobody(t *testing.T) {
+	f := newHighDensityFleet(t, 2, 1, 2, 2, nil)
 	a := alloc(t, f.Fleet, "early")
 	if err := f.server(a.GameServer).sdk.SetLabel(context.Background(), agoneswire.ClosedLabelKey, agoneswire.ClosedValue); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the server suspended", func() bool { return f.dense.Stats().Suspended == 1 })
+	eventually(t, "the server suspended", func() bool { return f.highDensity.Stats().Suspended == 1 })
 	if b := alloc(t, f.Fleet, "late"); b.GameServer == a.GameServer {
 		t.Fatalf("a player was placed on %s, which is closed", a.GameServer)
 	}
@@ -230,26 +230,26 @@ func TestDenseClosedServerTakesNobody(t *testing.T) {
 	}
 }
 
-// TestDenseKilledServerIsReplaced: a server that stops (its process part
+// TestHighDensityKilledServerIsReplaced: a server that stops (its process part
 // crashed, or it was found unhealthy) leaves placement at once and is
 // replaced; its players are placed afresh.
-func TestDenseKilledServerIsReplaced(t *testing.T) {
-	f := newDenseFleet(t, 2, 1, 1, 1, nil)
+func TestHighDensityKilledServerIsReplaced(t *testing.T) {
+	f := newHighDensityFleet(t, 2, 1, 1, 1, nil)
 	a := alloc(t, f.Fleet, "p")
 	f.server(a.GameServer).cancel()
 	eventually(t, "a new server", func() bool {
 		_, still := f.Servers()[a.GameServer]
 		return !still && states(f.Fleet)[agoneswire.StateAllocated] == 1
 	})
-	eventually(t, "room on the new server", func() bool { return f.dense.FreeMatches() == 2 })
+	eventually(t, "room on the new server", func() bool { return f.highDensity.FreeMatches() == 2 })
 	if b := alloc(t, f.Fleet, "p"); b.GameServer == a.GameServer || b.Joined {
 		t.Fatalf("after its server went: %+v, want a new race elsewhere", b)
 	}
 }
 
-// TestDenseUnhealthyServerIsReplaced: health silence while the fleet
+// TestHighDensityUnhealthyServerIsReplaced: health silence while the fleet
 // watches takes the server out of placement before it is stopped.
-func TestDenseUnhealthyServerIsReplaced(t *testing.T) {
+func TestHighDensityUnhealthyServerIsReplaced(t *testing.T) {
 	keys, _ := token.GenerateKeyset("k")
 	clk := sdktest.NewFakeClock(time.Now())
 	f, err := NewFleet(context.Background(), Config{
@@ -281,15 +281,15 @@ func TestDenseUnhealthyServerIsReplaced(t *testing.T) {
 			return false
 		}
 	})
-	eventually(t, "a replacement", func() bool { return f.dense.FreeMatches() == 2 })
+	eventually(t, "a replacement", func() bool { return f.highDensity.FreeMatches() == 2 })
 	if b := alloc(t, f, "p"); b.GameServer == a.GameServer || b.Joined {
 		t.Fatalf("after its server was replaced: %+v, want a new race elsewhere", b)
 	}
 }
 
-// TestDenseResolve: the edge of local mode reaches the leased servers.
-func TestDenseResolve(t *testing.T) {
-	f := newDenseFleet(t, 2, 1, 1, 1, nil)
+// TestHighDensityResolve: the edge of local mode reaches the leased servers.
+func TestHighDensityResolve(t *testing.T) {
+	f := newHighDensityFleet(t, 2, 1, 1, 1, nil)
 	a := alloc(t, f.Fleet, "p")
 	got, err := f.Resolve(t.Context(), a.GameServer)
 	if want := fmt.Sprintf("127.0.0.1:%d", a.Port); err != nil || got != want {
@@ -297,7 +297,7 @@ func TestDenseResolve(t *testing.T) {
 	}
 }
 
-func TestDenseConfigErrors(t *testing.T) {
+func TestHighDensityConfigErrors(t *testing.T) {
 	keys, _ := token.GenerateKeyset("k")
 	for _, tc := range []struct {
 		name string
@@ -316,11 +316,11 @@ func TestDenseConfigErrors(t *testing.T) {
 	}
 }
 
-// TestDensePlayersShareAnAddress: the players of many matches on one server
+// TestHighDensityPlayersShareAnAddress: the players of many matches on one server
 // may all come from one address (a NAT, the local edge): the fleet's caps
 // bound them, not a game server's default of 16 per address.
-func TestDensePlayersShareAnAddress(t *testing.T) {
-	f := newDenseFleet(t, 16, 1, 1, 1, func(c *Config) {
+func TestHighDensityPlayersShareAnAddress(t *testing.T) {
+	f := newHighDensityFleet(t, 16, 1, 1, 1, func(c *Config) {
 		// Matches left by their players end at once: the fleet stops without a drain.
 		c.Game.WaitForPlayers, c.Game.Rules.ReconnectGrace = 100*time.Millisecond, 100*time.Millisecond
 	})
@@ -342,13 +342,13 @@ func TestDensePlayersShareAnAddress(t *testing.T) {
 	}
 }
 
-// TestDenseNoShowSeatGoesToTheNextPlayer: a placed player who never comes
+// TestHighDensityNoShowSeatGoesToTheNextPlayer: a placed player who never comes
 // leaves an empty seat in a match another player waits in. Once the match
 // server reports the match waiting and the seat's hold has passed, the seat
 // goes to the next player, who matches there.
-func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
+func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	const window, hold = 300 * time.Millisecond, 600 * time.Millisecond
-	f := newDenseFleet(t, 2, 1, 1, 1, func(c *Config) {
+	f := newHighDensityFleet(t, 2, 1, 1, 1, func(c *Config) {
 		c.Game.NoShowTimeout, c.SeatHold, c.Game.WaitForPlayers = window, hold, 200*time.Millisecond
 	})
 	dial := func(id string, a backend.Assignment) *client.Conn {
@@ -370,12 +370,12 @@ func TestDenseNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	}
 	a := alloc(t, f.Fleet, "a")
 	dial("a", a)
-	eventually(t, "the engine to see the race started", func() bool { return f.dense.Stats().Started == 1 })
+	eventually(t, "the engine to see the race started", func() bool { return f.highDensity.Stats().Started == 1 })
 	if b := alloc(t, f.Fleet, "b"); b.Match != a.Match || !b.Joined {
 		t.Fatalf("b: %+v, want a's race %s", b, a.Match)
 	}
 	// b never comes.
-	eventually(t, "b's seat given back", func() bool { return f.dense.Stats().SeatsFreed == 1 })
+	eventually(t, "b's seat given back", func() bool { return f.highDensity.Stats().SeatsFreed == 1 })
 	c := alloc(t, f.Fleet, "c")
 	if c.Match != a.Match || !c.Joined {
 		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Match)
