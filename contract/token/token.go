@@ -106,10 +106,10 @@ func (is *Issuer) MintMatchSeat(playerID, gameServer, match string, startBy time
 		return "", PlayerSession{}, errors.New("mint player session: player id and game server are required")
 	}
 	if len(match) > maxMatchBytes {
-		return "", PlayerSession{}, fmt.Errorf("mint player session: race id longer than %d bytes", maxMatchBytes)
+		return "", PlayerSession{}, fmt.Errorf("mint player session: match id longer than %d bytes", maxMatchBytes)
 	}
 	if !startBy.IsZero() && match == "" {
-		return "", PlayerSession{}, errors.New("mint player session: a race start deadline without a race")
+		return "", PlayerSession{}, errors.New("mint player session: a match start deadline without a match")
 	}
 	now := is.now()
 	ps := PlayerSession{ID: NewID(), PlayerID: playerID, GameServer: gameServer, Match: match,
@@ -152,10 +152,10 @@ func (is *Issuer) VerifyPlayerSession(raw, gameServer string) (PlayerSession, er
 		return PlayerSession{}, fmt.Errorf("%w: no game server claim", ErrInvalid)
 	}
 	if len(c.Match) > maxMatchBytes {
-		return PlayerSession{}, fmt.Errorf("%w: race id longer than %d bytes", ErrInvalid, maxMatchBytes)
+		return PlayerSession{}, fmt.Errorf("%w: match id longer than %d bytes", ErrInvalid, maxMatchBytes)
 	}
 	if c.MatchStartBy != nil && c.Match == "" {
-		return PlayerSession{}, fmt.Errorf("%w: a race start deadline without a race", ErrInvalid)
+		return PlayerSession{}, fmt.Errorf("%w: a match start deadline without a match", ErrInvalid)
 	}
 	ps := PlayerSession{ID: c.ID, PlayerID: c.Subject, GameServer: c.GameServer, Match: c.Match, ExpiresAt: c.ExpiresAt.Time}
 	if c.IssuedAt != nil {

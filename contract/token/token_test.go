@@ -78,10 +78,10 @@ func TestMatchSession(t *testing.T) {
 	}
 	plain, _, _ := is.MintPlayerSession("p1", "gs-a", time.Minute)
 	if got, err := is.VerifyPlayerSession(plain, "gs-a"); err != nil || got.Match != "" {
-		t.Errorf("a one-race token reads as race %q, %v", got.Match, err)
+		t.Errorf("a one-race token reads as match %q, %v", got.Match, err)
 	}
 	if _, _, err := is.MintMatchSession("p1", "gs-a", strings.Repeat("r", 64), time.Minute); err == nil {
-		t.Error("a 64-byte race id was minted")
+		t.Error("a 64-byte match id was minted")
 	}
 }
 
@@ -101,19 +101,19 @@ func TestMatchStartBy(t *testing.T) {
 	}
 	got, err := is.VerifyPlayerSession(raw, "gs-a")
 	if err != nil || !got.MatchStartBy.Equal(want) || got.Match != "r-7" {
-		t.Fatalf("verify = %+v, %v; want race r-7 starting by %v", got, err, want)
+		t.Fatalf("verify = %+v, %v; want match r-7 starting by %v", got, err, want)
 	}
 	old, _, _ := is.MintMatchSession("p1", "gs-a", "r-7", time.Minute)
 	if got, err := is.VerifyPlayerSession(old, "gs-a"); err != nil || !got.MatchStartBy.IsZero() {
 		t.Fatalf("a token without the claim: %+v, %v; want a zero RaceStartBy", got, err)
 	}
 	if _, _, err := is.MintMatchSeat("p1", "gs-a", "", startBy, time.Minute); err == nil {
-		t.Error("a start deadline without a race was minted")
+		t.Error("a start deadline without a match was minted")
 	}
 	noMatch := libMint(t, is, "k1", jwt.SigningMethodHS256, jwt.MapClaims{"iss": issuer, "sub": "p1", "aud": audiencePlayer,
 		"gs": "gs-a", "race_start_by": now.Unix(), "exp": now.Add(time.Minute).Unix()})
 	if _, err := is.VerifyPlayerSession(noMatch, "gs-a"); !errors.Is(err, ErrInvalid) {
-		t.Errorf("a signed race_start_by without a race: err = %v, want %v", err, ErrInvalid)
+		t.Errorf("a signed race_start_by without a match: err = %v, want %v", err, ErrInvalid)
 	}
 }
 

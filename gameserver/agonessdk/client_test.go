@@ -585,7 +585,7 @@ func TestClientWatchInterval(t *testing.T) {
 		select {
 		case n = <-last:
 		case <-ctx.Done():
-			t.Fatalf("the watch never showed the %d races", changes)
+			t.Fatalf("the watch never showed the %d matches", changes)
 		}
 	}
 	// One call at the start and at most one per interval since.

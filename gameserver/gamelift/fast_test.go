@@ -333,7 +333,7 @@ func TestAmbiguousPeer(t *testing.T) {
 		}
 		peers = append(peers, 1)
 	}
-	eventually(t, "both players in their races", func() bool {
+	eventually(t, "both players in their matches", func() bool {
 		n := 0
 		for _, s := range router.s {
 			s.Do(t.Context(), func() { n += len(s.Players()) })

@@ -111,7 +111,7 @@ func TestMixedProtocolsPlayOneMatch(t *testing.T) {
 	select {
 	case <-s.Done():
 	case <-time.After(10 * time.Second):
-		t.Fatal("the session did not end after the race")
+		t.Fatal("the session did not end after the match")
 	}
 }
 

@@ -103,11 +103,11 @@ func TestGameLiftClientsJoinTheirMatch(t *testing.T) {
 		t.Fatalf("alice: %v, want success as peer 1", r)
 	}
 	if r := gameliftLogin(t, rs.url, rs.token(t, "bob", "r2")); !r.GetSuccess() || r.PeerId != 1 {
-		t.Fatalf("bob: %v, want success as peer 1 of another race", r)
+		t.Fatalf("bob: %v, want success as peer 1 of another match", r)
 	}
 	rs.waitMatches(t, "r1", "r2")
 	if r := gameliftLogin(t, rs.url, rs.token(t, "carol", "r3")); r.GetSuccess() {
-		t.Fatalf("carol logged in to a third race on a server of two: %v", r)
+		t.Fatalf("carol logged in to a third match on a server of two: %v", r)
 	}
 }
 

@@ -147,7 +147,7 @@ func (g wedgeGame) OnMessage(s *realtime.Session, p *realtime.Player, m realtime
 		<-g.block
 		return nil
 	case opCrash:
-		panic("race state corrupted")
+		panic("match state corrupted")
 	}
 	return g.Game.OnMessage(s, p, m)
 }

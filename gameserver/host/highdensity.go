@@ -43,18 +43,18 @@ func (h *Host) checkMatchesList(ctx context.Context) error {
 	n := h.cfg.MatchesPerServer
 	l, err := h.sdk.GetList(ctx, agoneswire.MatchesList)
 	if errors.Is(err, agonessdk.ErrNotFound) {
-		return fmt.Errorf("%d races per server needs the GameServer list %q: give the Fleet's template lists.%s.capacity %d",
+		return fmt.Errorf("%d matches per server needs the GameServer list %q: give the Fleet's template lists.%s.capacity %d",
 			n, agoneswire.MatchesList, agoneswire.MatchesList, n)
 	}
 	if err != nil {
-		return fmt.Errorf("read the races list: %w", err)
+		return fmt.Errorf("read the matches list: %w", err)
 	}
 	if int(l.Capacity) < n {
-		h.log.Warn("the races list is smaller than the races per server: races beyond it are not listed",
+		h.log.Warn("the matches list is smaller than the matches per server: matches beyond it are not listed",
 			"capacity", int64(l.Capacity), "races_per_server", n, "agones_list_max", agonesMaxList)
 	}
 	if len(l.Values) > 0 {
-		h.log.Warn("the races list already holds races this process did not start: they are left alone", "races", l.Values)
+		h.log.Warn("the matches list already holds matches this process did not start: they are left alone", "races", l.Values)
 	}
 	return nil
 }
@@ -150,17 +150,17 @@ func (h *Host) runMatches(ctx context.Context, serveErr <-chan error, httpSrv *h
 		case highDensityReopen:
 			h.matches.reopen()
 			h.markClosed(ctx, false)
-			h.log.Info("back in the Ready pool: taking new races")
+			h.log.Info("back in the Ready pool: taking new matches")
 		case highDensityLapse:
 			h.matches.lapse(a.at)
 			h.cfg.Metrics.leaseLapsed()
-			h.log.Warn("lease lapsed: taking no new race; running races go on", "ttl", h.cfg.LeaseTTL,
+			h.log.Warn("lease lapsed: taking no new match; running matches go on", "ttl", h.cfg.LeaseTTL,
 				"races", h.matches.count(), "after", h.cfg.AfterSession)
 			h.markClosed(ctx, true)
 		case highDensityRecycle:
 			h.matches.recycleAt(a.at)
 			h.cfg.Metrics.recycled(a.reason)
-			h.log.Info("recycling: taking no new race; running races go on, then the server shuts down and the Fleet replaces it",
+			h.log.Info("recycling: taking no new match; running matches go on, then the server shuts down and the Fleet replaces it",
 				"reason", a.reason, "races", h.matches.count(), "max_races", h.cfg.MaxMatches, "max_age", h.cfg.MaxAge)
 			h.markClosed(ctx, true)
 		case highDensityRetireIfEmpty:
@@ -236,7 +236,7 @@ func (h *Host) drainMatches(ctx context.Context, httpSrv *http.Server, stopMatch
 	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.DrainGrace)
 	defer cancel()
 	h.markClosed(grace, true)
-	h.log.Info("draining: running races may finish", "races", h.matches.count(), "grace", h.cfg.DrainGrace)
+	h.log.Info("draining: running matches may finish", "races", h.matches.count(), "grace", h.cfg.DrainGrace)
 	for h.matches.count() > 0 && h.Healthy() {
 		select {
 		case <-h.matchDone:
@@ -246,7 +246,7 @@ func (h *Host) drainMatches(ctx context.Context, httpSrv *http.Server, stopMatch
 		break
 	}
 	if n := h.matches.count(); n > 0 {
-		h.log.Warn("drain grace over: shutting down the races still running", "races", n)
+		h.log.Warn("drain grace over: shutting down the matches still running", "races", n)
 	}
 	stopMatches()
 	closing, cancelClose := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)

@@ -82,10 +82,10 @@ func (rs *matchStack) joinWith(t *testing.T, id, match, raw string) *player {
 	t.Helper()
 	p, e, code := rs.connectWith(t, id, raw)
 	if p == nil {
-		t.Fatalf("%s refused from race %s: %v (close %d)", id, match, e, code)
+		t.Fatalf("%s refused from match %s: %v (close %d)", id, match, e, code)
 	}
 	if p.welcome.SessionId != match {
-		t.Fatalf("%s welcomed into session %q, want race %q", id, p.welcome.SessionId, match)
+		t.Fatalf("%s welcomed into session %q, want match %q", id, p.welcome.SessionId, match)
 	}
 	return p
 }
@@ -107,7 +107,7 @@ func (rs *matchStack) refused(t *testing.T, raw string, code realtimev1.Error_Co
 func (rs *matchStack) waitMatches(t *testing.T, matches ...string) {
 	t.Helper()
 	slices.Sort(matches)
-	rs.waitFor(t, fmt.Sprintf("races list %v", matches), func(gs *agonessdk.GameServer) bool {
+	rs.waitFor(t, fmt.Sprintf("matches list %v", matches), func(gs *agonessdk.GameServer) bool {
 		got := slices.Sorted(slices.Values(gs.Status.Lists[agoneswire.MatchesList].Values))
 		return slices.Equal(got, matches)
 	})
@@ -225,8 +225,8 @@ func TestTokensMustFitTheServersMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p, e, code := one.connectWith(t, "alice", raw); p != nil || e.GetCode() != realtimev1.Error_CODE_REJECTED || code != 4009 ||
-		!strings.Contains(e.GetMessage(), "one race at a time") {
-		t.Fatalf("race token on a one-race server: %v (close %d)", e, code)
+		!strings.Contains(e.GetMessage(), "one match at a time") {
+		t.Fatalf("match token on a one-race server: %v (close %d)", e, code)
 	}
 }
 
@@ -248,15 +248,15 @@ func TestLapsedLeaseFinishesItsMatchesThenReturnsToThePool(t *testing.T) {
 	carol := rs.joinWith(t, "carol", "r2", early)
 	rs.waitMatches(t, "r1", "r2")
 	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
-		t.Fatalf("state %s while races run, want Allocated", st)
+		t.Fatalf("state %s while matches run, want Allocated", st)
 	}
 	leave(alice)
 	rs.waitMatches(t, "r2")
 	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
-		t.Fatalf("state %s while a race runs, want Allocated", st)
+		t.Fatalf("state %s while a match runs, want Allocated", st)
 	}
 	leave(carol)
-	rs.waitFor(t, "Ready, open, with no race", func(gs *agonessdk.GameServer) bool {
+	rs.waitFor(t, "Ready, open, with no match", func(gs *agonessdk.GameServer) bool {
 		return gs.Status.State == agoneswire.StateReady && !closedLabel(gs) && len(gs.Status.Lists[agoneswire.MatchesList].Values) == 0
 	})
 	rs.join(t, "bob", "r3")
@@ -347,7 +347,7 @@ func TestStopBeforeReadyAnswerDrainsMatches(t *testing.T) {
 	go alice.play(results)
 	go bob.play(results)
 	if r1, r2 := <-results, <-results; r1 == nil || r2 == nil || r1.Reason != racev1.RaceResult_REASON_FINISH {
-		t.Fatalf("results %v / %v, want the race finished", r1, r2)
+		t.Fatalf("results %v / %v, want the match finished", r1, r2)
 	}
 	if err := <-rs.done; err != nil {
 		t.Fatalf("drain: %v", err)
@@ -374,16 +374,16 @@ func TestManyMatchesAtOnce(t *testing.T) {
 		winners[r.WinnerPlayerId]++
 	}
 	if len(winners) != matches {
-		t.Errorf("%d winners, want one per race (%d): %v", len(winners), matches, winners)
+		t.Errorf("%d winners, want one per match (%d): %v", len(winners), matches, winners)
 	}
 	for w, n := range winners {
 		if n != 2 {
-			t.Errorf("winner %s told to %d players, want both of its race", w, n)
+			t.Errorf("winner %s told to %d players, want both of its match", w, n)
 		}
 	}
 	rs.waitMatches(t)
 	if got := rs.metric(t, "leapfrog_host_races_started_total", ""); got != matches {
-		t.Errorf("races started = %v, want %d", got, matches)
+		t.Errorf("matches started = %v, want %d", got, matches)
 	}
 }
 
@@ -398,7 +398,7 @@ func TestSleepingMatchesKeepTheServerHealthy(t *testing.T) {
 	pings := rs.mem.HealthCount()
 	eventually(t, "twenty health pings", func() bool { return rs.mem.HealthCount() >= pings+20 })
 	if !rs.host.Healthy() {
-		t.Fatal("the watchdog took a sleeping race for a stuck one")
+		t.Fatal("the watchdog took a sleeping match for a stuck one")
 	}
 	bob := rs.join(t, "bob", "r1")
 	results := make(chan *racev1.RaceResult, 2)

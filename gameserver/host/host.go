@@ -129,17 +129,17 @@ func New(cfg Config, sdk agonessdk.SDK) (*Host, error) {
 			cfg.HealthPeriod, cfg.DrainGrace, cfg.LoopStall, cfg.IdleTimeout, cfg.LeaseTTL)
 	}
 	if cfg.MatchesPerServer < 0 || cfg.MatchesPerServer > MaxMatchesPerServer {
-		return nil, fmt.Errorf("host: races per server %d must be between 1 and %d", cfg.MatchesPerServer, MaxMatchesPerServer)
+		return nil, fmt.Errorf("host: matches per server %d must be between 1 and %d", cfg.MatchesPerServer, MaxMatchesPerServer)
 	}
 	if cfg.MatchesPerServer == 0 {
 		cfg.MatchesPerServer = 1
 	}
 	if cfg.MaxMatches < 0 || cfg.MaxAge < 0 {
-		return nil, fmt.Errorf("host: max races %d and max age %v must not be negative", cfg.MaxMatches, cfg.MaxAge)
+		return nil, fmt.Errorf("host: max matches %d and max age %v must not be negative", cfg.MaxMatches, cfg.MaxAge)
 	}
 	if (cfg.MaxMatches > 0 || cfg.MaxAge > 0) && cfg.MatchesPerServer == 1 {
-		return nil, fmt.Errorf("host: max races %d and max age %v recycle a server of many races: with one race per server, "+
-			"after-race=shutdown already gives each race a fresh server", cfg.MaxMatches, cfg.MaxAge)
+		return nil, fmt.Errorf("host: max matches %d and max age %v recycle a server of many matches: with one match per server, "+
+			"after-race=shutdown already gives each match a fresh server", cfg.MaxMatches, cfg.MaxAge)
 	}
 	if cfg.MatchesPerServer > 1 && cfg.Realtime.MaxConnections == 0 {
 		cfg.Realtime.MaxConnections = matchesConnections(cfg.MatchesPerServer, cfg.Realtime.MaxPlayers)
@@ -380,7 +380,7 @@ func (h *Host) markClosed(ctx context.Context, closed bool) {
 		value = agoneswire.ClosedValue
 	}
 	if err := h.sdk.SetLabel(ctx, agoneswire.ClosedLabelKey, value); err != nil && ctx.Err() == nil {
-		h.log.Warn("label the race closed", "closed", closed, "err", err)
+		h.log.Warn("label the match closed", "closed", closed, "err", err)
 	}
 }
 
@@ -490,7 +490,7 @@ func (h *Host) Authenticate(ctx context.Context, raw string) (realtime.Identity,
 	}
 	if ps.Match != "" {
 		h.cfg.Metrics.refused(refusedClaim)
-		return realtime.Identity{}, fmt.Errorf("%w: this server hosts one race at a time and the token names race %q", realtime.ErrMatchClaim, ps.Match)
+		return realtime.Identity{}, fmt.Errorf("%w: this server hosts one match at a time and the token names match %q", realtime.ErrMatchClaim, ps.Match)
 	}
 	if h.closed.Load() || h.fatal.Load() != nil {
 		return realtime.Identity{}, realtime.ErrClosed

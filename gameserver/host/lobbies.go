@@ -99,7 +99,7 @@ func (h *Host) publishLobbies(ctx context.Context) {
 		}
 		if err := h.sdk.SetAnnotation(ctx, agoneswire.LobbiesKey, value); err != nil {
 			if ctx.Err() == nil {
-				h.log.Warn("publish the races waiting for players", "err", err)
+				h.log.Warn("publish the matches waiting for players", "err", err)
 			}
 			continue
 		}
@@ -108,6 +108,6 @@ func (h *Host) publishLobbies(ctx context.Context) {
 		for match, p := range lobbies {
 			reported[match] = slices.Clone(p)
 		}
-		h.log.Debug("races waiting for players reported", "races", len(lobbies))
+		h.log.Debug("matches waiting for players reported", "races", len(lobbies))
 	}
 }

@@ -17,24 +17,24 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		matchesRunning: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "leapfrog_host_races_running", Help: "Races (game sessions) running on this server.",
+			Name: "leapfrog_host_races_running", Help: "Matches (game sessions) running on this server.",
 		}),
 		matchesStarted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "leapfrog_host_races_started_total", Help: "Races started on this server.",
+			Name: "leapfrog_host_races_started_total", Help: "Matches started on this server.",
 		}),
 		matchesEnded: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "leapfrog_host_races_ended_total", Help: "Races ended on this server, by outcome.",
+			Name: "leapfrog_host_races_ended_total", Help: "Matches ended on this server, by outcome.",
 		}, []string{"outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_host_race_refusals_total",
-			Help: "Players refused a race, by reason (server_full, draining, lease_lapsed, recycled, shutting_down, race_over, race_late, race_claim, broken).",
+			Help: "Players refused a match, by reason (server_full, draining, lease_lapsed, recycled, shutting_down, race_over, race_late, race_claim, broken).",
 		}, []string{"reason"}),
 		leaseLapses: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_host_lease_lapses_total", Help: "Leases that lapsed: the lessee stopped renewing while the server was Allocated.",
 		}),
 		recycles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_host_recycles_total",
-			Help: "Times this server closed itself to new races to be replaced, by reason (max_races, max_age): 0 or 1 in a process's life.",
+			Help: "Times this server closed itself to new matches to be replaced, by reason (max_races, max_age): 0 or 1 in a process's life.",
 		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.matchesRunning, m.matchesStarted, m.matchesEnded, m.refusals, m.leaseLapses, m.recycles)

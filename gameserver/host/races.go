@@ -87,7 +87,7 @@ var _ realtime.Router = (*matchSet)(nil)
 func (rs *matchSet) Route(ctx context.Context, id realtime.Identity) (*realtime.Session, error) {
 	if id.Match == "" {
 		rs.metrics.refused(refusedClaim)
-		return nil, fmt.Errorf("%w: this server hosts many races and the token names none", realtime.ErrMatchClaim)
+		return nil, fmt.Errorf("%w: this server hosts many matches and the token names none", realtime.ErrMatchClaim)
 	}
 	rs.mu.Lock()
 	slot := rs.running[id.Match]
@@ -121,13 +121,13 @@ func (rs *matchSet) admit(id realtime.Identity) (*matchSlot, error) {
 	now := rs.now()
 	rs.forgetOver(now)
 	if _, ok := rs.over[id.Match]; ok {
-		return refuse(refusedOver, fmt.Errorf("%w: race %s", realtime.ErrClosed, id.Match))
+		return refuse(refusedOver, fmt.Errorf("%w: match %s", realtime.ErrClosed, id.Match))
 	}
 	if by := id.MatchStartBy; !by.IsZero() && !now.Before(by.Add(token.ClockSkewLeeway)) {
 		// The allocator forgot this match (its room may be another match's
 		// now), or it ran and ended and is forgotten here: either way
 		// nobody placed it now.
-		return refuse(refusedLate, fmt.Errorf("%w: race %s had to start by %s", realtime.ErrClosed, id.Match, by.UTC().Format(time.RFC3339)))
+		return refuse(refusedLate, fmt.Errorf("%w: match %s had to start by %s", realtime.ErrClosed, id.Match, by.UTC().Format(time.RFC3339)))
 	}
 	switch rs.closed {
 	case "":
@@ -139,7 +139,7 @@ func (rs *matchSet) admit(id realtime.Identity) (*matchSlot, error) {
 		return refuse(rs.closed, fmt.Errorf("%w: %s", realtime.ErrNoNewMatch, closedText(rs.closed)))
 	}
 	if len(rs.running) >= rs.max {
-		return refuse(refusedFull, fmt.Errorf("%w (%d races)", realtime.ErrServerFull, rs.max))
+		return refuse(refusedFull, fmt.Errorf("%w (%d matches)", realtime.ErrServerFull, rs.max))
 	}
 	slot := &matchSlot{ready: make(chan struct{}), startable: startable(id), since: now}
 	rs.running[id.Match] = slot
@@ -161,7 +161,7 @@ func closedText(reason string) string {
 	case closedLapsed:
 		return "its lease lapsed"
 	case closedRecycled:
-		return "it is being recycled (it reached its most races or its most age) and shuts down once its races end"
+		return "it is being recycled (it reached its most matches or its most age) and shuts down once its matches end"
 	}
 	return reason
 }
@@ -174,7 +174,7 @@ func (rs *matchSet) create(match string, slot *matchSlot) {
 		rs.mu.Lock()
 		delete(rs.running, match)
 		rs.mu.Unlock()
-		slot.err = fmt.Errorf("start race %s: %w", match, err)
+		slot.err = fmt.Errorf("start match %s: %w", match, err)
 	} else {
 		slot.s = s
 		rs.metrics.matchStarted()

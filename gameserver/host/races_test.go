@@ -80,12 +80,12 @@ func TestMatchSetRoutesAndRefuses(t *testing.T) {
 		t.Fatalf("a token issued before the lapse: %v, %v", s, err)
 	}
 	if rs.idleLapsed(true) {
-		t.Fatal("idle with races running")
+		t.Fatal("idle with matches running")
 	}
 	rs.ended("r3", race.OutcomeFinished)
 	rs.ended("r4", race.OutcomeFinished)
 	if !rs.idleLapsed(false) {
-		t.Fatal("not idle once the last race ended")
+		t.Fatal("not idle once the last match ended")
 	}
 	rs.reopen()
 	r5 := mustRoute("r5")
@@ -97,7 +97,7 @@ func TestMatchSetRoutesAndRefuses(t *testing.T) {
 	rs.reopen() // the end of a lapse does not reopen a draining server
 	refused("r6", 0, realtime.ErrNoNewMatch)
 	if n := started.Load(); n != 5 {
-		t.Errorf("%d races started, want 5", n)
+		t.Errorf("%d matches started, want 5", n)
 	}
 	// Once its tokens have expired a finished match is forgotten.
 	if len(rs.over) != 4 {
@@ -140,11 +140,11 @@ func TestMatchSetStartsEachMatchOnce(t *testing.T) {
 	}
 	wg.Wait()
 	if started.Load() != 1 {
-		t.Fatalf("%d sessions started for one race", started.Load())
+		t.Fatalf("%d sessions started for one match", started.Load())
 	}
 	for _, s := range sessions {
 		if s != sessions[0] {
-			t.Fatal("players of one race got different sessions")
+			t.Fatal("players of one match got different sessions")
 		}
 	}
 }
@@ -155,7 +155,7 @@ func TestMatchThatCannotStartFreesItsSlot(t *testing.T) {
 	start := rs.start
 	rs.start = func(string) (*realtime.Session, error) { return nil, errors.New("no game") }
 	if _, err := rs.Route(context.Background(), realtime.Identity{PlayerID: "p", Match: "r1"}); err == nil {
-		t.Fatal("a race whose game failed was routed to")
+		t.Fatal("a match whose game failed was routed to")
 	}
 	rs.start = start
 	if s, err := rs.Route(context.Background(), realtime.Identity{PlayerID: "p", Match: "r1"}); err != nil || s == nil {
@@ -219,10 +219,10 @@ func TestFinishedMatchNeverStartsAgain(t *testing.T) {
 			now = t0.Add(tt.at)
 			rs.ended("other", race.OutcomeFinished)
 			if _, err := rs.Route(t.Context(), tt.late); !errors.Is(err, realtime.ErrClosed) {
-				t.Fatalf("after the end: route %v; want the race refused (ErrClosed), not started again", err)
+				t.Fatalf("after the end: route %v; want the match refused (ErrClosed), not started again", err)
 			}
 			if n := started.Load(); n != 2 {
-				t.Fatalf("%d races started, want 2 (the race once, the other)", n)
+				t.Fatalf("%d matches started, want 2 (the match once, the other)", n)
 			}
 			var m dto.Metric
 			if err := rs.metrics.refusals.WithLabelValues(tt.wantReason).Write(&m); err != nil {
@@ -282,7 +282,7 @@ func TestFinishedMatchesAreForgotten(t *testing.T) {
 		rs.ended(r, race.OutcomeFinished)
 	}
 	if len(rs.over) != 50 {
-		t.Fatalf("remembered %d finished races, want 50", len(rs.over))
+		t.Fatalf("remembered %d finished matches, want 50", len(rs.over))
 	}
 	// The last match was placed at +49 s: all are past their start
 	// deadline (+1 min) and the leeway at +115 s, long before the tokens
@@ -290,6 +290,6 @@ func TestFinishedMatchesAreForgotten(t *testing.T) {
 	now = t0.Add(49*time.Second + time.Minute + token.ClockSkewLeeway)
 	rs.ended("none", race.OutcomeFinished)
 	if len(rs.over) != 0 || len(rs.overQueue) != 0 {
-		t.Fatalf("remembered %d finished races (queue %d), want none", len(rs.over), len(rs.overQueue))
+		t.Fatalf("remembered %d finished matches (queue %d), want none", len(rs.over), len(rs.overQueue))
 	}
 }

@@ -22,7 +22,7 @@ func TestMaxMatchesRecyclesTheServer(t *testing.T) {
 	rs.clock.Advance(time.Second)       // token issue times are whole seconds
 	alice := rs.join(t, "alice", "r1")
 	if closedLabel(new(rs.mem.Snapshot())) {
-		t.Fatal("closed after one race of two")
+		t.Fatal("closed after one match of two")
 	}
 	bob := rs.join(t, "bob", "r2") // the second match: the last one
 	rs.waitFor(t, "labelled closed", closedLabel)
@@ -38,7 +38,7 @@ func TestMaxMatchesRecyclesTheServer(t *testing.T) {
 	leave(alice, again, bob)
 	rs.waitMatches(t, "r3")
 	if st := rs.mem.Snapshot().Status.State; st != agoneswire.StateAllocated {
-		t.Fatalf("state %s while a race runs, want Allocated", st)
+		t.Fatalf("state %s while a match runs, want Allocated", st)
 	}
 	leave(carol)
 	rs.waitState(t, agoneswire.StateShutdown)
@@ -82,7 +82,7 @@ func TestMaxAgeRecyclesTheServer(t *testing.T) {
 			leave(alice)
 			rs.waitMatches(t, "r2")
 			if st := rs.mem.Snapshot().Status.State; st == agoneswire.StateShutdown {
-				t.Fatal("shut down while bob's race runs")
+				t.Fatal("shut down while bob's match runs")
 			}
 			leave(bob)
 			rs.waitState(t, agoneswire.StateShutdown)
@@ -111,9 +111,9 @@ func TestRecyclingLimitsAreChecked(t *testing.T) {
 		name string
 		cfg  host.Config
 	}{
-		{"max races on one race", host.Config{MatchesPerServer: 1, MaxMatches: 10}},
-		{"max age on one race", host.Config{MaxAge: time.Hour}},
-		{"negative max races", host.Config{MatchesPerServer: 8, MaxMatches: -1}},
+		{"max matches on one match", host.Config{MatchesPerServer: 1, MaxMatches: 10}},
+		{"max age on one match", host.Config{MaxAge: time.Hour}},
+		{"negative max matches", host.Config{MatchesPerServer: 8, MaxMatches: -1}},
 		{"negative max age", host.Config{MatchesPerServer: 8, MaxAge: -time.Second}},
 	}
 	for _, tc := range tests {

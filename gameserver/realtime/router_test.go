@@ -18,7 +18,7 @@ import (
 type playerRouter map[string]*realtime.Session
 
 var routerErrors = map[string]error{
-	"full":   fmt.Errorf("%w (2 races)", realtime.ErrServerFull),
+	"full":   fmt.Errorf("%w (2 matches)", realtime.ErrServerFull),
 	"closed": fmt.Errorf("%w: it is draining", realtime.ErrNoNewMatch),
 	"claim":  fmt.Errorf("%w: the token names none", realtime.ErrMatchClaim),
 }
@@ -79,9 +79,9 @@ func TestRouterSendsPlayersToTheirSessions(t *testing.T) {
 		close  int
 		text   string
 	}{
-		{"full-1", realtimev1.Error_CODE_SESSION_FULL, 4004, "server full: this game server already runs all the races it may (2 races): ask the allocator for a new match"},
-		{"closed-1", realtimev1.Error_CODE_REJECTED, 4009, "closed: this game server takes no new race: it is draining: ask the allocator for a new match"},
-		{"claim-1", realtimev1.Error_CODE_REJECTED, 4009, "the player session token's race does not fit this game server: the token names none"},
+		{"full-1", realtimev1.Error_CODE_SESSION_FULL, 4004, "server full: this game server already runs all the matches it may (2 matches): ask the allocator for a new match"},
+		{"closed-1", realtimev1.Error_CODE_REJECTED, 4009, "closed: this game server takes no new match: it is draining: ask the allocator for a new match"},
+		{"claim-1", realtimev1.Error_CODE_REJECTED, 4009, "the player session token's match does not fit this game server: the token names none"},
 	} {
 		c := r.dial(t)
 		c.send(&realtimev1.ClientFrame{Payload: &realtimev1.ClientFrame_Hello{Hello: &realtimev1.Hello{PlayerSessionToken: r.token(t, tt.player)}}})

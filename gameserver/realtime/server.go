@@ -67,14 +67,14 @@ var (
 	// ErrSessionFull: the player holds no place and every place is taken.
 	ErrSessionFull = errors.New("every place in the session is taken")
 	// ErrServerFull: the server already runs as many matches as it may.
-	ErrServerFull = errors.New("server full: this game server already runs all the races it may")
+	ErrServerFull = errors.New("server full: this game server already runs all the matches it may")
 	// ErrNoNewMatch: the server takes no new match (it is draining, or its
 	// lease lapsed); the matches it runs go on.
-	ErrNoNewMatch = errors.New("closed: this game server takes no new race")
+	ErrNoNewMatch = errors.New("closed: this game server takes no new match")
 	// ErrMatchClaim: the token's match claim does not fit the server: a token
 	// without a match on a server of many matches, or one with a match on a
 	// server of one match at a time.
-	ErrMatchClaim = errors.New("the player session token's race does not fit this game server")
+	ErrMatchClaim = errors.New("the player session token's match does not fit this game server")
 )
 
 // hardReadLimit bounds what the transport reads of one frame; frames between

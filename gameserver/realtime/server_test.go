@@ -281,8 +281,8 @@ func TestBadInputDuringTheGame(t *testing.T) {
 		if e, code := a.expectClose(); e.GetCode() != realtimev1.Error_CODE_OVERSIZED_FRAME || code != int(closecode.MessageTooBig) {
 			t.Fatalf("got %v %d", e, code)
 		}
-		b.game(opEcho, []byte("race goes on"))
-		if m := b.next().GetMessage(); string(m.GetPayload()) != "race goes on" {
+		b.game(opEcho, []byte("match goes on"))
+		if m := b.next().GetMessage(); string(m.GetPayload()) != "match goes on" {
 			t.Fatalf("echo = %v", m)
 		}
 	})

@@ -102,7 +102,7 @@ func BenchmarkHopBroadcast(b *testing.B) {
 			}
 			cpu.report(b)
 			if ended, outcome := h.Ended(); ended {
-				b.Fatalf("race ended: %s", outcome)
+				b.Fatalf("match ended: %s", outcome)
 			}
 		})
 	}
@@ -132,7 +132,7 @@ func BenchmarkMatchSecond(b *testing.B) {
 			}
 			cpu.report(b)
 			if ended, outcome := h.Ended(); ended {
-				b.Fatalf("race ended: %s", outcome)
+				b.Fatalf("match ended: %s", outcome)
 			}
 		})
 	}

@@ -157,19 +157,19 @@ func TestMegaFrogMatchScriptMatchesTheGoMatch(t *testing.T) {
 	}()
 	wantA, wantB := playMatch(t, goRig)
 	if out := goRig.outcome(); out != race.OutcomeFinished {
-		t.Fatalf("Go race outcome %q", out)
+		t.Fatalf("Go match outcome %q", out)
 	}
 	jsRig := newRig(t, megaFrogRace, Config{})
 	gotA, gotB := playMatch(t, jsRig)
 	if out := jsRig.outcome(); out != realtime.OutcomeCompleted {
-		t.Errorf("script race outcome %q, want %q\n%s", out, realtime.OutcomeCompleted, jsRig.logs)
+		t.Errorf("script match outcome %q, want %q\n%s", out, realtime.OutcomeCompleted, jsRig.logs)
 	}
 	for _, c := range []struct {
 		who       string
 		got, want []matchEvent
 	}{{"alice", gotA, wantA}, {"bob", gotB, wantB}} {
 		if len(c.got) != len(c.want) {
-			t.Errorf("%s: %d race messages, the Go race sent %d\n got %v\nwant %v", c.who, len(c.got), len(c.want), c.got, c.want)
+			t.Errorf("%s: %d match messages, the Go match sent %d\n got %v\nwant %v", c.who, len(c.got), len(c.want), c.got, c.want)
 			continue
 		}
 		for i := range c.want {

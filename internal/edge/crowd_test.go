@@ -63,25 +63,25 @@ func manyMatchesThroughOneEdge(t *testing.T, matches, perIP, matchesPerServer in
 		for i := range seat {
 			a, err := fleet.Allocate(ctx, backend.AllocationRequest{PlayerIDs: []string{fmt.Sprintf("r%d-p%d", r, i)}})
 			if err != nil {
-				t.Fatalf("allocate race %d: %v", r, err)
+				t.Fatalf("allocate match %d: %v", r, err)
 			}
 			seat[i] = a
 			servers[a.GameServer] = true
 		}
 		if seat[0].Match != seat[1].Match {
-			t.Fatalf("race %d: players placed in %q and %q", r, seat[0].Match, seat[1].Match)
+			t.Fatalf("match %d: players placed in %q and %q", r, seat[0].Match, seat[1].Match)
 		}
 		seats = append(seats, seat)
 	}
 	if len(servers) != 1 {
-		t.Fatalf("races on %d servers, want all on one", len(servers))
+		t.Fatalf("matches on %d servers, want all on one", len(servers))
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, matches)
 	for r, seat := range seats {
 		wg.Go(func() {
 			if err := matchThrough(ctx, te, issuer, r, seat); err != nil {
-				errs <- fmt.Errorf("race %d: %w", r, err)
+				errs <- fmt.Errorf("match %d: %w", r, err)
 			}
 		})
 	}
@@ -95,7 +95,7 @@ func manyMatchesThroughOneEdge(t *testing.T, matches, perIP, matchesPerServer in
 	if perIP == 0 {
 		perIP = local.DefaultMaxConnsPerIP
 	}
-	t.Logf("%d of %d races through one edge on one server finished (%d players; %d connections per address allowed)", matches-failed, matches, 2*matches, perIP)
+	t.Logf("%d of %d matches through one edge on one server finished (%d players; %d connections per address allowed)", matches-failed, matches, 2*matches, perIP)
 }
 
 // matchThrough plays one match through the edge: each player dials from its

@@ -91,7 +91,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !validName(name) {
 		h.metrics.connections.WithLabelValues(outcomeBadPath).Inc()
-		http.Error(w, "no such race: the path is "+PathPrefix+"<game server>", http.StatusNotFound)
+		http.Error(w, "no such match: the path is "+PathPrefix+"<game server>", http.StatusNotFound)
 		return
 	}
 	ip := clientIP(r, h.cfg.ClientIPHeader)
@@ -167,9 +167,9 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	addr, err := h.cfg.Resolver.Resolve(ctx, name)
 	if err != nil {
 		if errors.Is(err, ErrUnknownGameServer) {
-			h.refuse(ws, realtimev1.Error_CODE_REJECTED, "no such race on this installation: ask the allocator for a new match", outcomeUnknownServer, log, "err", err)
+			h.refuse(ws, realtimev1.Error_CODE_REJECTED, "no such match on this installation: ask the allocator for a new match", outcomeUnknownServer, log, "err", err)
 		} else {
-			h.refuse(ws, realtimev1.Error_CODE_REJECTED, "could not find the race server: ask the allocator for a new match", outcomeResolveFailed, log, "err", err)
+			h.refuse(ws, realtimev1.Error_CODE_REJECTED, "could not find the game server: ask the allocator for a new match", outcomeResolveFailed, log, "err", err)
 		}
 		return nil
 	}
@@ -182,11 +182,11 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	if cred, err := h.cfg.Tokens.MintRelay(ip, name); err == nil {
 		hdr.Set(token.RelayHeader, cred)
 	} else {
-		log.Warn("no relay credential: the race server will count this player against the edge's address", "err", err)
+		log.Warn("no relay credential: the game server will count this player against the edge's address", "err", err)
 	}
 	up, err := h.dialUpstream(ctx, "ws://"+addr+h.cfg.UpstreamPath, hdr)
 	if err != nil {
-		h.refuse(ws, realtimev1.Error_CODE_SHUTTING_DOWN, "the race server cannot be reached", outcomeDialFailed, log, "address", addr, "err", err)
+		h.refuse(ws, realtimev1.Error_CODE_SHUTTING_DOWN, "the game server cannot be reached", outcomeDialFailed, log, "address", addr, "err", err)
 		return nil
 	}
 	h.metrics.dial.Observe(time.Since(start).Seconds())
@@ -194,7 +194,7 @@ func (h *Handler) handshake(ctx context.Context, ws *websocket.Conn, name, ip st
 	_ = up.SetWriteDeadline(time.Now().Add(h.cfg.WriteTimeout))
 	if err := up.WriteMessage(websocket.BinaryMessage, hello.raw); err != nil {
 		up.Close()
-		h.refuse(ws, realtimev1.Error_CODE_SHUTTING_DOWN, "the race server cannot be reached", outcomeDialFailed, log, "address", addr, "err", err)
+		h.refuse(ws, realtimev1.Error_CODE_SHUTTING_DOWN, "the game server cannot be reached", outcomeDialFailed, log, "address", addr, "err", err)
 		return nil
 	}
 	h.metrics.connections.WithLabelValues(outcomeRelayed).Inc()

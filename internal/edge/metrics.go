@@ -87,11 +87,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "leapfrog_edge_connections_active", Help: "Client connections open now (in their handshake or relayed).",
 		}),
 		dial: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "leapfrog_edge_dial_duration_seconds", Help: "Time to open the WebSocket to a race server.",
+			Name: "leapfrog_edge_dial_duration_seconds", Help: "Time to open the WebSocket to a game server.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
 		}),
 		dialRetries: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "leapfrog_edge_dial_retries_total", Help: "Dials of a race server made again after it turned one away (closed on accept, 429, 503).",
+			Name: "leapfrog_edge_dial_retries_total", Help: "Dials of a game server made again after it turned one away (closed on accept, 429, 503).",
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.connections, m.active, frames, bytes, latency, m.dial, m.dialRetries} {
@@ -104,7 +104,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	var err error
 	if m.panics, err = panicguard.NewCounter(reg, "edge",
-		"Panics recovered, by where (handshake: the client was closed with 1011; relay: the client was closed with 1012 to reconnect, the race server told the player left); the edge and its other relays ran on.",
+		"Panics recovered, by where (handshake: the client was closed with 1011; relay: the client was closed with 1012 to reconnect, the game server told the player left); the edge and its other relays ran on.",
 		panicHandshake, panicRelay); err != nil {
 		return nil, err
 	}

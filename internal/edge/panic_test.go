@@ -49,7 +49,7 @@ func TestRelayPanicEndsOnlyThatPlayersConnection(t *testing.T) {
 		select {
 		case <-up.hellos:
 		case <-time.After(10 * time.Second):
-			t.Fatalf("%s's hello never reached the race server", player)
+			t.Fatalf("%s's hello never reached the game server", player)
 		}
 		return ws
 	}
@@ -75,10 +75,10 @@ func TestRelayPanicEndsOnlyThatPlayersConnection(t *testing.T) {
 	select {
 	case code := <-upstreamClosed:
 		if code != websocket.CloseGoingAway {
-			t.Errorf("the race server saw alice leave with %d, want %d", code, websocket.CloseGoingAway)
+			t.Errorf("the game server saw alice leave with %d, want %d", code, websocket.CloseGoingAway)
 		}
 	case <-time.After(10 * time.Second):
-		t.Error("the race server never heard that alice left")
+		t.Error("the game server never heard that alice left")
 	}
 	p := logs.Next(t)
 	if p.Where != "relay" || !strings.Contains(p.Stack, "edge.(*relay).pump") {

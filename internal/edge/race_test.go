@@ -147,7 +147,7 @@ func TestMatchThroughEdgeSurvivesEdgeRestart(t *testing.T) {
 				t.Fatalf("closed (%d) before the result", ev.Code)
 			}
 		case <-deadline:
-			t.Fatal("no race result within 20 s")
+			t.Fatal("no match result within 20 s")
 		}
 	}
 }

@@ -224,7 +224,7 @@ func TestLastFramesSurviveALateClientWrite(t *testing.T) {
 	for i := range rounds {
 		ws, _, _ := relayTo(t, func(ws *websocket.Conn) {
 			_ = ws.WriteMessage(websocket.BinaryMessage, errorFrame(realtimev1.Error_CODE_SESSION_ENDED, "result"))
-			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "race over"), time.Now().Add(time.Second))
+			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "match over"), time.Now().Add(time.Second))
 			for { // read on, as the game server does until the close is answered
 				if _, _, err := ws.ReadMessage(); err != nil {
 					return

@@ -42,12 +42,12 @@ func defaultLocalFlags() localFlags {
 }
 
 func (l *localFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&l.MatchesPerServer, "local-races-per-server", l.MatchesPerServer, "local: races one race server hosts at once; 1 is one race per server, replaced after it")
-	fs.IntVar(&l.Buffer, "local-buffer", l.Buffer, "local: free races kept warm (with one race per server: Ready race servers)")
-	fs.IntVar(&l.Min, "local-min", l.Min, "local: fewest race servers")
-	fs.IntVar(&l.Max, "local-max", l.Max, "local: most race servers")
-	fs.StringVar(&l.Host, "local-host", l.Host, "local: address the race servers listen on and hand out")
-	fs.DurationVar(&l.UnhealthyAfter, "local-unhealthy-after", l.UnhealthyAfter, "local: replace a race server silent on health this long while the allocator runs")
+	fs.IntVar(&l.MatchesPerServer, "local-races-per-server", l.MatchesPerServer, "local: matches one game server hosts at once; 1 is one match per server, replaced after it")
+	fs.IntVar(&l.Buffer, "local-buffer", l.Buffer, "local: free matches kept warm (with one match per server: Ready game servers)")
+	fs.IntVar(&l.Min, "local-min", l.Min, "local: fewest game servers")
+	fs.IntVar(&l.Max, "local-max", l.Max, "local: most game servers")
+	fs.StringVar(&l.Host, "local-host", l.Host, "local: address the game servers listen on and hand out")
+	fs.DurationVar(&l.UnhealthyAfter, "local-unhealthy-after", l.UnhealthyAfter, "local: replace a game server silent on health this long while the allocator runs")
 	l.Game.RegisterFlags(fs)
 	l.Script.RegisterFlags(fs)
 }
@@ -66,7 +66,7 @@ func (l localFlags) validate(backend string) error {
 	if l.MatchesPerServer < 1 || l.MatchesPerServer > local.MaxMatchesPerServer {
 		errs = append(errs, fmt.Errorf("local-races-per-server %d: want 1 to %d", l.MatchesPerServer, local.MaxMatchesPerServer))
 	} else if l.Max < 1 || l.Min < 0 || l.Buffer < 0 || l.Min > l.Max || l.Buffer > l.Max*l.MatchesPerServer {
-		errs = append(errs, fmt.Errorf("local-buffer %d, local-min %d, local-max %d, local-races-per-server %d: want 0 <= buffer <= max x races per server, 0 <= min <= max, max >= 1",
+		errs = append(errs, fmt.Errorf("local-buffer %d, local-min %d, local-max %d, local-races-per-server %d: want 0 <= buffer <= max x matches per server, 0 <= min <= max, max >= 1",
 			l.Buffer, l.Min, l.Max, l.MatchesPerServer))
 	}
 	if l.UnhealthyAfter <= 0 {

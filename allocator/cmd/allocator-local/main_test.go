@@ -68,12 +68,12 @@ func TestLocalValidate(t *testing.T) {
 		ok      bool
 	}{
 		{"defaults", app.BackendLocal, func(*localFlags) {}, true},
-		{"buffer above max races", app.BackendLocal, func(l *localFlags) { l.Buffer = 8*512 + 1 }, false},
-		{"buffer of every race", app.BackendLocal, func(l *localFlags) { l.Buffer = 8 * 512 }, true},
-		{"buffer above max, one race a server", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer, l.Buffer = 1, 9 }, false},
-		{"one race a server", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer = 1 }, true},
-		{"no races per server", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer = 0 }, false},
-		{"races per server above the most", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer = local.MaxMatchesPerServer + 1 }, false},
+		{"buffer above max matches", app.BackendLocal, func(l *localFlags) { l.Buffer = 8*512 + 1 }, false},
+		{"buffer of every match", app.BackendLocal, func(l *localFlags) { l.Buffer = 8 * 512 }, true},
+		{"buffer above max, one match a server", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer, l.Buffer = 1, 9 }, false},
+		{"one match a server", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer = 1 }, true},
+		{"no matches per server", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer = 0 }, false},
+		{"matches per server above the most", app.BackendLocal, func(l *localFlags) { l.MatchesPerServer = local.MaxMatchesPerServer + 1 }, false},
 		{"min above max", app.BackendLocal, func(l *localFlags) { l.Min, l.Max = 3, 2 }, false},
 		{"no host", app.BackendLocal, func(l *localFlags) { l.Host = "" }, false},
 		{"bad rules", app.BackendLocal, func(l *localFlags) { l.Game.Rules.HopDuration = 0 }, false},
@@ -84,10 +84,10 @@ func TestLocalValidate(t *testing.T) {
 		{"a script", app.BackendLocal, func(l *localFlags) { l.Script.Game, l.Script.Dir = "script", "testdata/any" }, true},
 		{"a script without its folder", app.BackendLocal, func(l *localFlags) { l.Script.Game = "script" }, false},
 		{"an unknown game", app.BackendLocal, func(l *localFlags) { l.Script.Game = "chess" }, false},
-		{"a script's seats above the race's 8 lanes", app.BackendLocal, func(l *localFlags) {
+		{"a script's seats above the match's 8 lanes", app.BackendLocal, func(l *localFlags) {
 			l.Script.Game, l.Script.Dir, l.Game.Rules.Players = "script", "testdata/any", 32
 		}, true},
-		{"the race's players above its 8 lanes", app.BackendLocal, func(l *localFlags) { l.Game.Rules.Players = 9 }, false},
+		{"the match's players above its 8 lanes", app.BackendLocal, func(l *localFlags) { l.Game.Rules.Players = 9 }, false},
 		{"a script with no seats", app.BackendLocal, func(l *localFlags) {
 			l.Script.Game, l.Script.Dir, l.Game.Rules.Players = "script", "testdata/any", 0
 		}, false},

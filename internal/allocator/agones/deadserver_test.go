@@ -163,7 +163,7 @@ func awaitClosed(t *testing.T, c *client.Conn) int {
 // winner; new players are not sent to the dead server either.
 func TestPlayersOfAKilledMatchServerMatchOnALiveOne(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the race server and runs two processes")
+		t.Skip("builds the game server and runs two processes")
 	}
 	issuer, keyFile := writeKeyFile(t)
 	fc := newFakeCluster(t, "race", 2, 16)
@@ -259,7 +259,7 @@ func TestPlayersOfAKilledMatchServerMatchOnALiveOne(t *testing.T) {
 		t.Fatalf("asking again after the kill: %s and %s, want the live server, not %s\n%s", ma2.GameServer, mb2.GameServer, dead, procs[dead].out.Tail(10))
 	}
 	if ma2.GameServer != mb2.GameServer {
-		t.Fatalf("placed afresh on %s and %s, want one race together", ma2.GameServer, mb2.GameServer)
+		t.Fatalf("placed afresh on %s and %s, want one match together", ma2.GameServer, mb2.GameServer)
 	}
 	if took > 3*time.Second {
 		t.Errorf("asking again took %v, want well under 3 s", took)

@@ -138,7 +138,7 @@ func (l *Leaser) generationsLocked(ctx context.Context) {
 		l.applySuspensionLocked(name, ls)
 		if retired {
 			l.metrics.retired.Inc()
-			l.logger.InfoContext(ctx, "leased game server of an older generation: no more races placed on it", "gameserver", name, "gameserverset", ls.set)
+			l.logger.InfoContext(ctx, "leased game server of an older generation: no more matches placed on it", "gameserver", name, "gameserverset", ls.set)
 		}
 	}
 }
@@ -164,6 +164,6 @@ func (l *Leaser) fallBackLocked(ctx context.Context) bool {
 	}
 	l.fallback = true
 	l.generationsLocked(ctx)
-	l.logger.InfoContext(ctx, "no room on the current generation: older servers take races until more of it is leased", "gameserverset", l.current)
+	l.logger.InfoContext(ctx, "no room on the current generation: older servers take matches until more of it is leased", "gameserverset", l.current)
 	return true
 }

@@ -99,9 +99,9 @@ func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 	// then below the low-water mark: it is never renewed again, and its
 	// GameServer is deleted rather than left to lapse.
 	fc.endMatch(old.GameServer, old.Match)
-	eventually(t, "the old race's end seen", func() bool { return l.engine.Stats().Started == 0 })
+	eventually(t, "the old match's end seen", func() bool { return l.engine.Stats().Started == 0 })
 	if !containsName(l.held(), old.GameServer) {
-		t.Fatalf("held %v with p3's race pending on the old server, want it kept", l.held())
+		t.Fatalf("held %v with p3's match pending on the old server, want it kept", l.held())
 	}
 	clk.Add(time.Minute)
 	renewed := fc.patchCount(old.GameServer)

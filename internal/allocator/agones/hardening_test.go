@@ -131,7 +131,7 @@ func TestClosedServersAreNotChosen(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.GameServer == first.GameServer {
-			t.Errorf("%s placed on %s, whose race is over", p, first.GameServer)
+			t.Errorf("%s placed on %s, whose match is over", p, first.GameServer)
 		}
 	}
 	for i, sel := range fa.requests()[0].Spec.Selectors {

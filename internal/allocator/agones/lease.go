@@ -187,7 +187,7 @@ func NewLeaser(c LeaseClient, engine Engine, cfg LeaseConfig, reg prometheus.Reg
 		return nil, fmt.Errorf("agones: replica id %q is the value of label %s: %s", cfg.ReplicaID, agoneswire.LesseeLabel, strings.Join(errs, "; "))
 	}
 	if cfg.MatchesPerServer < 2 || cfg.MatchesPerServer > maxListCapacity {
-		return nil, fmt.Errorf("agones: races per server %d: leases are for 2 to %d races per server", cfg.MatchesPerServer, maxListCapacity)
+		return nil, fmt.Errorf("agones: matches per server %d: leases are for 2 to %d matches per server", cfg.MatchesPerServer, maxListCapacity)
 	}
 	if cfg.Renew == 0 {
 		cfg.Renew = DefaultLeaseRenew
@@ -429,7 +429,7 @@ func (l *Leaser) probe(ctx context.Context, name, address string, port int32) re
 	l.generationsLocked(ctx)
 	if ls.unreachable {
 		l.metrics.unreachable.Inc()
-		l.logger.WarnContext(ctx, "leased game server unreachable: no more races placed on it, its players placed afresh", "gameserver", name)
+		l.logger.WarnContext(ctx, "leased game server unreachable: no more matches placed on it, its players placed afresh", "gameserver", name)
 		l.leaseAheadLocked(ctx)
 	} else {
 		l.logger.InfoContext(ctx, "leased game server reachable again", "gameserver", name)
@@ -522,7 +522,7 @@ func (l *Leaser) gateLocked(now time.Time) {
 			ls.suspended = true
 			l.applySuspensionLocked(name, ls)
 			suspended = true
-			l.logger.Warn("lease not renewed in time, no more races placed on it", "gameserver", name, "renewed", ls.renewedAt)
+			l.logger.Warn("lease not renewed in time, no more matches placed on it", "gameserver", name, "renewed", ls.renewedAt)
 			continue
 		}
 		if l.gateAt.IsZero() || expiry.Before(l.gateAt) {
@@ -670,7 +670,7 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 		}
 		free -= own
 		l.metrics.released.Inc()
-		l.dropLocked(ctx, name, "released: no race, not needed")
+		l.dropLocked(ctx, name, "released: no match, not needed")
 	}
 }
 
@@ -681,7 +681,7 @@ func (l *Leaser) releaseIdleLocked(ctx context.Context) {
 // generation. A failed delete leaves the lapse to do it.
 func (l *Leaser) endRetiredLocked(ctx context.Context, name string) {
 	l.metrics.released.Inc()
-	l.dropLocked(ctx, name, "released: of an older generation, no race; deleting its GameServer")
+	l.dropLocked(ctx, name, "released: of an older generation, no match; deleting its GameServer")
 	go l.deleteServer(context.WithoutCancel(ctx), name)
 }
 
@@ -807,7 +807,7 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 		l.engine.Upsert(server, matches)
 		lobbies, err := agoneswire.DecodeLobbies(gs.Annotations[agoneswire.LobbiesAnnotation])
 		if err != nil {
-			l.logger.WarnContext(ctx, "unreadable report of races waiting for players: ignored", "gameserver", gs.Name, "err", err)
+			l.logger.WarnContext(ctx, "unreadable report of matches waiting for players: ignored", "gameserver", gs.Name, "err", err)
 		}
 		l.engine.Lobbies(gs.Name, lobbies)
 		if ls.retired && slices.Contains(l.engine.Idle(), gs.Name) {

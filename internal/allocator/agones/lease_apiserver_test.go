@@ -93,13 +93,13 @@ func TestLeaseOnARealAPIServer(t *testing.T) {
 
 	// The game server reports the match; then it ends: its room is back.
 	fc.startMatch("race-0", a.Match)
-	eventually(t, "the race reported running", func() bool {
+	eventually(t, "the match reported running", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return l.leases["race-0"] != nil && l.leases["race-0"].confirmed && l.engine.Stats().Started == 1
 	})
 	fc.endMatch("race-0", a.Match)
-	eventually(t, "the ended race's room back", func() bool { return l.engine.FreeMatches() == 2 })
+	eventually(t, "the ended match's room back", func() bool { return l.engine.FreeMatches() == 2 })
 
 	// Another replica took the server: the renewal's test fails, 422 from
 	// the real API server, and the lease is dropped.

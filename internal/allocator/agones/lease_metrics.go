@@ -42,11 +42,11 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 		}, []string{"result"}),
 		matches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_lease_placements_total",
-			Help: "Players placed on leased game servers, by race: new (a race started) or joined (a race waiting for players, or the player's own).",
+			Help: "Players placed on leased game servers, by match: new (a match started) or joined (a match waiting for players, or the player's own).",
 		}, []string{"race"}),
 		released: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_lease_releases_total",
-			Help: "Leases no longer renewed because their server had no race and was not needed: they lapse back to the pool.",
+			Help: "Leases no longer renewed because their server had no match and was not needed: they lapse back to the pool.",
 		}),
 		unreachable: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_lease_unreachable_total",
@@ -54,7 +54,7 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 		}),
 		retired: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "leapfrog_allocator_lease_retired_total",
-			Help: "Leased game servers of an older generation of the Fleet (a rollout) taken out of placement: they finish their races, then are released.",
+			Help: "Leased game servers of an older generation of the Fleet (a rollout) taken out of placement: they finish their matches, then are released.",
 		}),
 	}
 	held := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -67,18 +67,18 @@ func newLeaseMetrics(reg prometheus.Registerer, l *Leaser) (*leaseMetrics, error
 	})
 	free := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "leapfrog_allocator_lease_free_races",
-		Help: "Races this replica can still start on the game servers it leases.",
+		Help: "Matches this replica can still start on the game servers it leases.",
 	}, func() float64 { return float64(l.engine.FreeMatches()) })
 	matches := func(state string, count func(placement.Stats) int) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "leapfrog_allocator_lease_races",
-			Help:        "Races placed by this replica on its leases, by state: pending (not yet reported by the server) or started.",
+			Help:        "Matches placed by this replica on its leases, by state: pending (not yet reported by the server) or started.",
 			ConstLabels: prometheus.Labels{"state": state},
 		}, func() float64 { return float64(count(l.engine.Stats())) })
 	}
 	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "leapfrog_allocator_lease_waiting_races",
-		Help: "Races reported waiting with a player present and a seat open to this replica, on its leases or other replicas': lone players go there first.",
+		Help: "Matches reported waiting with a player present and a seat open to this replica, on its leases or other replicas': lone players go there first.",
 	}, func() float64 { return float64(l.engine.Stats().Waiting) })
 	pending := matches("pending", func(s placement.Stats) int { return s.Pending })
 	started := matches("started", func(s placement.Stats) int { return s.Started })

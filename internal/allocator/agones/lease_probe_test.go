@@ -74,7 +74,7 @@ func TestUnreachableLeaseLosesItsPlayers(t *testing.T) {
 			a := place(t, l, "a")
 			b := place(t, l, "b")
 			if b.GameServer != a.GameServer || b.Match != a.Match {
-				t.Fatalf("b %+v, want a's race %+v", b, a)
+				t.Fatalf("b %+v, want a's match %+v", b, a)
 			}
 			eventually(t, "the lease's first probe", func() bool { return prober.count(a.GameServer) == 1 })
 
@@ -88,13 +88,13 @@ func TestUnreachableLeaseLosesItsPlayers(t *testing.T) {
 				t.Fatalf("a asking again: %+v (was on %s): moved %v, want %v", a2, a.GameServer, moved, tt.moved)
 			}
 			if b2.GameServer != a2.GameServer || b2.Match != a2.Match {
-				t.Fatalf("b asking again: %+v, want a's race %+v", b2, a2)
+				t.Fatalf("b asking again: %+v, want a's match %+v", b2, a2)
 			}
 			if !tt.moved {
 				return
 			}
 			if a2.Joined || a2.Match == a.Match {
-				t.Fatalf("a placed afresh: %+v, want a new race", a2)
+				t.Fatalf("a placed afresh: %+v, want a new match", a2)
 			}
 			// Nothing new goes to the unreachable server.
 			for _, p := range []string{"c", "d", "e"} {

@@ -82,7 +82,7 @@ func TestLeaseThenPlaceInMemory(t *testing.T) {
 		t.Fatalf("first placement %+v", first)
 	}
 	if !strings.HasPrefix(first.Match, MatchPrefix("alloc-a")) {
-		t.Errorf("race %q does not start with the replica's prefix %q", first.Match, MatchPrefix("alloc-a"))
+		t.Errorf("match %q does not start with the replica's prefix %q", first.Match, MatchPrefix("alloc-a"))
 	}
 	second := place(t, l, "p2")
 	if second.GameServer != first.GameServer || second.Match != first.Match || !second.Joined {
@@ -90,7 +90,7 @@ func TestLeaseThenPlaceInMemory(t *testing.T) {
 	}
 	again := place(t, l, "p1")
 	if again.Match != first.Match {
-		t.Errorf("asking again gave race %q, want %q", again.Match, first.Match)
+		t.Errorf("asking again gave match %q, want %q", again.Match, first.Match)
 	}
 	if n := len(fc.fa.requests()); n != 1 {
 		t.Fatalf("%d allocations for three matches, want 1 (the lease)", n)
@@ -170,7 +170,7 @@ func TestWatchFeedsTheEngine(t *testing.T) {
 	a := place(t, l, "p1", "p2")
 	b := place(t, l, "p3", "p4")
 	if a.GameServer != b.GameServer || a.Match == b.Match {
-		t.Fatalf("two races %+v %+v, want both on one server", a, b)
+		t.Fatalf("two matches %+v %+v, want both on one server", a, b)
 	}
 	l.awaitInflight() // free matches fell below 1: a second lease in the background
 	if n := len(fc.fa.requests()); n != 2 {
@@ -179,7 +179,7 @@ func TestWatchFeedsTheEngine(t *testing.T) {
 	fc.startMatch(a.GameServer, a.Match)
 	fc.startMatch(a.GameServer, b.Match)
 	fc.endMatch(a.GameServer, a.Match)
-	eventually(t, "the ended race's room is back", func() bool { return l.engine.FreeMatches() == 3 })
+	eventually(t, "the ended match's room is back", func() bool { return l.engine.FreeMatches() == 3 })
 }
 
 // A leased server's report of a match waiting for players past the no-show
@@ -205,7 +205,7 @@ func TestWatchGivesBackNoShowSeats(t *testing.T) {
 	}
 	a := place(t, l, "a")
 	if b := place(t, l, "b"); b.Match != a.Match {
-		t.Fatalf("b in %s, want a's race %s", b.Match, a.Match)
+		t.Fatalf("b in %s, want a's match %s", b.Match, a.Match)
 	}
 	fc.startMatch(a.GameServer, a.Match)
 	fc.edit(a.GameServer, func(gs *GameServer) {
@@ -214,7 +214,7 @@ func TestWatchGivesBackNoShowSeats(t *testing.T) {
 	eventually(t, "the lobby seen", func() bool { return engine.Stats().Lobbies == 1 })
 	clk.Add(hold)
 	if c := place(t, l, "c"); c.Match != a.Match || !c.Joined {
-		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Match)
+		t.Fatalf("c: %+v, want b's seat in a's match %s", c, a.Match)
 	}
 	// An unreadable report is ignored: the lobby goes.
 	fc.edit(a.GameServer, func(gs *GameServer) { gs.Annotations[agoneswire.LobbiesAnnotation] = "{not json" })
@@ -465,7 +465,7 @@ func TestNewLeaserRefusesBadConfig(t *testing.T) {
 	for name, edit := range map[string]func(*LeaseConfig){
 		"no replica id":      func(c *LeaseConfig) { c.ReplicaID = "" },
 		"replica id":         func(c *LeaseConfig) { c.ReplicaID = "not a label value!" },
-		"one race":           func(c *LeaseConfig) { c.MatchesPerServer = 1 },
+		"one match":           func(c *LeaseConfig) { c.MatchesPerServer = 1 },
 		"beyond Agones list": func(c *LeaseConfig) { c.MatchesPerServer = 1001 },
 		"negative renew":     func(c *LeaseConfig) { c.Renew = -time.Second },
 		"no fleet":           func(c *LeaseConfig) { c.Fleet = "" },

@@ -28,7 +28,7 @@ func (l *Leaser) observeForeign(ctx context.Context, gs *GameServer) {
 	}
 	lobbies, err := agoneswire.DecodeLobbies(value)
 	if err != nil {
-		l.logger.DebugContext(ctx, "unreadable report of races waiting for players on another replica's server: ignored", "gameserver", gs.Name, "err", err)
+		l.logger.DebugContext(ctx, "unreadable report of matches waiting for players on another replica's server: ignored", "gameserver", gs.Name, "err", err)
 		l.engine.Foreign(gone, nil)
 		return
 	}

@@ -210,7 +210,7 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 				}
 			}
 			slices.Sort(waits)
-			t.Logf("figure: %d players over 3 replicas, %d connected (%.0f%% no-shows): match to race start p50 %v, p99 %v, max %v; %d waited over 3 s; %d never started within %v; %d refusals asked again",
+			t.Logf("figure: %d players over 3 replicas, %d connected (%.0f%% no-shows): match to match start p50 %v, p99 %v, max %v; %d waited over 3 s; %d never started within %v; %d refusals asked again",
 				players, len(visits), tc.noShow*100, percentile(waits, 50).Round(time.Millisecond), percentile(waits, 99).Round(time.Millisecond),
 				waits[len(waits)-1].Round(time.Millisecond), over3, late, limit, refusals)
 			if late > 0 {
@@ -238,7 +238,7 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 // refused and, asking again, is placed in another race.
 func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the race server and runs two processes")
+		t.Skip("builds the game server and runs two processes")
 	}
 	r := newPairingRig(t, 2, 2, 8)
 	ra, rb := r.replicas[0], r.replicas[1]
@@ -262,41 +262,41 @@ func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	a1, raw1 := ask(ra, "p1")
 	started1 := make(chan bool, 1)
 	go func() { started1 <- r.match(ctx, a1, raw1, time.Now().Add(10*time.Second)) }()
-	eventually(t, "p1's race reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
+	eventually(t, "p1's match reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
 	a2, raw2 := ask(rb, "p2")
 	if a2.GameServer != a1.GameServer || a2.Match != a1.Match {
-		t.Fatalf("p2 placed %s/%s, want p1's race %s/%s", a2.GameServer, a2.Match, a1.GameServer, a1.Match)
+		t.Fatalf("p2 placed %s/%s, want p1's match %s/%s", a2.GameServer, a2.Match, a1.GameServer, a1.Match)
 	}
 	if !r.match(ctx, a2, raw2, time.Now().Add(10*time.Second)) || !<-started1 {
 		t.Fatal("p1 and p2 did not count down together")
 	}
 
 	// q1 waits alone on A's server; both replicas seat a player next to it.
-	eventually(t, "p1's race reported full to both replicas", func() bool {
+	eventually(t, "p1's match reported full to both replicas", func() bool {
 		return ra.engine.Stats().Waiting == 0 && rb.engine.Stats().Waiting == 0
 	})
 	q1, rawQ1 := ask(ra, "q1")
 	if q1.Match == a1.Match {
-		t.Fatalf("q1 placed in p1's full race %s", a1.Match)
+		t.Fatalf("q1 placed in p1's full match %s", a1.Match)
 	}
 	startedQ1 := make(chan bool, 1)
 	go func() { startedQ1 <- r.match(ctx, q1, rawQ1, time.Now().Add(10*time.Second)) }()
-	eventually(t, "q1's race reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
+	eventually(t, "q1's match reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
 	own, rawOwn := ask(ra, "own")
 	foreign, rawForeign := ask(rb, "foreign")
 	if own.Match != q1.Match || foreign.Match != q1.Match {
-		t.Fatalf("own in %s, foreign in %s, want both in q1's race %s", own.Match, foreign.Match, q1.Match)
+		t.Fatalf("own in %s, foreign in %s, want both in q1's match %s", own.Match, foreign.Match, q1.Match)
 	}
 	if !r.match(ctx, foreign, rawForeign, time.Now().Add(10*time.Second)) || !<-startedQ1 {
 		t.Fatal("q1 and the first to come did not count down together")
 	}
 	if r.match(ctx, own, rawOwn, time.Now().Add(10*time.Second)) {
-		t.Fatal("a second player was welcomed into a full race")
+		t.Fatal("a second player was welcomed into a full match")
 	}
-	eventually(t, "replica A to learn who holds q1's race", func() bool {
+	eventually(t, "replica A to learn who holds q1's match", func() bool {
 		return !ra.engine.Holding("own", own.GameServer, own.Match)
 	})
 	if again, _ := ask(ra, "own"); again.Match == q1.Match {
-		t.Fatalf("the refused player asking again got the full race %s", q1.Match)
+		t.Fatalf("the refused player asking again got the full match %s", q1.Match)
 	}
 }

@@ -40,7 +40,7 @@ func TestPlayersFollowsTheMatch(t *testing.T) {
 		}
 		gs.Labels[agoneswire.ClosedLabel] = agoneswire.ClosedValue
 	})
-	eventually(t, "the closed race released", func() bool { return !p.Holding("p2", a) })
+	eventually(t, "the closed match released", func() bool { return !p.Holding("p2", a) })
 	fc.edit("race-0", func(gs *GameServer) { delete(gs.Labels, agoneswire.ClosedLabel) })
 	eventually(t, "held again while open", func() bool { return p.Holding("p2", a) })
 	setPlayers(GameServerStateReady, "p2")

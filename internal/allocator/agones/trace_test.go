@@ -65,7 +65,7 @@ func TestAllocationSpan(t *testing.T) {
 				t.Errorf("outcome %q, want %q", v.AsString(), tc.wantOutcome)
 			}
 			if v, _ := attrs.Value(attrFleet); v.AsString() != "race" {
-				t.Errorf("fleet %q, want race", v.AsString())
+				t.Errorf("fleet %q, want match", v.AsString())
 			}
 			retries := 0
 			for i, ev := range s.Events() {

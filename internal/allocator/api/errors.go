@@ -83,7 +83,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		msg = unauthenticatedMessage(err)
 		s.logger.DebugContext(r.Context(), "unauthenticated", "route", r.Pattern, "err", err)
 	case http.StatusConflict:
-		msg = "this player already holds a place with fewer seats and its race has no room for more; " +
+		msg = "this player already holds a place with fewer seats and its match has no room for more; " +
 			"ask again with the same seats, or wait for the place to be used or freed"
 	case http.StatusServiceUnavailable:
 		// The backend's detail (namespaces, fleets, API errors) is for the logs.

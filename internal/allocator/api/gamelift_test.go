@@ -20,7 +20,7 @@ func TestMatchAnswersLikeCreatePlayerSession(t *testing.T) {
 		{"host name", "race.example.com", "", "race.example.com", "", "race-7"},
 		// On a server of many matches the game session is the match, as the
 		// game server names it (Welcome.session_id, getGameSessionId()).
-		{"one race of many", "10.1.2.3", "10.1.2.3", "", "a1-x-2", "a1-x-2"},
+		{"one match of many", "10.1.2.3", "10.1.2.3", "", "a1-x-2", "a1-x-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,7 +41,7 @@ func (s *Service) match(w http.ResponseWriter, r *http.Request) error {
 	ok, after, held := s.places.Take(client, guest.PlayerID, seats, now)
 	if !ok {
 		s.metrics.placesRefused.Inc()
-		return withRetryAfter(fmt.Errorf("%w: players from %s hold %d places, the most one address may hold; retry once a race of theirs ends",
+		return withRetryAfter(fmt.Errorf("%w: players from %s hold %d places, the most one address may hold; retry once a match of theirs ends",
 			errRateLimited, client, s.maxPlacesPerIP), after)
 	}
 

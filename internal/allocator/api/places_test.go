@@ -56,7 +56,7 @@ func TestIdleAddressHoldsNoMoreThanItsCap(t *testing.T) {
 		wantAfter int // given in the minute after all its matches ended
 	}{
 		{"backend cannot tell: the cap lifts every hold", false, cap * minutes, cap},
-		{"backend tracks races: the cap holds until they end", true, cap, cap},
+		{"backend tracks matches: the cap holds until they end", true, cap, cap},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +99,7 @@ func TestIdleAddressHoldsNoMoreThanItsCap(t *testing.T) {
 				tracker.endAll()
 			}
 			if got := ask(60); got != tt.wantAfter {
-				t.Fatalf("after its races ended the address was given %d places in a minute, want %d", got, tt.wantAfter)
+				t.Fatalf("after its matches ended the address was given %d places in a minute, want %d", got, tt.wantAfter)
 			}
 		})
 	}

@@ -338,7 +338,7 @@ func TestMatchErrors(t *testing.T) {
 		{name: "body over the limit", auth: bearer, body: `{"seats":1` + strings.Repeat(" ", maxBodyBytes) + `}`, wantStatus: 400, wantCode: matchapi.CodeBadRequest},
 		{name: "no capacity", auth: bearer, body: "{}", backendErr: fmt.Errorf("fleet x: %w", backend.ErrNoCapacity), wantStatus: 503, wantCode: matchapi.CodeNoCapacity},
 		{name: "API unavailable", auth: bearer, body: "{}", backendErr: fmt.Errorf("create: %w: 503 from the API server", backend.ErrUnavailable), wantStatus: 503, wantCode: matchapi.CodeUnavailable},
-		{name: "more seats than a race has", auth: bearer, body: `{"seats":2}`, backendErr: fmt.Errorf("place: %w: 2 players, but a race has 1 seats", backend.ErrTooManySeats), wantStatus: 400, wantCode: matchapi.CodeBadRequest},
+		{name: "more seats than a match has", auth: bearer, body: `{"seats":2}`, backendErr: fmt.Errorf("place: %w: 2 players, but a match has 1 seats", backend.ErrTooManySeats), wantStatus: 400, wantCode: matchapi.CodeBadRequest},
 		{name: "seats taken", auth: bearer, body: `{"seats":2}`, backendErr: fmt.Errorf("race-1: %w", backend.ErrSeatsTaken), wantStatus: 409, wantCode: matchapi.CodeConflict},
 		{name: "backend failure", auth: bearer, body: "{}", backendErr: errors.New("connection refused"), wantStatus: 500, wantCode: matchapi.CodeInternal},
 		{name: "incomplete assignment", auth: bearer, body: "{}", incomplete: true, wantStatus: 500, wantCode: matchapi.CodeInternal},

@@ -133,16 +133,16 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.GuestBurst, "guest-burst", c.GuestBurst, "burst of guest identities per client IP")
 	fs.Float64Var(&c.MatchRate, "match-rate", c.MatchRate, "match requests per second per player")
 	fs.IntVar(&c.MatchBurst, "match-burst", c.MatchBurst, "burst of match requests per player")
-	fs.IntVar(&c.MaxPlacesPerIP, "max-places-per-ip", c.MaxPlacesPerIP, "most places (seats) the players from one client IP hold at once; a place counts until its race ends (docs/abuse-limits.md)")
-	fs.DurationVar(&c.PlaceHold, "place-hold", c.PlaceHold, "the race servers' --no-show-timeout: a race placed but never reported by its server is forgotten after it")
-	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "most open connections from one client IP (the API; the local fleet's race servers apart)")
-	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's race servers apart)")
+	fs.IntVar(&c.MaxPlacesPerIP, "max-places-per-ip", c.MaxPlacesPerIP, "most places (seats) the players from one client IP hold at once; a place counts until its match ends (docs/abuse-limits.md)")
+	fs.DurationVar(&c.PlaceHold, "place-hold", c.PlaceHold, "the game servers' --no-show-timeout: a match placed but never reported by its server is forgotten after it")
+	fs.IntVar(&c.MaxConnsPerIP, "max-conns-per-ip", c.MaxConnsPerIP, "most open connections from one client IP (the API; the local fleet's game servers apart)")
+	fs.IntVar(&c.MaxConns, "max-conns", c.MaxConns, "most open connections in all (the API; the local fleet's game servers apart)")
 	fs.Float64Var(&c.KubeQPS, "kube-api-qps", c.KubeQPS, "agones: requests per second to the Kubernetes API (each match is one)")
 	fs.IntVar(&c.KubeBurst, "kube-api-burst", c.KubeBurst, "agones: burst of requests to the Kubernetes API")
-	fs.IntVar(&c.MatchesPerServer, "races-per-server", c.MatchesPerServer, "agones: races per game server, as the Fleet's races list capacity; above 1 game servers are leased whole (docs/high-density.md)")
+	fs.IntVar(&c.MatchesPerServer, "races-per-server", c.MatchesPerServer, "agones: matches per game server, as the Fleet's matches list capacity; above 1 game servers are leased whole (docs/high-density.md)")
 	fs.StringVar(&c.ReplicaID, "replica-id", c.ReplicaID, "agones, races-per-server > 1: this replica's name on the game servers it leases (empty: env POD_NAME, else the host name)")
-	fs.DurationVar(&c.LeaseRenew, "lease-renew", c.LeaseRenew, "agones, races-per-server > 1: lease renewal period (race servers lapse a lease after their --lease-ttl, 15s)")
-	fs.IntVar(&c.LeaseLowWater, "lease-low-water", c.LeaseLowWater, "agones, races-per-server > 1: lease one more game server when fewer races than this are free (0: races-per-server/4)")
+	fs.DurationVar(&c.LeaseRenew, "lease-renew", c.LeaseRenew, "agones, races-per-server > 1: lease renewal period (game servers lapse a lease after their --lease-ttl, 15s)")
+	fs.IntVar(&c.LeaseLowWater, "lease-low-water", c.LeaseLowWater, "agones, races-per-server > 1: lease one more game server when fewer matches than this are free (0: races-per-server/4)")
 	fs.DurationVar(&c.ProbeTimeout, "probe-timeout", c.ProbeTimeout, "agones, races-per-server > 1: timeout of the TCP dial that checks a leased game server can still be reached when its players ask again (0: no checks, Agones' health alone)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "garbage collection target percent (Go's GOGC), unless the environment sets GOGC; 0 = Go's default; GOMEMLIMIT still caps the heap")
@@ -163,7 +163,7 @@ func (c Config) Validate() error {
 			errs = append(errs, errors.New("backend agones needs --namespace, --fleet and --port-name"))
 		}
 		if c.KeyFile == "" {
-			errs = append(errs, errors.New("backend agones needs --key-file: the race servers verify tokens with the same keys"))
+			errs = append(errs, errors.New("backend agones needs --key-file: the game servers verify tokens with the same keys"))
 		}
 	default:
 		errs = append(errs, fmt.Errorf("backend %q: want local or agones", c.Backend))

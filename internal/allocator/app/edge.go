@@ -30,7 +30,7 @@ const (
 
 func (c *Config) registerEdgeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.EdgeURL, "edge-url", c.EdgeURL, "public base URL of the edge (wss://play.example.com): ws_url becomes <edge-url>/race/<game server>; empty hands out the game server's own ws://address:port/ws")
-	fs.BoolVar(&c.LocalEdge, "local-edge", c.LocalEdge, "local: serve the races through the edge at /race/<game server> on --listen (one origin), and hand that out as ws_url")
+	fs.BoolVar(&c.LocalEdge, "local-edge", c.LocalEdge, "local: serve the matches through the edge at /race/<game server> on --listen (one origin), and hand that out as ws_url")
 	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "local: serve HTTPS (and wss://) on --listen with a self-signed certificate generated at start")
 }
 

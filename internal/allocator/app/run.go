@@ -230,7 +230,7 @@ func runLocal(ctx context.Context, cfg Config, deps Deps, issuer *token.Issuer, 
 			"(the page at / is Mega Frog Race's client: it plays only a script of that game, such as gameserver/script/examples/megafrograce)",
 			"script", deps.Script, "url", url)
 	case deps.Web != nil:
-		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room race)", "url", url)
+		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room match)", "url", url)
 	}
 	// manager.Server logs through controller-runtime's context logger.
 	return srv.Start(crlog.IntoContext(ctx, logr.FromSlogHandler(logger.Handler())))

@@ -308,12 +308,12 @@ func TestRunAgonesHighDensity(t *testing.T) {
 		}
 		ps, err := token.NewIssuer(keys, nil).VerifyPlayerSession(m["player_session_token"].(string), "leapfrog-race-abc")
 		if err != nil || !strings.HasPrefix(ps.Match, agones.MatchPrefix("alloc-0")) {
-			t.Fatalf("token %+v, %v: want a race of replica alloc-0", ps, err)
+			t.Fatalf("token %+v, %v: want a match of replica alloc-0", ps, err)
 		}
 		matches = append(matches, ps.Match)
 	}
 	if matches[0] != matches[1] || matches[2] == matches[0] {
-		t.Errorf("races %v: want two players in the first, the third in a new one", matches)
+		t.Errorf("matches %v: want two players in the first, the third in a new one", matches)
 	}
 	if n := creates.Load(); n != 1 {
 		t.Errorf("%d GameServerAllocations for three matches, want 1 (the lease)", n)
@@ -458,8 +458,8 @@ func TestValidate(t *testing.T) {
 		{"negative guest rate", func(c *Config) { c.GuestRate = -1 }, false},
 		{"high density", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 100 }, true},
 		{"high density on the local backend", func(c *Config) { c.MatchesPerServer = 4 }, false},
-		{"no race per server", func(c *Config) { c.MatchesPerServer = 0 }, false},
-		{"more races than an Agones list holds", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 1001 }, false},
+		{"no match per server", func(c *Config) { c.MatchesPerServer = 0 }, false},
+		{"more matches than an Agones list holds", func(c *Config) { c.Backend, c.KeyFile, c.MatchesPerServer = BackendAgones, "/k.json", 1001 }, false},
 		{"zero lease renew", func(c *Config) { c.LeaseRenew = 0 }, false},
 		{"negative low water", func(c *Config) { c.LeaseLowWater = -1 }, false},
 		{"no players", func(c *Config) { c.Players = 0 }, false},

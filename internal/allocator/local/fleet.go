@@ -124,7 +124,7 @@ func (c *Config) validate() error {
 	}
 	var errs []error
 	if c.MatchesPerServer < 1 || c.MatchesPerServer > MaxMatchesPerServer {
-		errs = append(errs, fmt.Errorf("local fleet: races per server %d: want 1 to %d", c.MatchesPerServer, MaxMatchesPerServer))
+		errs = append(errs, fmt.Errorf("local fleet: matches per server %d: want 1 to %d", c.MatchesPerServer, MaxMatchesPerServer))
 	}
 	if c.SyncInterval < 0 || c.UnhealthyAfter < 0 || c.HealthPeriod < 0 || c.MaxConnsPerIP < 0 || c.MaxConns < 0 {
 		errs = append(errs, fmt.Errorf("local fleet: sync interval %v, unhealthy after %v, health period %v, max conns per IP %d and max conns %d must not be negative",
@@ -134,7 +134,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("local fleet: tokens are required"))
 	}
 	if c.BufferSize < 0 || c.MinReplicas < 0 || c.MaxReplicas < 1 || c.MinReplicas > c.MaxReplicas || c.BufferSize > c.MaxReplicas*max(c.MatchesPerServer, 1) {
-		errs = append(errs, fmt.Errorf("local fleet: buffer %d races, min %d, max %d servers of %d races: want 0 <= buffer <= max x races, 0 <= min <= max, max >= 1",
+		errs = append(errs, fmt.Errorf("local fleet: buffer %d matches, min %d, max %d servers of %d matches: want 0 <= buffer <= max x matches, 0 <= min <= max, max >= 1",
 			c.BufferSize, c.MinReplicas, c.MaxReplicas, c.MatchesPerServer))
 	}
 	if c.Game.Script == nil {
@@ -143,7 +143,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if limit := c.Game.HostConfig(c.Tokens, nil, nil, slog.Default()).Realtime.MaxPlayers; c.Seats < 0 || c.Seats > limit {
-		errs = append(errs, fmt.Errorf("local fleet: %d seats per race: want 0 (the game's own) to %d, the players one session takes", c.Seats, limit))
+		errs = append(errs, fmt.Errorf("local fleet: %d seats per match: want 0 (the game's own) to %d, the players one session takes", c.Seats, limit))
 	}
 	return errors.Join(errs...)
 }
@@ -210,7 +210,7 @@ func NewFleet(ctx context.Context, cfg Config, reg prometheus.Registerer, logger
 		return nil, err
 	}
 	if f.panics, err = panicguard.NewCounter(reg, "local_fleet",
-		"Panics recovered on a race server's own goroutine (where=server): that server stopped and was replaced, and the fleet's other servers ran on. A game's panics are leapfrog_realtime_panics_total.",
+		"Panics recovered on a game server's own goroutine (where=server): that server stopped and was replaced, and the fleet's other servers ran on. A game's panics are leapfrog_realtime_panics_total.",
 		panicServer); err != nil {
 		cancel()
 		return nil, err
@@ -307,7 +307,7 @@ func (f *Fleet) startServer() error {
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(f.cfg.Host, "0"))
 	if err != nil {
-		return fmt.Errorf("listen for race server %s: %w", name, err)
+		return fmt.Errorf("listen for game server %s: %w", name, err)
 	}
 	port := int32(ln.Addr().(*net.TCPAddr).Port)
 	// Every game server of the fleet lives in this process: the caps are
@@ -365,9 +365,9 @@ const panicServer = "server"
 func (f *Fleet) runServer(ctx context.Context, name string, h *host.Host, ln net.Listener) {
 	log := f.log.With("game_server", name)
 	g := panicguard.Guard{Log: log, Count: f.panics}
-	if g.Run(panicServer, "panic in a race server: replacing it", func() {
+	if g.Run(panicServer, "panic in a game server: replacing it", func() {
 		if err := f.cfg.run(ctx, h, ln); err != nil {
-			log.Error("race server stopped", "err", err)
+			log.Error("game server stopped", "err", err)
 		}
 	}) {
 		ln.Close() // stop taking players; what ran of it has unwound
@@ -418,7 +418,7 @@ func (f *Fleet) checkHealth(now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if now.Sub(f.lastCheck) > 2*f.cfg.SyncInterval {
-		f.log.Warn("local fleet resumed after a pause: health silence during the pause is not held against race servers",
+		f.log.Warn("local fleet resumed after a pause: health silence during the pause is not held against game servers",
 			"paused_for", now.Sub(f.lastCheck).Round(time.Millisecond))
 		f.awake = now
 	}
@@ -428,7 +428,7 @@ func (f *Fleet) checkHealth(now time.Time) {
 		if last.IsZero() || now.Sub(maxTime(last, f.awake)) < f.cfg.UnhealthyAfter {
 			continue
 		}
-		f.log.Warn("race server unhealthy: replacing it", "game_server", s.name, "last_health", last)
+		f.log.Warn("game server unhealthy: replacing it", "game_server", s.name, "last_health", last)
 		f.forget(s)
 		s.cancel()
 	}
@@ -455,7 +455,7 @@ func (f *Fleet) waitReady(ctx context.Context, n int) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
-			return fmt.Errorf("local fleet: %d free races not Ready after 30 s", n)
+			return fmt.Errorf("local fleet: %d free matches not Ready after 30 s", n)
 		case <-tick.C:
 		}
 	}
@@ -521,12 +521,12 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, fn)
 	}
 	reg.MustRegister(
-		gauge("leapfrog_local_fleet_ready_servers", "Local fleet race servers in the Ready state.", func() float64 { return float64(f.count(agoneswire.StateReady)) }),
-		gauge("leapfrog_local_fleet_allocated_servers", "Local fleet race servers in the Allocated state.", func() float64 { return float64(f.count(agoneswire.StateAllocated)) }),
-		gauge("leapfrog_local_fleet_free_races", "Races the local fleet can start now: Ready servers, or free races on high-density servers.", func() float64 {
+		gauge("leapfrog_local_fleet_ready_servers", "Local fleet game servers in the Ready state.", func() float64 { return float64(f.count(agoneswire.StateReady)) }),
+		gauge("leapfrog_local_fleet_allocated_servers", "Local fleet game servers in the Allocated state.", func() float64 { return float64(f.count(agoneswire.StateAllocated)) }),
+		gauge("leapfrog_local_fleet_free_races", "Matches the local fleet can start now: Ready servers, or free matches on high-density servers.", func() float64 {
 			return float64(f.warm())
 		}),
-		gauge("leapfrog_local_fleet_players", "Places reserved on the local fleet's players lists, or placed in races on high-density servers.", func() float64 {
+		gauge("leapfrog_local_fleet_players", "Places reserved on the local fleet's players lists, or placed in matches on high-density servers.", func() float64 {
 			if f.highDensity != nil {
 				return float64(f.highDensity.Stats().Players)
 			}
@@ -540,7 +540,7 @@ func (f *Fleet) registerGauges(reg prometheus.Registerer) {
 		}),
 	)
 	if f.highDensity != nil {
-		reg.MustRegister(gauge("leapfrog_local_fleet_races", "Races on the local fleet's high-density servers: placed and not yet started, or running.", func() float64 {
+		reg.MustRegister(gauge("leapfrog_local_fleet_races", "Matches on the local fleet's high-density servers: placed and not yet started, or running.", func() float64 {
 			return float64(f.highDensity.Stats().Matches)
 		}))
 	}

@@ -203,7 +203,7 @@ func newHighDensityBenchFleet(b *testing.B, now func() time.Time, noShow time.Du
 	}
 	for deadline := time.Now().Add(10 * time.Second); f.highDensity.Stats().Started < highDensityBenchMatches; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			b.Fatalf("the fleet sees %+v, want %d races started", f.highDensity.Stats(), highDensityBenchMatches)
+			b.Fatalf("the fleet sees %+v, want %d matches started", f.highDensity.Stats(), highDensityBenchMatches)
 		}
 	}
 	return f

@@ -118,7 +118,7 @@ func TestNoCapacityAtTheMaximum(t *testing.T) {
 func TestFinishedServerIsReplaced(t *testing.T) {
 	f, _ := newFleet(t, 1, 2, func(g *raceserver.GameOptions) { g.WaitForPlayers = 100 * time.Millisecond })
 	a := alloc(t, f, "nobody-comes")
-	eventually(t, "the empty race to shut down and be replaced", func() bool {
+	eventually(t, "the empty match to shut down and be replaced", func() bool {
 		_, still := f.Servers()[a.GameServer]
 		return !still && states(f)[agoneswire.StateReady] == 1
 	})

@@ -40,7 +40,7 @@ func TestMoreSeatsForTheSamePlayer(t *testing.T) {
 	alloc(t, f, "r") // q's match is full now
 	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q", "q.2"}})
 	if !errors.Is(err, backend.ErrSeatsTaken) {
-		t.Fatalf("second seat on a full race: err %v, want ErrSeatsTaken", err)
+		t.Fatalf("second seat on a full match: err %v, want ErrSeatsTaken", err)
 	}
 	if got := players(f, c.GameServer); slices.Contains(got, "q.2") || len(got) != 2 {
 		t.Fatalf("players %v after the refusal", got)
@@ -61,7 +61,7 @@ func TestClosedServerTakesNobody(t *testing.T) {
 	eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 })
 	b := alloc(t, f, "late")
 	if b.GameServer == a.GameServer {
-		t.Fatalf("a player was placed on %s, whose race is over", a.GameServer)
+		t.Fatalf("a player was placed on %s, whose match is over", a.GameServer)
 	}
 	// Not even the player's own place on it is handed out again.
 	eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 })
@@ -109,7 +109,7 @@ func TestPausedProcessKillsNoServer(t *testing.T) {
 	clk.Advance(20 * time.Second) // SIGSTOP for 20 s, then SIGCONT
 	f.checkHealth(clk.Now())
 	if !alive() {
-		t.Fatal("a pause of the whole process was taken for an unhealthy race server")
+		t.Fatal("a pause of the whole process was taken for an unhealthy game server")
 	}
 	for range 14 {
 		clk.Advance(time.Second)

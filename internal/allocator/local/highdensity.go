@@ -51,7 +51,7 @@ func (f *Fleet) observe(s *server, gs *agonessdk.GameServer) {
 	case agoneswire.StateReady:
 		leased, err := s.sdk.AllocateWith(agonessdk.Allocation{Labels: map[string]string{agoneswire.LesseeLabel: Lessee}})
 		if err != nil {
-			f.log.Warn("lease race server", "game_server", s.name, "err", err)
+			f.log.Warn("lease game server", "game_server", s.name, "err", err)
 			return
 		}
 		f.report(s, leased)
@@ -137,7 +137,7 @@ func (f *Fleet) release(free, total int) {
 			f.highDensity.Suspend(name, false)
 			continue
 		}
-		f.log.Info("race server not needed for the buffer: stopping it", "game_server", name, "free_races", free-n)
+		f.log.Info("game server not needed for the buffer: stopping it", "game_server", name, "free_races", free-n)
 		f.forget(s)
 		s.cancel()
 		free, total = free-n, total-1

@@ -70,11 +70,11 @@ func TestHighDensityFleetStartsLeasedServers(t *testing.T) {
 			t.Errorf("%s: lessee %q, want %q", name, got, Lessee)
 		}
 		if l := gs.Status.Lists[agoneswire.MatchesList]; l.Capacity != 4 {
-			t.Errorf("%s: races list capacity %d, want 4", name, l.Capacity)
+			t.Errorf("%s: matches list capacity %d, want 4", name, l.Capacity)
 		}
 	}
 	if got := gauge(t, f.reg, "leapfrog_local_fleet_free_races"); got != 8 {
-		t.Errorf("free races gauge = %v, want 8", got)
+		t.Errorf("free matches gauge = %v, want 8", got)
 	}
 }
 
@@ -82,12 +82,12 @@ func TestHighDensityAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
 	f := newHighDensityFleet(t, 4, 1, 1, 2, nil)
 	a := alloc(t, f.Fleet, "alice")
 	if a.Joined || a.Match == "" || a.Address != "127.0.0.1" || a.Port == 0 || a.MatchStartBy.IsZero() {
-		t.Fatalf("first player: %+v, want a new race with a start deadline", a)
+		t.Fatalf("first player: %+v, want a new match with a start deadline", a)
 	}
 	// Asking again re-seats the player: its seat's hold restarts.
 	if again := alloc(t, f.Fleet, "alice"); again.SeatedAt.Before(a.SeatedAt) || again != (backend.Assignment{GameServer: a.GameServer,
 		Address: a.Address, Port: a.Port, Match: a.Match, Joined: true, MatchStartBy: a.MatchStartBy, SeatedAt: again.SeatedAt}) {
-		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Match)
+		t.Fatalf("asking twice: %+v, want the same match %s", again, a.Match)
 	}
 	b := alloc(t, f.Fleet, "bob")
 	if b.Match != a.Match || b.GameServer != a.GameServer || !b.Joined {
@@ -95,13 +95,13 @@ func TestHighDensityAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
 	}
 	c := alloc(t, f.Fleet, "carol")
 	if c.Match == a.Match || c.Joined || c.GameServer != a.GameServer {
-		t.Fatalf("third player: %+v, want a new race on the same server %s", c, a.GameServer)
+		t.Fatalf("third player: %+v, want a new match on the same server %s", c, a.GameServer)
 	}
 	if got := gauge(t, f.reg, "leapfrog_local_fleet_players"); got != 3 {
 		t.Errorf("players gauge = %v, want 3", got)
 	}
 	if got := gauge(t, f.reg, "leapfrog_local_fleet_races"); got != 2 {
-		t.Errorf("races gauge = %v, want 2", got)
+		t.Errorf("matches gauge = %v, want 2", got)
 	}
 }
 
@@ -122,13 +122,13 @@ func TestHighDensityMoreSeatsForTheSamePlayer(t *testing.T) {
 	f := newHighDensityFleet(t, 4, 1, 1, 1, nil)
 	a := alloc(t, f.Fleet, "p")
 	if b := alloc(t, f.Fleet, "p", "p.2"); b.Match != a.Match {
-		t.Fatalf("two seats went to %s, want the player's own race %s", b.Match, a.Match)
+		t.Fatalf("two seats went to %s, want the player's own match %s", b.Match, a.Match)
 	}
 	alloc(t, f.Fleet, "q")
 	alloc(t, f.Fleet, "r") // q's match is full now
 	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q", "q.2"}})
 	if !errors.Is(err, backend.ErrSeatsTaken) {
-		t.Fatalf("second seat in a full race: err %v, want ErrSeatsTaken", err)
+		t.Fatalf("second seat in a full match: err %v, want ErrSeatsTaken", err)
 	}
 }
 
@@ -141,7 +141,7 @@ func TestHighDensityScalesToTheBuffer(t *testing.T) {
 	for i := range 4 {
 		// A new server is on its way when the buffer runs low: a match
 		// placed before it is leased finds no room and asks again.
-		eventually(t, fmt.Sprint("race ", i), func() bool {
+		eventually(t, fmt.Sprint("match ", i), func() bool {
 			_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{fmt.Sprint("p", i), fmt.Sprint("p", i, ".2")}})
 			return err == nil
 		})
@@ -149,12 +149,12 @@ func TestHighDensityScalesToTheBuffer(t *testing.T) {
 	// 4 matches placed: 2 servers full, a third keeps 2 free matches.
 	eventually(t, "three servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 3 })
 	if _, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"x", "x.2"}}); err != nil {
-		t.Fatalf("a fifth race: %v", err)
+		t.Fatalf("a fifth match: %v", err)
 	}
 	// Nobody connects: the matches are forgotten after the no-show timeout.
 	eventually(t, "the fleet back to its minimum", func() bool { return len(f.Servers()) == 1 })
 	if got := f.highDensity.FreeMatches(); got != 2 {
-		t.Fatalf("%d free races, want the one server's 2", got)
+		t.Fatalf("%d free matches, want the one server's 2", got)
 	}
 }
 
@@ -187,24 +187,24 @@ func TestHighDensityMatchReportedThenOver(t *testing.T) {
 	if ev := <-conn.Events(); !isWelcome(ev) {
 		t.Fatalf("first event %T %+v, want Welcome", ev, ev)
 	}
-	eventually(t, "the race in the races list", func() bool { return slices.Contains(f.matches(a.GameServer), a.Match) })
+	eventually(t, "the match in the matches list", func() bool { return slices.Contains(f.matches(a.GameServer), a.Match) })
 	eventually(t, "the engine to see it started", func() bool { return f.highDensity.Stats().Started == 1 })
 	if !f.Holding("a", a) {
-		t.Fatal("the place of a connected player of a running race is not held")
+		t.Fatal("the place of a connected player of a running match is not held")
 	}
 	if b := alloc(t, f.Fleet, "b"); b.Match != a.Match || !b.Joined {
-		t.Fatalf("second player: %+v, want to join the started race %s", b, a.Match)
+		t.Fatalf("second player: %+v, want to join the started match %s", b, a.Match)
 	}
 	// a leaves and b never comes: the match is over once empty for
 	// --wait-for-players, and the server takes it off its list.
 	conn.Close()
-	eventually(t, "the race off the list", func() bool { return len(f.matches(a.GameServer)) == 0 })
+	eventually(t, "the match off the list", func() bool { return len(f.matches(a.GameServer)) == 0 })
 	eventually(t, "the room back", func() bool { s := f.highDensity.Stats(); return s.Matches == 0 && s.FreeMatches == 2 })
 	if f.Holding("a", a) {
-		t.Fatal("a place in a race that is over is still held")
+		t.Fatal("a place in a match that is over is still held")
 	}
 	if b := alloc(t, f.Fleet, "b"); b.Match == a.Match {
-		t.Fatalf("a player of a race that is over was sent back to it: %+v", b)
+		t.Fatalf("a player of a match that is over was sent back to it: %+v", b)
 	}
 }
 
@@ -243,7 +243,7 @@ func TestHighDensityKilledServerIsReplaced(t *testing.T) {
 	})
 	eventually(t, "room on the new server", func() bool { return f.highDensity.FreeMatches() == 2 })
 	if b := alloc(t, f.Fleet, "p"); b.GameServer == a.GameServer || b.Joined {
-		t.Fatalf("after its server went: %+v, want a new race elsewhere", b)
+		t.Fatalf("after its server went: %+v, want a new match elsewhere", b)
 	}
 }
 
@@ -283,7 +283,7 @@ func TestHighDensityUnhealthyServerIsReplaced(t *testing.T) {
 	})
 	eventually(t, "a replacement", func() bool { return f.highDensity.FreeMatches() == 2 })
 	if b := alloc(t, f, "p"); b.GameServer == a.GameServer || b.Joined {
-		t.Fatalf("after its server was replaced: %+v, want a new race elsewhere", b)
+		t.Fatalf("after its server was replaced: %+v, want a new match elsewhere", b)
 	}
 }
 
@@ -303,9 +303,9 @@ func TestHighDensityConfigErrors(t *testing.T) {
 		name string
 		cfg  Config
 	}{
-		{"too many races per server", Config{MatchesPerServer: MaxMatchesPerServer + 1, MaxReplicas: 1}},
-		{"negative races per server", Config{MatchesPerServer: -1, MaxReplicas: 1}},
-		{"buffer above max x races", Config{MatchesPerServer: 4, BufferSize: 9, MaxReplicas: 2}},
+		{"too many matches per server", Config{MatchesPerServer: MaxMatchesPerServer + 1, MaxReplicas: 1}},
+		{"negative matches per server", Config{MatchesPerServer: -1, MaxReplicas: 1}},
+		{"buffer above max x matches", Config{MatchesPerServer: 4, BufferSize: 9, MaxReplicas: 2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.Tokens, tc.cfg.Game = token.NewIssuer(keys, nil), raceserver.DefaultGameOptions()
@@ -364,28 +364,28 @@ func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 		t.Cleanup(func() { conn.Close() })
 		ev := <-conn.Events()
 		if w, ok := ev.(client.Welcome); !ok || w.SessionId != a.Match {
-			t.Fatalf("%s: first event %T %+v, want Welcome into race %s", id, ev, ev, a.Match)
+			t.Fatalf("%s: first event %T %+v, want Welcome into match %s", id, ev, ev, a.Match)
 		}
 		return conn
 	}
 	a := alloc(t, f.Fleet, "a")
 	dial("a", a)
-	eventually(t, "the engine to see the race started", func() bool { return f.highDensity.Stats().Started == 1 })
+	eventually(t, "the engine to see the match started", func() bool { return f.highDensity.Stats().Started == 1 })
 	if b := alloc(t, f.Fleet, "b"); b.Match != a.Match || !b.Joined {
-		t.Fatalf("b: %+v, want a's race %s", b, a.Match)
+		t.Fatalf("b: %+v, want a's match %s", b, a.Match)
 	}
 	// b never comes.
 	eventually(t, "b's seat given back", func() bool { return f.highDensity.Stats().SeatsFreed == 1 })
 	c := alloc(t, f.Fleet, "c")
 	if c.Match != a.Match || !c.Joined {
-		t.Fatalf("c: %+v, want b's seat in a's race %s", c, a.Match)
+		t.Fatalf("c: %+v, want b's seat in a's match %s", c, a.Match)
 	}
 	dial("c", c)
 	if b := alloc(t, f.Fleet, "b"); b.Match == a.Match {
-		t.Fatalf("b asking again was sent back to the race it left to c: %+v", b)
+		t.Fatalf("b asking again was sent back to the match it left to c: %+v", b)
 	}
 	// The match stays reported, full, with the players who won its seats.
-	eventually(t, "the race reported full with a and c", func() bool {
+	eventually(t, "the match reported full with a and c", func() bool {
 		l, err := agoneswire.DecodeLobbies(f.Servers()[a.GameServer].ObjectMeta.Annotations[agoneswire.LobbiesAnnotation])
 		return err == nil && len(l) == 1 && slices.Equal(l[a.Match], []string{"a", "c"})
 	})

@@ -24,5 +24,5 @@ func TestSingleServerPlaceHeldUntilTheMatchEnds(t *testing.T) {
 	if f.Holding("someone-else", a) {
 		t.Fatal("a player who was never placed holds a place")
 	}
-	eventually(t, "the empty race to end", func() bool { return !f.Holding("p1", a) })
+	eventually(t, "the empty match to end", func() bool { return !f.Holding("p1", a) })
 }

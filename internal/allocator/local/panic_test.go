@@ -76,12 +76,12 @@ func TestPanickingServerIsReplacedAndTheOthersPlayOn(t *testing.T) {
 	}
 	waitFor[client.Pong](t, alice, "alice's pong after the other server's panic")
 	if b := alloc(t, f, "bob"); b.GameServer != a.GameServer || !b.Joined {
-		t.Fatalf("bob went to %+v, want alice's race on %s", b, a.GameServer)
+		t.Fatalf("bob went to %+v, want alice's match on %s", b, a.GameServer)
 	}
 	logs.None(t)
 }
 
-func crash() { panic("injected: a bug in a race server") }
+func crash() { panic("injected: a bug in a game server") }
 
 // connect joins player to the match on the fleet's server at port.
 func connect(t *testing.T, tokens *token.Issuer, port int32, player, gameServer string) *client.Conn {

@@ -38,10 +38,10 @@ func TestScriptSeatsFillMatches(t *testing.T) {
 		seats            int
 		wantPerMatch     int
 	}{
-		{"one race per server, the script's maxPlayers", 1, 0, 3},
-		{"one race per server, fewer seats", 1, 2, 2},
-		{"many races per server, the script's maxPlayers", 4, 0, 3},
-		{"many races per server, fewer seats", 4, 2, 2},
+		{"one match per server, the script's maxPlayers", 1, 0, 3},
+		{"one match per server, fewer seats", 1, 2, 2},
+		{"many matches per server, the script's maxPlayers", 4, 0, 3},
+		{"many matches per server, fewer seats", 4, 2, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			keys, _ := token.GenerateKeyset("k")
@@ -62,12 +62,12 @@ func TestScriptSeatsFillMatches(t *testing.T) {
 			first := match(0)
 			for p := 1; p < tt.wantPerMatch; p++ {
 				if got := match(p); got != first {
-					t.Fatalf("player %d placed in %s, want the first race %s (%d seats)", p, got, first, tt.wantPerMatch)
+					t.Fatalf("player %d placed in %s, want the first match %s (%d seats)", p, got, first, tt.wantPerMatch)
 				}
 			}
 			eventually(t, "the buffer refilled", func() bool { return f.warm() >= 1 })
 			if got := match(tt.wantPerMatch); got == first {
-				t.Fatalf("player %d placed in the full race %s", tt.wantPerMatch, first)
+				t.Fatalf("player %d placed in the full match %s", tt.wantPerMatch, first)
 			}
 		})
 	}

@@ -210,7 +210,7 @@ type match struct {
 func New(cfg Config) (*Engine, error) {
 	var errs []error
 	if cfg.SeatsPerMatch < 1 {
-		errs = append(errs, fmt.Errorf("placement: seats per race %d: want at least 1", cfg.SeatsPerMatch))
+		errs = append(errs, fmt.Errorf("placement: seats per match %d: want at least 1", cfg.SeatsPerMatch))
 	}
 	if cfg.Pending <= 0 {
 		errs = append(errs, fmt.Errorf("placement: pending %v: want a positive duration", cfg.Pending))
@@ -225,7 +225,7 @@ func New(cfg Config) (*Engine, error) {
 		errs = append(errs, fmt.Errorf("placement: seat hold %v: want 0 (never) or a positive duration", cfg.SeatHold))
 	}
 	if len(cfg.MatchPrefix) > MaxMatchPrefix {
-		errs = append(errs, fmt.Errorf("placement: race prefix %q is longer than %d bytes", cfg.MatchPrefix, MaxMatchPrefix))
+		errs = append(errs, fmt.Errorf("placement: match prefix %q is longer than %d bytes", cfg.MatchPrefix, MaxMatchPrefix))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -432,7 +432,7 @@ func (e *Engine) checkPlayers(ids []string) error {
 		return errors.New("place: no players")
 	}
 	if len(ids) > e.cfg.SeatsPerMatch {
-		return fmt.Errorf("place: %w: %d players, but a race has %d seats", backend.ErrTooManySeats, len(ids), e.cfg.SeatsPerMatch)
+		return fmt.Errorf("place: %w: %d players, but a match has %d seats", backend.ErrTooManySeats, len(ids), e.cfg.SeatsPerMatch)
 	}
 	for i, id := range ids {
 		if id == "" {
@@ -465,7 +465,7 @@ func (e *Engine) placeOwn(r *match, ids []string) (p Placement, ok bool, err err
 		}
 	}
 	if missing > e.openSeats(r) {
-		return Placement{}, false, fmt.Errorf("place %d seats in race %s on %s: %w", len(ids), r.id, r.srv.Name, backend.ErrSeatsTaken)
+		return Placement{}, false, fmt.Errorf("place %d seats in match %s on %s: %w", len(ids), r.id, r.srv.Name, backend.ErrSeatsTaken)
 	}
 	p = e.placement(r, true, e.seat(r, ids))
 	p.Again = true

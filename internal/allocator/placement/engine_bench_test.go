@@ -33,7 +33,7 @@ func benchEngine(b *testing.B) (*Engine, *clock) {
 			b.Fatal(err)
 		}
 		if p.Joined {
-			b.Fatalf("seed race %d joined %s", i, p.Match)
+			b.Fatalf("seed match %d joined %s", i, p.Match)
 		}
 		reported[p.Server] = append(reported[p.Server], p.Match)
 	}
@@ -42,7 +42,7 @@ func benchEngine(b *testing.B) (*Engine, *clock) {
 		e.Upsert(Server{Name: name, Address: "10.0.0.1", Port: int32(7000 + i), Capacity: capacity}, reported[name])
 	}
 	if s := e.Stats(); s.Started != benchMatches {
-		b.Fatalf("seeded %+v, want %d started races", s, benchMatches)
+		b.Fatalf("seeded %+v, want %d started matches", s, benchMatches)
 	}
 	return e, c
 }

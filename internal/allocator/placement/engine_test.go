@@ -54,7 +54,7 @@ func TestNewChecksConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"no seats", Config{Pending: time.Second}, "seats per race 0"},
+		{"no seats", Config{Pending: time.Second}, "seats per match 0"},
 		{"no pending", Config{SeatsPerMatch: 2}, "pending 0s"},
 		{"negative pending", Config{SeatsPerMatch: 2, Pending: -time.Second}, "pending -1s"},
 		{"long prefix", Config{SeatsPerMatch: 2, Pending: time.Second, MatchPrefix: strings.Repeat("x", 41)}, "longer than 40 bytes"},
@@ -82,7 +82,7 @@ func TestPlaceRefusesBadInput(t *testing.T) {
 		want string
 	}{
 		{"no players", nil, "no players"},
-		{"too many", []string{"a", "b", "c"}, "3 players, but a race has 2 seats"},
+		{"too many", []string{"a", "b", "c"}, "3 players, but a match has 2 seats"},
 		{"empty id", []string{"a", ""}, "player 1 has an empty id"},
 		{"twice", []string{"a", "a"}, `player "a" is named twice`},
 	} {
@@ -106,10 +106,10 @@ func TestPairsPlayersAndIsIdempotent(t *testing.T) {
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "alice")
 	if a.Joined || a.Server != "gs" || a.Address != "10.0.0.1" || a.Port != 7000 || !strings.HasPrefix(a.Match, "r1-") {
-		t.Fatalf("first player: %+v, want a new race on gs", a)
+		t.Fatalf("first player: %+v, want a new match on gs", a)
 	}
 	if again := place(t, e, "alice"); again != (Placement{Server: "gs", Address: "10.0.0.1", Port: 7000, Match: a.Match, Joined: true, Again: true, StartBy: a.StartBy, SeatedAt: a.SeatedAt}) {
-		t.Fatalf("asking twice: %+v, want the same race %s", again, a.Match)
+		t.Fatalf("asking twice: %+v, want the same match %s", again, a.Match)
 	}
 	b := place(t, e, "bob")
 	if b.Match != a.Match || !b.Joined {
@@ -117,7 +117,7 @@ func TestPairsPlayersAndIsIdempotent(t *testing.T) {
 	}
 	c := place(t, e, "carol")
 	if c.Match == a.Match || c.Joined {
-		t.Fatalf("third player: %+v, want a new race", c)
+		t.Fatalf("third player: %+v, want a new match", c)
 	}
 	want := Stats{Servers: 1, Matches: 2, Pending: 2, OpenMatches: 1, Players: 3, FreeMatches: 2}
 	if s := e.Stats(); s != want {
@@ -134,21 +134,21 @@ func TestOldestOpenMatchFirst(t *testing.T) {
 	e.Upsert(srv("gs", 8), nil)
 	first := place(t, e, "a") // two free seats
 	if p := place(t, e, "b", "c"); p.Match != first.Match || !p.Joined {
-		t.Fatalf("a pair: %+v, want the race with two free seats %s", p, first.Match)
+		t.Fatalf("a pair: %+v, want the match with two free seats %s", p, first.Match)
 	}
 	older := place(t, e, "d")
 	if p := place(t, e, "e"); p.Match != older.Match {
-		t.Fatalf("a lone player: %+v, want the open race %s", p, older.Match)
+		t.Fatalf("a lone player: %+v, want the open match %s", p, older.Match)
 	}
 	younger := place(t, e, "f", "g") // no match has two free seats: a new one
 	if younger.Joined || younger.Match == older.Match {
-		t.Fatalf("a pair: %+v, want a new race", younger)
+		t.Fatalf("a pair: %+v, want a new match", younger)
 	}
 	if p := place(t, e, "h"); p.Match != older.Match {
-		t.Fatalf("a lone player: %+v, want the oldest open race %s, not %s", p, older.Match, younger.Match)
+		t.Fatalf("a lone player: %+v, want the oldest open match %s, not %s", p, older.Match, younger.Match)
 	}
 	if p := place(t, e, "i"); p.Match != younger.Match {
-		t.Fatalf("a lone player: %+v, want the last open race %s", p, younger.Match)
+		t.Fatalf("a lone player: %+v, want the last open match %s", p, younger.Match)
 	}
 }
 
@@ -157,16 +157,16 @@ func TestMoreSeatsForTheSamePlayer(t *testing.T) {
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "p")
 	if b := place(t, e, "p", "p.2"); b.Match != a.Match || !b.Joined {
-		t.Fatalf("two seats: %+v, want the player's own race %s", b, a.Match)
+		t.Fatalf("two seats: %+v, want the player's own match %s", b, a.Match)
 	}
 	q := place(t, e, "q")
 	place(t, e, "r") // q's match is full now
 	_, err := e.Place([]string{"q", "q.2"})
 	if !errors.Is(err, backend.ErrSeatsTaken) {
-		t.Fatalf("a second seat in a full race: err %v, want ErrSeatsTaken", err)
+		t.Fatalf("a second seat in a full match: err %v, want ErrSeatsTaken", err)
 	}
 	if p := place(t, e, "q"); p.Match != q.Match {
-		t.Fatalf("after the refusal q went to %s, want its race %s", p.Match, q.Match)
+		t.Fatalf("after the refusal q went to %s, want its match %s", p.Match, q.Match)
 	}
 	if n := e.Stats().Players; n != 4 {
 		t.Fatalf("%d players placed, want 4 (no q.2)", n)
@@ -196,11 +196,11 @@ func TestPackedFillsTheFullestServer(t *testing.T) {
 	e.Upsert(srv("b", 4), []string{"foreign"}) // a match this engine did not place
 	for i := range 3 {
 		if p := place(t, e, fmt.Sprint("solo", i), fmt.Sprint("solo", i, ".2")); p.Server != "b" {
-			t.Fatalf("race %d went to %s, want the fuller b", i, p.Server)
+			t.Fatalf("match %d went to %s, want the fuller b", i, p.Server)
 		}
 	}
 	if p := place(t, e, "next", "next.2"); p.Server != "a" {
-		t.Fatalf("with b full a race went to %s, want a", p.Server)
+		t.Fatalf("with b full a match went to %s, want a", p.Server)
 	}
 	if got := e.Idle(); len(got) != 0 {
 		t.Fatalf("idle %v, want none", got)
@@ -225,22 +225,22 @@ func TestReportsStartAndEndMatches(t *testing.T) {
 	}
 	c.Advance(2 * pending) // started matches never expire
 	if p := place(t, e, "d"); p.Match != lone.Match || !p.Joined {
-		t.Fatalf("the next player: %+v, want the started race waiting for a player %s", p, lone.Match)
+		t.Fatalf("the next player: %+v, want the started match waiting for a player %s", p, lone.Match)
 	}
 	if p := place(t, e, "a"); p.Match != a.Match {
-		t.Fatalf("a player of a running race asking again: %+v, want %s", p, a.Match)
+		t.Fatalf("a player of a running match asking again: %+v, want %s", p, a.Match)
 	}
 	e.Upsert(srv("gs", 2), []string{lone.Match}) // a's match is over
 	if s := e.Stats(); s.Matches != 1 || s.Players != 2 || s.FreeMatches != 1 {
-		t.Fatalf("after a race ended: %+v, want 1 race, 2 players, 1 free", s)
+		t.Fatalf("after a match ended: %+v, want 1 match, 2 players, 1 free", s)
 	}
 	if p := place(t, e, "a"); p.Match == a.Match || p.Joined {
-		t.Fatalf("a player of a race that is over: %+v, want a new race", p)
+		t.Fatalf("a player of a match that is over: %+v, want a new match", p)
 	}
 	// A report that does not name a pending match leaves it pending.
 	e.Upsert(srv("gs", 2), nil)
 	if s := e.Stats(); s.Matches != 1 || s.Pending != 1 {
-		t.Fatalf("after an empty report: %+v, want the new race still pending", s)
+		t.Fatalf("after an empty report: %+v, want the new match still pending", s)
 	}
 }
 
@@ -251,7 +251,7 @@ func TestUnreportedMatchIsForgotten(t *testing.T) {
 	a := place(t, e, "ghost")
 	c.Advance(pending - time.Nanosecond)
 	if p := place(t, e, "ghost"); p.Match != a.Match {
-		t.Fatalf("before Pending: %+v, want the same race", p)
+		t.Fatalf("before Pending: %+v, want the same match", p)
 	}
 	c.Advance(time.Nanosecond)
 	if n := e.FreeMatches(); n != 1 {
@@ -259,17 +259,17 @@ func TestUnreportedMatchIsForgotten(t *testing.T) {
 	}
 	b := place(t, e, "ghost")
 	if b.Match == a.Match || b.Joined {
-		t.Fatalf("after Pending: %+v, want a new race", b)
+		t.Fatalf("after Pending: %+v, want a new match", b)
 	}
 	e.Upsert(srv("gs", 1), []string{b.Match})
 	c.Advance(2 * pending)
 	if p := place(t, e, "ghost"); p.Match != b.Match {
-		t.Fatalf("a reported race was forgotten: %+v", p)
+		t.Fatalf("a reported match was forgotten: %+v", p)
 	}
 	// A report of a match already forgotten takes its room, and nobody.
 	e.Upsert(srv("gs", 2), []string{b.Match, a.Match})
 	if s := e.Stats(); s.Matches != 2 || s.OpenMatches != 1 || s.FreeMatches != 0 {
-		t.Fatalf("stats %+v, want a's race back as a race nobody joins", s)
+		t.Fatalf("stats %+v, want a's match back as a match nobody joins", s)
 	}
 }
 
@@ -284,14 +284,14 @@ func TestSuspendedServerTakesNobody(t *testing.T) {
 	}
 	p := place(t, e, "next")
 	if p.Server != "b" || p.Joined {
-		t.Fatalf("next: %+v, want a new race on b (a is suspended)", p)
+		t.Fatalf("next: %+v, want a new match on b (a is suspended)", p)
 	}
 	if _, err := e.Place([]string{"third", "third.2"}); !errors.Is(err, backend.ErrNoCapacity) {
 		t.Fatalf("err %v, want ErrNoCapacity while a is suspended", err)
 	}
 	// The lone player's own place is not handed out again: it gets a new one.
 	if q := place(t, e, "lone"); q.Server != "b" || q.Match != p.Match {
-		t.Fatalf("lone asking again: %+v, want next's race on b", q)
+		t.Fatalf("lone asking again: %+v, want next's match on b", q)
 	}
 	e.Suspend("a", false)
 	if n := e.FreeMatches(); n != 1 {
@@ -299,7 +299,7 @@ func TestSuspendedServerTakesNobody(t *testing.T) {
 	}
 	// lone's old match kept its seat: it is open again, for the next player.
 	if q := place(t, e, "fourth"); q.Match != lone.Match || !q.Joined {
-		t.Fatalf("fourth: %+v, want the resumed open race %s", q, lone.Match)
+		t.Fatalf("fourth: %+v, want the resumed open match %s", q, lone.Match)
 	}
 	if s := e.Stats(); s.Suspended != 0 || s.Servers != 2 {
 		t.Fatalf("stats %+v", s)
@@ -338,7 +338,7 @@ func TestIdle(t *testing.T) {
 	e.Upsert(srv("d", 2), nil)
 	c.Advance(pending)
 	if got := e.Idle(); !slices.Equal(got, []string{"a", "b", "c", "d"}) {
-		t.Fatalf("idle %v, want all once d's races are over or forgotten", got)
+		t.Fatalf("idle %v, want all once d's matches are over or forgotten", got)
 	}
 }
 
@@ -348,7 +348,7 @@ func TestUpsertIgnoresBadServers(t *testing.T) {
 	e.Upsert(srv("neg", -5), nil)
 	e.Upsert(srv("huge", MaxCapacity+1), nil)
 	if s := e.Stats(); s.Servers != 2 || s.FreeMatches != MaxCapacity {
-		t.Fatalf("stats %+v, want 2 servers and MaxCapacity free races", s)
+		t.Fatalf("stats %+v, want 2 servers and MaxCapacity free matches", s)
 	}
 }
 
@@ -363,7 +363,7 @@ func TestMatchIDsAreUniqueAndShort(t *testing.T) {
 		for j := range 1000 {
 			p := place(t, e, fmt.Sprint(i, "-", j))
 			if seen[p.Match] || len(p.Match) > 63 || !strings.HasPrefix(p.Match, prefix) {
-				t.Fatalf("race id %q: repeated, too long or without the prefix", p.Match)
+				t.Fatalf("match id %q: repeated, too long or without the prefix", p.Match)
 			}
 			seen[p.Match] = true
 		}
@@ -409,17 +409,17 @@ func TestConcurrentPlaces(t *testing.T) {
 	perServer := map[string]int{}
 	for r, ids := range matches {
 		if len(ids) > 2 {
-			t.Errorf("race %s holds %v", r, ids)
+			t.Errorf("match %s holds %v", r, ids)
 		}
 		perServer[server[r]]++
 	}
 	for s, n := range perServer {
 		if n > 50 {
-			t.Errorf("server %s holds %d races, capacity 50", s, n)
+			t.Errorf("server %s holds %d matches, capacity 50", s, n)
 		}
 	}
 	if st := e.Stats(); len(matches) != 200 || full.Load() != workers*each-400 || st.Players != 400 || st.FreeMatches != 0 {
-		t.Fatalf("%d races, %d refused, stats %+v; want 200 full races and 80 refusals", len(matches), full.Load(), st)
+		t.Fatalf("%d matches, %d refused, stats %+v; want 200 full matches and 80 refusals", len(matches), full.Load(), st)
 	}
 }
 
@@ -446,7 +446,7 @@ func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
 	a := place(t, e, "a")
 	c.Advance(10 * time.Second)
 	if b := place(t, e, "b"); b.Match != a.Match {
-		t.Fatalf("b in %s, want a's race %s", b.Match, a.Match)
+		t.Fatalf("b in %s, want a's match %s", b.Match, a.Match)
 	}
 	e.Upsert(srv("gs", 4), []string{a.Match}) // a came: the match started
 	// The server reports the match waiting with a alone. b's seat is young:
@@ -459,14 +459,14 @@ func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
 	c.Advance(time.Second)
 	d := place(t, e, "d")
 	if d.Match != a.Match || !d.Joined {
-		t.Fatalf("d placed %+v, want b's seat in a's race %s", d, a.Match)
+		t.Fatalf("d placed %+v, want b's seat in a's match %s", d, a.Match)
 	}
 	// a keeps its place; b is placed afresh.
 	if p := place(t, e, "a"); p.Match != a.Match {
-		t.Fatalf("a asking again: %+v, want its race %s", p, a.Match)
+		t.Fatalf("a asking again: %+v, want its match %s", p, a.Match)
 	}
 	if p := place(t, e, "b"); p.Match == a.Match {
-		t.Fatalf("b asking again got its old race %s, now d's", p.Match)
+		t.Fatalf("b asking again got its old match %s, now d's", p.Match)
 	}
 	if st := e.Stats(); st.SeatsFreed != 1 || st.Lobbies != 1 {
 		t.Fatalf("stats %+v, want 1 seat freed in 1 lobby", st)
@@ -490,10 +490,10 @@ func TestLobbyKeepsWhatItMust(t *testing.T) {
 	}{
 		{"players in the lobby", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a", "b"}} }, nil},
 		{"no seat hold", 0, func(r string) map[string][]string { return map[string][]string{r: {}} }, nil},
-		{"another race", seatHold, func(string) map[string][]string { return map[string][]string{"r2-other": {}} }, nil},
+		{"another match", seatHold, func(string) map[string][]string { return map[string][]string{"r2-other": {}} }, nil},
 		{"report withdrawn", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a"}} },
 			func(e *Engine, _ string) { e.Lobbies("gs", map[string][]string{}) }},
-		{"race over", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a"}} },
+		{"match over", seatHold, func(r string) map[string][]string { return map[string][]string{r: {"a"}} },
 			func(e *Engine, _ string) { e.Upsert(srv("gs", 4), nil) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -528,23 +528,23 @@ func TestUnreachableServer(t *testing.T) {
 	a := place(t, e, "a")
 	b := place(t, e, "b")
 	if a.Again || b.Again || b.Match != a.Match {
-		t.Fatalf("a %+v, b %+v: want one race, neither asking again", a, b)
+		t.Fatalf("a %+v, b %+v: want one match, neither asking again", a, b)
 	}
 	if again := place(t, e, "a"); !again.Again || again.Match != a.Match || !again.Joined {
-		t.Fatalf("a asking again: %+v, want its own race, marked Again", again)
+		t.Fatalf("a asking again: %+v, want its own match, marked Again", again)
 	}
 	e.Upsert(srv("live", 4), nil)
 	e.Unreachable("dead", true)
 	if s := e.Stats(); s.Unreachable != 1 || s.Suspended != 0 || s.FreeMatches != 4 || s.OpenMatches != 0 {
-		t.Fatalf("stats %+v, want dead out of placement, live's 4 races free", s)
+		t.Fatalf("stats %+v, want dead out of placement, live's 4 matches free", s)
 	}
 	a2 := place(t, e, "a")
 	b2 := place(t, e, "b")
 	if a2.Server != "live" || a2.Again || a2.Joined {
-		t.Fatalf("a asking again after its server went unreachable: %+v, want a new race on live", a2)
+		t.Fatalf("a asking again after its server went unreachable: %+v, want a new match on live", a2)
 	}
 	if b2.Server != "live" || b2.Match != a2.Match || b2.Again {
-		t.Fatalf("b asking again: %+v, want a's new race %s on live", b2, a2.Match)
+		t.Fatalf("b asking again: %+v, want a's new match %s on live", b2, a2.Match)
 	}
 	for _, tc := range []struct {
 		name     string
@@ -566,7 +566,7 @@ func TestUnreachableServer(t *testing.T) {
 	// Back in placement, the old match (its seats held by tokens that may be
 	// in use) is not reopened to anybody: both seats are taken.
 	if p := place(t, e, "c", "d"); p.Joined || p.Match == a.Match {
-		t.Fatalf("c and d: %+v, want a new race, not the unreachable server's old one", p)
+		t.Fatalf("c and d: %+v, want a new match, not the unreachable server's old one", p)
 	}
 	e.Unreachable("nope", true) // unknown: ignored
 	e.Remove("dead")
@@ -586,7 +586,7 @@ func TestAskingAgainRestartsTheSeatHold(t *testing.T) {
 	e.Upsert(srv("gs", 4), nil)
 	a := place(t, e, "a")
 	if b := place(t, e, "b"); b.Match != a.Match {
-		t.Fatalf("b in %s, want a's race %s", b.Match, a.Match)
+		t.Fatalf("b in %s, want a's match %s", b.Match, a.Match)
 	}
 	e.Upsert(srv("gs", 4), []string{a.Match})
 	e.Lobbies("gs", map[string][]string{a.Match: {"a"}}) // b never came
@@ -655,11 +655,11 @@ func TestStartByAndTheStartLeeway(t *testing.T) {
 	}
 	c.Advance(pending/2 + leeway - time.Nanosecond)
 	if st := e.Stats(); st.Pending != 1 || st.FreeMatches != 0 {
-		t.Fatalf("within the start leeway: %+v, want the race still held", st)
+		t.Fatalf("within the start leeway: %+v, want the match still held", st)
 	}
 	c.Advance(time.Nanosecond)
 	if st := e.Stats(); st.Pending != 0 || st.FreeMatches != 1 {
-		t.Fatalf("after the start leeway: %+v, want the race forgotten", st)
+		t.Fatalf("after the start leeway: %+v, want the match forgotten", st)
 	}
 }
 
@@ -686,10 +686,10 @@ func TestHolding(t *testing.T) {
 	e.Upsert(srv("gs", 4), []string{a.Match})
 	c.Advance(2 * pending) // a's match runs on; ghost's was never reported
 	if !e.Holding("a", a.Server, a.Match) || e.Holding("ghost", ghost.Server, ghost.Match) {
-		t.Fatal("after the pending time: want a's started race held and ghost's unreported one not")
+		t.Fatal("after the pending time: want a's started match held and ghost's unreported one not")
 	}
 	e.Upsert(srv("gs", 4), nil) // a's match is over
 	if e.Holding("a", a.Server, a.Match) || e.Holding("b", a.Server, a.Match) {
-		t.Fatal("a race that is over is still held")
+		t.Fatal("a match that is over is still held")
 	}
 }

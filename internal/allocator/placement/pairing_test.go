@@ -36,13 +36,13 @@ func TestLonePlayersOfTwoReplicasMeet(t *testing.T) {
 	c.Advance(2500 * time.Millisecond)
 	p2 := place(t, eb, "p2")
 	if p2.Server != "gs-a" || p2.Match != p1.Match || !p2.Joined {
-		t.Fatalf("p2 placed %+v, want p1's race %s on gs-a", p2, p1.Match)
+		t.Fatalf("p2 placed %+v, want p1's match %s on gs-a", p2, p1.Match)
 	}
 	if !p2.StartBy.Before(p2.SeatedAt.Add(-5 * time.Second)) {
-		t.Errorf("p2's start deadline %v is not past its seat's time %v by more than the leeway: its token could start the race anew", p2.StartBy, p2.SeatedAt)
+		t.Errorf("p2's start deadline %v is not past its seat's time %v by more than the leeway: its token could start the match anew", p2.StartBy, p2.SeatedAt)
 	}
 	if st := eb.Stats(); st.Foreign != 1 || st.ForeignSeats != 1 {
-		t.Errorf("B's stats %+v, want 1 foreign race with 1 seat", st)
+		t.Errorf("B's stats %+v, want 1 foreign match with 1 seat", st)
 	}
 	// p2 asking again before it came keeps the seat, with a new hold.
 	if again := place(t, eb, "p2"); again.Match != p1.Match || !again.Again {
@@ -53,18 +53,18 @@ func TestLonePlayersOfTwoReplicasMeet(t *testing.T) {
 	ea.Lobbies("gs-a", full)
 	eb.Foreign(srv("gs-a", 4), full)
 	if p3 := place(t, ea, "p3"); p3.Match == p1.Match {
-		t.Fatalf("p3 placed in the full race %s", p3.Match)
+		t.Fatalf("p3 placed in the full match %s", p3.Match)
 	}
 	if again := place(t, eb, "p2"); again.Match != p1.Match {
-		t.Fatalf("p2 asking again mid-race: %+v, want its race %s", again, p1.Match)
+		t.Fatalf("p2 asking again mid-race: %+v, want its match %s", again, p1.Match)
 	}
 	// The match ends: B forgets it and p2 is placed afresh.
 	eb.Foreign(srv("gs-a", 4), nil)
 	if again := place(t, eb, "p2"); again.Match == p1.Match {
-		t.Fatalf("p2 after the race ended: %+v, want a new race", again)
+		t.Fatalf("p2 after the match ended: %+v, want a new match", again)
 	}
 	if st := eb.Stats(); st.Foreign != 0 {
-		t.Errorf("B's stats %+v, want no foreign race", st)
+		t.Errorf("B's stats %+v, want no foreign match", st)
 	}
 }
 
@@ -97,13 +97,13 @@ func TestContendedSeatGoesToWhoeverCameFirst(t *testing.T) {
 			ea.Lobbies("gs-a", full)
 			eb.Foreign(srv("gs-a", 4), full)
 			if p := place(t, loserEngine, loser); p.Match == p1.Match {
-				t.Fatalf("%s, refused, asking again: %+v, want another race", loser, p)
+				t.Fatalf("%s, refused, asking again: %+v, want another match", loser, p)
 			}
 			if p := place(t, winnerEngine, winner); p.Match != p1.Match || !p.Again {
 				t.Fatalf("%s asking again: %+v, want its seat in %s", winner, p, p1.Match)
 			}
 			if p := place(t, ea, "next"); p.Match == p1.Match {
-				t.Fatalf("a new player placed in the full race %s", p1.Match)
+				t.Fatalf("a new player placed in the full match %s", p1.Match)
 			}
 		})
 	}
@@ -120,7 +120,7 @@ func TestNoShowSeatGoesToTheNextPlayerWithinTheGrace(t *testing.T) {
 	noShow := place(t, e, "noshow")
 	present := place(t, e, "present")
 	if present.Match != noShow.Match {
-		t.Fatalf("present in %s, want the no-show's race %s", present.Match, noShow.Match)
+		t.Fatalf("present in %s, want the no-show's match %s", present.Match, noShow.Match)
 	}
 	e.Upsert(srv("gs", 4), []string{noShow.Match})
 	e.Lobbies("gs", map[string][]string{noShow.Match: {"present"}})
@@ -139,20 +139,20 @@ func TestNoShowSeatGoesToTheNextPlayerWithinTheGrace(t *testing.T) {
 	e.Upsert(srv("gs", 4), []string{noShow.Match, early.Match})
 	e.Lobbies("gs", map[string][]string{noShow.Match: {"present"}, early.Match: {"early"}})
 	if p := place(t, e, "late"); p.Match != early.Match {
-		t.Fatalf("late placed %+v, want early's waiting race %s", p, early.Match)
+		t.Fatalf("late placed %+v, want early's waiting match %s", p, early.Match)
 	}
 	if p := place(t, e, "noshow"); p.Match == noShow.Match {
-		t.Fatalf("the no-show asking again got its old race back: %+v", p)
+		t.Fatalf("the no-show asking again got its old match back: %+v", p)
 	}
 	// The no-show came with its old token before next: the server seated
 	// it; next, refused, asking again gets another race.
 	e.Lobbies("gs", map[string][]string{noShow.Match: {"noshow", "present"}, early.Match: {"early", "late"}})
 	if p := place(t, e, "next"); p.Match == noShow.Match {
-		t.Fatalf("next, refused, asking again got the full race %s", p.Match)
+		t.Fatalf("next, refused, asking again got the full match %s", p.Match)
 	}
 	// The two placed afresh were paired with each other in a third race.
 	if st := e.Stats(); st.Matches != 3 || st.OpenMatches != 0 {
-		t.Errorf("stats %+v, want three races, none open", st)
+		t.Errorf("stats %+v, want three matches, none open", st)
 	}
 }
 
@@ -165,7 +165,7 @@ func TestForeignSeatsLapseAndServersGo(t *testing.T) {
 	e.Upsert(srv("gs-b", 4), nil)
 	e.Foreign(srv("gs-a", 4), map[string][]string{"a-1": {"p1"}})
 	if p := place(t, e, "x"); p.Match != "a-1" {
-		t.Fatalf("x placed %+v, want the waiting race a-1", p)
+		t.Fatalf("x placed %+v, want the waiting match a-1", p)
 	}
 	if p := place(t, e, "y"); p.Match == "a-1" {
 		t.Fatalf("y placed in a-1 while x's claim on its seat is young: %+v", p)
@@ -189,6 +189,6 @@ func TestForeignSeatsLapseAndServersGo(t *testing.T) {
 	off.Upsert(srv("gs-b", 4), nil)
 	off.Foreign(srv("gs-a", 4), map[string][]string{"a-1": {"p1"}})
 	if p := place(t, off, "x"); p.Match == "a-1" {
-		t.Fatalf("an engine without a show grace placed in another replica's race: %+v", p)
+		t.Fatalf("an engine without a show grace placed in another replica's match: %+v", p)
 	}
 }
