@@ -24,7 +24,7 @@ const (
 type leaseMetrics struct {
 	allocations *prometheus.CounterVec
 	renewals    *prometheus.CounterVec
-	matches       *prometheus.CounterVec
+	matches     *prometheus.CounterVec
 	released    prometheus.Counter
 	unreachable prometheus.Counter
 	retired     prometheus.Counter
