@@ -9,6 +9,11 @@ PROTOC_GEN_GO_VERSION := v1.36.12
 STATICCHECK_VERSION := v0.8.2
 PROTO_DIR := contract/proto
 PROTO_FILES := $(shell find $(PROTO_DIR) -name '*.proto' | sort)
+# The Agones API types whose deep copies deepcopy-gen writes, from the
+# k8s.io/code-generator release of the k8s.io/apimachinery in go.mod, so the
+# generated code and the library it calls never drift apart.
+DEEPCOPY_DIR := contract/agonesv1
+CODE_GENERATOR_VERSION = $(shell go list -m -f '{{.Version}}' k8s.io/apimachinery)
 GO_BUILD := CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'
 # Each fuzz target runs a fixed count of executions, about 10 s on a 2-core
 # machine: a count, not a duration, because Go 1.26's fuzzer can fail a run
@@ -96,6 +101,14 @@ proto: $(BIN)/protoc-gen-go ## Regenerate Go code from the .proto files.
 proto-check: proto ## Fail if the committed generated protobuf code is stale.
 	git diff --exit-code -- $(PROTO_DIR) || { echo "generated protobuf code is stale: run make proto and commit"; exit 1; }
 
+.PHONY: generate
+generate: ## Regenerate the deep copies of the Agones API types (contract/agonesv1) with deepcopy-gen.
+	go run k8s.io/code-generator/cmd/deepcopy-gen@$(CODE_GENERATOR_VERSION) --output-file zz_generated.deepcopy.go ./$(DEEPCOPY_DIR)
+
+.PHONY: generate-check
+generate-check: generate ## Fail if the committed generated deep copies are stale.
+	git diff --exit-code -- $(DEEPCOPY_DIR) || { echo "generated deep copies are stale: run make generate and commit"; exit 1; }
+
 .PHONY: conformance-golden
 conformance-golden: ## Rewrite the script conformance corpus's golden files (gameserver/script/testdata/conformance/*.out) with node's output.
 	@command -v node >/dev/null || { echo "node is not on PATH: apt-get install nodejs"; exit 1; }
@@ -120,7 +133,7 @@ deploy-check: ## Lint and render the Helm chart and validate it on a real kube-a
 	hack/deploy-check.sh
 
 .PHONY: ci
-ci: lint proto-check web-check test fuzz deploy-check ## Everything CI runs.
+ci: lint proto-check generate-check web-check test fuzz deploy-check ## Everything CI runs.
 
 .PHONY: agones-e2e
 agones-e2e: ## Real Agones v1.60 control plane here (needs AGONES_BIN): install the chart, run test/agones, tear down.

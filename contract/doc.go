@@ -8,7 +8,10 @@
 //   - token: guest identities, player sessions and the edge's relay headers.
 //   - matchapi: the allocator's HTTP API (guests, matches, error answers).
 //   - closecode: the WebSocket close codes of game servers and the edge.
-//   - agones: the Agones wire names and the GameServer subset Leapfrog reads.
+//   - agoneswire: the Agones wire names (states, labels, annotations, lists);
+//     no dependencies, so the game server imports it too.
+//   - agonesv1: the Agones API types the allocator and the edge send and
+//     read, with generated deep copies (`make generate`).
 //
 // The browser client's copies of matchapi and closecode are generated from
 // these declarations (web/src/gen/leapfrog/contract.ts, `make web`), so the

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	leapfrog "github.com/leapfrog-games/leapfrog/client"
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/agones"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/test/agones/rig"
@@ -110,7 +111,7 @@ func TestMatchLatencyAndBurst(t *testing.T) {
 
 	// The allocator's own request, made with the rig's admin credentials.
 	scheme := runtime.NewScheme()
-	if err := agones.AddToScheme(scheme); err != nil {
+	if err := agonesv1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := s.state.RESTConfig()

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/tracing"
@@ -121,7 +122,7 @@ func (a *Allocator) Allocate(ctx context.Context, req backend.AllocationRequest)
 		return backend.Assignment{}, fmt.Errorf("agones: allocation needs non-empty player ids, got %q", req.PlayerIDs)
 	}
 	tracing.SetMode(ctx, tracing.ModeOneMatch)
-	gsa, err := a.cfg.allocate(ctx, a.client, a.logger, fmt.Sprintf("%d players", len(req.PlayerIDs)), func() *GameServerAllocation {
+	gsa, err := a.cfg.allocate(ctx, a.client, a.logger, fmt.Sprintf("%d players", len(req.PlayerIDs)), func() *agonesv1.GameServerAllocation {
 		return a.allocation(req.PlayerIDs)
 	})
 	if err != nil {
@@ -136,7 +137,7 @@ func (a *Allocator) Allocate(ctx context.Context, req backend.AllocationRequest)
 // outlasts its retries, wrap backend.ErrNoCapacity; an API that stays
 // unreachable wraps backend.ErrUnavailable. what names the allocation in
 // errors and logs ("2 players", "a lease").
-func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, what string, build func() *GameServerAllocation) (gsa *GameServerAllocation, err error) {
+func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, what string, build func() *agonesv1.GameServerAllocation) (gsa *agonesv1.GameServerAllocation, err error) {
 	ctx, span := tracing.Start(ctx, "create GameServerAllocation", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attrNamespace.String(cfg.Namespace), attrFleet.String(cfg.Fleet)))
 	defer func() { endAllocation(span, gsa, err) }()
@@ -157,16 +158,16 @@ func (cfg Config) allocate(ctx context.Context, c Creator, logger *slog.Logger, 
 			logger.DebugContext(ctx, "transient API error, retrying", "attempt", attempt, "for", what, "err", err)
 			retried(span, attempt, "transient API error")
 			wait = api.Step()
-		case gsa.Status.State == StateAllocated:
+		case gsa.Status.State == agonesv1.GameServerAllocationAllocated:
 			return gsa, nil
-		case gsa.Status.State == StateUnAllocated:
+		case gsa.Status.State == agonesv1.GameServerAllocationUnAllocated:
 			return nil, fmt.Errorf("fleet %s/%s: %w for %s", cfg.Namespace, cfg.Fleet, backend.ErrNoCapacity, what)
-		case gsa.Status.State == StateContention:
+		case gsa.Status.State == agonesv1.GameServerAllocationContention:
 			if contention.Steps <= 1 {
 				return nil, fmt.Errorf("fleet %s/%s: %w: %w after %d attempts", cfg.Namespace, cfg.Fleet, backend.ErrNoCapacity, ErrContention, attempt)
 			}
 			logger.DebugContext(ctx, "allocation contention, retrying", "attempt", attempt, "for", what)
-			retried(span, attempt, StateContention)
+			retried(span, attempt, string(agonesv1.GameServerAllocationContention))
 			wait = contention.Step()
 		default:
 			return nil, fmt.Errorf("GameServerAllocation in %s: unknown state %q", cfg.Namespace, gsa.Status.State)
@@ -201,45 +202,45 @@ func Transient(err error) bool {
 }
 
 // allocation builds the request: the selectors of docs/contracts.md, in order.
-func (a *Allocator) allocation(playerIDs []string) *GameServerAllocation {
+func (a *Allocator) allocation(playerIDs []string) *agonesv1.GameServerAllocation {
 	fleet := map[string]string{agoneswire.FleetLabel: a.cfg.Fleet}
 	// A match that is over takes nobody, not even its own players again.
 	open := []metav1.LabelSelectorRequirement{{Key: agoneswire.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{agoneswire.ClosedValue}}}
 	seats := int64(len(playerIDs))
-	return &GameServerAllocation{
+	return &agonesv1.GameServerAllocation{
 		ObjectMeta: metav1.ObjectMeta{Namespace: a.cfg.Namespace},
-		Spec: GameServerAllocationSpec{
-			Selectors: []GameServerSelector{
+		Spec: agonesv1.GameServerAllocationSpec{
+			Selectors: []agonesv1.GameServerSelector{
 				{
 					// The same player asking again gets its own slot back.
 					MatchLabels:      fleet,
 					MatchExpressions: open,
-					GameServerState:  GameServerStateAllocated,
-					Lists:            map[string]ListSelector{agoneswire.PlayersList: {ContainsValue: playerIDs[0]}},
+					GameServerState:  agoneswire.StateAllocated,
+					Lists:            map[string]agonesv1.ListSelector{agoneswire.PlayersList: {ContainsValue: playerIDs[0]}},
 				},
 				{
 					// A match waiting for players.
 					MatchLabels:      fleet,
 					MatchExpressions: open,
-					GameServerState:  GameServerStateAllocated,
-					Lists:            map[string]ListSelector{agoneswire.PlayersList: {MinAvailable: seats}},
+					GameServerState:  agoneswire.StateAllocated,
+					Lists:            map[string]agonesv1.ListSelector{agoneswire.PlayersList: {MinAvailable: seats}},
 				},
 				{
 					// A new race.
 					MatchLabels:      fleet,
 					MatchExpressions: open,
-					GameServerState:  GameServerStateReady,
-					Lists:            map[string]ListSelector{agoneswire.PlayersList: {MinAvailable: seats}},
+					GameServerState:  agoneswire.StateReady,
+					Lists:            map[string]agonesv1.ListSelector{agoneswire.PlayersList: {MinAvailable: seats}},
 				},
 			},
-			Priorities: []Priority{{Type: "List", Key: agoneswire.PlayersList, Order: "Ascending"}},
-			Lists:      map[string]ListAction{agoneswire.PlayersList: {AddValues: slices.Clone(playerIDs)}},
+			Priorities: []agonesv1.Priority{{Type: agonesv1.PriorityList, Key: agoneswire.PlayersList, Order: agonesv1.Ascending}},
+			Lists:      map[string]agonesv1.ListAction{agoneswire.PlayersList: {AddValues: slices.Clone(playerIDs)}},
 		},
 	}
 }
 
 // assignment reads where to send the players from an Allocated status.
-func (a *Allocator) assignment(gsa *GameServerAllocation, playerIDs []string) (backend.Assignment, error) {
+func (a *Allocator) assignment(gsa *agonesv1.GameServerAllocation, playerIDs []string) (backend.Assignment, error) {
 	st := gsa.Status
 	if st.GameServerName == "" {
 		return backend.Assignment{}, fmt.Errorf("GameServerAllocation in %s: allocated without a game server name", a.cfg.Namespace)
@@ -271,8 +272,8 @@ func (a *Allocator) assignment(gsa *GameServerAllocation, playerIDs []string) (b
 }
 
 // port finds the game port among a game server's ports.
-func (cfg Config) port(server string, ports []GameServerPort) (int32, error) {
-	i := slices.IndexFunc(ports, func(p GameServerPort) bool { return agoneswire.IsGamePort(p.Name, cfg.PortName) })
+func (cfg Config) port(server string, ports []agonesv1.GameServerPort) (int32, error) {
+	i := slices.IndexFunc(ports, func(p agonesv1.GameServerPort) bool { return agoneswire.IsGamePort(p.Name, cfg.PortName) })
 	if i < 0 {
 		return 0, fmt.Errorf("game server %s/%s has no port named %q (ports %v)", cfg.Namespace, server, cfg.PortName, ports)
 	}

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
@@ -20,7 +21,7 @@ import (
 func newTestAllocator(t *testing.T, fa *fakeAgones, edit func(*Config)) *Allocator {
 	t.Helper()
 	scheme := runtime.NewScheme()
-	if err := AddToScheme(scheme); err != nil {
+	if err := agonesv1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
 	c := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{Create: fa.create}).Build()
@@ -106,12 +107,12 @@ func TestAllocateRequest(t *testing.T) {
 		t.Fatalf("%d selectors, want 3", len(sels))
 	}
 	want := []struct {
-		state string
-		list  ListSelector
+		state agoneswire.GameServerState
+		list  agonesv1.ListSelector
 	}{
-		{GameServerStateAllocated, ListSelector{ContainsValue: "p1"}},
-		{GameServerStateAllocated, ListSelector{MinAvailable: 2}},
-		{GameServerStateReady, ListSelector{MinAvailable: 2}},
+		{agoneswire.StateAllocated, agonesv1.ListSelector{ContainsValue: "p1"}},
+		{agoneswire.StateAllocated, agonesv1.ListSelector{MinAvailable: 2}},
+		{agoneswire.StateReady, agonesv1.ListSelector{MinAvailable: 2}},
 	}
 	for i, w := range want {
 		s := sels[i]
@@ -122,7 +123,7 @@ func TestAllocateRequest(t *testing.T) {
 			t.Errorf("selector %d labels %v", i, s.MatchLabels)
 		}
 	}
-	if p := req.Spec.Priorities; len(p) != 1 || p[0] != (Priority{Type: "List", Key: agoneswire.PlayersList, Order: "Ascending"}) {
+	if p := req.Spec.Priorities; len(p) != 1 || p[0] != (agonesv1.Priority{Type: "List", Key: agoneswire.PlayersList, Order: "Ascending"}) {
 		t.Errorf("priorities %+v", p)
 	}
 	if add := req.Spec.Lists[agoneswire.PlayersList].AddValues; !slices.Equal(add, []string{"p1", "p1.2"}) {
@@ -131,7 +132,7 @@ func TestAllocateRequest(t *testing.T) {
 }
 
 func TestAllocateOutcomes(t *testing.T) {
-	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: GroupVersion.Group, Resource: "gameserverallocations"}, "", errors.New("RBAC"))
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: agonesv1.AllocationGroupVersion.Group, Resource: "gameserverallocations"}, "", errors.New("RBAC"))
 	tests := []struct {
 		name           string
 		servers        int

@@ -19,6 +19,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/client/clienttest"
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
@@ -88,9 +89,9 @@ func startMatchServers(t *testing.T, fc *fakeCluster, n, matches int, keyFile st
 		if !ready {
 			t.Fatalf("%s not ready within 30s:\n%s", name, rs.out.Tail(20))
 		}
-		fc.edit(name, func(gs *GameServer) {
+		fc.edit(name, func(gs *agonesv1.GameServer) {
 			gs.Status.Address = "127.0.0.1"
-			gs.Status.Ports = []GameServerPort{{Name: "default", Port: int32(port)}}
+			gs.Status.Ports = []agonesv1.GameServerPort{{Name: "default", Port: int32(port)}}
 		})
 		procs[name] = rs
 	}

@@ -8,9 +8,11 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 )
 
 // fakeAgones plays the Agones allocation API for a fake client's Create: it
@@ -26,7 +28,7 @@ type fakeAgones struct {
 	err      error
 	failures []error
 	// sent records each request as decoded from the JSON sent.
-	sent []GameServerAllocation
+	sent []agonesv1.GameServerAllocation
 	// cluster: the game servers are the GameServers of the fake client
 	// (see fakeCluster), not servers.
 	cluster bool
@@ -35,9 +37,9 @@ type fakeAgones struct {
 type fakeGameServer struct {
 	name    string
 	fleet   string
-	state   string
+	state   agoneswire.GameServerState
 	address string
-	ports   []GameServerPort
+	ports   []agonesv1.GameServerPort
 	// list names the list that capacity and players are of: agoneswire.PlayersList
 	// when empty.
 	list     string
@@ -52,10 +54,10 @@ func newFakeAgones(fleet string, n int) *fakeAgones {
 		f.servers = append(f.servers, &fakeGameServer{
 			name:    fmt.Sprintf("%s-%d", fleet, i),
 			fleet:   fleet,
-			state:   GameServerStateReady,
+			state:   agoneswire.StateReady,
 			address: fmt.Sprintf("10.0.0.%d", i+1),
 			// The game port as Agones shows a TCPUDP port: split in two halves of one number.
-			ports:    []GameServerPort{{Name: "metrics", Port: 9000}, {Name: "default-udp", Port: int32(7000 + i)}, {Name: "default-tcp", Port: int32(7000 + i)}},
+			ports:    []agonesv1.GameServerPort{{Name: "metrics", Port: 9000}, {Name: "default-udp", Port: int32(7000 + i)}, {Name: "default-tcp", Port: int32(7000 + i)}},
 			capacity: 2,
 		})
 	}
@@ -63,7 +65,7 @@ func newFakeAgones(fleet string, n int) *fakeAgones {
 }
 
 func (f *fakeAgones) create(ctx context.Context, c client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
-	gsa, ok := obj.(*GameServerAllocation)
+	gsa, ok := obj.(*agonesv1.GameServerAllocation)
 	if !ok {
 		return fmt.Errorf("fake Agones: unexpected %T", obj)
 	}
@@ -72,7 +74,7 @@ func (f *fakeAgones) create(ctx context.Context, c client.WithWatch, obj client.
 	if err != nil {
 		return err
 	}
-	var req GameServerAllocation
+	var req agonesv1.GameServerAllocation
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return err
 	}
@@ -90,7 +92,7 @@ func (f *fakeAgones) create(ctx context.Context, c client.WithWatch, obj client.
 	}
 	if f.contention > 0 {
 		f.contention--
-		gsa.Status = GameServerAllocationStatus{State: StateContention}
+		gsa.Status = agonesv1.GameServerAllocationStatus{State: agonesv1.GameServerAllocationContention}
 		return nil
 	}
 	if f.cluster {
@@ -98,22 +100,22 @@ func (f *fakeAgones) create(ctx context.Context, c client.WithWatch, obj client.
 	}
 	gs := choose(req, f.servers)
 	if gs == nil {
-		gsa.Status = GameServerAllocationStatus{State: StateUnAllocated}
+		gsa.Status = agonesv1.GameServerAllocationStatus{State: agonesv1.GameServerAllocationUnAllocated}
 		return nil
 	}
-	gs.state = GameServerStateAllocated
+	gs.state = agoneswire.StateAllocated
 	for _, v := range req.Spec.Lists[agoneswire.PlayersList].AddValues {
 		if !slices.Contains(gs.players, v) && len(gs.players) < gs.capacity {
 			gs.players = append(gs.players, v)
 		}
 	}
-	gsa.Status = GameServerAllocationStatus{
-		State:          StateAllocated,
+	gsa.Status = agonesv1.GameServerAllocationStatus{
+		State:          agonesv1.GameServerAllocationAllocated,
 		GameServerName: gs.name,
 		Ports:          slices.Clone(gs.ports),
 		Address:        gs.address,
 		Source:         "local",
-		Lists:          map[string]ListStatus{agoneswire.PlayersList: {Capacity: int64(gs.capacity), Values: slices.Clone(gs.players)}},
+		Lists:          map[string]agonesv1.ListStatus{agoneswire.PlayersList: {Capacity: int64(gs.capacity), Values: slices.Clone(gs.players)}},
 	}
 	return nil
 }
@@ -121,7 +123,7 @@ func (f *fakeAgones) create(ctx context.Context, c client.WithWatch, obj client.
 // choose picks the game server an allocation gets, as Agones does: the
 // first selector that matches any, and among its matches the one with the
 // least room in its list (List priority Ascending, Packed). nil: UnAllocated.
-func choose(req GameServerAllocation, servers []*fakeGameServer) *fakeGameServer {
+func choose(req agonesv1.GameServerAllocation, servers []*fakeGameServer) *fakeGameServer {
 	for _, sel := range req.Spec.Selectors {
 		var candidates []*fakeGameServer
 		for _, gs := range servers {
@@ -140,7 +142,7 @@ func choose(req GameServerAllocation, servers []*fakeGameServer) *fakeGameServer
 	return nil
 }
 
-func (gs *fakeGameServer) matches(sel GameServerSelector) bool {
+func (gs *fakeGameServer) matches(sel agonesv1.GameServerSelector) bool {
 	for k, v := range sel.MatchLabels {
 		if k == agoneswire.FleetLabel {
 			if v != gs.fleet {
@@ -193,7 +195,7 @@ func (gs *fakeGameServer) matches(sel GameServerSelector) bool {
 	return true
 }
 
-func (f *fakeAgones) requests() []GameServerAllocation {
+func (f *fakeAgones) requests() []agonesv1.GameServerAllocation {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.sent)

@@ -6,48 +6,10 @@ import (
 	"maps"
 	"slices"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	toolscache "k8s.io/client-go/tools/cache"
+
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 )
-
-// GameServerSet is what the lease watch reads of an agones.dev/v1
-// GameServerSet: its name, labels and creation time.
-type GameServerSet struct {
-	metav1.TypeMeta   `json:",inline"`
-	metav1.ObjectMeta `json:"metadata,omitempty"`
-}
-
-// GameServerSetList is a list of GameServerSets.
-type GameServerSetList struct {
-	metav1.TypeMeta `json:",inline"`
-	metav1.ListMeta `json:"metadata,omitempty"`
-
-	Items []GameServerSet `json:"items"`
-}
-
-// DeepCopyObject implements runtime.Object.
-func (in *GameServerSet) DeepCopyObject() runtime.Object {
-	if in == nil {
-		return nil
-	}
-	out := &GameServerSet{TypeMeta: in.TypeMeta}
-	in.ObjectMeta.DeepCopyInto(&out.ObjectMeta)
-	return out
-}
-
-// DeepCopyObject implements runtime.Object.
-func (in *GameServerSetList) DeepCopyObject() runtime.Object {
-	if in == nil {
-		return nil
-	}
-	out := &GameServerSetList{TypeMeta: in.TypeMeta}
-	in.ListMeta.DeepCopyInto(&out.ListMeta)
-	for i := range in.Items {
-		out.Items = append(out.Items, *in.Items[i].DeepCopyObject().(*GameServerSet))
-	}
-	return out
-}
 
 // WatchSets follows the Fleet's GameServerSets through informer, which
 // should hold only those: the newest is the Fleet's current generation.
@@ -76,7 +38,7 @@ func (l *Leaser) WatchSets(ctx context.Context, informer Informer) error {
 // observeSet records a GameServerSet, or forgets a deleted one, and moves
 // the current generation to the newest.
 func (l *Leaser) observeSet(ctx context.Context, obj any, deleted bool) {
-	gss, ok := obj.(*GameServerSet)
+	gss, ok := obj.(*agonesv1.GameServerSet)
 	if !ok {
 		return
 	}

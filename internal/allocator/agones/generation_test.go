@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
+	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 )
 
 // setEvents is an informer of GameServerSets the test feeds by hand.
@@ -24,16 +26,16 @@ func (s *setEvents) AddEventHandler(h toolscache.ResourceEventHandler) (toolscac
 }
 
 func (s *setEvents) add(name string, created time.Time) {
-	s.handler.OnAdd(&GameServerSet{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(created)}}, false)
+	s.handler.OnAdd(&agonesv1.GameServerSet{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(created)}}, false)
 }
 
 func (s *setEvents) remove(name string) {
-	s.handler.OnDelete(&GameServerSet{ObjectMeta: metav1.ObjectMeta{Name: name}})
+	s.handler.OnDelete(&agonesv1.GameServerSet{ObjectMeta: metav1.ObjectMeta{Name: name}})
 }
 
 // inSet puts the cluster's GameServer i in GameServerSet set, in state.
-func (fc *fakeCluster) inSet(name, set, state string) {
-	fc.edit(name, func(gs *GameServer) {
+func (fc *fakeCluster) inSet(name, set string, state agoneswire.GameServerState) {
+	fc.edit(name, func(gs *agonesv1.GameServer) {
 		gs.Labels[agoneswire.GameServerSetLabel] = set
 		gs.Status.State = state
 	})
@@ -46,8 +48,8 @@ func (fc *fakeCluster) inSet(name, set, state string) {
 // again.
 func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 	fc := newFakeCluster(t, "race", 4, 4)
-	fc.inSet("race-0", "race-old", GameServerStateReady)
-	fc.inSet("race-1", "race-old", GameServerStateReady)
+	fc.inSet("race-0", "race-old", agoneswire.StateReady)
+	fc.inSet("race-1", "race-old", agoneswire.StateReady)
 	fc.inSet("race-2", "race-new", "Creating")
 	fc.inSet("race-3", "race-new", "Creating")
 	clk := newFakeClock()
@@ -72,7 +74,7 @@ func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 	}
 	// Its server is Ready: the next lease round takes it and the old
 	// server takes no new race.
-	fc.inSet("race-2", "race-new", GameServerStateReady)
+	fc.inSet("race-2", "race-new", agoneswire.StateReady)
 	clk.Add(unallocatedHold)
 	l.mu.Lock()
 	l.startGenerationLeaseLocked(t.Context())
@@ -105,10 +107,10 @@ func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 	}
 	clk.Add(time.Minute)
 	renewed := fc.patchCount(old.GameServer)
-	fc.edit(old.GameServer, func(gs *GameServer) { gs.Annotations["note"] = "any change" })
+	fc.edit(old.GameServer, func(gs *agonesv1.GameServer) { gs.Annotations["note"] = "any change" })
 	eventually(t, "the idle old server released", func() bool { return !containsName(l.held(), old.GameServer) })
 	eventually(t, "the idle old server deleted", func() bool {
-		var gs GameServer
+		var gs agonesv1.GameServer
 		return apierrors.IsNotFound(fc.client.Get(t.Context(), client.ObjectKey{Namespace: fc.ns, Name: old.GameServer}, &gs))
 	})
 	l.renew(t.Context())
@@ -118,7 +120,7 @@ func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 
 	// A lease needed for room asks for the new generation first: it takes
 	// match-3, not the old generation's Ready match-1.
-	fc.inSet("race-3", "race-new", GameServerStateReady)
+	fc.inSet("race-3", "race-new", agoneswire.StateReady)
 	if err := l.lease(t.Context(), false); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +147,7 @@ func TestGenerationLeaseSelectors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
 			for _, sel := range l.leaseAllocation(time.Now(), tc.set, tc.only).Spec.Selectors {
-				if sel.MatchLabels[agoneswire.FleetLabel] != "race" || sel.GameServerState != GameServerStateReady {
+				if sel.MatchLabels[agoneswire.FleetLabel] != "race" || sel.GameServerState != agoneswire.StateReady {
 					t.Errorf("selector %+v: not a Ready server of the fleet", sel)
 				}
 				got = append(got, sel.MatchLabels[agoneswire.GameServerSetLabel])
@@ -197,7 +199,7 @@ func TestNewestGameServerSetIsCurrent(t *testing.T) {
 // of the current generation retires the old one again.
 func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
 	fc := newFakeCluster(t, "race", 3, 2)
-	fc.inSet("race-0", "race-old", GameServerStateReady)
+	fc.inSet("race-0", "race-old", agoneswire.StateReady)
 	fc.inSet("race-1", "race-new", "Creating")
 	fc.inSet("race-2", "race-new", "Creating")
 	clk := newFakeClock()
@@ -210,7 +212,7 @@ func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
 	if got := place(t, l, "p1"); got.GameServer != "race-0" {
 		t.Fatalf("p1 on %s, want race-0", got.GameServer)
 	}
-	fc.inSet("race-1", "race-new", GameServerStateReady)
+	fc.inSet("race-1", "race-new", agoneswire.StateReady)
 	sets.add("race-new", clk.Now().Add(time.Minute))
 	l.awaitInflight()
 	// match-1's two matches: p2 (joining nobody: p1's match is retired) and p3.
@@ -227,7 +229,7 @@ func TestFullNewGenerationFallsBackToTheOld(t *testing.T) {
 		t.Fatalf("p6 on %s, want the old race-0 while the new generation is full", got.GameServer)
 	}
 	l.awaitInflight()
-	fc.inSet("race-2", "race-new", GameServerStateReady)
+	fc.inSet("race-2", "race-new", agoneswire.StateReady)
 	clk.Add(unallocatedHold)
 	if err := l.lease(t.Context(), true); err != nil {
 		t.Fatal(err)
@@ -261,7 +263,7 @@ func TestStopHandsLeasesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range held {
-		var gs GameServer
+		var gs agonesv1.GameServer
 		err := fc.client.Get(t.Context(), client.ObjectKey{Namespace: fc.ns, Name: name}, &gs)
 		if deleted := apierrors.IsNotFound(err); deleted != (name != busy.GameServer) {
 			t.Errorf("%s deleted %v (err %v), want only the idle one deleted", name, deleted, err)

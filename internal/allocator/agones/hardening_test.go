@@ -13,11 +13,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
-var gsaResource = schema.GroupResource{Group: GroupVersion.Group, Resource: "gameserverallocations"}
+var gsaResource = schema.GroupResource{Group: agonesv1.AllocationGroupVersion.Group, Resource: "gameserverallocations"}
 
 // TestTransientAPIErrorsAreRetried: an API server that is overloaded,
 // restarting or unreachable is retried on APIBackoff, and one that stays

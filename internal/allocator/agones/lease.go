@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
@@ -369,7 +370,7 @@ func (l *Leaser) lease(ctx context.Context, current bool) error {
 	l.mu.Lock()
 	set := l.current
 	l.mu.Unlock()
-	gsa, err := l.cfg.allocate(ctx, l.client, l.logger, "a lease", func() *GameServerAllocation { return l.leaseAllocation(at, set, current) })
+	gsa, err := l.cfg.allocate(ctx, l.client, l.logger, "a lease", func() *agonesv1.GameServerAllocation { return l.leaseAllocation(at, set, current) })
 	if errors.Is(err, backend.ErrNoCapacity) {
 		l.metrics.allocation(leaseUnAllocated)
 		l.mu.Lock()
@@ -441,29 +442,29 @@ func (l *Leaser) probe(ctx context.Context, name, address string, port int32) re
 // the Fleet, not closed, with room for a match, labelled with this replica;
 // one of GameServerSet set first when set is known, and only of it when
 // only is true.
-func (l *Leaser) leaseAllocation(at time.Time, set string, only bool) *GameServerAllocation {
-	selector := func(labels map[string]string) GameServerSelector {
+func (l *Leaser) leaseAllocation(at time.Time, set string, only bool) *agonesv1.GameServerAllocation {
+	selector := func(labels map[string]string) agonesv1.GameServerSelector {
 		labels[agoneswire.FleetLabel] = l.cfg.Fleet
-		return GameServerSelector{
+		return agonesv1.GameServerSelector{
 			MatchLabels:      labels,
 			MatchExpressions: []metav1.LabelSelectorRequirement{{Key: agoneswire.ClosedLabel, Operator: metav1.LabelSelectorOpNotIn, Values: []string{agoneswire.ClosedValue}}},
-			GameServerState:  GameServerStateReady,
-			Lists:            map[string]ListSelector{agoneswire.MatchesList: {MinAvailable: 1}},
+			GameServerState:  agoneswire.StateReady,
+			Lists:            map[string]agonesv1.ListSelector{agoneswire.MatchesList: {MinAvailable: 1}},
 		}
 	}
-	var selectors []GameServerSelector
+	var selectors []agonesv1.GameServerSelector
 	if set != "" {
 		selectors = append(selectors, selector(map[string]string{agoneswire.GameServerSetLabel: set}))
 	}
 	if set == "" || !only {
 		selectors = append(selectors, selector(map[string]string{}))
 	}
-	return &GameServerAllocation{
+	return &agonesv1.GameServerAllocation{
 		ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace},
-		Spec: GameServerAllocationSpec{
+		Spec: agonesv1.GameServerAllocationSpec{
 			Selectors:  selectors,
-			Scheduling: "Packed",
-			Metadata: &GameServerMetadata{
+			Scheduling: agonesv1.Packed,
+			Metadata: &agonesv1.GameServerMetadata{
 				Labels:      map[string]string{agoneswire.LesseeLabel: l.cfg.ReplicaID},
 				Annotations: map[string]string{agoneswire.LeaseRenewedAnnotation: stamp(at)},
 			},
@@ -472,7 +473,7 @@ func (l *Leaser) leaseAllocation(at time.Time, set string, only bool) *GameServe
 }
 
 // leased reads the leased server from an Allocated status.
-func (l *Leaser) leased(gsa *GameServerAllocation) (placement.Server, []string, error) {
+func (l *Leaser) leased(gsa *agonesv1.GameServerAllocation) (placement.Server, []string, error) {
 	st := gsa.Status
 	if st.GameServerName == "" {
 		return placement.Server{}, nil, fmt.Errorf("GameServerAllocation in %s: allocated without a game server name", l.cfg.Namespace)
@@ -481,7 +482,7 @@ func (l *Leaser) leased(gsa *GameServerAllocation) (placement.Server, []string, 
 }
 
 // server reads a game server's endpoint and matches list.
-func (l *Leaser) server(name, address string, ports []GameServerPort, lists map[string]ListStatus) (placement.Server, []string, error) {
+func (l *Leaser) server(name, address string, ports []agonesv1.GameServerPort, lists map[string]agonesv1.ListStatus) (placement.Server, []string, error) {
 	port, err := l.cfg.port(name, ports)
 	if err != nil {
 		return placement.Server{}, nil, err
@@ -621,14 +622,14 @@ func (l *Leaser) renew(ctx context.Context) {
 func (l *Leaser) patchRenewal(ctx context.Context, name string, at time.Time) error {
 	ops := []jsonPatchOp{
 		{Op: "test", Path: "/metadata/labels/" + jsonPointerEscape(agoneswire.LesseeLabel), Value: l.cfg.ReplicaID},
-		{Op: "test", Path: "/status/state", Value: GameServerStateAllocated},
+		{Op: "test", Path: "/status/state", Value: string(agoneswire.StateAllocated)},
 		{Op: "add", Path: "/metadata/annotations/" + jsonPointerEscape(agoneswire.LeaseRenewedAnnotation), Value: stamp(at)},
 	}
 	body, err := json.Marshal(ops)
 	if err != nil {
 		return err
 	}
-	gs := &GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
+	gs := &agonesv1.GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
 	if err := l.client.Patch(ctx, gs, client.RawPatch(types.JSONPatchType, body)); err != nil {
 		return fmt.Errorf("renew lease of game server %s/%s: %w", l.cfg.Namespace, name, err)
 	}
@@ -690,7 +691,7 @@ func (l *Leaser) endRetiredLocked(ctx context.Context, name string) {
 func (l *Leaser) deleteServer(ctx context.Context, name string) {
 	dctx, cancel := context.WithTimeout(ctx, l.cfg.Renew)
 	defer cancel()
-	gs := &GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
+	gs := &agonesv1.GameServer{ObjectMeta: metav1.ObjectMeta{Namespace: l.cfg.Namespace, Name: name}}
 	if err := l.client.Delete(dctx, gs); err != nil && !apierrors.IsNotFound(err) {
 		l.logger.WarnContext(ctx, "delete an idle game server no longer leased: left to lapse", "gameserver", name, "err", err)
 	}
@@ -747,7 +748,7 @@ func (l *Leaser) Watch(ctx context.Context, informer Informer) error {
 			if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 				obj = d.Obj
 			}
-			if gs, ok := obj.(*GameServer); ok {
+			if gs, ok := obj.(*agonesv1.GameServer); ok {
 				l.mu.Lock()
 				l.dropLocked(ctx, gs.Name, "deleted")
 				l.mu.Unlock()
@@ -763,7 +764,7 @@ func (l *Leaser) Watch(ctx context.Context, informer Informer) error {
 
 // observe applies one GameServer event to the lease it concerns, if any.
 func (l *Leaser) observe(ctx context.Context, obj any) {
-	gs, ok := obj.(*GameServer)
+	gs, ok := obj.(*agonesv1.GameServer)
 	if !ok {
 		return
 	}
@@ -779,7 +780,7 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 		// Until the watch shows this lease, an event may be from before
 		// it: the server as it was in the pool, or under an earlier lease.
 		renewed, err := time.Parse(time.RFC3339Nano, gs.Annotations[agoneswire.LeaseRenewedAnnotation])
-		if !mine || gs.Status.State != GameServerStateAllocated || err != nil || renewed.Before(ls.leasedAt) {
+		if !mine || gs.Status.State != agoneswire.StateAllocated || err != nil || renewed.Before(ls.leasedAt) {
 			return
 		}
 		ls.confirmed = true
@@ -787,8 +788,8 @@ func (l *Leaser) observe(ctx context.Context, obj any) {
 	switch {
 	case gs.DeletionTimestamp != nil:
 		l.dropLocked(ctx, gs.Name, "being deleted")
-	case gs.Status.State != GameServerStateAllocated:
-		l.dropLocked(ctx, gs.Name, "now "+gs.Status.State)
+	case gs.Status.State != agoneswire.StateAllocated:
+		l.dropLocked(ctx, gs.Name, "now "+string(gs.Status.State))
 	case !mine:
 		l.dropLocked(ctx, gs.Name, "leased by "+gs.Labels[agoneswire.LesseeLabel])
 	case gs.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue:

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/kubetest"
 )
@@ -57,14 +58,14 @@ func TestLeaseOnARealAPIServer(t *testing.T) {
 	informers, err := cache.New(cfg, cache.Options{
 		Scheme:            scheme,
 		DefaultNamespaces: map[string]cache.Config{fc.ns: {}},
-		ByObject:          map[client.Object]cache.ByObject{&GameServer{}: {Label: labels.SelectorFromSet(labels.Set{agoneswire.FleetLabel: "race"})}},
+		ByObject:          map[client.Object]cache.ByObject{&agonesv1.GameServer{}: {Label: labels.SelectorFromSet(labels.Set{agoneswire.FleetLabel: "race"})}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	clk := newFakeClock()
 	l := newTestLeaser(t, fc, "alloc-a", 2, clk, func(c *LeaseConfig) { c.LowWater = 1 })
-	informer, err := informers.GetInformer(ctx, &GameServer{})
+	informer, err := informers.GetInformer(ctx, &agonesv1.GameServer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestLeaseOnARealAPIServer(t *testing.T) {
 		t.Fatalf("placed %+v", a)
 	}
 	gs := fc.get("race-0")
-	if gs.Status.State != GameServerStateAllocated || gs.Labels[agoneswire.LesseeLabel] != "alloc-a" {
+	if gs.Status.State != agoneswire.StateAllocated || gs.Labels[agoneswire.LesseeLabel] != "alloc-a" {
 		t.Fatalf("leased GameServer %+v", gs)
 	}
 
@@ -103,7 +104,7 @@ func TestLeaseOnARealAPIServer(t *testing.T) {
 
 	// Another replica took the server: the renewal's test fails, 422 from
 	// the real API server, and the lease is dropped.
-	fc.edit("race-0", func(gs *GameServer) { gs.Labels[agoneswire.LesseeLabel] = "alloc-b" })
+	fc.edit("race-0", func(gs *agonesv1.GameServer) { gs.Labels[agoneswire.LesseeLabel] = "alloc-b" })
 	eventually(t, "the lease dropped", func() bool { return !containsName(l.held(), "race-0") })
 	before := fc.get("race-0").Annotations[agoneswire.LeaseRenewedAnnotation]
 	l.mu.Lock()
@@ -114,7 +115,7 @@ func TestLeaseOnARealAPIServer(t *testing.T) {
 	if containsName(l.held(), "race-0") || fc.get("race-0").Annotations[agoneswire.LeaseRenewedAnnotation] != before {
 		t.Error("a renewal of a server another replica leased went through")
 	}
-	var other GameServer
+	var other agonesv1.GameServer
 	if err := informers.Get(context.Background(), client.ObjectKey{Namespace: fc.ns, Name: "other-0"}, &other); err == nil {
 		t.Error("the cache holds another Fleet's GameServer")
 	}

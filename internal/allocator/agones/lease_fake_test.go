@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
@@ -59,16 +60,16 @@ func (fc *fakeCluster) interceptors() interceptor.Funcs {
 }
 
 // gameServers are a Fleet's Ready GameServers with an empty matches list.
-func (fc *fakeCluster) gameServers(fleet string, n, capacity int) []*GameServer {
-	var out []*GameServer
+func (fc *fakeCluster) gameServers(fleet string, n, capacity int) []*agonesv1.GameServer {
+	var out []*agonesv1.GameServer
 	for i := range n {
-		out = append(out, &GameServer{
-			TypeMeta:   metav1.TypeMeta{APIVersion: GameServerGroupVersion.String(), Kind: "GameServer"},
+		out = append(out, &agonesv1.GameServer{
+			TypeMeta:   metav1.TypeMeta{APIVersion: agonesv1.GroupVersion.String(), Kind: "GameServer"},
 			ObjectMeta: metav1.ObjectMeta{Namespace: fc.ns, Name: fmt.Sprintf("%s-%d", fleet, i), Labels: map[string]string{agoneswire.FleetLabel: fleet}},
-			Status: GameServerStatus{
-				State: GameServerStateReady, Address: fmt.Sprintf("10.0.0.%d", i+1),
-				Ports: []GameServerPort{{Name: "default", Port: int32(7000 + i)}},
-				Lists: map[string]ListStatus{agoneswire.MatchesList: {Capacity: int64(capacity), Values: []string{}}},
+			Status: agonesv1.GameServerStatus{
+				State: agoneswire.StateReady, Address: fmt.Sprintf("10.0.0.%d", i+1),
+				Ports: []agonesv1.GameServerPort{{Name: "default", Port: int32(7000 + i)}},
+				Lists: map[string]agonesv1.ListStatus{agoneswire.MatchesList: {Capacity: int64(capacity), Values: []string{}}},
 			},
 		})
 	}
@@ -78,8 +79,8 @@ func (fc *fakeCluster) gameServers(fleet string, n, capacity int) []*GameServer 
 // allocateInCluster applies a GameServerAllocation to the GameServers of c,
 // as Agones does: choose (fakeAgones' rules) among them by their matches
 // list, mark the chosen one Allocated and set the request's metadata.
-func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *GameServerAllocation, req GameServerAllocation) error {
-	var list GameServerList
+func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *agonesv1.GameServerAllocation, req agonesv1.GameServerAllocation) error {
+	var list agonesv1.GameServerList
 	if err := c.List(ctx, &list, client.InNamespace(gsa.Namespace)); err != nil {
 		return err
 	}
@@ -92,12 +93,12 @@ func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *GameServerA
 	}
 	chosen := choose(req, views)
 	if chosen == nil {
-		gsa.Status = GameServerAllocationStatus{State: StateUnAllocated}
+		gsa.Status = agonesv1.GameServerAllocationStatus{State: agonesv1.GameServerAllocationUnAllocated}
 		return nil
 	}
-	gs := &list.Items[slices.IndexFunc(list.Items, func(g GameServer) bool { return g.Name == chosen.name })]
+	gs := &list.Items[slices.IndexFunc(list.Items, func(g agonesv1.GameServer) bool { return g.Name == chosen.name })]
 	orig := gs.DeepCopy()
-	gs.Status.State = GameServerStateAllocated
+	gs.Status.State = agoneswire.StateAllocated
 	if md := req.Spec.Metadata; md != nil {
 		if gs.Labels == nil {
 			gs.Labels = map[string]string{}
@@ -112,9 +113,9 @@ func allocateInCluster(ctx context.Context, c client.WithWatch, gsa *GameServerA
 	if err := c.Patch(ctx, gs, client.MergeFrom(orig)); err != nil {
 		return err
 	}
-	gsa.Status = GameServerAllocationStatus{
-		State: StateAllocated, GameServerName: gs.Name, Address: gs.Status.Address, Ports: gs.Status.Ports, Source: "local",
-		Metadata: &GameServerMetadata{Labels: gs.Labels, Annotations: gs.Annotations}, Lists: gs.Status.Lists,
+	gsa.Status = agonesv1.GameServerAllocationStatus{
+		State: agonesv1.GameServerAllocationAllocated, GameServerName: gs.Name, Address: gs.Status.Address, Ports: gs.Status.Ports, Source: "local",
+		Metadata: &agonesv1.GameServerMetadata{Labels: gs.Labels, Annotations: gs.Annotations}, Lists: gs.Status.Lists,
 	}
 	return nil
 }
@@ -135,7 +136,7 @@ func (fc *fakeCluster) patch(ctx context.Context, c client.WithWatch, obj client
 	err = c.Patch(ctx, obj, patch, opts...)
 	var status apierrors.APIStatus
 	if err != nil && !errors.As(err, &status) {
-		return apierrors.NewGenericServerResponse(422, "patch", GameServerGroupVersion.WithResource("gameservers").GroupResource(), obj.GetName(), err.Error(), 0, false)
+		return apierrors.NewGenericServerResponse(422, "patch", agonesv1.GroupVersion.WithResource("gameservers").GroupResource(), obj.GetName(), err.Error(), 0, false)
 	}
 	return err
 }
@@ -152,9 +153,9 @@ func (fc *fakeCluster) patchCount(name string) int {
 	return fc.patches[name]
 }
 
-func (fc *fakeCluster) get(name string) *GameServer {
+func (fc *fakeCluster) get(name string) *agonesv1.GameServer {
 	fc.t.Helper()
-	var gs GameServer
+	var gs agonesv1.GameServer
 	if err := fc.client.Get(context.Background(), client.ObjectKey{Namespace: fc.ns, Name: name}, &gs); err != nil {
 		fc.t.Fatalf("get GameServer %s: %v", name, err)
 	}
@@ -162,7 +163,7 @@ func (fc *fakeCluster) get(name string) *GameServer {
 }
 
 // edit changes a GameServer as a game server or Agones would.
-func (fc *fakeCluster) edit(name string, change func(*GameServer)) {
+func (fc *fakeCluster) edit(name string, change func(*agonesv1.GameServer)) {
 	fc.t.Helper()
 	// A merge patch of the change, which leaves the spec (not in this
 	// GameServer type) alone on a real API server.
@@ -176,7 +177,7 @@ func (fc *fakeCluster) edit(name string, change func(*GameServer)) {
 
 // startMatch and endMatch are the game server's addValue and removeValue.
 func (fc *fakeCluster) startMatch(name, match string) {
-	fc.edit(name, func(gs *GameServer) {
+	fc.edit(name, func(gs *agonesv1.GameServer) {
 		l := gs.Status.Lists[agoneswire.MatchesList]
 		l.Values = append(l.Values, match)
 		gs.Status.Lists[agoneswire.MatchesList] = l
@@ -184,7 +185,7 @@ func (fc *fakeCluster) startMatch(name, match string) {
 }
 
 func (fc *fakeCluster) endMatch(name, match string) {
-	fc.edit(name, func(gs *GameServer) {
+	fc.edit(name, func(gs *agonesv1.GameServer) {
 		l := gs.Status.Lists[agoneswire.MatchesList]
 		l.Values = slices.DeleteFunc(l.Values, func(v string) bool { return v == match })
 		gs.Status.Lists[agoneswire.MatchesList] = l
@@ -197,15 +198,15 @@ func (fc *fakeCluster) informer(ctx context.Context) toolscache.SharedIndexInfor
 	fc.t.Helper()
 	lw := &toolscache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, _ metav1.ListOptions) (runtime.Object, error) {
-			var list GameServerList
+			var list agonesv1.GameServerList
 			err := fc.client.List(ctx, &list, client.InNamespace(fc.ns))
 			return &list, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, _ metav1.ListOptions) (watch.Interface, error) {
-			return fc.client.Watch(ctx, &GameServerList{}, client.InNamespace(fc.ns))
+			return fc.client.Watch(ctx, &agonesv1.GameServerList{}, client.InNamespace(fc.ns))
 		},
 	}
-	inf := toolscache.NewSharedIndexInformer(listOnlyWatcher{lw}, &GameServer{}, 0, toolscache.Indexers{})
+	inf := toolscache.NewSharedIndexInformer(listOnlyWatcher{lw}, &agonesv1.GameServer{}, 0, toolscache.Indexers{})
 	go inf.RunWithContext(ctx)
 	if !toolscache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
 		fc.t.Fatal("GameServer informer never synced")

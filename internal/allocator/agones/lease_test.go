@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
@@ -103,8 +104,8 @@ func TestLeaseThenPlaceInMemory(t *testing.T) {
 		t.Fatalf("selectors %+v", req.Spec.Selectors)
 	}
 	sel := req.Spec.Selectors[0]
-	if sel.GameServerState != GameServerStateReady || sel.MatchLabels[agoneswire.FleetLabel] != "race" ||
-		sel.Lists[agoneswire.MatchesList] != (ListSelector{MinAvailable: 1}) || len(sel.MatchExpressions) != 1 ||
+	if sel.GameServerState != agoneswire.StateReady || sel.MatchLabels[agoneswire.FleetLabel] != "race" ||
+		sel.Lists[agoneswire.MatchesList] != (agonesv1.ListSelector{MinAvailable: 1}) || len(sel.MatchExpressions) != 1 ||
 		sel.MatchExpressions[0].Key != agoneswire.ClosedLabel || sel.MatchExpressions[0].Operator != metav1.LabelSelectorOpNotIn {
 		t.Errorf("selector %+v", sel)
 	}
@@ -112,7 +113,7 @@ func TestLeaseThenPlaceInMemory(t *testing.T) {
 		t.Errorf("spec %+v", req.Spec)
 	}
 	gs := fc.get(first.GameServer)
-	if gs.Status.State != GameServerStateAllocated || gs.Labels[agoneswire.LesseeLabel] != "alloc-a" || gs.Annotations[agoneswire.LeaseRenewedAnnotation] != stamp(clk.Now()) {
+	if gs.Status.State != agoneswire.StateAllocated || gs.Labels[agoneswire.LesseeLabel] != "alloc-a" || gs.Annotations[agoneswire.LeaseRenewedAnnotation] != stamp(clk.Now()) {
 		t.Errorf("leased GameServer: state %s labels %v annotations %v", gs.Status.State, gs.Labels, gs.Annotations)
 	}
 }
@@ -208,7 +209,7 @@ func TestWatchGivesBackNoShowSeats(t *testing.T) {
 		t.Fatalf("b in %s, want a's match %s", b.Match, a.Match)
 	}
 	fc.startMatch(a.GameServer, a.Match)
-	fc.edit(a.GameServer, func(gs *GameServer) {
+	fc.edit(a.GameServer, func(gs *agonesv1.GameServer) {
 		gs.Annotations[agoneswire.LobbiesAnnotation] = agoneswire.EncodeLobbies(map[string][]string{a.Match: {"a"}})
 	})
 	eventually(t, "the lobby seen", func() bool { return engine.Stats().Lobbies == 1 })
@@ -217,7 +218,7 @@ func TestWatchGivesBackNoShowSeats(t *testing.T) {
 		t.Fatalf("c: %+v, want b's seat in a's match %s", c, a.Match)
 	}
 	// An unreadable report is ignored: the lobby goes.
-	fc.edit(a.GameServer, func(gs *GameServer) { gs.Annotations[agoneswire.LobbiesAnnotation] = "{not json" })
+	fc.edit(a.GameServer, func(gs *agonesv1.GameServer) { gs.Annotations[agoneswire.LobbiesAnnotation] = "{not json" })
 	eventually(t, "the lobby dropped", func() bool { return engine.Stats().Lobbies == 0 })
 }
 
@@ -230,16 +231,16 @@ func TestLeaseDropped(t *testing.T) {
 		change func(fc *fakeCluster, name string)
 	}{
 		{"closed", false, func(fc *fakeCluster, name string) {
-			fc.edit(name, func(gs *GameServer) { gs.Labels[agoneswire.ClosedLabel] = agoneswire.ClosedValue })
+			fc.edit(name, func(gs *agonesv1.GameServer) { gs.Labels[agoneswire.ClosedLabel] = agoneswire.ClosedValue })
 		}},
 		{"another lessee", false, func(fc *fakeCluster, name string) {
-			fc.edit(name, func(gs *GameServer) { gs.Labels[agoneswire.LesseeLabel] = "alloc-b" })
+			fc.edit(name, func(gs *agonesv1.GameServer) { gs.Labels[agoneswire.LesseeLabel] = "alloc-b" })
 		}},
 		{"back to Ready", true, func(fc *fakeCluster, name string) {
-			fc.edit(name, func(gs *GameServer) { gs.Status.State = GameServerStateReady })
+			fc.edit(name, func(gs *agonesv1.GameServer) { gs.Status.State = agoneswire.StateReady })
 		}},
 		{"being deleted", false, func(fc *fakeCluster, name string) {
-			fc.edit(name, func(gs *GameServer) { gs.Finalizers = []string{"agones.dev"} })
+			fc.edit(name, func(gs *agonesv1.GameServer) { gs.Finalizers = []string{"agones.dev"} })
 			if err := fc.client.Delete(context.Background(), fc.get(name)); err != nil {
 				fc.t.Fatal(err)
 			}
@@ -387,8 +388,8 @@ func TestTwoReplicas(t *testing.T) {
 	// the pool (the game server's side).
 	die()
 	ra.awaitInflight()
-	fc.edit(a.GameServer, func(gs *GameServer) {
-		gs.Status.State = GameServerStateReady
+	fc.edit(a.GameServer, func(gs *agonesv1.GameServer) {
+		gs.Status.State = agoneswire.StateReady
 	})
 	clk.Add(unallocatedHold)
 	got, err := rb.Allocate(t.Context(), backend.AllocationRequest{PlayerIDs: []string{"b10"}})
@@ -465,7 +466,7 @@ func TestNewLeaserRefusesBadConfig(t *testing.T) {
 	for name, edit := range map[string]func(*LeaseConfig){
 		"no replica id":      func(c *LeaseConfig) { c.ReplicaID = "" },
 		"replica id":         func(c *LeaseConfig) { c.ReplicaID = "not a label value!" },
-		"one match":           func(c *LeaseConfig) { c.MatchesPerServer = 1 },
+		"one match":          func(c *LeaseConfig) { c.MatchesPerServer = 1 },
 		"beyond Agones list": func(c *LeaseConfig) { c.MatchesPerServer = 1001 },
 		"negative renew":     func(c *LeaseConfig) { c.Renew = -time.Second },
 		"no fleet":           func(c *LeaseConfig) { c.Fleet = "" },

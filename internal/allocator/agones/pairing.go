@@ -3,6 +3,7 @@ package agones
 import (
 	"context"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
 )
@@ -13,10 +14,10 @@ import (
 // another replica placed, and the game server seats whoever comes first.
 // Only an Allocated, open server of another lessee counts; anything else
 // forgets it. Called with l.mu held; the engine has its own lock.
-func (l *Leaser) observeForeign(ctx context.Context, gs *GameServer) {
+func (l *Leaser) observeForeign(ctx context.Context, gs *agonesv1.GameServer) {
 	gone := placement.Server{Name: gs.Name}
 	lessee := gs.Labels[agoneswire.LesseeLabel]
-	if gs.DeletionTimestamp != nil || gs.Status.State != GameServerStateAllocated || lessee == "" ||
+	if gs.DeletionTimestamp != nil || gs.Status.State != agoneswire.StateAllocated || lessee == "" ||
 		lessee == l.cfg.ReplicaID || gs.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue {
 		l.engine.Foreign(gone, nil)
 		return

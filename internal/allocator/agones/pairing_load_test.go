@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/leapfrog-games/leapfrog/client/clienttest"
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
@@ -73,7 +74,7 @@ func (r *pairingRig) mirror(name string, mem *agonessdk.Memory) {
 	ctx := r.t.Context()
 	go func() {
 		_ = mem.WatchGameServer(ctx, func(src *agonessdk.GameServer) {
-			var gs GameServer
+			var gs agonesv1.GameServer
 			if err := r.fc.client.Get(ctx, client.ObjectKey{Namespace: r.fc.ns, Name: name}, &gs); err != nil {
 				return
 			}

@@ -8,6 +8,7 @@ import (
 
 	toolscache "k8s.io/client-go/tools/cache"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
@@ -37,7 +38,7 @@ func (p *Players) Watch(_ context.Context, informer Informer) error {
 			if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 				obj = d.Obj
 			}
-			if gs, ok := obj.(*GameServer); ok {
+			if gs, ok := obj.(*agonesv1.GameServer); ok {
 				p.mu.Lock()
 				delete(p.servers, gs.Name)
 				p.mu.Unlock()
@@ -51,13 +52,13 @@ func (p *Players) Watch(_ context.Context, informer Informer) error {
 }
 
 func (p *Players) observe(obj any) {
-	gs, ok := obj.(*GameServer)
+	gs, ok := obj.(*agonesv1.GameServer)
 	if !ok {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if gs.DeletionTimestamp != nil || gs.Status.State != GameServerStateAllocated || gs.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue {
+	if gs.DeletionTimestamp != nil || gs.Status.State != agoneswire.StateAllocated || gs.Labels[agoneswire.ClosedLabel] == agoneswire.ClosedValue {
 		delete(p.servers, gs.Name)
 		return
 	}

@@ -3,6 +3,7 @@ package agones
 import (
 	"testing"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
@@ -18,31 +19,31 @@ func TestPlayersFollowsTheMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := backend.Assignment{GameServer: "race-0"}
-	setPlayers := func(state string, players ...string) {
-		fc.edit("race-0", func(gs *GameServer) {
+	setPlayers := func(state agoneswire.GameServerState, players ...string) {
+		fc.edit("race-0", func(gs *agonesv1.GameServer) {
 			gs.Status.State = state
 			if gs.Status.Lists == nil {
-				gs.Status.Lists = map[string]ListStatus{}
+				gs.Status.Lists = map[string]agonesv1.ListStatus{}
 			}
-			gs.Status.Lists[agoneswire.PlayersList] = ListStatus{Capacity: 2, Values: players}
+			gs.Status.Lists[agoneswire.PlayersList] = agonesv1.ListStatus{Capacity: 2, Values: players}
 		})
 	}
-	setPlayers(GameServerStateAllocated, "p1", "p2")
+	setPlayers(agoneswire.StateAllocated, "p1", "p2")
 	eventually(t, "p1 held", func() bool { return p.Holding("p1", a) && p.Holding("p2", a) })
 	if p.Holding("p3", a) || p.Holding("p1", backend.Assignment{GameServer: "race-9"}) {
 		t.Fatal("a player not in the list holds a place")
 	}
-	setPlayers(GameServerStateAllocated, "p2") // p1 was a no-show
+	setPlayers(agoneswire.StateAllocated, "p2") // p1 was a no-show
 	eventually(t, "p1 released", func() bool { return !p.Holding("p1", a) && p.Holding("p2", a) })
-	fc.edit("race-0", func(gs *GameServer) {
+	fc.edit("race-0", func(gs *agonesv1.GameServer) {
 		if gs.Labels == nil {
 			gs.Labels = map[string]string{}
 		}
 		gs.Labels[agoneswire.ClosedLabel] = agoneswire.ClosedValue
 	})
 	eventually(t, "the closed match released", func() bool { return !p.Holding("p2", a) })
-	fc.edit("race-0", func(gs *GameServer) { delete(gs.Labels, agoneswire.ClosedLabel) })
+	fc.edit("race-0", func(gs *agonesv1.GameServer) { delete(gs.Labels, agoneswire.ClosedLabel) })
 	eventually(t, "held again while open", func() bool { return p.Holding("p2", a) })
-	setPlayers(GameServerStateReady, "p2")
+	setPlayers(agoneswire.StateReady, "p2")
 	eventually(t, "back in the pool: released", func() bool { return !p.Holding("p2", a) })
 }

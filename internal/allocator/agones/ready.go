@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
@@ -61,7 +62,7 @@ func (p *APIProbe) Ready(ctx context.Context) error {
 		p.last.Store(&probeResult{at: now, err: err})
 	}
 	if p.err != nil {
-		return fmt.Errorf("allocation API %s: %w", GroupVersion, p.err)
+		return fmt.Errorf("allocation API %s: %w", agonesv1.AllocationGroupVersion, p.err)
 	}
 	return nil
 }
@@ -81,7 +82,7 @@ func (p *APIProbe) Down() error {
 	if last == nil || last.err == nil || now.Sub(last.at) >= 2*p.ttl {
 		return nil
 	}
-	return fmt.Errorf("allocation API %s: %w", GroupVersion, last.err)
+	return fmt.Errorf("allocation API %s: %w", agonesv1.AllocationGroupVersion, last.err)
 }
 
 // FailFast is a backend that needs the Kubernetes API for every match (one

@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
@@ -40,18 +41,18 @@ func retried(span trace.Span, attempt int, reason string) {
 // endAllocation ends the span of a GameServerAllocation with its outcome.
 // UnAllocated and lasting contention are answers, not failures: only an API
 // error is the span's error.
-func endAllocation(span trace.Span, gsa *GameServerAllocation, err error) {
+func endAllocation(span trace.Span, gsa *agonesv1.GameServerAllocation, err error) {
 	defer span.End()
 	if !span.IsRecording() {
 		return
 	}
 	switch {
 	case err == nil:
-		span.SetAttributes(attrOutcome.String(StateAllocated), attrServer.String(gsa.Status.GameServerName))
+		span.SetAttributes(attrOutcome.String(string(agonesv1.GameServerAllocationAllocated)), attrServer.String(gsa.Status.GameServerName))
 	case errors.Is(err, ErrContention):
-		span.SetAttributes(attrOutcome.String(StateContention))
+		span.SetAttributes(attrOutcome.String(string(agonesv1.GameServerAllocationContention)))
 	case errors.Is(err, backend.ErrNoCapacity):
-		span.SetAttributes(attrOutcome.String(StateUnAllocated))
+		span.SetAttributes(attrOutcome.String(string(agonesv1.GameServerAllocationUnAllocated)))
 	default:
 		span.SetAttributes(attrOutcome.String(outcomeError))
 		span.RecordError(err)

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
@@ -20,7 +21,7 @@ import (
 // is the span's error. Without a recording parent (tracing off) nothing is
 // recorded.
 func TestAllocationSpan(t *testing.T) {
-	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: GroupVersion.Group, Resource: "gameserverallocations"}, "", errors.New("RBAC"))
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Group: agonesv1.AllocationGroupVersion.Group, Resource: "gameserverallocations"}, "", errors.New("RBAC"))
 	for _, tc := range []struct {
 		name        string
 		servers     int
@@ -30,10 +31,10 @@ func TestAllocationSpan(t *testing.T) {
 		wantRetries int
 		wantError   bool
 	}{
-		{name: "allocated at once", servers: 1, wantOutcome: StateAllocated},
-		{name: "contention then allocated", servers: 1, contention: 2, wantOutcome: StateAllocated, wantRetries: 2},
-		{name: "contention every time", servers: 1, contention: 100, wantOutcome: StateContention, wantRetries: 3},
-		{name: "unallocated", servers: 0, wantOutcome: StateUnAllocated},
+		{name: "allocated at once", servers: 1, wantOutcome: string(agonesv1.GameServerAllocationAllocated)},
+		{name: "contention then allocated", servers: 1, contention: 2, wantOutcome: string(agonesv1.GameServerAllocationAllocated), wantRetries: 2},
+		{name: "contention every time", servers: 1, contention: 100, wantOutcome: string(agonesv1.GameServerAllocationContention), wantRetries: 3},
+		{name: "unallocated", servers: 0, wantOutcome: string(agonesv1.GameServerAllocationUnAllocated)},
 		{name: "API error", servers: 1, err: forbidden, wantOutcome: outcomeError, wantError: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -27,13 +27,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 
 // The captures of real Agones v1.60 traffic live in the shared folder beside
 // the repository; see its README.
-var wireDir = filepath.Join("..", "..", "..", "shared", "agones", "wire")
+var wireDir = filepath.Join("..", "..", "..", "..", "shared", "agones", "wire")
 
 type capture struct {
 	status int
@@ -70,7 +71,7 @@ func readCapture(t *testing.T, name string) capture {
 func testScheme(t testing.TB) *runtime.Scheme {
 	t.Helper()
 	s := runtime.NewScheme()
-	if err := AddToScheme(s); err != nil {
+	if err := agonesv1.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -79,16 +80,16 @@ func testScheme(t testing.TB) *runtime.Scheme {
 func TestCapturedResponsesDecode(t *testing.T) {
 	tests := []struct {
 		file        string
-		wantState   string
+		wantState   agonesv1.GameServerAllocationState
 		wantName    string
 		wantPort    int32
 		wantAddress string
 		wantPlayers []string
 	}{
-		{"gsa-allocated-q1.http", StateAllocated, "standin-56jvc-bsm2q", 7103, "127.0.0.1", []string{"p1", "q1"}},
-		{"gsa-reallocated-q2.http", StateAllocated, "standin-56jvc-655mv", 7155, "127.0.0.1", []string{"q2"}},
-		{"gsa-allocated-q3-next.http", StateAllocated, "standin-56jvc-655mv", 7155, "127.0.0.1", []string{"q2", "q3"}},
-		{"gsa-unallocated-nofleet.http", StateUnAllocated, "", 0, "", nil},
+		{"gsa-allocated-q1.http", agonesv1.GameServerAllocationAllocated, "standin-56jvc-bsm2q", 7103, "127.0.0.1", []string{"p1", "q1"}},
+		{"gsa-reallocated-q2.http", agonesv1.GameServerAllocationAllocated, "standin-56jvc-655mv", 7155, "127.0.0.1", []string{"q2"}},
+		{"gsa-allocated-q3-next.http", agonesv1.GameServerAllocationAllocated, "standin-56jvc-655mv", 7155, "127.0.0.1", []string{"q2", "q3"}},
+		{"gsa-unallocated-nofleet.http", agonesv1.GameServerAllocationUnAllocated, "", 0, "", nil},
 	}
 	decoder := serializer.NewCodecFactory(testScheme(t)).UniversalDeserializer()
 	for _, tt := range tests {
@@ -99,10 +100,10 @@ func TestCapturedResponsesDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *gvk != GroupVersion.WithKind("GameServerAllocation") {
+			if *gvk != agonesv1.AllocationGroupVersion.WithKind("GameServerAllocation") {
 				t.Errorf("decoded as %v", gvk)
 			}
-			gsa, ok := obj.(*GameServerAllocation)
+			gsa, ok := obj.(*agonesv1.GameServerAllocation)
 			if !ok {
 				t.Fatalf("decoded into %T", obj)
 			}
@@ -111,7 +112,7 @@ func TestCapturedResponsesDecode(t *testing.T) {
 				t.Errorf("status %+v", st)
 			}
 			if tt.wantPort != 0 {
-				if len(st.Ports) != 1 || st.Ports[0] != (GameServerPort{Name: "default", Port: tt.wantPort}) {
+				if len(st.Ports) != 1 || st.Ports[0] != (agonesv1.GameServerPort{Name: "default", Port: tt.wantPort}) {
 					t.Errorf("ports %+v", st.Ports)
 				}
 				if l := st.Lists[agoneswire.PlayersList]; l.Capacity != 2 || strings.Join(l.Values, ",") != strings.Join(tt.wantPlayers, ",") {
@@ -353,8 +354,8 @@ func TestKubernetesClientAgainstCapturedResponses(t *testing.T) {
 			wantErr: func(err error) bool { return apierrors.IsInvalid(err) && !errors.Is(err, backend.ErrNoCapacity) }},
 	}
 	scheme := testScheme(t)
-	mapper := meta.NewDefaultRESTMapper([]schema.GroupVersion{GroupVersion})
-	mapper.Add(GroupVersion.WithKind("GameServerAllocation"), meta.RESTScopeNamespace)
+	mapper := meta.NewDefaultRESTMapper([]schema.GroupVersion{agonesv1.AllocationGroupVersion})
+	mapper.Add(agonesv1.AllocationGroupVersion.WithKind("GameServerAllocation"), meta.RESTScopeNamespace)
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			answer := readCapture(t, tt.file)
@@ -428,7 +429,7 @@ func TestLeaseRequestUsesAgonesFieldNames(t *testing.T) {
 }
 
 // sentSpec is the spec of gsa as sent on the wire, and the whole JSON.
-func sentSpec(t *testing.T, gsa *GameServerAllocation) ([]byte, map[string]any) {
+func sentSpec(t *testing.T, gsa *agonesv1.GameServerAllocation) ([]byte, map[string]any) {
 	t.Helper()
 	raw, err := json.Marshal(gsa)
 	if err != nil {

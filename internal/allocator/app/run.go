@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/agones"
@@ -247,7 +248,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 	restCfg = rest.CopyConfig(restCfg)
 	restCfg.QPS, restCfg.Burst = float32(cfg.KubeQPS), cfg.KubeBurst
 	scheme := runtime.NewScheme()
-	if err := agones.AddToScheme(scheme); err != nil {
+	if err := agonesv1.AddToScheme(scheme); err != nil {
 		return err
 	}
 	mgr, err := manager.New(restCfg, manager.Options{
@@ -299,7 +300,7 @@ func runAgones(ctx context.Context, cfg Config, deps Deps, reg prometheus.Regist
 		if err != nil {
 			return err
 		}
-		informer, err := fleet.GetInformer(ctx, &agones.GameServer{})
+		informer, err := fleet.GetInformer(ctx, &agonesv1.GameServer{})
 		if err != nil {
 			return fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 		}
@@ -353,7 +354,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	if err != nil {
 		return nil, err
 	}
-	informer, err := fleet.GetInformer(ctx, &agones.GameServer{})
+	informer, err := fleet.GetInformer(ctx, &agonesv1.GameServer{})
 	if err != nil {
 		return nil, fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 	}
@@ -362,7 +363,7 @@ func leaser(ctx context.Context, mgr manager.Manager, restCfg *rest.Config, sche
 	}
 	// The Fleet's GameServerSets tell its generations apart: a rollout's
 	// new one takes the matches as soon as it has room.
-	sets, err := fleet.GetInformer(ctx, &agones.GameServerSet{})
+	sets, err := fleet.GetInformer(ctx, &agonesv1.GameServerSet{})
 	if err != nil {
 		return nil, fmt.Errorf("watch GameServerSets in %s: %w", cfg.Namespace, err)
 	}
@@ -391,8 +392,8 @@ func fleetCache(mgr manager.Manager, restCfg *rest.Config, scheme *runtime.Schem
 		Mapper:            mgr.GetRESTMapper(),
 		DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}},
 		ByObject: map[client.Object]cache.ByObject{
-			&agones.GameServer{}:    {Label: fleetOnly},
-			&agones.GameServerSet{}: {Label: fleetOnly},
+			&agonesv1.GameServer{}:    {Label: fleetOnly},
+			&agonesv1.GameServerSet{}: {Label: fleetOnly},
 		},
 	})
 	if err != nil {
@@ -421,7 +422,7 @@ func apiProbe(restCfg *rest.Config, now func() time.Time) (*agones.APIProbe, err
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes discovery client: %w", err)
 	}
-	path := "/apis/" + agones.GroupVersion.String()
+	path := "/apis/" + agonesv1.AllocationGroupVersion.String()
 	return agones.NewAPIProbe(func(ctx context.Context) error {
 		return dc.RESTClient().Get().AbsPath(path).Do(ctx).Error()
 	}, readyCacheTTL, readyTimeout, now)

@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
@@ -166,7 +167,7 @@ func TestRunLocalWithoutFleet(t *testing.T) {
 func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Config, *atomic.Int32) {
 	t.Helper()
 	var creates atomic.Int32
-	gv := agones.GroupVersion.String()
+	gv := agonesv1.AllocationGroupVersion.String()
 	mux := http.NewServeMux()
 	writeJSON := func(w http.ResponseWriter, status int, v any) {
 		w.Header().Set("Content-Type", "application/json")
@@ -181,10 +182,10 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 	})
 	mux.HandleFunc("GET /apis", func(w http.ResponseWriter, _ *http.Request) {
 		v := metav1.GroupVersionForDiscovery{GroupVersion: gv, Version: "v1"}
-		gsv := metav1.GroupVersionForDiscovery{GroupVersion: agones.GameServerGroupVersion.String(), Version: "v1"}
+		gsv := metav1.GroupVersionForDiscovery{GroupVersion: agonesv1.GroupVersion.String(), Version: "v1"}
 		writeJSON(w, 200, metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"},
-			Groups: []metav1.APIGroup{{Name: agones.GroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v},
-				{Name: agones.GameServerGroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{gsv}, PreferredVersion: gsv}}})
+			Groups: []metav1.APIGroup{{Name: agonesv1.AllocationGroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{v}, PreferredVersion: v},
+				{Name: agonesv1.GroupVersion.Group, Versions: []metav1.GroupVersionForDiscovery{gsv}, PreferredVersion: gsv}}})
 	})
 	mux.HandleFunc("GET /apis/"+gv, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gv,
@@ -192,24 +193,24 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 	})
 	mux.HandleFunc("POST /apis/"+gv+"/namespaces/"+namespace+"/gameserverallocations", func(w http.ResponseWriter, r *http.Request) {
 		creates.Add(1)
-		var gsa agones.GameServerAllocation
+		var gsa agonesv1.GameServerAllocation
 		if err := json.NewDecoder(r.Body).Decode(&gsa); err != nil {
 			writeJSON(w, 400, map[string]string{"error": err.Error()})
 			return
 		}
-		gsa.Status = agones.GameServerAllocationStatus{
-			State: agones.StateAllocated, GameServerName: "leapfrog-race-abc", Address: "10.1.2.3",
-			Ports: []agones.GameServerPort{{Name: "default", Port: 7042}},
-			Lists: map[string]agones.ListStatus{agoneswire.PlayersList: {Capacity: 2, Values: gsa.Spec.Lists[agoneswire.PlayersList].AddValues}},
+		gsa.Status = agonesv1.GameServerAllocationStatus{
+			State: agonesv1.GameServerAllocationAllocated, GameServerName: "leapfrog-race-abc", Address: "10.1.2.3",
+			Ports: []agonesv1.GameServerPort{{Name: "default", Port: 7042}},
+			Lists: map[string]agonesv1.ListStatus{agoneswire.PlayersList: {Capacity: 2, Values: gsa.Spec.Lists[agoneswire.PlayersList].AddValues}},
 		}
 		if _, lease := gsa.Spec.Selectors[0].Lists[agoneswire.MatchesList]; lease {
-			gsa.Status.Lists = map[string]agones.ListStatus{agoneswire.MatchesList: {Capacity: 8, Values: []string{}}}
+			gsa.Status.Lists = map[string]agonesv1.ListStatus{agoneswire.MatchesList: {Capacity: 8, Values: []string{}}}
 		}
 		writeJSON(w, 201, &gsa)
 	})
 	// The high density's watch of the Fleet's GameServers and GameServerSets:
 	// none, and no event.
-	gsGV := agones.GameServerGroupVersion.String()
+	gsGV := agonesv1.GroupVersion.String()
 	mux.HandleFunc("GET /apis/"+gsGV, func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: gsGV,
 			APIResources: []metav1.APIResource{
@@ -236,7 +237,7 @@ func fakeKubernetes(t *testing.T, namespace string, down *atomic.Bool) (*rest.Co
 		})
 	}
 	mux.HandleFunc("PATCH /apis/"+gsGV+"/namespaces/"+namespace+"/gameservers/{name}", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, agones.GameServer{TypeMeta: metav1.TypeMeta{Kind: "GameServer", APIVersion: gsGV},
+		writeJSON(w, 200, agonesv1.GameServer{TypeMeta: metav1.TypeMeta{Kind: "GameServer", APIVersion: gsGV},
 			ObjectMeta: metav1.ObjectMeta{Name: r.PathValue("name"), Namespace: namespace}})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/internal/edge"
 	"github.com/leapfrog-games/leapfrog/internal/edge/kube"
@@ -63,7 +64,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		}
 	}
 	scheme := runtime.NewScheme()
-	if err := kube.AddToScheme(scheme); err != nil {
+	if err := agonesv1.AddToScheme(scheme); err != nil {
 		return err
 	}
 	// The resolver's selector also scopes the cache: the edge holds, and
@@ -77,7 +78,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 		Logger: logr.FromSlogHandler(logger.Handler()),
 		Cache: cache.Options{
 			DefaultNamespaces: map[string]cache.Config{cfg.Namespace: {}},
-			ByObject:          map[client.Object]cache.ByObject{&kube.GameServer{}: {Label: selector}},
+			ByObject:          map[client.Object]cache.ByObject{&agonesv1.GameServer{}: {Label: selector}},
 		},
 		Metrics:                 metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress:  "0",
@@ -91,7 +92,7 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	informer, err := mgr.GetCache().GetInformer(ctx, &kube.GameServer{})
+	informer, err := mgr.GetCache().GetInformer(ctx, &agonesv1.GameServer{})
 	if err != nil {
 		return fmt.Errorf("watch GameServers in %s: %w", cfg.Namespace, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/edge"
 )
@@ -101,7 +102,7 @@ func (r *Resolver) Resolve(ctx context.Context, gameServer string) (string, erro
 // lookup reads the game server once; final is false for refusals a later
 // event may lift (not yet seen, not yet allocated).
 func (r *Resolver) lookup(ctx context.Context, name string) (addr string, final bool, err error) {
-	var gs GameServer
+	var gs agonesv1.GameServer
 	if err := r.reader.Get(ctx, client.ObjectKey{Namespace: r.cfg.Namespace, Name: name}, &gs); err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", false, fmt.Errorf("game server %s/%s: %w", r.cfg.Namespace, name, edge.ErrUnknownGameServer)
@@ -113,10 +114,10 @@ func (r *Resolver) lookup(ctx context.Context, name string) (addr string, final 
 	if !slices.Contains(r.cfg.Fleets, gs.Labels[agoneswire.FleetLabel]) {
 		return "", true, fmt.Errorf("game server %s/%s is in fleet %q: %w", r.cfg.Namespace, name, gs.Labels[agoneswire.FleetLabel], edge.ErrUnknownGameServer)
 	}
-	if gs.Status.State != StateAllocated {
+	if gs.Status.State != agoneswire.StateAllocated {
 		return "", false, fmt.Errorf("game server %s/%s is %s: %w", r.cfg.Namespace, name, gs.Status.State, edge.ErrUnknownGameServer)
 	}
-	i := slices.IndexFunc(gs.Status.Ports, func(p GameServerPort) bool { return agoneswire.IsGamePort(p.Name, r.cfg.PortName) })
+	i := slices.IndexFunc(gs.Status.Ports, func(p agonesv1.GameServerPort) bool { return agoneswire.IsGamePort(p.Name, r.cfg.PortName) })
 	if gs.Status.Address == "" || i < 0 || gs.Status.Ports[i].Port <= 0 {
 		return "", false, fmt.Errorf("game server %s/%s has no address or port %q: %w", r.cfg.Namespace, name, r.cfg.PortName, edge.ErrUnknownGameServer)
 	}

@@ -11,15 +11,16 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/edge"
 	"github.com/leapfrog-games/leapfrog/internal/edge/kube"
 )
 
-func gameServer(ns, name, fleet string, state kube.GameServerState, address string, ports ...kube.GameServerPort) *kube.GameServer {
-	gs := &kube.GameServer{
+func gameServer(ns, name, fleet string, state agoneswire.GameServerState, address string, ports ...agonesv1.GameServerPort) *agonesv1.GameServer {
+	gs := &agonesv1.GameServer{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{agoneswire.FleetLabel: fleet}},
-		Status:     kube.GameServerStatus{State: state, Address: address, Ports: ports},
+		Status:     agonesv1.GameServerStatus{State: state, Address: address, Ports: ports},
 	}
 	return gs
 }
@@ -27,24 +28,24 @@ func gameServer(ns, name, fleet string, state kube.GameServerState, address stri
 func scheme(t *testing.T) *runtime.Scheme {
 	t.Helper()
 	s := runtime.NewScheme()
-	if err := kube.AddToScheme(s); err != nil {
+	if err := agonesv1.AddToScheme(s); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
 func TestResolve(t *testing.T) {
-	game := kube.GameServerPort{Name: "default", Port: 7123}
+	game := agonesv1.GameServerPort{Name: "default", Port: 7123}
 	c := fake.NewClientBuilder().WithScheme(scheme(t)).WithObjects(
-		gameServer("games", "race-a", "leapfrog-race", kube.StateAllocated, "10.0.0.5", kube.GameServerPort{Name: "metrics", Port: 9}, game),
+		gameServer("games", "race-a", "leapfrog-race", agoneswire.StateAllocated, "10.0.0.5", agonesv1.GameServerPort{Name: "metrics", Port: 9}, game),
 		gameServer("games", "race-ready", "leapfrog-race", "Ready", "10.0.0.6", game),
-		gameServer("games", "race-other", "other-fleet", kube.StateAllocated, "10.0.0.7", game),
-		gameServer("games", "race-noport", "leapfrog-race", kube.StateAllocated, "10.0.0.8", kube.GameServerPort{Name: "metrics", Port: 9}),
-		gameServer("elsewhere", "race-ns", "leapfrog-race", kube.StateAllocated, "10.0.0.9", game),
-		gameServer("games", "race-v6", "blue", kube.StateAllocated, "fd00::1", game),
+		gameServer("games", "race-other", "other-fleet", agoneswire.StateAllocated, "10.0.0.7", game),
+		gameServer("games", "race-noport", "leapfrog-race", agoneswire.StateAllocated, "10.0.0.8", agonesv1.GameServerPort{Name: "metrics", Port: 9}),
+		gameServer("elsewhere", "race-ns", "leapfrog-race", agoneswire.StateAllocated, "10.0.0.9", game),
+		gameServer("games", "race-v6", "blue", agoneswire.StateAllocated, "fd00::1", game),
 		// A TCPUDP port, as Agones splits it: the TCP half is the game port.
-		gameServer("games", "race-tcpudp", "leapfrog-race", kube.StateAllocated, "10.0.0.10",
-			kube.GameServerPort{Name: "default-udp", Port: 7124}, kube.GameServerPort{Name: "default-tcp", Port: 7124}),
+		gameServer("games", "race-tcpudp", "leapfrog-race", agoneswire.StateAllocated, "10.0.0.10",
+			agonesv1.GameServerPort{Name: "default-udp", Port: 7124}, agonesv1.GameServerPort{Name: "default-tcp", Port: 7124}),
 	).Build()
 	r, err := kube.NewResolver(c, kube.Config{Namespace: "games", Fleets: []string{"leapfrog-race", "blue"}, PortName: "default", Wait: time.Millisecond})
 	if err != nil {
@@ -78,7 +79,7 @@ func TestResolve(t *testing.T) {
 // A player who reaches the edge before its watch has seen the allocation
 // is let through as soon as the change arrives.
 func TestResolveWaitsForTheAllocation(t *testing.T) {
-	gs := gameServer("games", "race-a", "leapfrog-race", "Ready", "10.0.0.5", kube.GameServerPort{Name: "default", Port: 7123})
+	gs := gameServer("games", "race-a", "leapfrog-race", "Ready", "10.0.0.5", agonesv1.GameServerPort{Name: "default", Port: 7123})
 	c := fake.NewClientBuilder().WithScheme(scheme(t)).WithObjects(gs).WithStatusSubresource(gs).Build()
 	r, err := kube.NewResolver(c, kube.Config{Namespace: "games", Fleets: []string{"leapfrog-race"}, PortName: "default", Wait: time.Minute})
 	if err != nil {
@@ -94,7 +95,7 @@ func TestResolveWaitsForTheAllocation(t *testing.T) {
 		t.Fatalf("resolved a Ready game server: %v", err)
 	default:
 	}
-	gs.Status.State = kube.StateAllocated
+	gs.Status.State = agoneswire.StateAllocated
 	if err := c.Status().Update(t.Context(), gs); err != nil {
 		t.Fatal(err)
 	}
