@@ -37,7 +37,7 @@ import (
 func realAPIServer(t *testing.T) *envtest.Environment {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 	var crds string
 	for _, dir := range []string{filepath.Join(root, ".."), filepath.Join(root, "..", "..")} {
 		if p := filepath.Join(dir, "shared", "agones", "crds.yaml"); fileExists(p) {
