@@ -1,64 +1,27 @@
 package race
 
-import "time"
+import (
+	"time"
 
-// Phase is where a race is.
-type Phase int
-
-// Phases, in order.
-const (
-	Waiting Phase = iota + 1
-	CountingDown
-	Racing
-	Finished
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 )
-
-func (p Phase) String() string {
-	switch p {
-	case Waiting:
-		return "waiting"
-	case CountingDown:
-		return "countdown"
-	case Racing:
-		return "racing"
-	case Finished:
-		return "finished"
-	}
-	return "unknown"
-}
 
 // Frog is one lane's frog.
 type Frog struct {
-	Lane     int
-	Hops     int // hops started
-	HopStart time.Time
-	HopEnd   time.Time // includes penalties
-	Hopping  bool
-	// Penalty is the time added to the current hop.
-	Penalty time.Duration
-	// Penalties counts every press during a hop, over the whole race.
-	Penalties  int
-	FinishedAt time.Time
+	Hops             int       // hops started
+	HopStart, HopEnd time.Time // HopEnd includes penalties
+	Hopping          bool
+	Penalty          time.Duration // added to the current hop
+	Penalties        int           // presses during a hop, over the whole race
+	FinishedAt       time.Time
 }
 
-// Reason says how a race was decided.
-type Reason int
-
-// Reasons.
-const (
-	ByFinish Reason = iota + 1
-	ByForfeit
-	Abandoned
-	// Idle: nobody hopped for the rules' IdleTimeout; nobody wins.
-	Idle
-)
-
-// Result is a finished race.
+// Result is a decided race: the winner's lane (-1 when nobody won), how it
+// was decided, and whether another frog crossed the line at the same time.
 type Result struct {
-	Winner   int // lane; -1 when nobody won
-	Reason   Reason
+	Winner   int
+	Reason   match.Outcome
 	TieBreak bool
-	At       time.Time
 }
 
 // HopOutcome is what a hop press did.
@@ -66,97 +29,52 @@ type HopOutcome int
 
 // Hop outcomes.
 const (
-	Ignored   HopOutcome = iota // not racing, or the frog has finished
+	Ignored   HopOutcome = iota // before the start, or the race is decided
 	Started                     // a new hop
 	Penalized                   // pressed during a hop: the hop got longer
 )
 
-// Model is the race's rules over time. It is driven by explicit times, so
-// tests need no clock; it is not safe for concurrent use (a session's
-// goroutine owns it).
+// Model is the race's rules over time: the frogs and the result. Who holds
+// the lanes, and when the race starts, is the match's (realtime/match). It
+// is driven by explicit times, so tests need no clock; a session's
+// goroutine owns it.
 type Model struct {
 	rules   Rules
-	phase   Phase
 	frogs   []Frog
-	startAt time.Time
-	result  Result
+	startAt time.Time // zero until the countdown
+	result  Result    // no Reason until decided
 }
 
-// NewModel returns a race waiting for its players.
-func NewModel(r Rules) *Model {
-	m := &Model{rules: r, phase: Waiting, frogs: make([]Frog, r.Players)}
-	for i := range m.frogs {
-		m.frogs[i].Lane = i
-	}
-	return m
+// NewModel returns a race waiting for its start.
+func NewModel(r Rules) *Model { return &Model{rules: r, frogs: make([]Frog, r.Seats)} }
+
+// Start sets when hops begin to count.
+func (m *Model) Start(startAt time.Time) { m.startAt = startAt }
+
+// racing reports whether hops count at now.
+func (m *Model) racing(now time.Time) bool {
+	return !m.startAt.IsZero() && !now.Before(m.startAt) && m.result.Reason == ""
 }
-
-// Rules are the race's rules.
-func (m *Model) Rules() Rules { return m.rules }
-
-// Phase is the current phase.
-func (m *Model) Phase() Phase { return m.phase }
-
-// StartAt is when the race starts (zero before the countdown).
-func (m *Model) StartAt() time.Time { return m.startAt }
-
-// Frog returns lane's frog.
-func (m *Model) Frog(lane int) Frog { return m.frogs[lane] }
-
-// Lanes is the number of lanes.
-func (m *Model) Lanes() int { return len(m.frogs) }
-
-// Result is the result once Finished.
-func (m *Model) Result() Result { return m.result }
 
 // Position is lane's position on the track at now, interpolated during a hop
 // (what a client draws).
 func (m *Model) Position(lane int, now time.Time) float64 {
 	f := &m.frogs[lane]
 	from, to := m.rules.position(f.Hops-1), m.rules.position(f.Hops)
-	if !f.Hopping {
-		return m.rules.position(f.Hops)
-	}
-	if f.Hops == 0 {
-		from = 0
-	}
-	total := f.HopEnd.Sub(f.HopStart)
-	done := now.Sub(f.HopStart)
-	if done <= 0 || total <= 0 {
-		return from
-	}
-	if done >= total {
+	switch done, total := now.Sub(f.HopStart), f.HopEnd.Sub(f.HopStart); {
+	case !f.Hopping || done >= total:
 		return to
-	}
-	return from + (to-from)*float64(done)/float64(total)
-}
-
-// HopFrom and HopTo are where lane's current (or last) hop starts and ends.
-func (m *Model) HopFrom(lane int) float64 {
-	if h := m.frogs[lane].Hops; h > 0 {
-		return m.rules.position(h - 1)
-	}
-	return 0
-}
-
-// HopTo is where lane's current (or last) hop ends.
-func (m *Model) HopTo(lane int) float64 { return m.rules.position(m.frogs[lane].Hops) }
-
-// Start begins the countdown: the race starts at startAt. Who holds the
-// lanes and when everyone is ready is the match's (realtime/match).
-func (m *Model) Start(startAt time.Time) {
-	if m.phase == Waiting {
-		m.phase, m.startAt = CountingDown, startAt
+	case done <= 0:
+		return from
+	default:
+		return from + (to-from)*float64(done)/float64(total)
 	}
 }
 
 // Hop presses lane's hop key at now.
 func (m *Model) Hop(lane int, now time.Time) HopOutcome {
 	f := &m.frogs[lane]
-	if m.phase == CountingDown && !now.Before(m.startAt) {
-		m.phase = Racing // a press right at the start must not wait for the tick
-	}
-	if m.phase != Racing || !f.FinishedAt.IsZero() || now.Before(m.startAt) {
+	if !m.racing(now) {
 		return Ignored
 	}
 	if f.Hopping && !now.Before(f.HopEnd) {
@@ -174,110 +92,64 @@ func (m *Model) Hop(lane int, now time.Time) HopOutcome {
 		return Penalized
 	}
 	f.Hops++
-	f.Hopping = true
-	f.HopStart = now
-	f.HopEnd = now.Add(m.rules.HopDuration)
-	f.Penalty = 0
+	f.Hopping, f.HopStart, f.HopEnd, f.Penalty = true, now, now.Add(m.rules.HopDuration), 0
 	return Started
 }
 
-// Tick advances the race to now. It returns a bit set of the lanes that
-// landed (bit i for lane i) and whether the race finished. Frogs landing on
-// the line in the same tick are ranked by their exact landing time; an exact
-// tie goes to the frog with fewer penalties, then to the lower lane.
+// Tick lands the frogs whose hop is over at now, as a bit set of lanes
+// (bit i for lane i), and reports whether one crossed the line and won.
+// Frogs crossing in the same tick are ranked by their exact landing time; an
+// exact tie goes to the frog with fewer penalties, then to the lower lane.
 func (m *Model) Tick(now time.Time) (landed uint32, finished bool) {
-	switch m.phase {
-	case CountingDown:
-		if !now.Before(m.startAt) {
-			m.phase = Racing
-		}
-		return 0, false
-	case Racing:
-	default:
+	if !m.racing(now) {
 		return 0, false
 	}
-	winner, tie := -1, false
+	w := -1
 	for i := range m.frogs {
 		f := &m.frogs[i]
 		if !f.Hopping || now.Before(f.HopEnd) {
 			continue
 		}
 		f.Hopping = false
-		landed |= 1 << uint(i)
+		landed |= 1 << i
 		if f.Hops < m.rules.hopsToFinish() {
 			continue
 		}
 		f.FinishedAt = f.HopEnd
-		if winner < 0 {
-			winner = i
-			continue
-		}
-		tie = true
-		if beats(f, &m.frogs[winner]) {
-			winner = i
+		if w < 0 || f.FinishedAt.Before(m.frogs[w].FinishedAt) || f.FinishedAt.Equal(m.frogs[w].FinishedAt) && f.Penalties < m.frogs[w].Penalties {
+			w = i
 		}
 	}
-	if winner >= 0 {
-		m.finish(Result{Winner: winner, Reason: ByFinish, TieBreak: tie && m.frogs[winner].FinishedAt.Equal(m.otherFinish(winner)), At: m.frogs[winner].FinishedAt})
-		return landed, true
+	if w < 0 {
+		return landed, false
 	}
-	return landed, false
-}
-
-func (m *Model) otherFinish(winner int) time.Time {
+	m.result = Result{Winner: w, Reason: match.Finished}
 	for i, f := range m.frogs {
-		if i != winner && !f.FinishedAt.IsZero() {
-			return f.FinishedAt
-		}
+		m.result.TieBreak = m.result.TieBreak || i != w && f.FinishedAt.Equal(m.frogs[w].FinishedAt)
 	}
-	return time.Time{}
+	return landed, true
 }
 
-func beats(a, b *Frog) bool {
-	if !a.FinishedAt.Equal(b.FinishedAt) {
-		return a.FinishedAt.Before(b.FinishedAt)
-	}
-	if a.Penalties != b.Penalties {
-		return a.Penalties < b.Penalties
-	}
-	return a.Lane < b.Lane
-}
-
-// Forfeit ends the race because lane's player is gone for good: the best
-// placed other frog wins (the lowest other lane, when positions are equal).
-// It reports false when the race is already over.
+// Forfeit decides the race because lane's player is gone for good: the best
+// placed other frog wins (the lowest lane, when positions are equal), or
+// nobody if there is none. It reports false when the race was decided.
 func (m *Model) Forfeit(lane int, now time.Time) bool {
-	if m.phase == Finished {
+	if m.result.Reason != "" {
 		return false
 	}
-	winner := -1
+	m.result = Result{Winner: -1, Reason: match.Abandoned}
 	for i := range m.frogs {
-		if i == lane {
-			continue
-		}
-		if winner < 0 || m.Position(i, now) > m.Position(winner, now) {
-			winner = i
+		if i != lane && (m.result.Winner < 0 || m.Position(i, now) > m.Position(m.result.Winner, now)) {
+			m.result.Winner, m.result.Reason = i, match.Forfeit
 		}
 	}
-	reason := ByForfeit
-	if winner < 0 {
-		reason = Abandoned
-	}
-	m.finish(Result{Winner: winner, Reason: reason, At: now})
 	return true
 }
 
-// End ends a race the match ended for reason (Abandoned, Idle), with no
-// winner. It reports false when the race is already over.
-func (m *Model) End(reason Reason, now time.Time) bool {
-	if m.phase == Finished {
-		return false
+// End decides a race the match ended otherwise (abandoned, idle) with no
+// winner, unless it was decided.
+func (m *Model) End(reason match.Outcome) {
+	if m.result.Reason == "" {
+		m.result = Result{Winner: -1, Reason: reason}
 	}
-	m.finish(Result{Winner: -1, Reason: reason, At: now})
-	return true
-}
-
-func (m *Model) finish(r Result) {
-	m.phase = Finished
-	m.result = r
 }

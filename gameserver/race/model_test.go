@@ -3,22 +3,20 @@ package race
 import (
 	"testing"
 	"time"
+
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 )
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// started returns a model in the Racing phase at t0. (Seats and readiness
-// are the match's: see realtime/match and TestAssignmentAndCountdown.)
+// started returns a model whose race started at t0. (Seats, readiness and
+// phases are the match's: see realtime/match and TestAssignmentAndCountdown.)
 func started(t *testing.T, r Rules) *Model {
 	t.Helper()
 	m := NewModel(r)
 	m.Start(t0)
-	if m.Phase() != CountingDown {
-		t.Fatalf("phase = %v once started, want countdown", m.Phase())
-	}
-	m.Tick(t0)
-	if m.Phase() != Racing {
-		t.Fatalf("phase = %v, want racing", m.Phase())
+	if landed, finished := m.Tick(t0); landed != 0 || finished {
+		t.Fatalf("Tick at the start = %b, %v; want nothing", landed, finished)
 	}
 	return m
 }
@@ -64,7 +62,7 @@ func TestPenaltiesAccumulate(t *testing.T) {
 					t.Fatalf("press %d = %v, want Penalized", i, got)
 				}
 			}
-			f := m.Frog(0)
+			f := m.frogs[0]
 			if got := f.HopEnd.Sub(t0); got != tt.wantEnd {
 				t.Errorf("hop ends after %v, want %v", got, tt.wantEnd)
 			}
@@ -89,7 +87,7 @@ func TestPressAfterLandingBeforeTheTickStartsAHop(t *testing.T) {
 	if got := m.Hop(0, at(4050)); got != Started { // landed at 4000, no tick since
 		t.Fatalf("press after landing = %v, want Started", got)
 	}
-	if f := m.Frog(0); f.Hops != 2 || f.Penalties != 0 || !f.HopStart.Equal(at(4050)) {
+	if f := m.frogs[0]; f.Hops != 2 || f.Penalties != 0 || !f.HopStart.Equal(at(4050)) {
 		t.Errorf("frog = %+v, want a second hop from 4050 ms without penalty", f)
 	}
 }
@@ -99,7 +97,7 @@ func TestFinishAndWinner(t *testing.T) {
 	m := started(t, r)
 	now := 0
 	hop := func(lane int) {
-		if m.Frog(lane).Hopping {
+		if m.frogs[lane].Hopping {
 			return
 		}
 		m.Hop(lane, at(now))
@@ -115,11 +113,11 @@ func TestFinishAndWinner(t *testing.T) {
 	if !finished {
 		t.Fatal("race did not finish")
 	}
-	res := m.Result()
-	if res.Winner != 0 || res.Reason != ByFinish || res.TieBreak {
+	res := m.result
+	if res.Winner != 0 || res.Reason != match.Finished || res.TieBreak {
 		t.Fatalf("result = %+v, want lane 0 by finish", res)
 	}
-	if f := m.Frog(0); f.Hops != 5 || m.Position(0, at(now)) != r.FinishLine {
+	if f := m.frogs[0]; f.Hops != 5 || m.Position(0, at(now)) != r.FinishLine {
 		t.Errorf("winner hops = %d at %v, want 5 at the line", f.Hops, m.Position(0, at(now)))
 	}
 	if got := m.Hop(1, at(now)); got != Ignored {
@@ -156,7 +154,7 @@ func TestTieBreak(t *testing.T) {
 			if !finished {
 				t.Fatal("race did not finish")
 			}
-			if r := m.Result(); r.Winner != tt.wantWinner || r.TieBreak != tt.wantTie {
+			if r := m.result; r.Winner != tt.wantWinner || r.TieBreak != tt.wantTie {
 				t.Errorf("result = %+v, want winner %d tie %v", r, tt.wantWinner, tt.wantTie)
 			}
 		})
@@ -169,7 +167,7 @@ func TestForfeit(t *testing.T) {
 	if !m.Forfeit(0, at(1000)) {
 		t.Fatal("Forfeit refused")
 	}
-	if r := m.Result(); r.Winner != 1 || r.Reason != ByForfeit {
+	if r := m.result; r.Winner != 1 || r.Reason != match.Forfeit {
 		t.Errorf("result = %+v, want lane 1 by forfeit", r)
 	}
 	if m.Forfeit(1, at(2000)) {
@@ -183,13 +181,10 @@ func TestHopsBeforeTheStartAreIgnored(t *testing.T) {
 		t.Errorf("hop while waiting = %v", got)
 	}
 	m.Start(t0.Add(DefaultRules().Countdown))
-	if m.Phase() != CountingDown {
-		t.Fatalf("phase = %v", m.Phase())
-	}
 	if got := m.Hop(0, t0.Add(time.Second)); got != Ignored {
 		t.Errorf("hop during countdown = %v", got)
 	}
-	if got := m.Hop(1, m.StartAt()); got != Started {
+	if got := m.Hop(1, m.startAt); got != Started {
 		t.Errorf("hop at the start, before the tick = %v, want Started", got)
 	}
 	// A third player refused and a player back in its own lane are the
