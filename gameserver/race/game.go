@@ -34,8 +34,9 @@ var reasons = map[match.Outcome]racev1.RaceResult_Reason{
 // runs the lobby, countdown, reconnect grace, forfeits and timeouts.
 type Game struct {
 	*match.Match
-	model   *Model
-	metrics *Metrics
+	rules  Rules
+	frogs  []Frog
+	result Result // no Reason until decided
 	// dirty marks lanes whose penalties have not been broadcast: presses
 	// during a hop are sent at most once a tick, so that one player's
 	// presses cannot flood the other's connection.
@@ -56,34 +57,26 @@ func NewGame(rules Rules, metrics *Metrics) (*Game, error) {
 	if err := rules.Validate(); err != nil {
 		return nil, fmt.Errorf("race rules: %w", err)
 	}
-	if metrics == nil {
-		metrics = &Metrics{}
-	}
-	g := &Game{model: NewModel(rules), metrics: metrics}
+	g := &Game{rules: rules, frogs: make([]Frog, rules.Seats)}
 	m, err := match.New(rules.Rules, match.Hooks{
 		Countdown: func(s *realtime.Session, start time.Time) {
-			g.model.Start(start)
 			s.SendProto(nil, OpCountdown, &racev1.Countdown{StartAtMs: start.UnixMilli(), ServerTimeMs: s.Now().UnixMilli()})
 		},
-		Left: func(s *realtime.Session, _ *realtime.Player, _ int) { s.SendProto(nil, OpRaceSnapshot, g.snapshot(s)) },
+		Joined: g.joined,
+		Left:   func(s *realtime.Session, _ *realtime.Player, _ int) { s.SendProto(nil, OpRaceSnapshot, g.snapshot(s)) },
 		Away: func(s *realtime.Session, p *realtime.Player, until time.Time) {
 			g.status(s, g.Seat(p), racev1.PlayerStatus_STATUS_RECONNECTING, until)
 		},
 		Forfeit: g.forfeit,
 		Over:    g.announce,
-	}, metrics.matches)
+	}, metrics)
 	g.Match = m
 	return g, err
 }
 
-// OnPlayerAccepted tells the player its lane and the whole race.
-func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
-	lane := g.Seat(p)
-	if lane < 0 {
-		return
-	}
-	g.Match.OnPlayerAccepted(s, p)
-	r := g.model.rules
+// joined tells the player its lane and the whole race.
+func (g *Game) joined(s *realtime.Session, p *realtime.Player, lane int) {
+	r := g.rules
 	s.SendProto(p, OpAssignPlayer, &racev1.AssignPlayer{
 		Lane: int32(lane), PlayerId: p.PlayerID(), PeerId: p.PeerID(),
 		Rules: &racev1.Rules{
@@ -98,14 +91,22 @@ func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
 	}
 }
 
-// forfeit decides the race for the others of a player who did not come back.
+// forfeit decides the race for the others of a player who did not come
+// back, unless it was decided: the best placed other frog wins (the lowest
+// lane, when positions are equal), or nobody if there is none.
 func (g *Game) forfeit(s *realtime.Session, p *realtime.Player) match.Outcome {
-	lane := g.Seat(p)
-	if !g.model.Forfeit(lane, s.Now()) {
+	if g.result.Reason != "" {
 		return ""
 	}
+	lane, now := g.Seat(p), s.Now()
+	g.result = Result{Winner: -1, Reason: match.Abandoned}
+	for i := range g.frogs {
+		if i != lane && (g.result.Winner < 0 || g.position(i, now) > g.position(g.result.Winner, now)) {
+			g.result.Winner, g.result.Reason = i, match.Forfeit
+		}
+	}
 	g.status(s, lane, racev1.PlayerStatus_STATUS_FORFEITED, time.Time{})
-	return g.model.result.Reason
+	return g.result.Reason
 }
 
 // OnMessage handles scene-ready and hop.
@@ -120,34 +121,28 @@ func (g *Game) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Mes
 	case m.OpCode != OpHop:
 		return fmt.Errorf("%w: %d", realtime.ErrUnknownOpCode, m.OpCode)
 	}
-	switch g.model.Hop(lane, s.Now()) {
+	switch g.hop(lane, s.Now()) {
 	case Started:
 		g.Touch(s.Now())
 		g.dirty &^= 1 << lane
 		g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_HOP)
-		if g.metrics.hopLatency != nil {
-			g.metrics.hopLatency.Observe(time.Since(m.Received).Seconds())
-		}
+		g.Answered(m)
 	case Penalized:
 		g.dirty |= 1 << lane
 	}
 	return nil
 }
 
-// NextTick asks for a tick at the start, so that the phase is right for
-// anyone who asks; at the landing of a hopping frog, at the tick a fixed
-// tick would land it, so that a press right after a landing carries it; and
-// a tick after the last one when there are penalties to send. A race that
-// waits for its players does not tick.
+// NextTick asks for a tick at the landing of a hopping frog, at the tick a
+// fixed tick would land it, so that a press right after a landing carries
+// it; and a tick after the last one when there are penalties to send. (The
+// match's timers wake the session for the start and its deadlines.)
 func (g *Game) NextTick(s *realtime.Session, _ time.Time) time.Time {
 	var next time.Time
 	if g.dirty != 0 {
 		next = s.LastTick().Add(s.TickPeriod())
 	}
-	if g.Phase() == match.Countdown {
-		next = realtime.Earliest(next, g.StartAt())
-	}
-	for _, f := range g.model.frogs {
+	for _, f := range g.frogs {
 		if f.Hopping {
 			next = realtime.Earliest(next, s.GridTick(f.HopEnd))
 		}
@@ -157,8 +152,8 @@ func (g *Game) NextTick(s *realtime.Session, _ time.Time) time.Time {
 
 // OnTick lands frogs, sends the penalties of the tick, and decides the race.
 func (g *Game) OnTick(s *realtime.Session, now time.Time) {
-	landed, finished := g.model.Tick(now)
-	for lane := range g.model.frogs {
+	landed, finished := g.land(now)
+	for lane := range g.frogs {
 		switch bit := uint32(1) << lane; {
 		case landed&bit != 0:
 			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_LANDED)
@@ -174,18 +169,20 @@ func (g *Game) OnTick(s *realtime.Session, now time.Time) {
 
 // announce sends the result of a race the match ended.
 func (g *Game) announce(s *realtime.Session, outcome match.Outcome) {
-	g.model.End(outcome)
-	r := g.model.result
+	if g.result.Reason == "" { // the match ended it: abandoned or idle
+		g.result = Result{Winner: -1, Reason: outcome}
+	}
+	r := g.result
 	res := &racev1.RaceResult{
 		WinnerLane: int32(r.Winner), Reason: reasons[r.Reason], TieBreak: r.TieBreak, ServerTimeMs: s.Now().UnixMilli(),
-		FinishTimesMs: make([]int64, len(g.model.frogs)),
+		FinishTimesMs: make([]int64, len(g.frogs)),
 	}
 	if r.Winner >= 0 {
 		res.WinnerPlayerId = g.Player(r.Winner).PlayerID()
 	}
-	for i, f := range g.model.frogs {
+	for i, f := range g.frogs {
 		if !f.FinishedAt.IsZero() {
-			res.FinishTimesMs[i] = f.FinishedAt.Sub(g.model.startAt).Milliseconds()
+			res.FinishTimesMs[i] = f.FinishedAt.Sub(g.StartAt()).Milliseconds()
 		}
 	}
 	s.SendProto(nil, OpRaceResult, res)
@@ -202,8 +199,8 @@ func (g *Game) status(s *realtime.Session, lane int, st racev1.PlayerStatus_Stat
 func unixMs(t time.Time) int64 { return max(t.UnixMilli(), 0) }
 
 // fillFrog writes lane's state, and its player's, into dst.
-func (g *Game) fillFrog(lane int, dst *racev1.Frog) {
-	f, r := g.model.frogs[lane], g.model.rules
+func (g *Game) fillFrog(lane int, dst *racev1.Frog) *racev1.Frog {
+	f, r := g.frogs[lane], g.rules
 	*dst = racev1.Frog{
 		Lane: int32(lane), From: r.position(f.Hops - 1), To: r.position(f.Hops), PenaltyMs: f.Penalty.Milliseconds(),
 		Hops: int32(f.Hops), Penalties: int32(f.Penalties), Hopping: f.Hopping,
@@ -212,40 +209,31 @@ func (g *Game) fillFrog(lane int, dst *racev1.Frog) {
 	if p := g.Player(lane); p != nil {
 		dst.PlayerId, dst.Connected = p.PlayerID(), p.Connected()
 	}
+	return dst
 }
 
 // broadcastFrog sends lane's state to everyone in the scratch messages:
 // this runs on every hop and landing.
 func (g *Game) broadcastFrog(s *realtime.Session, lane int, cause racev1.FrogMoved_Cause) {
-	g.fillFrog(lane, &g.frog)
-	g.moved.Frog, g.moved.ServerTimeMs, g.moved.Cause = &g.frog, s.Now().UnixMilli(), cause
+	g.moved.Frog, g.moved.ServerTimeMs, g.moved.Cause = g.fillFrog(lane, &g.frog), s.Now().UnixMilli(), cause
 	s.SendProto(nil, OpFrogMoved, &g.moved)
 }
 
 // snapshot is the whole race; its phases are the match's.
 func (g *Game) snapshot(s *realtime.Session) *racev1.RaceSnapshot {
 	snap := &racev1.RaceSnapshot{Phase: racev1.Phase(g.Phase()), StartAtMs: unixMs(g.StartAt()), ServerTimeMs: s.Now().UnixMilli()}
-	for i := range g.model.frogs {
-		snap.Frogs = append(snap.Frogs, &racev1.Frog{})
-		g.fillFrog(i, snap.Frogs[i])
+	for i := range g.frogs {
+		snap.Frogs = append(snap.Frogs, g.fillFrog(i, &racev1.Frog{}))
 	}
 	return snap
 }
 
-// Metrics are the race's Prometheus metrics.
-type Metrics struct {
-	matches    *match.Metrics
-	hopLatency prometheus.Histogram
-}
+// Metrics are the race's: leapfrog_race_races_started_total,
+// _ended_total{outcome} and the hop latency.
+type Metrics = match.Metrics
 
-// NewMetrics creates the race metrics on reg: the hop latency and
-// leapfrog_race_races_started_total and _ended_total{outcome}.
+// NewMetrics creates the race metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{matches: match.NewMetrics(reg, "race", "races"), hopLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    "leapfrog_race_hop_broadcast_latency_seconds",
-		Help:    "Time from reading a hop frame to queueing the move to both players.",
-		Buckets: []float64{1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 2e-2, 1e-1},
-	})}
-	reg.MustRegister(m.hopLatency)
-	return m
+	return match.NewMetrics(reg, "race", "races").WithLatency(reg, "hop_broadcast_latency_seconds",
+		"Time from reading a hop frame to queueing the move to both players.")
 }

@@ -109,7 +109,7 @@ func TestFullRaceOverTheSession(t *testing.T) {
 	for step := 0; step < 400; step++ {
 		tb.a.Discard()
 		ms = append(ms, tb.b.Messages()...)
-		if !tb.game.model.frogs[0].Hopping {
+		if !tb.game.frogs[0].Hopping {
 			tb.a.Send(OpHop, nil)
 		}
 		if step%3 == 0 { // bob presses too often: penalties
@@ -277,8 +277,8 @@ func TestRaceWakesForItsStart(t *testing.T) {
 	}
 	a.Send(OpSceneReady, nil)
 	b.Send(OpSceneReady, nil)
-	if next := g.NextTick(h.Session, h.Clock.Now()); !next.Equal(g.StartAt()) {
-		t.Fatalf("next tick %v during the countdown, want the start %v", next, g.StartAt())
+	if next := h.NextWake(); !next.Equal(g.StartAt()) {
+		t.Fatalf("the session wakes at %v during the countdown, want the start %v", next, g.StartAt())
 	}
 }
 
@@ -291,7 +291,7 @@ func TestRaceSleepsUntilALandingOrPenalty(t *testing.T) {
 	}
 	h.Clock.Add(period / 3) // off the tick grid
 	tb.a.Send(OpHop, nil)
-	hopEnd := g.model.frogs[0].HopEnd
+	hopEnd := g.frogs[0].HopEnd
 	next := g.NextTick(h.Session, h.Clock.Now())
 	if next.Before(hopEnd) || !next.Before(hopEnd.Add(period)) || next.Sub(t0)%period != 0 {
 		t.Fatalf("next tick %v for a landing at %v: want the first tick of the grid from %v at or after it", next, hopEnd, t0)
@@ -308,8 +308,8 @@ func TestRaceSleepsUntilALandingOrPenalty(t *testing.T) {
 	tb.b.Discard()
 	next = g.NextTick(h.Session, h.Clock.Now())
 	h.Advance(next.Sub(h.Clock.Now()))
-	if g.model.frogs[0].Hopping {
-		t.Fatalf("the frog has not landed at the tick it asked for (%v, hop end %v)", next, g.model.frogs[0].HopEnd)
+	if g.frogs[0].Hopping {
+		t.Fatalf("the frog has not landed at the tick it asked for (%v, hop end %v)", next, g.frogs[0].HopEnd)
 	}
 	if len(find(tb.b.Messages(), OpFrogMoved)) != 1 {
 		t.Fatal("the opponent was not told of the landing")

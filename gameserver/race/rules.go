@@ -3,6 +3,7 @@ package race
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
@@ -19,10 +20,8 @@ type Rules struct {
 	HopPenalty time.Duration
 	// FinishLine is the track position that wins.
 	FinishLine float64
-	// Rules are the match's: Seats is how many frogs race, Timeout ends a
-	// race still running with no winner, and IdleTimeout one in which no
-	// player started a hop for that long (two connected players who never
-	// hop would otherwise hold a place of their server for the Timeout).
+	// Rules are the match's: Seats is how many frogs race, and a hop is
+	// what the IdleTimeout counts.
 	match.Rules
 }
 
@@ -53,13 +52,7 @@ func (r Rules) Validate() error {
 
 // hopsToFinish is how many hops cross the line; positions are computed from
 // hop counts, never by adding floats, so 5 × 0.2 lands exactly on 1.0.
-func (r Rules) hopsToFinish() int {
-	n := int(r.FinishLine / r.HopDistance)
-	if float64(n)*r.HopDistance < r.FinishLine-1e-9 {
-		n++
-	}
-	return n
-}
+func (r Rules) hopsToFinish() int { return int(math.Ceil(r.FinishLine/r.HopDistance - 1e-9)) }
 
 // position is where a frog is after hops hops (0 before the first).
 func (r Rules) position(hops int) float64 {
@@ -67,4 +60,112 @@ func (r Rules) position(hops int) float64 {
 		return r.FinishLine
 	}
 	return float64(max(hops, 0)) * r.HopDistance
+}
+
+// Frog is one lane's frog.
+type Frog struct {
+	Hops             int       // hops started
+	HopStart, HopEnd time.Time // HopEnd includes penalties
+	Hopping          bool
+	Penalty          time.Duration // added to the current hop
+	Penalties        int           // presses during a hop, over the whole race
+	FinishedAt       time.Time
+}
+
+// Result is a decided race: the winner's lane (-1 when nobody won), how it
+// was decided, and whether another frog crossed the line at the same time.
+type Result struct {
+	Winner   int
+	Reason   match.Outcome
+	TieBreak bool
+}
+
+// HopOutcome is what a hop press did.
+type HopOutcome int
+
+// Hop outcomes.
+const (
+	Ignored   HopOutcome = iota // before the start, or the race is decided
+	Started                     // a new hop
+	Penalized                   // pressed during a hop: the hop got longer
+)
+
+// racing reports whether hops count at now. The rules take the time they
+// apply at, so that tests need no clock; the match holds the start.
+func (g *Game) racing(now time.Time) bool {
+	return !g.StartAt().IsZero() && !now.Before(g.StartAt()) && g.result.Reason == ""
+}
+
+// position is lane's position on the track at now, interpolated during a
+// hop (what a client draws).
+func (g *Game) position(lane int, now time.Time) float64 {
+	f := &g.frogs[lane]
+	from, to := g.rules.position(f.Hops-1), g.rules.position(f.Hops)
+	switch done, total := now.Sub(f.HopStart), f.HopEnd.Sub(f.HopStart); {
+	case !f.Hopping || done >= total:
+		return to
+	case done <= 0:
+		return from
+	default:
+		return from + (to-from)*float64(done)/float64(total)
+	}
+}
+
+// hop presses lane's hop key at now.
+func (g *Game) hop(lane int, now time.Time) HopOutcome {
+	f := &g.frogs[lane]
+	if !g.racing(now) {
+		return Ignored
+	}
+	if f.Hopping && !now.Before(f.HopEnd) {
+		// The hop is over though no tick has landed it yet: decide from the
+		// time, not the tick. A finishing hop is left for land to rank.
+		if f.Hops >= g.rules.hopsToFinish() {
+			return Ignored
+		}
+		f.Hopping = false // the new hop's FrogMoved carries the landing
+	}
+	if f.Hopping {
+		f.Penalty += g.rules.HopPenalty
+		f.HopEnd = f.HopEnd.Add(g.rules.HopPenalty)
+		f.Penalties++
+		return Penalized
+	}
+	f.Hops++
+	f.Hopping, f.HopStart, f.HopEnd, f.Penalty = true, now, now.Add(g.rules.HopDuration), 0
+	return Started
+}
+
+// land lands the frogs whose hop is over at now, as a bit set of lanes
+// (bit i for lane i), and reports whether one crossed the line and won.
+// Frogs crossing in the same tick are ranked by their exact landing time; an
+// exact tie goes to the frog with fewer penalties, then to the lower lane.
+func (g *Game) land(now time.Time) (landed uint32, finished bool) {
+	if !g.racing(now) {
+		return 0, false
+	}
+	w := -1
+	for i := range g.frogs {
+		f := &g.frogs[i]
+		if !f.Hopping || now.Before(f.HopEnd) {
+			continue
+		}
+		f.Hopping = false
+		landed |= 1 << i
+		if f.Hops < g.rules.hopsToFinish() {
+			continue
+		}
+		f.FinishedAt = f.HopEnd
+		if w < 0 || f.FinishedAt.Before(g.frogs[w].FinishedAt) || f.FinishedAt.Equal(g.frogs[w].FinishedAt) && f.Penalties < g.frogs[w].Penalties {
+			w = i
+		}
+	}
+	if w < 0 {
+		return landed, false
+	}
+	g.result = Result{Winner: w, Reason: match.Finished}
+	for i, f := range g.frogs {
+		g.result.TieBreak = g.result.TieBreak || i != w && f.FinishedAt.Equal(g.frogs[w].FinishedAt)
+	}
+	return landed, true
 }
