@@ -1,7 +1,6 @@
 package race
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -37,12 +36,10 @@ type Game struct {
 	rules  Rules
 	frogs  []Frog
 	result Result // no Reason until decided
-	// dirty marks lanes whose penalties have not been broadcast: presses
-	// during a hop are sent at most once a tick, so that one player's
-	// presses cannot flood the other's connection.
+	// dirty marks lanes with penalties not yet sent: they go out at most
+	// once a tick, so that one player's presses cannot flood the others.
 	dirty uint32
-	// scratch messages reused on the hot path
-	moved racev1.FrogMoved
+	moved racev1.FrogMoved // scratch messages, reused on the hot path
 	frog  racev1.Frog
 }
 
@@ -109,19 +106,18 @@ func (g *Game) forfeit(s *realtime.Session, p *realtime.Player) match.Outcome {
 	return g.result.Reason
 }
 
-// OnMessage handles scene-ready and hop.
+// OnMessage handles scene-ready and hop. Every player that can send holds
+// a lane: the match seats a player before the session accepts it.
 func (g *Game) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Message) error {
-	lane := g.Seat(p)
-	switch {
-	case lane < 0:
-		return errors.New("player has no lane")
-	case m.OpCode == OpSceneReady:
+	switch m.OpCode {
+	case OpSceneReady:
 		g.Ready(s, p)
 		return nil
-	case m.OpCode != OpHop:
+	case OpHop: // pressed: below
+	default:
 		return fmt.Errorf("%w: %d", realtime.ErrUnknownOpCode, m.OpCode)
 	}
-	switch g.hop(lane, s.Now()) {
+	switch lane := g.Seat(p); g.hop(lane, s.Now()) {
 	case Started:
 		g.Touch(s.Now())
 		g.dirty &^= 1 << lane
@@ -133,10 +129,10 @@ func (g *Game) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Mes
 	return nil
 }
 
-// NextTick asks for a tick at the landing of a hopping frog, at the tick a
-// fixed tick would land it, so that a press right after a landing carries
-// it; and a tick after the last one when there are penalties to send. (The
-// match's timers wake the session for the start and its deadlines.)
+// NextTick asks for the landing of a hopping frog at the tick a fixed tick
+// would land it, so that a press right after a landing carries it, and for
+// a tick after the last one with penalties to send. (The match's timers
+// wake the session for the start and its deadlines.)
 func (g *Game) NextTick(s *realtime.Session, _ time.Time) time.Time {
 	var next time.Time
 	if g.dirty != 0 {
@@ -173,10 +169,8 @@ func (g *Game) announce(s *realtime.Session, outcome match.Outcome) {
 		g.result = Result{Winner: -1, Reason: outcome}
 	}
 	r := g.result
-	res := &racev1.RaceResult{
-		WinnerLane: int32(r.Winner), Reason: reasons[r.Reason], TieBreak: r.TieBreak, ServerTimeMs: s.Now().UnixMilli(),
-		FinishTimesMs: make([]int64, len(g.frogs)),
-	}
+	res := &racev1.RaceResult{WinnerLane: int32(r.Winner), Reason: reasons[r.Reason], TieBreak: r.TieBreak,
+		ServerTimeMs: s.Now().UnixMilli(), FinishTimesMs: make([]int64, len(g.frogs))}
 	if r.Winner >= 0 {
 		res.WinnerPlayerId = g.Player(r.Winner).PlayerID()
 	}
@@ -228,11 +222,11 @@ func (g *Game) snapshot(s *realtime.Session) *racev1.RaceSnapshot {
 	return snap
 }
 
-// Metrics are the race's: leapfrog_race_races_started_total,
-// _ended_total{outcome} and the hop latency.
+// Metrics are the race's, made by NewMetrics.
 type Metrics = match.Metrics
 
-// NewMetrics creates the race metrics on reg.
+// NewMetrics creates the race metrics on reg: leapfrog_race_races_started_total,
+// _ended_total{outcome} and leapfrog_race_hop_broadcast_latency_seconds.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return match.NewMetrics(reg, "race", "races").WithLatency(reg, "hop_broadcast_latency_seconds",
 		"Time from reading a hop frame to queueing the move to both players.")

@@ -101,36 +101,28 @@ func (g *Game) racing(now time.Time) bool {
 func (g *Game) position(lane int, now time.Time) float64 {
 	f := &g.frogs[lane]
 	from, to := g.rules.position(f.Hops-1), g.rules.position(f.Hops)
-	switch done, total := now.Sub(f.HopStart), f.HopEnd.Sub(f.HopStart); {
-	case !f.Hopping || done >= total:
-		return to
-	case done <= 0:
-		return from
-	default:
-		return from + (to-from)*float64(done)/float64(total)
+	if done, total := now.Sub(f.HopStart), f.HopEnd.Sub(f.HopStart); f.Hopping && done < total {
+		return from + (to-from)*float64(max(done, 0))/float64(total)
 	}
+	return to
 }
 
 // hop presses lane's hop key at now.
 func (g *Game) hop(lane int, now time.Time) HopOutcome {
 	f := &g.frogs[lane]
-	if !g.racing(now) {
+	switch {
+	case !g.racing(now):
 		return Ignored
-	}
-	if f.Hopping && !now.Before(f.HopEnd) {
-		// The hop is over though no tick has landed it yet: decide from the
-		// time, not the tick. A finishing hop is left for land to rank.
-		if f.Hops >= g.rules.hopsToFinish() {
-			return Ignored
-		}
-		f.Hopping = false // the new hop's FrogMoved carries the landing
-	}
-	if f.Hopping {
+	case f.Hopping && now.Before(f.HopEnd):
 		f.Penalty += g.rules.HopPenalty
 		f.HopEnd = f.HopEnd.Add(g.rules.HopPenalty)
 		f.Penalties++
 		return Penalized
+	case f.Hopping && f.Hops >= g.rules.hopsToFinish():
+		return Ignored // over, though no tick has landed it yet: land ranks a finish
 	}
+	// A hop over though no tick has landed it yet ends: decide from the
+	// time, not the tick. The new hop's FrogMoved carries the landing.
 	f.Hops++
 	f.Hopping, f.HopStart, f.HopEnd, f.Penalty = true, now, now.Add(g.rules.HopDuration), 0
 	return Started

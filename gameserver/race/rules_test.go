@@ -11,7 +11,7 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-// lobby returns a race whose two players are in, on a session that began
+// lobby returns a race whose players (two or three) are in, on a session that began
 // a countdown before t0.
 func lobby(t *testing.T, r Rules) (*Game, *realtimetest.Harness, []*realtimetest.TestClient) {
 	t.Helper()
@@ -24,7 +24,7 @@ func lobby(t *testing.T, r Rules) (*Game, *realtimetest.Harness, []*realtimetest
 		t.Fatal(err)
 	}
 	var cs []*realtimetest.TestClient
-	for _, id := range []string{"alice", "bob"} {
+	for _, id := range []string{"alice", "bob", "carol"}[:r.Seats] {
 		c, err := h.Connect(id)
 		if err != nil {
 			t.Fatal(err)
@@ -189,6 +189,25 @@ func TestTieBreak(t *testing.T) {
 				t.Errorf("result = %+v, want winner %d tie %v", r, tt.wantWinner, tt.wantTie)
 			}
 		})
+	}
+}
+
+// TestTieBreakAmongThree: the tie break is the winner's, against whoever
+// crossed at the same time, not against the first other frog across.
+func TestTieBreakAmongThree(t *testing.T) {
+	r := DefaultRules()
+	r.Seats = 3
+	g, _ := started(t, r)
+	for lane, start := range []int{140, 0, 100} { // lane 0 lands last
+		g.frogs[lane].Hops = 4
+		g.hop(lane, at(start))
+	}
+	g.hop(1, at(1)) // a penalty: lanes 1 and 2 land together, and 2 wins the tie
+	if _, finished := g.land(at(5000)); !finished {
+		t.Fatal("race did not finish")
+	}
+	if res := g.result; res.Winner != 2 || !res.TieBreak {
+		t.Errorf("result = %+v, want lane 2 by a tie break", res)
 	}
 }
 
