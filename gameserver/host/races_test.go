@@ -16,6 +16,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 )
 
 // testMatches is a match set whose matches are sessions never run: the test
@@ -68,22 +69,22 @@ func TestMatchSetRoutesAndRefuses(t *testing.T) {
 	mustRoute("r2")
 	refused("r3", 0, realtime.ErrServerFull)
 
-	rs.ended("r1", race.OutcomeFinished)
+	rs.ended("r1", string(match.Finished))
 	refused("r1", 0, realtime.ErrClosed) // a finished match never runs again
 	mustRoute("r3")
 
 	rs.lapse(now)
 	refused("r4", 0, realtime.ErrNoNewMatch)            // issued at the lapse
 	refused("r4", -time.Second, realtime.ErrServerFull) // issued before, but r2 and r3 run
-	rs.ended("r2", race.OutcomeFinished)
+	rs.ended("r2", string(match.Finished))
 	if s, err := route("r4", -time.Second); err != nil || s.ID() != "r4" {
 		t.Fatalf("a token issued before the lapse: %v, %v", s, err)
 	}
 	if rs.idleLapsed(true) {
 		t.Fatal("idle with matches running")
 	}
-	rs.ended("r3", race.OutcomeFinished)
-	rs.ended("r4", race.OutcomeFinished)
+	rs.ended("r3", string(match.Finished))
+	rs.ended("r4", string(match.Finished))
 	if !rs.idleLapsed(false) {
 		t.Fatal("not idle once the last match ended")
 	}
@@ -104,7 +105,7 @@ func TestMatchSetRoutesAndRefuses(t *testing.T) {
 		t.Errorf("remembered %v, want r1 to r4", rs.over)
 	}
 	now = now.Add(2 * time.Minute)
-	rs.ended("r5", race.OutcomeFinished)
+	rs.ended("r5", string(match.Finished))
 	if len(rs.over) != 0 || len(rs.overQueue) != 0 {
 		t.Errorf("remembered %v (queue %v) after the tokens expired", rs.over, rs.overQueue)
 	}
@@ -210,14 +211,14 @@ func TestFinishedMatchNeverStartsAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			now = t0.Add(tt.end)
-			rs.ended(tt.first.Match, race.OutcomeFinished)
+			rs.ended(tt.first.Match, string(match.Finished))
 			// A busy server: another match ends just before the late token
 			// comes (a finished match's memory is trimmed as matches end).
 			if _, err := rs.Route(t.Context(), seat("other", 0, false)); err != nil {
 				t.Fatal(err)
 			}
 			now = t0.Add(tt.at)
-			rs.ended("other", race.OutcomeFinished)
+			rs.ended("other", string(match.Finished))
 			if _, err := rs.Route(t.Context(), tt.late); !errors.Is(err, realtime.ErrClosed) {
 				t.Fatalf("after the end: route %v; want the match refused (ErrClosed), not started again", err)
 			}
@@ -279,7 +280,7 @@ func TestFinishedMatchesAreForgotten(t *testing.T) {
 		if _, err := rs.Route(t.Context(), id); err != nil {
 			t.Fatal(err)
 		}
-		rs.ended(r, race.OutcomeFinished)
+		rs.ended(r, string(match.Finished))
 	}
 	if len(rs.over) != 50 {
 		t.Fatalf("remembered %d finished matches, want 50", len(rs.over))
@@ -288,7 +289,7 @@ func TestFinishedMatchesAreForgotten(t *testing.T) {
 	// deadline (+1 min) and the leeway at +115 s, long before the tokens
 	// (an hour) expire.
 	now = t0.Add(49*time.Second + time.Minute + token.ClockSkewLeeway)
-	rs.ended("none", race.OutcomeFinished)
+	rs.ended("none", string(match.Finished))
 	if len(rs.over) != 0 || len(rs.overQueue) != 0 {
 		t.Fatalf("remembered %d finished matches (queue %d), want none", len(rs.over), len(rs.overQueue))
 	}

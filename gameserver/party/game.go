@@ -50,19 +50,16 @@ func NewGame(r Rules, metrics *match.Metrics) (*Game, error) {
 		Countdown: func(s *realtime.Session, at time.Time) {
 			s.SendProto(nil, OpCountdown, &partyv1.Countdown{StartAtMs: at.UnixMilli(), Rounds: int32(r.Rounds), Scores: g.scores()})
 		},
+		Joined: func(s *realtime.Session, p *realtime.Player, _ int) { // a player who comes back hears the scores
+			if g.Phase() != match.Lobby {
+				s.SendProto(p, OpScores, &partyv1.Scores{Round: int32(g.round), Scores: g.scores()})
+			}
+		},
 		Begin: g.nextRound,
 		Over:  g.over,
 	}, metrics)
 	g.Match = m
 	return g, err
-}
-
-// OnPlayerAccepted tells a player who comes back the scores.
-func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
-	g.Match.OnPlayerAccepted(s, p)
-	if g.Phase() != match.Lobby {
-		s.SendProto(p, OpScores, &partyv1.Scores{Round: int32(g.round), Scores: g.scores()})
-	}
 }
 
 // OnMessage handles a snap: the first after the fly catches it, one

@@ -1,3 +1,3 @@
-// Package race is Mega Frog Race: the rules as a clock-driven model, and the
-// realtime.Game that plays them with two connected players.
+// Package race is Mega Frog Race: its rules over explicit times, and the
+// realtime.Game that plays them on the match machinery (realtime/match).
 package race

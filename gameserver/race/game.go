@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"google.golang.org/protobuf/proto"
 
 	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
@@ -24,33 +23,24 @@ const (
 	OpHop          = int32(racev1.OpCode_OP_CODE_HOP)
 )
 
-// Outcomes a race session ends with (the realtime session outcome).
-const (
-	OutcomeFinished  = string(match.Finished)
-	OutcomeForfeit   = string(match.Forfeit)
-	OutcomeAbandoned = string(match.Abandoned)
-	// OutcomeIdle: nobody hopped for the rules' IdleTimeout.
-	OutcomeIdle = string(match.Idle)
-)
+// reasons are the wire's names of the outcomes a race ends with.
+var reasons = map[match.Outcome]racev1.RaceResult_Reason{
+	match.Finished: racev1.RaceResult_REASON_FINISH, match.Forfeit: racev1.RaceResult_REASON_FORFEIT,
+	match.Abandoned: racev1.RaceResult_REASON_ABANDONED, match.Idle: racev1.RaceResult_REASON_IDLE,
+}
 
 // Game plays one Mega Frog Race on a realtime session. The embedded Match
 // runs the lobby, countdown, reconnect grace, forfeits and timeouts.
 type Game struct {
 	*match.Match
-	model   *Model
-	metrics *Metrics
-	// dirty marks lanes whose penalties have not been broadcast: presses
-	// during a hop are sent at most once a tick, so that one player's
-	// presses cannot flood the other's connection.
+	rules  Rules
+	frogs  []Frog
+	result Result // no Reason until decided
+	// dirty marks lanes with penalties not yet sent: they go out at most
+	// once a tick, so that one player's presses cannot flood the others.
 	dirty uint32
-	// grid is the time ticks are aligned to (the session's start) and
-	// lastTick the last OnTick: landings are seen at the tick after they
-	// happen, penalties sent at most once a tick, as with a fixed tick.
-	grid, lastTick time.Time
-	// scratch messages reused on the hot path
-	moved racev1.FrogMoved
+	moved racev1.FrogMoved // scratch messages, reused on the hot path
 	frog  racev1.Frog
-	buf   []byte
 }
 
 var (
@@ -64,48 +54,31 @@ func NewGame(rules Rules, metrics *Metrics) (*Game, error) {
 	if err := rules.Validate(); err != nil {
 		return nil, fmt.Errorf("race rules: %w", err)
 	}
-	g := &Game{model: NewModel(rules), metrics: metrics}
-	m, err := match.New(match.Rules{
-		Seats: rules.Players, Countdown: rules.Countdown, ReconnectGrace: rules.ReconnectGrace,
-		LobbyTimeout: rules.LobbyTimeout, Timeout: rules.RaceTimeout, IdleTimeout: rules.IdleTimeout,
-	}, match.Hooks{
+	g := &Game{rules: rules, frogs: make([]Frog, rules.Seats)}
+	m, err := match.New(rules.Rules, match.Hooks{
 		Countdown: func(s *realtime.Session, start time.Time) {
-			g.model.Start(start)
 			s.SendProto(nil, OpCountdown, &racev1.Countdown{StartAtMs: start.UnixMilli(), ServerTimeMs: s.Now().UnixMilli()})
 		},
-		Left: func(s *realtime.Session, _ *realtime.Player, _ int) { s.SendProto(nil, OpRaceSnapshot, g.snapshot(s)) },
+		Joined: g.joined,
+		Left:   func(s *realtime.Session, _ *realtime.Player, _ int) { s.SendProto(nil, OpRaceSnapshot, g.snapshot(s)) },
 		Away: func(s *realtime.Session, p *realtime.Player, until time.Time) {
 			g.status(s, g.Seat(p), racev1.PlayerStatus_STATUS_RECONNECTING, until)
 		},
 		Forfeit: g.forfeit,
 		Over:    g.announce,
-	}, metrics.matches())
+	}, metrics)
 	g.Match = m
 	return g, err
 }
 
-// Model exposes the race state (for tests and snapshots). Loop only.
-func (g *Game) Model() *Model { return g.model }
-
-// OnStart aligns the ticks to the session's start.
-func (g *Game) OnStart(s *realtime.Session) {
-	g.grid, g.lastTick = s.Now(), s.Now()
-	g.Match.OnStart(s)
-}
-
-// OnPlayerAccepted tells the player its lane and the whole race.
-func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
-	lane := g.Seat(p)
-	if lane < 0 {
-		return
-	}
-	g.Match.OnPlayerAccepted(s, p)
-	r := g.model.Rules()
+// joined tells the player its lane and the whole race.
+func (g *Game) joined(s *realtime.Session, p *realtime.Player, lane int) {
+	r := g.rules
 	s.SendProto(p, OpAssignPlayer, &racev1.AssignPlayer{
 		Lane: int32(lane), PlayerId: p.PlayerID(), PeerId: p.PeerID(),
 		Rules: &racev1.Rules{
 			HopDistance: r.HopDistance, HopDurationMs: r.HopDuration.Milliseconds(), HopPenaltyMs: r.HopPenalty.Milliseconds(),
-			FinishLine: r.FinishLine, Players: int32(r.Players), CountdownMs: r.Countdown.Milliseconds(),
+			FinishLine: r.FinishLine, Players: int32(r.Seats), CountdownMs: r.Countdown.Milliseconds(),
 			ReconnectGraceMs: r.ReconnectGrace.Milliseconds(),
 		},
 	})
@@ -115,77 +88,59 @@ func (g *Game) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
 	}
 }
 
-// forfeit decides the race for the others of a player who did not come back.
+// forfeit decides the race for the others of a player who did not come
+// back, unless it was decided: the best placed other frog wins (the lowest
+// lane, when positions are equal), or nobody if there is none.
 func (g *Game) forfeit(s *realtime.Session, p *realtime.Player) match.Outcome {
-	lane := g.Seat(p)
-	if !g.model.Forfeit(lane, s.Now()) {
+	if g.result.Reason != "" {
 		return ""
 	}
-	g.status(s, lane, racev1.PlayerStatus_STATUS_FORFEITED, time.Time{})
-	if g.model.Result().Reason == Abandoned {
-		return match.Abandoned
+	lane, now := g.Seat(p), s.Now()
+	g.result = Result{Winner: -1, Reason: match.Abandoned}
+	for i := range g.frogs {
+		if i != lane && (g.result.Winner < 0 || g.position(i, now) > g.position(g.result.Winner, now)) {
+			g.result.Winner, g.result.Reason = i, match.Forfeit
+		}
 	}
-	return match.Forfeit
+	g.status(s, lane, racev1.PlayerStatus_STATUS_FORFEITED, time.Time{})
+	return g.result.Reason
 }
 
-// OnMessage handles scene-ready and hop.
+// OnMessage handles scene-ready and hop. Every player that can send holds
+// a lane: the match seats a player before the session accepts it.
 func (g *Game) OnMessage(s *realtime.Session, p *realtime.Player, m realtime.Message) error {
-	lane := g.Seat(p)
-	if lane < 0 {
-		return fmt.Errorf("player has no lane")
-	}
-	now := s.Now()
 	switch m.OpCode {
 	case OpSceneReady:
 		g.Ready(s, p)
-	case OpHop:
-		switch g.model.Hop(lane, now) {
-		case Started:
-			g.Touch(now)
-			g.dirty &^= 1 << uint(lane)
-			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_HOP)
-			g.metrics.observeHop(time.Since(m.Received))
-		case Penalized:
-			g.dirty |= 1 << uint(lane)
-		}
+		return nil
+	case OpHop: // pressed: below
 	default:
 		return fmt.Errorf("%w: %d", realtime.ErrUnknownOpCode, m.OpCode)
+	}
+	switch lane := g.Seat(p); g.hop(lane, s.Now()) {
+	case Started:
+		g.Touch(s.Now())
+		g.dirty &^= 1 << lane
+		g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_HOP)
+		g.Answered(m)
+	case Penalized:
+		g.dirty |= 1 << lane
 	}
 	return nil
 }
 
-// NextTick asks for a tick when there is something to do: the start of the
-// race, the landing of a hopping frog (at the first tick of the session's
-// grid at or after it, so that a press right after a landing carries it, as
-// with a fixed tick) or penalties to send (a tick after the last one). A
-// race that waits for its players does not tick.
-func (g *Game) NextTick(s *realtime.Session, now time.Time) time.Time {
-	period := time.Second / time.Duration(s.Config().TickRate)
+// NextTick asks for the landing of a hopping frog at the tick a fixed tick
+// would land it, so that a press right after a landing carries it, and for
+// a tick after the last one with penalties to send. (The match's timers
+// wake the session for the start and its deadlines.)
+func (g *Game) NextTick(s *realtime.Session, _ time.Time) time.Time {
 	var next time.Time
 	if g.dirty != 0 {
-		next = g.lastTick.Add(period)
+		next = s.LastTick().Add(s.TickPeriod())
 	}
-	switch g.model.Phase() {
-	case CountingDown: // the start itself, so that the phase is right for anyone who asks
-		if start := g.model.StartAt(); next.IsZero() || start.Before(next) {
-			next = start
-		}
-		return next
-	case Racing:
-	default:
-		return next
-	}
-	for lane := range g.model.Lanes() {
-		f := g.model.Frog(lane)
-		if !f.Hopping {
-			continue
-		}
-		at := f.HopEnd
-		if off := at.Sub(g.grid) % period; off > 0 {
-			at = at.Add(period - off)
-		}
-		if next.IsZero() || at.Before(next) {
-			next = at
+	for _, f := range g.frogs {
+		if f.Hopping {
+			next = realtime.Earliest(next, s.GridTick(f.HopEnd))
 		}
 	}
 	return next
@@ -193,19 +148,16 @@ func (g *Game) NextTick(s *realtime.Session, now time.Time) time.Time {
 
 // OnTick lands frogs, sends the penalties of the tick, and decides the race.
 func (g *Game) OnTick(s *realtime.Session, now time.Time) {
-	g.lastTick = now
-	landed, finished := g.model.Tick(now)
-	changed := landed | g.dirty
-	g.dirty = 0
-	for lane := 0; changed != 0; lane++ {
-		switch {
-		case landed&(1<<uint(lane)) != 0:
+	landed, finished := g.land(now)
+	for lane := range g.frogs {
+		switch bit := uint32(1) << lane; {
+		case landed&bit != 0:
 			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_LANDED)
-		case changed&1 != 0:
+		case g.dirty&bit != 0:
 			g.broadcastFrog(s, lane, racev1.FrogMoved_CAUSE_PENALTY)
 		}
-		changed >>= 1
 	}
+	g.dirty = 0
 	if finished {
 		g.End(s, match.Finished)
 	}
@@ -213,33 +165,18 @@ func (g *Game) OnTick(s *realtime.Session, now time.Time) {
 
 // announce sends the result of a race the match ended.
 func (g *Game) announce(s *realtime.Session, outcome match.Outcome) {
-	switch outcome {
-	case match.Idle:
-		g.model.End(Idle, s.Now())
-	case match.Abandoned:
-		g.model.End(Abandoned, s.Now())
+	if g.result.Reason == "" { // the match ended it: abandoned or idle
+		g.result = Result{Winner: -1, Reason: outcome}
 	}
-	r := g.model.Result()
-	res := &racev1.RaceResult{
-		WinnerLane: int32(r.Winner), TieBreak: r.TieBreak, ServerTimeMs: s.Now().UnixMilli(),
-		FinishTimesMs: make([]int64, g.model.Lanes()),
-	}
-	switch r.Reason {
-	case ByFinish:
-		res.Reason = racev1.RaceResult_REASON_FINISH
-	case ByForfeit:
-		res.Reason = racev1.RaceResult_REASON_FORFEIT
-	case Idle:
-		res.Reason = racev1.RaceResult_REASON_IDLE
-	default:
-		res.Reason = racev1.RaceResult_REASON_ABANDONED
-	}
+	r := g.result
+	res := &racev1.RaceResult{WinnerLane: int32(r.Winner), Reason: reasons[r.Reason], TieBreak: r.TieBreak,
+		ServerTimeMs: s.Now().UnixMilli(), FinishTimesMs: make([]int64, len(g.frogs))}
 	if r.Winner >= 0 {
 		res.WinnerPlayerId = g.Player(r.Winner).PlayerID()
 	}
-	for i := range res.FinishTimesMs {
-		if f := g.model.Frog(i); !f.FinishedAt.IsZero() {
-			res.FinishTimesMs[i] = f.FinishedAt.Sub(g.model.StartAt()).Milliseconds()
+	for i, f := range g.frogs {
+		if !f.FinishedAt.IsZero() {
+			res.FinishTimesMs[i] = f.FinishedAt.Sub(g.StartAt()).Milliseconds()
 		}
 	}
 	s.SendProto(nil, OpRaceResult, res)
@@ -247,88 +184,50 @@ func (g *Game) announce(s *realtime.Session, outcome match.Outcome) {
 }
 
 func (g *Game) status(s *realtime.Session, lane int, st racev1.PlayerStatus_Status, graceEnds time.Time) {
-	ps := &racev1.PlayerStatus{Lane: int32(lane), PlayerId: g.Player(lane).PlayerID(), Status: st, ServerTimeMs: s.Now().UnixMilli()}
-	if !graceEnds.IsZero() {
-		ps.GraceEndsMs = graceEnds.UnixMilli()
-	}
-	s.SendProto(nil, OpPlayerStatus, ps)
+	s.SendProto(nil, OpPlayerStatus, &racev1.PlayerStatus{Lane: int32(lane), PlayerId: g.Player(lane).PlayerID(), Status: st,
+		GraceEndsMs: unixMs(graceEnds), ServerTimeMs: s.Now().UnixMilli()})
 }
 
+// unixMs is t in Unix milliseconds, as the wire has times, or 0 for the
+// zero time (whose Unix time is negative).
+func unixMs(t time.Time) int64 { return max(t.UnixMilli(), 0) }
+
 // fillFrog writes lane's state, and its player's, into dst.
-func (g *Game) fillFrog(lane int, dst *racev1.Frog) {
-	f := g.model.Frog(lane)
+func (g *Game) fillFrog(lane int, dst *racev1.Frog) *racev1.Frog {
+	f, r := g.frogs[lane], g.rules
 	*dst = racev1.Frog{
-		Lane: int32(lane), From: g.model.HopFrom(lane), To: g.model.HopTo(lane),
-		PenaltyMs: f.Penalty.Milliseconds(), Hops: int32(f.Hops), Penalties: int32(f.Penalties), Hopping: f.Hopping,
-	}
-	if !f.HopStart.IsZero() {
-		dst.HopStartMs, dst.HopEndMs = f.HopStart.UnixMilli(), f.HopEnd.UnixMilli()
-	}
-	if !f.FinishedAt.IsZero() {
-		dst.FinishedAtMs = f.FinishedAt.UnixMilli()
+		Lane: int32(lane), From: r.position(f.Hops - 1), To: r.position(f.Hops), PenaltyMs: f.Penalty.Milliseconds(),
+		Hops: int32(f.Hops), Penalties: int32(f.Penalties), Hopping: f.Hopping,
+		HopStartMs: unixMs(f.HopStart), HopEndMs: unixMs(f.HopEnd), FinishedAtMs: unixMs(f.FinishedAt),
 	}
 	if p := g.Player(lane); p != nil {
 		dst.PlayerId, dst.Connected = p.PlayerID(), p.Connected()
 	}
+	return dst
 }
 
-// broadcastFrog sends lane's state to everyone, reusing its scratch messages
-// and buffer: this runs on every hop and landing.
+// broadcastFrog sends lane's state to everyone in the scratch messages:
+// this runs on every hop and landing.
 func (g *Game) broadcastFrog(s *realtime.Session, lane int, cause racev1.FrogMoved_Cause) {
-	g.fillFrog(lane, &g.frog)
-	g.moved.Frog, g.moved.ServerTimeMs, g.moved.Cause = &g.frog, s.Now().UnixMilli(), cause
-	b, err := proto.MarshalOptions{}.MarshalAppend(g.buf[:0], &g.moved)
-	if err != nil {
-		s.Logger().Error("marshal frog", "err", err)
-		return
-	}
-	g.buf = b
-	s.Broadcast(OpFrogMoved, b)
+	g.moved.Frog, g.moved.ServerTimeMs, g.moved.Cause = g.fillFrog(lane, &g.frog), s.Now().UnixMilli(), cause
+	s.SendProto(nil, OpFrogMoved, &g.moved)
 }
 
+// snapshot is the whole race; its phases are the match's.
 func (g *Game) snapshot(s *realtime.Session) *racev1.RaceSnapshot {
-	snap := &racev1.RaceSnapshot{Phase: racev1.Phase(g.model.Phase()), ServerTimeMs: s.Now().UnixMilli()}
-	if !g.model.StartAt().IsZero() {
-		snap.StartAtMs = g.model.StartAt().UnixMilli()
-	}
-	for i := 0; i < g.model.Lanes(); i++ {
-		f := &racev1.Frog{}
-		g.fillFrog(i, f)
-		snap.Frogs = append(snap.Frogs, f)
+	snap := &racev1.RaceSnapshot{Phase: racev1.Phase(g.Phase()), StartAtMs: unixMs(g.StartAt()), ServerTimeMs: s.Now().UnixMilli()}
+	for i := range g.frogs {
+		snap.Frogs = append(snap.Frogs, g.fillFrog(i, &racev1.Frog{}))
 	}
 	return snap
 }
 
-// Metrics are the race's own Prometheus metrics.
-type Metrics struct {
-	hopLatency prometheus.Histogram
-	match      *match.Metrics
-}
+// Metrics are the race's, made by NewMetrics.
+type Metrics = match.Metrics
 
-// NewMetrics creates the race metrics on reg: the hop latency and
-// leapfrog_race_races_started_total and _ended_total{outcome}.
+// NewMetrics creates the race metrics on reg: leapfrog_race_races_started_total,
+// _ended_total{outcome} and leapfrog_race_hop_broadcast_latency_seconds.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		hopLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "leapfrog_race_hop_broadcast_latency_seconds",
-			Help:    "Time from reading a hop frame to queueing the move to both players.",
-			Buckets: []float64{1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 2e-2, 1e-1},
-		}),
-		match: match.NewMetrics(reg, "race", "races"),
-	}
-	reg.MustRegister(m.hopLatency)
-	return m
-}
-
-func (m *Metrics) observeHop(d time.Duration) {
-	if m != nil {
-		m.hopLatency.Observe(d.Seconds())
-	}
-}
-
-func (m *Metrics) matches() *match.Metrics {
-	if m == nil {
-		return nil
-	}
-	return m.match
+	return match.NewMetrics(reg, "race", "races").WithLatency(reg, "hop_broadcast_latency_seconds",
+		"Time from reading a hop frame to queueing the move to both players.")
 }

@@ -9,6 +9,7 @@ import (
 	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
@@ -25,7 +26,7 @@ func newTable(t *testing.T, rules Rules) *table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := realtimetest.NewHarness(realtime.Config{MaxPlayers: rules.Players}, g, t0)
+	h, err := realtimetest.NewHarness(realtime.Config{MaxPlayers: rules.Seats}, g, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +39,12 @@ func newTable(t *testing.T, rules Rules) *table {
 	}
 	tb.a.Send(OpSceneReady, nil)
 	tb.b.Send(OpSceneReady, nil)
-	if g.Model().Phase() != CountingDown {
-		t.Fatalf("phase = %v after both scene-ready", g.Model().Phase())
+	if g.Phase() != match.Countdown {
+		t.Fatalf("phase = %v after both scene-ready", g.Phase())
 	}
 	h.Advance(rules.Countdown)
-	if g.Model().Phase() != Racing {
-		t.Fatalf("phase = %v after the countdown", g.Model().Phase())
+	if g.Phase() != match.Playing {
+		t.Fatalf("phase = %v after the countdown", g.Phase())
 	}
 	return tb
 }
@@ -108,7 +109,7 @@ func TestFullRaceOverTheSession(t *testing.T) {
 	for step := 0; step < 400; step++ {
 		tb.a.Discard()
 		ms = append(ms, tb.b.Messages()...)
-		if !tb.game.Model().Frog(0).Hopping {
+		if !tb.game.frogs[0].Hopping {
 			tb.a.Send(OpHop, nil)
 		}
 		if step%3 == 0 { // bob presses too often: penalties
@@ -120,7 +121,7 @@ func TestFullRaceOverTheSession(t *testing.T) {
 		}
 	}
 	ended, outcome := tb.h.Ended()
-	if !ended || outcome != OutcomeFinished {
+	if !ended || outcome != string(match.Finished) {
 		t.Fatalf("ended=%v outcome=%q", ended, outcome)
 	}
 	ms = append(ms, tb.b.Messages()...)
@@ -190,7 +191,7 @@ func TestForfeitAfterGrace(t *testing.T) {
 	}
 	tb.h.Advance(100 * time.Millisecond)
 	ended, outcome := tb.h.Ended()
-	if !ended || outcome != OutcomeForfeit {
+	if !ended || outcome != string(match.Forfeit) {
 		t.Fatalf("ended=%v outcome=%q, want forfeit", ended, outcome)
 	}
 	res := find(tb.b.Messages(), OpRaceResult)
@@ -276,8 +277,8 @@ func TestRaceWakesForItsStart(t *testing.T) {
 	}
 	a.Send(OpSceneReady, nil)
 	b.Send(OpSceneReady, nil)
-	if next := g.NextTick(h.Session, h.Clock.Now()); !next.Equal(g.Model().StartAt()) {
-		t.Fatalf("next tick %v during the countdown, want the start %v", next, g.Model().StartAt())
+	if next := h.NextWake(); !next.Equal(g.StartAt()) {
+		t.Fatalf("the session wakes at %v during the countdown, want the start %v", next, g.StartAt())
 	}
 }
 
@@ -290,7 +291,7 @@ func TestRaceSleepsUntilALandingOrPenalty(t *testing.T) {
 	}
 	h.Clock.Add(period / 3) // off the tick grid
 	tb.a.Send(OpHop, nil)
-	hopEnd := g.Model().Frog(0).HopEnd
+	hopEnd := g.frogs[0].HopEnd
 	next := g.NextTick(h.Session, h.Clock.Now())
 	if next.Before(hopEnd) || !next.Before(hopEnd.Add(period)) || next.Sub(t0)%period != 0 {
 		t.Fatalf("next tick %v for a landing at %v: want the first tick of the grid from %v at or after it", next, hopEnd, t0)
@@ -307,8 +308,8 @@ func TestRaceSleepsUntilALandingOrPenalty(t *testing.T) {
 	tb.b.Discard()
 	next = g.NextTick(h.Session, h.Clock.Now())
 	h.Advance(next.Sub(h.Clock.Now()))
-	if g.Model().Frog(0).Hopping {
-		t.Fatalf("the frog has not landed at the tick it asked for (%v, hop end %v)", next, g.Model().Frog(0).HopEnd)
+	if g.frogs[0].Hopping {
+		t.Fatalf("the frog has not landed at the tick it asked for (%v, hop end %v)", next, g.frogs[0].HopEnd)
 	}
 	if len(find(tb.b.Messages(), OpFrogMoved)) != 1 {
 		t.Fatal("the opponent was not told of the landing")

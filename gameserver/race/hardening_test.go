@@ -8,6 +8,7 @@ import (
 
 	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 )
 
@@ -36,7 +37,7 @@ func newLobby(t *testing.T, rules Rules) (*realtimetest.Harness, *prometheus.Reg
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := realtimetest.NewHarness(realtime.Config{MaxPlayers: rules.Players, NoShowTimeout: time.Minute, EmptyTimeout: time.Minute}, g, t0)
+	h, err := realtimetest.NewHarness(realtime.Config{MaxPlayers: rules.Seats, NoShowTimeout: time.Minute, EmptyTimeout: time.Minute}, g, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestLobbyHasADeadline(t *testing.T) {
 		}
 	}
 	h.Advance(time.Minute)
-	if ended, outcome := h.Ended(); !ended || outcome != OutcomeAbandoned {
+	if ended, outcome := h.Ended(); !ended || outcome != string(match.Abandoned) {
 		t.Fatalf("ended=%v outcome=%q, want abandoned", ended, outcome)
 	}
 	res := find(b.Messages(), OpRaceResult)
@@ -181,8 +182,8 @@ func TestRaceHasADeadline(t *testing.T) {
 	rules := DefaultRules()
 	rules.IdleTimeout = 0 // else the race ends idle first
 	tb := newTable(t, rules)
-	tb.h.Advance(rules.RaceTimeout)
-	if ended, outcome := tb.h.Ended(); !ended || outcome != OutcomeAbandoned {
+	tb.h.Advance(rules.Timeout)
+	if ended, outcome := tb.h.Ended(); !ended || outcome != string(match.Abandoned) {
 		t.Fatalf("ended=%v outcome=%q, want abandoned", ended, outcome)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 )
 
 // TestIdleRaceEnds: two connected players who never hop held a race (and a
@@ -45,7 +46,7 @@ func TestIdleRaceEnds(t *testing.T) {
 				a.Send(OpHop, nil)
 			}
 			if tt.endsAt == 0 {
-				step(rules.RaceTimeout - time.Second)
+				step(rules.Timeout - time.Second)
 				if ended, outcome := h.Ended(); ended {
 					t.Fatalf("ended (%q) before the race timeout with the idle timeout off", outcome)
 				}
@@ -56,7 +57,7 @@ func TestIdleRaceEnds(t *testing.T) {
 				t.Fatalf("ended (%q) %v after the start, want %v", outcome, at, tt.endsAt)
 			}
 			step(tt.endsAt)
-			if ended, outcome := h.Ended(); !ended || outcome != OutcomeIdle {
+			if ended, outcome := h.Ended(); !ended || outcome != string(match.Idle) {
 				t.Fatalf("ended=%v outcome=%q at %v, want idle", ended, outcome, at)
 			}
 			res := find(b.Messages(), OpRaceResult)

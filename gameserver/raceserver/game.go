@@ -48,12 +48,12 @@ func (g *GameOptions) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&r.HopDuration, "hop-duration", r.HopDuration, "time one hop takes")
 	fs.DurationVar(&r.HopPenalty, "hop-penalty", r.HopPenalty, "time added to a hop by each press during it")
 	fs.Float64Var(&r.FinishLine, "finish-line", r.FinishLine, "track position that wins")
-	fs.Var(playersFlag{&r.Players, &g.PlayersSet}, "players", "players per race (game=party: per match, 3 to 8, default 4)")
+	fs.Var(playersFlag{&r.Seats, &g.PlayersSet}, "players", "players per race (game=party: per match, 3 to 8, default 4)")
 	fs.IntVar(&g.PartyRounds, "party-rounds", g.PartyRounds, "game=party: rounds (flies) in a match of Fly Snatch")
 	fs.DurationVar(&r.Countdown, "countdown", r.Countdown, "countdown before the start")
 	fs.DurationVar(&r.ReconnectGrace, "reconnect-grace", r.ReconnectGrace, "time a player who dropped mid-race has to come back before forfeiting")
 	fs.DurationVar(&r.LobbyTimeout, "lobby-timeout", r.LobbyTimeout, "end a race whose countdown has not started this long after its session began")
-	fs.DurationVar(&r.RaceTimeout, "race-timeout", r.RaceTimeout, "end a race still running this long after its start, with no winner")
+	fs.DurationVar(&r.Timeout, "race-timeout", r.Timeout, "end a race still running this long after its start, with no winner")
 	fs.DurationVar(&r.IdleTimeout, "idle-race-timeout", r.IdleTimeout, "end a started race in which no player has hopped for this long, with no winner (reason idle); 0 turns it off")
 	fs.DurationVar(&g.WaitForPlayers, "wait-for-players", g.WaitForPlayers, "end a session that has had no connected player for this long")
 	fs.DurationVar(&g.NoShowTimeout, "no-show-timeout", g.NoShowTimeout, "free a reserved place whose player has not connected within this time")
@@ -79,7 +79,7 @@ func (g GameOptions) HostConfig(tokens *token.Issuer, rm *realtime.Metrics, gm *
 	rules := g.Rules
 	hc := host.Config{
 		Realtime: realtime.Config{
-			MaxPlayers:    rules.Players,
+			MaxPlayers:    rules.Seats,
 			TickRate:      g.TickRate,
 			MaxPayload:    g.MaxPayload,
 			NoShowTimeout: g.NoShowTimeout,

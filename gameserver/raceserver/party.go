@@ -19,7 +19,7 @@ func (s ScriptOptions) Party(g GameOptions) (*party.Rules, error) {
 	}
 	r := party.DefaultRules()
 	if g.PlayersSet {
-		r.Players = g.Rules.Players
+		r.Players = g.Rules.Seats
 	}
 	r.Rounds = g.PartyRounds
 	r.Countdown, r.ReconnectGrace, r.LobbyTimeout = g.Rules.Countdown, g.Rules.ReconnectGrace, g.Rules.LobbyTimeout

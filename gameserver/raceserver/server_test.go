@@ -38,7 +38,7 @@ func TestValidate(t *testing.T) {
 		{"negative no-show", func(o *Options) { o.Game.NoShowTimeout = -time.Second }, false},
 		{"negative countdown", func(o *Options) { o.Game.Rules.Countdown = -time.Second }, false},
 		{"no lobby deadline", func(o *Options) { o.Game.Rules.LobbyTimeout = 0 }, false},
-		{"negative race deadline", func(o *Options) { o.Game.Rules.RaceTimeout = -time.Minute }, false},
+		{"negative race deadline", func(o *Options) { o.Game.Rules.Timeout = -time.Minute }, false},
 		{"many races", func(o *Options) { o.RacesPerServer = 8000 }, true},
 		{"no races", func(o *Options) { o.RacesPerServer = 0 }, false},
 		{"too many races", func(o *Options) { o.RacesPerServer = 10001 }, false},

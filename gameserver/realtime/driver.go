@@ -17,8 +17,7 @@ type Driver struct {
 
 // Drive starts s by hand: the game's OnStart runs now.
 func Drive(s *Session) *Driver {
-	s.now = s.cfg.Clock.Now()
-	s.lastActive = s.now
+	s.startClock()
 	s.sleeper, _ = s.game.(Sleeper)
 	s.game.OnStart(s)
 	return &Driver{s: s}
@@ -35,7 +34,7 @@ func (d *Driver) Tick() { d.s.Tick() }
 // for none; a game that is not a Sleeper ticks at the tick rate instead.
 func (d *Driver) NextWake() time.Time {
 	if d.s.sleeper == nil {
-		return d.s.now.Add(d.s.tickPeriod())
+		return d.s.now.Add(d.s.TickPeriod())
 	}
 	return d.s.nextWake()
 }

@@ -54,6 +54,9 @@ type Session struct {
 	now          time.Time
 	sleeper      Sleeper   // the game, when it says when it needs ticks
 	wakeAt       time.Time // a sleeper's armed wake; zero when none
+	started      time.Time // the origin of the tick grid (see GridTick)
+	lastTick     time.Time // the last OnTick, or started
+	scratch      []byte    // SendProto's marshal buffer, reused
 
 	mu          sync.Mutex // guards the fields below, read outside the loop
 	result      string
@@ -194,8 +197,7 @@ func (s *Session) Reserved(playerID string) bool {
 func (s *Session) Run(ctx context.Context) string {
 	m := s.cfg.Metrics
 	m.sessionStarted()
-	s.now = s.cfg.Clock.Now()
-	s.lastActive = s.now
+	s.startClock()
 	s.log.Info("session started", "max_players", s.cfg.MaxPlayers, "tick_rate", s.cfg.TickRate)
 	var tick <-chan time.Time
 	var wake *time.Timer
@@ -206,7 +208,7 @@ func (s *Session) Run(ctx context.Context) string {
 		defer wake.Stop()
 		tick = wake.C
 	} else {
-		ticker := time.NewTicker(s.tickPeriod())
+		ticker := time.NewTicker(s.TickPeriod())
 		defer ticker.Stop()
 		tick = ticker.C
 	}
@@ -221,7 +223,11 @@ func (s *Session) Run(ctx context.Context) string {
 	return s.outcome
 }
 
-func (s *Session) tickPeriod() time.Duration { return time.Second / time.Duration(s.cfg.TickRate) }
+// startClock reads the clock for the session's start.
+func (s *Session) startClock() {
+	s.now = s.cfg.Clock.Now()
+	s.lastActive, s.started, s.lastTick = s.now, s.now, s.now
+}
 
 // step waits for one event or tick and handles it.
 func (s *Session) step(ctx context.Context, tick <-chan time.Time) {
@@ -261,7 +267,7 @@ func (s *Session) arm(wake *time.Timer) {
 	}
 	d := next.Sub(s.cfg.Clock.Now())
 	if _, wall := s.cfg.Clock.(WallClock); !wall {
-		d = min(d, s.tickPeriod())
+		d = min(d, s.TickPeriod())
 	}
 	wake.Reset(max(d, 0))
 }
@@ -270,21 +276,16 @@ func (s *Session) arm(wake *time.Timer) {
 // waits only for events.
 func (s *Session) nextWake() time.Time {
 	next := s.sleeper.NextTick(s, s.now)
-	earlier := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
 	for _, t := range s.timers {
-		earlier(t.at)
+		next = Earliest(next, t.at)
 	}
 	for _, r := range s.reservations {
 		if !r.connected && !r.released {
-			earlier(r.since.Add(s.cfg.NoShowTimeout))
+			next = Earliest(next, r.since.Add(s.cfg.NoShowTimeout))
 		}
 	}
 	if !s.ended && s.connectedCount() == 0 {
-		earlier(s.lastActive.Add(s.cfg.EmptyTimeout))
+		next = Earliest(next, s.lastActive.Add(s.cfg.EmptyTimeout))
 	}
 	return next
 }
@@ -306,6 +307,7 @@ func (s *Session) guard(where string, fn func()) {
 func (s *Session) Tick() {
 	start := time.Now()
 	s.now = s.cfg.Clock.Now()
+	s.lastTick = s.now
 	s.game.OnTick(s, s.now)
 	s.runTimers()
 	s.checkReservations()
@@ -649,13 +651,16 @@ func (s *Session) SendGroup(group, opCode int32, payload []byte) {
 	}
 }
 
-// SendProto marshals m and sends it to p (nil p: everyone). Loop only.
+// SendProto marshals m and sends it to p (nil p: everyone). It marshals
+// into a buffer the session reuses (the frame is a copy), so that a game
+// sending a message on every input does not allocate for it. Loop only.
 func (s *Session) SendProto(p *Player, opCode int32, m proto.Message) {
-	b, err := proto.Marshal(m)
+	b, err := proto.MarshalOptions{}.MarshalAppend(s.scratch[:0], m)
 	if err != nil {
 		s.log.Error("marshal game message", "op_code", opCode, "err", err)
 		return
 	}
+	s.scratch = b
 	if p == nil {
 		s.Broadcast(opCode, b)
 		return

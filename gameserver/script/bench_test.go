@@ -42,7 +42,7 @@ func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func
 	rules.FinishLine = finishLine
 	// A benchmark runs as many match-seconds as it needs: more than the
 	// match's own time limit, which would end it as abandoned.
-	rules.RaceTimeout = 1000 * time.Hour
+	rules.Timeout = 1000 * time.Hour
 	return map[string]func() (realtime.Game, realtime.Config){
 		"go": func() (realtime.Game, realtime.Config) {
 			g, err := race.NewGame(rules, nil)

@@ -13,6 +13,7 @@ import (
 	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 )
 
 const megaFrogRace = "examples/megafrograce"
@@ -156,7 +157,7 @@ func TestMegaFrogMatchScriptMatchesTheGoMatch(t *testing.T) {
 		return startRig(t, game, realtime.Config{GameServer: "gs-1", MaxPlayers: 2, Clock: clock, Logger: slog.New(slog.DiscardHandler)}, clock, &syncBuffer{})
 	}()
 	wantA, wantB := playMatch(t, goRig)
-	if out := goRig.outcome(); out != race.OutcomeFinished {
+	if out := goRig.outcome(); out != string(match.Finished) {
 		t.Fatalf("Go match outcome %q", out)
 	}
 	jsRig := newRig(t, megaFrogRace, Config{})

@@ -79,10 +79,10 @@ func (l localFlags) validate(backend string) error {
 	if l.Script.Game == raceserver.GameScript {
 		// A script's seats are checked against its maxPlayers once it is
 		// loaded; the Go match's limit of 8 lanes is not the script's.
-		if game.Rules.Players < 1 {
-			errs = append(errs, fmt.Errorf("players %d: want at least 1", game.Rules.Players))
+		if game.Rules.Seats < 1 {
+			errs = append(errs, fmt.Errorf("players %d: want at least 1", game.Rules.Seats))
 		}
-		game.Rules.Players = 1
+		game.Rules.Seats = 1
 	}
 	if err := game.Validate(); err != nil {
 		errs = append(errs, err)
@@ -102,7 +102,7 @@ func (l localFlags) players() int {
 	if r, err := l.Script.Party(l.Game); err == nil && r != nil {
 		return r.Players
 	}
-	return l.Game.Rules.Players
+	return l.Game.Rules.Seats
 }
 
 // fleet starts the embedded fleet of package allocator/local.
@@ -137,7 +137,7 @@ func (l localFlags) loadScript(game *raceserver.GameOptions, logger *slog.Logger
 	if err != nil || prog == nil {
 		return 0, err
 	}
-	seats, err := raceserver.Seats(prog, l.Game.Rules.Players, l.PlayersSet)
+	seats, err := raceserver.Seats(prog, l.Game.Rules.Seats, l.PlayersSet)
 	if err != nil {
 		return 0, err
 	}

@@ -85,11 +85,11 @@ func TestLocalValidate(t *testing.T) {
 		{"a script without its folder", app.BackendLocal, func(l *localFlags) { l.Script.Game = "script" }, false},
 		{"an unknown game", app.BackendLocal, func(l *localFlags) { l.Script.Game = "chess" }, false},
 		{"a script's seats above the match's 8 lanes", app.BackendLocal, func(l *localFlags) {
-			l.Script.Game, l.Script.Dir, l.Game.Rules.Players = "script", "testdata/any", 32
+			l.Script.Game, l.Script.Dir, l.Game.Rules.Seats = "script", "testdata/any", 32
 		}, true},
-		{"the match's players above its 8 lanes", app.BackendLocal, func(l *localFlags) { l.Game.Rules.Players = 9 }, false},
+		{"the match's players above its 8 lanes", app.BackendLocal, func(l *localFlags) { l.Game.Rules.Seats = 9 }, false},
 		{"a script with no seats", app.BackendLocal, func(l *localFlags) {
-			l.Script.Game, l.Script.Dir, l.Game.Rules.Players = "script", "testdata/any", 0
+			l.Script.Game, l.Script.Dir, l.Game.Rules.Seats = "script", "testdata/any", 0
 		}, false},
 	}
 	for _, tt := range tests {

@@ -90,6 +90,9 @@ type Hooks struct {
 	Countdown func(s *realtime.Session, startAt time.Time)
 	// Begin: the countdown is over.
 	Begin func(s *realtime.Session)
+	// Joined: p took its seat, or came back to it (p.Reconnects() > 0);
+	// the game tells it where things stand.
+	Joined func(s *realtime.Session, p *realtime.Player, seat int)
 	// Left: a player who left the lobby did not come back within the
 	// no-show time; it is released and its seat is free again.
 	Left func(s *realtime.Session, p *realtime.Player, seat int)
@@ -184,7 +187,7 @@ func (m *Match) OnPlayerConnect(_ *realtime.Session, p *realtime.Player) error {
 }
 
 // OnPlayerAccepted cancels the player's release or grace; with
-// ReadyOnJoin, it is ready.
+// ReadyOnJoin, it is ready. Then the game hears it Joined.
 func (m *Match) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
 	i := m.Seat(p)
 	if i < 0 {
@@ -193,6 +196,9 @@ func (m *Match) OnPlayerAccepted(s *realtime.Session, p *realtime.Player) {
 	m.cancel(s, i)
 	if m.rules.ReadyOnJoin {
 		m.Ready(s, p)
+	}
+	if m.hooks.Joined != nil {
+		m.hooks.Joined(s, p, i)
 	}
 }
 
@@ -267,6 +273,10 @@ func (m *Match) Ready(s *realtime.Session, p *realtime.Player) {
 
 // Touch records activity at now: the idle timeout counts from the last.
 func (m *Match) Touch(now time.Time) { m.lastActive = now }
+
+// Answered records that what msg did is queued for the players now: the
+// latency of Metrics.WithLatency.
+func (m *Match) Answered(msg realtime.Message) { m.metrics.answered(time.Since(msg.Received)) }
 
 // End ends the match with outcome: the game's Over hook sends the results,
 // then the session ends. Ending twice does nothing.

@@ -47,6 +47,11 @@ func newGame(t *testing.T, r match.Rules, forfeit func(*realtime.Session, *realt
 	hooks := match.Hooks{
 		Countdown: func(s *realtime.Session, at time.Time) { g.log = append(g.log, "countdown "+at.Sub(t0).String()) },
 		Begin:     func(s *realtime.Session) { g.log = append(g.log, "begin "+s.Now().Sub(t0).String()) },
+		Joined: func(_ *realtime.Session, p *realtime.Player, seat int) {
+			if p.Reconnects() > 0 { // a first join is in every case: log the returns
+				g.log = append(g.log, fmt.Sprintf("back %s %d", p.PlayerID(), seat))
+			}
+		},
 		Left: func(_ *realtime.Session, p *realtime.Player, seat int) {
 			g.log = append(g.log, fmt.Sprintf("left %s %d", p.PlayerID(), seat))
 		},
@@ -154,6 +159,7 @@ func TestLifecycle(t *testing.T) {
 					t.Fatalf("a came back to seat %d, want its own 0", seat)
 				}
 			},
+			want:  []string{"back a 0"},
 			phase: match.Lobby, openSeat: 1,
 		},
 		{
@@ -192,7 +198,7 @@ func TestLifecycle(t *testing.T) {
 				connect(t, h, "b")
 				h.Advance(10 * time.Second)
 			},
-			want:  []string{"countdown 3s", "begin 5s", "away b until 15s"},
+			want:  []string{"countdown 3s", "begin 5s", "away b until 15s", "back b 1"},
 			phase: match.Playing,
 		},
 		{
@@ -325,4 +331,28 @@ func counters(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// TestAnsweredLatency: what a game reports with Answered is timed by the
+// latency of Metrics.WithLatency; without it, or without metrics, nothing is.
+func TestAnsweredLatency(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	timed := match.NewMetrics(reg, "test", "matches").WithLatency(reg, "act_latency_seconds", "Time to answer an action.")
+	for _, m := range []*match.Metrics{timed, match.NewMetrics(prometheus.NewRegistry(), "test", "matches"), nil} {
+		g, _ := newGame(t, rules(2), nil, m)
+		g.Answered(realtime.Message{Received: time.Now()})
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples uint64
+	for _, mf := range mfs {
+		if mf.GetName() == "leapfrog_test_act_latency_seconds" {
+			samples = mf.GetMetric()[0].GetHistogram().GetSampleCount()
+		}
+	}
+	if samples != 1 {
+		t.Errorf("latency samples %d, want 1 (the timed game's)", samples)
+	}
 }
