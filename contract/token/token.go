@@ -51,7 +51,7 @@ type PlayerSession struct {
 	// placement plus the allocator's no-show window, after which the
 	// allocator forgets a match nobody brought. It is the same in every token
 	// of the match (claim race_start_by, whole seconds). Zero in tokens minted
-	// before the claim existed, and without a race.
+	// before the claim existed, and without a match.
 	MatchStartBy time.Time
 	IssuedAt     time.Time
 	ExpiresAt    time.Time

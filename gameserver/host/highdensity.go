@@ -54,7 +54,7 @@ func (h *Host) checkMatchesList(ctx context.Context) error {
 			"capacity", int64(l.Capacity), "races_per_server", n, "agones_list_max", agonesMaxList)
 	}
 	if len(l.Values) > 0 {
-		h.log.Warn("the matches list already holds matches this process did not start: they are left alone", "races", l.Values)
+		h.log.Warn("the matches list already holds matches this process did not start: they are left alone", "matches", l.Values)
 	}
 	return nil
 }
@@ -93,7 +93,7 @@ func (h *Host) startMatch(ctx context.Context, list *matchList, match string) (*
 }
 
 // authenticateMatch admits the identity of a valid token on a high-density
-// server; the match set (the server's Router) decides about its race.
+// server; the match set (the server's Router) decides about its match.
 func (h *Host) authenticateMatch(id realtime.Identity) (realtime.Identity, error) {
 	if h.fatal.Load() != nil {
 		h.cfg.Metrics.refused(refusedBroken)
@@ -155,13 +155,13 @@ func (h *Host) runMatches(ctx context.Context, serveErr <-chan error, httpSrv *h
 			h.matches.lapse(a.at)
 			h.cfg.Metrics.leaseLapsed()
 			h.log.Warn("lease lapsed: taking no new match; running matches go on", "ttl", h.cfg.LeaseTTL,
-				"races", h.matches.count(), "after", h.cfg.AfterSession)
+				"matches", h.matches.count(), "after", h.cfg.AfterSession)
 			h.markClosed(ctx, true)
 		case highDensityRecycle:
 			h.matches.recycleAt(a.at)
 			h.cfg.Metrics.recycled(a.reason)
 			h.log.Info("recycling: taking no new match; running matches go on, then the server shuts down and the Fleet replaces it",
-				"reason", a.reason, "races", h.matches.count(), "max_races", h.cfg.MaxMatches, "max_age", h.cfg.MaxAge)
+				"reason", a.reason, "matches", h.matches.count(), "max_races", h.cfg.MaxMatches, "max_age", h.cfg.MaxAge)
 			h.markClosed(ctx, true)
 		case highDensityRetireIfEmpty:
 			idle := false
@@ -236,7 +236,7 @@ func (h *Host) drainMatches(ctx context.Context, httpSrv *http.Server, stopMatch
 	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.DrainGrace)
 	defer cancel()
 	h.markClosed(grace, true)
-	h.log.Info("draining: running matches may finish", "races", h.matches.count(), "grace", h.cfg.DrainGrace)
+	h.log.Info("draining: running matches may finish", "matches", h.matches.count(), "grace", h.cfg.DrainGrace)
 	for h.matches.count() > 0 && h.Healthy() {
 		select {
 		case <-h.matchDone:
@@ -246,7 +246,7 @@ func (h *Host) drainMatches(ctx context.Context, httpSrv *http.Server, stopMatch
 		break
 	}
 	if n := h.matches.count(); n > 0 {
-		h.log.Warn("drain grace over: shutting down the matches still running", "races", n)
+		h.log.Warn("drain grace over: shutting down the matches still running", "matches", n)
 	}
 	stopMatches()
 	closing, cancelClose := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)

@@ -437,7 +437,7 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 
 // clearPlayers empties the players list of a server back in the Ready
 // pool. It runs only once Ready shows: emptied while still Allocated, the
-// list would let the allocator place players on a finished race.
+// list would let the allocator place players on a finished match.
 func (h *Host) clearPlayers(ctx context.Context) error {
 	list, err := h.sdk.GetList(ctx, agoneswire.PlayersList)
 	if err != nil {

@@ -108,6 +108,6 @@ func (h *Host) publishLobbies(ctx context.Context) {
 		for match, p := range lobbies {
 			reported[match] = slices.Clone(p)
 		}
-		h.log.Debug("matches waiting for players reported", "races", len(lobbies))
+		h.log.Debug("matches waiting for players reported", "matches", len(lobbies))
 	}
 }

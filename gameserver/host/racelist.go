@@ -74,9 +74,9 @@ func (l *matchList) apply(ctx context.Context, op listOp) {
 			l.added[op.match] = true
 		case ctx.Err() != nil:
 		case errors.Is(err, agonessdk.ErrNoCapacity):
-			l.log.Error("matches list full: its capacity must be the matches per server", "race", op.match, "err", err)
+			l.log.Error("matches list full: its capacity must be the matches per server", "match", op.match, "err", err)
 		default:
-			l.log.Error("add match to the matches list", "race", op.match, "err", err)
+			l.log.Error("add match to the matches list", "match", op.match, "err", err)
 		}
 		return
 	}
@@ -86,6 +86,6 @@ func (l *matchList) apply(ctx context.Context, op listOp) {
 	delete(l.added, op.match)
 	err := l.sdk.RemoveListValue(ctx, agoneswire.MatchesList, op.match)
 	if err != nil && !errors.Is(err, agonessdk.ErrNotFound) && ctx.Err() == nil {
-		l.log.Error("remove match from the matches list", "race", op.match, "err", err)
+		l.log.Error("remove match from the matches list", "match", op.match, "err", err)
 	}
 }

@@ -42,7 +42,7 @@ type matchSet struct {
 	recycle   chan struct{}
 }
 
-// matchSlot is one running race. ready is closed once s (or err) is set, so
+// matchSlot is one running match. ready is closed once s (or err) is set, so
 // that the players of a match being created wait for its session.
 type matchSlot struct {
 	ready chan struct{}
@@ -63,7 +63,7 @@ type overMatch struct {
 	until time.Time
 }
 
-// Why a high-density server takes no new race.
+// Why a high-density server takes no new match.
 const (
 	closedDraining = "draining"
 	closedLapsed   = "lease_lapsed"

@@ -118,7 +118,7 @@ func TestRetiredMatchSetTakesNoMatch(t *testing.T) {
 	if !rs.idleLapsed(true) {
 		t.Fatal("an empty lapsed server is not idle")
 	}
-	// Shutting down: not even a token issued before the lapse starts a race.
+	// Shutting down: not even a token issued before the lapse starts a match.
 	_, err := rs.Route(context.Background(), realtime.Identity{PlayerID: "p", Match: "r1", IssuedAt: now.Add(-time.Minute)})
 	if !errors.Is(err, realtime.ErrNoNewMatch) {
 		t.Fatalf("route: %v, want ErrNoNewRace", err)

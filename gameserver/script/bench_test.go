@@ -31,7 +31,7 @@ func benchGames(b *testing.B, finishLine float64, sendQueue int) map[string]func
 	if err != nil {
 		b.Fatal(err)
 	}
-	// A generous budget: on a loaded machine a preempted callback must not end the benchmark's race.
+	// A generous budget: on a loaded machine a preempted callback must not end the benchmark's match.
 	prog, err := NewProgram(src, Config{
 		Args: []string{fmt.Sprintf("--finish-line=%g", finishLine)}, CallbackBudget: time.Minute, Logger: slog.New(slog.DiscardHandler),
 	})

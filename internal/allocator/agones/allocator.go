@@ -226,7 +226,7 @@ func (a *Allocator) allocation(playerIDs []string) *agonesv1.GameServerAllocatio
 					Lists:            map[string]agonesv1.ListSelector{agoneswire.PlayersList: {MinAvailable: seats}},
 				},
 				{
-					// A new race.
+					// A new match.
 					MatchLabels:      fleet,
 					MatchExpressions: open,
 					GameServerState:  agoneswire.StateReady,

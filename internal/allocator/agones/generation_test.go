@@ -73,7 +73,7 @@ func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 		t.Fatalf("p3 on %s before the new generation has room, want the old lease %s", got.GameServer, old.GameServer)
 	}
 	// Its server is Ready: the next lease round takes it and the old
-	// server takes no new race.
+	// server takes no new match.
 	fc.inSet("race-2", "race-new", agoneswire.StateReady)
 	clk.Add(unallocatedHold)
 	l.mu.Lock()

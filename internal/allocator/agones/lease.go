@@ -158,7 +158,7 @@ type lease struct {
 	// unreachable: the last probe could not reach the server.
 	unreachable bool
 	// set is the server's GameServerSet; retired: it is of an older
-	// generation than one this replica holds, and takes no new race.
+	// generation than one this replica holds, and takes no new match.
 	set     string
 	retired bool
 }
@@ -216,7 +216,7 @@ func NewLeaser(c LeaseClient, engine Engine, cfg LeaseConfig, reg prometheus.Reg
 const maxListCapacity = 1000
 
 // DefaultLowWater is the low-water mark of free matches for N matches per
-// server: a quarter of a server, at least one race.
+// server: a quarter of a server, at least one match.
 func DefaultLowWater(matchesPerServer int) int {
 	return max(1, matchesPerServer/4)
 }
@@ -230,7 +230,7 @@ func MatchPrefix(replicaID string) string {
 
 // Allocate places the players in a match on a leased game server: their own
 // match if they hold a place, else a match waiting for players, else a new
-// race. When no leased server has room it waits for a lease allocation
+// match. When no leased server has room it waits for a lease allocation
 // (bounded by ctx); UnAllocated is backend.ErrNoCapacity.
 func (l *Leaser) Allocate(ctx context.Context, req backend.AllocationRequest) (backend.Assignment, error) {
 	if len(req.PlayerIDs) == 0 || slices.Contains(req.PlayerIDs, "") {
@@ -404,7 +404,7 @@ func (l *Leaser) lease(ctx context.Context, current bool) error {
 		l.fallback = false // room on the current generation again
 	}
 	l.generationsLocked(ctx)
-	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "gameserverset", ls.set, "races", len(matches), "capacity", server.Capacity)
+	l.logger.InfoContext(ctx, "leased game server", "gameserver", server.Name, "gameserverset", ls.set, "matches", len(matches), "capacity", server.Capacity)
 	// A first probe: a server is judged unreachable only once it was
 	// reached, so the prober learns it now, before anyone needs it.
 	go l.probe(context.WithoutCancel(ctx), server.Name, server.Address, server.Port)

@@ -236,7 +236,7 @@ func TestPairingAcrossReplicasUnderLightLoad(t *testing.T) {
 // its server reports it; p2, placed by replica B, is seated in p1's match on
 // A's server, and both count down. Then both replicas seat a player in
 // the next lone player's match: the first to connect matches, the other is
-// refused and, asking again, is placed in another race.
+// refused and, asking again, is placed in another match.
 func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the game server and runs two processes")

@@ -23,7 +23,7 @@ const (
 	attrReason  = attribute.Key("leapfrog.retry.reason")
 	attrJoined  = attribute.Key("leapfrog.joined")
 	attrAgain   = attribute.Key("leapfrog.again")
-	attrMatch   = attribute.Key("leapfrog.race")
+	attrMatch   = attribute.Key("leapfrog.match")
 	// attrAhead marks a lease started ahead of need, in the background.
 	attrAhead = attribute.Key("leapfrog.lease.ahead")
 )

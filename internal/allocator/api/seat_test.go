@@ -13,7 +13,7 @@ import (
 // backend seated the player, not from the mint: a request slowed (or a
 // process paused) between the two cannot leave a token accepted after the
 // seat is given to another player. The match's start deadline travels in
-// every token of the race.
+// every token of the match.
 func TestSeatTokenExpiresWithTheSeatHold(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -24,7 +24,7 @@ const (
 	attrSeats     = attribute.Key("leapfrog.seats")
 	attrResult    = attribute.Key("leapfrog.allocation.result")
 	attrServer    = attribute.Key("leapfrog.game_server")
-	attrMatch     = attribute.Key("leapfrog.race")
+	attrMatch     = attribute.Key("leapfrog.match")
 	attrJoined    = attribute.Key("leapfrog.joined")
 )
 

@@ -57,7 +57,7 @@ type Assignment struct {
 	Address string
 	Port    int32
 	// Match names the match on a high-density game server (player session
-	// tokens name it too); empty when the game server hosts one race.
+	// tokens name it too); empty when the game server hosts one match.
 	Match string
 	// Joined is true when the players were placed on a game server that was
 	// already allocated (a match waiting for players, or the player's own

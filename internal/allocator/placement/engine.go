@@ -88,7 +88,7 @@ type Placement struct {
 	Again bool
 	// StartBy is the latest time the match may start on its server: the
 	// match's placement plus Config.Pending, the same for every seat of the
-	// race. Tokens carry it, so that a match the engine forgot unreported,
+	// match. Tokens carry it, so that a match the engine forgot unreported,
 	// or one that ended, is never started (again) by a late token.
 	StartBy time.Time
 	// SeatedAt is when the engine (re)seated the players: their seats'

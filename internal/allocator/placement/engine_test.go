@@ -371,7 +371,7 @@ func TestMatchIDsAreUniqueAndShort(t *testing.T) {
 }
 
 // TestConcurrentPlaces: many goroutines placing at once never overfill a
-// match or a server, and every player ends up in exactly one race.
+// match or a server, and every player ends up in exactly one match.
 func TestConcurrentPlaces(t *testing.T) {
 	e := newEngine(t, newClock())
 	for i := range 4 {
@@ -480,7 +480,7 @@ func TestLobbySeatOfANoShowGoesToTheNextPlayer(t *testing.T) {
 
 // Seats of the players a lobby holds are never given back, nor any seat
 // without SeatHold, of a match this engine did not place, or once the
-// server's report no longer names the race.
+// server's report no longer names the match.
 func TestLobbyKeepsWhatItMust(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

@@ -145,12 +145,12 @@ func TestNoShowSeatGoesToTheNextPlayerWithinTheGrace(t *testing.T) {
 		t.Fatalf("the no-show asking again got its old match back: %+v", p)
 	}
 	// The no-show came with its old token before next: the server seated
-	// it; next, refused, asking again gets another race.
+	// it; next, refused, asking again gets another match.
 	e.Lobbies("gs", map[string][]string{noShow.Match: {"noshow", "present"}, early.Match: {"early", "late"}})
 	if p := place(t, e, "next"); p.Match == noShow.Match {
 		t.Fatalf("next, refused, asking again got the full match %s", p.Match)
 	}
-	// The two placed afresh were paired with each other in a third race.
+	// The two placed afresh were paired with each other in a third match.
 	if st := e.Stats(); st.Matches != 3 || st.OpenMatches != 0 {
 		t.Errorf("stats %+v, want three matches, none open", st)
 	}
