@@ -110,9 +110,9 @@ generate-check: generate ## Fail if the committed generated deep copies are stal
 	git diff --exit-code -- $(DEEPCOPY_DIR) || { echo "generated deep copies are stale: run make generate and commit"; exit 1; }
 
 .PHONY: conformance-golden
-conformance-golden: ## Rewrite the script conformance corpus's golden files (gameserver/script/testdata/conformance/*.out) with node's output.
+conformance-golden: ## Rewrite the script conformance corpus's golden files (internal/gameserver/script/testdata/conformance/*.out) with node's output.
 	@command -v node >/dev/null || { echo "node is not on PATH: apt-get install nodejs"; exit 1; }
-	go test -count=1 -run 'TestConformanceWithNode' ./gameserver/script -update-golden
+	go test -count=1 -run 'TestConformanceWithNode' ./internal/gameserver/script -update-golden
 
 .PHONY: web
 web: ## Rebuild the browser client bundle (TypeScript, esbuild) into internal/allocator/webui/dist.

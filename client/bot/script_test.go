@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
-	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )
 
@@ -15,7 +15,7 @@ import (
 // of Mega Frog Race written as a GameLift Realtime script, through the
 // allocator and the local fleet, with the fast rules of the Go race tests.
 func TestRunPlaysTheRealtimeScriptRace(t *testing.T) {
-	src, err := script.Load("../../gameserver/script/examples/megafrograce", "index.js")
+	src, err := script.Load("../../examples/megafrograce", "index.js")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,14 +17,14 @@ import (
 	. "github.com/leapfrog-games/leapfrog/gameserver/gamelift"
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
-	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 )
 
 // scriptedMatch serves one session of the Mega Frog Race Realtime script
 // (fast rules) on 127.0.0.1, at /ws (Leapfrog) and /websocket (GameLift).
 func scriptedMatch(t *testing.T) (base string, s *realtime.Session) {
 	t.Helper()
-	src, err := script.Load("../script/examples/megafrograce", "index.js")
+	src, err := script.Load("../../examples/megafrograce", "index.js")
 	if err != nil {
 		t.Fatal(err)
 	}

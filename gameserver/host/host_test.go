@@ -22,7 +22,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // stack is a game server on 127.0.0.1:0 talking to a sidecar fake over HTTP.

@@ -7,10 +7,10 @@ import (
 )
 
 // TestLivingRoomRaceOnTheScript plays the browser client against Mega Frog Race written as a
-// GameLift Realtime script (gameserver/script/examples/megafrograce) on the race server: the page
+// GameLift Realtime script (examples/megafrograce) on the race server: the page
 // speaks to the script exactly as to the Go race, from the countdown to the result.
 func TestLivingRoomRaceOnTheScript(t *testing.T) {
-	dir, err := filepath.Abs(filepath.Join("..", "..", "gameserver", "script", "examples", "megafrograce"))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "megafrograce"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestHostileClientsKeepSeriesBounded(t *testing.T) {
 		// "unknown" and "other".
 		opBound = 64 + 2
 	)
-	dir := filepath.Join(moduleRoot, "gameserver", "script", "examples", "megafrograce")
+	dir := filepath.Join(moduleRoot, "examples", "megafrograce")
 	for _, tt := range []struct {
 		name  string
 		flags []string

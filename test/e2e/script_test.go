@@ -23,12 +23,12 @@ func scriptFlags(dir string, extra ...string) []string {
 }
 
 // TestScriptRacesThroughTheLocalFleet: the allocator started as make run
-// SCRIPT=gameserver/script/examples/megafrograce starts it (the race as a
+// SCRIPT=examples/megafrograce starts it (the race as a
 // Realtime script): two players matched over HTTP race each other over real
 // WebSockets, as two browser tabs do, on high-density servers through the
 // local edge (make run's flags) and directly on servers of one race. The script's maxPlayers (2) are the seats of a race.
 func TestScriptRacesThroughTheLocalFleet(t *testing.T) {
-	dir := filepath.Join(moduleRoot, "gameserver", "script", "examples", "megafrograce")
+	dir := filepath.Join(moduleRoot, "examples", "megafrograce")
 	for _, tt := range []struct {
 		name  string
 		extra []string

@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/app"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"

@@ -9,7 +9,7 @@ import (
 	"flag"
 	"os"
 
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/app"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/webui"
 )

@@ -9,7 +9,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/party"
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )
 

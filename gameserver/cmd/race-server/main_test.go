@@ -41,7 +41,7 @@ func TestWithoutSidecarSaysSo(t *testing.T) {
 		args []string
 	}{
 		{"the Go race", nil},
-		{"a Realtime script", []string{"--game=script", "--script-dir=" + filepath.Join(root, "gameserver", "script", "examples", "megafrograce")}},
+		{"a Realtime script", []string{"--game=script", "--script-dir=" + filepath.Join(root, "examples", "megafrograce")}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, port, _ := net.SplitHostPort(buildtest.FreeAddr(t)) // nothing answers there: no sidecar

@@ -15,7 +15,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/matchapi"
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 )

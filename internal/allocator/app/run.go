@@ -228,7 +228,7 @@ func runLocal(ctx context.Context, cfg Config, deps Deps, issuer *token.Issuer, 
 		// are the studio's own GameLift Realtime clients.
 		logger.Info("GameLift Realtime script is up: POST /v1/guest, then POST /v1/match with the guest token; "+
 			"connect a GameLift Realtime client to ws://<ipAddress>:<port>/websocket of the match with its playerSessionId "+
-			"(the page at / is Mega Frog Race's client: it plays only a script of that game, such as gameserver/script/examples/megafrograce)",
+			"(the page at / is Mega Frog Race's client: it plays only a script of that game, such as examples/megafrograce)",
 			"script", deps.Script, "url", url)
 	case deps.Web != nil:
 		logger.Info("Mega Frog Race is up: open the page in two browser tabs (or one, for a living-room match)", "url", url)

@@ -13,7 +13,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 )
 

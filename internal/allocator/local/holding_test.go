@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/gameserver/raceserver"
-	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 )
 
 // threeSeats loads a Realtime script of three players a session, as the

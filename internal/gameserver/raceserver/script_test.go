@@ -21,7 +21,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 )
 
-const raceScript = "../script/examples/megafrograce"
+const raceScript = "../../../examples/megafrograce"
 
 func TestScriptOptionsValidate(t *testing.T) {
 	tests := []struct {

@@ -16,7 +16,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
 )
 
-const megaFrogRace = "examples/megafrograce"
+const megaFrogRace = "../../../examples/megafrograce"
 
 // matchEvent is one Mega Frog Race message as a client decoded it.
 type matchEvent struct {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-const compatDoc = "../../docs/script-compatibility.md"
+const compatDoc = "../../../docs/script-compatibility.md"
 
 // docTable reads the rows of the table under heading: name -> status.
 func docTable(t *testing.T, doc, heading string) map[string]string {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 )
 
 // Games the race server can run.

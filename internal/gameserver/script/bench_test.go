@@ -280,7 +280,7 @@ func pressed(f *realtimev1.ServerFrame, lane int32) bool {
 // touches a built-in: the Node.js world is built lazily, so an idle
 // session pays only for its globals.
 func BenchmarkNewGame(b *testing.B) {
-	prog := load(b, "examples/megafrograce", Config{Logger: slog.New(slog.DiscardHandler)})
+	prog := load(b, "../../../examples/megafrograce", Config{Logger: slog.New(slog.DiscardHandler)})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := prog.NewGame(); err != nil {

@@ -405,7 +405,7 @@ func TestScriptSessionWakesOnlyForHealthAndMemory(t *testing.T) {
 			}
 		})
 	}
-	noHealth := load(t, "examples/megafrograce", Config{Logger: slog.New(slog.DiscardHandler)})
+	noHealth := load(t, "../../../examples/megafrograce", Config{Logger: slog.New(slog.DiscardHandler)})
 	g, err := noHealth.NewGame()
 	if err != nil {
 		t.Fatal(err)

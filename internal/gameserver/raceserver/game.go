@@ -12,7 +12,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/match"
-	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 )
 
 // GameOptions are the race rules and session settings, shared by the race

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leapfrog-games/leapfrog/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 )
 
 // TestScriptLoadErrorSaysWhere: a script that does not load is reported at
