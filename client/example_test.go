@@ -11,9 +11,9 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // A player asks the allocator for a guest identity and a match, then

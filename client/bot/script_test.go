@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/client/internal/racetest"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
 )
 
 // TestRunPlaysTheRealtimeScriptRace: the bot, unchanged, plays full races

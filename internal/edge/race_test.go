@@ -11,10 +11,10 @@ import (
 	"github.com/leapfrog-games/leapfrog/client"
 	racev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/race/v1"
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 	"github.com/leapfrog-games/leapfrog/internal/edge"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 func startFleet(t *testing.T, issuer *token.Issuer) *local.Fleet {

@@ -12,11 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/app"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // localFlags configure the embedded fleet of --backend=local: its size and

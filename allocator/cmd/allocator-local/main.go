@@ -9,9 +9,9 @@ import (
 	"flag"
 	"os"
 
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/app"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/webui"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 func main() {

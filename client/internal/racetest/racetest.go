@@ -9,8 +9,8 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/party"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // FastGame is a race that takes well under a second: short hops and

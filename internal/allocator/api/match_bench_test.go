@@ -15,9 +15,9 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/matchapi"
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // benchParallelism makes b.RunParallel run 32 goroutines per P: 64 on the

@@ -16,9 +16,9 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/client"
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/local"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 func TestValidateEdge(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 func newFleet(t *testing.T, buffer, maxServers int, tune func(*raceserver.GameOptions)) (*Fleet, *prometheus.Registry) {

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // The allocator counts a place against its client address while the

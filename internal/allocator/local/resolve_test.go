@@ -10,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/contract/token"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/edge"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // The edge of local mode reaches only Allocated servers of the fleet.

@@ -17,7 +17,6 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/gameserver/race"
-	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/agones"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
@@ -25,6 +24,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/connlimit"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
 	"github.com/leapfrog-games/leapfrog/internal/edge"
+	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 )
 
 // Metric is one metric family a component registers.
