@@ -369,19 +369,6 @@ func (l *listRead) GetList(ctx context.Context, name string) (*agonessdk.List, e
 	return list, err
 }
 
-// eventually polls cond until it holds; after 20 s it fails the test,
-// saying what never happened.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20 s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestNoShowIsRemovedFromTheList(t *testing.T) {
 	g := fastGame()
 	g.NoShowTimeout = 200 * time.Millisecond
