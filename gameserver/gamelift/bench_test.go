@@ -8,6 +8,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // BenchmarkEchoRoundTrip: one message to the server and its echo back, over
@@ -45,7 +46,7 @@ func BenchmarkEchoRoundTrip(b *testing.B) {
 			ts.fast.SourceRate = 1 << 30 // one client at full speed, not players behind a NAT
 			ts.run(b, cfg, &echoGame{})
 			c := login(b, ts.base, "bench", opts)
-			eventually(b, "fast channel", c.FastConnected)
+			testwait.Eventually(b, "fast channel", c.FastConnected)
 			payload := make([]byte, 64)
 			b.ResetTimer()
 			for range b.N {

@@ -21,6 +21,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/internal/panicguard/panicguardtest"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // Op codes of echoGame.
@@ -82,7 +83,7 @@ func TestFastChannel(t *testing.T) {
 	alice := login(t, ts.base+gamelift.Path, "alice", gamelifttest.Options{Payload: []byte(`{"nick":"al"}`)})
 	bob := login(t, ts.base, "bob", gamelifttest.Options{Sender: gamelifttest.SenderFromTargetPlayer})
 	for _, c := range []*gamelifttest.Client{alice, bob} {
-		eventually(t, "the fast channel is up", c.FastConnected)
+		testwait.Eventually(t, "the fast channel is up", c.FastConnected)
 		if n := c.UDPErrors(); n != 0 {
 			t.Errorf("peer %d: %d UDP errors", c.PeerID(), n)
 		}
@@ -182,7 +183,7 @@ func TestNoFastChannel(t *testing.T) {
 	if err != nil || lr.FastPort != 0 {
 		t.Fatalf("login %v, %v: want fast port 0", lr, err)
 	}
-	eventually(t, "the client's UDP attempt fails", func() bool { return c.UDPErrors() > 0 })
+	testwait.Eventually(t, "the client's UDP attempt fails", func() bool { return c.UDPErrors() > 0 })
 	if err := c.Send(opEchoFast, []byte("x"), gamelifttest.Fast, gamelift.ServerPeer, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func udpConnect(peer int32) []byte {
 func TestHostileDatagrams(t *testing.T) {
 	ts, _, _ := echoServer(t, true, true)
 	alice := login(t, ts.base, "alice", gamelifttest.Options{})
-	eventually(t, "alice's fast channel", alice.FastConnected)
+	testwait.Eventually(t, "alice's fast channel", alice.FastConnected)
 	server := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ts.port()}
 	data := gamelift.Encode(&gameliftv1.Packet{OpCode: opEchoFast, Sender: alice.PeerID(), TargetPlayer: gamelift.ServerPeer, Payload: []byte("x")})
 	tests := []struct {
@@ -250,7 +251,7 @@ func TestHostileDatagrams(t *testing.T) {
 			if _, err := pc.WriteToUDP(tt.send, server); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "dropped as "+tt.reason, func() bool { return ts.dropped(tt.reason) > before })
+			testwait.Eventually(t, "dropped as "+tt.reason, func() bool { return ts.dropped(tt.reason) > before })
 			_ = pc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 			if n, _, err := pc.ReadFromUDP(make([]byte, 2048)); err == nil {
 				t.Errorf("the server answered a hostile datagram with %d bytes", n)
@@ -271,7 +272,7 @@ func TestHostileDatagrams(t *testing.T) {
 func TestFastStateFreedOnDisconnect(t *testing.T) {
 	ts, _, _ := echoServer(t, true, true)
 	alice := login(t, ts.base, "alice", gamelifttest.Options{})
-	eventually(t, "alice's fast channel", alice.FastConnected)
+	testwait.Eventually(t, "alice's fast channel", alice.FastConnected)
 	addr := alice.LocalUDPAddr()
 	if err := alice.Send(opEchoFast, []byte("up"), gamelifttest.Fast, gamelift.ServerPeer, 0); err != nil {
 		t.Fatal(err)
@@ -285,13 +286,13 @@ func TestFastStateFreedOnDisconnect(t *testing.T) {
 	// The server forgets the address when the connection is over, which
 	// follows the close by a moment: send until a datagram is dropped.
 	var pc *net.UDPConn
-	eventually(t, "alice's old address reopened", func() bool {
+	testwait.Eventually(t, "alice's old address reopened", func() bool {
 		var err error
 		pc, err = net.ListenUDP("udp", addr)
 		return err == nil
 	})
 	t.Cleanup(func() { pc.Close() })
-	eventually(t, "a datagram from alice's old address dropped", func() bool {
+	testwait.Eventually(t, "a datagram from alice's old address dropped", func() bool {
 		before := ts.dropped("unknown_source")
 		if _, err := pc.WriteToUDP(data, server); err != nil {
 			t.Fatal(err)
@@ -333,7 +334,7 @@ func TestAmbiguousPeer(t *testing.T) {
 		}
 		peers = append(peers, 1)
 	}
-	eventually(t, "both players in their matches", func() bool {
+	testwait.Eventually(t, "both players in their matches", func() bool {
 		n := 0
 		for _, s := range router.s {
 			s.Do(t.Context(), func() { n += len(s.Players()) })
@@ -344,7 +345,7 @@ func TestAmbiguousPeer(t *testing.T) {
 	if _, err := pc.WriteToUDP(udpConnect(peers[0]), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ts.port()}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the ambiguous UDP connect dropped", func() bool { return ts.dropped("ambiguous_peer") == 1 })
+	testwait.Eventually(t, "the ambiguous UDP connect dropped", func() bool { return ts.dropped("ambiguous_peer") == 1 })
 	_ = pc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	if _, _, err := pc.ReadFromUDP(make([]byte, 2048)); err == nil {
 		t.Error("an ambiguous peer id was acked")
@@ -369,7 +370,7 @@ func TestFastInputKeepsTheBudget(t *testing.T) {
 	ts := startServer(t, cfg, true)
 	ts.run(t, cfg, &echoGame{})
 	c := login(t, ts.base, "alice", gamelifttest.Options{})
-	eventually(t, "the fast channel", c.FastConnected)
+	testwait.Eventually(t, "the fast channel", c.FastConnected)
 	for range 20 {
 		if err := c.Send(opEchoFast, nil, gamelifttest.Fast, gamelift.ServerPeer, 0); err != nil {
 			break
@@ -404,7 +405,7 @@ func TestReconnect(t *testing.T) {
 	if again.PeerID() != peer {
 		t.Errorf("a fresh player session id came back as peer %d, want %d", again.PeerID(), peer)
 	}
-	eventually(t, "the fast channel after the reconnect", again.FastConnected)
+	testwait.Eventually(t, "the fast channel after the reconnect", again.FastConnected)
 
 	c, err := gamelifttest.Dial(t.Context(), ts.base+gamelift.Path, gamelifttest.Options{})
 	if err != nil {
@@ -429,7 +430,7 @@ func TestUnroutable(t *testing.T) {
 	if err := a.Send(9, []byte("x"), gamelifttest.Reliable, b.PeerID(), 0); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "counted as no_relay", func() bool {
+	testwait.Eventually(t, "counted as no_relay", func() bool {
 		return counterValue(ts.reg, "leapfrog_realtime_unroutable_messages_total", "reason", "no_relay") == 1
 	})
 	if err := a.Send(opEchoReliable, []byte("still here"), gamelifttest.Reliable, gamelift.ServerPeer, 0); err != nil {
@@ -495,7 +496,7 @@ func TestDatagramPanicDropsOnlyThatDatagram(t *testing.T) {
 	ts := startServer(t, cfg, true)
 	ts.run(t, cfg, &echoGame{})
 	alice := login(t, ts.base, "alice", gamelifttest.Options{})
-	eventually(t, "alice's fast channel", alice.FastConnected)
+	testwait.Eventually(t, "alice's fast channel", alice.FastConnected)
 
 	pc := rawUDP(t, ts, "127.0.0.1")
 	if _, err := pc.WriteToUDP(poison, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: ts.port()}); err != nil {

@@ -233,15 +233,3 @@ func untilKind(t testing.TB, c *gamelifttest.Client, k gamelifttest.Kind) gameli
 func isOp(op int32) func(gamelifttest.Event) bool {
 	return func(ev gamelifttest.Event) bool { return ev.Kind == gamelifttest.DataReceived && ev.OpCode == op }
 }
-
-// eventually polls cond (a metric, a flag another goroutine sets) for up to 10 s.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

@@ -12,6 +12,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
 	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // secureEcho is an echo server with TLS and DTLS on 127.0.0.1, and the
@@ -42,7 +43,7 @@ func TestSecureFastChannel(t *testing.T) {
 	alice := login(t, ts.base+gamelift.Path, "alice", opts)
 	bob := login(t, ts.base, "bob", opts)
 	for _, c := range []*gamelifttest.Client{alice, bob} {
-		eventually(t, "the DTLS session is verified", c.FastConnected)
+		testwait.Eventually(t, "the DTLS session is verified", c.FastConnected)
 		if n := c.UDPErrors(); n != 0 {
 			t.Errorf("peer %d: %d fast channel errors", c.PeerID(), n)
 		}
@@ -129,7 +130,7 @@ func TestSecureLoginResult(t *testing.T) {
 func TestSecureIdentityRefused(t *testing.T) {
 	ts, opts := secureEcho(t)
 	bob := login(t, ts.base, "bob", opts)
-	eventually(t, "bob's DTLS session is verified", bob.FastConnected)
+	testwait.Eventually(t, "bob's DTLS session is verified", bob.FastConnected)
 	var daveToken string
 	{
 		c, err := gamelifttest.Dial(t.Context(), ts.base, opts)
@@ -158,7 +159,7 @@ func TestSecureIdentityRefused(t *testing.T) {
 			o := opts
 			o.Identity = tt.identity
 			c := login(t, ts.base, "mallory:"+string(rune('a'+i)), o)
-			eventually(t, "the identity is refused", c.FastRefused)
+			testwait.Eventually(t, "the identity is refused", c.FastRefused)
 			if c.FastConnected() {
 				t.Error("the fast channel is up after a refused identity")
 			}
@@ -178,12 +179,12 @@ func TestSecureNothingRoutedUnverified(t *testing.T) {
 	skip := opts
 	skip.SkipVerify = true
 	carol := login(t, ts.base, "carol", skip)
-	eventually(t, "carol's DTLS handshake is done", carol.FastConnected)
+	testwait.Eventually(t, "carol's DTLS handshake is done", carol.FastConnected)
 
 	if err := carol.Send(20, []byte("unverified"), gamelifttest.Fast, bob.PeerID(), 0); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the unverified record is dropped", func() bool { return ts.dropped("unverified") >= 1 })
+	testwait.Eventually(t, "the unverified record is dropped", func() bool { return ts.dropped("unverified") >= 1 })
 
 	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -223,13 +224,13 @@ func TestSecureSessionEndsWithPlayer(t *testing.T) {
 	ts, opts := secureEcho(t)
 	bob := login(t, ts.base, "bob", opts)
 	old := login(t, ts.base, "alice", opts)
-	eventually(t, "alice's first session is verified", old.FastConnected)
+	testwait.Eventually(t, "alice's first session is verified", old.FastConnected)
 	if old.FastClosed() {
 		t.Fatal("the session is closed while the player is connected")
 	}
 	alice := login(t, ts.base, "alice:2", opts)
-	eventually(t, "the replaced connection's DTLS session is closed", old.FastClosed)
-	eventually(t, "alice's new session is verified", alice.FastConnected)
+	testwait.Eventually(t, "the replaced connection's DTLS session is closed", old.FastClosed)
+	testwait.Eventually(t, "alice's new session is verified", alice.FastConnected)
 	if err := alice.Send(30, []byte("again"), gamelifttest.Fast, bob.PeerID(), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,7 @@ func TestSecureHandshakesPerIP(t *testing.T) {
 	ts, opts := secureEchoWith(t, gamelift.SecureConfig{HandshakesPerIP: 2, HandshakeTimeout: time.Minute})
 	opts.SkipVerify = true
 	silent := login(t, ts.base, "carol", opts)
-	eventually(t, "the silent client's handshake is done", silent.FastConnected)
+	testwait.Eventually(t, "the silent client's handshake is done", silent.FastConnected)
 	// A DTLS 1.2 handshake record header and a few bytes: enough to open a
 	// session, never enough to finish one.
 	hello := []byte{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0}
@@ -262,5 +263,5 @@ func TestSecureHandshakesPerIP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "the third session from one IP is refused", func() bool { return ts.dropped("handshake_limited") == 1 })
+	testwait.Eventually(t, "the third session from one IP is refused", func() bool { return ts.dropped("handshake_limited") == 1 })
 }

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
@@ -150,6 +151,20 @@ func (s allocationState) next(e allocationEvent) (allocationState, []allocationA
 		}
 	case allocationStarting:
 		if e.kind == allocationStarted {
+			if errors.Is(e.err, errGamePanicked) {
+				// The game's constructor panicked: this allocation is
+				// refused, as a session over before it began. The server
+				// holds nothing of that game and stays healthy: back to
+				// the pool, or shut down as after any session.
+				s.players = nil
+				acts := []allocationAction{{kind: allocationClose}}
+				if s.reuse {
+					s.phase = allocationReturning
+					return s, append(acts, allocationAction{kind: allocationAskReady})
+				}
+				s.phase = allocationOver
+				return s, append(acts, allocationAction{kind: allocationShutdown})
+			}
 			if e.err != nil {
 				s.phase, s.players, s.err = allocationStopped, nil, e.err
 				return s, nil

@@ -2,6 +2,7 @@ package host
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -53,6 +54,12 @@ func TestAllocationLifecycle(t *testing.T) {
 			in(allocationPlaying), []act{{kind: allocationOpen}, {kind: allocationReserve, players: players}}},
 		{"the session did not start", in(allocationStarting), ev{kind: allocationStarted, err: errStart},
 			with(stopped, func(s *st) { s.err = errStart }), nil},
+		{"the game's constructor panicked: refused, back to the pool", in(allocationStarting),
+			ev{kind: allocationStarted, err: fmt.Errorf("new game: %w", errGamePanicked)},
+			in(allocationReturning), []act{{kind: allocationClose}, {kind: allocationAskReady}}},
+		{"the game's constructor panicked: refused, shut down after the session", with(in(allocationStarting), func(s *st) { s.reuse = false }),
+			ev{kind: allocationStarted, err: fmt.Errorf("new game: %w", errGamePanicked)},
+			with(in(allocationOver), func(s *st) { s.reuse = false }), []act{{kind: allocationClose}, {kind: allocationShutdown}}},
 		{"stop while starting", in(allocationStarting), stop, stopped, nil},
 		{"serving fails while starting", in(allocationStarting), serveFailed, failed, nil},
 
@@ -123,7 +130,7 @@ func TestAllocationLifecycle(t *testing.T) {
 		answered: func(a act) bool { return a.kind.answered() }, phases: numAllocationPhases, kinds: numAllocationEvents,
 		cases: tests, ignored: ignored, in: in,
 		samples: []ev{watched(agoneswire.StateAllocated, "a2"), watched(agoneswire.StateReady, ""), {kind: allocationStarted},
-			{kind: allocationStarted, err: errStart}, ended(realtime.OutcomeCompleted, true), ended(realtime.OutcomeCrashed, false),
+			{kind: allocationStarted, err: errStart}, {kind: allocationStarted, err: errGamePanicked}, ended(realtime.OutcomeCompleted, true), ended(realtime.OutcomeCrashed, false),
 			{kind: allocationReadyAnswered, ok: true}, {kind: allocationReadyAnswered}, {kind: allocationCleared, ok: true},
 			{kind: allocationCleared}, stop, serveFailed},
 	}.run(t)

@@ -17,6 +17,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/gamelift/gamelifttest"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/internal/selfsigned"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // TestGameLiftClientsLogInAtWebsocket: the host serves the GameLift Realtime
@@ -50,7 +51,7 @@ func TestGameLiftClientsLogInAtWebsocket(t *testing.T) {
 	if err != nil || r.PeerID != 1 || int(r.FastPort) != port {
 		t.Fatalf("alice: %+v, %v; want success as peer 1 with fast port %d", r, err, port)
 	}
-	eventually(t, "alice's fast channel connected", alice.FastConnected)
+	testwait.Eventually(t, "alice's fast channel connected", alice.FastConnected, testwait.Within(20*time.Second))
 	if alice.UDPErrors() != 0 {
 		t.Errorf("alice's fast channel: %d errors", alice.UDPErrors())
 	}
@@ -150,7 +151,7 @@ func TestGameLiftSecureClients(t *testing.T) {
 			if string(r.CACert) != string(chain.CA) || r.ConnectToken == "" {
 				t.Errorf("login result: caCert %q, connect token %q; want the CA and a token", r.CACert, r.ConnectToken)
 			}
-			eventually(t, "the fast channel connected", c.FastConnected)
+			testwait.Eventually(t, "the fast channel connected", c.FastConnected, testwait.Within(20*time.Second))
 			if c.UDPErrors() != 0 || c.FastRefused() {
 				t.Errorf("fast channel: refused %v, %d errors", c.FastRefused(), c.UDPErrors())
 			}

@@ -77,15 +77,7 @@ func TestHopFloodDoesNotDisconnectTheOpponent(t *testing.T) {
 	g.Rules.IdleTimeout = 0           // not longer than a hop: off
 	g.Rules.Countdown = 0
 	st := startStack(t, g, host.AfterShutdown)
-	if _, err := st.mem.ClusterAllocate([]string{"flooder", "victim"}); err != nil {
-		t.Fatal(err)
-	}
-	st.waitState(t, agoneswire.StateAllocated)
-	a, _, _ := st.connect(t, "flooder")
-	b, _, _ := st.connect(t, "victim")
-	if a == nil || b == nil {
-		t.Fatal("a reserved player was refused")
-	}
+	a, b := st.allocatePair(t, "flooder", "victim")
 	a.op(race.OpSceneReady)
 	b.op(race.OpSceneReady)
 	a.untilOp(race.OpCountdown)
@@ -175,15 +167,7 @@ func TestWatchdogStopsHealthAndTellsPlayersWhenTheLoopIsStuck(t *testing.T) {
 	if got := healthGauge(t, health); got != 1 {
 		t.Fatalf("leapfrog_host_healthy = %v on a sound server, want 1", got)
 	}
-	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
-		t.Fatal(err)
-	}
-	st.waitState(t, agoneswire.StateAllocated)
-	a, _, _ := st.connect(t, "alice")
-	b, _, _ := st.connect(t, "bob")
-	if a == nil || b == nil {
-		t.Fatal("a reserved player was refused")
-	}
+	a, b := st.allocatePair(t, "alice", "bob")
 	a.op(opWedge)
 	for _, p := range []*player{a, b} {
 		if e, code, _ := p.untilClose(); e.GetCode() != realtimev1.Error_CODE_INTERNAL || code != int(closecode.Internal) {

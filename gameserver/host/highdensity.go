@@ -65,11 +65,13 @@ func (h *Host) checkMatchesList(ctx context.Context) error {
 func (h *Host) prepareMatches(ctx context.Context) (stop func()) {
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	list := newMatchList(h.sdk, h.log)
-	go list.run(rctx)
+	// A panic loses the changes the worker held: the list may then miss a
+	// match or keep an ended one until the server is replaced.
+	go h.keep(rctx, panicMatchesList, list.run)
 	h.matches = newMatchSet(h.cfg.MatchesPerServer, h.cfg.MaxMatches, h.cfg.Clock.Now, h.cfg.Metrics)
 	h.matches.start = func(match string) (*realtime.Session, error) { return h.startMatch(rctx, list, match) }
 	h.srv.SetRouter(h.matches)
-	go h.publishLobbies(rctx)
+	go h.keep(rctx, panicLobbies, h.publishLobbies)
 	return stop
 }
 
@@ -80,15 +82,16 @@ func (h *Host) startMatch(ctx context.Context, list *matchList, match string) (*
 		return nil, err
 	}
 	list.add(match)
-	go func() {
-		outcome := s.Run(ctx)
-		h.matches.ended(match, outcome)
-		list.remove(match)
+	h.goSession(ctx, s, func(outcome string) {
+		h.guard().Run(panicSessionEnd, "panic while closing the books of an ended match", func() {
+			h.matches.ended(match, outcome)
+			list.remove(match)
+		})
 		select {
 		case h.matchDone <- struct{}{}:
 		default:
 		}
-	}()
+	})
 	return s, nil
 }
 
@@ -216,7 +219,7 @@ func (h *Host) runMatches(ctx context.Context, serveErr <-chan error, httpSrv *h
 // watch follows the GameServer, keeping only its latest state.
 func (h *Host) watch(ctx context.Context) <-chan *agonessdk.GameServer {
 	updates := make(chan *agonessdk.GameServer, 1)
-	go func() {
+	go h.keep(ctx, panicWatch, func(ctx context.Context) {
 		_ = h.sdk.WatchGameServer(ctx, func(gs *agonessdk.GameServer) {
 			select { // keep only the latest: Agones batches changes too
 			case <-updates:
@@ -224,7 +227,7 @@ func (h *Host) watch(ctx context.Context) <-chan *agonessdk.GameServer {
 			}
 			updates <- gs
 		})
-	}()
+	})
 	return updates
 }
 

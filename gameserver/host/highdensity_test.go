@@ -19,6 +19,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // matchStack is a high-density game server whose leases are timed on a fake
@@ -116,10 +117,10 @@ func (rs *matchStack) waitMatches(t *testing.T, matches ...string) {
 // waitTimer waits until the host armed a timer for at on the fake clock.
 func (rs *matchStack) waitTimer(t *testing.T, at time.Time) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("a timer armed for %v", at), func() bool {
+	testwait.Eventually(t, fmt.Sprintf("a timer armed for %v", at), func() bool {
 		next, ok := rs.clock.Next()
 		return ok && next.Equal(at)
-	})
+	}, testwait.Within(20*time.Second))
 }
 
 // lease allocates the server as an allocator's lease does.
@@ -396,7 +397,7 @@ func TestSleepingMatchesKeepTheServerHealthy(t *testing.T) {
 	// Twenty health pings, 50 ms apart: the watchdog judged the match
 	// before each, over ten stall limits.
 	pings := rs.mem.HealthCount()
-	eventually(t, "twenty health pings", func() bool { return rs.mem.HealthCount() >= pings+20 })
+	testwait.Eventually(t, "twenty health pings", func() bool { return rs.mem.HealthCount() >= pings+20 }, testwait.Within(20*time.Second))
 	if !rs.host.Healthy() {
 		t.Fatal("the watchdog took a sleeping match for a stuck one")
 	}
@@ -432,7 +433,7 @@ func TestMatchWaitingWithAPlayerIsReportedQuickly(t *testing.T) {
 	// Two scans pass, the matches' admission among them: they find nothing
 	// old yet, since the host's clock has not moved.
 	scans := host.LobbyScans(rs.host)
-	eventually(t, "two lobby scans", func() bool { return host.LobbyScans(rs.host) >= scans+2 })
+	testwait.Eventually(t, "two lobby scans", func() bool { return host.LobbyScans(rs.host) >= scans+2 }, testwait.Within(20*time.Second))
 	gs, err := rs.mem.GameServer(context.Background())
 	if err != nil {
 		t.Fatal(err)

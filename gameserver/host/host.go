@@ -220,7 +220,11 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	}
 	hctx, stopHealth := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopHealth()
-	go agonessdk.HealthLoopWhile(hctx, h.sdk, h.cfg.HealthPeriod, h.log, newWatchdog(h).sound)
+	go h.keep(hctx, panicHealth, func(ctx context.Context) {
+		// A fresh watchdog after a panic: the old one's memory may be half
+		// updated, and forgetting it only gives each loop LoopStall again.
+		agonessdk.HealthLoopWhile(ctx, h.sdk, h.cfg.HealthPeriod, h.log, newWatchdog(h).sound)
+	})
 
 	newCodec := gamelift.NewCodec
 	fast, err := h.openFast(ln)
@@ -231,7 +235,7 @@ func (h *Host) Run(ctx context.Context, ln net.Listener) error {
 	if fast != nil {
 		fctx, stopFast := context.WithCancel(context.WithoutCancel(ctx))
 		defer stopFast()
-		go fast.Serve(fctx)
+		go h.keep(fctx, panicFast, fast.Serve)
 		newCodec = fast.NewCodec
 	}
 	mux := http.NewServeMux()
@@ -313,16 +317,16 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 	updates := h.watch(wctx)
 
 	var (
-		st          = newAllocationState(h.cfg.AfterSession)
-		session     *realtime.Session
-		sessionDone <-chan struct{}
+		st           = newAllocationState(h.cfg.AfterSession)
+		session      *realtime.Session
+		sessionEnded <-chan string
 	)
 	do := func(a allocationAction) (allocationEvent, bool) {
 		switch a.kind {
 		case allocationStartSession:
-			s, err := h.startSession(ctx, h.Name())
+			s, ended, err := h.startSession(ctx, h.Name())
 			if err == nil {
-				session, sessionDone = s, s.Done()
+				session, sessionEnded = s, ended
 			}
 			return allocationEvent{kind: allocationStarted, err: err}, true
 		case allocationReserve:
@@ -340,7 +344,7 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			h.cfg.Metrics.matchEnded(a.outcome)
 			h.log.Info("session over", "outcome", a.outcome, "after", h.cfg.AfterSession)
 			h.srv.SetSession(nil)
-			session, sessionDone = nil, nil
+			session, sessionEnded = nil, nil
 		case allocationFail:
 			h.setFatal(a.reason)
 		case allocationAskReady:
@@ -363,8 +367,8 @@ func (h *Host) loop(ctx context.Context, serveErr <-chan error) error {
 			e.kind, e.state = allocationWatched, gs.Status.State
 			e.allocation = gs.ObjectMeta.Annotations[agoneswire.LastAllocatedAnnotation]
 			e.players = gs.Status.Lists[agoneswire.PlayersList].Values
-		case <-sessionDone:
-			e.kind, e.outcome, e.healthy = allocationSessionEnded, session.Outcome(), h.Healthy()
+		case outcome := <-sessionEnded:
+			e.kind, e.outcome, e.healthy = allocationSessionEnded, outcome, h.Healthy()
 		}
 		st = drive(st, e, allocationState.next, do)
 	}
@@ -404,7 +408,7 @@ func (h *Host) shutdown(ctx context.Context) {
 
 // newSession builds a session id with a new game.
 func (h *Host) newSession(id string) (*realtime.Session, error) {
-	game, err := h.cfg.NewGame()
+	game, err := h.newGame()
 	if err != nil {
 		return nil, fmt.Errorf("new game: %w", err)
 	}
@@ -414,10 +418,11 @@ func (h *Host) newSession(id string) (*realtime.Session, error) {
 	return realtime.NewSession(id, rc, game)
 }
 
-func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, error) {
-	s, err := h.newSession(id)
+// startSession builds session id and runs it; ended gets its outcome.
+func (h *Host) startSession(ctx context.Context, id string) (s *realtime.Session, ended <-chan string, err error) {
+	s, err = h.newSession(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.OnPlaceFreed(func(playerID string) {
 		err := h.sdk.RemoveListValue(ctx, agoneswire.PlayersList, playerID)
@@ -431,8 +436,9 @@ func (h *Host) startSession(ctx context.Context, id string) (*realtime.Session, 
 		}
 	})
 	h.srv.SetSession(s)
-	go s.Run(ctx)
-	return s, nil
+	outcome := make(chan string, 1)
+	h.goSession(ctx, s, func(o string) { outcome <- o })
+	return s, outcome, nil
 }
 
 // clearPlayers empties the players list of a server back in the Ready

@@ -172,6 +172,22 @@ func (st *stack) waitFor(t *testing.T, what string, ok func(*agonessdk.GameServe
 	}
 }
 
+// allocatePair allocates the server to players a and b and connects both,
+// failing if either is refused.
+func (st *stack) allocatePair(t *testing.T, a, b string) (*player, *player) {
+	t.Helper()
+	if _, err := st.mem.ClusterAllocate([]string{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	st.waitState(t, agoneswire.StateAllocated)
+	pa, _, _ := st.connect(t, a)
+	pb, _, _ := st.connect(t, b)
+	if pa == nil || pb == nil {
+		t.Fatalf("%s or %s refused though reserved", a, b)
+	}
+	return pa, pb
+}
+
 type player struct {
 	t       *testing.T
 	id      string
@@ -290,15 +306,7 @@ func (p *player) play(results chan<- *racev1.RaceResult) {
 
 func TestTwoPlayersMatchToAWinner(t *testing.T) {
 	st := startStack(t, fastGame(), host.AfterShutdown)
-	if _, err := st.mem.ClusterAllocate([]string{"alice", "bob"}); err != nil {
-		t.Fatal(err)
-	}
-	st.waitState(t, agoneswire.StateAllocated)
-	a, _, _ := st.connect(t, "alice")
-	b, _, _ := st.connect(t, "bob")
-	if a == nil || b == nil {
-		t.Fatal("a reserved player was refused")
-	}
+	a, b := st.allocatePair(t, "alice", "bob")
 	_, e, code := st.connect(t, "carol")
 	if e.GetCode() != realtimev1.Error_CODE_SESSION_FULL || code != 4004 {
 		t.Fatalf("third player: %v close %d, want session full 4004", e, code)
@@ -367,19 +375,6 @@ func (l *listRead) GetList(ctx context.Context, name string) (*agonessdk.List, e
 		l.once.Do(func() { close(l.read) })
 	}
 	return list, err
-}
-
-// eventually polls cond until it holds; after 20 s it fails the test,
-// saying what never happened.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 20 s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestNoShowIsRemovedFromTheList(t *testing.T) {

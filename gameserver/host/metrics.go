@@ -1,6 +1,10 @@
 package host
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/internal/panicguard"
+)
 
 // Metrics are the host's Prometheus metrics: the matches of the server and
 // the lease. A nil *Metrics records nothing.
@@ -11,6 +15,7 @@ type Metrics struct {
 	refusals       *prometheus.CounterVec
 	leaseLapses    prometheus.Counter
 	recycles       *prometheus.CounterVec
+	panics         func(where string)
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -38,6 +43,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.matchesRunning, m.matchesStarted, m.matchesEnded, m.refusals, m.leaseLapses, m.recycles)
+	var err error
+	m.panics, err = panicguard.NewCounter(reg, "host",
+		"Panics recovered by the host, by where (new_game: the game's constructor, and its session was refused; "+
+			"session: a session's goroutine outside the game's callbacks, and that session ended crashed; session_end: "+
+			"the books of an ended match; health, watch, matches_list, lobbies, fast_channel: a loop of the host, restarted).",
+		panicWheres...)
+	if err != nil {
+		panic(err) // as MustRegister above
+	}
 	return m
 }
 
@@ -58,6 +72,12 @@ func (m *Metrics) matchEnded(outcome string) {
 func (m *Metrics) refused(reason string) {
 	if m != nil {
 		m.refusals.WithLabelValues(reason).Inc()
+	}
+}
+
+func (m *Metrics) panicked(where string) {
+	if m != nil {
+		m.panics(where)
 	}
 }
 

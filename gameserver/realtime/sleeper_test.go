@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // sleepyGame is a Sleeper that asks for a tick only when told to, and
@@ -42,32 +43,23 @@ func runSession(t *testing.T, cfg realtime.Config, g realtime.Game) *realtime.Se
 	return s
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !ok(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 func TestSleeperSessionTicksOnlyWhenAsked(t *testing.T) {
 	g := &sleepyGame{}
 	fixed := &tickCounter{}
 	s := runSession(t, realtime.Config{TickRate: 200}, g)
 	runSession(t, realtime.Config{TickRate: 200}, fixed)
 	// The fixed-tick session beside it shows time passing at the tick rate.
-	waitFor(t, "20 ticks of a fixed-tick session", func() bool { return fixed.ticks.Load() >= 20 })
+	testwait.Eventually(t, "20 ticks of a fixed-tick session", func() bool { return fixed.ticks.Load() >= 20 })
 	if n := g.ticks.Load(); n != 0 {
 		t.Fatalf("an idle sleeper session ticked %d times", n)
 	}
-	waitFor(t, "the idle loop to park", s.Parked)
+	testwait.Eventually(t, "the idle loop to park", s.Parked)
 	beats := s.Beats()
 
 	if !s.Do(context.Background(), func() { g.want = s.Now().Add(30 * time.Millisecond) }) {
 		t.Fatal("session over")
 	}
-	waitFor(t, "the tick the game asked for", func() bool { return g.ticks.Load() == 1 })
+	testwait.Eventually(t, "the tick the game asked for", func() bool { return g.ticks.Load() == 1 })
 	fired := make(chan struct{})
 	s.Do(context.Background(), func() { s.After(20*time.Millisecond, func() { close(fired) }) })
 	select {
@@ -75,7 +67,7 @@ func TestSleeperSessionTicksOnlyWhenAsked(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a timer of a sleeping session never fired")
 	}
-	waitFor(t, "the loop to park again", s.Parked)
+	testwait.Eventually(t, "the loop to park again", s.Parked)
 	if s.Beats() == beats {
 		t.Error("the loop's beats did not move with its events and ticks")
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/reach"
 	"github.com/leapfrog-games/leapfrog/internal/buildtest"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // matchServerProcess is a high-density game server process of the fake
@@ -224,7 +225,7 @@ func TestPlayersOfAKilledMatchServerMatchOnALiveOne(t *testing.T) {
 	// counts in the same metric) must have reached it: a server never
 	// reached is never judged unreachable. Check waits for that probe, or
 	// reuses its answer.
-	eventually(t, "the lease's probe reaching the server", func() bool {
+	testwait.Eventually(t, "the lease's probe reaching the server", func() bool {
 		return gathered(t, reg, `leapfrog_allocator_server_probes_total{result="reachable"}`) >= 1 &&
 			prober.Check(t.Context(), reach.Target{Name: dead, Address: ma.Address, Port: int32(ma.Port)}) == reach.Reachable
 	})

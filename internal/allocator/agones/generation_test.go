@@ -13,6 +13,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // setEvents is an informer of GameServerSets the test feeds by hand.
@@ -101,15 +102,15 @@ func TestRolloutMovesMatchesToTheNewGeneration(t *testing.T) {
 	// then below the low-water mark: it is never renewed again, and its
 	// GameServer is deleted rather than left to lapse.
 	fc.endMatch(old.GameServer, old.Match)
-	eventually(t, "the old match's end seen", func() bool { return l.engine.Stats().Started == 0 })
+	testwait.Eventually(t, "the old match's end seen", func() bool { return l.engine.Stats().Started == 0 })
 	if !containsName(l.held(), old.GameServer) {
 		t.Fatalf("held %v with p3's match pending on the old server, want it kept", l.held())
 	}
 	clk.Add(time.Minute)
 	renewed := fc.patchCount(old.GameServer)
 	fc.edit(old.GameServer, func(gs *agonesv1.GameServer) { gs.Annotations["note"] = "any change" })
-	eventually(t, "the idle old server released", func() bool { return !containsName(l.held(), old.GameServer) })
-	eventually(t, "the idle old server deleted", func() bool {
+	testwait.Eventually(t, "the idle old server released", func() bool { return !containsName(l.held(), old.GameServer) })
+	testwait.Eventually(t, "the idle old server deleted", func() bool {
 		var gs agonesv1.GameServer
 		return apierrors.IsNotFound(fc.client.Get(t.Context(), client.ObjectKey{Namespace: fc.ns, Name: old.GameServer}, &gs))
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/kubetest"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // TestLeaseOnARealAPIServer runs the lease against a real kube-apiserver with
@@ -94,18 +95,18 @@ func TestLeaseOnARealAPIServer(t *testing.T) {
 
 	// The game server reports the match; then it ends: its room is back.
 	fc.startMatch("race-0", a.Match)
-	eventually(t, "the match reported running", func() bool {
+	testwait.Eventually(t, "the match reported running", func() bool {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return l.leases["race-0"] != nil && l.leases["race-0"].confirmed && l.engine.Stats().Started == 1
 	})
 	fc.endMatch("race-0", a.Match)
-	eventually(t, "the ended match's room back", func() bool { return l.engine.FreeMatches() == 2 })
+	testwait.Eventually(t, "the ended match's room back", func() bool { return l.engine.FreeMatches() == 2 })
 
 	// Another replica took the server: the renewal's test fails, 422 from
 	// the real API server, and the lease is dropped.
 	fc.edit("race-0", func(gs *agonesv1.GameServer) { gs.Labels[agoneswire.LesseeLabel] = "alloc-b" })
-	eventually(t, "the lease dropped", func() bool { return !containsName(l.held(), "race-0") })
+	testwait.Eventually(t, "the lease dropped", func() bool { return !containsName(l.held(), "race-0") })
 	before := fc.get("race-0").Annotations[agoneswire.LeaseRenewedAnnotation]
 	l.mu.Lock()
 	l.leases["race-0"] = &lease{leasedAt: clk.Now(), renewedAt: clk.Now()} // as if the watch had lagged

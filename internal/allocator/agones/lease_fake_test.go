@@ -220,16 +220,6 @@ type listOnlyWatcher struct{ *toolscache.ListWatch }
 
 func (listOnlyWatcher) IsWatchListSemanticsUnSupported() bool { return true }
 
-// eventually waits (bounded) for the watch to deliver what cond checks.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-	}
-}
-
 // newFakeClock is a clock the test moves (Add).
 func newFakeClock() *realtimetest.FakeClock {
 	return realtimetest.NewFakeClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/leapfrog-games/leapfrog/internal/allocator/reach"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // fakeProber answers by server name with the verdict the test sets (Unknown
@@ -76,7 +77,7 @@ func TestUnreachableLeaseLosesItsPlayers(t *testing.T) {
 			if b.GameServer != a.GameServer || b.Match != a.Match {
 				t.Fatalf("b %+v, want a's match %+v", b, a)
 			}
-			eventually(t, "the lease's first probe", func() bool { return prober.count(a.GameServer) == 1 })
+			testwait.Eventually(t, "the lease's first probe", func() bool { return prober.count(a.GameServer) == 1 })
 
 			prober.set(a.GameServer, tt.verdict)
 			a2 := place(t, l, "a")
@@ -106,7 +107,7 @@ func TestUnreachableLeaseLosesItsPlayers(t *testing.T) {
 			prober.set(a.GameServer, reach.Reachable)
 			clk.Add(testRenew)
 			l.renew(t.Context())
-			eventually(t, "the server back in placement", func() bool { return l.engine.Stats().Unreachable == 0 })
+			testwait.Eventually(t, "the server back in placement", func() bool { return l.engine.Stats().Unreachable == 0 })
 			if !containsName(l.held(), a.GameServer) {
 				t.Fatalf("leases %v, want %s still held", l.held(), a.GameServer)
 			}
@@ -135,7 +136,7 @@ func TestDroppedLeaseIsForgottenByTheProber(t *testing.T) {
 	if err := fc.client.Delete(context.Background(), fc.get(a.GameServer)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the lease dropped", func() bool { return !containsName(l.held(), a.GameServer) })
+	testwait.Eventually(t, "the lease dropped", func() bool { return !containsName(l.held(), a.GameServer) })
 	prober.mu.Lock()
 	defer prober.mu.Unlock()
 	if !containsName(prober.forgot, a.GameServer) {

@@ -18,6 +18,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/realtime/realtimetest"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/placement"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 const testRenew = 5 * time.Second
@@ -180,7 +181,7 @@ func TestWatchFeedsTheEngine(t *testing.T) {
 	fc.startMatch(a.GameServer, a.Match)
 	fc.startMatch(a.GameServer, b.Match)
 	fc.endMatch(a.GameServer, a.Match)
-	eventually(t, "the ended match's room is back", func() bool { return l.engine.FreeMatches() == 3 })
+	testwait.Eventually(t, "the ended match's room is back", func() bool { return l.engine.FreeMatches() == 3 })
 }
 
 // A leased server's report of a match waiting for players past the no-show
@@ -212,14 +213,14 @@ func TestWatchGivesBackNoShowSeats(t *testing.T) {
 	fc.edit(a.GameServer, func(gs *agonesv1.GameServer) {
 		gs.Annotations[agoneswire.LobbiesAnnotation] = agoneswire.EncodeLobbies(map[string][]string{a.Match: {"a"}})
 	})
-	eventually(t, "the lobby seen", func() bool { return engine.Stats().Lobbies == 1 })
+	testwait.Eventually(t, "the lobby seen", func() bool { return engine.Stats().Lobbies == 1 })
 	clk.Add(hold)
 	if c := place(t, l, "c"); c.Match != a.Match || !c.Joined {
 		t.Fatalf("c: %+v, want b's seat in a's match %s", c, a.Match)
 	}
 	// An unreadable report is ignored: the lobby goes.
 	fc.edit(a.GameServer, func(gs *agonesv1.GameServer) { gs.Annotations[agoneswire.LobbiesAnnotation] = "{not json" })
-	eventually(t, "the lobby dropped", func() bool { return engine.Stats().Lobbies == 0 })
+	testwait.Eventually(t, "the lobby dropped", func() bool { return engine.Stats().Lobbies == 0 })
 }
 
 func TestLeaseDropped(t *testing.T) {
@@ -262,13 +263,13 @@ func TestLeaseDropped(t *testing.T) {
 			a := place(t, l, "p1")
 			// The watch has to show the lease before it can drop it.
 			fc.startMatch(a.GameServer, a.Match)
-			eventually(t, "the lease confirmed", func() bool {
+			testwait.Eventually(t, "the lease confirmed", func() bool {
 				l.mu.Lock()
 				defer l.mu.Unlock()
 				return l.leases[a.GameServer] != nil && l.leases[a.GameServer].confirmed
 			})
 			tt.change(fc, a.GameServer)
-			eventually(t, "the lease dropped", func() bool {
+			testwait.Eventually(t, "the lease dropped", func() bool {
 				// A server back in the pool is the first a new lease finds.
 				return !containsName(l.held(), a.GameServer) || (tt.back && len(fc.fa.requests()) == 2)
 			})

@@ -21,6 +21,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // pairingRig is high-density game server processes on a fake cluster and
@@ -263,7 +264,7 @@ func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	a1, raw1 := ask(ra, "p1")
 	started1 := make(chan bool, 1)
 	go func() { started1 <- r.match(ctx, a1, raw1, time.Now().Add(10*time.Second)) }()
-	eventually(t, "p1's match reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
+	testwait.Eventually(t, "p1's match reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
 	a2, raw2 := ask(rb, "p2")
 	if a2.GameServer != a1.GameServer || a2.Match != a1.Match {
 		t.Fatalf("p2 placed %s/%s, want p1's match %s/%s", a2.GameServer, a2.Match, a1.GameServer, a1.Match)
@@ -273,7 +274,7 @@ func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	}
 
 	// q1 waits alone on A's server; both replicas seat a player next to it.
-	eventually(t, "p1's match reported full to both replicas", func() bool {
+	testwait.Eventually(t, "p1's match reported full to both replicas", func() bool {
 		return ra.engine.Stats().Waiting == 0 && rb.engine.Stats().Waiting == 0
 	})
 	q1, rawQ1 := ask(ra, "q1")
@@ -282,7 +283,7 @@ func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	}
 	startedQ1 := make(chan bool, 1)
 	go func() { startedQ1 <- r.match(ctx, q1, rawQ1, time.Now().Add(10*time.Second)) }()
-	eventually(t, "q1's match reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
+	testwait.Eventually(t, "q1's match reported waiting to replica B", func() bool { return rb.engine.Stats().Waiting == 1 })
 	own, rawOwn := ask(ra, "own")
 	foreign, rawForeign := ask(rb, "foreign")
 	if own.Match != q1.Match || foreign.Match != q1.Match {
@@ -294,7 +295,7 @@ func TestLonePlayersOfTwoReplicasMatchTogether(t *testing.T) {
 	if r.match(ctx, own, rawOwn, time.Now().Add(10*time.Second)) {
 		t.Fatal("a second player was welcomed into a full match")
 	}
-	eventually(t, "replica A to learn who holds q1's match", func() bool {
+	testwait.Eventually(t, "replica A to learn who holds q1's match", func() bool {
 		return !ra.engine.Holding("own", own.GameServer, own.Match)
 	})
 	if again, _ := ask(ra, "own"); again.Match == q1.Match {

@@ -6,6 +6,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/agonesv1"
 	"github.com/leapfrog-games/leapfrog/contract/agoneswire"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // TestPlayersFollowsTheMatch: a place on a one-race server is held while
@@ -29,21 +30,21 @@ func TestPlayersFollowsTheMatch(t *testing.T) {
 		})
 	}
 	setPlayers(agoneswire.StateAllocated, "p1", "p2")
-	eventually(t, "p1 held", func() bool { return p.Holding("p1", a) && p.Holding("p2", a) })
+	testwait.Eventually(t, "p1 held", func() bool { return p.Holding("p1", a) && p.Holding("p2", a) })
 	if p.Holding("p3", a) || p.Holding("p1", backend.Assignment{GameServer: "race-9"}) {
 		t.Fatal("a player not in the list holds a place")
 	}
 	setPlayers(agoneswire.StateAllocated, "p2") // p1 was a no-show
-	eventually(t, "p1 released", func() bool { return !p.Holding("p1", a) && p.Holding("p2", a) })
+	testwait.Eventually(t, "p1 released", func() bool { return !p.Holding("p1", a) && p.Holding("p2", a) })
 	fc.edit("race-0", func(gs *agonesv1.GameServer) {
 		if gs.Labels == nil {
 			gs.Labels = map[string]string{}
 		}
 		gs.Labels[agoneswire.ClosedLabel] = agoneswire.ClosedValue
 	})
-	eventually(t, "the closed match released", func() bool { return !p.Holding("p2", a) })
+	testwait.Eventually(t, "the closed match released", func() bool { return !p.Holding("p2", a) })
 	fc.edit("race-0", func(gs *agonesv1.GameServer) { delete(gs.Labels, agoneswire.ClosedLabel) })
-	eventually(t, "held again while open", func() bool { return p.Holding("p2", a) })
+	testwait.Eventually(t, "held again while open", func() bool { return p.Holding("p2", a) })
 	setPlayers(agoneswire.StateReady, "p2")
-	eventually(t, "back in the pool: released", func() bool { return !p.Holding("p2", a) })
+	testwait.Eventually(t, "back in the pool: released", func() bool { return !p.Holding("p2", a) })
 }

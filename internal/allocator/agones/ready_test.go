@@ -3,6 +3,7 @@ package agones
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 func TestAPIProbe(t *testing.T) {
@@ -82,12 +84,10 @@ func TestFailFast(t *testing.T) {
 	// checked waits for the background check started at +at to be stored.
 	checked := func(at time.Duration) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if r := p.last.Load(); r != nil && r.at.Equal(t0.Add(at)) {
-				return
-			}
-		}
-		t.Fatalf("no background check stored at +%v", at)
+		testwait.Eventually(t, fmt.Sprintf("a background check stored at +%v", at), func() bool {
+			r := p.last.Load()
+			return r != nil && r.at.Equal(t0.Add(at))
+		})
 	}
 	b := &countingBackend{}
 	ff := FailFast{Backend: b, Probe: p}

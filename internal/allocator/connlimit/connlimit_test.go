@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // serve runs an HTTP server with keep-alive on 127.0.0.1 behind the limiter.
@@ -103,10 +105,8 @@ func TestCapsPerIPAndInAll(t *testing.T) {
 	}
 	// A closed connection gives its place back.
 	_ = held[0].Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for l.Open() != 4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond) // the server notices the close asynchronously
-	}
+	// The server notices the close asynchronously.
+	testwait.Eventually(t, "the closed connection's place given back", func() bool { return l.Open() == 4 })
 	if keepAlive(t, "127.0.0.1", addr) == nil {
 		t.Fatal("the place of a closed connection was not given back")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 func newFleet(t *testing.T, buffer, maxServers int, tune func(*raceserver.GameOptions)) (*Fleet, *prometheus.Registry) {
@@ -41,17 +42,6 @@ func alloc(t *testing.T, f *Fleet, ids ...string) backend.Assignment {
 		t.Fatalf("allocate %v: %v", ids, err)
 	}
 	return a
-}
-
-// eventually polls cond (bounded); the fleet works asynchronously, as Agones does.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 func states(f *Fleet) map[agoneswire.GameServerState]int {
@@ -85,7 +75,7 @@ func TestAllocationPairsPlayersAndIsIdempotent(t *testing.T) {
 	if c.GameServer == a.GameServer || c.Joined {
 		t.Fatalf("third player: %+v, want a fresh server", c)
 	}
-	eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 2 })
+	testwait.Eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 2 }, testwait.Within(20*time.Second))
 	if got := gauge(t, reg, "leapfrog_local_fleet_players"); got != 3 {
 		t.Errorf("players gauge = %v, want 3", got)
 	}
@@ -118,18 +108,18 @@ func TestNoCapacityAtTheMaximum(t *testing.T) {
 func TestFinishedServerIsReplaced(t *testing.T) {
 	f, _ := newFleet(t, 1, 2, func(g *raceserver.GameOptions) { g.WaitForPlayers = 100 * time.Millisecond })
 	a := alloc(t, f, "nobody-comes")
-	eventually(t, "the empty match to shut down and be replaced", func() bool {
+	testwait.Eventually(t, "the empty match to shut down and be replaced", func() bool {
 		_, still := f.Servers()[a.GameServer]
 		return !still && states(f)[agoneswire.StateReady] == 1
-	})
+	}, testwait.Within(20*time.Second))
 }
 
 func TestNoShowFreesTheSlotForTheNextPlayer(t *testing.T) {
 	f, _ := newFleet(t, 1, 1, func(g *raceserver.GameOptions) { g.NoShowTimeout = 100 * time.Millisecond })
 	a := alloc(t, f, "ghost", "ghost2")
-	eventually(t, "the no-shows' places to be freed", func() bool {
+	testwait.Eventually(t, "the no-shows' places to be freed", func() bool {
 		return len(f.Servers()[a.GameServer].Status.Lists["players"].Values) == 0
-	})
+	}, testwait.Within(20*time.Second))
 	if b := alloc(t, f, "next"); b.GameServer != a.GameServer {
 		t.Fatalf("next player went to %s, want the freed %s", b.GameServer, a.GameServer)
 	}

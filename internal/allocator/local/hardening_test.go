@@ -15,6 +15,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 func players(f *Fleet, name string) []string {
@@ -35,7 +36,7 @@ func TestMoreSeatsForTheSamePlayer(t *testing.T) {
 		t.Fatalf("players %v, want p and p.2", got)
 	}
 
-	eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 })
+	testwait.Eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 }, testwait.Within(20*time.Second))
 	c := alloc(t, f, "q")
 	alloc(t, f, "r") // q's match is full now
 	_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q", "q.2"}})
@@ -58,13 +59,13 @@ func TestClosedServerTakesNobody(t *testing.T) {
 	if err := s.sdk.SetLabel(context.Background(), agoneswire.ClosedLabelKey, agoneswire.ClosedValue); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 })
+	testwait.Eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 }, testwait.Within(20*time.Second))
 	b := alloc(t, f, "late")
 	if b.GameServer == a.GameServer {
 		t.Fatalf("a player was placed on %s, whose match is over", a.GameServer)
 	}
 	// Not even the player's own place on it is handed out again.
-	eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 })
+	testwait.Eventually(t, "the buffer to refill", func() bool { return states(f)[agoneswire.StateReady] == 1 }, testwait.Within(20*time.Second))
 	if again := alloc(t, f, "early"); again.GameServer == a.GameServer {
 		t.Fatalf("the closed server's own player was sent back to it")
 	}
@@ -91,11 +92,11 @@ func TestPausedProcessKillsNoServer(t *testing.T) {
 	for n := range f.Servers() {
 		name = n
 	}
-	eventually(t, "the first health ping", func() bool {
+	testwait.Eventually(t, "the first health ping", func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		return !f.servers[name].sdk.LastHealth().IsZero()
-	})
+	}, testwait.Within(20*time.Second))
 
 	alive := func() bool {
 		select {
@@ -120,5 +121,5 @@ func TestPausedProcessKillsNoServer(t *testing.T) {
 	}
 	clk.Advance(time.Second)
 	f.checkHealth(clk.Now())
-	eventually(t, "the silent server to be stopped", func() bool { return !alive() })
+	testwait.Eventually(t, "the silent server to be stopped", func() bool { return !alive() }, testwait.Within(20*time.Second))
 }

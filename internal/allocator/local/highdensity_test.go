@@ -17,6 +17,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/agonessdk/sdktest"
 	"github.com/leapfrog-games/leapfrog/internal/allocator/backend"
 	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // highDensityFleet is a high-density fleet under test and the issuer that signs
@@ -64,7 +65,7 @@ func (f highDensityFleet) matches(name string) []string {
 func TestHighDensityFleetStartsLeasedServers(t *testing.T) {
 	f := newHighDensityFleet(t, 4, 6, 1, 3, nil)
 	// 6 free matches need two servers of 4; both are leased by the fleet.
-	eventually(t, "two leased servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 2 })
+	testwait.Eventually(t, "two leased servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 2 }, testwait.Within(20*time.Second))
 	for name, gs := range f.Servers() {
 		if got := gs.ObjectMeta.Labels[agoneswire.LesseeLabel]; got != Lessee {
 			t.Errorf("%s: lessee %q, want %q", name, got, Lessee)
@@ -137,22 +138,22 @@ func TestHighDensityMoreSeatsForTheSamePlayer(t *testing.T) {
 // servers the buffer does not need are stopped, down to the minimum.
 func TestHighDensityScalesToTheBuffer(t *testing.T) {
 	f := newHighDensityFleet(t, 2, 2, 1, 3, func(c *Config) { c.Game.NoShowTimeout = 2 * time.Second })
-	eventually(t, "one server", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 1 })
+	testwait.Eventually(t, "one server", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 1 }, testwait.Within(20*time.Second))
 	for i := range 4 {
 		// A new server is on its way when the buffer runs low: a match
 		// placed before it is leased finds no room and asks again.
-		eventually(t, fmt.Sprint("match ", i), func() bool {
+		testwait.Eventually(t, fmt.Sprint("match ", i), func() bool {
 			_, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{fmt.Sprint("p", i), fmt.Sprint("p", i, ".2")}})
 			return err == nil
-		})
+		}, testwait.Within(20*time.Second))
 	}
 	// 4 matches placed: 2 servers full, a third keeps 2 free matches.
-	eventually(t, "three servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 3 })
+	testwait.Eventually(t, "three servers", func() bool { return states(f.Fleet)[agoneswire.StateAllocated] == 3 }, testwait.Within(20*time.Second))
 	if _, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"x", "x.2"}}); err != nil {
 		t.Fatalf("a fifth match: %v", err)
 	}
 	// Nobody connects: the matches are forgotten after the no-show timeout.
-	eventually(t, "the fleet back to its minimum", func() bool { return len(f.Servers()) == 1 })
+	testwait.Eventually(t, "the fleet back to its minimum", func() bool { return len(f.Servers()) == 1 }, testwait.Within(20*time.Second))
 	if got := f.highDensity.FreeMatches(); got != 2 {
 		t.Fatalf("%d free matches, want the one server's 2", got)
 	}
@@ -164,10 +165,10 @@ func TestHighDensityUnreportedMatchIsForgotten(t *testing.T) {
 	f := newHighDensityFleet(t, 2, 1, 1, 1, func(c *Config) { c.Game.NoShowTimeout = 100 * time.Millisecond })
 	a := alloc(t, f.Fleet, "ghost", "ghost.2")
 	alloc(t, f.Fleet, "other", "other.2")
-	eventually(t, "the no-shows' room to come back", func() bool {
+	testwait.Eventually(t, "the no-shows' room to come back", func() bool {
 		next, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"next"}})
 		return err == nil && next.GameServer == a.GameServer && !next.Joined
-	})
+	}, testwait.Within(20*time.Second))
 }
 
 // TestHighDensityMatchReportedThenOver plays a real match: the server reports it in
@@ -187,8 +188,8 @@ func TestHighDensityMatchReportedThenOver(t *testing.T) {
 	if ev := <-conn.Events(); !isWelcome(ev) {
 		t.Fatalf("first event %T %+v, want Welcome", ev, ev)
 	}
-	eventually(t, "the match in the matches list", func() bool { return slices.Contains(f.matches(a.GameServer), a.Match) })
-	eventually(t, "the engine to see it started", func() bool { return f.highDensity.Stats().Started == 1 })
+	testwait.Eventually(t, "the match in the matches list", func() bool { return slices.Contains(f.matches(a.GameServer), a.Match) }, testwait.Within(20*time.Second))
+	testwait.Eventually(t, "the engine to see it started", func() bool { return f.highDensity.Stats().Started == 1 }, testwait.Within(20*time.Second))
 	if !f.Holding("a", a) {
 		t.Fatal("the place of a connected player of a running match is not held")
 	}
@@ -198,8 +199,8 @@ func TestHighDensityMatchReportedThenOver(t *testing.T) {
 	// a leaves and b never comes: the match is over once empty for
 	// --wait-for-players, and the server takes it off its list.
 	conn.Close()
-	eventually(t, "the match off the list", func() bool { return len(f.matches(a.GameServer)) == 0 })
-	eventually(t, "the room back", func() bool { s := f.highDensity.Stats(); return s.Matches == 0 && s.FreeMatches == 2 })
+	testwait.Eventually(t, "the match off the list", func() bool { return len(f.matches(a.GameServer)) == 0 }, testwait.Within(20*time.Second))
+	testwait.Eventually(t, "the room back", func() bool { s := f.highDensity.Stats(); return s.Matches == 0 && s.FreeMatches == 2 }, testwait.Within(20*time.Second))
 	if f.Holding("a", a) {
 		t.Fatal("a place in a match that is over is still held")
 	}
@@ -221,7 +222,7 @@ func TestHighDensityClosedServerTakesNobody(t *testing.T) {
 	if err := f.server(a.GameServer).sdk.SetLabel(context.Background(), agoneswire.ClosedLabelKey, agoneswire.ClosedValue); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the server suspended", func() bool { return f.highDensity.Stats().Suspended == 1 })
+	testwait.Eventually(t, "the server suspended", func() bool { return f.highDensity.Stats().Suspended == 1 }, testwait.Within(20*time.Second))
 	if b := alloc(t, f.Fleet, "late"); b.GameServer == a.GameServer {
 		t.Fatalf("a player was placed on %s, which is closed", a.GameServer)
 	}
@@ -237,11 +238,11 @@ func TestHighDensityKilledServerIsReplaced(t *testing.T) {
 	f := newHighDensityFleet(t, 2, 1, 1, 1, nil)
 	a := alloc(t, f.Fleet, "p")
 	f.server(a.GameServer).cancel()
-	eventually(t, "a new server", func() bool {
+	testwait.Eventually(t, "a new server", func() bool {
 		_, still := f.Servers()[a.GameServer]
 		return !still && states(f.Fleet)[agoneswire.StateAllocated] == 1
-	})
-	eventually(t, "room on the new server", func() bool { return f.highDensity.FreeMatches() == 2 })
+	}, testwait.Within(20*time.Second))
+	testwait.Eventually(t, "room on the new server", func() bool { return f.highDensity.FreeMatches() == 2 }, testwait.Within(20*time.Second))
 	if b := alloc(t, f.Fleet, "p"); b.GameServer == a.GameServer || b.Joined {
 		t.Fatalf("after its server went: %+v, want a new match elsewhere", b)
 	}
@@ -262,7 +263,7 @@ func TestHighDensityUnhealthyServerIsReplaced(t *testing.T) {
 	}
 	t.Cleanup(f.Close)
 	a := alloc(t, f, "p")
-	eventually(t, "the first health ping", func() bool { return !serverNamed(f, a.GameServer).sdk.LastHealth().IsZero() })
+	testwait.Eventually(t, "the first health ping", func() bool { return !serverNamed(f, a.GameServer).sdk.LastHealth().IsZero() }, testwait.Within(20*time.Second))
 	f.checkHealth(clk.Now())
 	for range 16 {
 		clk.Advance(time.Second)
@@ -273,15 +274,15 @@ func TestHighDensityUnhealthyServerIsReplaced(t *testing.T) {
 	if b, err := f.Allocate(context.Background(), backend.AllocationRequest{PlayerIDs: []string{"q"}}); !errors.Is(err, backend.ErrNoCapacity) {
 		t.Fatalf("a player while the only server is replaced: %+v, %v; want no capacity", b, err)
 	}
-	eventually(t, "the silent server stopped", func() bool {
+	testwait.Eventually(t, "the silent server stopped", func() bool {
 		select {
 		case <-f.serverDone(a.GameServer):
 			return true
 		default:
 			return false
 		}
-	})
-	eventually(t, "a replacement", func() bool { return f.highDensity.FreeMatches() == 2 })
+	}, testwait.Within(20*time.Second))
+	testwait.Eventually(t, "a replacement", func() bool { return f.highDensity.FreeMatches() == 2 }, testwait.Within(20*time.Second))
 	if b := alloc(t, f, "p"); b.GameServer == a.GameServer || b.Joined {
 		t.Fatalf("after its server was replaced: %+v, want a new match elsewhere", b)
 	}
@@ -370,12 +371,12 @@ func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 	}
 	a := alloc(t, f.Fleet, "a")
 	dial("a", a)
-	eventually(t, "the engine to see the match started", func() bool { return f.highDensity.Stats().Started == 1 })
+	testwait.Eventually(t, "the engine to see the match started", func() bool { return f.highDensity.Stats().Started == 1 }, testwait.Within(20*time.Second))
 	if b := alloc(t, f.Fleet, "b"); b.Match != a.Match || !b.Joined {
 		t.Fatalf("b: %+v, want a's match %s", b, a.Match)
 	}
 	// b never comes.
-	eventually(t, "b's seat given back", func() bool { return f.highDensity.Stats().SeatsFreed == 1 })
+	testwait.Eventually(t, "b's seat given back", func() bool { return f.highDensity.Stats().SeatsFreed == 1 }, testwait.Within(20*time.Second))
 	c := alloc(t, f.Fleet, "c")
 	if c.Match != a.Match || !c.Joined {
 		t.Fatalf("c: %+v, want b's seat in a's match %s", c, a.Match)
@@ -385,8 +386,8 @@ func TestHighDensityNoShowSeatGoesToTheNextPlayer(t *testing.T) {
 		t.Fatalf("b asking again was sent back to the match it left to c: %+v", b)
 	}
 	// The match stays reported, full, with the players who won its seats.
-	eventually(t, "the match reported full with a and c", func() bool {
+	testwait.Eventually(t, "the match reported full with a and c", func() bool {
 		l, err := agoneswire.DecodeLobbies(f.Servers()[a.GameServer].ObjectMeta.Annotations[agoneswire.LobbiesAnnotation])
 		return err == nil && len(l) == 1 && slices.Equal(l[a.Match], []string{"a", "c"})
-	})
+	}, testwait.Within(20*time.Second))
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/leapfrog-games/leapfrog/internal/allocator/api"
 	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // The allocator counts a place against its client address while the
@@ -24,5 +25,5 @@ func TestSingleServerPlaceHeldUntilTheMatchEnds(t *testing.T) {
 	if f.Holding("someone-else", a) {
 		t.Fatal("a player who was never placed holds a place")
 	}
-	eventually(t, "the empty match to end", func() bool { return !f.Holding("p1", a) })
+	testwait.Eventually(t, "the empty match to end", func() bool { return !f.Holding("p1", a) }, testwait.Within(20*time.Second))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/gameserver/host"
 	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/panicguard/panicguardtest"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // TestPanickingServerIsReplacedAndTheOthersPlayOn: every game server of a
@@ -58,14 +59,14 @@ func TestPanickingServerIsReplacedAndTheOthersPlayOn(t *testing.T) {
 	if n := panicguardtest.Count(t, reg, "leapfrog_local_fleet_panics_total", panicServer); n != 1 {
 		t.Errorf("leapfrog_local_fleet_panics_total{where=server} = %v, want 1", n)
 	}
-	eventually(t, "the buffer to refill without the server that panicked", func() bool {
+	testwait.Eventually(t, "the buffer to refill without the server that panicked", func() bool {
 		for _, gs := range f.Servers() {
 			if fmt.Sprintf("127.0.0.1:%d", gs.Status.Ports[0].Port) == crashedAt.Load() {
 				return false
 			}
 		}
 		return f.warm() >= 1
-	})
+	}, testwait.Within(20*time.Second))
 	if c, err := net.Dial("tcp", crashedAt.Load().(string)); err == nil {
 		c.Close()
 		t.Error("the server that panicked still takes connections")

@@ -12,6 +12,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/token"
 	"github.com/leapfrog-games/leapfrog/internal/gameserver/raceserver"
 	"github.com/leapfrog-games/leapfrog/internal/gameserver/script"
+	"github.com/leapfrog-games/leapfrog/internal/testwait"
 )
 
 // threeSeats loads a Realtime script of three players a session, as the
@@ -65,7 +66,7 @@ func TestScriptSeatsFillMatches(t *testing.T) {
 					t.Fatalf("player %d placed in %s, want the first match %s (%d seats)", p, got, first, tt.wantPerMatch)
 				}
 			}
-			eventually(t, "the buffer refilled", func() bool { return f.warm() >= 1 })
+			testwait.Eventually(t, "the buffer refilled", func() bool { return f.warm() >= 1 }, testwait.Within(20*time.Second))
 			if got := match(tt.wantPerMatch); got == first {
 				t.Fatalf("player %d placed in the full match %s", tt.wantPerMatch, first)
 			}
