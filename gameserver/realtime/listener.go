@@ -22,41 +22,14 @@ import (
 func (srv *Server) LimitListener(ln net.Listener) net.Listener {
 	// The caps were checked by NewServer: New cannot fail.
 	table, _ := conncount.New(srv.cfg.MaxConnectionsPerIP, srv.cfg.MaxConnections)
-	return &limitListener{Listener: ln, srv: srv, table: table}
-}
-
-type limitListener struct {
-	net.Listener
-	srv   *Server
-	table *conncount.Table
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
+	return table.Listener(ln, conncount.ListenerOptions{Refused: func(c net.Conn, err error) {
+		reason := "too_many_connections"
+		if errors.Is(err, conncount.ErrPerAddr) {
+			reason = "too_many_connections_per_ip"
 		}
-		count, err := l.table.Admit(remoteIP(c.RemoteAddr()))
-		if err != nil {
-			reason := "too_many_connections"
-			if errors.Is(err, conncount.ErrPerAddr) {
-				reason = "too_many_connections_per_ip"
-			}
-			l.srv.cfg.Metrics.rejected(reason)
-			l.srv.log.Debug("connection refused", "reason", reason, "remote", c.RemoteAddr().String())
-			c.Close()
-			continue
-		}
-		return &limitedConn{Conn: c, count: count}, nil
-	}
-}
-
-func remoteIP(a net.Addr) string {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	return hostOf(a.String())
+		srv.cfg.Metrics.rejected(reason)
+		srv.log.Debug("connection refused", "reason", reason, "remote", c.RemoteAddr().String())
+	}})
 }
 
 // hostOf is the host of a host:port address (the whole string if it has no port).
@@ -66,30 +39,6 @@ func hostOf(addr string) string {
 		return addr
 	}
 	return host
-}
-
-// limitedConn gives its place back on the first Close.
-type limitedConn struct {
-	net.Conn
-	count *conncount.Count
-}
-
-var _ conncount.Attributable = (*limitedConn)(nil)
-
-func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.count.Release()
-	return err
-}
-
-// CountAs settles whom the connection counts against, here and in every cap
-// it passed through on the way in (the local fleet's shared one).
-func (c *limitedConn) CountAs(client string, relayed bool) error {
-	err := c.count.As(client, relayed)
-	if inner, ok := c.Conn.(conncount.Attributable); ok {
-		err = errors.Join(err, inner.CountAs(client, relayed))
-	}
-	return err
 }
 
 type connKey struct{}

@@ -79,8 +79,8 @@ func (t *Table) Open() int {
 	return t.open
 }
 
-// Admit counts a new connection from peer, or refuses it with ErrTotal or
-// ErrPerAddr.
+// Admit counts a new connection from peer, or refuses it with ErrPerAddr,
+// ErrTotal or, when both caps are reached, an error that is both.
 func (t *Table) Admit(peer string) (*Count, error) {
 	return t.admit(peer, nil)
 }
@@ -105,16 +105,22 @@ func (t *Table) admit(peer string, closeConn func()) (*Count, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	relay := t.relays[peer] > 0
+	addrFull, totalFull := !relay && t.byAddr[peer] >= t.perAddr, t.open >= t.total
 	var full error
 	var from *list.List
 	switch {
-	case !relay && t.byAddr[peer] >= t.perAddr:
+	case addrFull:
 		full, from = ErrPerAddr, t.idleBy[peer]
-	case t.open >= t.total:
+	case totalFull:
 		full, from = ErrTotal, &t.idle
 	}
 	if full != nil {
 		if closeConn == nil || from == nil || from.Len() == 0 {
+			if addrFull && totalFull {
+				// Both caps refuse: the error names both, and each caller
+				// reports the one its operators look for first.
+				return nil, errors.Join(ErrPerAddr, ErrTotal)
+			}
 			return nil, full
 		}
 		victim = from.Front().Value.(*Count)

@@ -194,3 +194,51 @@ func TestSetIdleFollowsState(t *testing.T) {
 		t.Fatalf("a released connection listed idle")
 	}
 }
+
+// TestRefusalNamesEveryCapReached: a connection refused by both caps at
+// once is refused for both, so that each caller reports the cap it looks
+// for first (the edge reads a full edge as full, the allocator a crowded
+// address as per IP).
+func TestRefusalNamesEveryCapReached(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		open          []string
+		next          string
+		addr, total   bool
+		shedding      bool
+		idle          bool // the open connections are idle
+		wantAdmission bool
+	}{
+		{"per address only", []string{"a", "a"}, "a", true, false, false, false, false},
+		{"total only", []string{"a", "b", "c", "d"}, "e", false, true, false, false, false},
+		{"both", []string{"a", "a", "b", "c"}, "a", true, true, false, false, false},
+		{"both, shedding, nothing idle", []string{"a", "a", "b", "c"}, "a", true, true, true, false, false},
+		{"both, shedding its own idle", []string{"a", "a", "b", "c"}, "a", false, false, true, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			table := newTable(t, 2, 4)
+			for _, peer := range tc.open {
+				c, err := table.AdmitShedding(peer, func() {})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetIdle(tc.idle)
+			}
+			var err error
+			if tc.shedding {
+				_, err = table.AdmitShedding(tc.next, func() {})
+			} else {
+				_, err = table.Admit(tc.next)
+			}
+			if (err == nil) != tc.wantAdmission {
+				t.Fatalf("admit %s: %v, want admitted %v", tc.next, err, tc.wantAdmission)
+			}
+			if errors.Is(err, ErrPerAddr) != tc.addr || errors.Is(err, ErrTotal) != tc.total {
+				t.Fatalf("admit %s: %v, want per address %v, total %v", tc.next, err, tc.addr, tc.total)
+			}
+			if got := table.Open(); got != len(tc.open) {
+				t.Fatalf("open %d, want %d", got, len(tc.open))
+			}
+		})
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/leapfrog-games/leapfrog/contract/closecode"
 	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
 	"github.com/leapfrog-games/leapfrog/contract/token"
+	"github.com/leapfrog-games/leapfrog/internal/conncount"
 	"github.com/leapfrog-games/leapfrog/internal/panicguard"
 )
 
@@ -34,7 +35,7 @@ type Handler struct {
 	cfg      Config
 	log      *slog.Logger
 	metrics  *metrics
-	limits   *connLimits
+	limits   *conncount.Table // connections per client address and in all
 	upgrader websocket.Upgrader
 	dialer   websocket.Dialer
 
@@ -53,6 +54,10 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	limits, err := conncount.New(c.MaxConnsPerIP, c.MaxConns)
+	if err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
 	m, err := newMetrics(c.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("edge metrics: %w", err)
@@ -62,7 +67,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	pool := &sync.Pool{}
 	return &Handler{
 		cfg: c, log: c.Logger, metrics: m,
-		limits: newConnLimits(c.MaxConnsPerIP, c.MaxConns),
+		limits: limits,
 		upgrader: websocket.Upgrader{
 			HandshakeTimeout: c.HandshakeTimeout,
 			ReadBufferSize:   1024,
@@ -102,14 +107,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer h.wg.Done()
-	if refused := h.limits.acquire(ip); refused != "" {
+	count, refused := h.admit(ip)
+	if refused != "" {
 		h.metrics.connections.WithLabelValues(refused).Inc()
 		h.log.Info("connection refused", "reason", refused, "client_ip", ip, "game_server", name)
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "too many connections", http.StatusTooManyRequests)
 		return
 	}
-	release := func() { h.limits.release(ip) }
+	release := count.Release
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		release()

@@ -1,47 +1,26 @@
 package edge
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
+
+	"github.com/leapfrog-games/leapfrog/internal/conncount"
 )
 
-// connLimits counts open connections, in all and per client address.
-type connLimits struct {
-	perIP, total int
-
-	mu    sync.Mutex
-	byIP  map[string]int
-	count int
-}
-
-func newConnLimits(perIP, total int) *connLimits {
-	return &connLimits{perIP: perIP, total: total, byIP: make(map[string]int)}
-}
-
-// acquire takes a place for ip; it reports which limit refused it, or "".
-func (l *connLimits) acquire(ip string) string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// admit counts a player's connection against ip and in all, or reports the
+// outcome that refused it: edge_full before ip_limit when both caps are
+// reached, so that an edge at its total cap reads as full.
+func (h *Handler) admit(ip string) (*conncount.Count, string) {
+	count, err := h.limits.Admit(ip)
 	switch {
-	case l.count >= l.total:
-		return outcomeFull
-	case l.byIP[ip] >= l.perIP:
-		return outcomeIPLimit
+	case errors.Is(err, conncount.ErrTotal):
+		return nil, outcomeFull
+	case err != nil:
+		return nil, outcomeIPLimit
 	}
-	l.count++
-	l.byIP[ip]++
-	return ""
-}
-
-func (l *connLimits) release(ip string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.count--
-	if l.byIP[ip]--; l.byIP[ip] <= 0 {
-		delete(l.byIP, ip) // the map only holds addresses with open connections
-	}
+	return count, ""
 }
 
 // clientIP is the client's address: the last one in header (added by the

@@ -92,99 +92,27 @@ func New(cfg Config) (*Limiter, error) {
 // Open is the number of connections open now.
 func (l *Limiter) Open() int { return l.table.Open() }
 
-// Listener wraps ln: its Accept returns only connections within the caps.
+// Listener wraps ln: its Accept returns only connections within the caps;
+// those over a cap are closed there and never reach the server.
 func (l *Limiter) Listener(ln net.Listener) net.Listener {
-	return &listener{Listener: ln, limiter: l}
+	return l.table.Listener(ln, conncount.ListenerOptions{
+		Shedding: true,
+		Refused:  func(_ net.Conn, err error) { l.rejected.WithLabelValues(reason(err)).Inc() },
+		// A game server of the local fleet behind the local edge counts a
+		// relayed player's connection against the player's address.
+		RefusedAs: func(error) { l.rejected.WithLabelValues(ReasonPerIP).Inc() },
+	})
 }
 
 // ConnState is an http.Server ConnState hook: it tells the limiter which of
 // its connections are idle keep-alives, the ones closed first at a cap. A
 // connection from another listener is ignored; a *tls.Conn is followed to
 // the connection under it.
-func (l *Limiter) ConnState(nc net.Conn, state http.ConnState) {
-	if c := unwrap(nc); c != nil && c.limiter == l {
-		c.count.SetIdle(state == http.StateIdle)
-	}
-}
-
-// unwrap finds the limiter's connection under nc, or nil.
-func unwrap(nc net.Conn) *conn {
-	for range 4 { // tls.Conn over conn is the deepest wrapping there is
-		switch v := nc.(type) {
-		case *conn:
-			return v
-		case interface{ NetConn() net.Conn }:
-			nc = v.NetConn()
-		default:
-			return nil
-		}
-	}
-	return nil
-}
-
-type listener struct {
-	net.Listener
-	limiter *Limiter
-}
-
-// Accept returns the next connection within the caps; those over a cap are
-// closed here and never reach the server.
-func (ln *listener) Accept() (net.Conn, error) {
-	for {
-		c, err := ln.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		count, err := ln.limiter.table.AdmitShedding(hostOf(c.RemoteAddr()), func() { _ = c.Close() })
-		if err != nil {
-			ln.limiter.rejected.WithLabelValues(reason(err)).Inc()
-			_ = c.Close()
-			continue
-		}
-		return &conn{Conn: c, count: count, limiter: ln.limiter}, nil
-	}
-}
+func (l *Limiter) ConnState(nc net.Conn, state http.ConnState) { l.table.ConnState(nc, state) }
 
 func reason(err error) string {
 	if errors.Is(err, conncount.ErrPerAddr) {
 		return ReasonPerIP
 	}
 	return ReasonTotal
-}
-
-// conn gives its place back when closed, once, however often Close is called
-// (a server closes a hijacked WebSocket connection and may close it again).
-type conn struct {
-	net.Conn
-	count   *conncount.Count
-	limiter *Limiter
-}
-
-var _ conncount.Attributable = (*conn)(nil)
-
-func (c *conn) Close() error {
-	err := c.Conn.Close()
-	c.count.Release()
-	return err
-}
-
-// CountAs counts the connection against the client address a trusted relay
-// vouched for (a game server of the local fleet behind the local edge).
-func (c *conn) CountAs(client string, relayed bool) error {
-	if err := c.count.As(client, relayed); err != nil {
-		c.limiter.rejected.WithLabelValues(ReasonPerIP).Inc()
-		return err
-	}
-	return nil
-}
-
-func hostOf(a net.Addr) string {
-	if tcp, ok := a.(*net.TCPAddr); ok {
-		return tcp.IP.String()
-	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return host
 }
