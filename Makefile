@@ -47,11 +47,14 @@ run: ## Run the allocator with a local fleet of game servers on LISTEN (127.0.0.
 run-https: ## Like run, over https:// and wss:// with a self-signed certificate made at start.
 	go run ./allocator/cmd/allocator-local --listen=$(LISTEN) --local-edge --tls-self-signed $(RUN_GAME)
 
+.PHONY: build-local
+build-local: ## Build bin/allocator-local: the allocator with make run's local fleet of game servers.
+	$(GO_BUILD) -o $(BIN)/allocator-local ./allocator/cmd/allocator-local
+
 .PHONY: build
-build: ## Build static binaries into bin/: race-server, allocator (Agones), allocator-local (make run's), bot, edge.
+build: ## Build static binaries into bin/: race-server, allocator, bot, edge (what the image holds).
 	$(GO_BUILD) -o $(BIN)/race-server ./gameserver/cmd/race-server
 	$(GO_BUILD) -o $(BIN)/allocator ./allocator/cmd/allocator
-	$(GO_BUILD) -o $(BIN)/allocator-local ./allocator/cmd/allocator-local
 	$(GO_BUILD) -o $(BIN)/bot ./test/bot
 	$(GO_BUILD) -o $(BIN)/edge ./edge/cmd/edge
 
