@@ -11,6 +11,6 @@ setTimeout(() => {
   Promise.resolve().then(() => console.log('promise in timeout'));
   setTimeout(() => console.log('nested timeout 0'), 0);
   setImmediate(() => console.log('immediate in timeout'));
-}, 100);
-setTimeout(() => console.log('timeout 50'), 50);
+}, 1000);
+setTimeout(() => console.log('timeout 50'), 500); // labels keep their names; delays leave room for a loaded machine
 const id = setInterval(() => { log.push('tick'); if (log.length === 3) { clearInterval(id); console.log(log.join(',')); } }, 5);
