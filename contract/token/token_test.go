@@ -2,6 +2,7 @@ package token
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ func TestMatchStartBy(t *testing.T) {
 	}
 	want := startBy.Truncate(time.Second)
 	if !ps.MatchStartBy.Equal(want) {
-		t.Fatalf("minted RaceStartBy %v, want %v", ps.MatchStartBy, want)
+		t.Fatalf("minted MatchStartBy %v, want %v", ps.MatchStartBy, want)
 	}
 	got, err := is.VerifyPlayerSession(raw, "gs-a")
 	if err != nil || !got.MatchStartBy.Equal(want) || got.Match != "r-7" {
@@ -105,7 +106,7 @@ func TestMatchStartBy(t *testing.T) {
 	}
 	old, _, _ := is.MintMatchSession("p1", "gs-a", "r-7", time.Minute)
 	if got, err := is.VerifyPlayerSession(old, "gs-a"); err != nil || !got.MatchStartBy.IsZero() {
-		t.Fatalf("a token without the claim: %+v, %v; want a zero RaceStartBy", got, err)
+		t.Fatalf("a token without the claim: %+v, %v; want a zero MatchStartBy", got, err)
 	}
 	if _, _, err := is.MintMatchSeat("p1", "gs-a", "", startBy, time.Minute); err == nil {
 		t.Error("a start deadline without a match was minted")
@@ -202,4 +203,39 @@ func FuzzVerifyPlayerSession(f *testing.F) {
 			t.Fatalf("untyped error %v", err)
 		}
 	})
+}
+
+// TestClaimNamesAcrossAnUpgrade pins the player session's wire names: the
+// framework calls a race a match, but its token claims stay "race" and
+// "race_start_by", so tokens in flight while allocators and game servers
+// are upgraded in either order are read by both sides.
+func TestClaimNamesAcrossAnUpgrade(t *testing.T) {
+	is := fixedIssuer(t, "k1", key("k1", 1))
+	startBy := now.Add(time.Minute)
+	// As the release before the rename minted it, with another JSON library.
+	before := libMint(t, is, "k1", jwt.SigningMethodHS256, jwt.MapClaims{"iss": issuer, "sub": "p1", "aud": audiencePlayer,
+		"gs": "gs-a", "jti": "j1", "race": "r-9", "race_start_by": startBy.Unix(), "exp": now.Add(time.Minute).Unix()})
+	got, err := is.VerifyPlayerSession(before, "gs-a")
+	if err != nil || got.Match != "r-9" || !got.MatchStartBy.Equal(startBy.Truncate(time.Second)) {
+		t.Fatalf("a token of the release before: %+v, %v; want match r-9 starting by %v", got, err, startBy)
+	}
+	// As this release mints it: the names an older game server reads.
+	raw, _, err := is.MintMatchSeat("p1", "gs-a", "r-9", startBy, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims["race"] != "r-9" || claims["race_start_by"] != float64(startBy.Unix()) {
+		t.Fatalf("minted claims %v: want race r-9 and race_start_by %d", claims, startBy.Unix())
+	}
+	if _, ok := claims["match"]; ok {
+		t.Errorf("minted claims %v carry a name older game servers do not read", claims)
+	}
 }
