@@ -6,6 +6,9 @@
 package closecode
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/gorilla/websocket"
 
 	realtimev1 "github.com/leapfrog-games/leapfrog/contract/proto/leapfrog/realtime/v1"
@@ -45,11 +48,7 @@ var names = map[Code]string{
 }
 
 // Codes lists every close code in ascending order.
-func Codes() []Code {
-	return []Code{Normal, GoingAway, MessageTooBig, Internal, ServiceRestart, BadToken, ExpiredToken,
-		WrongServer, SessionFull, MalformedFrame, HandshakeTimeout, Rejected,
-		SlowConsumer, Replaced, RateLimited, TokenUsed}
-}
+func Codes() []Code { return slices.Sorted(maps.Keys(names)) }
 
 // String is the code's name, as generated clients spell it.
 func (c Code) String() string {
