@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,11 +57,12 @@ func apiServerPID(t *testing.T) int {
 		if err != nil {
 			continue
 		}
-		if argv := strings.Split(string(cmdline), "\x00"); filepath.Base(argv[0]) == "kube-apiserver" {
+		// The rig's, by its port: a test API server (envtest) may run beside it.
+		if argv := strings.Split(string(cmdline), "\x00"); filepath.Base(argv[0]) == "kube-apiserver" && slices.Contains(argv, "--secure-port=6443") {
 			return pid
 		}
 	}
-	t.Fatal("no kube-apiserver process on this machine")
+	t.Fatal("no kube-apiserver of the rig (--secure-port=6443) on this machine")
 	return 0
 }
 
